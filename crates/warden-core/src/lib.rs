@@ -1,0 +1,15 @@
+//! Warden's pure domain: plain data and plain functions, no I/O.
+//!
+//! Everything here is tested without a database. The store reads rows into these types,
+//! the service composes them, and both front ends render them.
+
+pub mod audit;
+pub mod console;
+pub mod csv_guard;
+pub mod directory;
+pub mod error;
+pub mod ident;
+pub mod mapping;
+pub mod suggest;
+
+pub use error::{Error, Result};

@@ -1,0 +1,645 @@
+//! Mappings: where an application keeps its users, roles, permissions and access log.
+//!
+//! Warden never assumes table names. A mapping names, for each logical entity, a table and
+//! its columns. It ships as presets (`reference`, `django`) or is written in TOML. This module
+//! parses it and checks that every name is shaped like an identifier; the store then checks
+//! each one against information_schema before any query is built from it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident;
+
+/// A whole mapping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    #[serde(default)]
+    pub semantics: Semantics,
+    pub users: UsersMap,
+    pub roles: RolesMap,
+    #[serde(default)]
+    pub role_hierarchy: Option<RoleHierarchyMap>,
+    pub permissions: PermissionsMap,
+    pub role_permissions: RolePermissionsMap,
+    pub user_roles: UserRolesMap,
+    #[serde(default)]
+    pub user_permissions: Option<UserPermissionsMap>,
+    #[serde(default)]
+    pub access_log: Option<AccessLogMap>,
+    #[serde(default)]
+    pub relations: Relations,
+}
+
+/// How the application itself interprets its tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Semantics {
+    /// An inactive user holds no permission at all, whatever their grants say (Django).
+    #[serde(default = "yes")]
+    pub inactive_users_hold_nothing: bool,
+    /// An active superuser holds every permission (Django's `is_superuser`).
+    #[serde(default = "yes")]
+    pub superuser_has_all_permissions: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Semantics {
+    fn default() -> Self {
+        Self {
+            inactive_users_hold_nothing: true,
+            superuser_has_all_permissions: true,
+        }
+    }
+}
+
+/// One column, or several joined with a space (Django's first and last name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Columns {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Columns {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Self::One(c) => vec![c.as_str()],
+            Self::Many(cs) => cs.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsersMap {
+    pub table: String,
+    pub id: String,
+    pub login: String,
+    #[serde(default)]
+    pub name: Option<Columns>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The job-function column (department or team).
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The manager's user id.
+    #[serde(default)]
+    pub manager: Option<String>,
+    /// A text status column; `active_values` say which values mean active.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default = "default_active_values")]
+    pub active_values: Vec<String>,
+    /// A boolean "is active" column, as an alternative to `status`.
+    #[serde(default)]
+    pub active: Option<String>,
+    #[serde(default)]
+    pub last_login: Option<String>,
+    #[serde(default)]
+    pub superuser: Option<String>,
+    #[serde(default)]
+    pub mfa: Option<String>,
+    /// The password hash, or a column naming its algorithm; only the algorithm is ever read.
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    #[serde(default)]
+    pub created: Option<String>,
+}
+
+fn default_active_values() -> Vec<String> {
+    vec!["active".to_string()]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesMap {
+    pub table: String,
+    pub id: String,
+    pub name: String,
+    /// The owning user's id (reviewer of the role in access reviews).
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+/// `role` inherits every permission of `parent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleHierarchyMap {
+    pub table: String,
+    pub role: String,
+    pub parent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionsMap {
+    pub table: String,
+    pub id: String,
+    /// The column holding the permission's key (Django: `codename`).
+    pub key: String,
+    /// A prefix taken from a joined table (Django: `django_content_type.app_label` + `.`).
+    #[serde(default)]
+    pub key_prefix: Option<KeyPrefix>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPrefix {
+    pub table: String,
+    /// The joined table's id column.
+    pub id: String,
+    /// The permissions table's column referring to `id`.
+    pub foreign_key: String,
+    /// The joined table's column holding the prefix.
+    pub column: String,
+    #[serde(default = "default_separator")]
+    pub separator: String,
+}
+
+fn default_separator() -> String {
+    ".".to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolePermissionsMap {
+    pub table: String,
+    pub role: String,
+    pub permission: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRolesMap {
+    pub table: String,
+    pub user: String,
+    pub role: String,
+    #[serde(default)]
+    pub granted_at: Option<String>,
+    /// The granting user's id.
+    #[serde(default)]
+    pub granted_by: Option<String>,
+    /// A grant past this time no longer counts.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPermissionsMap {
+    pub table: String,
+    pub user: String,
+    pub permission: String,
+    #[serde(default)]
+    pub granted_at: Option<String>,
+    #[serde(default)]
+    pub granted_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogMap {
+    pub table: String,
+    pub id: String,
+    pub time: String,
+    pub user: String,
+    pub action: String,
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    #[serde(default)]
+    pub resource_id: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Values of `outcome` that mean the access was allowed.
+    #[serde(default = "default_allowed_values")]
+    pub allowed_values: Vec<String>,
+    #[serde(default)]
+    pub client_address: Option<String>,
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+fn default_allowed_values() -> Vec<String> {
+    vec!["allowed".to_string()]
+}
+
+/// Business relations that justify access to a customer (need-to-know).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relations {
+    /// Support tickets: ticket -> customer and assigned agent.
+    #[serde(default)]
+    pub tickets: Option<RelationMap>,
+    /// Customer accounts: account -> customer and owning sales rep.
+    #[serde(default)]
+    pub accounts: Option<RelationMap>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelationMap {
+    pub table: String,
+    pub customer: String,
+    /// The user the relation entitles (ticket assignee, account owner).
+    pub user: String,
+}
+
+/// What a column must hold, checked against its declared type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// An integer key.
+    Id,
+    /// Anything readable as text.
+    Text,
+    /// A date or time.
+    Time,
+    /// A boolean or number read as a flag.
+    Flag,
+}
+
+impl ColumnKind {
+    /// Whether a MySQL `DATA_TYPE` (information_schema.COLUMNS) fits this kind.
+    pub fn accepts(self, data_type: &str) -> bool {
+        let t = data_type.to_ascii_lowercase();
+        match self {
+            Self::Id => matches!(
+                t.as_str(),
+                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint"
+            ),
+            Self::Text => true,
+            Self::Time => matches!(t.as_str(), "date" | "datetime" | "timestamp"),
+            Self::Flag => matches!(
+                t.as_str(),
+                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "bit"
+                    | "boolean" | "bool"
+            ),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Id => "an integer id",
+            Self::Text => "text",
+            Self::Time => "a date or time",
+            Self::Flag => "a boolean or number",
+        }
+    }
+}
+
+/// One column a mapping refers to, named by the mapping field that refers to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnRef<'a> {
+    /// The mapping field, such as `users.last_login`.
+    pub field: String,
+    pub table: &'a str,
+    pub column: &'a str,
+    pub kind: ColumnKind,
+}
+
+/// Something wrong with a mapping, said so that it can be fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingProblem {
+    /// The mapping field, such as `users.last_login`.
+    pub field: String,
+    pub table: String,
+    pub column: Option<String>,
+    pub message: String,
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for MappingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)?;
+        if let Some(s) = &self.suggestion {
+            write!(f, " (did you mean `{s}`?)")?;
+        }
+        Ok(())
+    }
+}
+
+/// All problems in one line.
+pub fn summarize(problems: &[MappingProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The mapping presets that ship with Warden.
+pub const PRESETS: [&str; 2] = ["reference", "django"];
+
+impl Mapping {
+    /// A preset by name.
+    pub fn preset(name: &str) -> Option<Self> {
+        let text = match name {
+            "reference" => include_str!("presets/reference.toml"),
+            "django" => include_str!("presets/django.toml"),
+            _ => return None,
+        };
+        Self::from_toml(text).ok()
+    }
+
+    /// Parses a TOML mapping; the error says the line and column.
+    pub fn from_toml(text: &str) -> crate::Result<Self> {
+        toml::from_str(text).map_err(|e| crate::Error::Parse {
+            what: "mapping".into(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })
+    }
+
+    /// Every column the mapping refers to, with the kind it must have.
+    pub fn columns(&self) -> Vec<ColumnRef<'_>> {
+        use ColumnKind::*;
+        let mut out = Vec::new();
+        let mut add = |field: &str, table: &'_ str, column: Option<&'_ str>, kind| {
+            if let Some(column) = column {
+                out.push((field.to_string(), table.to_string(), column.to_string(), kind));
+            }
+        };
+        let u = &self.users;
+        add("users.id", &u.table, Some(&u.id), Id);
+        add("users.login", &u.table, Some(&u.login), Text);
+        if let Some(name) = &u.name {
+            for c in name.names() {
+                add("users.name", &u.table, Some(c), Text);
+            }
+        }
+        add("users.email", &u.table, u.email.as_deref(), Text);
+        add("users.department", &u.table, u.department.as_deref(), Text);
+        add("users.title", &u.table, u.title.as_deref(), Text);
+        add("users.manager", &u.table, u.manager.as_deref(), Id);
+        add("users.status", &u.table, u.status.as_deref(), Text);
+        add("users.active", &u.table, u.active.as_deref(), Flag);
+        add("users.last_login", &u.table, u.last_login.as_deref(), Time);
+        add("users.superuser", &u.table, u.superuser.as_deref(), Flag);
+        add("users.mfa", &u.table, u.mfa.as_deref(), Flag);
+        add("users.password_hash", &u.table, u.password_hash.as_deref(), Text);
+        add("users.created", &u.table, u.created.as_deref(), Time);
+        let r = &self.roles;
+        add("roles.id", &r.table, Some(&r.id), Id);
+        add("roles.name", &r.table, Some(&r.name), Text);
+        add("roles.owner", &r.table, r.owner.as_deref(), Id);
+        if let Some(h) = &self.role_hierarchy {
+            add("role_hierarchy.role", &h.table, Some(&h.role), Id);
+            add("role_hierarchy.parent", &h.table, Some(&h.parent), Id);
+        }
+        let p = &self.permissions;
+        add("permissions.id", &p.table, Some(&p.id), Id);
+        add("permissions.key", &p.table, Some(&p.key), Text);
+        if let Some(k) = &p.key_prefix {
+            add("permissions.key_prefix.foreign_key", &p.table, Some(&k.foreign_key), Id);
+            add("permissions.key_prefix.id", &k.table, Some(&k.id), Id);
+            add("permissions.key_prefix.column", &k.table, Some(&k.column), Text);
+        }
+        let rp = &self.role_permissions;
+        add("role_permissions.role", &rp.table, Some(&rp.role), Id);
+        add("role_permissions.permission", &rp.table, Some(&rp.permission), Id);
+        let ur = &self.user_roles;
+        add("user_roles.user", &ur.table, Some(&ur.user), Id);
+        add("user_roles.role", &ur.table, Some(&ur.role), Id);
+        add("user_roles.granted_at", &ur.table, ur.granted_at.as_deref(), Time);
+        add("user_roles.granted_by", &ur.table, ur.granted_by.as_deref(), Id);
+        add("user_roles.expires_at", &ur.table, ur.expires_at.as_deref(), Time);
+        if let Some(up) = &self.user_permissions {
+            add("user_permissions.user", &up.table, Some(&up.user), Id);
+            add("user_permissions.permission", &up.table, Some(&up.permission), Id);
+            add("user_permissions.granted_at", &up.table, up.granted_at.as_deref(), Time);
+            add("user_permissions.granted_by", &up.table, up.granted_by.as_deref(), Id);
+        }
+        if let Some(l) = &self.access_log {
+            add("access_log.id", &l.table, Some(&l.id), Id);
+            add("access_log.time", &l.table, Some(&l.time), Time);
+            add("access_log.user", &l.table, Some(&l.user), Id);
+            add("access_log.action", &l.table, Some(&l.action), Text);
+            add("access_log.resource_type", &l.table, l.resource_type.as_deref(), Text);
+            add("access_log.resource_id", &l.table, l.resource_id.as_deref(), Text);
+            add("access_log.outcome", &l.table, l.outcome.as_deref(), Text);
+            add("access_log.client_address", &l.table, l.client_address.as_deref(), Text);
+            add("access_log.user_agent", &l.table, l.user_agent.as_deref(), Text);
+        }
+        for (name, rel) in [
+            ("tickets", &self.relations.tickets),
+            ("accounts", &self.relations.accounts),
+        ] {
+            if let Some(rel) = rel {
+                add(&format!("relations.{name}.customer"), &rel.table, Some(&rel.customer), Id);
+                add(&format!("relations.{name}.user"), &rel.table, Some(&rel.user), Id);
+            }
+        }
+        // Re-borrow from self so the references live as long as the mapping does.
+        out.into_iter()
+            .map(|(field, table, column, kind)| ColumnRef {
+                table: self.intern(&table),
+                column: self.intern(&column),
+                field,
+                kind,
+            })
+            .collect()
+    }
+
+    /// Finds the mapping's own copy of a name, so [`ColumnRef`] can borrow it.
+    fn intern(&self, name: &str) -> &str {
+        self.all_names().into_iter().find(|n| *n == name).unwrap_or("")
+    }
+
+    fn all_names(&self) -> Vec<&str> {
+        let u = &self.users;
+        let mut names: Vec<&str> = vec![&u.table, &u.id, &u.login];
+        names.extend(u.name.iter().flat_map(Columns::names));
+        names.extend(
+            [
+                &u.email,
+                &u.department,
+                &u.title,
+                &u.manager,
+                &u.status,
+                &u.active,
+                &u.last_login,
+                &u.superuser,
+                &u.mfa,
+                &u.password_hash,
+                &u.created,
+                &self.roles.owner,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+        );
+        names.extend([
+            self.roles.table.as_str(),
+            &self.roles.id,
+            &self.roles.name,
+            &self.permissions.table,
+            &self.permissions.id,
+            &self.permissions.key,
+            &self.role_permissions.table,
+            &self.role_permissions.role,
+            &self.role_permissions.permission,
+            &self.user_roles.table,
+            &self.user_roles.user,
+            &self.user_roles.role,
+        ]);
+        names.extend(
+            [
+                &self.user_roles.granted_at,
+                &self.user_roles.granted_by,
+                &self.user_roles.expires_at,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+        );
+        if let Some(h) = &self.role_hierarchy {
+            names.extend([h.table.as_str(), &h.role, &h.parent]);
+        }
+        if let Some(k) = &self.permissions.key_prefix {
+            names.extend([k.table.as_str(), &k.id, &k.foreign_key, &k.column]);
+        }
+        if let Some(up) = &self.user_permissions {
+            names.extend([up.table.as_str(), &up.user, &up.permission]);
+            names.extend(
+                [&up.granted_at, &up.granted_by]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str),
+            );
+        }
+        if let Some(l) = &self.access_log {
+            names.extend([l.table.as_str(), &l.id, &l.time, &l.user, &l.action]);
+            names.extend(
+                [
+                    &l.resource_type,
+                    &l.resource_id,
+                    &l.outcome,
+                    &l.client_address,
+                    &l.user_agent,
+                ]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+            );
+        }
+        for rel in [&self.relations.tickets, &self.relations.accounts]
+            .into_iter()
+            .flatten()
+        {
+            names.extend([rel.table.as_str(), &rel.customer, &rel.user]);
+        }
+        names
+    }
+
+    /// Problems that can be seen without a database: names that are not identifiers, and
+    /// combinations that make no sense. Nothing reaches a query unless this is empty.
+    pub fn check_shape(&self) -> Vec<MappingProblem> {
+        let mut problems = Vec::new();
+        let mut seen_tables = std::collections::BTreeSet::new();
+        for c in self.columns() {
+            if seen_tables.insert(c.table) {
+                if let Err(e) = ident::check(c.table) {
+                    problems.push(MappingProblem {
+                        field: c.field.clone(),
+                        table: c.table.to_string(),
+                        column: None,
+                        message: format!("table name {:?} {e}", c.table),
+                        suggestion: None,
+                    });
+                }
+            }
+            if let Err(e) = ident::check(c.column) {
+                problems.push(MappingProblem {
+                    field: c.field.clone(),
+                    table: c.table.to_string(),
+                    column: Some(c.column.to_string()),
+                    message: format!("column name {:?} {e}", c.column),
+                    suggestion: None,
+                });
+            }
+        }
+        let u = &self.users;
+        if u.status.is_some() && u.active.is_some() {
+            problems.push(MappingProblem {
+                field: "users".into(),
+                table: u.table.clone(),
+                column: None,
+                message: "set either `status` (with `active_values`) or `active`, not both".into(),
+                suggestion: None,
+            });
+        }
+        if u.status.is_some() && u.active_values.is_empty() {
+            problems.push(MappingProblem {
+                field: "users.active_values".into(),
+                table: u.table.clone(),
+                column: None,
+                message: "at least one status value must mean active".into(),
+                suggestion: None,
+            });
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_parse_and_are_well_shaped() {
+        for name in PRESETS {
+            let m = Mapping::preset(name).unwrap_or_else(|| panic!("preset {name}"));
+            assert_eq!(m.check_shape(), vec![], "{name}");
+            assert!(m.columns().iter().all(|c| !c.table.is_empty() && !c.column.is_empty()));
+        }
+        assert!(Mapping::preset("nope").is_none());
+    }
+
+    #[test]
+    fn django_preset_keys_permissions_by_app_label() {
+        let m = Mapping::preset("django").unwrap();
+        let prefix = m.permissions.key_prefix.unwrap();
+        assert_eq!(prefix.table, "django_content_type");
+        assert_eq!(prefix.column, "app_label");
+        assert_eq!(prefix.separator, ".");
+        assert_eq!(m.users.active.as_deref(), Some("is_active"));
+        assert!(m.semantics.superuser_has_all_permissions);
+    }
+
+    #[test]
+    fn injection_in_identifiers_is_a_shape_problem() {
+        let mut m = Mapping::preset("reference").unwrap();
+        m.users.table = "staff_users`; DROP TABLE roles; --".into();
+        m.users.last_login = Some("last_login) OR 1=1 --".into());
+        let problems = m.check_shape();
+        assert!(problems.iter().any(|p| p.field == "users.id" && p.column.is_none()));
+        assert!(problems.iter().any(|p| p.field == "users.last_login"));
+    }
+
+    #[test]
+    fn parse_errors_name_line_and_column() {
+        let err = Mapping::from_toml("[users]\ntable = \"u\"\nid = 3\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 3"), "{text}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let mut text = include_str!("presets/reference.toml").to_string();
+        text.push_str("\n[colour]\nred = 1\n");
+        let err = Mapping::from_toml(&text).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn column_kinds_match_mysql_types() {
+        assert!(ColumnKind::Id.accepts("bigint"));
+        assert!(!ColumnKind::Id.accepts("varchar"));
+        assert!(ColumnKind::Time.accepts("TIMESTAMP"));
+        assert!(ColumnKind::Flag.accepts("tinyint"));
+        assert!(ColumnKind::Text.accepts("json"));
+    }
+}
