@@ -1,0 +1,348 @@
+//! Connecting: a URL or a profile becomes a [`ConnectSpec`], which becomes a [`Database`]
+//! (a pool on the application's schema and one on Warden's governance schema).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlSslMode};
+
+use crate::error::{Error, Result, classify};
+use crate::secret::Secret;
+
+/// How the connection uses TLS. Profiles default to `verify-identity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    Disabled,
+    Preferred,
+    Required,
+    VerifyCa,
+    VerifyIdentity,
+}
+
+impl FromStr for TlsMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "disabled" => Ok(Self::Disabled),
+            "preferred" => Ok(Self::Preferred),
+            "required" => Ok(Self::Required),
+            "verify-ca" => Ok(Self::VerifyCa),
+            "verify-identity" => Ok(Self::VerifyIdentity),
+            _ => Err(Error::Config(format!(
+                "unknown TLS mode `{s}`: expected disabled, preferred, required, verify-ca or verify-identity"
+            ))),
+        }
+    }
+}
+
+impl TlsMode {
+    fn sqlx(self) -> MySqlSslMode {
+        match self {
+            Self::Disabled => MySqlSslMode::Disabled,
+            Self::Preferred => MySqlSslMode::Preferred,
+            Self::Required => MySqlSslMode::Required,
+            Self::VerifyCa => MySqlSslMode::VerifyCa,
+            Self::VerifyIdentity => MySqlSslMode::VerifyIdentity,
+        }
+    }
+}
+
+/// Everything needed to connect, password included (and never printed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectSpec {
+    /// `host` or `host:port`, tried in order.
+    pub hosts: Vec<String>,
+    pub socket: Option<PathBuf>,
+    pub user: String,
+    pub password: Option<Secret>,
+    pub database: String,
+    pub tls: TlsMode,
+    pub tls_ca: Option<PathBuf>,
+    /// Where Warden's own tables live, when not beside the application's.
+    pub governance_schema: Option<String>,
+}
+
+impl ConnectSpec {
+    /// Parses `mysql://user@host:port/db?socket=/path&ssl-mode=verify-identity&ssl-ca=/ca.pem`.
+    ///
+    /// A password in the URL is refused: it would sit in shell history and the process
+    /// list. Passwords come from the keyring (profiles) or `WARDEN_DATABASE_PASSWORD`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let bad = |why: &str| Error::Config(format!("database URL: {why}"));
+        let rest = url
+            .strip_prefix("mysql://")
+            .or_else(|| url.strip_prefix("mariadb://"))
+            .ok_or_else(|| bad("must start with mysql:// (for example mysql://warden@db.example:3306/app)"))?;
+        let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (authority, path) = main.split_once('/').unwrap_or((main, ""));
+        let (userinfo, hostport) = authority
+            .rsplit_once('@')
+            .ok_or_else(|| bad("name the user, as in mysql://USER@HOST/DATABASE"))?;
+        if userinfo.contains(':') {
+            return Err(bad(
+                "must not contain a password; use WARDEN_DATABASE_PASSWORD or a profile (the password then lives in the OS keyring)",
+            ));
+        }
+        let user = percent_decode(userinfo).map_err(|e| bad(&e))?;
+        if user.is_empty() {
+            return Err(bad("the user is empty"));
+        }
+        let database = percent_decode(path.trim_end_matches('/')).map_err(|e| bad(&e))?;
+        if database.is_empty() {
+            return Err(bad("name the database, as in mysql://USER@HOST/DATABASE"));
+        }
+        let mut spec = Self {
+            hosts: if hostport.is_empty() {
+                vec!["localhost".into()]
+            } else {
+                hostport.split(',').map(str::to_string).collect()
+            },
+            socket: None,
+            user,
+            password: None,
+            database,
+            tls: TlsMode::Preferred,
+            tls_ca: None,
+            governance_schema: None,
+        };
+        let mut tls_given = false;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_decode(v).map_err(|e| bad(&e))?;
+            match k {
+                "socket" => spec.socket = Some(PathBuf::from(v)),
+                "ssl-mode" | "sslmode" | "tls" => {
+                    spec.tls = v.parse()?;
+                    tls_given = true;
+                }
+                "ssl-ca" | "sslca" => spec.tls_ca = Some(PathBuf::from(v)),
+                "governance-schema" | "governance_schema" => spec.governance_schema = Some(v),
+                other => return Err(bad(&format!("unknown parameter `{other}`"))),
+            }
+        }
+        if !tls_given && spec.socket.is_none() && !spec.hosts.iter().all(|h| is_loopback(h)) {
+            // Off this machine, verify the server's certificate unless told otherwise.
+            spec.tls = TlsMode::VerifyIdentity;
+        }
+        Ok(spec)
+    }
+
+    /// `user@host:port/database`, for messages. Never contains the password.
+    pub fn target(&self) -> String {
+        let host = match &self.socket {
+            Some(s) => format!("localhost (socket {})", s.display()),
+            None => self.hosts.join(","),
+        };
+        format!("{}@{}/{}", self.user, host, self.database)
+    }
+
+    fn options(&self, host: &str, database: &str) -> Result<MySqlConnectOptions> {
+        let mut o = MySqlConnectOptions::new()
+            .username(&self.user)
+            .database(database)
+            .ssl_mode(self.tls.sqlx())
+            .charset("utf8mb4");
+        if let Some(p) = &self.password {
+            o = o.password(p.expose());
+        }
+        if let Some(ca) = &self.tls_ca {
+            o = o.ssl_ca(ca);
+        }
+        if let Some(sock) = &self.socket {
+            return Ok(o.socket(sock));
+        }
+        let (h, port) = split_host_port(host)?;
+        Ok(o.host(&h).port(port))
+    }
+}
+
+fn is_loopback(hostport: &str) -> bool {
+    let host = split_host_port(hostport).map(|(h, _)| h).unwrap_or_default();
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+fn split_host_port(hostport: &str) -> Result<(String, u16)> {
+    let bad = || Error::Config(format!("database host `{hostport}`: expected HOST or HOST:PORT"));
+    if let Some(rest) = hostport.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| bad())?,
+            None => 3306,
+        };
+        return Ok((h.to_string(), port));
+    }
+    match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => Ok((h.to_string(), p.parse().map_err(|_| bad())?)),
+        _ => Ok((hostport.to_string(), 3306)),
+    }
+}
+
+fn percent_decode(s: &str) -> std::result::Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad percent-escape at byte {i}"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "percent-escapes are not UTF-8".to_string())
+}
+
+/// A connection to the application's database and to Warden's governance schema.
+#[derive(Debug, Clone)]
+pub struct Database {
+    app: MySqlPool,
+    gov: MySqlPool,
+    target: String,
+    governance_schema: Option<String>,
+}
+
+impl Database {
+    /// Connects to the first host that answers.
+    pub async fn connect(spec: &ConnectSpec) -> Result<Self> {
+        let target = spec.target();
+        let hosts: Vec<&str> = if spec.socket.is_some() {
+            vec!["localhost"]
+        } else {
+            spec.hosts.iter().map(String::as_str).collect()
+        };
+        let mut last = None;
+        for host in hosts {
+            match pool(spec.options(host, &spec.database)?).await {
+                Ok(app) => {
+                    let gov = match &spec.governance_schema {
+                        Some(schema) if schema != &spec.database => {
+                            warden_core::ident::check(schema).map_err(|e| {
+                                Error::Config(format!("governance schema {schema:?} {e}"))
+                            })?;
+                            ensure_schema(&app, &target, schema).await?;
+                            pool(spec.options(host, schema)?)
+                                .await
+                                .map_err(|e| classify(&target, e))?
+                        }
+                        _ => app.clone(),
+                    };
+                    return Ok(Self {
+                        app,
+                        gov,
+                        target,
+                        governance_schema: spec.governance_schema.clone(),
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(host, error = %e, "connection failed");
+                    last = Some(classify(&target, e));
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Config("no database host given".into())))
+    }
+
+    /// The application's schema (read through the mapping).
+    pub fn app(&self) -> &MySqlPool {
+        &self.app
+    }
+
+    /// Warden's own tables.
+    pub fn gov(&self) -> &MySqlPool {
+        &self.gov
+    }
+
+    /// `user@host:port/database`, for messages.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    pub fn governance_schema(&self) -> Option<&str> {
+        self.governance_schema.as_deref()
+    }
+
+    pub(crate) fn classify(&self, e: sqlx::Error) -> Error {
+        classify(&self.target, e)
+    }
+
+    pub async fn close(&self) {
+        self.app.close().await;
+        self.gov.close().await;
+    }
+}
+
+async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sqlx::Error> {
+    MySqlPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+}
+
+async fn ensure_schema(app: &MySqlPool, target: &str, schema: &str) -> Result<()> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+            .bind(schema)
+            .fetch_optional(app)
+            .await
+            .map_err(|e| classify(target, e))?;
+    if exists.is_none() {
+        let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new("CREATE DATABASE IF NOT EXISTS ");
+        qb.push(warden_core::ident::quote(schema));
+        qb.push(" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+        qb.build()
+            .execute(app)
+            .await
+            .map_err(|e| classify(target, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_url_shapes() {
+        let s = ConnectSpec::from_url("mysql://warden@db.example:3307/app").unwrap();
+        assert_eq!(s.hosts, vec!["db.example:3307"]);
+        assert_eq!(s.user, "warden");
+        assert_eq!(s.database, "app");
+        assert_eq!(s.tls, TlsMode::VerifyIdentity, "remote hosts verify by default");
+
+        let s = ConnectSpec::from_url("mysql://root@localhost/demo?socket=/tmp/x%20y.sock").unwrap();
+        assert_eq!(s.socket, Some(PathBuf::from("/tmp/x y.sock")));
+        assert_eq!(s.tls, TlsMode::Preferred);
+        assert_eq!(s.target(), "root@localhost (socket /tmp/x y.sock)/demo");
+
+        let s = ConnectSpec::from_url("mysql://a@127.0.0.1:1/d?ssl-mode=disabled").unwrap();
+        assert_eq!(s.tls, TlsMode::Disabled);
+    }
+
+    #[test]
+    fn refuses_passwords_and_junk() {
+        let err = ConnectSpec::from_url("mysql://root:hunter2@db/app").unwrap_err().to_string();
+        assert!(err.contains("must not contain a password"), "{err}");
+        assert!(!err.contains("hunter2"));
+        for bad in ["postgres://a@b/c", "mysql://b/c", "mysql://a@b", "mysql://a@b/c?x=1"] {
+            assert!(ConnectSpec::from_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_and_port_split() {
+        assert_eq!(split_host_port("h:1").unwrap(), ("h".into(), 1));
+        assert_eq!(split_host_port("h").unwrap(), ("h".into(), 3306));
+        assert_eq!(split_host_port("[::1]:5").unwrap(), ("::1".into(), 5));
+        assert!(split_host_port("h:x").is_err());
+    }
+}

@@ -1,0 +1,647 @@
+//! Reading the application's directory through a resolved mapping: bulk reads that let the
+//! core compute effective permissions in one pass, never a query per user.
+//!
+//! Every identifier here comes from a [`Resolved`] mapping and goes through
+//! `warden_core::ident::quote`; every value is bound.
+
+use std::collections::HashMap;
+
+use sqlx::mysql::MySqlRow;
+use sqlx::{MySql, QueryBuilder, Row};
+use warden_core::directory::{
+    DirectGrant, Permission, PermissionId, Role, RoleGrant, RoleId, User, UserId,
+};
+use warden_core::ident::quote;
+use warden_core::mapping::Mapping;
+
+use crate::connect::Database;
+use crate::error::{Error, Result};
+use crate::schema::Resolved;
+
+/// Which users to read.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub department: Option<String>,
+    /// The application's status value, or `active` / `inactive`.
+    pub status: Option<String>,
+    /// Text searched in login, name and email (as text, never as a pattern).
+    pub search: Option<String>,
+    /// One login, case-insensitively.
+    pub login: Option<String>,
+}
+
+/// Which role grants to read.
+#[derive(Debug, Clone)]
+pub enum GrantScope {
+    All,
+    User(UserId),
+    Roles(Vec<RoleId>),
+}
+
+/// A user holding something, with just enough to name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub user: UserId,
+    pub login: String,
+    pub active: bool,
+    pub superuser: bool,
+}
+
+/// `alias`.`column`
+fn col(alias: &str, column: &str) -> String {
+    let mut s = String::with_capacity(alias.len() + column.len() + 3);
+    s.push_str(alias);
+    s.push('.');
+    s.push_str(&quote(column));
+    s
+}
+
+fn push_text(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+    match column {
+        Some(c) => {
+            qb.push("CAST(").push(col(alias, c)).push(" AS CHAR)");
+        }
+        None => {
+            qb.push("CAST(NULL AS CHAR)");
+        }
+    }
+}
+
+fn push_flag(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+    match column {
+        Some(c) => {
+            qb.push("CAST(").push(col(alias, c)).push(" <> 0 AS SIGNED)");
+        }
+        None => {
+            qb.push("CAST(NULL AS SIGNED)");
+        }
+    }
+}
+
+fn push_time(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+    match column {
+        Some(c) => {
+            qb.push("CAST(").push(col(alias, c)).push(" AS DATETIME)");
+        }
+        None => {
+            qb.push("CAST(NULL AS DATETIME)");
+        }
+    }
+}
+
+fn push_id(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+    match column {
+        Some(c) => {
+            qb.push("CAST(").push(col(alias, c)).push(" AS SIGNED)");
+        }
+        None => {
+            qb.push("CAST(NULL AS SIGNED)");
+        }
+    }
+}
+
+/// The condition "this user is active" in the application's terms.
+fn push_active_condition<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping, alias: &str) {
+    let u = &m.users;
+    if let Some(status) = &u.status {
+        qb.push(col(alias, status)).push(" IN (");
+        let mut sep = qb.separated(", ");
+        for v in &u.active_values {
+            sep.push_bind(v.as_str());
+        }
+        qb.push(")");
+    } else if let Some(active) = &u.active {
+        qb.push(col(alias, active)).push(" <> 0");
+    } else {
+        qb.push("1 = 1");
+    }
+}
+
+fn push_superuser_condition(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, alias: &str) {
+    match &m.users.superuser {
+        Some(c) => qb.push(col(alias, c)).push(" <> 0"),
+        None => qb.push("1 = 0"),
+    };
+}
+
+/// The fourteen user columns read by [`user_from_row`], in order.
+fn push_user_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping, with_manager: bool) {
+    let u = &m.users;
+    push_id(qb, "u", Some(&u.id));
+    qb.push(", ");
+    push_text(qb, "u", Some(&u.login));
+    qb.push(", ");
+    match &u.name {
+        Some(name) => {
+            qb.push("CONCAT_WS(' '");
+            for c in name.names() {
+                qb.push(", ").push(col("u", c));
+            }
+            qb.push(")");
+        }
+        None => {
+            qb.push("CAST(NULL AS CHAR)");
+        }
+    }
+    qb.push(", ");
+    push_text(qb, "u", u.email.as_deref());
+    qb.push(", ");
+    push_text(qb, "u", u.department.as_deref());
+    qb.push(", ");
+    push_text(qb, "u", u.title.as_deref());
+    qb.push(", ");
+    push_id(qb, "u", u.manager.as_deref());
+    qb.push(", ");
+    if with_manager {
+        push_text(qb, "m", Some(&u.login));
+    } else {
+        qb.push("CAST(NULL AS CHAR)");
+    }
+    qb.push(", ");
+    match (&u.status, &u.active) {
+        (Some(status), _) => push_text(qb, "u", Some(status)),
+        (None, Some(active)) => {
+            qb.push("CASE WHEN ")
+                .push(col("u", active))
+                .push(" <> 0 THEN 'active' ELSE 'inactive' END");
+        }
+        (None, None) => {
+            qb.push("'active'");
+        }
+    }
+    qb.push(", CAST(");
+    push_active_condition(qb, m, "u");
+    qb.push(" AS SIGNED), ");
+    push_flag(qb, "u", u.superuser.as_deref());
+    qb.push(", ");
+    push_flag(qb, "u", u.mfa.as_deref());
+    qb.push(", ");
+    push_time(qb, "u", u.last_login.as_deref());
+    qb.push(", ");
+    push_time(qb, "u", u.created.as_deref());
+}
+
+fn push_user_from(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, with_manager: bool) {
+    let u = &m.users;
+    qb.push(" FROM ").push(quote(&u.table)).push(" u");
+    if let (true, Some(manager)) = (with_manager, &u.manager) {
+        qb.push(" LEFT JOIN ")
+            .push(quote(&u.table))
+            .push(" m ON ")
+            .push(col("m", &u.id))
+            .push(" = ")
+            .push(col("u", manager));
+    }
+}
+
+fn user_from_row(row: &MySqlRow) -> std::result::Result<User, sqlx::Error> {
+    Ok(User {
+        id: UserId(row.try_get(0)?),
+        login: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+        name: row.try_get(2)?,
+        email: row.try_get(3)?,
+        department: row.try_get(4)?,
+        title: row.try_get(5)?,
+        manager_id: row.try_get::<Option<i64>, _>(6)?.map(UserId),
+        manager: row.try_get(7)?,
+        status: row.try_get::<Option<String>, _>(8)?.unwrap_or_default(),
+        active: row.try_get::<Option<i64>, _>(9)?.unwrap_or(0) != 0,
+        superuser: row.try_get::<Option<i64>, _>(10)?.unwrap_or(0) != 0,
+        mfa: row.try_get::<Option<i64>, _>(11)?.map(|v| v != 0),
+        last_login: row.try_get(12)?,
+        created: row.try_get(13)?,
+    })
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
+fn like_contains(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Users matching the filter, ordered by login.
+pub async fn users(db: &Database, r: &Resolved, filter: &UserFilter) -> Result<Vec<User>> {
+    let m = r.mapping();
+    let u = &m.users;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_user_columns(&mut qb, m, true);
+    push_user_from(&mut qb, m, true);
+    qb.push(" WHERE 1 = 1");
+    if let Some(dept) = &filter.department {
+        let Some(column) = &u.department else {
+            return Err(Error::Input(
+                "this mapping has no department column, so users cannot be filtered by department"
+                    .into(),
+            ));
+        };
+        qb.push(" AND ").push(col("u", column)).push(" = ").push_bind(dept.clone());
+    }
+    if let Some(status) = &filter.status {
+        qb.push(" AND ");
+        match (&u.status, &u.active) {
+            (Some(column), _) => {
+                qb.push(col("u", column)).push(" = ").push_bind(status.clone());
+            }
+            (None, Some(column)) => match status.to_ascii_lowercase().as_str() {
+                "active" => {
+                    qb.push(col("u", column)).push(" <> 0");
+                }
+                "inactive" => {
+                    qb.push(col("u", column)).push(" = 0");
+                }
+                _ => {
+                    return Err(Error::Input(format!(
+                        "status `{status}`: this mapping knows only `active` and `inactive`"
+                    )));
+                }
+            },
+            (None, None) => {
+                qb.push(if status.eq_ignore_ascii_case("active") { "1 = 1" } else { "1 = 0" });
+            }
+        }
+    }
+    if let Some(text) = filter.search.as_deref().filter(|t| !t.is_empty()) {
+        let pattern = like_contains(text);
+        qb.push(" AND (").push(col("u", &u.login)).push(" LIKE ").push_bind(pattern.clone());
+        if let Some(name) = &u.name {
+            for c in name.names() {
+                qb.push(" OR ").push(col("u", c)).push(" LIKE ").push_bind(pattern.clone());
+            }
+        }
+        if let Some(email) = &u.email {
+            qb.push(" OR ").push(col("u", email)).push(" LIKE ").push_bind(pattern.clone());
+        }
+        qb.push(")");
+    }
+    if let Some(login) = &filter.login {
+        qb.push(" AND ").push(col("u", &u.login)).push(" = ").push_bind(login.clone());
+    }
+    qb.push(" ORDER BY ").push(col("u", &u.login)).push(", ").push(col("u", &u.id));
+    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    rows.iter()
+        .map(user_from_row)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| db.classify(e))
+}
+
+/// One user by login (case-insensitively where the column's collation is).
+pub async fn user_by_login(db: &Database, r: &Resolved, login: &str) -> Result<Option<User>> {
+    let filter = UserFilter {
+        login: Some(login.to_string()),
+        ..UserFilter::default()
+    };
+    Ok(users(db, r, &filter).await?.into_iter().next())
+}
+
+/// Every role, with its owner's login where the mapping has owners.
+pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
+    let m = r.mapping();
+    let ro = &m.roles;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "r", Some(&ro.id));
+    qb.push(", ");
+    push_text(&mut qb, "r", Some(&ro.name));
+    qb.push(", ");
+    push_id(&mut qb, "r", ro.owner.as_deref());
+    qb.push(", ");
+    push_text(&mut qb, "o", ro.owner.as_ref().map(|_| m.users.login.as_str()));
+    qb.push(" FROM ").push(quote(&ro.table)).push(" r");
+    if let Some(owner) = &ro.owner {
+        qb.push(" LEFT JOIN ")
+            .push(quote(&m.users.table))
+            .push(" o ON ")
+            .push(col("o", &m.users.id))
+            .push(" = ")
+            .push(col("r", owner));
+    }
+    qb.push(" ORDER BY ").push(col("r", &ro.name));
+    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    rows.iter()
+        .map(|row| {
+            Ok(Role {
+                id: RoleId(row.try_get(0)?),
+                name: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+                owner_id: row.try_get::<Option<i64>, _>(2)?.map(UserId),
+                owner: row.try_get(3)?,
+            })
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(|e| db.classify(e))
+}
+
+/// Every permission with its key (prefixed from a joined table where the mapping says so).
+pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>> {
+    let p = &r.mapping().permissions;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "p", Some(&p.id));
+    qb.push(", ");
+    match &p.key_prefix {
+        Some(k) => {
+            qb.push("CONCAT(CAST(")
+                .push(col("k", &k.column))
+                .push(" AS CHAR), ")
+                .push_bind(k.separator.clone())
+                .push(", CAST(")
+                .push(col("p", &p.key))
+                .push(" AS CHAR)) FROM ")
+                .push(quote(&p.table))
+                .push(" p JOIN ")
+                .push(quote(&k.table))
+                .push(" k ON ")
+                .push(col("k", &k.id))
+                .push(" = ")
+                .push(col("p", &k.foreign_key));
+        }
+        None => {
+            push_text(&mut qb, "p", Some(&p.key));
+            qb.push(" FROM ").push(quote(&p.table)).push(" p");
+        }
+    }
+    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    let mut out = rows
+        .iter()
+        .map(|row| {
+            Ok(Permission {
+                id: PermissionId(row.try_get(0)?),
+                key: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+        .map_err(|e| db.classify(e))?;
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// (role, parent) pairs: the role inherits the parent's permissions.
+pub async fn role_hierarchy(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, RoleId)>> {
+    let Some(h) = &r.mapping().role_hierarchy else {
+        return Ok(Vec::new());
+    };
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "h", Some(&h.role));
+    qb.push(", ");
+    push_id(&mut qb, "h", Some(&h.parent));
+    qb.push(" FROM ").push(quote(&h.table)).push(" h");
+    pairs(db, qb).await.map(|v| v.into_iter().map(|(a, b)| (RoleId(a), RoleId(b))).collect())
+}
+
+/// (role, permission) pairs as granted directly to each role.
+pub async fn role_permissions(
+    db: &Database,
+    r: &Resolved,
+) -> Result<Vec<(RoleId, PermissionId)>> {
+    let rp = &r.mapping().role_permissions;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "rp", Some(&rp.role));
+    qb.push(", ");
+    push_id(&mut qb, "rp", Some(&rp.permission));
+    qb.push(" FROM ").push(quote(&rp.table)).push(" rp");
+    pairs(db, qb)
+        .await
+        .map(|v| v.into_iter().map(|(a, b)| (RoleId(a), PermissionId(b))).collect())
+}
+
+async fn pairs(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<(i64, i64)>> {
+    let rows: Vec<(Option<i64>, Option<i64>)> = qb
+        .build_query_as()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(a, b)| Some((a?, b?)))
+        .collect())
+}
+
+fn push_not_expired(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, alias: &str) {
+    if let Some(expires) = &m.user_roles.expires_at {
+        qb.push(" AND (")
+            .push(col(alias, expires))
+            .push(" IS NULL OR ")
+            .push(col(alias, expires))
+            .push(" > NOW())");
+    }
+}
+
+fn push_role_list(qb: &mut QueryBuilder<'_, MySql>, roles: &[RoleId]) {
+    qb.push(" IN (");
+    let mut sep = qb.separated(", ");
+    for role in roles {
+        sep.push_bind(role.0);
+    }
+    qb.push(")");
+}
+
+/// Current (unexpired) role grants in scope.
+pub async fn role_grants(db: &Database, r: &Resolved, scope: &GrantScope) -> Result<Vec<RoleGrant>> {
+    let m = r.mapping();
+    let ur = &m.user_roles;
+    if matches!(scope, GrantScope::Roles(roles) if roles.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "ur", Some(&ur.user));
+    qb.push(", ");
+    push_id(&mut qb, "ur", Some(&ur.role));
+    qb.push(", ");
+    push_time(&mut qb, "ur", ur.granted_at.as_deref());
+    qb.push(", ");
+    push_id(&mut qb, "ur", ur.granted_by.as_deref());
+    qb.push(" FROM ").push(quote(&ur.table)).push(" ur WHERE 1 = 1");
+    push_not_expired(&mut qb, m, "ur");
+    match scope {
+        GrantScope::All => {}
+        GrantScope::User(user) => {
+            qb.push(" AND ").push(col("ur", &ur.user)).push(" = ").push_bind(user.0);
+        }
+        GrantScope::Roles(roles) => {
+            qb.push(" AND ").push(col("ur", &ur.role));
+            push_role_list(&mut qb, roles);
+        }
+    }
+    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    rows.iter()
+        .filter_map(|row| {
+            let grant = (|| {
+                let (Some(user), Some(role)) =
+                    (row.try_get::<Option<i64>, _>(0)?, row.try_get::<Option<i64>, _>(1)?)
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(RoleGrant {
+                    user: UserId(user),
+                    role: RoleId(role),
+                    granted_at: row.try_get(2)?,
+                    granted_by: row.try_get::<Option<i64>, _>(3)?.map(UserId),
+                }))
+            })();
+            grant.transpose()
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(|e| db.classify(e))
+}
+
+/// Permissions granted to users directly (for one user, or all).
+pub async fn direct_grants(
+    db: &Database,
+    r: &Resolved,
+    user: Option<UserId>,
+) -> Result<Vec<DirectGrant>> {
+    let Some(up) = &r.mapping().user_permissions else {
+        return Ok(Vec::new());
+    };
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "up", Some(&up.user));
+    qb.push(", ");
+    push_id(&mut qb, "up", Some(&up.permission));
+    qb.push(" FROM ").push(quote(&up.table)).push(" up");
+    if let Some(user) = user {
+        qb.push(" WHERE ").push(col("up", &up.user)).push(" = ").push_bind(user.0);
+    }
+    pairs(db, qb).await.map(|v| {
+        v.into_iter()
+            .map(|(u, p)| DirectGrant {
+                user: UserId(u),
+                permission: PermissionId(p),
+            })
+            .collect()
+    })
+}
+
+/// How many current grants each role has.
+pub async fn role_member_counts(db: &Database, r: &Resolved) -> Result<HashMap<RoleId, i64>> {
+    let m = r.mapping();
+    let ur = &m.user_roles;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "ur", Some(&ur.role));
+    qb.push(", COUNT(*) FROM ").push(quote(&ur.table)).push(" ur WHERE 1 = 1");
+    push_not_expired(&mut qb, m, "ur");
+    qb.push(" GROUP BY ").push(col("ur", &ur.role));
+    Ok(pairs(db, qb).await?.into_iter().map(|(r, n)| (RoleId(r), n)).collect())
+}
+
+fn push_holder_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping) {
+    push_id(qb, "u", Some(&m.users.id));
+    qb.push(", ");
+    push_text(qb, "u", Some(&m.users.login));
+    qb.push(", CAST(");
+    push_active_condition(qb, m, "u");
+    qb.push(" AS SIGNED), CAST(");
+    push_superuser_condition(qb, m, "u");
+    qb.push(" AS SIGNED)");
+}
+
+fn holder_from_row(row: &MySqlRow) -> std::result::Result<Holder, sqlx::Error> {
+    Ok(Holder {
+        user: UserId(row.try_get(0)?),
+        login: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+        active: row.try_get::<Option<i64>, _>(2)?.unwrap_or(0) != 0,
+        superuser: row.try_get::<Option<i64>, _>(3)?.unwrap_or(0) != 0,
+    })
+}
+
+/// Users holding any of `roles` (current grants), with the role held.
+pub async fn role_holders(
+    db: &Database,
+    r: &Resolved,
+    roles: &[RoleId],
+) -> Result<Vec<(Holder, RoleId)>> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let m = r.mapping();
+    let ur = &m.user_roles;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_holder_columns(&mut qb, m);
+    qb.push(", ");
+    push_id(&mut qb, "ur", Some(&ur.role));
+    qb.push(" FROM ")
+        .push(quote(&ur.table))
+        .push(" ur JOIN ")
+        .push(quote(&m.users.table))
+        .push(" u ON ")
+        .push(col("u", &m.users.id))
+        .push(" = ")
+        .push(col("ur", &ur.user))
+        .push(" WHERE ")
+        .push(col("ur", &ur.role));
+    push_role_list(&mut qb, roles);
+    push_not_expired(&mut qb, m, "ur");
+    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    rows.iter()
+        .map(|row| Ok((holder_from_row(row)?, RoleId(row.try_get(4)?))))
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(|e| db.classify(e))
+}
+
+/// Users granted `permission` directly.
+pub async fn direct_holders(
+    db: &Database,
+    r: &Resolved,
+    permission: PermissionId,
+) -> Result<Vec<Holder>> {
+    let m = r.mapping();
+    let Some(up) = &m.user_permissions else {
+        return Ok(Vec::new());
+    };
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_holder_columns(&mut qb, m);
+    qb.push(" FROM ")
+        .push(quote(&up.table))
+        .push(" up JOIN ")
+        .push(quote(&m.users.table))
+        .push(" u ON ")
+        .push(col("u", &m.users.id))
+        .push(" = ")
+        .push(col("up", &up.user))
+        .push(" WHERE ")
+        .push(col("up", &up.permission))
+        .push(" = ")
+        .push_bind(permission.0);
+    holders(db, qb).await
+}
+
+/// Every superuser (active or not; the caller applies the application's semantics).
+pub async fn superusers(db: &Database, r: &Resolved) -> Result<Vec<Holder>> {
+    let m = r.mapping();
+    if m.users.superuser.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_holder_columns(&mut qb, m);
+    qb.push(" FROM ").push(quote(&m.users.table)).push(" u WHERE ");
+    push_superuser_condition(&mut qb, m, "u");
+    holders(db, qb).await
+}
+
+async fn holders(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<Holder>> {
+    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    rows.iter()
+        .map(holder_from_row)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| db.classify(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_match_text_literally() {
+        assert_eq!(like_contains("a%b_c\\"), "%a\\%b\\_c\\\\%");
+        assert_eq!(like_contains("' OR 1=1 --"), "%' OR 1=1 --%");
+    }
+
+    #[test]
+    fn columns_are_quoted_with_their_alias() {
+        assert_eq!(col("u", "last_login"), "u.`last_login`");
+    }
+}

@@ -1,0 +1,107 @@
+use warden_core::mapping::MappingProblem;
+
+/// What can go wrong talking to the database, in the domain's words.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server could not be reached or refused us.
+    #[error("database {target} is unreachable: {reason}")]
+    Unavailable { target: String, reason: String },
+    /// A write was needed but the server is read-only (a replica).
+    #[error("database {target} is read-only (a replica?); this change needs the primary")]
+    ReadOnly { target: String },
+    /// Warden's own tables are missing.
+    #[error("Warden's tables are not in this database: run `warden migrate` first")]
+    NotMigrated,
+    /// Something looked up does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Someone else changed it first, or it already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The mapping does not fit this database.
+    #[error("mapping: {}", warden_core::mapping::summarize(.0))]
+    Mapping(Vec<MappingProblem>),
+    /// Connection settings, profiles, the config file or the keyring.
+    #[error("{0}")]
+    Config(String),
+    /// Input that cannot be accepted (a bad file, a bad value).
+    #[error("{0}")]
+    Input(String),
+    /// Any other database error; the message carries the server's error code, never SQL.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<warden_core::Error> for Error {
+    fn from(e: warden_core::Error) -> Self {
+        match e {
+            warden_core::Error::Mapping(p) => Self::Mapping(p),
+            other => Self::Input(other.to_string()),
+        }
+    }
+}
+
+/// Turns a sqlx error into the domain's words. `target` names the server (host:port/db).
+pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
+    use sqlx::Error as E;
+    match e {
+        E::RowNotFound => Error::NotFound("no such row".into()),
+        E::Io(io) => Error::Unavailable {
+            target: target.into(),
+            reason: io.to_string(),
+        },
+        E::Tls(tls) => Error::Unavailable {
+            target: target.into(),
+            reason: format!("TLS: {tls}"),
+        },
+        E::PoolTimedOut => Error::Unavailable {
+            target: target.into(),
+            reason: "timed out waiting for a connection".into(),
+        },
+        E::PoolClosed | E::WorkerCrashed => Error::Unavailable {
+            target: target.into(),
+            reason: "the connection pool is closed".into(),
+        },
+        E::Database(db) => {
+            let code = db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .map(|m| m.number())
+                .unwrap_or(0);
+            tracing::debug!(code, message = %db.message(), "database error");
+            match code {
+                // Access denied, unknown database, too many connections, server shutdown.
+                1044 | 1045 | 1049 | 1040 | 1053 | 1698 => Error::Unavailable {
+                    target: target.into(),
+                    reason: db.message().to_string(),
+                },
+                // --read-only / super_read_only.
+                1290 | 1836 => Error::ReadOnly {
+                    target: target.into(),
+                },
+                1062 => Error::Conflict("it already exists".into()),
+                1213 | 1205 => Error::Conflict(
+                    "someone else changed the same rows at the same time; retry".into(),
+                ),
+                1142 | 1143 => Error::Database(format!(
+                    "the database account lacks a privilege Warden needs (error {code}): {}",
+                    db.message()
+                )),
+                _ => Error::Database(format!(
+                    "error {code} (SQLSTATE {})",
+                    db.code().as_deref().unwrap_or("?")
+                )),
+            }
+        }
+        E::Protocol(p) => Error::Unavailable {
+            target: target.into(),
+            reason: format!("protocol: {p}"),
+        },
+        E::Configuration(c) => Error::Config(format!("connection settings: {c}")),
+        other => {
+            tracing::debug!(error = %other, "database error");
+            Error::Database("unexpected client error".into())
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Warden's own tables (prefix `warden_`): migrations, console users, and the audit trail
+//! that every change appends to inside the change's own transaction.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::{MySql, MySqlConnection, Transaction};
+use warden_core::audit::AuditEvent;
+use warden_core::console::ConsoleRole;
+
+use crate::connect::Database;
+use crate::error::{Error, Result};
+
+/// Warden's migrations, embedded at build time. They are only ever appended to.
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/governance");
+
+/// What `warden migrate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub applied: Vec<i64>,
+    pub already: Vec<i64>,
+}
+
+/// Applies Warden's migrations that are not applied yet.
+///
+/// Bookkeeping lives in `warden_schema_migrations` (not sqlx's `_sqlx_migrations`, so
+/// nothing of Warden's can clash with an application that also uses sqlx). A named lock
+/// keeps two concurrent runs from interleaving; a checksum mismatch of an applied migration
+/// is refused, since migrations must never be edited once landed.
+pub async fn migrate(db: &Database) -> Result<MigrationReport> {
+    let mut conn = db.gov().acquire().await.map_err(|e| db.classify(e))?;
+    let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK('warden_migrate', 30)")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| db.classify(e))?;
+    if locked != Some(1) {
+        return Err(Error::Conflict(
+            "another `warden migrate` is running on this database; retry when it is done".into(),
+        ));
+    }
+    let result = migrate_locked(db, &mut conn).await;
+    let _ = sqlx::query("DO RELEASE_LOCK('warden_migrate')")
+        .execute(&mut *conn)
+        .await;
+    result
+}
+
+async fn migrate_locked(db: &Database, conn: &mut MySqlConnection) -> Result<MigrationReport> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS warden_schema_migrations (
+            version      BIGINT       NOT NULL PRIMARY KEY,
+            description  VARCHAR(300) NOT NULL,
+            checksum     CHAR(96)     NOT NULL,
+            applied_at   DATETIME(6)  NOT NULL
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| db.classify(e))?;
+    let applied: Vec<(i64, String)> =
+        sqlx::query_as("SELECT version, checksum FROM warden_schema_migrations")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| db.classify(e))?;
+    let mut report = MigrationReport {
+        applied: Vec::new(),
+        already: Vec::new(),
+    };
+    for migration in MIGRATOR.iter() {
+        let checksum = hex_encode(&migration.checksum);
+        if let Some((_, have)) = applied.iter().find(|(v, _)| *v == migration.version) {
+            if *have != checksum {
+                return Err(Error::Conflict(format!(
+                    "migration {} ({}) was changed after it was applied to this database; \
+                     migrations may only be appended",
+                    migration.version, migration.description
+                )));
+            }
+            report.already.push(migration.version);
+            continue;
+        }
+        // DDL commits implicitly in MySQL, so each statement runs on its own; the migration
+        // is recorded once all of them succeeded.
+        sqlx::raw_sql(&migration.sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| db.classify(e))?;
+        sqlx::query(
+            "INSERT INTO warden_schema_migrations (version, description, checksum, applied_at) \
+             VALUES (?, ?, ?, UTC_TIMESTAMP(6))",
+        )
+        .bind(migration.version)
+        .bind(migration.description.as_ref())
+        .bind(checksum)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| db.classify(e))?;
+        report.applied.push(migration.version);
+    }
+    Ok(report)
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether Warden's tables exist in the governance schema.
+pub async fn is_migrated(db: &Database) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'warden_console_users'",
+    )
+    .fetch_one(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(n > 0)
+}
+
+/// The console role of a login, if it is a console user.
+pub async fn console_role(db: &Database, login: &str) -> Result<Option<ConsoleRole>> {
+    if !is_migrated(db).await? {
+        return Err(Error::NotMigrated);
+    }
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM warden_console_users WHERE login = ?")
+            .bind(login)
+            .fetch_optional(db.gov())
+            .await
+            .map_err(|e| db.classify(e))?;
+    role.map(|r| r.parse().map_err(Error::from)).transpose()
+}
+
+/// A console user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleUser {
+    pub login: String,
+    pub role: ConsoleRole,
+    pub created_at: chrono::NaiveDateTime,
+    pub created_by: String,
+}
+
+pub async fn console_users(db: &Database) -> Result<Vec<ConsoleUser>> {
+    let rows: Vec<(String, String, chrono::NaiveDateTime, String)> = sqlx::query_as(
+        "SELECT login, role, created_at, created_by FROM warden_console_users ORDER BY login",
+    )
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    rows.into_iter()
+        .map(|(login, role, created_at, created_by)| {
+            Ok(ConsoleUser {
+                login,
+                role: role.parse()?,
+                created_at,
+                created_by,
+            })
+        })
+        .collect()
+}
+
+/// A change being made: one transaction that ends with its audit event.
+pub struct Change<'a> {
+    db: &'a Database,
+    tx: Transaction<'a, MySql>,
+    actor: String,
+}
+
+impl<'a> Change<'a> {
+    /// Starts a change on Warden's tables, made by `actor`.
+    pub async fn begin(db: &'a Database, actor: &str) -> Result<Self> {
+        let tx = db.gov().begin().await.map_err(|e| db.classify(e))?;
+        let mut change = Self {
+            db,
+            tx,
+            actor: actor.to_string(),
+        };
+        // Lock the head of the audit chain first: every change is serialized behind it, so
+        // the checks a change makes (is there an officer yet?) cannot race another change.
+        sqlx::query("SELECT seq FROM warden_audit_head WHERE id = 1 FOR UPDATE")
+            .execute(&mut *change.tx)
+            .await
+            .map_err(|e| db.classify(e))?;
+        Ok(change)
+    }
+
+    pub fn conn(&mut self) -> &mut MySqlConnection {
+        &mut self.tx
+    }
+
+    pub fn db(&self) -> &Database {
+        self.db
+    }
+
+    /// Appends the audit event and commits the change with it.
+    pub async fn commit(
+        mut self,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Result<AuditEvent> {
+        let db = self.db;
+        let (seq, prev): (u64, String) =
+            sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1 FOR UPDATE")
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(|e| db.classify(e))?;
+        let db_account: String = sqlx::query_scalar("SELECT CAST(CURRENT_USER() AS CHAR)")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| db.classify(e))?;
+        let occurred_at: DateTime<Utc> = Utc::now().trunc_subsecs(6);
+        let event = AuditEvent {
+            seq: seq + 1,
+            occurred_at,
+            actor: self.actor.clone(),
+            db_account,
+            action: action.to_string(),
+            target: target.to_string(),
+            details,
+        };
+        let hash = event.chain_hash(&prev);
+        sqlx::query(
+            "INSERT INTO warden_audit_events \
+             (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(event.seq)
+        .bind(event.occurred_at.naive_utc())
+        .bind(&event.actor)
+        .bind(&event.db_account)
+        .bind(&event.action)
+        .bind(&event.target)
+        .bind(event.details.to_string())
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| db.classify(e))?;
+        sqlx::query("UPDATE warden_audit_head SET seq = ?, hash = ? WHERE id = 1")
+            .bind(event.seq)
+            .bind(&hash)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| db.classify(e))?;
+        self.tx.commit().await.map_err(|e| db.classify(e))?;
+        Ok(event)
+    }
+}
+
+/// Within a change: how many officers there are.
+pub async fn officer_count(change: &mut Change<'_>) -> Result<i64> {
+    let db = change.db;
+    sqlx::query_scalar("SELECT COUNT(*) FROM warden_console_users WHERE role = 'officer'")
+        .fetch_one(change.conn())
+        .await
+        .map_err(|e| db.classify(e))
+}
+
+/// Within a change: a console user's current role.
+pub async fn role_in_change(change: &mut Change<'_>, login: &str) -> Result<Option<ConsoleRole>> {
+    let db = change.db;
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM warden_console_users WHERE login = ?")
+            .bind(login)
+            .fetch_optional(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    role.map(|r| r.parse().map_err(Error::from)).transpose()
+}
+
+/// Within a change: adds a console user or changes their role.
+pub async fn upsert_console_user(
+    change: &mut Change<'_>,
+    login: &str,
+    role: ConsoleRole,
+) -> Result<()> {
+    let db = change.db;
+    let actor = change.actor.clone();
+    sqlx::query(
+        "INSERT INTO warden_console_users (login, role, created_at, created_by) \
+         VALUES (?, ?, UTC_TIMESTAMP(6), ?) ON DUPLICATE KEY UPDATE role = VALUES(role)",
+    )
+    .bind(login)
+    .bind(role.as_str())
+    .bind(actor)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(())
+}
+
+/// Within a change: removes a console user; false when there was none.
+pub async fn delete_console_user(change: &mut Change<'_>, login: &str) -> Result<bool> {
+    let db = change.db;
+    let done = sqlx::query("DELETE FROM warden_console_users WHERE login = ?")
+        .bind(login)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The audit trail in order (for verification and display).
+pub async fn audit_events(db: &Database) -> Result<Vec<(AuditEvent, String, String)>> {
+    type Row = (u64, chrono::NaiveDateTime, String, String, String, String, String, String, String);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash \
+         FROM warden_audit_events ORDER BY seq",
+    )
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    rows.into_iter()
+        .map(|(seq, at, actor, db_account, action, target, details, prev, hash)| {
+            let details = serde_json::from_str(&details)
+                .map_err(|e| Error::Database(format!("audit event {seq}: details: {e}")))?;
+            Ok((
+                AuditEvent {
+                    seq,
+                    occurred_at: at.and_utc(),
+                    actor,
+                    db_account,
+                    action,
+                    target,
+                    details,
+                },
+                prev,
+                hash,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,195 @@
+//! Connection profiles in `$XDG_CONFIG_HOME/warden/config.toml`, with their passwords in the
+//! OS keyring. The config file never holds a password.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use warden_core::console::AuthMode;
+
+use crate::connect::{ConnectSpec, TlsMode};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// The keyring service name under which profile passwords are stored.
+pub const KEYRING_SERVICE: &str = "warden";
+
+/// One connection profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// `host` or `host:port`; several for a primary and its replicas.
+    pub hosts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<PathBuf>,
+    pub database: String,
+    pub user: String,
+    #[serde(default = "default_tls")]
+    pub tls: TlsMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<PathBuf>,
+    #[serde(default = "default_mapping")]
+    pub mapping: String,
+    #[serde(default = "default_auth")]
+    pub auth: AuthMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governance_schema: Option<String>,
+}
+
+fn default_tls() -> TlsMode {
+    TlsMode::VerifyIdentity
+}
+fn default_mapping() -> String {
+    "reference".into()
+}
+fn default_auth() -> AuthMode {
+    AuthMode::Local
+}
+
+impl Profile {
+    /// The connection spec, with the password given (from the keyring or the environment).
+    pub fn spec(&self, password: Option<Secret>) -> ConnectSpec {
+        ConnectSpec {
+            hosts: self.hosts.clone(),
+            socket: self.socket.clone(),
+            user: self.user.clone(),
+            password,
+            database: self.database.clone(),
+            tls: self.tls,
+            tls_ca: self.tls_ca.clone(),
+            governance_schema: self.governance_schema.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, Profile>,
+}
+
+/// The config file's location: `$XDG_CONFIG_HOME/warden/config.toml`, or
+/// `~/.config/warden/config.toml`.
+pub fn config_path() -> Result<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => PathBuf::from(x),
+        None => std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".config"))
+            .ok_or_else(|| Error::Config("neither XDG_CONFIG_HOME nor HOME is set".into()))?,
+    };
+    Ok(base.join("warden").join("config.toml"))
+}
+
+fn load(path: &Path) -> Result<ConfigFile> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            Error::Config(format!(
+                "{}: {}",
+                path.display(),
+                e.to_string().trim_end().replace('\n', " ")
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
+        Err(e) => Err(Error::Config(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn save(path: &Path, config: &ConfigFile) -> Result<()> {
+    let text = toml::to_string_pretty(config)
+        .map_err(|e| Error::Config(format!("cannot write the config: {e}")))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::Config(format!("{}: no parent folder", path.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+    // Write beside, then rename: a crash never leaves half a config.
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text).map_err(|e| Error::Config(format!("{}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::Config(format!(
+            "profile name {name:?}: use 1 to 64 letters, digits, `-` or `_`"
+        )));
+    }
+    Ok(())
+}
+
+/// Every profile, by name.
+pub fn list() -> Result<BTreeMap<String, Profile>> {
+    Ok(load(&config_path()?)?.profiles)
+}
+
+/// One profile by name.
+pub fn get(name: &str) -> Result<Profile> {
+    let path = config_path()?;
+    load(&path)?.profiles.remove(name).ok_or_else(|| {
+        Error::Config(format!(
+            "no profile `{name}` in {} (add one with `warden profile add {name} …`)",
+            path.display()
+        ))
+    })
+}
+
+/// Saves a profile and stores its password in the keyring. The password is stored first,
+/// so a keyring failure leaves the config file as it was.
+pub fn add(name: &str, profile: Profile, password: &Secret) -> Result<()> {
+    check_name(name)?;
+    if profile.hosts.is_empty() && profile.socket.is_none() {
+        return Err(Error::Config("a profile needs at least one host".into()));
+    }
+    let path = config_path()?;
+    let mut config = load(&path)?;
+    keyring_entry(name)?
+        .set_password(password.expose())
+        .map_err(|e| keyring_error(name, e))?;
+    config.profiles.insert(name.to_string(), profile);
+    save(&path, &config)
+}
+
+/// Removes a profile and its keyring entry.
+pub fn remove(name: &str) -> Result<()> {
+    let path = config_path()?;
+    let mut config = load(&path)?;
+    if config.profiles.remove(name).is_none() {
+        return Err(Error::NotFound(format!("no profile `{name}` in {}", path.display())));
+    }
+    match keyring_entry(name)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => {}
+        Err(e) => return Err(keyring_error(name, e)),
+    }
+    save(&path, &config)
+}
+
+/// The profile's password from the OS keyring.
+pub fn password(name: &str) -> Result<Secret> {
+    keyring_entry(name)?
+        .get_password()
+        .map(Secret::new)
+        .map_err(|e| keyring_error(name, e))
+}
+
+fn keyring_entry(name: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(KEYRING_SERVICE, &format!("profile:{name}"))
+        .map_err(|e| keyring_error(name, e))
+}
+
+fn keyring_error(name: &str, e: keyring::Error) -> Error {
+    match e {
+        keyring::Error::NoEntry => Error::Config(format!(
+            "the OS keyring has no password for profile `{name}`: run `warden profile add {name} …` again"
+        )),
+        keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_) => {
+            Error::Config(format!(
+                "the OS keyring is unavailable ({e}); start a Secret Service (gnome-keyring, KeePassXC) \
+                 in this session, or set WARDEN_DATABASE_PASSWORD for automation"
+            ))
+        }
+        other => Error::Config(format!("the OS keyring refused profile `{name}`: {other}")),
+    }
+}
