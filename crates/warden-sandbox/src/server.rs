@@ -167,7 +167,11 @@ fn spawn(layout: &Layout, port: u16, die_with_parent: bool) -> Result<Child> {
     // enter: no passwordless root over TCP, even on loopback.
     std::fs::write(
         layout.init_file(),
-        "DROP USER IF EXISTS 'root'@'127.0.0.1';\nDROP USER IF EXISTS 'root'@'::1';\n",
+        format!(
+            "DROP USER IF EXISTS 'root'@'127.0.0.1';\nDROP USER IF EXISTS 'root'@'::1';\n\
+             CREATE DATABASE IF NOT EXISTS {DEMO_DATABASE} \
+             CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n"
+        ),
     )
     .map_err(io(&layout.init_file()))?;
     set_private(&layout.dir)?;

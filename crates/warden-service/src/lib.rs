@@ -1,1 +1,14 @@
-//! placeholder
+//! Warden's use cases, shared by the CLI and the desktop app.
+//!
+//! Each use case is `async fn(&Ctx, Request) -> Result<Response>`. The database is reachable
+//! only through a role proof obtained from the context ([`Ctx::as_officer`],
+//! [`Ctx::as_reader`]), so a use case that forgets its authorization check does not compile.
+
+pub mod context;
+pub mod directory;
+pub mod error;
+pub mod mapping;
+pub mod setup;
+
+pub use context::{Ctx, Officer, Reader};
+pub use error::{Error, ErrorCode, Result};

@@ -630,6 +630,34 @@ async fn holders(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<H
         .map_err(|e| db.classify(e))
 }
 
+/// Logins of the given users (granters, owners, managers), in one query.
+pub async fn users_by_ids(
+    db: &Database,
+    r: &Resolved,
+    ids: &[UserId],
+) -> Result<Vec<(UserId, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let u = &r.mapping().users;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "u", Some(&u.id));
+    qb.push(", ");
+    push_text(&mut qb, "u", Some(&u.login));
+    qb.push(" FROM ").push(quote(&u.table)).push(" u WHERE ").push(col("u", &u.id)).push(" IN (");
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(id.0);
+    }
+    qb.push(")");
+    let rows: Vec<(i64, Option<String>)> = qb
+        .build_query_as()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(rows.into_iter().map(|(id, login)| (UserId(id), login.unwrap_or_default())).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

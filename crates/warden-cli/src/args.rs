@@ -1,0 +1,216 @@
+//! The command line, exactly as ../shared/CLI.md documents it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+/// Warden: access-control governance for a MySQL-backed application.
+#[derive(Debug, Parser)]
+#[command(name = "warden", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The database, as mysql://USER@HOST:PORT/DATABASE (optional ?socket=/path,
+    /// ?ssl-mode=…, ?ssl-ca=…). The password comes from WARDEN_DATABASE_PASSWORD.
+    #[arg(long, env = "WARDEN_DATABASE_URL", global = true, conflicts_with = "profile")]
+    pub database_url: Option<String>,
+
+    /// A connection profile from $XDG_CONFIG_HOME/warden/config.toml (password in the OS keyring).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+
+    /// The mapping: `reference` (default), `django`, or a TOML mapping file.
+    #[arg(long, global = true)]
+    pub mapping: Option<String>,
+
+    /// Output format. `json` prints one JSON document on stdout and nothing else there.
+    #[arg(long, value_enum, default_value = "table", global = true)]
+    pub format: Format,
+
+    /// Print nothing but the result (no progress or notes on stderr).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// More diagnostics on stderr (-v, -vv, -vvv). Secrets never appear in them.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// A private MariaDB for trying Warden out: start, seed, status, url, stop.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// Start the sandbox, seed it if it is empty, and show Warden working.
+    Demo(DemoArgs),
+    /// Apply Warden's own migrations (tables prefixed warden_); on a database with no
+    /// console user yet, the actor running it becomes the first officer.
+    Migrate,
+    /// Connection profiles (passwords in the OS keyring).
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Who may use the console: list, add, remove.
+    ConsoleUsers(ConsoleUsersArgs),
+    /// Check the mapping against the database.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+    /// Staff users of the application.
+    Users(UsersArgs),
+    /// Roles with their owners, member and permission counts.
+    Roles,
+    /// One user's effective permissions and where each comes from.
+    Access {
+        /// The user's login.
+        login: String,
+    },
+    /// Everyone who holds a permission, and through what.
+    WhoCan {
+        /// The permission key, e.g. customer.payment:read
+        permission: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DataDir {
+    /// The sandbox's folder (default $XDG_DATA_HOME/warden/sandbox).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Start the sandbox server (idempotent).
+    Start {
+        #[command(flatten)]
+        dir: DataDir,
+        /// TCP port on 127.0.0.1 (default: a free one).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Load the reference application and a synthetic company (replacing its tables).
+    /// Seeds --database-url when given, else the sandbox.
+    Seed(SeedArgs),
+    /// Whether the sandbox is running.
+    Status {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// The sandbox's database URL.
+    Url {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Stop exactly the sandbox's server.
+    Stop {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// Staff users.
+    #[arg(long, default_value_t = 1_000)]
+    pub users: u32,
+    /// Access-log rows over the last 120 days.
+    #[arg(long, default_value_t = 100_000)]
+    pub log_rows: u64,
+    /// The same seed gives the same company.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// `default` (with planted anomalies) or `clean` (none).
+    #[arg(long, default_value = "default")]
+    pub scenario: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    #[arg(long, default_value_t = 1_000)]
+    pub users: u32,
+    #[arg(long, default_value_t = 100_000)]
+    pub log_rows: u64,
+    /// Run the whole tour in the terminal instead of opening the desktop app.
+    #[arg(long)]
+    pub headless: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Add (or replace) a profile; prompts for the password and stores it in the OS keyring.
+    /// Without a terminal, the password is read from the first line of stdin.
+    Add(ProfileAddArgs),
+    /// List profiles (never passwords).
+    List,
+    /// Remove a profile and its keyring entry.
+    Remove { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileAddArgs {
+    pub name: String,
+    #[arg(long, required = true)]
+    pub host: Vec<String>,
+    #[arg(long)]
+    pub port: Option<u16>,
+    #[arg(long)]
+    pub user: String,
+    #[arg(long)]
+    pub database: String,
+    /// disabled, preferred, required, verify-ca or verify-identity (default).
+    #[arg(long, default_value = "verify-identity")]
+    pub tls: String,
+    /// The CA certificate to verify the server with.
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
+    #[arg(long, default_value = "reference")]
+    pub mapping: String,
+    /// local (the OS user or WARDEN_ACTOR) or oidc.
+    #[arg(long, default_value = "local")]
+    pub auth: String,
+    /// A separate schema for Warden's own tables.
+    #[arg(long)]
+    pub governance_schema: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleUsersArgs {
+    #[command(subcommand)]
+    pub command: Option<ConsoleUsersCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleUsersCommand {
+    /// Add a console user, or change their role.
+    Add {
+        login: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Remove a console user.
+    Remove { login: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Report every problem of the mapping against the database at once.
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Text searched in login, name and email.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// The application's status (active, suspended…), or active/inactive.
+    #[arg(long)]
+    pub status: Option<String>,
+}

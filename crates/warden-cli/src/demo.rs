@@ -1,0 +1,161 @@
+//! `warden demo`: start the sandbox, seed it if it is empty, and show the product working.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use warden_core::mapping::Mapping;
+use warden_service::directory::{self, AccessResponse, RolesResponse, WhoCanResponse};
+use warden_service::setup;
+
+use crate::args::{Cli, DemoArgs};
+use crate::failure::Failure;
+use crate::output::{Format, Render, Table, print};
+use crate::run::{Result, context_on, note, sandbox_database};
+
+#[derive(Debug, Serialize)]
+struct Department {
+    department: String,
+    staff: usize,
+    active: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Tour {
+    database: String,
+    departments: Vec<Department>,
+    roles: RolesResponse,
+    access: AccessResponse,
+    who_can: WhoCanResponse,
+}
+
+impl Render for Tour {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["department", "staff", "active"]);
+        for d in &self.departments {
+            t.row(vec![d.department.clone(), d.staff.to_string(), d.active.to_string()]);
+        }
+        t
+    }
+}
+
+pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
+    if !args.headless {
+        note(cli, "The desktop app is not part of this build yet: running the tour in the terminal.");
+    }
+    let dir = match &args.dir.data_dir {
+        Some(d) => d.clone(),
+        None => warden_sandbox::server::default_data_dir()?,
+    };
+    note(cli, &format!("Starting the sandbox MariaDB in {} …", dir.display()));
+    let db = sandbox_database(&dir).await?;
+    if !seeded(&db).await? {
+        note(
+            cli,
+            &format!(
+                "Seeding the synthetic company ({} staff, {} access-log rows) …",
+                args.users, args.log_rows
+            ),
+        );
+        let opts = warden_sandbox::SeedOptions {
+            users: args.users,
+            log_rows: args.log_rows,
+            ..Default::default()
+        };
+        let report = warden_sandbox::seed::seed(&db, &opts).await?;
+        note(cli, &format!("Seeded in {:.1} s.", report.seconds));
+    }
+    setup::migrate(&db, &setup::local_actor()?).await?;
+    let target = db.target().to_string();
+    let mapping = Mapping::preset("reference")
+        .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;
+    let ctx = context_on(db, mapping).await?;
+
+    let users = directory::users(&ctx, Default::default()).await?;
+    let mut per_dept: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for u in &users.users {
+        let e = per_dept
+            .entry(u.department.clone().unwrap_or_else(|| "(none)".into()))
+            .or_default();
+        e.0 += 1;
+        e.1 += usize::from(u.active);
+    }
+    let roles = directory::roles(&ctx).await?;
+    let request = |p: &str| directory::WhoCanRequest {
+        permission: p.to_string(),
+    };
+    let requesters = directory::who_can(&ctx, request("refund:request")).await?;
+    let approvers = directory::who_can(&ctx, request("refund:approve")).await?;
+    // The most instructive person to show: someone who can both request and approve a
+    // refund through ordinary roles (a separation-of-duties conflict), else any support lead.
+    let subject = requesters
+        .users
+        .iter()
+        .filter(|h| !h.via.iter().any(|v| v == "superuser"))
+        .find(|h| approvers.users.iter().any(|a| a.login == h.login))
+        .map(|h| h.login.clone())
+        .or_else(|| users.users.first().map(|u| u.login.clone()))
+        .unwrap_or_default();
+    let access = directory::access(&ctx, directory::AccessRequest { login: subject }).await?;
+    let who_can = directory::who_can(&ctx, request("customer.payment:read")).await?;
+    let tour = Tour {
+        database: target,
+        departments: per_dept
+            .into_iter()
+            .map(|(department, (staff, active))| Department {
+                department,
+                staff,
+                active,
+            })
+            .collect(),
+        roles,
+        access,
+        who_can,
+    };
+    ctx.close().await;
+    if cli.format != Format::Table {
+        print(cli.format, &tour)?;
+        return Ok(0);
+    }
+    show(&tour)?;
+    Ok(0)
+}
+
+async fn seeded(db: &warden_store::Database) -> Result<bool> {
+    // The reference mapping resolves only once the reference application's tables exist.
+    let mapping = Mapping::preset("reference")
+        .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;
+    let problems = warden_store::schema::check(db, &mapping).await?;
+    Ok(problems.is_empty())
+}
+
+fn show(tour: &Tour) -> anyhow::Result<()> {
+    println!("Warden demo on {}\n", tour.database);
+    println!("1. Staff per department");
+    print(Format::Table, tour)?;
+    println!("\n2. Roles (owner, current members, permissions including inherited ones)");
+    print(Format::Table, &tour.roles)?;
+    println!(
+        "\n3. What {} can do, and through which role ({} roles held)",
+        tour.access.user.login,
+        tour.access.roles.len()
+    );
+    print(Format::Table, &tour.access)?;
+    let mut by_via: BTreeMap<String, usize> = BTreeMap::new();
+    for u in &tour.who_can.users {
+        *by_via.entry(u.via.join(" + ")).or_default() += 1;
+    }
+    println!(
+        "\n4. Who can read customer payment data ({}): {} people",
+        tour.who_can.permission,
+        tour.who_can.users.len()
+    );
+    let mut t = Table::new(&["via", "people"]);
+    for (via, n) in by_via {
+        t.row(vec![via, n.to_string()]);
+    }
+    crate::output::print_table(&t)?;
+    println!(
+        "\nNext: `warden --database-url \"$(warden sandbox url)\" users --search …`, `access LOGIN`, `who-can PERMISSION`."
+    );
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! How each result looks as a table or CSV (JSON is the service's own shape).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use warden_sandbox::{SandboxInfo, SeedReport};
+use warden_service::directory::{AccessResponse, RolesResponse, UsersResponse, WhoCanResponse};
+use warden_service::mapping::MappingCheckResponse;
+use warden_service::setup::{ConsoleUserChange, ConsoleUsersResponse, MigrateResponse};
+use warden_store::profiles::Profile;
+
+use crate::output::{Render, Table, opt};
+
+impl Render for UsersResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "id", "login", "name", "email", "department", "manager", "status", "last_login",
+        ]);
+        for u in &self.users {
+            t.row(vec![
+                u.id.to_string(),
+                u.login.clone(),
+                opt(&u.name),
+                opt(&u.email),
+                opt(&u.department),
+                opt(&u.manager),
+                u.status.clone(),
+                opt(&u.last_login),
+            ]);
+        }
+        t
+    }
+}
+
+impl Render for RolesResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["id", "name", "owner", "members", "permissions", "inherits"]);
+        for r in &self.roles {
+            t.row(vec![
+                r.id.to_string(),
+                r.name.clone(),
+                opt(&r.owner),
+                r.members.to_string(),
+                r.permissions.to_string(),
+                r.inherits.join(", "),
+            ]);
+        }
+        t
+    }
+}
+
+impl Render for AccessResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["login", "permission", "via"]);
+        for p in &self.permissions {
+            t.row(vec![self.user.login.clone(), p.key.clone(), p.via.join(", ")]);
+        }
+        t
+    }
+}
+
+impl Render for WhoCanResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["permission", "login", "via"]);
+        for u in &self.users {
+            t.row(vec![self.permission.clone(), u.login.clone(), u.via.join(", ")]);
+        }
+        t
+    }
+}
+
+impl Render for MappingCheckResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["field", "problem", "suggestion"]);
+        for p in &self.problems {
+            t.row(vec![p.field.clone(), p.message.clone(), opt(&p.suggestion)]);
+        }
+        if self.ok {
+            t.row(vec!["(all)".into(), "ok: every table and column exists".into(), String::new()]);
+        }
+        t
+    }
+}
+
+impl Render for ConsoleUsersResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["login", "role", "created_at", "created_by"]);
+        for u in &self.console_users {
+            t.row(vec![
+                u.login.clone(),
+                u.role.to_string(),
+                u.created_at.clone(),
+                u.created_by.clone(),
+            ]);
+        }
+        t
+    }
+}
+
+impl Render for ConsoleUserChange {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["login", "role", "previous_role", "audit_seq"]);
+        t.row(vec![
+            self.login.clone(),
+            self.role.map(|r| r.to_string()).unwrap_or_else(|| "(removed)".into()),
+            self.previous_role.map(|r| r.to_string()).unwrap_or_default(),
+            self.audit_seq.map(|s| s.to_string()).unwrap_or_else(|| "(unchanged)".into()),
+        ]);
+        t
+    }
+}
+
+impl Render for MigrateResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["applied", "already_applied", "first_officer"]);
+        let list = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        t.row(vec![
+            list(&self.applied),
+            list(&self.already_applied),
+            opt(&self.first_officer),
+        ]);
+        t
+    }
+}
+
+impl Render for SeedReport {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["what", "count"]);
+        for (what, n) in [
+            ("staff users", self.users),
+            ("roles", self.roles),
+            ("permissions", self.permissions),
+            ("customers", self.customers),
+            ("tickets", self.tickets),
+            ("accounts", self.accounts),
+            ("access-log rows", self.log_rows),
+        ] {
+            t.row(vec![what.into(), n.to_string()]);
+        }
+        t.row(vec!["seconds".into(), format!("{:.1}", self.seconds)]);
+        t
+    }
+}
+
+/// `sandbox start|status|url`: {"url","data_dir","pid"} while running.
+#[derive(Debug, Serialize)]
+pub struct SandboxStatus {
+    pub running: bool,
+    pub url: Option<String>,
+    pub data_dir: PathBuf,
+    pub pid: Option<u32>,
+    pub port: Option<u16>,
+}
+
+impl SandboxStatus {
+    pub fn running(info: SandboxInfo) -> Self {
+        Self {
+            running: true,
+            url: Some(info.url),
+            data_dir: info.data_dir,
+            pid: Some(info.pid),
+            port: Some(info.port),
+        }
+    }
+
+    pub fn stopped(data_dir: PathBuf) -> Self {
+        Self {
+            running: false,
+            url: None,
+            data_dir,
+            pid: None,
+            port: None,
+        }
+    }
+}
+
+impl Render for SandboxStatus {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["running", "url", "data_dir", "pid"]);
+        t.row(vec![
+            self.running.to_string(),
+            opt(&self.url),
+            self.data_dir.display().to_string(),
+            self.pid.map(|p| p.to_string()).unwrap_or_default(),
+        ]);
+        t
+    }
+}
+
+/// A plain confirmation, with a few machine-readable fields in JSON.
+#[derive(Debug, Serialize)]
+pub struct Message {
+    pub message: String,
+    #[serde(flatten)]
+    pub fields: BTreeMap<&'static str, serde_json::Value>,
+}
+
+impl Message {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            fields: BTreeMap::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &'static str, value: impl Serialize) -> Self {
+        self.fields
+            .insert(key, serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+        self
+    }
+}
+
+impl Render for Message {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["message"]);
+        t.row(vec![self.message.clone()]);
+        t
+    }
+}
+
+/// `profile list`: names, hosts and settings, never passwords.
+#[derive(Debug, Serialize)]
+pub struct ProfileList {
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+impl Render for ProfileList {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["name", "hosts", "database", "user", "tls", "mapping", "auth"]);
+        for (name, p) in &self.profiles {
+            t.row(vec![
+                name.clone(),
+                p.hosts.join(","),
+                p.database.clone(),
+                p.user.clone(),
+                serde_json::to_value(p.tls)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                p.mapping.clone(),
+                serde_json::to_value(p.auth)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            ]);
+        }
+        t
+    }
+}

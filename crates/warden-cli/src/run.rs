@@ -1,0 +1,349 @@
+//! One thin handler per command: resolve the connection and actor, call a service, render.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+
+use warden_core::console::{Actor, AuthMode};
+use warden_core::mapping::Mapping;
+use warden_sandbox::server;
+use warden_service::{Ctx, ErrorCode, directory, mapping as mapping_service, setup};
+use warden_store::{ConnectSpec, Database, Secret, profiles};
+
+use crate::args::*;
+use crate::failure::Failure;
+use crate::output::print;
+use crate::render::{Message, ProfileList, SandboxStatus};
+
+pub type Result<T> = std::result::Result<T, Failure>;
+
+/// Runs a command; returns the exit code of a command that ran.
+pub async fn run(cli: Cli) -> Result<u8> {
+    let format = cli.format;
+    match &cli.command {
+        Command::Sandbox(cmd) => sandbox(&cli, cmd).await,
+        Command::Demo(args) => crate::demo::run(&cli, args).await,
+        Command::Migrate => {
+            let (db, _) = connect(&cli).await?;
+            let actor = actor(&cli)?;
+            let done = setup::migrate(&db, &actor).await?;
+            print(format, &done)?;
+            db.close().await;
+            Ok(0)
+        }
+        Command::Profile(cmd) => profile(&cli, cmd),
+        Command::ConsoleUsers(args) => {
+            let ctx = context(&cli, false).await?;
+            match &args.command {
+                None => print(format, &setup::console_users(&ctx).await?)?,
+                Some(ConsoleUsersCommand::Add { login, role }) => {
+                    let req = setup::AddConsoleUser {
+                        login: login.clone(),
+                        role: role.parse()?,
+                    };
+                    print(format, &setup::add_console_user(&ctx, req).await?)?;
+                }
+                Some(ConsoleUsersCommand::Remove { login }) => {
+                    print(format, &setup::remove_console_user(&ctx, login).await?)?;
+                }
+            }
+            ctx.close().await;
+            Ok(0)
+        }
+        Command::Mapping(MappingCommand::Check) => {
+            let mapping = load_mapping(&cli)?;
+            let ctx = context(&cli, false).await?;
+            let report = mapping_service::check(&ctx, &mapping).await?;
+            print(format, &report)?;
+            ctx.close().await;
+            Ok(if report.ok { 0 } else { 2 })
+        }
+        Command::Users(args) => {
+            let ctx = context(&cli, true).await?;
+            let req = directory::UsersRequest {
+                department: args.department.clone(),
+                status: args.status.clone(),
+                search: args.search.clone(),
+            };
+            print(format, &directory::users(&ctx, req).await?)?;
+            ctx.close().await;
+            Ok(0)
+        }
+        Command::Roles => {
+            let ctx = context(&cli, true).await?;
+            print(format, &directory::roles(&ctx).await?)?;
+            ctx.close().await;
+            Ok(0)
+        }
+        Command::Access { login } => {
+            let ctx = context(&cli, true).await?;
+            let req = directory::AccessRequest {
+                login: login.clone(),
+            };
+            print(format, &directory::access(&ctx, req).await?)?;
+            ctx.close().await;
+            Ok(0)
+        }
+        Command::WhoCan { permission } => {
+            let ctx = context(&cli, true).await?;
+            let req = directory::WhoCanRequest {
+                permission: permission.clone(),
+            };
+            print(format, &directory::who_can(&ctx, req).await?)?;
+            ctx.close().await;
+            Ok(0)
+        }
+    }
+}
+
+/// Notes for people go to stderr, never stdout, and not at all with --quiet.
+pub fn note(cli: &Cli, text: &str) {
+    if !cli.quiet {
+        eprintln!("{text}");
+    }
+}
+
+fn data_dir(dir: &DataDir) -> Result<PathBuf> {
+    match &dir.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => Ok(server::default_data_dir()?),
+    }
+}
+
+async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<u8> {
+    let format = cli.format;
+    match cmd {
+        SandboxCommand::Start { dir, port } => {
+            let info = server::start(&data_dir(dir)?, *port)?;
+            print(format, &SandboxStatus::running(info))?;
+            Ok(0)
+        }
+        SandboxCommand::Seed(args) => {
+            let scenario = args.scenario.parse()?;
+            let opts = warden_sandbox::SeedOptions {
+                users: args.users,
+                log_rows: args.log_rows,
+                seed: args.seed,
+                scenario,
+            };
+            let db = match &cli.database_url {
+                Some(_) => connect(cli).await?.0,
+                None => sandbox_database(&data_dir(&args.dir)?).await?,
+            };
+            note(cli, &format!("seeding {} …", db.target()));
+            let report = warden_sandbox::seed::seed(&db, &opts).await?;
+            let actor = actor(cli)?;
+            setup::migrate(&db, &actor).await?;
+            print(format, &report)?;
+            db.close().await;
+            Ok(0)
+        }
+        SandboxCommand::Status { dir } => {
+            let status = match server::status(&data_dir(dir)?)? {
+                Some(info) => SandboxStatus::running(info),
+                None => SandboxStatus::stopped(data_dir(dir)?),
+            };
+            print(format, &status)?;
+            Ok(0)
+        }
+        SandboxCommand::Url { dir } => {
+            let dir = data_dir(dir)?;
+            let info = server::status(&dir)?.ok_or_else(|| {
+                Failure::new(
+                    ErrorCode::Unavailable,
+                    format!("no sandbox is running at {}: run `warden sandbox start`", dir.display()),
+                )
+            })?;
+            match format {
+                crate::output::Format::Table => println!("{}", info.url),
+                _ => print(format, &SandboxStatus::running(info))?,
+            }
+            Ok(0)
+        }
+        SandboxCommand::Stop { dir } => {
+            let dir = data_dir(dir)?;
+            let stopped = server::stop(&dir)?;
+            let text = if stopped {
+                format!("stopped the sandbox at {}", dir.display())
+            } else {
+                format!("no sandbox was running at {}", dir.display())
+            };
+            print(format, &Message::new(text).with("stopped", stopped))?;
+            Ok(0)
+        }
+    }
+}
+
+/// The running sandbox's database (started if needed).
+pub async fn sandbox_database(dir: &Path) -> Result<Database> {
+    let info = server::start(dir, None)?;
+    Ok(Database::connect(&ConnectSpec::from_url(&info.url)?).await?)
+}
+
+fn profile(cli: &Cli, cmd: &ProfileCommand) -> Result<u8> {
+    match cmd {
+        ProfileCommand::Add(a) => {
+            let hosts = a
+                .host
+                .iter()
+                .map(|h| match a.port {
+                    Some(p) if !h.contains(':') => format!("{h}:{p}"),
+                    _ => h.clone(),
+                })
+                .collect();
+            let auth = match a.auth.as_str() {
+                "local" => AuthMode::Local,
+                "oidc" => AuthMode::Oidc,
+                other => return Err(Failure::usage(format!("--auth {other}: expected local or oidc"))),
+            };
+            if Mapping::preset(&a.mapping).is_none() && !Path::new(&a.mapping).is_file() {
+                return Err(Failure::usage(format!(
+                    "--mapping {}: neither a preset (reference, django) nor a file",
+                    a.mapping
+                )));
+            }
+            let profile = profiles::Profile {
+                hosts,
+                socket: None,
+                database: a.database.clone(),
+                user: a.user.clone(),
+                tls: a.tls.parse()?,
+                tls_ca: a.tls_ca.clone(),
+                mapping: a.mapping.clone(),
+                auth,
+                governance_schema: a.governance_schema.clone(),
+            };
+            let password = read_password(cli, &a.name)?;
+            profiles::add(&a.name, profile, &password)?;
+            let text = format!(
+                "profile `{}` saved in {}; its password is in the OS keyring",
+                a.name,
+                profiles::config_path()?.display()
+            );
+            print(cli.format, &Message::new(text).with("profile", a.name.clone()))?;
+            Ok(0)
+        }
+        ProfileCommand::List => {
+            print(
+                cli.format,
+                &ProfileList {
+                    profiles: profiles::list()?,
+                },
+            )?;
+            Ok(0)
+        }
+        ProfileCommand::Remove { name } => {
+            profiles::remove(name)?;
+            print(cli.format, &Message::new(format!("profile `{name}` removed")))?;
+            Ok(0)
+        }
+    }
+}
+
+fn read_password(cli: &Cli, name: &str) -> Result<Secret> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("password for profile {name}: "))
+            .map_err(|e| Failure::usage(format!("cannot read the password: {e}")))?
+    } else {
+        note(cli, "reading the password from the first line of stdin");
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::usage(format!("cannot read the password: {e}")))?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    };
+    if password.is_empty() {
+        return Err(Failure::new(ErrorCode::Input, "the password is empty"));
+    }
+    Ok(Secret::new(password))
+}
+
+/// The connection spec and the profile's mapping and auth mode, from --database-url or
+/// --profile.
+fn connection(cli: &Cli) -> Result<(ConnectSpec, Option<String>, AuthMode)> {
+    let env_password = std::env::var("WARDEN_DATABASE_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Secret::new);
+    match (&cli.database_url, &cli.profile) {
+        (Some(url), None) => {
+            let mut spec = ConnectSpec::from_url(url)?;
+            spec.password = env_password;
+            Ok((spec, None, AuthMode::Local))
+        }
+        (None, Some(name)) => {
+            let profile = profiles::get(name)?;
+            let password = match env_password {
+                Some(p) => Some(p),
+                None => Some(profiles::password(name)?),
+            };
+            Ok((profile.spec(password), Some(profile.mapping), profile.auth))
+        }
+        _ => Err(Failure::usage(
+            "no database: pass --database-url (or WARDEN_DATABASE_URL) or --profile; \
+             for the sandbox: --database-url \"$(warden sandbox url)\"",
+        )),
+    }
+}
+
+async fn connect(cli: &Cli) -> Result<(Database, Option<String>)> {
+    let (spec, mapping, auth) = connection(cli)?;
+    if auth == AuthMode::Oidc {
+        return Err(Failure::usage(
+            "this profile uses OpenID Connect, which this build of Warden cannot log in with yet; \
+             use a profile with auth = \"local\"",
+        ));
+    }
+    Ok((Database::connect(&spec).await?, mapping))
+}
+
+fn actor(_cli: &Cli) -> Result<Actor> {
+    Ok(setup::local_actor()?)
+}
+
+/// The mapping named by --mapping, else the profile's, else `reference`.
+fn load_mapping_named(name: &str) -> Result<Mapping> {
+    if let Some(m) = Mapping::preset(name) {
+        return Ok(m);
+    }
+    let path = Path::new(name);
+    if !path.is_file() {
+        return Err(Failure::usage(format!(
+            "--mapping {name}: neither a preset (reference, django) nor a readable file"
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    Mapping::from_toml(&text).map_err(|e| {
+        Failure::new(ErrorCode::Input, format!("{}: {e}", path.display()))
+    })
+}
+
+fn load_mapping(cli: &Cli) -> Result<Mapping> {
+    let from_profile = match (&cli.mapping, &cli.profile) {
+        (None, Some(name)) => Some(profiles::get(name)?.mapping),
+        _ => None,
+    };
+    let name = cli
+        .mapping
+        .clone()
+        .or(from_profile)
+        .unwrap_or_else(|| "reference".into());
+    load_mapping_named(&name)
+}
+
+/// Connects, establishes the actor's console role, and checks the mapping if one is needed.
+pub async fn context(cli: &Cli, with_mapping: bool) -> Result<Ctx> {
+    let mapping = if with_mapping {
+        Some(load_mapping(cli)?)
+    } else {
+        None
+    };
+    let (db, _) = connect(cli).await?;
+    Ok(Ctx::establish(db, actor(cli)?, mapping).await?)
+}
+
+/// A context on an already connected database (the demo).
+pub async fn context_on(db: Database, mapping: Mapping) -> Result<Ctx> {
+    Ok(Ctx::establish(db, setup::local_actor()?, Some(mapping)).await?)
+}

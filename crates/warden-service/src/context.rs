@@ -1,0 +1,121 @@
+//! Who is acting, with which console role, and the proofs that unlock the database.
+
+use warden_core::console::{Actor, ConsoleRole};
+use warden_core::mapping::Mapping;
+use warden_store::{Database, Resolved};
+
+use crate::error::{Error, Result};
+
+/// The context of every use case: the connection, the checked mapping, and the actor with
+/// the console role read from Warden's tables. Its fields are private: the database is
+/// reached only through a role proof.
+#[derive(Debug)]
+pub struct Ctx {
+    db: Database,
+    mapping: Option<Resolved>,
+    actor: Actor,
+    role: ConsoleRole,
+}
+
+impl Ctx {
+    /// Looks the actor up in Warden's console users and checks the mapping (when one is
+    /// given) against the database.
+    pub async fn establish(db: Database, actor: Actor, mapping: Option<Mapping>) -> Result<Self> {
+        let role = warden_store::governance::console_role(&db, &actor.login)
+            .await?
+            .ok_or_else(|| Error::NotConsoleUser(actor.login.clone()))?;
+        let mapping = match mapping {
+            Some(m) => Some(warden_store::schema::resolve(&db, m).await?),
+            None => None,
+        };
+        Ok(Self {
+            db,
+            mapping,
+            actor,
+            role,
+        })
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn role(&self) -> ConsoleRole {
+        self.role
+    }
+
+    /// `user@host/db` of the connection, for display.
+    pub fn target(&self) -> &str {
+        self.db.target()
+    }
+
+    /// Proof that the actor is an officer.
+    pub fn as_officer(&self, what: &'static str) -> Result<Officer<'_>> {
+        match self.role {
+            ConsoleRole::Officer => Ok(Officer(self)),
+            role => Err(Error::Forbidden {
+                actor: self.actor.login.clone(),
+                role,
+                needed: "officer",
+                what,
+            }),
+        }
+    }
+
+    /// Proof that the actor may read the whole directory (officers and auditors).
+    /// Reviewers read only what their own review items show.
+    pub fn as_reader(&self, what: &'static str) -> Result<Reader<'_>> {
+        if self.role.reads_whole_directory() {
+            Ok(Reader(self))
+        } else {
+            Err(Error::Forbidden {
+                actor: self.actor.login.clone(),
+                role: self.role,
+                needed: "officer or auditor",
+                what,
+            })
+        }
+    }
+
+    pub async fn close(self) {
+        self.db.close().await;
+    }
+}
+
+/// An officer's access: everything, writes included.
+#[derive(Debug, Clone, Copy)]
+pub struct Officer<'a>(&'a Ctx);
+
+/// Read access to the whole directory.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader<'a>(&'a Ctx);
+
+macro_rules! proof_access {
+    ($t:ident) => {
+        impl<'a> $t<'a> {
+            pub fn db(&self) -> &'a Database {
+                &self.0.db
+            }
+
+            pub fn actor(&self) -> &'a Actor {
+                &self.0.actor
+            }
+
+            /// The checked mapping; a use case that reads the application needs one.
+            pub fn mapping(&self) -> Result<&'a Resolved> {
+                self.0.mapping.as_ref().ok_or_else(|| {
+                    Error::Invalid("this needs a mapping (--mapping reference|django|FILE)".into())
+                })
+            }
+        }
+    };
+}
+
+proof_access!(Officer);
+proof_access!(Reader);
+
+impl<'a> From<Officer<'a>> for Reader<'a> {
+    fn from(o: Officer<'a>) -> Self {
+        Reader(o.0)
+    }
+}

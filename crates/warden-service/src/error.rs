@@ -1,0 +1,79 @@
+use serde::Serialize;
+use warden_core::console::ConsoleRole;
+
+/// A use case's failure, in words a security officer can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The actor's console role does not allow this.
+    #[error("{actor} is {role}: {what} needs the {needed} console role")]
+    Forbidden {
+        actor: String,
+        role: ConsoleRole,
+        needed: &'static str,
+        what: &'static str,
+    },
+    /// The actor is not a console user at all.
+    #[error(
+        "{0} is not a Warden console user; an officer can add them with `warden console-users add {0} --role …`"
+    )]
+    NotConsoleUser(String),
+    /// Something named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A request that cannot be carried out as asked.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] warden_store::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<warden_core::Error> for Error {
+    fn from(e: warden_core::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// The closed set of error codes both front ends branch on (the CLI maps them to exit
+/// codes, the desktop app to its error screens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Usage or configuration (profiles, mapping, missing migrations).
+    Config,
+    /// The database cannot be reached.
+    Unavailable,
+    /// A write was needed and the database is read-only.
+    ReadOnly,
+    /// The console role does not allow it.
+    Forbidden,
+    /// Input rejected: a bad file, policy or value.
+    Input,
+    /// Someone else changed it first.
+    Conflict,
+    /// It does not exist.
+    NotFound,
+    /// Anything else the database reported.
+    Database,
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        use warden_store::Error as S;
+        match self {
+            Self::Forbidden { .. } | Self::NotConsoleUser(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Invalid(_) => ErrorCode::Input,
+            Self::Store(s) => match s {
+                S::Unavailable { .. } => ErrorCode::Unavailable,
+                S::ReadOnly { .. } => ErrorCode::ReadOnly,
+                S::NotMigrated | S::Mapping(_) | S::Config(_) => ErrorCode::Config,
+                S::NotFound(_) => ErrorCode::NotFound,
+                S::Conflict(_) => ErrorCode::Conflict,
+                S::Input(_) => ErrorCode::Input,
+                S::Database(_) => ErrorCode::Database,
+            },
+        }
+    }
+}
