@@ -20,7 +20,7 @@ CREATE TABLE warden_audit_events (
     prev_hash    CHAR(64)        NOT NULL,
     hash         CHAR(64)        NOT NULL,
     KEY warden_audit_events_time (occurred_at)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- The head of the chain, one row, locked by every append so events are strictly sequential.
 CREATE TABLE warden_audit_head (

@@ -12,7 +12,12 @@ use crate::output::Format;
 pub struct Cli {
     /// The database, as mysql://USER@HOST:PORT/DATABASE (optional ?socket=/path,
     /// ?ssl-mode=…, ?ssl-ca=…). The password comes from WARDEN_DATABASE_PASSWORD.
-    #[arg(long, env = "WARDEN_DATABASE_URL", global = true, conflicts_with = "profile")]
+    #[arg(
+        long,
+        env = "WARDEN_DATABASE_URL",
+        global = true,
+        conflicts_with = "profile"
+    )]
     pub database_url: Option<String>,
 
     /// A connection profile from $XDG_CONFIG_HOME/warden/config.toml (password in the OS keyring).

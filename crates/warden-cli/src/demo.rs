@@ -32,7 +32,11 @@ impl Render for Tour {
     fn table(&self) -> Table {
         let mut t = Table::new(&["department", "staff", "active"]);
         for d in &self.departments {
-            t.row(vec![d.department.clone(), d.staff.to_string(), d.active.to_string()]);
+            t.row(vec![
+                d.department.clone(),
+                d.staff.to_string(),
+                d.active.to_string(),
+            ]);
         }
         t
     }
@@ -40,13 +44,19 @@ impl Render for Tour {
 
 pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
     if !args.headless {
-        note(cli, "The desktop app is not part of this build yet: running the tour in the terminal.");
+        note(
+            cli,
+            "The desktop app is not part of this build yet: running the tour in the terminal.",
+        );
     }
     let dir = match &args.dir.data_dir {
         Some(d) => d.clone(),
         None => warden_sandbox::server::default_data_dir()?,
     };
-    note(cli, &format!("Starting the sandbox MariaDB in {} …", dir.display()));
+    note(
+        cli,
+        &format!("Starting the sandbox MariaDB in {} …", dir.display()),
+    );
     let db = sandbox_database(&dir).await?;
     if !seeded(&db).await? {
         note(

@@ -15,7 +15,14 @@ use crate::output::{Render, Table, opt};
 impl Render for UsersResponse {
     fn table(&self) -> Table {
         let mut t = Table::new(&[
-            "id", "login", "name", "email", "department", "manager", "status", "last_login",
+            "id",
+            "login",
+            "name",
+            "email",
+            "department",
+            "manager",
+            "status",
+            "last_login",
         ]);
         for u in &self.users {
             t.row(vec![
@@ -54,7 +61,11 @@ impl Render for AccessResponse {
     fn table(&self) -> Table {
         let mut t = Table::new(&["login", "permission", "via"]);
         for p in &self.permissions {
-            t.row(vec![self.user.login.clone(), p.key.clone(), p.via.join(", ")]);
+            t.row(vec![
+                self.user.login.clone(),
+                p.key.clone(),
+                p.via.join(", "),
+            ]);
         }
         t
     }
@@ -64,7 +75,11 @@ impl Render for WhoCanResponse {
     fn table(&self) -> Table {
         let mut t = Table::new(&["permission", "login", "via"]);
         for u in &self.users {
-            t.row(vec![self.permission.clone(), u.login.clone(), u.via.join(", ")]);
+            t.row(vec![
+                self.permission.clone(),
+                u.login.clone(),
+                u.via.join(", "),
+            ]);
         }
         t
     }
@@ -77,7 +92,11 @@ impl Render for MappingCheckResponse {
             t.row(vec![p.field.clone(), p.message.clone(), opt(&p.suggestion)]);
         }
         if self.ok {
-            t.row(vec!["(all)".into(), "ok: every table and column exists".into(), String::new()]);
+            t.row(vec![
+                "(all)".into(),
+                "ok: every table and column exists".into(),
+                String::new(),
+            ]);
         }
         t
     }
@@ -103,9 +122,15 @@ impl Render for ConsoleUserChange {
         let mut t = Table::new(&["login", "role", "previous_role", "audit_seq"]);
         t.row(vec![
             self.login.clone(),
-            self.role.map(|r| r.to_string()).unwrap_or_else(|| "(removed)".into()),
-            self.previous_role.map(|r| r.to_string()).unwrap_or_default(),
-            self.audit_seq.map(|s| s.to_string()).unwrap_or_else(|| "(unchanged)".into()),
+            self.role
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "(removed)".into()),
+            self.previous_role
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+            self.audit_seq
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "(unchanged)".into()),
         ]);
         t
     }
@@ -205,8 +230,10 @@ impl Message {
     }
 
     pub fn with(mut self, key: &'static str, value: impl Serialize) -> Self {
-        self.fields
-            .insert(key, serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+        self.fields.insert(
+            key,
+            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+        );
         self
     }
 }
@@ -227,7 +254,9 @@ pub struct ProfileList {
 
 impl Render for ProfileList {
     fn table(&self) -> Table {
-        let mut t = Table::new(&["name", "hosts", "database", "user", "tls", "mapping", "auth"]);
+        let mut t = Table::new(&[
+            "name", "hosts", "database", "user", "tls", "mapping", "auth",
+        ]);
         for (name, p) in &self.profiles {
             t.row(vec![
                 name.clone(),

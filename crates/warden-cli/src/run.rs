@@ -150,7 +150,10 @@ async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<u8> {
             let info = server::status(&dir)?.ok_or_else(|| {
                 Failure::new(
                     ErrorCode::Unavailable,
-                    format!("no sandbox is running at {}: run `warden sandbox start`", dir.display()),
+                    format!(
+                        "no sandbox is running at {}: run `warden sandbox start`",
+                        dir.display()
+                    ),
                 )
             })?;
             match format {
@@ -193,7 +196,11 @@ fn profile(cli: &Cli, cmd: &ProfileCommand) -> Result<u8> {
             let auth = match a.auth.as_str() {
                 "local" => AuthMode::Local,
                 "oidc" => AuthMode::Oidc,
-                other => return Err(Failure::usage(format!("--auth {other}: expected local or oidc"))),
+                other => {
+                    return Err(Failure::usage(format!(
+                        "--auth {other}: expected local or oidc"
+                    )));
+                }
             };
             if Mapping::preset(&a.mapping).is_none() && !Path::new(&a.mapping).is_file() {
                 return Err(Failure::usage(format!(
@@ -219,7 +226,10 @@ fn profile(cli: &Cli, cmd: &ProfileCommand) -> Result<u8> {
                 a.name,
                 profiles::config_path()?.display()
             );
-            print(cli.format, &Message::new(text).with("profile", a.name.clone()))?;
+            print(
+                cli.format,
+                &Message::new(text).with("profile", a.name.clone()),
+            )?;
             Ok(0)
         }
         ProfileCommand::List => {
@@ -233,7 +243,10 @@ fn profile(cli: &Cli, cmd: &ProfileCommand) -> Result<u8> {
         }
         ProfileCommand::Remove { name } => {
             profiles::remove(name)?;
-            print(cli.format, &Message::new(format!("profile `{name}` removed")))?;
+            print(
+                cli.format,
+                &Message::new(format!("profile `{name}` removed")),
+            )?;
             Ok(0)
         }
     }
@@ -314,9 +327,8 @@ fn load_mapping_named(name: &str) -> Result<Mapping> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-    Mapping::from_toml(&text).map_err(|e| {
-        Failure::new(ErrorCode::Input, format!("{}: {e}", path.display()))
-    })
+    Mapping::from_toml(&text)
+        .map_err(|e| Failure::new(ErrorCode::Input, format!("{}: {e}", path.display())))
 }
 
 fn load_mapping(cli: &Cli) -> Result<Mapping> {

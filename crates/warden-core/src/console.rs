@@ -81,7 +81,9 @@ impl Actor {
 pub fn normalize_login(raw: &str) -> crate::Result<String> {
     let login = raw.trim();
     if login.is_empty() {
-        return Err(crate::Error::Invalid("a console login must not be empty".into()));
+        return Err(crate::Error::Invalid(
+            "a console login must not be empty".into(),
+        ));
     }
     if login.chars().count() > 190 {
         return Err(crate::Error::Invalid(
@@ -102,8 +104,14 @@ mod tests {
 
     #[test]
     fn roles_parse_case_insensitively_and_reject_others() {
-        assert_eq!("Officer".parse::<ConsoleRole>().unwrap(), ConsoleRole::Officer);
-        assert_eq!(" auditor ".parse::<ConsoleRole>().unwrap(), ConsoleRole::Auditor);
+        assert_eq!(
+            "Officer".parse::<ConsoleRole>().unwrap(),
+            ConsoleRole::Officer
+        );
+        assert_eq!(
+            " auditor ".parse::<ConsoleRole>().unwrap(),
+            ConsoleRole::Auditor
+        );
         assert!("admin".parse::<ConsoleRole>().is_err());
     }
 

@@ -288,7 +288,10 @@ mod tests {
         );
         let keys: Vec<i64> = eff.keys().map(|p| p.0).collect();
         assert_eq!(keys, vec![10, 11, 12]);
-        assert!(eff.values().all(|v| v == &BTreeSet::from([Via::Role(R_LEAD)])));
+        assert!(
+            eff.values()
+                .all(|v| v == &BTreeSet::from([Via::Role(R_LEAD)]))
+        );
     }
 
     #[test]
@@ -311,14 +314,25 @@ mod tests {
     fn inactive_users_hold_nothing_when_the_app_says_so() {
         let all = perms(&[10, 11, 12, 13]);
         let inactive = user(1, false, true);
-        let eff = effective_permissions(&inactive, Semantics::default(), &model(), [R_AGENT], [], &all);
+        let eff = effective_permissions(
+            &inactive,
+            Semantics::default(),
+            &model(),
+            [R_AGENT],
+            [],
+            &all,
+        );
         assert!(eff.is_empty());
         let lax = Semantics {
             inactive_users_hold_nothing: false,
             superuser_has_all_permissions: true,
         };
         let eff = effective_permissions(&inactive, lax, &model(), [R_AGENT], [], &all);
-        assert_eq!(eff.len(), 2, "grants count, but an inactive superuser is not all-powerful");
+        assert_eq!(
+            eff.len(),
+            2,
+            "grants count, but an inactive superuser is not all-powerful"
+        );
     }
 
     #[test]
@@ -344,8 +358,14 @@ mod tests {
             &[(RoleId(1), RoleId(2)), (RoleId(2), RoleId(1))],
             &[(RoleId(1), PermissionId(1)), (RoleId(2), PermissionId(2))],
         );
-        assert_eq!(m.permissions_of(RoleId(1)), &[PermissionId(1), PermissionId(2)]);
-        assert_eq!(m.roles_granting(PermissionId(2)), vec![RoleId(1), RoleId(2)]);
+        assert_eq!(
+            m.permissions_of(RoleId(1)),
+            &[PermissionId(1), PermissionId(2)]
+        );
+        assert_eq!(
+            m.roles_granting(PermissionId(2)),
+            vec![RoleId(1), RoleId(2)]
+        );
     }
 
     #[test]
@@ -358,19 +378,44 @@ mod tests {
 
     #[test]
     fn one_pass_matches_per_user_computation() {
-        let users = vec![user(1, true, false), user(2, true, false), user(3, false, false)];
-        let grants = vec![
-            RoleGrant { user: UserId(1), role: R_LEAD, granted_at: None, granted_by: None },
-            RoleGrant { user: UserId(2), role: R_BILLING, granted_at: None, granted_by: None },
-            RoleGrant { user: UserId(3), role: R_AGENT, granted_at: None, granted_by: None },
+        let users = vec![
+            user(1, true, false),
+            user(2, true, false),
+            user(3, false, false),
         ];
-        let direct = vec![DirectGrant { user: UserId(2), permission: PermissionId(10) }];
+        let grants = vec![
+            RoleGrant {
+                user: UserId(1),
+                role: R_LEAD,
+                granted_at: None,
+                granted_by: None,
+            },
+            RoleGrant {
+                user: UserId(2),
+                role: R_BILLING,
+                granted_at: None,
+                granted_by: None,
+            },
+            RoleGrant {
+                user: UserId(3),
+                role: R_AGENT,
+                granted_at: None,
+                granted_by: None,
+            },
+        ];
+        let direct = vec![DirectGrant {
+            user: UserId(2),
+            permission: PermissionId(10),
+        }];
         let all = perms(&[10, 11, 12, 13]);
         let m = model();
         let map = effective_for_all(&users, Semantics::default(), &m, &grants, &direct, &all);
         for u in &users {
             let roles = grants.iter().filter(|g| g.user == u.id).map(|g| g.role);
-            let dir = direct.iter().filter(|d| d.user == u.id).map(|d| d.permission);
+            let dir = direct
+                .iter()
+                .filter(|d| d.user == u.id)
+                .map(|d| d.permission);
             let one = effective_permissions(u, Semantics::default(), &m, roles, dir, &all);
             assert_eq!(map[&u.id], one, "user {}", u.id);
         }

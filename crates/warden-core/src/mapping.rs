@@ -275,8 +275,15 @@ impl ColumnKind {
             Self::Time => matches!(t.as_str(), "date" | "datetime" | "timestamp"),
             Self::Flag => matches!(
                 t.as_str(),
-                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "bit"
-                    | "boolean" | "bool"
+                "tinyint"
+                    | "smallint"
+                    | "mediumint"
+                    | "int"
+                    | "integer"
+                    | "bigint"
+                    | "bit"
+                    | "boolean"
+                    | "bool"
             ),
         }
     }
@@ -359,7 +366,12 @@ impl Mapping {
         let mut out = Vec::new();
         let mut add = |field: &str, table: &'_ str, column: Option<&'_ str>, kind| {
             if let Some(column) = column {
-                out.push((field.to_string(), table.to_string(), column.to_string(), kind));
+                out.push((
+                    field.to_string(),
+                    table.to_string(),
+                    column.to_string(),
+                    kind,
+                ));
             }
         };
         let u = &self.users;
@@ -379,7 +391,12 @@ impl Mapping {
         add("users.last_login", &u.table, u.last_login.as_deref(), Time);
         add("users.superuser", &u.table, u.superuser.as_deref(), Flag);
         add("users.mfa", &u.table, u.mfa.as_deref(), Flag);
-        add("users.password_hash", &u.table, u.password_hash.as_deref(), Text);
+        add(
+            "users.password_hash",
+            &u.table,
+            u.password_hash.as_deref(),
+            Text,
+        );
         add("users.created", &u.table, u.created.as_deref(), Time);
         let r = &self.roles;
         add("roles.id", &r.table, Some(&r.id), Id);
@@ -393,43 +410,118 @@ impl Mapping {
         add("permissions.id", &p.table, Some(&p.id), Id);
         add("permissions.key", &p.table, Some(&p.key), Text);
         if let Some(k) = &p.key_prefix {
-            add("permissions.key_prefix.foreign_key", &p.table, Some(&k.foreign_key), Id);
+            add(
+                "permissions.key_prefix.foreign_key",
+                &p.table,
+                Some(&k.foreign_key),
+                Id,
+            );
             add("permissions.key_prefix.id", &k.table, Some(&k.id), Id);
-            add("permissions.key_prefix.column", &k.table, Some(&k.column), Text);
+            add(
+                "permissions.key_prefix.column",
+                &k.table,
+                Some(&k.column),
+                Text,
+            );
         }
         let rp = &self.role_permissions;
         add("role_permissions.role", &rp.table, Some(&rp.role), Id);
-        add("role_permissions.permission", &rp.table, Some(&rp.permission), Id);
+        add(
+            "role_permissions.permission",
+            &rp.table,
+            Some(&rp.permission),
+            Id,
+        );
         let ur = &self.user_roles;
         add("user_roles.user", &ur.table, Some(&ur.user), Id);
         add("user_roles.role", &ur.table, Some(&ur.role), Id);
-        add("user_roles.granted_at", &ur.table, ur.granted_at.as_deref(), Time);
-        add("user_roles.granted_by", &ur.table, ur.granted_by.as_deref(), Id);
-        add("user_roles.expires_at", &ur.table, ur.expires_at.as_deref(), Time);
+        add(
+            "user_roles.granted_at",
+            &ur.table,
+            ur.granted_at.as_deref(),
+            Time,
+        );
+        add(
+            "user_roles.granted_by",
+            &ur.table,
+            ur.granted_by.as_deref(),
+            Id,
+        );
+        add(
+            "user_roles.expires_at",
+            &ur.table,
+            ur.expires_at.as_deref(),
+            Time,
+        );
         if let Some(up) = &self.user_permissions {
             add("user_permissions.user", &up.table, Some(&up.user), Id);
-            add("user_permissions.permission", &up.table, Some(&up.permission), Id);
-            add("user_permissions.granted_at", &up.table, up.granted_at.as_deref(), Time);
-            add("user_permissions.granted_by", &up.table, up.granted_by.as_deref(), Id);
+            add(
+                "user_permissions.permission",
+                &up.table,
+                Some(&up.permission),
+                Id,
+            );
+            add(
+                "user_permissions.granted_at",
+                &up.table,
+                up.granted_at.as_deref(),
+                Time,
+            );
+            add(
+                "user_permissions.granted_by",
+                &up.table,
+                up.granted_by.as_deref(),
+                Id,
+            );
         }
         if let Some(l) = &self.access_log {
             add("access_log.id", &l.table, Some(&l.id), Id);
             add("access_log.time", &l.table, Some(&l.time), Time);
             add("access_log.user", &l.table, Some(&l.user), Id);
             add("access_log.action", &l.table, Some(&l.action), Text);
-            add("access_log.resource_type", &l.table, l.resource_type.as_deref(), Text);
-            add("access_log.resource_id", &l.table, l.resource_id.as_deref(), Text);
+            add(
+                "access_log.resource_type",
+                &l.table,
+                l.resource_type.as_deref(),
+                Text,
+            );
+            add(
+                "access_log.resource_id",
+                &l.table,
+                l.resource_id.as_deref(),
+                Text,
+            );
             add("access_log.outcome", &l.table, l.outcome.as_deref(), Text);
-            add("access_log.client_address", &l.table, l.client_address.as_deref(), Text);
-            add("access_log.user_agent", &l.table, l.user_agent.as_deref(), Text);
+            add(
+                "access_log.client_address",
+                &l.table,
+                l.client_address.as_deref(),
+                Text,
+            );
+            add(
+                "access_log.user_agent",
+                &l.table,
+                l.user_agent.as_deref(),
+                Text,
+            );
         }
         for (name, rel) in [
             ("tickets", &self.relations.tickets),
             ("accounts", &self.relations.accounts),
         ] {
             if let Some(rel) = rel {
-                add(&format!("relations.{name}.customer"), &rel.table, Some(&rel.customer), Id);
-                add(&format!("relations.{name}.user"), &rel.table, Some(&rel.user), Id);
+                add(
+                    &format!("relations.{name}.customer"),
+                    &rel.table,
+                    Some(&rel.customer),
+                    Id,
+                );
+                add(
+                    &format!("relations.{name}.user"),
+                    &rel.table,
+                    Some(&rel.user),
+                    Id,
+                );
             }
         }
         // Re-borrow from self so the references live as long as the mapping does.
@@ -445,7 +537,10 @@ impl Mapping {
 
     /// Finds the mapping's own copy of a name, so [`ColumnRef`] can borrow it.
     fn intern(&self, name: &str) -> &str {
-        self.all_names().into_iter().find(|n| *n == name).unwrap_or("")
+        self.all_names()
+            .into_iter()
+            .find(|n| *n == name)
+            .unwrap_or("")
     }
 
     fn all_names(&self) -> Vec<&str> {
@@ -593,7 +688,11 @@ mod tests {
         for name in PRESETS {
             let m = Mapping::preset(name).unwrap_or_else(|| panic!("preset {name}"));
             assert_eq!(m.check_shape(), vec![], "{name}");
-            assert!(m.columns().iter().all(|c| !c.table.is_empty() && !c.column.is_empty()));
+            assert!(
+                m.columns()
+                    .iter()
+                    .all(|c| !c.table.is_empty() && !c.column.is_empty())
+            );
         }
         assert!(Mapping::preset("nope").is_none());
     }
@@ -615,7 +714,11 @@ mod tests {
         m.users.table = "staff_users`; DROP TABLE roles; --".into();
         m.users.last_login = Some("last_login) OR 1=1 --".into());
         let problems = m.check_shape();
-        assert!(problems.iter().any(|p| p.field == "users.id" && p.column.is_none()));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.field == "users.id" && p.column.is_none())
+        );
         assert!(problems.iter().any(|p| p.field == "users.last_login"));
     }
 

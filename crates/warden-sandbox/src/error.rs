@@ -1,7 +1,9 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// MariaDB is not installed.
-    #[error("{0} not found: install mariadb-server (apt-get install mariadb-server), or run ./dev which installs it")]
+    #[error(
+        "{0} not found: install mariadb-server (apt-get install mariadb-server), or run ./dev which installs it"
+    )]
     MissingBinary(&'static str),
     /// The server would not start or answer.
     #[error("the sandbox server {0}")]

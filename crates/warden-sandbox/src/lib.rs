@@ -11,5 +11,5 @@ pub mod seed;
 pub mod server;
 
 pub use error::{Error, Result};
-pub use seed::{Planted, SeedOptions, SeedReport, Scenario};
+pub use seed::{Planted, Scenario, SeedOptions, SeedReport};
 pub use server::{SandboxInfo, TestDatabase, TestServer, test_server};

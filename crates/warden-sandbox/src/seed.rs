@@ -114,7 +114,10 @@ pub struct SeedReport {
 
 const PERMISSIONS: &[(&str, &str)] = &[
     ("customer.contact:read", "Read a customer's contact details"),
-    ("customer.contact:write", "Change a customer's contact details"),
+    (
+        "customer.contact:write",
+        "Change a customer's contact details",
+    ),
     ("customer.notes:read", "Read support notes on a customer"),
     ("customer.notes:write", "Write support notes on a customer"),
     ("customer.payment:read", "Read a customer's payment data"),
@@ -149,30 +152,112 @@ struct RoleDef {
 }
 
 const ROLES: &[RoleDef] = &[
-    RoleDef { name: "support_agent", description: "Front-line customer support", dept: "support", parent: None,
-        perms: &["customer.contact:read", "customer.notes:read", "customer.notes:write", "ticket:read", "ticket:write"] },
-    RoleDef { name: "support_lead", description: "Support team lead", dept: "support", parent: Some("support_agent"),
-        perms: &["ticket:assign", "ticket:close", "report:view"] },
-    RoleDef { name: "support_billing", description: "Support agents handling billing questions", dept: "support", parent: None,
-        perms: &["customer.payment:read", "refund:request"] },
-    RoleDef { name: "sales_rep", description: "Sales representative", dept: "sales", parent: None,
-        perms: &["lead:read", "lead:write", "customer.contact:read", "order:read", "order:write"] },
-    RoleDef { name: "sales_manager", description: "Sales team manager", dept: "sales", parent: Some("sales_rep"),
-        perms: &["lead:assign", "report:view", "report:export", "customer:export"] },
-    RoleDef { name: "finance_analyst", description: "Finance", dept: "finance", parent: None,
-        perms: &["customer.payment:read", "order:read", "report:view", "report:export"] },
-    RoleDef { name: "refund_approver", description: "Approves refunds", dept: "finance", parent: None,
-        perms: &["refund:approve"] },
-    RoleDef { name: "engineer", description: "Application engineering", dept: "engineering", parent: None,
-        perms: &["system:deploy", "system:logs.read"] },
-    RoleDef { name: "security_officer", description: "Security and compliance", dept: "security", parent: None,
-        perms: &["audit:read", "user:admin", "staff:read", "report:view"] },
-    RoleDef { name: "hr_partner", description: "People operations", dept: "hr", parent: None,
-        perms: &["staff:read"] },
-    RoleDef { name: "ops_analyst", description: "Business operations", dept: "operations", parent: None,
-        perms: &["report:view", "order:read"] },
-    RoleDef { name: "executive", description: "Leadership reporting", dept: "executive", parent: None,
-        perms: &["report:view"] },
+    RoleDef {
+        name: "support_agent",
+        description: "Front-line customer support",
+        dept: "support",
+        parent: None,
+        perms: &[
+            "customer.contact:read",
+            "customer.notes:read",
+            "customer.notes:write",
+            "ticket:read",
+            "ticket:write",
+        ],
+    },
+    RoleDef {
+        name: "support_lead",
+        description: "Support team lead",
+        dept: "support",
+        parent: Some("support_agent"),
+        perms: &["ticket:assign", "ticket:close", "report:view"],
+    },
+    RoleDef {
+        name: "support_billing",
+        description: "Support agents handling billing questions",
+        dept: "support",
+        parent: None,
+        perms: &["customer.payment:read", "refund:request"],
+    },
+    RoleDef {
+        name: "sales_rep",
+        description: "Sales representative",
+        dept: "sales",
+        parent: None,
+        perms: &[
+            "lead:read",
+            "lead:write",
+            "customer.contact:read",
+            "order:read",
+            "order:write",
+        ],
+    },
+    RoleDef {
+        name: "sales_manager",
+        description: "Sales team manager",
+        dept: "sales",
+        parent: Some("sales_rep"),
+        perms: &[
+            "lead:assign",
+            "report:view",
+            "report:export",
+            "customer:export",
+        ],
+    },
+    RoleDef {
+        name: "finance_analyst",
+        description: "Finance",
+        dept: "finance",
+        parent: None,
+        perms: &[
+            "customer.payment:read",
+            "order:read",
+            "report:view",
+            "report:export",
+        ],
+    },
+    RoleDef {
+        name: "refund_approver",
+        description: "Approves refunds",
+        dept: "finance",
+        parent: None,
+        perms: &["refund:approve"],
+    },
+    RoleDef {
+        name: "engineer",
+        description: "Application engineering",
+        dept: "engineering",
+        parent: None,
+        perms: &["system:deploy", "system:logs.read"],
+    },
+    RoleDef {
+        name: "security_officer",
+        description: "Security and compliance",
+        dept: "security",
+        parent: None,
+        perms: &["audit:read", "user:admin", "staff:read", "report:view"],
+    },
+    RoleDef {
+        name: "hr_partner",
+        description: "People operations",
+        dept: "hr",
+        parent: None,
+        perms: &["staff:read"],
+    },
+    RoleDef {
+        name: "ops_analyst",
+        description: "Business operations",
+        dept: "operations",
+        parent: None,
+        perms: &["report:view", "order:read"],
+    },
+    RoleDef {
+        name: "executive",
+        description: "Leadership reporting",
+        dept: "executive",
+        parent: None,
+        perms: &["report:view"],
+    },
 ];
 
 const DEPARTMENTS: &[(&str, u32)] = &[
@@ -194,11 +279,52 @@ const FIRST: &[&str] = &[
 ];
 
 const LAST: &[&str] = &[
-    "Abara", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jensen",
-    "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quinn", "Rossi", "Silva",
-    "Tanaka", "Umarov", "Varga", "Weber", "Xu", "Yilmaz", "Zhang", "Andersen", "Bianchi", "Chowdhury",
-    "Delgado", "Evans", "Ferreira", "Gupta", "Horvat", "Ibrahim", "Kim", "Lopez", "Meyer", "Novak",
-    "Olsen", "Park", "Reyes", "Schmidt", "Torres", "Vogel", "Wright",
+    "Abara",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Umarov",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+    "Andersen",
+    "Bianchi",
+    "Chowdhury",
+    "Delgado",
+    "Evans",
+    "Ferreira",
+    "Gupta",
+    "Horvat",
+    "Ibrahim",
+    "Kim",
+    "Lopez",
+    "Meyer",
+    "Novak",
+    "Olsen",
+    "Park",
+    "Reyes",
+    "Schmidt",
+    "Torres",
+    "Vogel",
+    "Wright",
 ];
 
 const USER_AGENTS: &[&str] = &[
@@ -246,23 +372,55 @@ struct LogRow {
 }
 
 fn role_id(name: &str) -> u64 {
-    ROLES.iter().position(|r| r.name == name).map(|i| i as u64 + 1).unwrap_or(0)
+    ROLES
+        .iter()
+        .position(|r| r.name == name)
+        .map(|i| i as u64 + 1)
+        .unwrap_or(0)
 }
 
 fn perm_id(key: &str) -> u64 {
-    PERMISSIONS.iter().position(|p| p.0 == key).map(|i| i as u64 + 1).unwrap_or(0)
+    PERMISSIONS
+        .iter()
+        .position(|p| p.0 == key)
+        .map(|i| i as u64 + 1)
+        .unwrap_or(0)
 }
 
 fn title_for(dept: &str, head: bool, lead: bool, rng: &mut Rng) -> String {
     let (head_t, lead_t, member): (&str, &str, &[&str]) = match dept {
-        "support" => ("Head of Support", "Support Team Lead", &["Support Agent", "Senior Support Agent"]),
-        "sales" => ("Head of Sales", "Sales Manager", &["Sales Representative", "Account Executive"]),
-        "engineering" => ("VP Engineering", "Engineering Manager", &["Software Engineer", "Site Reliability Engineer"]),
-        "finance" => ("CFO", "Finance Manager", &["Financial Analyst", "Accountant"]),
+        "support" => (
+            "Head of Support",
+            "Support Team Lead",
+            &["Support Agent", "Senior Support Agent"],
+        ),
+        "sales" => (
+            "Head of Sales",
+            "Sales Manager",
+            &["Sales Representative", "Account Executive"],
+        ),
+        "engineering" => (
+            "VP Engineering",
+            "Engineering Manager",
+            &["Software Engineer", "Site Reliability Engineer"],
+        ),
+        "finance" => (
+            "CFO",
+            "Finance Manager",
+            &["Financial Analyst", "Accountant"],
+        ),
         "hr" => ("Head of People", "HR Manager", &["HR Partner"]),
-        "security" => ("CISO", "Security Lead", &["Security Officer", "Compliance Analyst"]),
+        "security" => (
+            "CISO",
+            "Security Lead",
+            &["Security Officer", "Compliance Analyst"],
+        ),
         "operations" => ("COO", "Operations Manager", &["Operations Analyst"]),
-        _ => ("Chief Executive Officer", "Chief of Staff", &["Executive Assistant"]),
+        _ => (
+            "Chief Executive Officer",
+            "Chief of Staff",
+            &["Executive Assistant"],
+        ),
     };
     if head {
         head_t.into()
@@ -289,10 +447,21 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         .map_err(|e| Error::Server(format!("cannot connect to seed: {e}")))?;
     let c: &mut MySqlConnection = &mut conn;
     let sql_err = |e: sqlx::Error| Error::Server(format!("seeding failed: {e}"));
-    c.execute("SET foreign_key_checks = 0, unique_checks = 0").await.map_err(sql_err)?;
+    c.execute("SET foreign_key_checks = 0, unique_checks = 0")
+        .await
+        .map_err(sql_err)?;
     for table in [
-        "access_log", "customer_accounts", "support_tickets", "customers", "user_permissions",
-        "user_roles", "role_permissions", "permissions", "role_inheritance", "roles", "staff_users",
+        "access_log",
+        "customer_accounts",
+        "support_tickets",
+        "customers",
+        "user_permissions",
+        "user_roles",
+        "role_permissions",
+        "permissions",
+        "role_inheritance",
+        "roles",
+        "staff_users",
     ] {
         let mut qb = QueryBuilder::<MySql>::new("DROP TABLE IF EXISTS ");
         qb.push(warden_core::ident::quote(table));
@@ -304,10 +473,16 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         let sql = ReferenceSchema::get(&file)
             .ok_or_else(|| Error::Input(format!("embedded schema file {file} is missing")))?;
         let text = String::from_utf8_lossy(&sql.data).to_string();
-        sqlx::raw_sql(&text).execute(&mut *c).await.map_err(sql_err)?;
+        sqlx::raw_sql(&text)
+            .execute(&mut *c)
+            .await
+            .map_err(sql_err)?;
     }
 
-    let now = Utc::now().naive_utc().with_nanosecond(0).unwrap_or_default();
+    let now = Utc::now()
+        .naive_utc()
+        .with_nanosecond(0)
+        .unwrap_or_default();
     let mut rng = Rng::new(opts.seed);
     let planted_wanted = opts.scenario == Scenario::Default;
 
@@ -315,7 +490,12 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     let mut urng = rng.fork(1);
     let mut users: Vec<StaffUser> = Vec::with_capacity(opts.users as usize);
     let mut logins = HashSet::new();
-    let mut new_user = |users: &mut Vec<StaffUser>, dept: &'static str, head: bool, lead: bool, manager: Option<u64>, rng: &mut Rng| {
+    let mut new_user = |users: &mut Vec<StaffUser>,
+                        dept: &'static str,
+                        head: bool,
+                        lead: bool,
+                        manager: Option<u64>,
+                        rng: &mut Rng| {
         let first = *rng.pick(FIRST);
         let last = *rng.pick(LAST);
         let base = format!("{}.{}", first.to_lowercase(), last.to_lowercase());
@@ -329,9 +509,17 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         let created = now - Duration::days(rng.range(130, 2_000));
         let senior = head || lead;
         let roll = rng.below(100);
-        let status = if senior || roll < 93 { "active" } else if roll < 96 { "suspended" } else { "terminated" };
+        let status = if senior || roll < 93 {
+            "active"
+        } else if roll < 96 {
+            "suspended"
+        } else {
+            "terminated"
+        };
         let last_login = match status {
-            "active" if !senior && rng.chance(0.02) => Some(now - Duration::days(rng.range(100, 300))),
+            "active" if !senior && rng.chance(0.02) => {
+                Some(now - Duration::days(rng.range(100, 300)))
+            }
             "active" => Some(now - Duration::minutes(rng.range(30, 60 * 24 * 14))),
             _ => Some(now - Duration::days(rng.range(30, 200))),
         };
@@ -363,7 +551,10 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     let share_sum: u32 = DEPARTMENTS.iter().map(|d| d.1).sum();
     let mut heads = Vec::new();
     for (dept, _) in DEPARTMENTS {
-        heads.push((*dept, new_user(&mut users, dept, true, false, Some(ceo), &mut urng)));
+        heads.push((
+            *dept,
+            new_user(&mut users, dept, true, false, Some(ceo), &mut urng),
+        ));
     }
     // The head of security is the application's one legitimate superuser.
     if let Some((_, sec)) = heads.iter().find(|(d, _)| *d == "security") {
@@ -389,18 +580,34 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     }
     while (users.len() as u64) < total {
         let manager = heads[0].1;
-        new_user(&mut users, "support", false, false, Some(manager), &mut urng);
+        new_user(
+            &mut users,
+            "support",
+            false,
+            false,
+            Some(manager),
+            &mut urng,
+        );
     }
 
     // --- Roles and grants ----------------------------------------------------------------
-    let owner_of = |dept: &str| heads.iter().find(|(d, _)| *d == dept).map(|(_, id)| *id).unwrap_or(ceo);
+    let owner_of = |dept: &str| {
+        heads
+            .iter()
+            .find(|(d, _)| *d == dept)
+            .map(|(_, id)| *id)
+            .unwrap_or(ceo)
+    };
     let mut grants: Vec<Grant> = Vec::new();
     let mut grng = rng.fork(2);
     for u in &users {
         if u.status == "terminated" {
             continue;
         }
-        let role = match (u.dept, u.lead || u.title.starts_with("Head") || u.id == owner_of(u.dept)) {
+        let role = match (
+            u.dept,
+            u.lead || u.title.starts_with("Head") || u.id == owner_of(u.dept),
+        ) {
             ("support", true) => "support_lead",
             ("support", false) => "support_agent",
             ("sales", true) => "sales_manager",
@@ -413,13 +620,35 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             _ => "executive",
         };
         let at = u.created + Duration::days(grng.range(0, 10));
-        let by = if u.id == ceo { None } else { Some(owner_of(u.dept)) };
-        grants.push(Grant { user: u.id, role: role_id(role), at, by, expires: None });
+        let by = if u.id == ceo {
+            None
+        } else {
+            Some(owner_of(u.dept))
+        };
+        grants.push(Grant {
+            user: u.id,
+            role: role_id(role),
+            at,
+            by,
+            expires: None,
+        });
         if u.dept == "support" && !u.lead && grng.chance(0.08) {
-            grants.push(Grant { user: u.id, role: role_id("support_billing"), at, by, expires: None });
+            grants.push(Grant {
+                user: u.id,
+                role: role_id("support_billing"),
+                at,
+                by,
+                expires: None,
+            });
         }
         if u.dept == "finance" && grng.chance(0.3) {
-            grants.push(Grant { user: u.id, role: role_id("refund_approver"), at, by, expires: None });
+            grants.push(Grant {
+                user: u.id,
+                role: role_id("refund_approver"),
+                at,
+                by,
+                expires: None,
+            });
         }
     }
     let mut direct: Vec<(u64, u64, NaiveDateTime, Option<u64>)> = Vec::new();
@@ -427,9 +656,18 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     // Support agents who are plain, active, recently seen members: candidates for planting.
     let plain_agents: Vec<u64> = users
         .iter()
-        .filter(|u| u.dept == "support" && !u.lead && u.status == "active" && u.manager != Some(owner_of("support")))
+        .filter(|u| {
+            u.dept == "support"
+                && !u.lead
+                && u.status == "active"
+                && u.manager != Some(owner_of("support"))
+        })
         .filter(|u| u.last_login.is_some_and(|l| l > now - Duration::days(20)))
-        .filter(|u| !grants.iter().any(|g| g.user == u.id && g.role == role_id("support_billing")))
+        .filter(|u| {
+            !grants
+                .iter()
+                .any(|g| g.user == u.id && g.role == role_id("support_billing"))
+        })
         .map(|u| u.id)
         .collect();
     let sales_reps: Vec<u64> = users
@@ -444,7 +682,11 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     let mut specials: Vec<u64> = Vec::new();
     let agent = |i: usize| plain_agents.get(i).copied();
     if planted_wanted {
-        let need = |o: Option<u64>| o.ok_or_else(|| Error::Input("too few support agents to plant every case; use more --users".into()));
+        let need = |o: Option<u64>| {
+            o.ok_or_else(|| {
+                Error::Input("too few support agents to plant every case; use more --users".into())
+            })
+        };
         let p_excess = need(agent(0))?;
         let p_sod = need(agent(1))?;
         let p_direct = need(agent(2))?;
@@ -459,7 +701,9 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         let p_nbr = need(agent(11))?;
         let p_inactive = need(agent(12))?;
         let p_expired = need(agent(13))?;
-        let p_denied = *sales_reps.first().ok_or_else(|| Error::Input("no sales reps".into()))?;
+        let p_denied = *sales_reps
+            .first()
+            .ok_or_else(|| Error::Input("no sales reps".into()))?;
         let p_export = users
             .iter()
             .find(|u| u.dept == "sales" && u.lead)
@@ -467,17 +711,43 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             .ok_or_else(|| Error::Input("no sales manager".into()))?;
         let p_super = users
             .iter()
-            .find(|u| u.dept == "engineering" && !u.lead && u.status == "active" && u.manager.is_some())
+            .find(|u| {
+                u.dept == "engineering" && !u.lead && u.status == "active" && u.manager.is_some()
+            })
             .map(|u| u.id)
             .ok_or_else(|| Error::Input("no engineer".into()))?;
         let by = Some(owner_of("support"));
         let at = now - Duration::days(12);
-        grants.push(Grant { user: p_excess, role: role_id("sales_rep"), at, by, expires: None });
-        grants.push(Grant { user: p_sod, role: role_id("support_billing"), at, by, expires: None });
-        grants.push(Grant { user: p_sod, role: role_id("refund_approver"), at, by: Some(owner_of("finance")), expires: None });
+        grants.push(Grant {
+            user: p_excess,
+            role: role_id("sales_rep"),
+            at,
+            by,
+            expires: None,
+        });
+        grants.push(Grant {
+            user: p_sod,
+            role: role_id("support_billing"),
+            at,
+            by,
+            expires: None,
+        });
+        grants.push(Grant {
+            user: p_sod,
+            role: role_id("refund_approver"),
+            at,
+            by: Some(owner_of("finance")),
+            expires: None,
+        });
         direct.push((p_direct, perm_id("customer.payment:read"), at, by));
         for r in ["support_billing", "sales_rep", "ops_analyst", "hr_partner"] {
-            grants.push(Grant { user: p_many, role: role_id(r), at, by, expires: None });
+            grants.push(Grant {
+                user: p_many,
+                role: role_id(r),
+                at,
+                by,
+                expires: None,
+            });
         }
         grants.push(Grant {
             user: p_expired,
@@ -496,7 +766,15 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         users[p_super as usize - 1].superuser = true;
         users[p_dormant as usize - 1].last_login = Some(now - Duration::days(200));
         users[p_dormant_act as usize - 1].last_login = Some(now - Duration::days(150));
-        specials.extend([p_dormant, p_dormant_act, p_enum, p_off, p_outside, p_nbr, p_inactive]);
+        specials.extend([
+            p_dormant,
+            p_dormant_act,
+            p_enum,
+            p_off,
+            p_outside,
+            p_nbr,
+            p_inactive,
+        ]);
         planted = Some((
             Planted {
                 excess_role: login_of(&users, p_excess),
@@ -517,7 +795,15 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
                 bulk_export: login_of(&users, p_export),
                 expired_grant: login_of(&users, p_expired),
             },
-            [p_dormant_act, p_enum, p_denied, p_off, p_outside, p_nbr, p_export],
+            [
+                p_dormant_act,
+                p_enum,
+                p_denied,
+                p_off,
+                p_outside,
+                p_nbr,
+                p_export,
+            ],
         ));
     }
 
@@ -543,7 +829,12 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         for _ in 0..crng.range(0, 2) {
             let agent = *crng.pick(&support_active);
             let status = if crng.chance(0.7) { "closed" } else { "open" };
-            tickets.push((cust, agent, status, now - Duration::hours(crng.range(1, 24 * 150))));
+            tickets.push((
+                cust,
+                agent,
+                status,
+                now - Duration::hours(crng.range(1, 24 * 150)),
+            ));
             customers_of.entry(agent).or_default().push(cust);
         }
         if crng.chance(0.7) {
@@ -556,7 +847,14 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
 
     // --- Access log --------------------------------------------------------------------------
     let mut lrng = rng.fork(4);
-    let ip_of = |u: &StaffUser| format!("10.{}.{}.{}", 20 + u.dept.len(), (u.id / 250) % 250, u.id % 250 + 1);
+    let ip_of = |u: &StaffUser| {
+        format!(
+            "10.{}.{}.{}",
+            20 + u.dept.len(),
+            (u.id / 250) % 250,
+            u.id % 250 + 1
+        )
+    };
     let ua_of = |u: &StaffUser| USER_AGENTS[(u.id % USER_AGENTS.len() as u64) as usize];
     let actors: Vec<u64> = users
         .iter()
@@ -567,18 +865,48 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         .collect();
     let mut log: Vec<LogRow> = Vec::with_capacity(opts.log_rows as usize);
     let mut planted_rows: Vec<LogRow> = Vec::new();
-    if let Some((_, [p_dormant_act, p_enum, p_denied, p_off, p_outside, p_nbr, p_export])) = &planted {
+    if let Some((
+        _,
+        [
+            p_dormant_act,
+            p_enum,
+            p_denied,
+            p_off,
+            p_outside,
+            p_nbr,
+            p_export,
+        ],
+    )) = &planted
+    {
         let u = |id: u64| &users[id as usize - 1];
         // Enumeration: a sequential sweep over customer ids within 45 minutes.
         let start = at_hour(now - Duration::days(3), 14);
         let sweep = 1_200.min(n_customers);
         for i in 0..sweep {
-            planted_rows.push(LogRow { at: start + Duration::milliseconds((i * 2_250) as i64), user: *p_enum, action: "customer.contact:read", rtype: "customer", rid: (i + 1).to_string(), allowed: true, ip: ip_of(u(*p_enum)), ua: ua_of(u(*p_enum)) });
+            planted_rows.push(LogRow {
+                at: start + Duration::milliseconds((i * 2_250) as i64),
+                user: *p_enum,
+                action: "customer.contact:read",
+                rtype: "customer",
+                rid: (i + 1).to_string(),
+                allowed: true,
+                ip: ip_of(u(*p_enum)),
+                ua: ua_of(u(*p_enum)),
+            });
         }
         // Denied burst: 120 refusals of payment data in 8 minutes.
         let start = at_hour(now - Duration::days(5), 10);
         for i in 0..120u64 {
-            planted_rows.push(LogRow { at: start + Duration::seconds((i * 4) as i64), user: *p_denied, action: "customer.payment:read", rtype: "customer", rid: ((i * 37) % n_customers + 1).to_string(), allowed: false, ip: ip_of(u(*p_denied)), ua: ua_of(u(*p_denied)) });
+            planted_rows.push(LogRow {
+                at: start + Duration::seconds((i * 4) as i64),
+                user: *p_denied,
+                action: "customer.payment:read",
+                rtype: "customer",
+                rid: ((i * 37) % n_customers + 1).to_string(),
+                allowed: false,
+                ip: ip_of(u(*p_denied)),
+                ua: ua_of(u(*p_denied)),
+            });
         }
         // Off hours: a Sunday between 2 and 3 am.
         let mut sunday = now - Duration::days(7);
@@ -588,27 +916,66 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         let start = at_hour(sunday, 2);
         let own = customers_of.get(p_off).cloned().unwrap_or_else(|| vec![1]);
         for i in 0..40u64 {
-            planted_rows.push(LogRow { at: start + Duration::seconds((i * 80) as i64), user: *p_off, action: "customer.contact:read", rtype: "customer", rid: own[(i as usize) % own.len()].to_string(), allowed: true, ip: ip_of(u(*p_off)), ua: ua_of(u(*p_off)) });
+            planted_rows.push(LogRow {
+                at: start + Duration::seconds((i * 80) as i64),
+                user: *p_off,
+                action: "customer.contact:read",
+                rtype: "customer",
+                rid: own[(i as usize) % own.len()].to_string(),
+                allowed: true,
+                ip: ip_of(u(*p_off)),
+                ua: ua_of(u(*p_off)),
+            });
         }
         // Dormant account suddenly active.
         let start = at_hour(now - Duration::days(2), 11);
         for i in 0..25u64 {
-            planted_rows.push(LogRow { at: start + Duration::minutes((i * 7) as i64), user: *p_dormant_act, action: "customer.contact:read", rtype: "customer", rid: ((i * 101) % n_customers + 1).to_string(), allowed: true, ip: "203.0.113.77".into(), ua: USER_AGENTS[2] });
+            planted_rows.push(LogRow {
+                at: start + Duration::minutes((i * 7) as i64),
+                user: *p_dormant_act,
+                action: "customer.contact:read",
+                rtype: "customer",
+                rid: ((i * 101) % n_customers + 1).to_string(),
+                allowed: true,
+                ip: "203.0.113.77".into(),
+                ua: USER_AGENTS[2],
+            });
         }
         // Outside policy: allowed reads of payment data by an agent who does not hold it.
         let start = at_hour(now - Duration::days(9), 15);
         for i in 0..25u64 {
-            planted_rows.push(LogRow { at: start + Duration::minutes((i * 3) as i64), user: *p_outside, action: "customer.payment:read", rtype: "customer", rid: ((i * 53) % n_customers + 1).to_string(), allowed: true, ip: ip_of(u(*p_outside)), ua: ua_of(u(*p_outside)) });
+            planted_rows.push(LogRow {
+                at: start + Duration::minutes((i * 3) as i64),
+                user: *p_outside,
+                action: "customer.payment:read",
+                rtype: "customer",
+                rid: ((i * 53) % n_customers + 1).to_string(),
+                allowed: true,
+                ip: ip_of(u(*p_outside)),
+                ua: ua_of(u(*p_outside)),
+            });
         }
         // No business reason: customers with no ticket of theirs.
         let start = at_hour(now - Duration::days(6), 13);
-        let mine: HashSet<u64> = customers_of.get(p_nbr).map(|v| v.iter().copied().collect()).unwrap_or_default();
+        let mine: HashSet<u64> = customers_of
+            .get(p_nbr)
+            .map(|v| v.iter().copied().collect())
+            .unwrap_or_default();
         let mut k = 0u64;
         let mut cust = n_customers / 2;
         while k < 60 {
             cust = cust % n_customers + 1;
             if !mine.contains(&cust) {
-                planted_rows.push(LogRow { at: start + Duration::minutes((k * 2) as i64), user: *p_nbr, action: "customer.contact:read", rtype: "customer", rid: cust.to_string(), allowed: true, ip: ip_of(u(*p_nbr)), ua: ua_of(u(*p_nbr)) });
+                planted_rows.push(LogRow {
+                    at: start + Duration::minutes((k * 2) as i64),
+                    user: *p_nbr,
+                    action: "customer.contact:read",
+                    rtype: "customer",
+                    rid: cust.to_string(),
+                    allowed: true,
+                    ip: ip_of(u(*p_nbr)),
+                    ua: ua_of(u(*p_nbr)),
+                });
                 k += 1;
             }
             cust += 17;
@@ -616,7 +983,16 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         // Bulk exports of the whole customer list.
         let start = at_hour(now - Duration::days(4), 17);
         for i in 0..8u64 {
-            planted_rows.push(LogRow { at: start + Duration::minutes((i * 6) as i64), user: *p_export, action: "customer:export", rtype: "customer_list", rid: "all-customers".into(), allowed: true, ip: ip_of(u(*p_export)), ua: ua_of(u(*p_export)) });
+            planted_rows.push(LogRow {
+                at: start + Duration::minutes((i * 6) as i64),
+                user: *p_export,
+                action: "customer:export",
+                rtype: "customer_list",
+                rid: "all-customers".into(),
+                allowed: true,
+                ip: ip_of(u(*p_export)),
+                ua: ua_of(u(*p_export)),
+            });
         }
     }
     let normal = opts.log_rows.saturating_sub(planted_rows.len() as u64);
@@ -638,79 +1014,222 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         let roll = lrng.below(100);
         let (action, rtype, rid) = match u.dept {
             "support" => match roll {
-                0..=44 => ("customer.contact:read", "customer", customer(&mut lrng).to_string()),
-                45..=69 => ("ticket:write", "ticket", lrng.range(1, tickets.len().max(1) as i64).to_string()),
-                70..=84 => ("customer.notes:write", "customer", customer(&mut lrng).to_string()),
-                _ => ("ticket:read", "ticket", lrng.range(1, tickets.len().max(1) as i64).to_string()),
+                0..=44 => (
+                    "customer.contact:read",
+                    "customer",
+                    customer(&mut lrng).to_string(),
+                ),
+                45..=69 => (
+                    "ticket:write",
+                    "ticket",
+                    lrng.range(1, tickets.len().max(1) as i64).to_string(),
+                ),
+                70..=84 => (
+                    "customer.notes:write",
+                    "customer",
+                    customer(&mut lrng).to_string(),
+                ),
+                _ => (
+                    "ticket:read",
+                    "ticket",
+                    lrng.range(1, tickets.len().max(1) as i64).to_string(),
+                ),
             },
             "sales" => match roll {
                 0..=29 => ("lead:write", "lead", lrng.range(1, 50_000).to_string()),
-                30..=69 => ("customer.contact:read", "customer", customer(&mut lrng).to_string()),
+                30..=69 => (
+                    "customer.contact:read",
+                    "customer",
+                    customer(&mut lrng).to_string(),
+                ),
                 70..=89 => ("order:read", "order", lrng.range(1, 400_000).to_string()),
                 _ => ("order:write", "order", lrng.range(1, 400_000).to_string()),
             },
             _ => match roll {
-                0..=49 => ("customer.payment:read", "customer", lrng.range(1, n_customers as i64).to_string()),
-                50..=59 => ("refund:approve", "refund", lrng.range(1, 20_000).to_string()),
+                0..=49 => (
+                    "customer.payment:read",
+                    "customer",
+                    lrng.range(1, n_customers as i64).to_string(),
+                ),
+                50..=59 => (
+                    "refund:approve",
+                    "refund",
+                    lrng.range(1, 20_000).to_string(),
+                ),
                 _ => ("order:read", "order", lrng.range(1, 400_000).to_string()),
             },
         };
-        log.push(LogRow { at, user: u.id, action, rtype, rid, allowed: !lrng.chance(0.004), ip: ip_of(u), ua: ua_of(u) });
+        log.push(LogRow {
+            at,
+            user: u.id,
+            action,
+            rtype,
+            rid,
+            allowed: !lrng.chance(0.004),
+            ip: ip_of(u),
+            ua: ua_of(u),
+        });
     }
     log.extend(planted_rows);
     log.sort_by_key(|r| (r.at, r.user));
 
     // --- Write -----------------------------------------------------------------------------
-    insert(c, "INSERT INTO permissions (id, perm_key, description) ", PERMISSIONS.iter().enumerate(), |b, (i, (k, d))| {
-        b.push_bind(i as u64 + 1).push_bind(*k).push_bind(*d);
-    }).await?;
+    insert(
+        c,
+        "INSERT INTO permissions (id, perm_key, description) ",
+        PERMISSIONS.iter().enumerate(),
+        |b, (i, (k, d))| {
+            b.push_bind(i as u64 + 1).push_bind(*k).push_bind(*d);
+        },
+    )
+    .await?;
     insert(c, "INSERT INTO staff_users (id, login, display_name, email, department, title, manager_id, status, mfa_enabled, password_algo, is_superuser, last_login_at, created_at) ", users.iter(), |b, u| {
         b.push_bind(u.id).push_bind(&u.login).push_bind(&u.name).push_bind(format!("{}@example.com", u.login))
             .push_bind(u.dept).push_bind(&u.title).push_bind(u.manager).push_bind(u.status).push_bind(u.mfa)
             .push_bind(u.algo).push_bind(u.superuser).push_bind(u.last_login).push_bind(u.created);
     }).await?;
-    insert(c, "INSERT INTO roles (id, name, description, owner_id) ", ROLES.iter().enumerate(), |b, (i, r)| {
-        b.push_bind(i as u64 + 1).push_bind(r.name).push_bind(r.description).push_bind(owner_of(r.dept));
-    }).await?;
-    insert(c, "INSERT INTO role_inheritance (role_id, parent_role_id) ", ROLES.iter().filter(|r| r.parent.is_some()), |b, r| {
-        b.push_bind(role_id(r.name)).push_bind(role_id(r.parent.unwrap_or_default()));
-    }).await?;
-    let role_perms: Vec<(u64, u64)> = ROLES.iter().flat_map(|r| r.perms.iter().map(|p| (role_id(r.name), perm_id(p)))).collect();
-    insert(c, "INSERT INTO role_permissions (role_id, permission_id) ", role_perms.iter(), |b, (r, p)| {
-        b.push_bind(*r).push_bind(*p);
-    }).await?;
+    insert(
+        c,
+        "INSERT INTO roles (id, name, description, owner_id) ",
+        ROLES.iter().enumerate(),
+        |b, (i, r)| {
+            b.push_bind(i as u64 + 1)
+                .push_bind(r.name)
+                .push_bind(r.description)
+                .push_bind(owner_of(r.dept));
+        },
+    )
+    .await?;
+    insert(
+        c,
+        "INSERT INTO role_inheritance (role_id, parent_role_id) ",
+        ROLES.iter().filter(|r| r.parent.is_some()),
+        |b, r| {
+            b.push_bind(role_id(r.name))
+                .push_bind(role_id(r.parent.unwrap_or_default()));
+        },
+    )
+    .await?;
+    let role_perms: Vec<(u64, u64)> = ROLES
+        .iter()
+        .flat_map(|r| r.perms.iter().map(|p| (role_id(r.name), perm_id(p))))
+        .collect();
+    insert(
+        c,
+        "INSERT INTO role_permissions (role_id, permission_id) ",
+        role_perms.iter(),
+        |b, (r, p)| {
+            b.push_bind(*r).push_bind(*p);
+        },
+    )
+    .await?;
     grants.sort_by_key(|g| (g.user, g.role));
     grants.dedup_by_key(|g| (g.user, g.role));
-    insert(c, "INSERT INTO user_roles (user_id, role_id, granted_at, granted_by, expires_at) ", grants.iter(), |b, g| {
-        b.push_bind(g.user).push_bind(g.role).push_bind(g.at).push_bind(g.by).push_bind(g.expires);
-    }).await?;
-    insert(c, "INSERT INTO user_permissions (user_id, permission_id, granted_at, granted_by) ", direct.iter(), |b, d| {
-        b.push_bind(d.0).push_bind(d.1).push_bind(d.2).push_bind(d.3);
-    }).await?;
+    insert(
+        c,
+        "INSERT INTO user_roles (user_id, role_id, granted_at, granted_by, expires_at) ",
+        grants.iter(),
+        |b, g| {
+            b.push_bind(g.user)
+                .push_bind(g.role)
+                .push_bind(g.at)
+                .push_bind(g.by)
+                .push_bind(g.expires);
+        },
+    )
+    .await?;
+    insert(
+        c,
+        "INSERT INTO user_permissions (user_id, permission_id, granted_at, granted_by) ",
+        direct.iter(),
+        |b, d| {
+            b.push_bind(d.0)
+                .push_bind(d.1)
+                .push_bind(d.2)
+                .push_bind(d.3);
+        },
+    )
+    .await?;
     let countries = ["DE", "FR", "GB", "US", "NL", "SE", "ES", "IT", "PL", "JP"];
     let mut krng = rng.fork(5);
-    let customers: Vec<(u64, String, String, String, &str, Option<String>, NaiveDateTime)> = (1..=n_customers)
+    let customers: Vec<(
+        u64,
+        String,
+        String,
+        String,
+        &str,
+        Option<String>,
+        NaiveDateTime,
+    )> = (1..=n_customers)
         .map(|id| {
             let first = *krng.pick(FIRST);
             let last = *krng.pick(LAST);
-            let card = krng.chance(0.6).then(|| format!("{:04}", krng.below(10_000)));
-            (id, format!("{first} {last}"), format!("{}.{}{}@mail.example", first.to_lowercase(), last.to_lowercase(), id), format!("+49 30 {:07}", krng.below(10_000_000)), *krng.pick(&countries), card, now - Duration::days(krng.range(1, 2_500)))
+            let card = krng
+                .chance(0.6)
+                .then(|| format!("{:04}", krng.below(10_000)));
+            (
+                id,
+                format!("{first} {last}"),
+                format!(
+                    "{}.{}{}@mail.example",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    id
+                ),
+                format!("+49 30 {:07}", krng.below(10_000_000)),
+                *krng.pick(&countries),
+                card,
+                now - Duration::days(krng.range(1, 2_500)),
+            )
         })
         .collect();
-    insert(c, "INSERT INTO customers (id, name, email, phone, country, card_last4, created_at) ", customers.iter(), |b, k| {
-        b.push_bind(k.0).push_bind(&k.1).push_bind(&k.2).push_bind(&k.3).push_bind(k.4).push_bind(&k.5).push_bind(k.6);
-    }).await?;
-    insert(c, "INSERT INTO support_tickets (customer_id, assignee_id, subject, status, opened_at) ", tickets.iter(), |b, t| {
-        b.push_bind(t.0).push_bind(t.1).push_bind("Customer request").push_bind(t.2).push_bind(t.3);
-    }).await?;
-    insert(c, "INSERT INTO customer_accounts (customer_id, owner_id, tier, opened_at) ", accounts.iter(), |b, a| {
-        b.push_bind(a.0).push_bind(a.1).push_bind(a.2).push_bind(a.3);
-    }).await?;
+    insert(
+        c,
+        "INSERT INTO customers (id, name, email, phone, country, card_last4, created_at) ",
+        customers.iter(),
+        |b, k| {
+            b.push_bind(k.0)
+                .push_bind(&k.1)
+                .push_bind(&k.2)
+                .push_bind(&k.3)
+                .push_bind(k.4)
+                .push_bind(&k.5)
+                .push_bind(k.6);
+        },
+    )
+    .await?;
+    insert(
+        c,
+        "INSERT INTO support_tickets (customer_id, assignee_id, subject, status, opened_at) ",
+        tickets.iter(),
+        |b, t| {
+            b.push_bind(t.0)
+                .push_bind(t.1)
+                .push_bind("Customer request")
+                .push_bind(t.2)
+                .push_bind(t.3);
+        },
+    )
+    .await?;
+    insert(
+        c,
+        "INSERT INTO customer_accounts (customer_id, owner_id, tier, opened_at) ",
+        accounts.iter(),
+        |b, a| {
+            b.push_bind(a.0)
+                .push_bind(a.1)
+                .push_bind(a.2)
+                .push_bind(a.3);
+        },
+    )
+    .await?;
     insert(c, "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, outcome, client_ip, user_agent) ", log.iter(), |b, r| {
         b.push_bind(r.at).push_bind(r.user).push_bind(r.action).push_bind(r.rtype).push_bind(&r.rid)
             .push_bind(if r.allowed { "allowed" } else { "denied" }).push_bind(&r.ip).push_bind(r.ua);
     }).await?;
-    c.execute("SET foreign_key_checks = 1, unique_checks = 1").await.map_err(sql_err)?;
+    c.execute("SET foreign_key_checks = 1, unique_checks = 1")
+        .await
+        .map_err(sql_err)?;
 
     Ok(SeedReport {
         users: users.len() as u64,

@@ -294,7 +294,9 @@ fn process_serves(pid: u32, data_dir: &Path) -> bool {
 
 /// The sandbox at `dir`, if its server is running.
 pub fn status(dir: &Path) -> Result<Option<SandboxInfo>> {
-    let layout = Layout { dir: dir.to_path_buf() };
+    let layout = Layout {
+        dir: dir.to_path_buf(),
+    };
     let Ok(text) = std::fs::read_to_string(layout.state()) else {
         return Ok(None);
     };
@@ -343,11 +345,19 @@ pub fn stop(dir: &Path) -> Result<bool> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while process_serves(info.pid, &info.data_dir.join("data")) {
         if Instant::now() > deadline {
-            return Err(Error::Server(format!("pid {} did not stop within 60 s", info.pid)));
+            return Err(Error::Server(format!(
+                "pid {} did not stop within 60 s",
+                info.pid
+            )));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let _ = std::fs::remove_file(Layout { dir: dir.to_path_buf() }.state());
+    let _ = std::fs::remove_file(
+        Layout {
+            dir: dir.to_path_buf(),
+        }
+        .state(),
+    );
     Ok(true)
 }
 
@@ -448,7 +458,10 @@ fn remove_stale_test_dirs(base: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        let Some(pid) = name.strip_prefix("srv-").and_then(|p| p.parse::<u32>().ok()) else {
+        let Some(pid) = name
+            .strip_prefix("srv-")
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
             continue;
         };
         if !Path::new(&format!("/proc/{pid}")).exists() {

@@ -187,7 +187,11 @@ fn via_names(via: &BTreeSet<Via>, role_names: &HashMap<RoleId, &str>) -> Vec<Str
     let mut roles: Vec<String> = via
         .iter()
         .filter_map(|v| match v {
-            Via::Role(id) => Some(role_names.get(id).map_or_else(|| format!("role #{id}"), |n| n.to_string())),
+            Via::Role(id) => Some(
+                role_names
+                    .get(id)
+                    .map_or_else(|| format!("role #{id}"), |n| n.to_string()),
+            ),
             _ => None,
         })
         .collect();
@@ -220,15 +224,23 @@ pub async fn access(ctx: &Ctx, req: AccessRequest) -> Result<AccessResponse> {
         direct.iter().map(|d| d.permission),
         &catalog.permissions,
     );
-    let role_names: HashMap<RoleId, &str> =
-        catalog.roles.iter().map(|r| (r.id, r.name.as_str())).collect();
-    let keys: HashMap<PermissionId, &str> =
-        catalog.permissions.iter().map(|p| (p.id, p.key.as_str())).collect();
+    let role_names: HashMap<RoleId, &str> = catalog
+        .roles
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let keys: HashMap<PermissionId, &str> = catalog
+        .permissions
+        .iter()
+        .map(|p| (p.id, p.key.as_str()))
+        .collect();
     let granters = granter_logins(&r, grants.iter().filter_map(|g| g.granted_by)).await?;
     let mut roles: Vec<HeldRole> = grants
         .iter()
         .map(|g| HeldRole {
-            name: role_names.get(&g.role).map_or_else(|| format!("role #{}", g.role), |n| n.to_string()),
+            name: role_names
+                .get(&g.role)
+                .map_or_else(|| format!("role #{}", g.role), |n| n.to_string()),
             granted_at: g.granted_at.map(utc),
             granted_by: g.granted_by.and_then(|id| granters.get(&id).cloned()),
         })
@@ -237,7 +249,9 @@ pub async fn access(ctx: &Ctx, req: AccessRequest) -> Result<AccessResponse> {
     let mut permissions: Vec<EffectivePermission> = effective
         .iter()
         .map(|(perm, via)| EffectivePermission {
-            key: keys.get(perm).map_or_else(|| format!("permission #{perm}"), |k| k.to_string()),
+            key: keys
+                .get(perm)
+                .map_or_else(|| format!("permission #{perm}"), |k| k.to_string()),
             via: via_names(via, &role_names),
         })
         .collect();
@@ -258,8 +272,12 @@ async fn granter_logins(
         return Ok(HashMap::new());
     }
     // Granters are few (managers, owners): read them by id in one query.
-    let users = store::users_by_ids(r.db(), r.mapping()?, &wanted.into_iter().collect::<Vec<_>>())
-        .await?;
+    let users = store::users_by_ids(
+        r.db(),
+        r.mapping()?,
+        &wanted.into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
     Ok(users.into_iter().map(|(id, login)| (id, login)).collect())
 }
 
@@ -300,13 +318,20 @@ pub async fn who_can(ctx: &Ctx, req: WhoCanRequest) -> Result<WhoCanResponse> {
             Error::NotFound(format!("no permission `{}`{hint}", req.permission))
         })?;
     let granting = catalog.model.roles_granting(permission.id);
-    let role_names: HashMap<RoleId, &str> =
-        catalog.roles.iter().map(|r| (r.id, r.name.as_str())).collect();
+    let role_names: HashMap<RoleId, &str> = catalog
+        .roles
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
     let mut holders: BTreeMap<String, (BTreeSet<Via>, bool)> = BTreeMap::new();
     let counts = |active: bool| active || !semantics.inactive_users_hold_nothing;
     for (h, role) in store::role_holders(db, m, &granting).await? {
         if counts(h.active) {
-            holders.entry(h.login).or_default().0.insert(Via::Role(role));
+            holders
+                .entry(h.login)
+                .or_default()
+                .0
+                .insert(Via::Role(role));
         }
     }
     for h in store::direct_holders(db, m, permission.id).await? {

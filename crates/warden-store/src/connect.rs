@@ -76,7 +76,9 @@ impl ConnectSpec {
         let rest = url
             .strip_prefix("mysql://")
             .or_else(|| url.strip_prefix("mariadb://"))
-            .ok_or_else(|| bad("must start with mysql:// (for example mysql://warden@db.example:3306/app)"))?;
+            .ok_or_else(|| {
+                bad("must start with mysql:// (for example mysql://warden@db.example:3306/app)")
+            })?;
         let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (authority, path) = main.split_once('/').unwrap_or((main, ""));
         let (userinfo, hostport) = authority
@@ -161,12 +163,18 @@ impl ConnectSpec {
 }
 
 fn is_loopback(hostport: &str) -> bool {
-    let host = split_host_port(hostport).map(|(h, _)| h).unwrap_or_default();
+    let host = split_host_port(hostport)
+        .map(|(h, _)| h)
+        .unwrap_or_default();
     host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 fn split_host_port(hostport: &str) -> Result<(String, u16)> {
-    let bad = || Error::Config(format!("database host `{hostport}`: expected HOST or HOST:PORT"));
+    let bad = || {
+        Error::Config(format!(
+            "database host `{hostport}`: expected HOST or HOST:PORT"
+        ))
+    };
     if let Some(rest) = hostport.strip_prefix('[') {
         let (h, after) = rest.split_once(']').ok_or_else(bad)?;
         let port = match after.strip_prefix(':') {
@@ -317,9 +325,14 @@ mod tests {
         assert_eq!(s.hosts, vec!["db.example:3307"]);
         assert_eq!(s.user, "warden");
         assert_eq!(s.database, "app");
-        assert_eq!(s.tls, TlsMode::VerifyIdentity, "remote hosts verify by default");
+        assert_eq!(
+            s.tls,
+            TlsMode::VerifyIdentity,
+            "remote hosts verify by default"
+        );
 
-        let s = ConnectSpec::from_url("mysql://root@localhost/demo?socket=/tmp/x%20y.sock").unwrap();
+        let s =
+            ConnectSpec::from_url("mysql://root@localhost/demo?socket=/tmp/x%20y.sock").unwrap();
         assert_eq!(s.socket, Some(PathBuf::from("/tmp/x y.sock")));
         assert_eq!(s.tls, TlsMode::Preferred);
         assert_eq!(s.target(), "root@localhost (socket /tmp/x y.sock)/demo");
@@ -330,10 +343,17 @@ mod tests {
 
     #[test]
     fn refuses_passwords_and_junk() {
-        let err = ConnectSpec::from_url("mysql://root:hunter2@db/app").unwrap_err().to_string();
+        let err = ConnectSpec::from_url("mysql://root:hunter2@db/app")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("must not contain a password"), "{err}");
         assert!(!err.contains("hunter2"));
-        for bad in ["postgres://a@b/c", "mysql://b/c", "mysql://a@b", "mysql://a@b/c?x=1"] {
+        for bad in [
+            "postgres://a@b/c",
+            "mysql://b/c",
+            "mysql://a@b",
+            "mysql://a@b/c?x=1",
+        ] {
             assert!(ConnectSpec::from_url(bad).is_err(), "{bad}");
         }
     }

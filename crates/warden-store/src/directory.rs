@@ -70,7 +70,9 @@ fn push_text(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>
 fn push_flag(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
     match column {
         Some(c) => {
-            qb.push("CAST(").push(col(alias, c)).push(" <> 0 AS SIGNED)");
+            qb.push("CAST(")
+                .push(col(alias, c))
+                .push(" <> 0 AS SIGNED)");
         }
         None => {
             qb.push("CAST(NULL AS SIGNED)");
@@ -152,7 +154,7 @@ fn push_user_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping, with_
     qb.push(", ");
     push_id(qb, "u", u.manager.as_deref());
     qb.push(", ");
-    if with_manager {
+    if with_manager && u.manager.is_some() {
         push_text(qb, "m", Some(&u.login));
     } else {
         qb.push("CAST(NULL AS CHAR)");
@@ -242,13 +244,18 @@ pub async fn users(db: &Database, r: &Resolved, filter: &UserFilter) -> Result<V
                     .into(),
             ));
         };
-        qb.push(" AND ").push(col("u", column)).push(" = ").push_bind(dept.clone());
+        qb.push(" AND ")
+            .push(col("u", column))
+            .push(" = ")
+            .push_bind(dept.clone());
     }
     if let Some(status) = &filter.status {
         qb.push(" AND ");
         match (&u.status, &u.active) {
             (Some(column), _) => {
-                qb.push(col("u", column)).push(" = ").push_bind(status.clone());
+                qb.push(col("u", column))
+                    .push(" = ")
+                    .push_bind(status.clone());
             }
             (None, Some(column)) => match status.to_ascii_lowercase().as_str() {
                 "active" => {
@@ -264,28 +271,51 @@ pub async fn users(db: &Database, r: &Resolved, filter: &UserFilter) -> Result<V
                 }
             },
             (None, None) => {
-                qb.push(if status.eq_ignore_ascii_case("active") { "1 = 1" } else { "1 = 0" });
+                qb.push(if status.eq_ignore_ascii_case("active") {
+                    "1 = 1"
+                } else {
+                    "1 = 0"
+                });
             }
         }
     }
     if let Some(text) = filter.search.as_deref().filter(|t| !t.is_empty()) {
         let pattern = like_contains(text);
-        qb.push(" AND (").push(col("u", &u.login)).push(" LIKE ").push_bind(pattern.clone());
+        qb.push(" AND (")
+            .push(col("u", &u.login))
+            .push(" LIKE ")
+            .push_bind(pattern.clone());
         if let Some(name) = &u.name {
             for c in name.names() {
-                qb.push(" OR ").push(col("u", c)).push(" LIKE ").push_bind(pattern.clone());
+                qb.push(" OR ")
+                    .push(col("u", c))
+                    .push(" LIKE ")
+                    .push_bind(pattern.clone());
             }
         }
         if let Some(email) = &u.email {
-            qb.push(" OR ").push(col("u", email)).push(" LIKE ").push_bind(pattern.clone());
+            qb.push(" OR ")
+                .push(col("u", email))
+                .push(" LIKE ")
+                .push_bind(pattern.clone());
         }
         qb.push(")");
     }
     if let Some(login) = &filter.login {
-        qb.push(" AND ").push(col("u", &u.login)).push(" = ").push_bind(login.clone());
+        qb.push(" AND ")
+            .push(col("u", &u.login))
+            .push(" = ")
+            .push_bind(login.clone());
     }
-    qb.push(" ORDER BY ").push(col("u", &u.login)).push(", ").push(col("u", &u.id));
-    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    qb.push(" ORDER BY ")
+        .push(col("u", &u.login))
+        .push(", ")
+        .push(col("u", &u.id));
+    let rows = qb
+        .build()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
     rows.iter()
         .map(user_from_row)
         .collect::<std::result::Result<_, _>>()
@@ -312,7 +342,11 @@ pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
     qb.push(", ");
     push_id(&mut qb, "r", ro.owner.as_deref());
     qb.push(", ");
-    push_text(&mut qb, "o", ro.owner.as_ref().map(|_| m.users.login.as_str()));
+    push_text(
+        &mut qb,
+        "o",
+        ro.owner.as_ref().map(|_| m.users.login.as_str()),
+    );
     qb.push(" FROM ").push(quote(&ro.table)).push(" r");
     if let Some(owner) = &ro.owner {
         qb.push(" LEFT JOIN ")
@@ -323,7 +357,11 @@ pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
             .push(col("r", owner));
     }
     qb.push(" ORDER BY ").push(col("r", &ro.name));
-    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    let rows = qb
+        .build()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
     rows.iter()
         .map(|row| {
             Ok(Role {
@@ -365,7 +403,11 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
             qb.push(" FROM ").push(quote(&p.table)).push(" p");
         }
     }
-    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    let rows = qb
+        .build()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
     let mut out = rows
         .iter()
         .map(|row| {
@@ -390,23 +432,24 @@ pub async fn role_hierarchy(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, 
     qb.push(", ");
     push_id(&mut qb, "h", Some(&h.parent));
     qb.push(" FROM ").push(quote(&h.table)).push(" h");
-    pairs(db, qb).await.map(|v| v.into_iter().map(|(a, b)| (RoleId(a), RoleId(b))).collect())
+    pairs(db, qb)
+        .await
+        .map(|v| v.into_iter().map(|(a, b)| (RoleId(a), RoleId(b))).collect())
 }
 
 /// (role, permission) pairs as granted directly to each role.
-pub async fn role_permissions(
-    db: &Database,
-    r: &Resolved,
-) -> Result<Vec<(RoleId, PermissionId)>> {
+pub async fn role_permissions(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, PermissionId)>> {
     let rp = &r.mapping().role_permissions;
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "rp", Some(&rp.role));
     qb.push(", ");
     push_id(&mut qb, "rp", Some(&rp.permission));
     qb.push(" FROM ").push(quote(&rp.table)).push(" rp");
-    pairs(db, qb)
-        .await
-        .map(|v| v.into_iter().map(|(a, b)| (RoleId(a), PermissionId(b))).collect())
+    pairs(db, qb).await.map(|v| {
+        v.into_iter()
+            .map(|(a, b)| (RoleId(a), PermissionId(b)))
+            .collect()
+    })
 }
 
 async fn pairs(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<(i64, i64)>> {
@@ -441,7 +484,11 @@ fn push_role_list(qb: &mut QueryBuilder<'_, MySql>, roles: &[RoleId]) {
 }
 
 /// Current (unexpired) role grants in scope.
-pub async fn role_grants(db: &Database, r: &Resolved, scope: &GrantScope) -> Result<Vec<RoleGrant>> {
+pub async fn role_grants(
+    db: &Database,
+    r: &Resolved,
+    scope: &GrantScope,
+) -> Result<Vec<RoleGrant>> {
     let m = r.mapping();
     let ur = &m.user_roles;
     if matches!(scope, GrantScope::Roles(roles) if roles.is_empty()) {
@@ -455,25 +502,35 @@ pub async fn role_grants(db: &Database, r: &Resolved, scope: &GrantScope) -> Res
     push_time(&mut qb, "ur", ur.granted_at.as_deref());
     qb.push(", ");
     push_id(&mut qb, "ur", ur.granted_by.as_deref());
-    qb.push(" FROM ").push(quote(&ur.table)).push(" ur WHERE 1 = 1");
+    qb.push(" FROM ")
+        .push(quote(&ur.table))
+        .push(" ur WHERE 1 = 1");
     push_not_expired(&mut qb, m, "ur");
     match scope {
         GrantScope::All => {}
         GrantScope::User(user) => {
-            qb.push(" AND ").push(col("ur", &ur.user)).push(" = ").push_bind(user.0);
+            qb.push(" AND ")
+                .push(col("ur", &ur.user))
+                .push(" = ")
+                .push_bind(user.0);
         }
         GrantScope::Roles(roles) => {
             qb.push(" AND ").push(col("ur", &ur.role));
             push_role_list(&mut qb, roles);
         }
     }
-    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    let rows = qb
+        .build()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
     rows.iter()
         .filter_map(|row| {
             let grant = (|| {
-                let (Some(user), Some(role)) =
-                    (row.try_get::<Option<i64>, _>(0)?, row.try_get::<Option<i64>, _>(1)?)
-                else {
+                let (Some(user), Some(role)) = (
+                    row.try_get::<Option<i64>, _>(0)?,
+                    row.try_get::<Option<i64>, _>(1)?,
+                ) else {
                     return Ok(None);
                 };
                 Ok(Some(RoleGrant {
@@ -504,7 +561,10 @@ pub async fn direct_grants(
     push_id(&mut qb, "up", Some(&up.permission));
     qb.push(" FROM ").push(quote(&up.table)).push(" up");
     if let Some(user) = user {
-        qb.push(" WHERE ").push(col("up", &up.user)).push(" = ").push_bind(user.0);
+        qb.push(" WHERE ")
+            .push(col("up", &up.user))
+            .push(" = ")
+            .push_bind(user.0);
     }
     pairs(db, qb).await.map(|v| {
         v.into_iter()
@@ -522,10 +582,16 @@ pub async fn role_member_counts(db: &Database, r: &Resolved) -> Result<HashMap<R
     let ur = &m.user_roles;
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "ur", Some(&ur.role));
-    qb.push(", COUNT(*) FROM ").push(quote(&ur.table)).push(" ur WHERE 1 = 1");
+    qb.push(", COUNT(*) FROM ")
+        .push(quote(&ur.table))
+        .push(" ur WHERE 1 = 1");
     push_not_expired(&mut qb, m, "ur");
     qb.push(" GROUP BY ").push(col("ur", &ur.role));
-    Ok(pairs(db, qb).await?.into_iter().map(|(r, n)| (RoleId(r), n)).collect())
+    Ok(pairs(db, qb)
+        .await?
+        .into_iter()
+        .map(|(r, n)| (RoleId(r), n))
+        .collect())
 }
 
 fn push_holder_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping) {
@@ -575,7 +641,11 @@ pub async fn role_holders(
         .push(col("ur", &ur.role));
     push_role_list(&mut qb, roles);
     push_not_expired(&mut qb, m, "ur");
-    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    let rows = qb
+        .build()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
     rows.iter()
         .map(|row| Ok((holder_from_row(row)?, RoleId(row.try_get(4)?))))
         .collect::<std::result::Result<_, sqlx::Error>>()
@@ -617,13 +687,19 @@ pub async fn superusers(db: &Database, r: &Resolved) -> Result<Vec<Holder>> {
     }
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_holder_columns(&mut qb, m);
-    qb.push(" FROM ").push(quote(&m.users.table)).push(" u WHERE ");
+    qb.push(" FROM ")
+        .push(quote(&m.users.table))
+        .push(" u WHERE ");
     push_superuser_condition(&mut qb, m, "u");
     holders(db, qb).await
 }
 
 async fn holders(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<Holder>> {
-    let rows = qb.build().fetch_all(db.app()).await.map_err(|e| db.classify(e))?;
+    let rows = qb
+        .build()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
     rows.iter()
         .map(holder_from_row)
         .collect::<std::result::Result<_, _>>()
@@ -644,7 +720,11 @@ pub async fn users_by_ids(
     push_id(&mut qb, "u", Some(&u.id));
     qb.push(", ");
     push_text(&mut qb, "u", Some(&u.login));
-    qb.push(" FROM ").push(quote(&u.table)).push(" u WHERE ").push(col("u", &u.id)).push(" IN (");
+    qb.push(" FROM ")
+        .push(quote(&u.table))
+        .push(" u WHERE ")
+        .push(col("u", &u.id))
+        .push(" IN (");
     let mut sep = qb.separated(", ");
     for id in ids {
         sep.push_bind(id.0);
@@ -655,7 +735,10 @@ pub async fn users_by_ids(
         .fetch_all(db.app())
         .await
         .map_err(|e| db.classify(e))?;
-    Ok(rows.into_iter().map(|(id, login)| (UserId(id), login.unwrap_or_default())).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, login)| (UserId(id), login.unwrap_or_default()))
+        .collect())
 }
 
 #[cfg(test)]

@@ -99,6 +99,11 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
             reason: format!("protocol: {p}"),
         },
         E::Configuration(c) => Error::Config(format!("connection settings: {c}")),
+        // These name a column and a type, never SQL text.
+        E::ColumnDecode { .. }
+        | E::ColumnNotFound(_)
+        | E::ColumnIndexOutOfBounds { .. }
+        | E::Decode(_) => Error::Database(format!("unexpected data: {e}")),
         other => {
             tracing::debug!(error = %other, "database error");
             Error::Database("unexpected client error".into())

@@ -301,7 +301,17 @@ pub async fn delete_console_user(change: &mut Change<'_>, login: &str) -> Result
 
 /// The audit trail in order (for verification and display).
 pub async fn audit_events(db: &Database) -> Result<Vec<(AuditEvent, String, String)>> {
-    type Row = (u64, chrono::NaiveDateTime, String, String, String, String, String, String, String);
+    type Row = (
+        u64,
+        chrono::NaiveDateTime,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash \
          FROM warden_audit_events ORDER BY seq",
@@ -310,22 +320,24 @@ pub async fn audit_events(db: &Database) -> Result<Vec<(AuditEvent, String, Stri
     .await
     .map_err(|e| db.classify(e))?;
     rows.into_iter()
-        .map(|(seq, at, actor, db_account, action, target, details, prev, hash)| {
-            let details = serde_json::from_str(&details)
-                .map_err(|e| Error::Database(format!("audit event {seq}: details: {e}")))?;
-            Ok((
-                AuditEvent {
-                    seq,
-                    occurred_at: at.and_utc(),
-                    actor,
-                    db_account,
-                    action,
-                    target,
-                    details,
-                },
-                prev,
-                hash,
-            ))
-        })
+        .map(
+            |(seq, at, actor, db_account, action, target, details, prev, hash)| {
+                let details = serde_json::from_str(&details)
+                    .map_err(|e| Error::Database(format!("audit event {seq}: details: {e}")))?;
+                Ok((
+                    AuditEvent {
+                        seq,
+                        occurred_at: at.and_utc(),
+                        actor,
+                        db_account,
+                        action,
+                        target,
+                        details,
+                    },
+                    prev,
+                    hash,
+                ))
+            },
+        )
         .collect()
 }

@@ -111,7 +111,9 @@ fn save(path: &Path, config: &ConfigFile) -> Result<()> {
 fn check_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 64
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         return Err(Error::Config(format!(
             "profile name {name:?}: use 1 to 64 letters, digits, `-` or `_`"
@@ -157,7 +159,10 @@ pub fn remove(name: &str) -> Result<()> {
     let path = config_path()?;
     let mut config = load(&path)?;
     if config.profiles.remove(name).is_none() {
-        return Err(Error::NotFound(format!("no profile `{name}` in {}", path.display())));
+        return Err(Error::NotFound(format!(
+            "no profile `{name}` in {}",
+            path.display()
+        )));
     }
     match keyring_entry(name)?.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => {}

@@ -116,7 +116,9 @@ mod tests {
             .map(|(t, cols)| {
                 (
                     t.to_string(),
-                    cols.iter().map(|(c, ty)| (c.to_string(), ty.to_string())).collect(),
+                    cols.iter()
+                        .map(|(c, ty)| (c.to_string(), ty.to_string()))
+                        .collect(),
                 )
             })
             .collect()
@@ -144,13 +146,30 @@ mod tests {
             ("auth_groups", &[("id", "int"), ("name", "varchar")]),
         ]);
         let problems = problems_against(&mapping, &catalog);
-        let last_login = problems.iter().find(|p| p.field == "users.last_login").unwrap();
+        let last_login = problems
+            .iter()
+            .find(|p| p.field == "users.last_login")
+            .unwrap();
         assert_eq!(last_login.suggestion.as_deref(), Some("last_logn"));
-        assert!(last_login.message.contains("`auth_user.last_login` does not exist"));
+        assert!(
+            last_login
+                .message
+                .contains("`auth_user.last_login` does not exist")
+        );
         let group = problems.iter().find(|p| p.field == "roles.id").unwrap();
         assert_eq!(group.suggestion.as_deref(), Some("auth_groups"));
-        assert_eq!(problems.iter().filter(|p| p.table == "auth_group").count(), 1);
-        let flag = problems.iter().find(|p| p.field == "users.superuser").unwrap();
-        assert!(flag.message.contains("must hold a boolean or number"), "{}", flag.message);
+        assert_eq!(
+            problems.iter().filter(|p| p.table == "auth_group").count(),
+            1
+        );
+        let flag = problems
+            .iter()
+            .find(|p| p.field == "users.superuser")
+            .unwrap();
+        assert!(
+            flag.message.contains("must hold a boolean or number"),
+            "{}",
+            flag.message
+        );
     }
 }

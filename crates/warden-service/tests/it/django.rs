@@ -1,0 +1,194 @@
+//! The `django` preset on Django's real contrib.auth tables (migrations/fixtures/django),
+//! with Django's semantics: inactive users hold nothing, active superusers hold everything,
+//! group and direct permissions both count, keys are `app_label.codename`.
+
+use std::collections::BTreeMap;
+
+use warden_service::directory::{self, AccessRequest, UsersRequest, WhoCanRequest};
+use warden_service::{ErrorCode, mapping as mapping_service, setup};
+
+use crate::support::*;
+
+const DATA: &str = "
+INSERT INTO django_content_type (id, app_label, model) VALUES
+  (1, 'crm', 'customer'), (2, 'crm', 'refund'), (3, 'auth', 'user');
+INSERT INTO auth_permission (id, name, content_type_id, codename) VALUES
+  (1, 'Can view customer', 1, 'view_customer'),
+  (2, 'Can change customer', 1, 'change_customer'),
+  (3, 'Can add refund', 2, 'add_refund'),
+  (4, 'Can approve refund', 2, 'approve_refund'),
+  (5, 'Can view user', 3, 'view_user');
+INSERT INTO auth_group (id, name) VALUES (1, 'support'), (2, 'billing'), (3, 'finance');
+INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (1, 1), (2, 3), (3, 4);
+INSERT INTO auth_user (id, password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) VALUES
+  (1, 'argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$aGFzaA', '2026-11-20 10:00:00', 0, 'alice', 'Alice', 'Ng', 'alice@example.com', 1, 1, '2024-01-01'),
+  (2, 'pbkdf2_sha256$870000$salt$hash', NULL, 0, 'bob', 'Bob', 'Ortiz', 'bob@example.com', 1, 1, '2024-01-01'),
+  (3, 'md5$salt$hash', '2025-01-01 00:00:00', 0, 'carol', 'Carol', 'Pike', 'carol@example.com', 1, 0, '2024-01-01'),
+  (4, 'argon2$x', '2026-11-25 09:00:00', 1, 'dave', 'Dave', 'Root', 'dave@example.com', 1, 1, '2024-01-01'),
+  (5, 'argon2$x', '2026-01-25 09:00:00', 1, 'erin', 'Erin', 'Gone', 'erin@example.com', 1, 0, '2024-01-01'),
+  (6, 'argon2$x', NULL, 0, 'frank', 'Frank', 'Free', 'frank@example.com', 0, 1, '2024-01-01');
+INSERT INTO auth_user_groups (user_id, group_id) VALUES (1, 1), (2, 1), (2, 2), (3, 1), (5, 3);
+INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (2, 4), (3, 5);
+";
+
+async fn django_db() -> warden_sandbox::TestDatabase {
+    let (test_db, db) = fresh().await;
+    let schema = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../migrations/fixtures/django/schema.sql"
+    ))
+    .unwrap();
+    sqlx::raw_sql(&schema).execute(db.app()).await.unwrap();
+    sqlx::raw_sql(DATA).execute(db.app()).await.unwrap();
+    setup::migrate(&db, &actor(OFFICER)).await.unwrap();
+    db.close().await;
+    test_db
+}
+
+fn perms(a: &directory::AccessResponse) -> BTreeMap<String, Vec<String>> {
+    a.permissions
+        .iter()
+        .map(|p| (p.key.clone(), p.via.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn django_semantics_hold() {
+    let test_db = django_db().await;
+    let ctx = ctx_as(&test_db, OFFICER, Some("django")).await;
+    let access = |login: &str| {
+        let ctx = &ctx;
+        let login = login.to_string();
+        async move {
+            directory::access(ctx, AccessRequest { login })
+                .await
+                .unwrap()
+        }
+    };
+    let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+
+    assert_eq!(
+        perms(&access("alice").await),
+        BTreeMap::from([("crm.view_customer".into(), v(&["support"]))])
+    );
+    assert_eq!(
+        perms(&access("bob").await),
+        BTreeMap::from([
+            ("crm.add_refund".into(), v(&["billing"])),
+            ("crm.approve_refund".into(), v(&["direct"])),
+            ("crm.view_customer".into(), v(&["support"])),
+        ])
+    );
+    let carol = access("carol").await;
+    assert!(carol.permissions.is_empty(), "inactive users hold nothing");
+    assert_eq!(carol.user.status, "inactive");
+    assert_eq!(
+        carol.roles.len(),
+        1,
+        "the group membership itself is still shown"
+    );
+    let dave = access("dave").await;
+    assert_eq!(
+        dave.permissions.len(),
+        5,
+        "an active superuser holds every permission"
+    );
+    assert!(dave.permissions.iter().all(|p| p.via == v(&["superuser"])));
+    assert!(
+        access("erin").await.permissions.is_empty(),
+        "an inactive superuser holds nothing"
+    );
+    assert!(access("frank").await.permissions.is_empty());
+    assert_eq!(access("alice").await.user.name.as_deref(), Some("Alice Ng"));
+
+    let who = directory::who_can(
+        &ctx,
+        WhoCanRequest {
+            permission: "crm.approve_refund".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let got: Vec<(&str, Vec<String>)> = who
+        .users
+        .iter()
+        .map(|h| (h.login.as_str(), h.via.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("bob", v(&["direct"])), ("dave", v(&["superuser"]))]
+    );
+    let who = directory::who_can(
+        &ctx,
+        WhoCanRequest {
+            permission: "crm.view_customer".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let logins: Vec<&str> = who.users.iter().map(|h| h.login.as_str()).collect();
+    assert_eq!(logins, ["alice", "bob", "dave"]);
+
+    let inactive = directory::users(
+        &ctx,
+        UsersRequest {
+            status: Some("inactive".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .users;
+    assert_eq!(
+        inactive
+            .iter()
+            .map(|u| u.login.as_str())
+            .collect::<Vec<_>>(),
+        ["carol", "erin"]
+    );
+    let err = directory::users(
+        &ctx,
+        UsersRequest {
+            status: Some("suspended".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Input);
+    let err = directory::users(
+        &ctx,
+        UsersRequest {
+            department: Some("sales".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no department column"), "{err}");
+
+    let roles = directory::roles(&ctx).await.unwrap().roles;
+    let summary: Vec<(&str, i64, usize)> = roles
+        .iter()
+        .map(|r| (r.name.as_str(), r.members, r.permissions))
+        .collect();
+    assert_eq!(
+        summary,
+        [("billing", 1, 1), ("finance", 1, 1), ("support", 3, 1)]
+    );
+
+    let ok = mapping_service::check(
+        &ctx,
+        &warden_core::mapping::Mapping::preset("django").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(ok.ok, "{:?}", ok.problems);
+    let wrong = mapping_service::check(
+        &ctx,
+        &warden_core::mapping::Mapping::preset("reference").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(!wrong.ok);
+}

@@ -1,0 +1,92 @@
+use warden_core::console::{Actor, ConsoleRole};
+use warden_core::mapping::Mapping;
+use warden_sandbox::{Planted, Scenario, SeedOptions, TestDatabase};
+use warden_service::{Ctx, setup};
+use warden_store::Database;
+
+pub const OFFICER: &str = "olivia.officer";
+
+pub struct Seeded {
+    pub test_db: TestDatabase,
+    pub planted: Planted,
+}
+
+pub async fn fresh() -> (TestDatabase, Database) {
+    let server = warden_sandbox::test_server().expect("test MariaDB server");
+    let test_db = server.fresh_database().await.expect("fresh database");
+    let db = Database::connect(&test_db.spec().unwrap())
+        .await
+        .expect("connect");
+    (test_db, db)
+}
+
+/// A database with the synthetic company and Warden's tables, OFFICER its first officer.
+pub async fn seeded() -> Seeded {
+    let (test_db, db) = fresh().await;
+    let opts = SeedOptions {
+        users: 300,
+        log_rows: 5_000,
+        seed: 7,
+        scenario: Scenario::Default,
+    };
+    let report = warden_sandbox::seed::seed(&db, &opts).await.expect("seed");
+    let done = setup::migrate(&db, &actor(OFFICER)).await.expect("migrate");
+    assert_eq!(done.first_officer.as_deref(), Some(OFFICER));
+    db.close().await;
+    Seeded {
+        test_db,
+        planted: report.planted.expect("planted cases"),
+    }
+}
+
+pub fn actor(login: &str) -> Actor {
+    Actor::local(login).unwrap()
+}
+
+pub async fn ctx_as(test_db: &TestDatabase, login: &str, mapping: Option<&str>) -> Ctx {
+    let db = Database::connect(&test_db.spec().unwrap()).await.unwrap();
+    Ctx::establish(
+        db,
+        actor(login),
+        mapping.map(|m| Mapping::preset(m).unwrap()),
+    )
+    .await
+    .unwrap()
+}
+
+pub async fn officer(test_db: &TestDatabase) -> Ctx {
+    ctx_as(test_db, OFFICER, Some("reference")).await
+}
+
+/// Adds a console user as OFFICER.
+pub async fn add_console_user(test_db: &TestDatabase, login: &str, role: ConsoleRole) {
+    let ctx = ctx_as(test_db, OFFICER, None).await;
+    setup::add_console_user(
+        &ctx,
+        setup::AddConsoleUser {
+            login: login.into(),
+            role,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// CHECKSUM TABLE over every table of the database: proves nothing was changed.
+pub async fn checksum(db: &Database) -> Vec<(String, Option<i64>)> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+    )
+    .fetch_all(db.app())
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new("CHECKSUM TABLE ");
+        qb.push(warden_core::ident::quote(&t));
+        let row: (String, Option<i64>) = qb.build_query_as().fetch_one(db.app()).await.unwrap();
+        out.push((t, row.1));
+    }
+    out
+}
