@@ -288,12 +288,26 @@ impl Database {
     }
 }
 
+/// How long a server may take to answer a connection attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects once to surface the real reason of a failure at once (a pool would retry until
+/// its timeout and report only that), then hands the options to a pool.
 async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sqlx::Error> {
-    MySqlPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
+    use sqlx::{ConnectOptions, Connection};
+    let probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
         .await
+        .map_err(|_| {
+            sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+            ))
+        })??;
+    probe.close().await?;
+    Ok(MySqlPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_lazy_with(options))
 }
 
 async fn ensure_schema(app: &MySqlPool, target: &str, schema: &str) -> Result<()> {

@@ -147,9 +147,11 @@ pub fn add(name: &str, profile: Profile, password: &Secret) -> Result<()> {
     }
     let path = config_path()?;
     let mut config = load(&path)?;
-    keyring_entry(name)?
-        .set_password(password.expose())
-        .map_err(|e| keyring_error(name, e))?;
+    off_runtime(|| {
+        keyring_entry(name)?
+            .set_password(password.expose())
+            .map_err(|e| keyring_error(name, e))
+    })?;
     config.profiles.insert(name.to_string(), profile);
     save(&path, &config)
 }
@@ -164,19 +166,31 @@ pub fn remove(name: &str) -> Result<()> {
             path.display()
         )));
     }
-    match keyring_entry(name)?.delete_credential() {
-        Ok(()) | Err(keyring::Error::NoEntry) => {}
-        Err(e) => return Err(keyring_error(name, e)),
-    }
+    off_runtime(|| match keyring_entry(name)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(keyring_error(name, e)),
+    })?;
     save(&path, &config)
 }
 
 /// The profile's password from the OS keyring.
 pub fn password(name: &str) -> Result<Secret> {
-    keyring_entry(name)?
-        .get_password()
-        .map(Secret::new)
-        .map_err(|e| keyring_error(name, e))
+    off_runtime(|| {
+        keyring_entry(name)?
+            .get_password()
+            .map(Secret::new)
+            .map_err(|e| keyring_error(name, e))
+    })
+}
+
+/// Runs a keyring call on a thread of its own. The Secret Service client blocks on a
+/// runtime of its own, which must not be started from inside the caller's async runtime.
+fn off_runtime<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|_| Err(Error::Config("the OS keyring client failed".into())))
+    })
 }
 
 fn keyring_entry(name: &str) -> Result<keyring::Entry> {

@@ -1,0 +1,171 @@
+use crate::support::*;
+
+#[test]
+fn directory_commands_print_the_documented_json_shapes() {
+    let db = seeded();
+    let (code, users) = json(&db, &["users"]);
+    assert_eq!(code, 0);
+    assert_eq!(keys(&users), ["users"]);
+    let list = users["users"].as_array().unwrap();
+    assert_eq!(list.len(), 200);
+    for key in [
+        "id",
+        "login",
+        "name",
+        "email",
+        "department",
+        "manager",
+        "status",
+        "last_login",
+    ] {
+        assert!(list[0].get(key).is_some(), "users[].{key}");
+    }
+    let support = json(
+        &db,
+        &["users", "--department", "support", "--status", "active"],
+    )
+    .1;
+    let support = support["users"].as_array().unwrap();
+    assert!(!support.is_empty());
+    assert!(
+        support
+            .iter()
+            .all(|u| u["department"] == "support" && u["status"] == "active")
+    );
+
+    let (code, roles) = json(&db, &["roles"]);
+    assert_eq!(code, 0);
+    let lead = roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "support_lead")
+        .unwrap();
+    for key in ["id", "name", "owner", "members", "permissions"] {
+        assert!(lead.get(key).is_some(), "roles[].{key}");
+    }
+    assert_eq!(lead["permissions"], 8);
+
+    // Someone holding both sides of the refund flow, from who-can, then their access.
+    let requesters = json(&db, &["who-can", "refund:request"]).1;
+    let approvers = json(&db, &["who-can", "refund:approve"]).1;
+    assert_eq!(keys(&approvers), ["permission", "users"]);
+    assert_eq!(approvers["permission"], "refund:approve");
+    let login = requesters["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["via"] != serde_json::json!(["superuser"]))
+        .map(|h| h["login"].as_str().unwrap())
+        .find(|l| {
+            approvers["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["login"] == *l)
+        })
+        .expect("the planted separation-of-duties conflict")
+        .to_string();
+    let (code, access) = json(&db, &["access", &login]);
+    assert_eq!(code, 0);
+    assert_eq!(access["user"]["login"], login.as_str());
+    let perms = access["permissions"].as_array().unwrap();
+    let via = |key: &str| {
+        perms
+            .iter()
+            .find(|p| p["key"] == key)
+            .map(|p| p["via"].clone())
+    };
+    assert_eq!(
+        via("refund:request"),
+        Some(serde_json::json!(["support_billing"]))
+    );
+    assert_eq!(
+        via("refund:approve"),
+        Some(serde_json::json!(["refund_approver"]))
+    );
+}
+
+#[test]
+fn table_and_csv_formats() {
+    let db = seeded();
+    let (code, table, _) = run(&db, &["roles"]);
+    assert_eq!(code, 0);
+    let header = table.lines().next().unwrap();
+    assert!(header.starts_with("ID  NAME"), "{header}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("support_lead") && l.contains("support_agent"))
+    );
+
+    let (code, csv_text, _) = run(
+        &db,
+        &["--format", "csv", "who-can", "customer.payment:read"],
+    );
+    assert_eq!(code, 0);
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["permission", "login", "via"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let (_, doc) = json(&db, &["who-can", "customer.payment:read"]);
+    assert_eq!(rows.len(), doc["users"].as_array().unwrap().len());
+    assert!(
+        csv_text.lines().all(|l| l.starts_with('"')),
+        "every field quoted"
+    );
+}
+
+#[test]
+fn migrate_and_console_users() {
+    let db = fresh();
+    let (code, doc) = json(&db, &["migrate"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["first_officer"], OFFICER);
+    assert!(!doc["applied"].as_array().unwrap().is_empty());
+    let (_, again) = json(&db, &["migrate"]);
+    assert_eq!(again["applied"], serde_json::json!([]));
+    assert_eq!(again["first_officer"], serde_json::Value::Null);
+
+    let (code, added) = json(
+        &db,
+        &["console-users", "add", "adam.auditor", "--role", "auditor"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(added["role"], "auditor");
+    assert!(added["audit_seq"].as_u64().unwrap() > 0);
+    let (_, listed) = json(&db, &["console-users"]);
+    let logins: Vec<&str> = listed["console_users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["login"].as_str().unwrap())
+        .collect();
+    assert_eq!(logins, ["adam.auditor", OFFICER]);
+    let (code, removed) = json(&db, &["console-users", "remove", "adam.auditor"]);
+    assert_eq!(code, 0);
+    assert_eq!(removed["previous_role"], "auditor");
+    let (code, _, err) = run(&db, &["console-users", "add", "x", "--role", "admin"]);
+    assert_eq!(code, 5);
+    assert!(err.contains("unknown console role `admin`"), "{err}");
+}
+
+#[test]
+fn mapping_check_reports_ok_and_problems() {
+    let db = seeded();
+    let (code, ok) = json(&db, &["mapping", "check"]);
+    assert_eq!(code, 0);
+    assert_eq!(ok, serde_json::json!({"ok": true, "problems": []}));
+    let (code, bad) = json(&db, &["--mapping", "django", "mapping", "check"]);
+    assert_eq!(code, 2);
+    assert_eq!(bad["ok"], false);
+    assert!(
+        bad["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["message"].as_str().unwrap().contains("auth_user"))
+    );
+}

@@ -1,0 +1,128 @@
+//! Profiles keep their password in a real OS keyring: gnome-keyring's Secret Service in a
+//! private D-Bus session started by this test. The password never reaches the config file,
+//! stdout, stderr (even at -vvv) or the JSON output.
+
+use std::process::Command;
+
+use crate::support::*;
+
+const PASSWORD: &str = "K3yring-only_S3cret!%";
+
+fn create_tcp_account(db: &warden_sandbox::TestDatabase) {
+    block_on(async {
+        let root = warden_store::Database::connect(&db.spec().unwrap())
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "CREATE USER IF NOT EXISTS 'kr_user'@'127.0.0.1' IDENTIFIED BY 'K3yring-only_S3cret!%'",
+        )
+        .execute(root.app())
+        .await
+        .unwrap();
+        let mut grant = sqlx::QueryBuilder::<sqlx::MySql>::new("GRANT SELECT ON ");
+        grant
+            .push(warden_core::ident::quote(&db.name))
+            .push(".* TO 'kr_user'@'127.0.0.1'");
+        grant.build().execute(root.app()).await.unwrap();
+    });
+}
+
+#[test]
+fn profile_passwords_live_only_in_the_os_keyring() {
+    let db = seeded();
+    create_tcp_account(&db);
+    let home = scratch("keyring-home");
+    let out = home.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = r#"
+set -u
+echo -n unlock-the-test-keyring | gnome-keyring-daemon --unlock --components=secrets > /dev/null
+printf '%s\n' "$PW" | "$WARDEN" profile add kr --host 127.0.0.1 --port "$PORT" --user kr_user \
+    --database "$DB" --tls disabled > "$OUT/add.out" 2> "$OUT/add.err"; echo $? > "$OUT/add.code"
+"$WARDEN" --profile kr --format json -vvv users > "$OUT/users.json" 2> "$OUT/users.err"; echo $? > "$OUT/users.code"
+"$WARDEN" profile list --format json > "$OUT/list.json" 2>&1
+"$WARDEN" profile remove kr > "$OUT/remove.out" 2>&1; echo $? > "$OUT/remove.code"
+"$WARDEN" --profile kr users > /dev/null 2> "$OUT/after.err"; echo $? > "$OUT/after.code"
+"#;
+    let status = Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", script])
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env_remove("WARDEN_DATABASE_PASSWORD")
+        .env_remove("WARDEN_DATABASE_URL")
+        .env("WARDEN_ACTOR", OFFICER)
+        .env("WARDEN", assert_cmd::cargo::cargo_bin("warden"))
+        .env("PW", PASSWORD)
+        .env("PORT", db.port.to_string())
+        .env("DB", &db.name)
+        .env("OUT", &out)
+        .status()
+        .expect("dbus-run-session (apt: dbus, gnome-keyring) must be installed");
+    assert!(status.success());
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    assert_eq!(
+        read("add.code").trim(),
+        "0",
+        "profile add: {}",
+        read("add.err")
+    );
+    assert_eq!(
+        read("users.code").trim(),
+        "0",
+        "users via the profile: {}",
+        read("users.err")
+    );
+    let users: serde_json::Value = serde_json::from_str(&read("users.json")).unwrap();
+    assert_eq!(users["users"].as_array().unwrap().len(), 200);
+    let config =
+        std::fs::read_to_string(home.join("config/warden/config.toml")).unwrap_or_default();
+    for (name, text) in [
+        ("config.toml", config.clone()),
+        ("add stdout", read("add.out")),
+        ("add stderr", read("add.err")),
+        ("users stdout", read("users.json")),
+        ("users stderr (-vvv)", read("users.err")),
+        ("profile list", read("list.json")),
+    ] {
+        assert!(!text.contains(PASSWORD), "the password leaked into {name}");
+    }
+    assert!(read("users.err").len() > 100, "-vvv did log something");
+    let list: serde_json::Value = serde_json::from_str(&read("list.json")).unwrap();
+    assert_eq!(list["profiles"]["kr"]["user"], "kr_user");
+    assert_eq!(list["profiles"]["kr"]["tls"], "disabled");
+    assert_eq!(read("remove.code").trim(), "0");
+    assert_eq!(read("after.code").trim(), "2");
+    assert!(read("after.err").contains("no profile `kr`"));
+}
+
+#[test]
+fn without_a_keyring_profile_add_says_what_is_missing() {
+    let home = scratch("no-keyring-home");
+    let out = warden()
+        .args([
+            "profile",
+            "add",
+            "p",
+            "--host",
+            "db.example",
+            "--user",
+            "u",
+            "--database",
+            "d",
+        ])
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .write_stdin(format!("{PASSWORD}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("OS keyring is unavailable"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD));
+    assert!(
+        !home.join("config/warden/config.toml").exists(),
+        "nothing half-written"
+    );
+}

@@ -1,0 +1,112 @@
+use crate::support::*;
+
+/// Running, not merely a zombie waiting for its new parent to reap it.
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.rsplit(") ")
+                .next()
+                .is_some_and(|rest| !rest.starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn sandbox_starts_once_reports_its_url_and_stops_exactly_its_server() {
+    let dir = scratch("sandbox");
+    let d = dir.to_str().unwrap();
+    let out = warden()
+        .args(["sandbox", "start", "--data-dir", d, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pid = started["pid"].as_u64().unwrap();
+    let url = started["url"].as_str().unwrap().to_string();
+    assert!(alive(pid));
+    assert!(
+        url.starts_with("mysql://root@localhost/warden_demo?socket="),
+        "{url}"
+    );
+    assert_eq!(
+        started["data_dir"].as_str().unwrap(),
+        dir.canonicalize().unwrap().to_str().unwrap()
+    );
+
+    let again = warden()
+        .args(["sandbox", "start", "--data-dir", d, "--format", "json"])
+        .output()
+        .unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["pid"].as_u64(), Some(pid), "start is idempotent");
+
+    let printed = warden()
+        .args(["sandbox", "url", "--data-dir", d])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&printed.stdout).trim(), url);
+    let status = warden()
+        .args(["sandbox", "status", "--data-dir", d, "--format", "json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["running"], true);
+
+    // An empty sandbox database: Warden's tables are not there yet.
+    let out = warden()
+        .args(["--database-url", &url, "users"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `warden migrate` first"));
+    // `migrate` makes the actor the first officer, after which the mapping is what is missing.
+    let out = warden()
+        .args(["--database-url", &url, "migrate", "--format", "json"])
+        .output()
+        .unwrap();
+    let migrated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(migrated["first_officer"], OFFICER);
+    let out = warden()
+        .args(["--database-url", &url, "users"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("table `staff_users` does not exist"));
+
+    let stop = warden()
+        .args(["sandbox", "stop", "--data-dir", d, "--format", "json"])
+        .output()
+        .unwrap();
+    let stop: serde_json::Value = serde_json::from_slice(&stop.stdout).unwrap();
+    assert_eq!(stop["stopped"], true);
+    assert!(!alive(pid), "stop ends exactly that process");
+    // The test binary's own server is untouched.
+    let own = fresh();
+    assert_eq!(run(&own, &["users"]).0, 2);
+
+    let status = warden()
+        .args(["sandbox", "status", "--data-dir", d, "--format", "json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["running"], false);
+    let url = warden()
+        .args(["sandbox", "url", "--data-dir", d])
+        .output()
+        .unwrap();
+    assert_eq!(
+        url.status.code(),
+        Some(3),
+        "no URL without a running sandbox"
+    );
+    let again = warden()
+        .args(["sandbox", "stop", "--data-dir", d, "--format", "json"])
+        .output()
+        .unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["stopped"], false);
+}
