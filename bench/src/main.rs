@@ -1,1 +1,301 @@
-fn main() {}
+//! Warden's benchmarks. Each figure is printed next to a baseline measured in the same run
+//! on the same server, so the ratio means something on any machine:
+//!
+//! - seeding 10,000 staff and 1,000,000 access-log rows, next to the server copying the
+//!   same log table onto itself (INSERT … SELECT, the floor for any client);
+//! - effective permissions of every user at 10,000 and 100,000 staff: Warden's one-pass
+//!   computation next to a naive loop with a query per user;
+//! - `warden who-can` at 100,000 staff, the whole command (process start to JSON on stdout),
+//!   next to the equivalent SQL through the `mariadb` client.
+//!
+//! Usage: `./dev bench` or `warden-bench [--scales 10000,100000] [--log-rows 1000000]`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use warden_core::console::Actor;
+use warden_core::directory::{Effective, RoleModel, UserId, effective_permissions};
+use warden_core::mapping::Mapping;
+use warden_sandbox::{Scenario, SeedOptions, TestDatabase};
+use warden_service::{Ctx, directory, setup};
+use warden_store::Database;
+use warden_store::directory::{self as store, GrantScope, UserFilter};
+
+struct Row {
+    what: String,
+    warden: Duration,
+    baseline: Duration,
+    baseline_name: &'static str,
+    budget: String,
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn secs(d: Duration) -> String {
+    if d.as_secs_f64() >= 1.0 {
+        format!("{:.2} s", d.as_secs_f64())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let scales: Vec<u32> = arg("--scales")
+        .unwrap_or_else(|| "10000,100000".into())
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .context("--scales")?;
+    let log_rows: u64 = arg("--log-rows")
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+
+    let server = warden_sandbox::test_server()?;
+    eprintln!("benchmark server: {}", server.socket.display());
+    let mut rows = Vec::new();
+
+    // Seeding.
+    let db = server.fresh_database().await?;
+    let conn = Database::connect(&db.spec()?).await?;
+    let opts = SeedOptions {
+        users: 10_000,
+        log_rows,
+        seed: 1,
+        scenario: Scenario::Default,
+    };
+    let t = Instant::now();
+    warden_sandbox::seed::seed(&conn, &opts).await?;
+    let seeding = t.elapsed();
+    sqlx::raw_sql("CREATE TABLE access_log_copy LIKE access_log")
+        .execute(conn.app())
+        .await?;
+    let t = Instant::now();
+    sqlx::raw_sql("INSERT INTO access_log_copy SELECT * FROM access_log")
+        .execute(conn.app())
+        .await?;
+    let copy = t.elapsed();
+    rows.push(Row {
+        what: format!("seed 10,000 staff + {log_rows} log rows"),
+        warden: seeding,
+        baseline: copy,
+        baseline_name: "server INSERT…SELECT of the log",
+        budget: "< 30 s".into(),
+    });
+    conn.close().await;
+
+    for scale in scales {
+        eprintln!("seeding {scale} staff …");
+        let (db, ctx) = seeded(server, scale).await?;
+        let one_pass = median(
+            futures_runs(3, || async {
+                let t = Instant::now();
+                let all = directory::effective_for_everyone(&ctx).await?;
+                anyhow::ensure!(all.len() == scale as usize, "{} users", all.len());
+                Ok(t.elapsed())
+            })
+            .await?,
+        );
+        eprintln!("naive loop over {scale} staff …");
+        let naive = naive_loop(&db).await?;
+        rows.push(Row {
+            what: format!("effective permissions, {scale} staff"),
+            warden: one_pass,
+            baseline: naive,
+            baseline_name: "a query per user",
+            budget: if scale >= 100_000 {
+                "< 2 s, ≥ 20× faster".into()
+            } else {
+                "≥ 20× faster".into()
+            },
+        });
+        if scale >= 100_000 {
+            let (warden, sql) = who_can(&db)?;
+            rows.push(Row {
+                what: format!("`warden who-can customer.contact:read`, {scale} staff"),
+                warden,
+                baseline: sql,
+                baseline_name: "same query, mariadb client",
+                budget: "< 0.2 s".into(),
+            });
+        }
+        ctx.close().await;
+    }
+
+    println!();
+    println!(
+        "{:<52} {:>10} {:>10}  {:<32} {:>8}  budget",
+        "scenario", "warden", "baseline", "baseline is", "ratio"
+    );
+    for r in &rows {
+        println!(
+            "{:<52} {:>10} {:>10}  {:<32} {:>7.1}×  {}",
+            r.what,
+            secs(r.warden),
+            secs(r.baseline),
+            r.baseline_name,
+            r.baseline.as_secs_f64() / r.warden.as_secs_f64().max(1e-9),
+            r.budget
+        );
+    }
+    Ok(())
+}
+
+async fn futures_runs<F, Fut>(n: usize, mut f: F) -> anyhow::Result<Vec<Duration>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Duration>>,
+{
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(f().await?);
+    }
+    Ok(out)
+}
+
+async fn seeded(
+    server: &warden_sandbox::TestServer,
+    users: u32,
+) -> anyhow::Result<(TestDatabase, Ctx)> {
+    let db = server.fresh_database().await?;
+    let conn = Database::connect(&db.spec()?).await?;
+    let opts = SeedOptions {
+        users,
+        log_rows: 1_000,
+        seed: 1,
+        scenario: Scenario::Default,
+    };
+    warden_sandbox::seed::seed(&conn, &opts).await?;
+    let actor = Actor::local("bench")?;
+    setup::migrate(&conn, &actor).await?;
+    let ctx = Ctx::establish(conn, actor, Mapping::preset("reference")).await?;
+    Ok((db, ctx))
+}
+
+/// The naive way: the role model once, then for each user their grants and direct
+/// permissions with a query each.
+async fn naive_loop(db: &TestDatabase) -> anyhow::Result<Duration> {
+    let conn = Database::connect(&db.spec()?).await?;
+    let mapping =
+        warden_store::schema::resolve(&conn, Mapping::preset("reference").context("preset")?)
+            .await?;
+    let t = Instant::now();
+    let roles = store::roles(&conn, &mapping).await?;
+    let permissions = store::permissions(&conn, &mapping).await?;
+    let model = RoleModel::new(
+        roles.iter().map(|r| r.id),
+        &store::role_hierarchy(&conn, &mapping).await?,
+        &store::role_permissions(&conn, &mapping).await?,
+    );
+    let users = store::users(&conn, &mapping, &UserFilter::default()).await?;
+    let mut all: HashMap<UserId, Effective> = HashMap::with_capacity(users.len());
+    for u in &users {
+        let grants = store::role_grants(&conn, &mapping, &GrantScope::User(u.id)).await?;
+        let direct = store::direct_grants(&conn, &mapping, Some(u.id)).await?;
+        let eff = effective_permissions(
+            u,
+            mapping.mapping().semantics,
+            &model,
+            grants.iter().map(|g| g.role),
+            direct.iter().map(|d| d.permission),
+            &permissions,
+        );
+        all.insert(u.id, eff);
+    }
+    let elapsed = t.elapsed();
+    if all.len() != users.len() {
+        bail!("naive loop covered {} of {} users", all.len(), users.len());
+    }
+    conn.close().await;
+    Ok(elapsed)
+}
+
+fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.parent().context("exe folder")?.join(name);
+    if !path.is_file() {
+        bail!(
+            "{} not built: run `cargo build --release -p warden-cli` (./dev bench does)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// The whole `warden who-can` command against the equivalent SQL through the client.
+fn who_can(db: &TestDatabase) -> anyhow::Result<(Duration, Duration)> {
+    let warden = sibling("warden")?;
+    let run_warden = || -> anyhow::Result<Duration> {
+        let t = Instant::now();
+        let out = Command::new(&warden)
+            .args([
+                "--database-url",
+                &db.url,
+                "--format",
+                "json",
+                "who-can",
+                "customer.contact:read",
+            ])
+            .env("WARDEN_ACTOR", "bench")
+            .stderr(Stdio::inherit())
+            .output()?;
+        let elapsed = t.elapsed();
+        anyhow::ensure!(out.status.success(), "warden who-can failed");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        anyhow::ensure!(
+            doc["users"].as_array().is_some_and(|u| u.len() > 1_000),
+            "few holders"
+        );
+        Ok(elapsed)
+    };
+    let sql = "SELECT u.login, r.name FROM user_roles ur JOIN staff_users u ON u.id = ur.user_id \
+               JOIN roles r ON r.id = ur.role_id \
+               WHERE ur.role_id IN (SELECT rp.role_id FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id \
+                 WHERE p.perm_key = 'customer.contact:read' \
+                 UNION SELECT ri.role_id FROM role_inheritance ri JOIN role_permissions rp ON rp.role_id = ri.parent_role_id \
+                 JOIN permissions p ON p.id = rp.permission_id WHERE p.perm_key = 'customer.contact:read') \
+               AND u.status = 'active' AND (ur.expires_at IS NULL OR ur.expires_at > NOW()) \
+               UNION ALL SELECT u.login, 'superuser' FROM staff_users u WHERE u.is_superuser <> 0 AND u.status = 'active'";
+    let run_client = || -> anyhow::Result<Duration> {
+        let t = Instant::now();
+        let out = Command::new("mariadb")
+            .args(["--no-defaults", "-uroot", "--socket"])
+            .arg(&db.socket)
+            .args(["--batch", "--quick", &db.name, "-e", sql])
+            .output()
+            .context("the mariadb client (apt: mariadb-client)")?;
+        let elapsed = t.elapsed();
+        anyhow::ensure!(
+            out.status.success(),
+            "mariadb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(elapsed)
+    };
+    run_warden()?; // warm the page cache and the binary
+    let warden_t = median(
+        (0..5)
+            .map(|_| run_warden())
+            .collect::<anyhow::Result<_>>()?,
+    );
+    let client_t = median(
+        (0..5)
+            .map(|_| run_client())
+            .collect::<anyhow::Result<_>>()?,
+    );
+    Ok((warden_t, client_t))
+}

@@ -635,16 +635,16 @@ impl Mapping {
         let mut problems = Vec::new();
         let mut seen_tables = std::collections::BTreeSet::new();
         for c in self.columns() {
-            if seen_tables.insert(c.table) {
-                if let Err(e) = ident::check(c.table) {
-                    problems.push(MappingProblem {
-                        field: c.field.clone(),
-                        table: c.table.to_string(),
-                        column: None,
-                        message: format!("table name {:?} {e}", c.table),
-                        suggestion: None,
-                    });
-                }
+            if seen_tables.insert(c.table)
+                && let Err(e) = ident::check(c.table)
+            {
+                problems.push(MappingProblem {
+                    field: c.field.clone(),
+                    table: c.table.to_string(),
+                    column: None,
+                    message: format!("table name {:?} {e}", c.table),
+                    suggestion: None,
+                });
             }
             if let Err(e) = ident::check(c.column) {
                 problems.push(MappingProblem {

@@ -360,6 +360,17 @@ struct Grant {
     expires: Option<NaiveDateTime>,
 }
 
+/// id, name, email, phone, country, card_last4, created_at
+type CustomerRow = (
+    u64,
+    String,
+    String,
+    String,
+    &'static str,
+    Option<String>,
+    NaiveDateTime,
+);
+
 struct LogRow {
     at: NaiveDateTime,
     user: u64,
@@ -1152,15 +1163,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     .await?;
     let countries = ["DE", "FR", "GB", "US", "NL", "SE", "ES", "IT", "PL", "JP"];
     let mut krng = rng.fork(5);
-    let customers: Vec<(
-        u64,
-        String,
-        String,
-        String,
-        &str,
-        Option<String>,
-        NaiveDateTime,
-    )> = (1..=n_customers)
+    let customers: Vec<CustomerRow> = (1..=n_customers)
         .map(|id| {
             let first = *krng.pick(FIRST);
             let last = *krng.pick(LAST);

@@ -154,6 +154,9 @@ impl Layout {
     fn state(&self) -> PathBuf {
         self.dir.join("sandbox.json")
     }
+    fn tmp(&self) -> PathBuf {
+        self.dir.join("tmp")
+    }
 }
 
 /// Starts `mariadbd` on `layout` (copying the template if the data directory is new).
@@ -174,6 +177,7 @@ fn spawn(layout: &Layout, port: u16, die_with_parent: bool) -> Result<Child> {
         ),
     )
     .map_err(io(&layout.init_file()))?;
+    std::fs::create_dir_all(layout.tmp()).map_err(io(&layout.tmp()))?;
     set_private(&layout.dir)?;
     let log = std::fs::File::create(layout.dir.join("mariadbd.out")).map_err(io(&layout.dir))?;
     let log2 = log.try_clone().map_err(io(&layout.dir))?;
@@ -189,6 +193,7 @@ fn spawn(layout: &Layout, port: u16, die_with_parent: bool) -> Result<Child> {
         .arg(format!("--pid-file={}", layout.pid_file().display()))
         .arg(format!("--log-error={}", layout.error_log().display()))
         .arg(format!("--init-file={}", layout.init_file().display()))
+        .arg(format!("--tmpdir={}", layout.tmp().display()))
         .arg("--skip-name-resolve")
         .arg("--character-set-server=utf8mb4")
         .arg("--collation-server=utf8mb4_unicode_ci")

@@ -278,7 +278,7 @@ async fn granter_logins(
         &wanted.into_iter().collect::<Vec<_>>(),
     )
     .await?;
-    Ok(users.into_iter().map(|(id, login)| (id, login)).collect())
+    Ok(users.into_iter().collect())
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -88,9 +88,14 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
                     "the database account lacks a privilege Warden needs (error {code}): {}",
                     db.message()
                 )),
+                // Syntax errors quote the statement back: never show those.
+                1064 | 1149 => Error::Database(format!(
+                    "error {code} (a statement Warden built was refused)"
+                )),
                 _ => Error::Database(format!(
-                    "error {code} (SQLSTATE {})",
-                    db.code().as_deref().unwrap_or("?")
+                    "error {code} (SQLSTATE {}): {}",
+                    db.code().as_deref().unwrap_or("?"),
+                    db.message().chars().take(200).collect::<String>()
                 )),
             }
         }
