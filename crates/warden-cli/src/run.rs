@@ -23,76 +23,95 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Sandbox(cmd) => sandbox(&cli, cmd).await,
         Command::Demo(args) => crate::demo::run(&cli, args).await,
         Command::Migrate => {
-            let (db, _) = connect(&cli).await?;
             let actor = actor(&cli)?;
-            let done = setup::migrate(&db, &actor).await?;
-            print(format, &done)?;
+            let (db, _) = connect(&cli).await?;
+            let done = setup::migrate(&db, &actor).await;
             db.close().await;
+            print(format, &done?)?;
             Ok(0)
         }
         Command::Profile(cmd) => profile(&cli, cmd),
         Command::ConsoleUsers(args) => {
-            let ctx = context(&cli, false).await?;
-            match &args.command {
-                None => print(format, &setup::console_users(&ctx).await?)?,
-                Some(ConsoleUsersCommand::Add { login, role }) => {
-                    let req = setup::AddConsoleUser {
-                        login: login.clone(),
-                        role: role.parse()?,
-                    };
-                    print(format, &setup::add_console_user(&ctx, req).await?)?;
+            with_ctx(&cli, false, async |ctx| {
+                match &args.command {
+                    None => print(format, &setup::console_users(ctx).await?)?,
+                    Some(ConsoleUsersCommand::Add { login, role }) => {
+                        let req = setup::AddConsoleUser {
+                            login: login.clone(),
+                            role: role.parse()?,
+                        };
+                        print(format, &setup::add_console_user(ctx, req).await?)?;
+                    }
+                    Some(ConsoleUsersCommand::Remove { login }) => {
+                        print(format, &setup::remove_console_user(ctx, login).await?)?;
+                    }
                 }
-                Some(ConsoleUsersCommand::Remove { login }) => {
-                    print(format, &setup::remove_console_user(&ctx, login).await?)?;
-                }
-            }
-            ctx.close().await;
-            Ok(0)
+                Ok(0)
+            })
+            .await
         }
         Command::Mapping(MappingCommand::Check) => {
             let mapping = load_mapping(&cli)?;
-            let ctx = context(&cli, false).await?;
-            let report = mapping_service::check(&ctx, &mapping).await?;
-            print(format, &report)?;
-            ctx.close().await;
-            Ok(if report.ok { 0 } else { 2 })
+            with_ctx(&cli, false, async |ctx| {
+                let report = mapping_service::check(ctx, &mapping).await?;
+                print(format, &report)?;
+                Ok(if report.ok { 0 } else { 2 })
+            })
+            .await
         }
         Command::Users(args) => {
-            let ctx = context(&cli, true).await?;
             let req = directory::UsersRequest {
                 department: args.department.clone(),
                 status: args.status.clone(),
                 search: args.search.clone(),
             };
-            print(format, &directory::users(&ctx, req).await?)?;
-            ctx.close().await;
-            Ok(0)
+            with_ctx(&cli, true, async |ctx| {
+                print(format, &directory::users(ctx, req).await?)?;
+                Ok(0)
+            })
+            .await
         }
         Command::Roles => {
-            let ctx = context(&cli, true).await?;
-            print(format, &directory::roles(&ctx).await?)?;
-            ctx.close().await;
-            Ok(0)
+            with_ctx(&cli, true, async |ctx| {
+                print(format, &directory::roles(ctx).await?)?;
+                Ok(0)
+            })
+            .await
         }
         Command::Access { login } => {
-            let ctx = context(&cli, true).await?;
             let req = directory::AccessRequest {
                 login: login.clone(),
             };
-            print(format, &directory::access(&ctx, req).await?)?;
-            ctx.close().await;
-            Ok(0)
+            with_ctx(&cli, true, async |ctx| {
+                print(format, &directory::access(ctx, req).await?)?;
+                Ok(0)
+            })
+            .await
         }
         Command::WhoCan { permission } => {
-            let ctx = context(&cli, true).await?;
             let req = directory::WhoCanRequest {
                 permission: permission.clone(),
             };
-            print(format, &directory::who_can(&ctx, req).await?)?;
-            ctx.close().await;
-            Ok(0)
+            with_ctx(&cli, true, async |ctx| {
+                print(format, &directory::who_can(ctx, req).await?)?;
+                Ok(0)
+            })
+            .await
         }
     }
+}
+
+/// Runs `f` with a context and closes the connections afterwards, whatever `f` returned,
+/// so the server sees a clean goodbye rather than an aborted connection.
+async fn with_ctx(
+    cli: &Cli,
+    with_mapping: bool,
+    f: impl AsyncFnOnce(&Ctx) -> Result<u8>,
+) -> Result<u8> {
+    let ctx = context(cli, with_mapping).await?;
+    let result = f(&ctx).await;
+    ctx.close().await;
+    result
 }
 
 /// Notes for people go to stderr, never stdout, and not at all with --quiet.

@@ -20,20 +20,35 @@ pub struct Ctx {
 impl Ctx {
     /// Looks the actor up in Warden's console users and checks the mapping (when one is
     /// given) against the database.
+    /// On failure the connection is closed.
     pub async fn establish(db: Database, actor: Actor, mapping: Option<Mapping>) -> Result<Self> {
-        let role = warden_store::governance::console_role(&db, &actor.login)
+        match Self::check(&db, &actor, mapping).await {
+            Ok((role, mapping)) => Ok(Self {
+                db,
+                mapping,
+                actor,
+                role,
+            }),
+            Err(e) => {
+                db.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn check(
+        db: &Database,
+        actor: &Actor,
+        mapping: Option<Mapping>,
+    ) -> Result<(ConsoleRole, Option<Resolved>)> {
+        let role = warden_store::governance::console_role(db, &actor.login)
             .await?
             .ok_or_else(|| Error::NotConsoleUser(actor.login.clone()))?;
         let mapping = match mapping {
-            Some(m) => Some(warden_store::schema::resolve(&db, m).await?),
+            Some(m) => Some(warden_store::schema::resolve(db, m).await?),
             None => None,
         };
-        Ok(Self {
-            db,
-            mapping,
-            actor,
-            role,
-        })
+        Ok((role, mapping))
     }
 
     pub fn actor(&self) -> &Actor {

@@ -1,7 +1,7 @@
 //! The directory: who the staff are, which roles exist, what a person can do and through
 //! what, and who can do a given thing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -323,38 +323,65 @@ pub async fn who_can(ctx: &Ctx, req: WhoCanRequest) -> Result<WhoCanResponse> {
         .iter()
         .map(|r| (r.id, r.name.as_str()))
         .collect();
-    let mut holders: BTreeMap<String, (BTreeSet<Via>, bool)> = BTreeMap::new();
-    let counts = |active: bool| active || !semantics.inactive_users_hold_nothing;
-    for (h, role) in store::role_holders(db, m, &granting).await? {
-        if counts(h.active) {
-            holders
-                .entry(h.login)
-                .or_default()
-                .0
-                .insert(Via::Role(role));
-        }
-    }
-    for h in store::direct_holders(db, m, permission.id).await? {
-        if counts(h.active) {
-            holders.entry(h.login).or_default().0.insert(Via::Direct);
-        }
-    }
+    // Grants and users are read apart and joined here: a permission held by most of the
+    // staff would otherwise cost a row-by-row join on the server.
+    let members = store::role_members(db, m, &granting).await?;
+    let direct = store::direct_grantees(db, m, permission.id).await?;
+    let mut users = store::user_index(db, m).await?;
+    let index: HashMap<UserId, usize> =
+        users.iter().enumerate().map(|(i, h)| (h.user, i)).collect();
+    let counts = |id: &UserId| {
+        index
+            .get(id)
+            .is_some_and(|i| users[*i].active || !semantics.inactive_users_hold_nothing)
+    };
+    // (user, via) pairs, sorted and grouped: no set per user, since this can be the whole staff.
+    let mut pairs: Vec<(usize, Via)> = Vec::with_capacity(members.len() + direct.len());
+    pairs.extend(
+        members
+            .iter()
+            .filter(|(u, _)| counts(u))
+            .filter_map(|(u, role)| index.get(u).map(|i| (*i, Via::Role(*role)))),
+    );
+    pairs.extend(
+        direct
+            .iter()
+            .filter(|u| counts(u))
+            .filter_map(|u| index.get(u).map(|i| (*i, Via::Direct))),
+    );
     if semantics.superuser_has_all_permissions {
-        for h in store::superusers(db, m).await? {
-            if h.active {
-                holders.entry(h.login).or_default().0.insert(Via::Superuser);
-            }
-        }
+        pairs.extend(
+            users
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.superuser && h.active)
+                .map(|(i, _)| (i, Via::Superuser)),
+        );
     }
+    pairs.sort_unstable();
+    pairs.dedup();
+    // Most holders share one of a few provenance sets: name each set once.
+    let mut named: HashMap<Vec<Via>, Vec<String>> = HashMap::new();
+    let mut holdings: Vec<Holding> = Vec::new();
+    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let via: Vec<Via> = group.iter().map(|(_, v)| v.clone()).collect();
+        let names = match named.get(&via) {
+            Some(n) => n.clone(),
+            None => {
+                let n = via_names(&via.iter().cloned().collect(), &role_names);
+                named.insert(via, n.clone());
+                n
+            }
+        };
+        holdings.push(Holding {
+            login: std::mem::take(&mut users[group[0].0].login),
+            via: names,
+        });
+    }
+    holdings.sort_unstable_by(|a, b| a.login.cmp(&b.login));
     Ok(WhoCanResponse {
         permission: permission.key.clone(),
-        users: holders
-            .into_iter()
-            .map(|(login, (via, _))| Holding {
-                login,
-                via: via_names(&via, &role_names),
-            })
-            .collect(),
+        users: holdings,
     })
 }
 

@@ -594,104 +594,92 @@ pub async fn role_member_counts(db: &Database, r: &Resolved) -> Result<HashMap<R
         .collect())
 }
 
+/// id, login, and the flags active (1) and superuser (2) in one column: every cell decoded
+/// costs, and these lists run to the whole staff.
 fn push_holder_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping) {
     push_id(qb, "u", Some(&m.users.id));
     qb.push(", ");
     push_text(qb, "u", Some(&m.users.login));
-    qb.push(", CAST(");
+    qb.push(", CAST((");
     push_active_condition(qb, m, "u");
-    qb.push(" AS SIGNED), CAST(");
+    qb.push(") + 2 * (");
     push_superuser_condition(qb, m, "u");
-    qb.push(" AS SIGNED)");
+    qb.push(") AS SIGNED)");
 }
 
 fn holder_from_row(row: &MySqlRow) -> std::result::Result<Holder, sqlx::Error> {
+    let flags = row.try_get::<Option<i64>, _>(2)?.unwrap_or(0);
     Ok(Holder {
         user: UserId(row.try_get(0)?),
         login: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-        active: row.try_get::<Option<i64>, _>(2)?.unwrap_or(0) != 0,
-        superuser: row.try_get::<Option<i64>, _>(3)?.unwrap_or(0) != 0,
+        active: flags & 1 != 0,
+        superuser: flags & 2 != 0,
     })
 }
 
-/// Users holding any of `roles` (current grants), with the role held.
-pub async fn role_holders(
+/// Every user with just enough to name them and apply the application's semantics, in one
+/// sequential scan. Cheaper than joining grants to users row by row when many hold a
+/// permission, and it yields the superusers in the same pass.
+pub async fn user_index(db: &Database, r: &Resolved) -> Result<Vec<Holder>> {
+    let m = r.mapping();
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_holder_columns(&mut qb, m);
+    qb.push(" FROM ").push(quote(&m.users.table)).push(" u");
+    holders(db, qb).await
+}
+
+/// (user, role) of the current grants of `roles`, without grant details.
+pub async fn role_members(
     db: &Database,
     r: &Resolved,
     roles: &[RoleId],
-) -> Result<Vec<(Holder, RoleId)>> {
+) -> Result<Vec<(UserId, RoleId)>> {
     if roles.is_empty() {
         return Ok(Vec::new());
     }
     let m = r.mapping();
     let ur = &m.user_roles;
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
-    push_holder_columns(&mut qb, m);
+    push_id(&mut qb, "ur", Some(&ur.user));
     qb.push(", ");
     push_id(&mut qb, "ur", Some(&ur.role));
     qb.push(" FROM ")
         .push(quote(&ur.table))
-        .push(" ur JOIN ")
-        .push(quote(&m.users.table))
-        .push(" u ON ")
-        .push(col("u", &m.users.id))
-        .push(" = ")
-        .push(col("ur", &ur.user))
-        .push(" WHERE ")
+        .push(" ur WHERE ")
         .push(col("ur", &ur.role));
     push_role_list(&mut qb, roles);
     push_not_expired(&mut qb, m, "ur");
-    let rows = qb
-        .build()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
-        .map(|row| Ok((holder_from_row(row)?, RoleId(row.try_get(4)?))))
-        .collect::<std::result::Result<_, sqlx::Error>>()
-        .map_err(|e| db.classify(e))
+    Ok(pairs(db, qb)
+        .await?
+        .into_iter()
+        .map(|(u, r)| (UserId(u), RoleId(r)))
+        .collect())
 }
 
 /// Users granted `permission` directly.
-pub async fn direct_holders(
+pub async fn direct_grantees(
     db: &Database,
     r: &Resolved,
     permission: PermissionId,
-) -> Result<Vec<Holder>> {
-    let m = r.mapping();
-    let Some(up) = &m.user_permissions else {
+) -> Result<Vec<UserId>> {
+    let Some(up) = &r.mapping().user_permissions else {
         return Ok(Vec::new());
     };
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
-    push_holder_columns(&mut qb, m);
+    push_id(&mut qb, "up", Some(&up.user));
+    qb.push(", ");
+    push_id(&mut qb, "up", Some(&up.permission));
     qb.push(" FROM ")
         .push(quote(&up.table))
-        .push(" up JOIN ")
-        .push(quote(&m.users.table))
-        .push(" u ON ")
-        .push(col("u", &m.users.id))
-        .push(" = ")
-        .push(col("up", &up.user))
-        .push(" WHERE ")
+        .push(" up WHERE ")
         .push(col("up", &up.permission))
         .push(" = ")
         .push_bind(permission.0);
-    holders(db, qb).await
-}
-
-/// Every superuser (active or not; the caller applies the application's semantics).
-pub async fn superusers(db: &Database, r: &Resolved) -> Result<Vec<Holder>> {
-    let m = r.mapping();
-    if m.users.superuser.is_none() {
-        return Ok(Vec::new());
-    }
-    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
-    push_holder_columns(&mut qb, m);
-    qb.push(" FROM ")
-        .push(quote(&m.users.table))
-        .push(" u WHERE ");
-    push_superuser_condition(&mut qb, m, "u");
-    holders(db, qb).await
+    Ok(pairs(db, qb)
+        .await?
+        .into_iter()
+        .map(|(u, _)| UserId(u))
+        .collect())
 }
 
 async fn holders(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<Holder>> {

@@ -126,3 +126,39 @@ fn without_a_keyring_profile_add_says_what_is_missing() {
         "nothing half-written"
     );
 }
+
+#[test]
+fn automation_passes_the_password_in_the_environment_only() {
+    let db = seeded();
+    create_tcp_account(&db);
+    let url = format!(
+        "mysql://kr_user@127.0.0.1:{}/{}?ssl-mode=disabled",
+        db.port, db.name
+    );
+    let out = warden()
+        .env("WARDEN_DATABASE_PASSWORD", PASSWORD)
+        .args(["--database-url", &url, "--format", "json", "-vvv", "roles"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(!String::from_utf8_lossy(stream).contains(PASSWORD));
+    }
+    let out = warden()
+        .env("WARDEN_DATABASE_PASSWORD", "wrong-password")
+        .args(["--database-url", &url, "roles"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Access denied for user 'kr_user'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-password"));
+}

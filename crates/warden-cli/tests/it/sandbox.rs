@@ -110,3 +110,62 @@ fn sandbox_starts_once_reports_its_url_and_stops_exactly_its_server() {
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["stopped"], false);
 }
+
+#[test]
+fn headless_demo_starts_seeds_and_tours() {
+    let dir = scratch("demo");
+    let d = dir.to_str().unwrap();
+    let out = warden()
+        .args([
+            "demo",
+            "--headless",
+            "--data-dir",
+            d,
+            "--users",
+            "120",
+            "--log-rows",
+            "2000",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stop = warden()
+        .args(["sandbox", "stop", "--data-dir", d])
+        .output()
+        .unwrap();
+    assert!(stop.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tour: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let staff: u64 = tour["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["staff"].as_u64().unwrap())
+        .sum();
+    assert_eq!(staff, 120);
+    assert!(tour["roles"]["roles"].as_array().unwrap().len() >= 10);
+    // The person shown can both request and approve refunds: the planted SoD conflict.
+    let perms = tour["access"]["permissions"].as_array().unwrap();
+    assert!(perms.iter().any(|p| p["key"] == "refund:request"));
+    assert!(perms.iter().any(|p| p["key"] == "refund:approve"));
+    assert_eq!(tour["who_can"]["permission"], "customer.payment:read");
+    assert!(!tour["who_can"]["users"].as_array().unwrap().is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Seeding the synthetic company"), "{stderr}");
+}
+
+#[test]
+fn seed_refuses_bad_arguments_clearly() {
+    let db = fresh();
+    let (code, _, err) = run(&db, &["sandbox", "seed", "--scenario", "chaos"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown scenario `chaos`"), "{err}");
+    let (code, _, err) = run(&db, &["sandbox", "seed", "--users", "5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("at least 40 staff users"), "{err}");
+}
