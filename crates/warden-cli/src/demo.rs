@@ -164,8 +164,20 @@ fn show(tour: &Tour) -> anyhow::Result<()> {
         t.row(vec![via, n.to_string()]);
     }
     crate::output::print_table(&t)?;
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "warden".into());
+    println!("\nTry it yourself:");
+    println!("  W={exe}");
     println!(
-        "\nNext: `warden --database-url \"$(warden sandbox url)\" users --search …`, `access LOGIN`, `who-can PERMISSION`."
+        "  $W --database-url \"$($W sandbox url)\" users --search {}",
+        tour.access.user.login
     );
+    println!(
+        "  $W --database-url \"$($W sandbox url)\" access {}",
+        tour.access.user.login
+    );
+    println!("  $W --database-url \"$($W sandbox url)\" who-can refund:approve");
+    println!("  $W sandbox stop");
     Ok(())
 }

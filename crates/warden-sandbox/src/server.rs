@@ -40,8 +40,17 @@ fn xdg_dir(var: &str, fallback: &str) -> Result<PathBuf> {
         .ok_or_else(|| Error::Input(format!("neither {var} nor HOME is set")))
 }
 
-/// Finds a MariaDB program on PATH or in the sbin folders Debian installs it to.
+/// Finds a MariaDB program: in `WARDEN_MARIADB_BINDIR` when set (and only there), else on
+/// PATH or in the sbin folders Debian installs it to.
 fn find_binary(name: &'static str) -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("WARDEN_MARIADB_BINDIR").filter(|d| !d.is_empty()) {
+        let p = PathBuf::from(dir).join(name);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(Error::MissingBinary(name))
+        };
+    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/local/sbin", "/usr/bin"].map(PathBuf::from))

@@ -169,3 +169,26 @@ fn seed_refuses_bad_arguments_clearly() {
     assert_eq!(code, 2);
     assert!(err.contains("at least 40 staff users"), "{err}");
 }
+
+#[test]
+fn a_missing_mariadb_says_what_to_install() {
+    let dir = scratch("no-mariadb");
+    let empty = dir.join("bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = warden()
+        .env("WARDEN_MARIADB_BINDIR", &empty)
+        .args([
+            "sandbox",
+            "start",
+            "--data-dir",
+            dir.join("sb").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("mariadbd not found: install mariadb-server"),
+        "{stderr}"
+    );
+}
