@@ -77,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
         log_rows,
         seed: 1,
         scenario: Scenario::Default,
+        hostile: Vec::new(),
     };
     let t = Instant::now();
     warden_sandbox::seed::seed(&conn, &opts).await?;
@@ -178,6 +179,7 @@ async fn seeded(
         log_rows: 1_000,
         seed: 1,
         scenario: Scenario::Default,
+        hostile: Vec::new(),
     };
     warden_sandbox::seed::seed(&conn, &opts).await?;
     let actor = Actor::local("bench")?;

@@ -5,10 +5,10 @@
 CREATE TABLE staff_users (
     id             BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     login          VARCHAR(100)    NOT NULL,
-    display_name   VARCHAR(200)    NOT NULL,
+    display_name   TEXT            NOT NULL,
     email          VARCHAR(254)    NOT NULL,
     department     VARCHAR(64)     NOT NULL,
-    title          VARCHAR(200)    NOT NULL,
+    title          TEXT            NOT NULL,
     manager_id     BIGINT UNSIGNED NULL,
     status         VARCHAR(16)     NOT NULL DEFAULT 'active',
     mfa_enabled    TINYINT(1)      NOT NULL DEFAULT 0,
@@ -25,7 +25,7 @@ CREATE TABLE staff_users (
 CREATE TABLE roles (
     id           INT UNSIGNED    NOT NULL AUTO_INCREMENT PRIMARY KEY,
     name         VARCHAR(190)    NOT NULL,
-    description  VARCHAR(500)    NOT NULL DEFAULT '',
+    description  TEXT            NOT NULL,
     owner_id     BIGINT UNSIGNED NULL,
     UNIQUE KEY roles_name (name),
     CONSTRAINT roles_owner FOREIGN KEY (owner_id) REFERENCES staff_users (id)

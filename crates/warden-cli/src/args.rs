@@ -131,6 +131,10 @@ pub struct SeedArgs {
     /// `default` (with planted anomalies) or `clean` (none).
     #[arg(long, default_value = "default")]
     pub scenario: String,
+    /// A file or folder of hostile text (e.g. ../shared/corpora/xss): every line becomes a
+    /// staff user's name and title, and a role's name, to prove the UI shows them inert.
+    #[arg(long)]
+    pub hostile_text: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

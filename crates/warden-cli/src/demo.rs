@@ -42,13 +42,40 @@ impl Render for Tour {
     }
 }
 
-pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
-    if !args.headless {
-        note(
-            cli,
-            "The desktop app is not part of this build yet: running the tour in the terminal.",
-        );
+/// The desktop app beside this binary, if it was built and there is a display to show it on.
+fn desktop_app(cli: &Cli) -> Option<std::path::PathBuf> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    let app = std::env::current_exe()
+        .ok()?
+        .parent()?
+        .join("warden-desktop");
+    match (has_display, app.is_file()) {
+        (true, true) => Some(app),
+        (false, _) => {
+            note(
+                cli,
+                "No display (DISPLAY/WAYLAND_DISPLAY): running the tour in the terminal instead.",
+            );
+            None
+        }
+        (true, false) => {
+            note(
+                cli,
+                "The desktop app is not built next to this binary (./dev demo builds it): running the tour in the terminal.",
+            );
+            None
+        }
     }
+}
+
+pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
+    let desktop = if args.headless {
+        None
+    } else {
+        desktop_app(cli)
+    };
     let dir = match &args.dir.data_dir {
         Some(d) => d.clone(),
         None => warden_sandbox::server::default_data_dir()?,
@@ -75,6 +102,22 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
         note(cli, &format!("Seeded in {:.1} s.", report.seconds));
     }
     setup::migrate(&db, &setup::local_actor()?).await?;
+    if let Some(app) = desktop {
+        let url = warden_sandbox::server::status(&dir)?
+            .map(|info| info.url)
+            .ok_or_else(|| Failure::usage("the sandbox stopped while seeding"))?;
+        db.close().await;
+        note(
+            cli,
+            &format!("Opening Warden ({}) on the sandbox …", app.display()),
+        );
+        let status = std::process::Command::new(&app)
+            .env("WARDEN_DATABASE_URL", &url)
+            .env_remove("WARDEN_PROFILE")
+            .status()
+            .map_err(|e| Failure::usage(format!("{}: {e}", app.display())))?;
+        return Ok(if status.success() { 0 } else { 1 });
+    }
     let target = db.target().to_string();
     let mapping = Mapping::preset("reference")
         .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;

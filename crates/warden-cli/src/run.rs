@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use warden_core::console::{Actor, AuthMode};
 use warden_core::mapping::Mapping;
 use warden_sandbox::server;
+use warden_service::session::{self, OpenRequest, Target};
 use warden_service::{Ctx, ErrorCode, directory, mapping as mapping_service, setup};
 use warden_store::{ConnectSpec, Database, Secret, profiles};
 
@@ -143,6 +144,10 @@ async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<u8> {
                 log_rows: args.log_rows,
                 seed: args.seed,
                 scenario,
+                hostile: match &args.hostile_text {
+                    Some(path) => warden_sandbox::seed::read_lines(path)?,
+                    None => Vec::new(),
+                },
             };
             let db = match &cli.database_url {
                 Some(_) => connect(cli).await?.0,
@@ -290,27 +295,11 @@ fn read_password(cli: &Cli, name: &str) -> Result<Secret> {
     Ok(Secret::new(password))
 }
 
-/// The connection spec and the profile's mapping and auth mode, from --database-url or
-/// --profile.
-fn connection(cli: &Cli) -> Result<(ConnectSpec, Option<String>, AuthMode)> {
-    let env_password = std::env::var("WARDEN_DATABASE_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .map(Secret::new);
+/// The database named by --database-url or --profile.
+fn target(cli: &Cli) -> Result<Target> {
     match (&cli.database_url, &cli.profile) {
-        (Some(url), None) => {
-            let mut spec = ConnectSpec::from_url(url)?;
-            spec.password = env_password;
-            Ok((spec, None, AuthMode::Local))
-        }
-        (None, Some(name)) => {
-            let profile = profiles::get(name)?;
-            let password = match env_password {
-                Some(p) => Some(p),
-                None => Some(profiles::password(name)?),
-            };
-            Ok((profile.spec(password), Some(profile.mapping), profile.auth))
-        }
+        (Some(url), None) => Ok(Target::Url(url.clone())),
+        (None, Some(name)) => Ok(Target::Profile(name.clone())),
         _ => Err(Failure::usage(
             "no database: pass --database-url (or WARDEN_DATABASE_URL) or --profile; \
              for the sandbox: --database-url \"$(warden sandbox url)\"",
@@ -319,59 +308,30 @@ fn connection(cli: &Cli) -> Result<(ConnectSpec, Option<String>, AuthMode)> {
 }
 
 async fn connect(cli: &Cli) -> Result<(Database, Option<String>)> {
-    let (spec, mapping, auth) = connection(cli)?;
-    if auth == AuthMode::Oidc {
-        return Err(Failure::usage(
-            "this profile uses OpenID Connect, which this build of Warden cannot log in with yet; \
-             use a profile with auth = \"local\"",
-        ));
-    }
-    Ok((Database::connect(&spec).await?, mapping))
+    Ok(session::connect(&target(cli)?).await?)
 }
 
 fn actor(_cli: &Cli) -> Result<Actor> {
-    Ok(setup::local_actor()?)
-}
-
-/// The mapping named by --mapping, else the profile's, else `reference`.
-fn load_mapping_named(name: &str) -> Result<Mapping> {
-    if let Some(m) = Mapping::preset(name) {
-        return Ok(m);
-    }
-    let path = Path::new(name);
-    if !path.is_file() {
-        return Err(Failure::usage(format!(
-            "--mapping {name}: neither a preset (reference, django) nor a readable file"
-        )));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-    Mapping::from_toml(&text)
-        .map_err(|e| Failure::new(ErrorCode::Input, format!("{}: {e}", path.display())))
+    Ok(session::actor()?)
 }
 
 fn load_mapping(cli: &Cli) -> Result<Mapping> {
-    let from_profile = match (&cli.mapping, &cli.profile) {
-        (None, Some(name)) => Some(profiles::get(name)?.mapping),
-        _ => None,
+    let name = match (&cli.mapping, &cli.profile) {
+        (Some(m), _) => m.clone(),
+        (None, Some(profile)) => profiles::get(profile)?.mapping,
+        (None, None) => "reference".into(),
     };
-    let name = cli
-        .mapping
-        .clone()
-        .or(from_profile)
-        .unwrap_or_else(|| "reference".into());
-    load_mapping_named(&name)
+    Ok(session::load_mapping(&name)?)
 }
 
 /// Connects, establishes the actor's console role, and checks the mapping if one is needed.
 pub async fn context(cli: &Cli, with_mapping: bool) -> Result<Ctx> {
-    let mapping = if with_mapping {
-        Some(load_mapping(cli)?)
-    } else {
-        None
-    };
-    let (db, _) = connect(cli).await?;
-    Ok(Ctx::establish(db, actor(cli)?, mapping).await?)
+    Ok(session::open(&OpenRequest {
+        target: target(cli)?,
+        mapping: cli.mapping.clone(),
+        with_mapping,
+    })
+    .await?)
 }
 
 /// A context on an already connected database (the demo).

@@ -47,6 +47,9 @@ pub struct SeedOptions {
     pub log_rows: u64,
     pub seed: u64,
     pub scenario: Scenario,
+    /// Hostile text (an XSS corpus, say): each line becomes the name and title of an extra
+    /// staff user in department `qa`, and, where short enough to be one, a role's name.
+    pub hostile: Vec<String>,
 }
 
 impl Default for SeedOptions {
@@ -56,6 +59,7 @@ impl Default for SeedOptions {
             log_rows: 100_000,
             seed: 42,
             scenario: Scenario::Default,
+            hostile: Vec::new(),
         }
     }
 }
@@ -442,6 +446,30 @@ fn title_for(dept: &str, head: bool, lead: bool, rng: &mut Rng) -> String {
     }
 }
 
+/// Every line of a file, or of every file in a folder (sorted by name), without repeats.
+pub fn read_lines(path: &std::path::Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(crate::error::io(path))? {
+            files.push(entry.map_err(crate::error::io(path))?.path());
+        }
+        files.sort();
+    } else {
+        files.push(path.to_path_buf());
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| f.is_file()) {
+        let bytes = std::fs::read(f).map_err(crate::error::io(f))?;
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            if seen.insert(line.to_string()) {
+                out.push(line.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Loads the reference application's schema (replacing its tables) and the synthetic company.
 pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<SeedReport> {
     if opts.users < 40 {
@@ -818,6 +846,57 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         ));
     }
 
+    // --- Hostile text ---------------------------------------------------------------------
+    let mut extra_roles: Vec<(u64, String)> = Vec::new();
+    {
+        let qa_manager = owner_of("engineering");
+        let mut role_names: HashSet<String> = ROLES.iter().map(|r| r.name.to_lowercase()).collect();
+        for (i, text) in opts.hostile.iter().enumerate() {
+            let id = users.len() as u64 + 1;
+            let login = format!("qa.tester{}", i + 1);
+            logins.insert(login.clone());
+            let title = opts.hostile[(i + 1) % opts.hostile.len()].clone();
+            users.push(StaffUser {
+                id,
+                login,
+                name: text.clone(),
+                dept: "qa",
+                title,
+                manager: Some(qa_manager),
+                status: "active",
+                mfa: true,
+                algo: "argon2id",
+                superuser: false,
+                last_login: Some(now - Duration::days(1)),
+                created: now - Duration::days(30),
+                lead: false,
+            });
+            let at = now - Duration::days(20);
+            grants.push(Grant {
+                user: id,
+                role: role_id("ops_analyst"),
+                at,
+                by: Some(qa_manager),
+                expires: None,
+            });
+            // A role name must be unique (case-insensitively) and fit the column.
+            if !text.trim().is_empty()
+                && text.chars().count() <= 190
+                && role_names.insert(text.trim_end().to_lowercase())
+            {
+                let role = (ROLES.len() + extra_roles.len()) as u64 + 1;
+                extra_roles.push((role, text.clone()));
+                grants.push(Grant {
+                    user: id,
+                    role,
+                    at,
+                    by: Some(qa_manager),
+                    expires: None,
+                });
+            }
+        }
+    }
+
     // --- Customers, tickets, accounts ------------------------------------------------------
     let n_customers = (total * 5).max(500);
     let mut crng = rng.fork(3);
@@ -1113,6 +1192,18 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     .await?;
     insert(
         c,
+        "INSERT INTO roles (id, name, description, owner_id) ",
+        extra_roles.iter(),
+        |b, (id, name)| {
+            b.push_bind(*id)
+                .push_bind(name)
+                .push_bind(name)
+                .push_bind(ceo);
+        },
+    )
+    .await?;
+    insert(
+        c,
         "INSERT INTO role_inheritance (role_id, parent_role_id) ",
         ROLES.iter().filter(|r| r.parent.is_some()),
         |b, r| {
@@ -1236,7 +1327,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
 
     Ok(SeedReport {
         users: users.len() as u64,
-        roles: ROLES.len() as u64,
+        roles: (ROLES.len() + extra_roles.len()) as u64,
         permissions: PERMISSIONS.len() as u64,
         customers: n_customers,
         tickets: tickets.len() as u64,

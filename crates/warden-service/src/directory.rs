@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use warden_core::directory::{
     Effective, Permission, PermissionId, Role, RoleId, RoleModel, User, UserId, Via,
     effective_for_all, effective_permissions,
@@ -19,7 +20,7 @@ fn utc(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct UsersRequest {
     pub department: Option<String>,
     pub status: Option<String>,
@@ -27,7 +28,7 @@ pub struct UsersRequest {
 }
 
 /// One staff user as every list shows them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct UserSummary {
     pub id: i64,
     pub login: String,
@@ -64,7 +65,7 @@ impl From<&User> for UserSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct UsersResponse {
     pub users: Vec<UserSummary>,
 }
@@ -84,7 +85,7 @@ pub async fn users(ctx: &Ctx, req: UsersRequest) -> Result<UsersResponse> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct RoleSummary {
     pub id: i64,
     pub name: String,
@@ -97,7 +98,7 @@ pub struct RoleSummary {
     pub inherits: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct RolesResponse {
     pub roles: Vec<RoleSummary>,
 }
@@ -134,26 +135,26 @@ pub async fn roles(ctx: &Ctx) -> Result<RolesResponse> {
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct AccessRequest {
     pub login: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct HeldRole {
     pub name: String,
     pub granted_at: Option<String>,
     pub granted_by: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct EffectivePermission {
     pub key: String,
     /// Role names, `direct`, or `superuser`.
     pub via: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct AccessResponse {
     pub user: UserSummary,
     pub roles: Vec<HeldRole>,
@@ -281,18 +282,18 @@ async fn granter_logins(
     Ok(users.into_iter().collect())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct WhoCanRequest {
     pub permission: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct Holding {
     pub login: String,
     pub via: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct WhoCanResponse {
     pub permission: String,
     pub users: Vec<Holding>,
@@ -406,4 +407,248 @@ pub async fn effective_for_everyone(ctx: &Ctx) -> Result<HashMap<UserId, Effecti
         &direct,
         &catalog.permissions,
     ))
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DepartmentStats {
+    pub department: String,
+    pub staff: usize,
+    pub active: usize,
+    /// Distinct roles held by the department's staff.
+    pub roles: usize,
+    /// Current role grants to the department's staff.
+    pub grants: usize,
+}
+
+/// The dashboard's headline numbers.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DashboardResponse {
+    pub database: String,
+    pub staff: usize,
+    pub active: usize,
+    pub roles: usize,
+    pub permissions: usize,
+    pub superusers: usize,
+    /// Active staff without MFA, where the mapping knows.
+    pub without_mfa: Option<usize>,
+    pub departments: Vec<DepartmentStats>,
+}
+
+/// Staff, roles and grants per department, and the headline counts.
+pub async fn dashboard(ctx: &Ctx) -> Result<DashboardResponse> {
+    let r = ctx.as_reader("reading the dashboard")?;
+    let (db, m) = (r.db(), r.mapping()?);
+    let (everyone, all) = (UserFilter::default(), GrantScope::All);
+    let (users, roles, permissions, grants) = futures_util::try_join!(
+        store::users(db, m, &everyone),
+        store::roles(db, m),
+        store::permissions(db, m),
+        store::role_grants(db, m, &all),
+    )?;
+    let dept_of: HashMap<UserId, &str> = users
+        .iter()
+        .map(|u| (u.id, u.department.as_deref().unwrap_or("(none)")))
+        .collect();
+    let mut per: std::collections::BTreeMap<&str, (usize, usize, BTreeSet<RoleId>, usize)> =
+        Default::default();
+    for u in &users {
+        let e = per
+            .entry(u.department.as_deref().unwrap_or("(none)"))
+            .or_default();
+        e.0 += 1;
+        e.1 += usize::from(u.active);
+    }
+    for g in &grants {
+        if let Some(d) = dept_of.get(&g.user) {
+            let e = per.entry(d).or_default();
+            e.2.insert(g.role);
+            e.3 += 1;
+        }
+    }
+    let has_mfa = m.mapping().users.mfa.is_some();
+    Ok(DashboardResponse {
+        database: ctx.target().to_string(),
+        staff: users.len(),
+        active: users.iter().filter(|u| u.active).count(),
+        roles: roles.len(),
+        permissions: permissions.len(),
+        superusers: users.iter().filter(|u| u.superuser && u.active).count(),
+        without_mfa: has_mfa.then(|| {
+            users
+                .iter()
+                .filter(|u| u.active && u.mfa == Some(false))
+                .count()
+        }),
+        departments: per
+            .into_iter()
+            .map(
+                |(department, (staff, active, roles, grants))| DepartmentStats {
+                    department: department.to_string(),
+                    staff,
+                    active,
+                    roles: roles.len(),
+                    grants,
+                },
+            )
+            .collect(),
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RoleRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RolePermission {
+    pub key: String,
+    /// The parent role it is inherited from, when not granted to this role itself.
+    pub inherited_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RoleMember {
+    pub login: String,
+    pub name: Option<String>,
+    pub department: Option<String>,
+    pub status: String,
+    pub granted_at: Option<String>,
+    pub granted_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RoleDetail {
+    pub id: i64,
+    pub name: String,
+    pub owner: Option<String>,
+    pub inherits: Vec<String>,
+    pub permissions: Vec<RolePermission>,
+    pub members: Vec<RoleMember>,
+}
+
+/// One role: its owner, permissions (with where inherited ones come from) and members.
+pub async fn role(ctx: &Ctx, req: RoleRequest) -> Result<RoleDetail> {
+    let r = ctx.as_reader("reading a role")?;
+    let (db, m) = (r.db(), r.mapping()?);
+    let catalog = role_catalog(&r).await?;
+    let role = catalog
+        .roles
+        .iter()
+        .find(|x| x.name == req.name)
+        .ok_or_else(|| Error::NotFound(format!("no role `{}`", req.name)))?;
+    let parents = store::role_hierarchy(db, m).await?;
+    let own = store::role_permissions(db, m).await?;
+    let names: HashMap<RoleId, &str> = catalog
+        .roles
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let keys: HashMap<PermissionId, &str> = catalog
+        .permissions
+        .iter()
+        .map(|p| (p.id, p.key.as_str()))
+        .collect();
+    let ancestors = ancestors_nearest_first(&parents, role.id);
+    let mut permissions: Vec<RolePermission> = catalog
+        .model
+        .permissions_of(role.id)
+        .iter()
+        .map(|p| {
+            let granted_here = own.iter().any(|(r, q)| *r == role.id && q == p);
+            let inherited_from = (!granted_here)
+                .then(|| {
+                    ancestors
+                        .iter()
+                        .find(|a| own.iter().any(|(r, q)| r == *a && q == p))
+                        .and_then(|a| names.get(a).map(|n| n.to_string()))
+                })
+                .flatten();
+            RolePermission {
+                key: keys
+                    .get(p)
+                    .map_or_else(|| format!("permission #{p}"), |k| k.to_string()),
+                inherited_from,
+            }
+        })
+        .collect();
+    permissions.sort_by(|a, b| a.key.cmp(&b.key));
+    let grants = store::role_grants(db, m, &GrantScope::Roles(vec![role.id])).await?;
+    let ids: std::collections::HashSet<UserId> = grants
+        .iter()
+        .flat_map(|g| [Some(g.user), g.granted_by])
+        .flatten()
+        .collect();
+    let people: HashMap<UserId, User> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        store::users(db, m, &UserFilter::default())
+            .await?
+            .into_iter()
+            .filter(|u| ids.contains(&u.id))
+            .map(|u| (u.id, u))
+            .collect()
+    };
+    let mut members: Vec<RoleMember> = grants
+        .iter()
+        .filter_map(|g| {
+            let u = people.get(&g.user)?;
+            Some(RoleMember {
+                login: u.login.clone(),
+                name: u.name.clone(),
+                department: u.department.clone(),
+                status: u.status.clone(),
+                granted_at: g.granted_at.map(utc),
+                granted_by: g
+                    .granted_by
+                    .and_then(|b| people.get(&b))
+                    .map(|b| b.login.clone()),
+            })
+        })
+        .collect();
+    members.sort_by(|a, b| a.login.cmp(&b.login));
+    Ok(RoleDetail {
+        id: role.id.0,
+        name: role.name.clone(),
+        owner: role.owner.clone(),
+        inherits: parents
+            .iter()
+            .filter(|(c, _)| *c == role.id)
+            .filter_map(|(_, p)| names.get(p).map(|n| n.to_string()))
+            .collect(),
+        permissions,
+        members,
+    })
+}
+
+/// The roles `role` inherits from, nearest first (breadth-first over the hierarchy).
+fn ancestors_nearest_first(parents: &[(RoleId, RoleId)], role: RoleId) -> Vec<RoleId> {
+    let mut out = Vec::new();
+    let mut queue = std::collections::VecDeque::from([role]);
+    let mut seen = BTreeSet::from([role]);
+    while let Some(r) = queue.pop_front() {
+        for (_, p) in parents.iter().filter(|(c, _)| *c == r) {
+            if seen.insert(*p) {
+                out.push(*p);
+                queue.push_back(*p);
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PermissionsResponse {
+    pub permissions: Vec<String>,
+}
+
+/// Every permission key, for pickers.
+pub async fn permissions(ctx: &Ctx) -> Result<PermissionsResponse> {
+    let r = ctx.as_reader("listing permissions")?;
+    let mut keys: Vec<String> = store::permissions(r.db(), r.mapping()?)
+        .await?
+        .into_iter()
+        .map(|p| p.key)
+        .collect();
+    keys.sort();
+    Ok(PermissionsResponse { permissions: keys })
 }

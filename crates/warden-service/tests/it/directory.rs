@@ -408,3 +408,72 @@ async fn who_can_agrees_with_everyones_effective_permissions() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn dashboard_role_detail_and_permission_list() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    let dash = directory::dashboard(&ctx).await.unwrap();
+    assert_eq!(dash.staff, 300);
+    assert_eq!(dash.departments.iter().map(|d| d.staff).sum::<usize>(), 300);
+    assert_eq!((dash.roles, dash.permissions), (12, 25));
+    assert_eq!(
+        dash.superusers, 2,
+        "the head of security and the planted engineer"
+    );
+    let support = dash
+        .departments
+        .iter()
+        .find(|d| d.department == "support")
+        .unwrap();
+    assert!(support.roles >= 3 && support.grants >= support.active);
+    assert!(dash.without_mfa.is_some());
+
+    let lead = directory::role(
+        &ctx,
+        directory::RoleRequest {
+            name: "support_lead".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(lead.inherits, vec!["support_agent".to_string()]);
+    assert_eq!(lead.permissions.len(), 8);
+    let inherited: Vec<&str> = lead
+        .permissions
+        .iter()
+        .filter(|p| p.inherited_from.as_deref() == Some("support_agent"))
+        .map(|p| p.key.as_str())
+        .collect();
+    assert_eq!(inherited.len(), 5, "{inherited:?}");
+    assert!(
+        lead.permissions
+            .iter()
+            .any(|p| p.key == "ticket:assign" && p.inherited_from.is_none())
+    );
+    let summary = directory::roles(&ctx).await.unwrap().roles;
+    let members = summary
+        .iter()
+        .find(|r| r.name == "support_lead")
+        .unwrap()
+        .members;
+    assert_eq!(lead.members.len() as i64, members);
+    assert!(
+        lead.members
+            .iter()
+            .all(|m| m.granted_at.is_some() && m.granted_by.is_some())
+    );
+    let err = directory::role(
+        &ctx,
+        directory::RoleRequest {
+            name: "no_such_role".into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), warden_service::ErrorCode::NotFound);
+
+    let keys = directory::permissions(&ctx).await.unwrap().permissions;
+    assert_eq!(keys.len(), 25);
+    assert!(keys.windows(2).all(|w| w[0] < w[1]));
+}

@@ -28,6 +28,7 @@ pub async fn seeded() -> Seeded {
         log_rows: 5_000,
         seed: 7,
         scenario: Scenario::Default,
+        hostile: Vec::new(),
     };
     let report = warden_sandbox::seed::seed(&db, &opts).await.expect("seed");
     let done = setup::migrate(&db, &actor(OFFICER)).await.expect("migrate");

@@ -1,0 +1,116 @@
+//! Opening a session: which database (a URL or a profile), with which password (the OS
+//! keyring, or `WARDEN_DATABASE_PASSWORD` for automation), which mapping, and who is acting.
+//! Both front ends open their context here.
+
+use std::path::Path;
+
+use warden_core::console::{Actor, AuthMode};
+use warden_core::mapping::Mapping;
+use warden_store::{ConnectSpec, Database, Secret, profiles};
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::setup::local_actor;
+
+/// Which database to open.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+pub enum Target {
+    /// `mysql://user@host:port/db`; the password comes from `WARDEN_DATABASE_PASSWORD`.
+    Url(String),
+    /// A profile from the config file; the password comes from the OS keyring.
+    Profile(String),
+}
+
+fn env_password() -> Option<Secret> {
+    std::env::var("WARDEN_DATABASE_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Secret::new)
+}
+
+/// Connects to the target. Returns the database and the profile's mapping name, if any.
+pub async fn connect(target: &Target) -> Result<(Database, Option<String>)> {
+    let (spec, mapping, auth) = match target {
+        Target::Url(url) => {
+            let mut spec = ConnectSpec::from_url(url)?;
+            spec.password = env_password();
+            (spec, None, AuthMode::Local)
+        }
+        Target::Profile(name) => {
+            let profile = profiles::get(name)?;
+            let password = match env_password() {
+                Some(p) => p,
+                None => profiles::password(name)?,
+            };
+            (
+                profile.spec(Some(password)),
+                Some(profile.mapping),
+                profile.auth,
+            )
+        }
+    };
+    if auth == AuthMode::Oidc {
+        return Err(warden_store::Error::Config(
+            "this profile uses OpenID Connect, which this build of Warden cannot log in with yet; \
+             use a profile with auth = \"local\""
+                .into(),
+        )
+        .into());
+    }
+    Ok((Database::connect(&spec).await?, mapping))
+}
+
+/// A mapping by preset name or TOML file. A file that does not parse is rejected input
+/// (with line and column); a name that is neither is a usage error.
+pub fn load_mapping(name: &str) -> Result<Mapping> {
+    if let Some(m) = Mapping::preset(name) {
+        return Ok(m);
+    }
+    let path = Path::new(name);
+    if !path.is_file() {
+        return Err(warden_store::Error::Config(format!(
+            "mapping {name}: neither a preset (reference, django) nor a readable file"
+        ))
+        .into());
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| warden_store::Error::Config(format!("{}: {e}", path.display())))?;
+    Mapping::from_toml(&text).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+}
+
+/// What to open a context with.
+#[derive(Debug, Clone)]
+pub struct OpenRequest {
+    pub target: Target,
+    /// A preset or file; else the profile's mapping; else `reference`.
+    pub mapping: Option<String>,
+    /// Whether the use cases need the application's tables (the directory) or only
+    /// Warden's own (console users).
+    pub with_mapping: bool,
+}
+
+/// Connects, establishes the actor's console role, and checks the mapping when needed.
+pub async fn open(req: &OpenRequest) -> Result<Ctx> {
+    let actor = actor()?;
+    let profile_mapping = match (&req.mapping, &req.target) {
+        (None, Target::Profile(name)) => Some(profiles::get(name)?.mapping),
+        _ => None,
+    };
+    let mapping = match req.with_mapping {
+        true => Some(load_mapping(
+            req.mapping
+                .as_deref()
+                .or(profile_mapping.as_deref())
+                .unwrap_or("reference"),
+        )?),
+        false => None,
+    };
+    let (db, _) = connect(&req.target).await?;
+    Ctx::establish(db, actor, mapping).await
+}
+
+/// The acting identity. OIDC arrives with the login issue; until then the local actor.
+pub fn actor() -> Result<Actor> {
+    local_actor()
+}

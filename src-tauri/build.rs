@@ -1,0 +1,22 @@
+fn main() {
+    // Every command the UI may call is declared here; capabilities/default.json grants each
+    // by name, and nothing else (no shell, no file system, no HTTP).
+    let commands = &[
+        "connection",
+        "connect",
+        "add_profile",
+        "dashboard",
+        "users",
+        "access",
+        "roles",
+        "role",
+        "who_can",
+        "permissions",
+    ];
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(commands));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        eprintln!("tauri-build failed: {e:#}");
+        std::process::exit(1);
+    }
+}

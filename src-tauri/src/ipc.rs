@@ -1,0 +1,90 @@
+//! What crosses the IPC boundary besides the service's own types: the error shape the UI
+//! branches on, and the connection screen's data. TypeScript types are generated from these
+//! (see `tests/bindings.rs`).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use warden_service::ErrorCode;
+
+/// Every command fails with this: a code from a closed set, a message for people, and
+/// optional detail behind a disclosure.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IpcError {
+    /// One of: config, unavailable, read_only, forbidden, input, conflict, not_found,
+    /// database, not_connected, internal.
+    pub code: String,
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl IpcError {
+    pub fn not_connected() -> Self {
+        Self {
+            code: "not_connected".into(),
+            message: "Not connected to a database: pick or add a profile.".into(),
+            detail: None,
+        }
+    }
+}
+
+impl From<warden_service::Error> for IpcError {
+    fn from(e: warden_service::Error) -> Self {
+        let code = match e.code() {
+            ErrorCode::Config => "config",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::ReadOnly => "read_only",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Input => "input",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Database => "database",
+        };
+        Self {
+            code: code.into(),
+            message: e.to_string(),
+            detail: None,
+        }
+    }
+}
+
+impl From<warden_store::Error> for IpcError {
+    fn from(e: warden_store::Error) -> Self {
+        warden_service::Error::from(e).into()
+    }
+}
+
+/// A profile as the connection screen lists it (never its password).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ProfileSummary {
+    pub name: String,
+    pub hosts: Vec<String>,
+    pub user: String,
+    pub database: String,
+    pub mapping: String,
+}
+
+/// Where the app is connected, as whom, and what else it could connect to.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConnectionInfo {
+    pub connected: bool,
+    pub target: Option<String>,
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    pub read_only: bool,
+    pub profiles: Vec<ProfileSummary>,
+    /// Why the last connection attempt failed.
+    pub error: Option<IpcError>,
+}
+
+/// A new profile from the connection screen; the password goes to the OS keyring.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AddProfileRequest {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub database: String,
+    pub tls: String,
+    pub mapping: String,
+    pub password: String,
+}

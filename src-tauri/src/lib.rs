@@ -1,0 +1,45 @@
+//! Warden's desktop shell: Tauri commands that are thin adapters over warden-service.
+
+mod commands;
+pub mod ipc;
+mod state;
+
+use tauri::Manager;
+
+/// Starts the desktop app.
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let result = tauri::Builder::default()
+        // A second launch focuses the running window instead of opening another session.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .manage(state::AppState::from_env())
+        .invoke_handler(tauri::generate_handler![
+            commands::connection,
+            commands::connect,
+            commands::add_profile,
+            commands::dashboard,
+            commands::users,
+            commands::access,
+            commands::roles,
+            commands::role,
+            commands::who_can,
+            commands::permissions,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Warden could not start: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,85 @@
+//! The UI's TypeScript types are generated from the Rust types that cross IPC. This test
+//! regenerates them and fails when ui/src/bindings differs; `UPDATE_BINDINGS=1 cargo test -p
+//! warden-desktop --test bindings` rewrites them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ts_rs::{Config, TS};
+use warden_desktop::ipc::{AddProfileRequest, ConnectionInfo, IpcError};
+use warden_service::directory::*;
+use warden_service::session::Target;
+
+fn generate(dir: &Path) {
+    // JSON numbers are doubles; ids and counts stay well within 2^53.
+    let cfg = Config::new().with_large_int("number").with_out_dir(dir);
+    ConnectionInfo::export_all(&cfg).unwrap();
+    AddProfileRequest::export_all(&cfg).unwrap();
+    IpcError::export_all(&cfg).unwrap();
+    Target::export_all(&cfg).unwrap();
+    DashboardResponse::export_all(&cfg).unwrap();
+    UsersRequest::export_all(&cfg).unwrap();
+    UsersResponse::export_all(&cfg).unwrap();
+    AccessRequest::export_all(&cfg).unwrap();
+    AccessResponse::export_all(&cfg).unwrap();
+    RolesResponse::export_all(&cfg).unwrap();
+    RoleRequest::export_all(&cfg).unwrap();
+    RoleDetail::export_all(&cfg).unwrap();
+    WhoCanRequest::export_all(&cfg).unwrap();
+    WhoCanResponse::export_all(&cfg).unwrap();
+    PermissionsResponse::export_all(&cfg).unwrap();
+}
+
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "ts"))
+                .map(|p| {
+                    (
+                        p.file_name().unwrap().to_string_lossy().to_string(),
+                        std::fs::read_to_string(&p).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn bindings_are_current() {
+    let fresh = std::env::temp_dir().join(format!("warden-bindings-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&fresh);
+    generate(&fresh);
+    let committed_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings");
+    let generated = read_dir(&fresh);
+    assert!(
+        generated.len() > 15,
+        "{} bindings generated",
+        generated.len()
+    );
+    if std::env::var("UPDATE_BINDINGS").is_ok_and(|v| v == "1") {
+        let _ = std::fs::remove_dir_all(&committed_dir);
+        std::fs::create_dir_all(&committed_dir).unwrap();
+        for (name, text) in &generated {
+            std::fs::write(committed_dir.join(name), text).unwrap();
+        }
+    }
+    let committed = read_dir(&committed_dir);
+    for (name, text) in &generated {
+        assert_eq!(
+            committed.get(name),
+            Some(text),
+            "ui/src/bindings/{name} is stale: run UPDATE_BINDINGS=1 cargo test -p warden-desktop --test bindings"
+        );
+    }
+    for name in committed.keys() {
+        assert!(
+            generated.contains_key(name),
+            "ui/src/bindings/{name} is no longer generated: delete it"
+        );
+    }
+}

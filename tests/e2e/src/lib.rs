@@ -1,0 +1,248 @@
+//! Driving the real desktop app: Xvfb for a display, a private D-Bus session, tauri-driver in
+//! front of WebKitWebDriver, and the built `warden-desktop` binary in its real webview.
+//! Used by the end-to-end tests and the desktop benchmark.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use warden_sandbox::process::{Group, free_port, wait_for_port};
+
+/// Where screenshots of every screen go (`./dev test` prints it).
+pub fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("WARDEN_TEST_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/e2e")
+        });
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn find_program(name: &str) -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let home_cargo = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::split_paths(&path)
+        .chain(home_cargo)
+        .chain(["/usr/bin", "/usr/local/bin", "/root/.cargo/bin"].map(PathBuf::from))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .with_context(|| format!("{name} not found: run ./dev setup (it installs xvfb, webkit2gtk-driver, dbus and tauri-driver)"))
+}
+
+/// The built desktop app next to the running test or benchmark binary.
+pub fn app_path() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().context("exe folder")?;
+    [dir.join("warden-desktop"), dir.join("../warden-desktop")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .with_context(|| {
+            format!(
+                "warden-desktop is not built next to {}: build it first (./dev test does: the UI, then `cargo build -p warden-desktop`)",
+                dir.display()
+            )
+        })
+}
+
+/// A running desktop app under Xvfb, driven through WebDriver.
+pub struct Desktop {
+    pub client: Client,
+    display: String,
+    import: PathBuf,
+    driver: Group,
+    _xvfb: Group,
+    pub home: PathBuf,
+    pub started: Instant,
+}
+
+impl Desktop {
+    /// Starts a display, tauri-driver and the app connected to `database_url` as `actor`.
+    pub async fn launch(database_url: &str, actor: &str, home: &Path) -> anyhow::Result<Self> {
+        let app = app_path()?;
+        let xvfb_bin = find_program("Xvfb")?;
+        let driver_bin = find_program("tauri-driver")?;
+        let native = find_program("WebKitWebDriver")?;
+        let dbus = find_program("dbus-run-session")?;
+        std::fs::create_dir_all(home)?;
+
+        // Xvfb picks a free display and writes its number once it accepts clients.
+        let mut cmd = Command::new(&xvfb_bin);
+        cmd.args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+        let mut xvfb = Group::spawn("Xvfb", cmd)?;
+        let stdout = xvfb.child().stdout.take().context("Xvfb stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let display = format!(":{}", line.trim());
+        if line.trim().is_empty() {
+            bail!("Xvfb did not report a display");
+        }
+
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut cmd = Command::new(dbus);
+        cmd.arg("--")
+            .arg(&driver_bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .arg("--native-driver")
+            .arg(&native)
+            .env("DISPLAY", &display)
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("WARDEN_DATABASE_URL", database_url)
+            .env("WARDEN_ACTOR", actor)
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env_remove("WARDEN_PROFILE")
+            .env_remove("WARDEN_DATABASE_PASSWORD")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let mut driver = Group::spawn("tauri-driver", cmd)?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        wait_for_port(addr, Duration::from_secs(30), || driver.check_running())?;
+
+        let started = Instant::now();
+        let caps = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app },
+        });
+        let caps = match caps {
+            Value::Object(map) => map,
+            _ => bail!("capabilities"),
+        };
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("a WebDriver session with the app")?;
+        Ok(Self {
+            client,
+            display,
+            import: find_program("import")?,
+            driver,
+            _xvfb: xvfb,
+            home: home.to_path_buf(),
+            started,
+        })
+    }
+
+    /// Waits (in the page, frame by frame) until `css` matches an element whose text
+    /// contains `text` (any text when None); returns that text.
+    pub async fn wait_text(&self, css: &str, text: Option<&str>) -> anyhow::Result<String> {
+        let script = r#"
+            const [css, expected, done] = arguments;
+            const t0 = performance.now();
+            const check = () => {
+                const el = document.querySelector(css);
+                const got = el ? el.textContent : null;
+                if (el && (expected === null || got.includes(expected))) return done({ ok: true, text: got });
+                if (performance.now() - t0 > 20000) return done({ ok: false, text: got });
+                requestAnimationFrame(check);
+            };
+            check();
+        "#;
+        let out = self
+            .client
+            .execute_async(script, vec![json!(css), json!(text)])
+            .await
+            .with_context(|| format!("waiting for {css}"))?;
+        let got = out["text"].as_str().map(str::to_string);
+        if out["ok"] != json!(true) {
+            bail!("{css}: wanted text containing {text:?}, found {got:?}");
+        }
+        Ok(got.unwrap_or_default())
+    }
+
+    /// Waits (frame by frame, in the page) until the JavaScript expression `predicate` is
+    /// truthy; it sees the script's `arguments` as `args`. Returns its last value.
+    pub async fn wait_for(&self, predicate: &str, args: Vec<Value>) -> anyhow::Result<Value> {
+        let script = [
+            "const args = [...arguments]; const done = args.pop(); const t0 = performance.now();",
+            "const check = () => { let v = null; try { v = (",
+            predicate,
+            "); } catch (e) { v = null; }",
+            "if (v) return done({ ok: true, value: v });",
+            "if (performance.now() - t0 > 20000) return done({ ok: false, value: v });",
+            "requestAnimationFrame(check); }; check();",
+        ]
+        .concat();
+        let out = self.client.execute_async(&script, args).await?;
+        if out["ok"] != json!(true) {
+            bail!("still false after 20 s: {predicate}");
+        }
+        Ok(out["value"].clone())
+    }
+
+    /// Clicks the element matching `css`.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_text(css, None).await?;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| css.to_string())?
+            .click()
+            .await
+            .with_context(|| format!("click {css}"))?;
+        Ok(())
+    }
+
+    /// Runs a script in the page.
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> anyhow::Result<Value> {
+        Ok(self.client.execute(script, args).await?)
+    }
+
+    /// Saves a screenshot of the window as `<artifacts>/<name>.png`, after the next paint.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        // Two animation frames: the change has been painted, not just laid out.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await?;
+        // The X server's own pixels (ImageMagick's `import`): exactly what a person sees, and
+        // independent of WebKit's snapshot path, which stalls on canvas under Xvfb.
+        let path = artifacts_dir().join(format!("{name}.png"));
+        let out = Command::new(&self.import)
+            .args(["-display", &self.display, "-window", "root"])
+            .arg(&path)
+            .output()
+            .context("import (apt: imagemagick)")?;
+        if !out.status.success() {
+            bail!(
+                "screenshot {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(path)
+    }
+
+    pub async fn close(self) -> anyhow::Result<()> {
+        let Desktop { client, driver, .. } = self;
+        let closed = client.close().await;
+        drop(driver);
+        closed?;
+        Ok(())
+    }
+}

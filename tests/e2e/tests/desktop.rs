@@ -1,0 +1,449 @@
+//! The desktop app in its real webview (tauri-driver + WebKitWebDriver under Xvfb), on a
+//! real MariaDB this test starts, asserting what each screen shows against the database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+use warden_core::console::Actor;
+use warden_core::mapping::Mapping;
+use warden_e2e::Desktop;
+use warden_sandbox::{Scenario, SeedOptions, TestDatabase};
+use warden_service::{Ctx, directory, setup};
+use warden_store::Database;
+
+const OFFICER: &str = "olivia.officer";
+
+async fn seeded(hostile: Vec<String>) -> (TestDatabase, Ctx, warden_sandbox::SeedReport) {
+    let server = warden_sandbox::test_server().expect("test MariaDB");
+    let test_db = server.fresh_database().await.unwrap();
+    let db = Database::connect(&test_db.spec().unwrap()).await.unwrap();
+    let opts = SeedOptions {
+        users: 300,
+        log_rows: 2_000,
+        seed: 11,
+        scenario: Scenario::Default,
+        hostile,
+    };
+    let report = warden_sandbox::seed::seed(&db, &opts).await.unwrap();
+    let actor = Actor::local(OFFICER).unwrap();
+    setup::migrate(&db, &actor).await.unwrap();
+    let ctx = Ctx::establish(db, actor, Mapping::preset("reference"))
+        .await
+        .unwrap();
+    (test_db, ctx, report)
+}
+
+fn home(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("warden-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_directory_screen_shows_the_database() {
+    let (db, ctx, report) = seeded(Vec::new()).await;
+    let planted = report.planted.unwrap();
+    let app = Desktop::launch(&db.url, OFFICER, &home("screens"))
+        .await
+        .unwrap();
+
+    // Dashboard: headline numbers from the database.
+    let dash = directory::dashboard(&ctx).await.unwrap();
+    let staff = app
+        .wait_text(
+            "[data-testid=tile-staff] .tile-num",
+            Some(&dash.staff.to_string()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(staff, "300");
+    app.wait_text("[data-testid=tile-roles] .tile-num", Some("12"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=actor]", Some(OFFICER))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=actor]", Some("officer"))
+        .await
+        .unwrap();
+    let bars = app
+        .js("return document.querySelector('canvas') !== null", vec![])
+        .await
+        .unwrap();
+    assert_eq!(bars, json!(true), "the department chart is drawn");
+    app.screenshot("01-dashboard").await.unwrap();
+
+    // People: everyone, then filters, all counted against the database.
+    app.click("[data-testid=nav-people]").await.unwrap();
+    app.wait_text("[data-testid=row-count]", Some("300"))
+        .await
+        .unwrap();
+    let sales = directory::users(
+        &ctx,
+        directory::UsersRequest {
+            department: Some("sales".into()),
+            status: None,
+            search: None,
+        },
+    )
+    .await
+    .unwrap()
+    .users
+    .len();
+    app.js(
+        "const s = document.querySelector('[data-testid=people-department]'); \
+         const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; \
+         set.call(s, arguments[0]); s.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![json!("sales")],
+    )
+    .await
+    .unwrap();
+    app.wait_text("[data-testid=row-count]", Some(&sales.to_string()))
+        .await
+        .unwrap();
+    app.screenshot("02-people-sales").await.unwrap();
+    app.js(
+        "const s = document.querySelector('[data-testid=people-department]'); \
+         const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; \
+         set.call(s, ''); s.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let search = app
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=people-search]"))
+        .await
+        .unwrap();
+    search.send_keys(&planted.sod_conflict).await.unwrap();
+    app.wait_text("[data-testid=row-count]", Some("1"))
+        .await
+        .unwrap();
+    app.wait_text(
+        "[role=row][aria-rowindex='1'] [role=gridcell]",
+        Some(&planted.sod_conflict),
+    )
+    .await
+    .unwrap();
+    app.screenshot("03-people-search").await.unwrap();
+
+    // A person: roles with grant date and granter, permissions with their source.
+    app.click("[role=row][aria-rowindex='1']").await.unwrap();
+    app.wait_text("[data-testid=person-login]", Some(&planted.sod_conflict))
+        .await
+        .unwrap();
+    let access = directory::access(
+        &ctx,
+        directory::AccessRequest {
+            login: planted.sod_conflict.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let table = app
+        .wait_text("[data-testid=person-permissions]", Some("refund:approve"))
+        .await
+        .unwrap();
+    for p in &access.permissions {
+        assert!(table.contains(&p.key), "{} missing from {table}", p.key);
+        assert!(table.contains(&p.via.join(", ")));
+    }
+    let roles = app
+        .wait_text("[data-testid=person-roles]", Some("refund_approver"))
+        .await
+        .unwrap();
+    for r in &access.roles {
+        assert!(roles.contains(&r.name));
+        assert!(roles.contains(r.granted_by.as_deref().unwrap()));
+    }
+    app.screenshot("04-person").await.unwrap();
+
+    // Roles and one role.
+    app.click("[data-testid=nav-roles]").await.unwrap();
+    app.wait_text("[data-testid=row-count]", Some("12"))
+        .await
+        .unwrap();
+    app.screenshot("05-roles").await.unwrap();
+    app.wait_for("[...document.querySelectorAll('[role=row]')].some(r => r.textContent.startsWith('support_lead'))", vec![])
+        .await
+        .unwrap();
+    app.js(
+        "[...document.querySelectorAll('[role=row]')].find(r => r.textContent.startsWith('support_lead')).click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    app.wait_text("[data-testid=role-name]", Some("support_lead"))
+        .await
+        .unwrap();
+    let perms = app
+        .wait_text(
+            "[data-testid=role-permissions]",
+            Some("inherited from support_agent"),
+        )
+        .await
+        .unwrap();
+    assert!(perms.contains("ticket:assign"));
+    let detail = directory::role(
+        &ctx,
+        directory::RoleRequest {
+            name: "support_lead".into(),
+        },
+    )
+    .await
+    .unwrap();
+    app.wait_text(
+        "[data-testid=row-count]",
+        Some(&detail.members.len().to_string()),
+    )
+    .await
+    .unwrap();
+    app.screenshot("06-role").await.unwrap();
+
+    // Who can read customer payment data, and through what.
+    app.click("[data-testid=nav-whocan]").await.unwrap();
+    app.wait_text("[data-testid=whocan-permission]", None)
+        .await
+        .unwrap();
+    app.js(
+        "const s = document.querySelector('[data-testid=whocan-permission]'); \
+         const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; \
+         set.call(s, arguments[0]); s.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![json!("customer.payment:read")],
+    )
+    .await
+    .unwrap();
+    let who = directory::who_can(
+        &ctx,
+        directory::WhoCanRequest {
+            permission: "customer.payment:read".into(),
+        },
+    )
+    .await
+    .unwrap();
+    app.wait_text(
+        "[data-testid=row-count]",
+        Some(&who.users.len().to_string()),
+    )
+    .await
+    .unwrap();
+    app.screenshot("07-who-can").await.unwrap();
+
+    // The sections still to come say so.
+    app.click("[data-testid=nav-policies]").await.unwrap();
+    app.wait_text("main h2", Some("Policies is coming"))
+        .await
+        .unwrap();
+    app.screenshot("08-coming").await.unwrap();
+
+    // The connection screen names the database and the actor.
+    app.click("[data-testid=connection-chip]").await.unwrap();
+    let connected = app
+        .wait_text("[data-testid=connected-to]", Some(OFFICER))
+        .await
+        .unwrap();
+    assert!(connected.contains(&db.name));
+    app.screenshot("09-connection").await.unwrap();
+
+    // Keyboard: `/` focuses the search, `g p` goes to People.
+    app.js(
+        "document.activeElement && document.activeElement.blur()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    app.client
+        .find(fantoccini::Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("gp")
+        .await
+        .unwrap();
+    app.wait_text("main h1", Some("People")).await.unwrap();
+    app.client
+        .find(fantoccini::Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    let focused = app
+        .js("return document.activeElement.dataset.testid", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("global-search"));
+    app.close().await.unwrap();
+}
+
+/// Payloads that would call these if they ran; the hook records every call.
+const SENTINEL: &str = r#"
+    window.__xss = [];
+    for (const f of ['alert', 'confirm', 'prompt', 'print', 'open']) {
+        window[f] = (...a) => { window.__xss.push(f + ':' + String(a[0])); };
+    }
+"#;
+
+/// Scrolls a virtualized table from top to bottom, collecting the text of one column.
+const COLLECT_COLUMN: &str = r#"
+    const [column, done] = arguments;
+    const scroller = document.querySelector('.vtable-scroll');
+    const seen = new Set();
+    const headers = [...document.querySelectorAll('[role=columnheader]')].map(h => h.textContent.replace(/[▲▼ ]+$/, ''));
+    const index = headers.indexOf(column);
+    scroller.scrollTop = 0;
+    const step = () => {
+        for (const row of document.querySelectorAll('.vtable-row')) {
+            const cell = row.querySelectorAll('[role=gridcell]')[index];
+            if (cell) seen.add(cell.textContent);
+        }
+        if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) return done([...seen]);
+        scroller.scrollTop += Math.max(32, scroller.clientHeight - 64);
+        requestAnimationFrame(() => requestAnimationFrame(step));
+    };
+    requestAnimationFrame(step);
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xss_payloads_render_as_inert_text() {
+    let corpus = warden_sandbox::seed::read_lines(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpora/xss"
+    )))
+    .expect("the XSS corpus in ../shared/corpora/xss");
+    assert!(corpus.len() > 400, "{} payloads", corpus.len());
+    let (db, ctx, _) = seeded(corpus.clone()).await;
+    let app = Desktop::launch(&db.url, OFFICER, &home("xss"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=tile-staff] .tile-num", None)
+        .await
+        .unwrap();
+    app.js(SENTINEL, vec![]).await.unwrap();
+
+    // People, filtered to the payload users, scrolled end to end: every name shown literally.
+    app.click("[data-testid=nav-people]").await.unwrap();
+    let search = app
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=people-search]"))
+        .await
+        .unwrap();
+    search.send_keys("qa.tester").await.unwrap();
+    app.wait_text("[data-testid=row-count]", Some(&corpus.len().to_string()))
+        .await
+        .unwrap();
+    let names: BTreeSet<String> = serde_json::from_value(
+        app.client
+            .execute_async(COLLECT_COLUMN, vec![json!("Name")])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let missing: Vec<&String> = corpus.iter().filter(|p| !names.contains(*p)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} payloads not shown literally, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    app.screenshot("10-xss-people").await.unwrap();
+
+    // A few people pages in full: name and title exactly as stored.
+    let longest = corpus.iter().max_by_key(|p| p.len()).unwrap().clone();
+    let samples: Vec<usize> = vec![
+        0,
+        1,
+        corpus.len() / 2,
+        corpus.iter().position(|p| *p == longest).unwrap(),
+        corpus.len() - 1,
+    ];
+    for i in samples {
+        app.click("[data-testid=nav-people]").await.unwrap();
+        let search = app
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=people-search]"))
+            .await
+            .unwrap();
+        let login = format!("qa.tester{}", i + 1);
+        search.clear().await.unwrap();
+        search.send_keys(&login).await.unwrap();
+        // Wait for the filtered row, then open it.
+        app.wait_for(
+            "[...document.querySelectorAll('[role=row]')].some(r => r.querySelector('[role=gridcell]')?.textContent === args[0])",
+            vec![json!(login)],
+        )
+        .await
+        .unwrap();
+        app.js(
+            "[...document.querySelectorAll('[role=row]')].find(r => r.querySelector('[role=gridcell]')?.textContent === arguments[0]).click()",
+            vec![json!(login)],
+        )
+        .await
+        .unwrap();
+        app.wait_text("[data-testid=person-login]", Some(&login))
+            .await
+            .unwrap();
+        app.wait_text("[data-testid=person-facts]", None)
+            .await
+            .unwrap();
+        let name = app
+            .js(
+                "return document.querySelector('[data-testid=person-name]').textContent",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(name, json!(corpus[i]), "person {login}");
+        let title = app
+            .js(
+                "return document.querySelector('[data-testid=person-title]').textContent",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            title,
+            json!(corpus[(i + 1) % corpus.len()]),
+            "title of {login}"
+        );
+    }
+    app.screenshot("11-xss-person").await.unwrap();
+
+    // Roles named by payloads.
+    let roles = directory::roles(&ctx).await.unwrap().roles;
+    app.click("[data-testid=nav-roles]").await.unwrap();
+    app.wait_text("[data-testid=row-count]", Some(&roles.len().to_string()))
+        .await
+        .unwrap();
+    let shown: BTreeSet<String> = serde_json::from_value(
+        app.client
+            .execute_async(COLLECT_COLUMN, vec![json!("Role")])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    for r in &roles {
+        assert!(
+            shown.contains(&r.name),
+            "role {:?} not shown literally",
+            r.name
+        );
+    }
+    assert!(
+        roles.len() > 100,
+        "payload roles were seeded ({})",
+        roles.len()
+    );
+    app.screenshot("12-xss-roles").await.unwrap();
+
+    // Nothing ran: the sentinel saw no call, no element came from a payload's markup.
+    let hits = app.js("return window.__xss", vec![]).await.unwrap();
+    assert_eq!(hits, json!([]), "a payload executed");
+    let injected = app
+        .js("return document.querySelectorAll('main script, main img:not([alt]), main iframe, main svg, main object, main embed, main [onerror], main [onload]').length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(injected, json!(0), "payload markup became elements");
+    app.close().await.unwrap();
+}

@@ -1,0 +1,176 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { ConnectionInfo } from "./bindings/ConnectionInfo";
+import type { IpcError } from "./bindings/IpcError";
+import { Coming } from "./features/coming/Coming";
+import { Connection } from "./features/connection/Connection";
+import { Dashboard } from "./features/dashboard/Dashboard";
+import { People } from "./features/people/People";
+import { Person } from "./features/people/Person";
+import { Role } from "./features/roles/Role";
+import { Roles } from "./features/roles/Roles";
+import { WhoCan } from "./features/whocan/WhoCan";
+import { call } from "./lib/rpc";
+import type { Route } from "./lib/route";
+import { ErrorPanel, Loading } from "./lib/states";
+
+type NavItem = { label: string; route: Route; key: string; testid: string };
+
+const NAV: NavItem[] = [
+  { label: "Dashboard", route: { page: "dashboard" }, key: "d", testid: "nav-dashboard" },
+  { label: "People", route: { page: "people" }, key: "p", testid: "nav-people" },
+  { label: "Roles", route: { page: "roles" }, key: "r", testid: "nav-roles" },
+  { label: "Who can…", route: { page: "whocan" }, key: "w", testid: "nav-whocan" },
+  { label: "Policies", route: { page: "coming", what: "Policies" }, key: "o", testid: "nav-policies" },
+  { label: "Findings", route: { page: "coming", what: "Findings" }, key: "f", testid: "nav-findings" },
+  { label: "Reviews", route: { page: "coming", what: "Reviews" }, key: "v", testid: "nav-reviews" },
+  { label: "Access logs", route: { page: "coming", what: "Access logs" }, key: "l", testid: "nav-logs" },
+  { label: "Exports", route: { page: "coming", what: "Exports" }, key: "e", testid: "nav-exports" },
+  { label: "Posture", route: { page: "coming", what: "Posture" }, key: "s", testid: "nav-posture" },
+  { label: "Audit trail", route: { page: "coming", what: "Audit trail" }, key: "a", testid: "nav-audit" },
+];
+
+function sameSection(a: Route, b: Route): boolean {
+  const section = (r: Route) =>
+    r.page === "person" ? "people" : r.page === "role" ? "roles" : r.page === "coming" ? `coming:${r.what}` : r.page;
+  return section(a) === section(b);
+}
+
+export function App() {
+  const [conn, setConn] = useState<ConnectionInfo | null>(null);
+  const [connError, setConnError] = useState<IpcError | null>(null);
+  const [route, setRoute] = useState<Route>({ page: "dashboard" });
+  const [collapsed, setCollapsed] = useState(false);
+  const [query, setQuery] = useState("");
+  const [help, setHelp] = useState(false);
+  const search = useRef<HTMLInputElement>(null);
+  const pendingG = useRef(false);
+
+  const refresh = useCallback(() => {
+    setConnError(null);
+    call("connection", {}).then(setConn, setConnError);
+  }, []);
+  useEffect(refresh, [refresh]);
+
+  const navigate = useCallback((r: Route) => {
+    setRoute(r);
+    setHelp(false);
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      const typing = target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA");
+      if ((e.key === "k" && (e.ctrlKey || e.metaKey)) || (!typing && e.key === "/")) {
+        e.preventDefault();
+        search.current?.focus();
+        return;
+      }
+      if (typing) return;
+      if (e.key === "?") setHelp((h) => !h);
+      else if (e.key === "Escape") setHelp(false);
+      else if (e.key === "g") pendingG.current = true;
+      else if (pendingG.current) {
+        pendingG.current = false;
+        const item = NAV.find((n) => n.key === e.key);
+        if (item) navigate(item.route);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [navigate]);
+
+  if (conn === null && connError === null) return <Loading />;
+  if (connError) return <ErrorPanel error={connError} onRetry={refresh} />;
+  if (conn && !conn.connected) {
+    return (
+      <div className="app no-sidebar">
+        <Connection info={conn} onConnected={(c) => { setConn(c); setRoute({ page: "dashboard" }); }} />
+      </div>
+    );
+  }
+
+  const submitSearch = () => {
+    if (query.trim()) navigate({ page: "people", search: query.trim() });
+  };
+
+  return (
+    <div className={"app" + (collapsed ? " collapsed" : "")}>
+      <nav className="sidebar" aria-label="Sections">
+        <div className="brand">
+          <img src="/icon.png" alt="" width={22} height={22} />
+          {!collapsed && <span>Warden</span>}
+        </div>
+        <ul>
+          {NAV.map((n) => (
+            <li key={n.label}>
+              <button
+                className={"nav-item" + (sameSection(route, n.route) ? " current" : "")}
+                aria-current={sameSection(route, n.route) ? "page" : undefined}
+                onClick={() => navigate(n.route)}
+                data-testid={n.testid}
+                title={`${n.label} (g ${n.key})`}
+              >
+                {collapsed ? n.label.slice(0, 1) : n.label}
+                {n.route.page === "coming" && !collapsed && <span className="badge-soft">coming</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <button className="collapse" onClick={() => setCollapsed((c) => !c)} aria-label={collapsed ? "Expand sidebar" : "Collapse sidebar"}>
+          {collapsed ? "»" : "«"}
+        </button>
+      </nav>
+      <header className="topbar">
+        <button className="connection-chip" onClick={() => navigate({ page: "connection" })} data-testid="connection-chip" title="Connection">
+          <span className="dot ok" aria-hidden="true" />
+          <span className="mono">{conn?.target}</span>
+          {conn?.read_only && <span className="badge warn">read-only</span>}
+        </button>
+        <form
+          className="global-search"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            submitSearch();
+          }}
+        >
+          <input
+            ref={search}
+            type="search"
+            placeholder="Search people…  ( / )"
+            aria-label="Search people"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            data-testid="global-search"
+          />
+        </form>
+        <div className="actor" data-testid="actor">
+          <span>{conn?.actor}</span>
+          <span className="badge">{conn?.role}</span>
+        </div>
+      </header>
+      <main className="content">
+        {route.page === "dashboard" && <Dashboard navigate={navigate} />}
+        {route.page === "people" && <People key={`${route.search ?? ""}|${route.department ?? ""}`} navigate={navigate} initialSearch={route.search ?? ""} initialDepartment={route.department ?? ""} />}
+        {route.page === "person" && <Person login={route.login} navigate={navigate} />}
+        {route.page === "roles" && <Roles navigate={navigate} />}
+        {route.page === "role" && <Role name={route.name} navigate={navigate} />}
+        {route.page === "whocan" && <WhoCan navigate={navigate} initial={route.permission ?? ""} />}
+        {route.page === "connection" && conn && <Connection info={conn} onConnected={(c) => { setConn(c); navigate({ page: "dashboard" }); }} />}
+        {route.page === "coming" && <Coming what={route.what} />}
+      </main>
+      {help && (
+        <div className="help" role="dialog" aria-label="Keyboard shortcuts">
+          <h2>Keyboard</h2>
+          <dl>
+            <dt>/ or Ctrl+K</dt><dd>search</dd>
+            <dt>g then d, p, r, w</dt><dd>Dashboard, People, Roles, Who can…</dd>
+            <dt>j / k, arrows</dt><dd>move in lists</dd>
+            <dt>Enter</dt><dd>open</dd>
+            <dt>?</dt><dd>this help</dd>
+          </dl>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,91 @@
+import { useState, type FormEvent } from "react";
+import type { ConnectionInfo } from "../../bindings/ConnectionInfo";
+import type { IpcError } from "../../bindings/IpcError";
+import { call } from "../../lib/rpc";
+import { ErrorPanel } from "../../lib/states";
+
+export function Connection({ info, onConnected }: { info: ConnectionInfo; onConnected: (c: ConnectionInfo) => void }) {
+  const [error, setError] = useState<IpcError | null>(info.error);
+  const [busy, setBusy] = useState(false);
+  const [form, setForm] = useState({ name: "", host: "", port: "3306", user: "", database: "", tls: "verify-identity", mapping: "reference", password: "" });
+
+  const run = (p: Promise<ConnectionInfo>) => {
+    setBusy(true);
+    setError(null);
+    p.then(
+      (c) => {
+        setBusy(false);
+        if (c.connected) onConnected(c);
+        else setError(c.error);
+      },
+      (e: IpcError) => {
+        setBusy(false);
+        setError(e);
+      },
+    );
+  };
+
+  const add = (e: FormEvent) => {
+    e.preventDefault();
+    run(
+      call("add_profile", {
+        req: { ...form, port: Number(form.port) || 3306 },
+      }),
+    );
+    setForm((f) => ({ ...f, password: "" }));
+  };
+
+  return (
+    <section className="page connection">
+      <header className="page-head">
+        <h1>Connection</h1>
+      </header>
+      {info.connected && (
+        <p data-testid="connected-to">
+          Connected to <span className="mono">{info.target}</span> as {info.actor} ({info.role}).
+        </p>
+      )}
+      {error && <ErrorPanel error={error} />}
+      <h2 className="section-title">Profiles</h2>
+      {info.profiles.length === 0 ? (
+        <p className="muted">No profiles yet: add one below. Its password is stored in the OS keyring, never in a file.</p>
+      ) : (
+        <ul className="profiles">
+          {info.profiles.map((p) => (
+            <li key={p.name}>
+              <button disabled={busy} onClick={() => run(call("connect", { target: { kind: "profile", value: p.name } }))}>
+                <span className="mono">{p.name}</span> — {p.user}@{p.hosts.join(",")}/{p.database} ({p.mapping})
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <h2 className="section-title">Add a profile</h2>
+      <form className="form" onSubmit={add}>
+        {(["name", "host", "port", "user", "database"] as const).map((k) => (
+          <label key={k}>
+            <span>{k}</span>
+            <input required value={form[k]} onChange={(e) => setForm({ ...form, [k]: e.target.value })} />
+          </label>
+        ))}
+        <label>
+          <span>TLS</span>
+          <select value={form.tls} onChange={(e) => setForm({ ...form, tls: e.target.value })}>
+            {["verify-identity", "verify-ca", "required", "preferred", "disabled"].map((t) => (
+              <option key={t} value={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span>mapping</span>
+          <input value={form.mapping} onChange={(e) => setForm({ ...form, mapping: e.target.value })} />
+        </label>
+        <label>
+          <span>password</span>
+          <input type="password" autoComplete="off" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+        </label>
+        <button className="primary" type="submit" disabled={busy}>Save and connect</button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,12 @@
+// A tiny router: the app is one window, and every screen is a value.
+export type Route =
+  | { page: "dashboard" }
+  | { page: "people"; search?: string; department?: string }
+  | { page: "person"; login: string }
+  | { page: "roles" }
+  | { page: "role"; name: string }
+  | { page: "whocan"; permission?: string }
+  | { page: "connection" }
+  | { page: "coming"; what: string };
+
+export type Navigate = (r: Route) => void;

@@ -1,0 +1,51 @@
+// One typed door to the Rust side: a command name that does not exist, or arguments of the
+// wrong shape, fail to compile.
+import { invoke } from "@tauri-apps/api/core";
+import type { AccessRequest } from "../bindings/AccessRequest";
+import type { AccessResponse } from "../bindings/AccessResponse";
+import type { AddProfileRequest } from "../bindings/AddProfileRequest";
+import type { ConnectionInfo } from "../bindings/ConnectionInfo";
+import type { DashboardResponse } from "../bindings/DashboardResponse";
+import type { IpcError } from "../bindings/IpcError";
+import type { PermissionsResponse } from "../bindings/PermissionsResponse";
+import type { RoleDetail } from "../bindings/RoleDetail";
+import type { RoleRequest } from "../bindings/RoleRequest";
+import type { RolesResponse } from "../bindings/RolesResponse";
+import type { Target } from "../bindings/Target";
+import type { UsersRequest } from "../bindings/UsersRequest";
+import type { UsersResponse } from "../bindings/UsersResponse";
+import type { WhoCanRequest } from "../bindings/WhoCanRequest";
+import type { WhoCanResponse } from "../bindings/WhoCanResponse";
+
+export type Commands = {
+  connection: { args: Record<string, never>; result: ConnectionInfo };
+  connect: { args: { target: Target }; result: ConnectionInfo };
+  add_profile: { args: { req: AddProfileRequest }; result: ConnectionInfo };
+  dashboard: { args: Record<string, never>; result: DashboardResponse };
+  users: { args: { req: UsersRequest }; result: UsersResponse };
+  access: { args: { req: AccessRequest }; result: AccessResponse };
+  roles: { args: Record<string, never>; result: RolesResponse };
+  role: { args: { req: RoleRequest }; result: RoleDetail };
+  who_can: { args: { req: WhoCanRequest }; result: WhoCanResponse };
+  permissions: { args: Record<string, never>; result: PermissionsResponse };
+};
+
+export type CommandName = keyof Commands;
+
+export function isIpcError(e: unknown): e is IpcError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+/** Calls a Rust command; rejects with an `IpcError` ({code, message}). */
+export async function call<K extends CommandName>(
+  cmd: K,
+  args: Commands[K]["args"],
+): Promise<Commands[K]["result"]> {
+  try {
+    return await invoke<Commands[K]["result"]>(cmd, args);
+  } catch (e) {
+    if (isIpcError(e)) throw e;
+    const err: IpcError = { code: "internal", message: String(e), detail: null };
+    throw err;
+  }
+}
