@@ -8,7 +8,12 @@
 //! - `warden who-can` at 100,000 staff, the whole command (process start to JSON on stdout),
 //!   next to the equivalent SQL through the `mariadb` client.
 //!
-//! Usage: `./dev bench` or `warden-bench [--scales 10000,100000] [--log-rows 1000000]`.
+//! - the desktop app at 100,000 staff (`--desktop`): launch to the dashboard's first data,
+//!   next to the same data fetched in-process; People filtered, next to `warden users
+//!   --search` asking the database the same question.
+//!
+//! Usage: `./dev bench` or `warden-bench [--scales 10000,100000] [--log-rows 1000000]
+//! [--desktop | --desktop-only]`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -68,6 +73,14 @@ async fn main() -> anyhow::Result<()> {
     let server = warden_sandbox::test_server()?;
     eprintln!("benchmark server: {}", server.socket.display());
     let mut rows = Vec::new();
+    let desktop_only = args.iter().any(|a| a == "--desktop-only");
+    if desktop_only || args.iter().any(|a| a == "--desktop") {
+        rows.extend(desktop(server).await?);
+    }
+    if desktop_only {
+        print_rows(&rows);
+        return Ok(());
+    }
 
     // Seeding.
     let db = server.fresh_database().await?;
@@ -137,14 +150,19 @@ async fn main() -> anyhow::Result<()> {
         ctx.close().await;
     }
 
+    print_rows(&rows);
+    Ok(())
+}
+
+fn print_rows(rows: &[Row]) {
     println!();
     println!(
-        "{:<52} {:>10} {:>10}  {:<32} {:>8}  budget",
+        "{:<56} {:>10} {:>10}  {:<32} {:>8}  budget",
         "scenario", "warden", "baseline", "baseline is", "ratio"
     );
-    for r in &rows {
+    for r in rows {
         println!(
-            "{:<52} {:>10} {:>10}  {:<32} {:>7.1}×  {}",
+            "{:<56} {:>10} {:>10}  {:<32} {:>7.1}×  {}",
             r.what,
             secs(r.warden),
             secs(r.baseline),
@@ -153,7 +171,6 @@ async fn main() -> anyhow::Result<()> {
             r.budget
         );
     }
-    Ok(())
 }
 
 async fn futures_runs<F, Fut>(n: usize, mut f: F) -> anyhow::Result<Vec<Duration>>
@@ -300,4 +317,118 @@ fn who_can(db: &TestDatabase) -> anyhow::Result<(Duration, Duration)> {
             .collect::<anyhow::Result<_>>()?,
     );
     Ok((warden_t, client_t))
+}
+
+/// The desktop app at 100,000 staff: launch to first data, and filtering People.
+async fn desktop(server: &warden_sandbox::TestServer) -> anyhow::Result<Vec<Row>> {
+    eprintln!("seeding 100000 staff for the desktop …");
+    let (db, ctx) = seeded(server, 100_000).await?;
+    let home = std::env::temp_dir().join(format!("warden-bench-desktop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+
+    let t = Instant::now();
+    let dash = directory::dashboard(&ctx).await?;
+    let in_process = t.elapsed();
+    let app = warden_e2e::Desktop::launch(&db.url, "bench", &home).await?;
+    app.wait_text(
+        "[data-testid=tile-staff] .tile-num",
+        Some(&format_count(dash.staff)),
+    )
+    .await?;
+    let launch = app.started.elapsed();
+
+    // People: load everyone once, then time a filter from keystroke to the rendered count.
+    app.click("[data-testid=nav-people]").await?;
+    app.wait_text("[data-testid=row-count]", Some("100,000"))
+        .await?;
+    let needle = "ada.ab";
+    let expected = users_matching(&ctx, needle).await?;
+    let measure = r#"
+        const [needle, expected, done] = arguments;
+        const input = document.querySelector('[data-testid=people-search]');
+        const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+        const t0 = performance.now();
+        set.call(input, needle);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        const check = () => {
+            const n = document.querySelector('[data-testid=row-count]').textContent;
+            if (n === expected) return requestAnimationFrame(() => done(performance.now() - t0));
+            if (performance.now() - t0 > 10000) return done(-1);
+            requestAnimationFrame(check);
+        };
+        requestAnimationFrame(check);
+    "#;
+    let ms = app
+        .client
+        .execute_async(
+            measure,
+            vec![
+                serde_json::json!(needle),
+                serde_json::json!(format_count(expected)),
+            ],
+        )
+        .await?
+        .as_f64()
+        .unwrap_or(-1.0);
+    anyhow::ensure!(ms >= 0.0, "the filtered count never appeared");
+    let filter = Duration::from_secs_f64(ms / 1000.0);
+    app.close().await?;
+
+    let warden = sibling("warden")?;
+    let t = Instant::now();
+    let out = Command::new(&warden)
+        .args([
+            "--database-url",
+            &db.url,
+            "--format",
+            "json",
+            "users",
+            "--search",
+            needle,
+        ])
+        .env("WARDEN_ACTOR", "bench")
+        .output()?;
+    let cli = t.elapsed();
+    anyhow::ensure!(out.status.success(), "warden users --search failed");
+    let size = std::fs::metadata(sibling("warden-desktop")?)?.len();
+    eprintln!("release binary warden-desktop: {:.1} MB", size as f64 / 1e6);
+    ctx.close().await;
+    Ok(vec![
+        Row {
+            what: "desktop: launch to the dashboard's first data, 100k".into(),
+            warden: launch,
+            baseline: in_process,
+            baseline_name: "same data, in-process service",
+            budget: "< 1.5 s".into(),
+        },
+        Row {
+            what: format!("desktop: People filtered ({expected} of 100k shown)"),
+            warden: filter,
+            baseline: cli,
+            baseline_name: "`warden users --search`, whole",
+            budget: "< 300 ms".into(),
+        },
+    ])
+}
+
+async fn users_matching(ctx: &Ctx, needle: &str) -> anyhow::Result<usize> {
+    let req = directory::UsersRequest {
+        department: None,
+        status: None,
+        search: Some(needle.into()),
+    };
+    Ok(directory::users(ctx, req).await?.users.len())
+}
+
+/// As the UI prints counts (en-US grouping).
+fn format_count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
