@@ -15,14 +15,14 @@ use crate::state::AppState;
 type Result<T> = std::result::Result<T, IpcError>;
 
 #[tauri::command]
-pub async fn connection(state: State<'_, AppState>) -> Result<ConnectionInfo> {
-    Ok(state.info().await)
+pub async fn connection(state: State<'_, AppState>, retry: bool) -> Result<ConnectionInfo> {
+    Ok(state.info(retry).await)
 }
 
 #[tauri::command]
 pub async fn connect(state: State<'_, AppState>, target: Target) -> Result<ConnectionInfo> {
     let outcome = state.open(target).await;
-    let mut info = state.info().await;
+    let mut info = state.info(false).await;
     info.error = outcome.err();
     Ok(info)
 }

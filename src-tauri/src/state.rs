@@ -46,11 +46,15 @@ impl AppState {
         Ok(())
     }
 
-    /// The connection screen's data; connects to the initial target on first call.
-    pub async fn info(&self) -> ConnectionInfo {
+    /// The connection screen's data; connects to the initial target on first call, and again
+    /// when `retry` asks (after an error).
+    pub async fn info(&self, retry: bool) -> ConnectionInfo {
         let mut error = None;
         {
             let mut tried = self.tried_initial.write().await;
+            if retry && self.session.read().await.is_none() {
+                *tried = false;
+            }
             if !*tried {
                 *tried = true;
                 if let Some(target) = self.initial.clone()

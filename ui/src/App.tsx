@@ -47,7 +47,7 @@ export function App() {
 
   const refresh = useCallback(() => {
     setConnError(null);
-    call("connection", {}).then(setConn, setConnError);
+    call("connection", { retry: false }).then(setConn, setConnError);
   }, []);
   useEffect(refresh, [refresh]);
 

@@ -518,6 +518,31 @@ impl TestServer {
     }
 }
 
+/// `CHECKSUM TABLE` of every table in the connected database, by name: two equal results
+/// prove that nothing was changed in between.
+pub async fn table_checksums(db: &warden_store::Database) -> Result<Vec<(String, Option<i64>)>> {
+    let fail = |e: sqlx::Error| Error::Server(format!("checksum: {e}"));
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+    )
+    .fetch_all(db.app())
+    .await
+    .map_err(fail)?;
+    let mut out = Vec::with_capacity(tables.len());
+    for t in tables {
+        let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new("CHECKSUM TABLE ");
+        qb.push(warden_core::ident::quote(&t));
+        let row: (String, Option<i64>) = qb
+            .build_query_as()
+            .fetch_one(db.app())
+            .await
+            .map_err(fail)?;
+        out.push((t, row.1));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

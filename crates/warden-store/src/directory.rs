@@ -56,50 +56,37 @@ fn col(alias: &str, column: &str) -> String {
     s
 }
 
-fn push_text(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+/// `CAST(alias.column<test> AS ty)`, or a typed NULL when the mapping lacks the column, so
+/// every query reads the same columns in the same order whatever the mapping has.
+fn push_cast(
+    qb: &mut QueryBuilder<'_, MySql>,
+    alias: &str,
+    column: Option<&str>,
+    test: &str,
+    ty: &str,
+) {
+    qb.push("CAST(");
     match column {
-        Some(c) => {
-            qb.push("CAST(").push(col(alias, c)).push(" AS CHAR)");
-        }
-        None => {
-            qb.push("CAST(NULL AS CHAR)");
-        }
-    }
+        Some(c) => qb.push(col(alias, c)).push(test),
+        None => qb.push("NULL"),
+    };
+    qb.push(" AS ").push(ty).push(")");
+}
+
+fn push_text(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+    push_cast(qb, alias, column, "", "CHAR");
 }
 
 fn push_flag(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
-    match column {
-        Some(c) => {
-            qb.push("CAST(")
-                .push(col(alias, c))
-                .push(" <> 0 AS SIGNED)");
-        }
-        None => {
-            qb.push("CAST(NULL AS SIGNED)");
-        }
-    }
+    push_cast(qb, alias, column, " <> 0", "SIGNED");
 }
 
 fn push_time(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
-    match column {
-        Some(c) => {
-            qb.push("CAST(").push(col(alias, c)).push(" AS DATETIME)");
-        }
-        None => {
-            qb.push("CAST(NULL AS DATETIME)");
-        }
-    }
+    push_cast(qb, alias, column, "", "DATETIME");
 }
 
 fn push_id(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
-    match column {
-        Some(c) => {
-            qb.push("CAST(").push(col(alias, c)).push(" AS SIGNED)");
-        }
-        None => {
-            qb.push("CAST(NULL AS SIGNED)");
-        }
-    }
+    push_cast(qb, alias, column, "", "SIGNED");
 }
 
 /// The condition "this user is active" in the application's terms.

@@ -95,16 +95,19 @@ impl Desktop {
 
         let port = free_port()?;
         let native_port = free_port()?;
+        // A private session bus with an unlocked Secret Service (gnome-keyring), so the app's
+        // keyring and single-instance lock are real but touch nothing of the machine's.
+        let keyring = find_program("gnome-keyring-daemon")?;
         let mut cmd = Command::new(dbus);
-        cmd.arg("--")
+        cmd.args(["--", "sh", "-c"])
+            .arg(
+                "echo -n e2e-keyring | \"$0\" --unlock --components=secrets >/dev/null 2>&1; \
+                 exec \"$1\" --port \"$2\" --native-port \"$3\" --native-driver \"$4\"",
+            )
+            .arg(&keyring)
             .arg(&driver_bin)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .arg("--native-driver")
+            .arg(port.to_string())
+            .arg(native_port.to_string())
             .arg(&native)
             .env("DISPLAY", &display)
             .env("HOME", home)
@@ -192,6 +195,20 @@ impl Desktop {
             bail!("still false after 20 s: {predicate}");
         }
         Ok(out["value"].clone())
+    }
+
+    /// Chooses `value` in the `<select>` matching `css`, as a person picking it would (React
+    /// sees a change event).
+    pub async fn select(&self, css: &str, value: &str) -> anyhow::Result<()> {
+        self.wait_text(css, None).await?;
+        self.js(
+            "const s = document.querySelector(arguments[0]); \
+             const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; \
+             set.call(s, arguments[1]); s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![json!(css), json!(value)],
+        )
+        .await?;
+        Ok(())
     }
 
     /// Clicks the element matching `css`.

@@ -92,26 +92,16 @@ async fn every_directory_screen_shows_the_database() {
     .unwrap()
     .users
     .len();
-    app.js(
-        "const s = document.querySelector('[data-testid=people-department]'); \
-         const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; \
-         set.call(s, arguments[0]); s.dispatchEvent(new Event('change', { bubbles: true }));",
-        vec![json!("sales")],
-    )
-    .await
-    .unwrap();
+    app.select("[data-testid=people-department]", "sales")
+        .await
+        .unwrap();
     app.wait_text("[data-testid=row-count]", Some(&sales.to_string()))
         .await
         .unwrap();
     app.screenshot("02-people-sales").await.unwrap();
-    app.js(
-        "const s = document.querySelector('[data-testid=people-department]'); \
-         const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; \
-         set.call(s, ''); s.dispatchEvent(new Event('change', { bubbles: true }));",
-        vec![],
-    )
-    .await
-    .unwrap();
+    app.select("[data-testid=people-department]", "")
+        .await
+        .unwrap();
     let search = app
         .client
         .find(fantoccini::Locator::Css("[data-testid=people-search]"))
@@ -207,14 +197,9 @@ async fn every_directory_screen_shows_the_database() {
     app.wait_text("[data-testid=whocan-permission]", None)
         .await
         .unwrap();
-    app.js(
-        "const s = document.querySelector('[data-testid=whocan-permission]'); \
-         const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; \
-         set.call(s, arguments[0]); s.dispatchEvent(new Event('change', { bubbles: true }));",
-        vec![json!("customer.payment:read")],
-    )
-    .await
-    .unwrap();
+    app.select("[data-testid=whocan-permission]", "customer.payment:read")
+        .await
+        .unwrap();
     let who = directory::who_can(
         &ctx,
         directory::WhoCanRequest {
@@ -445,5 +430,84 @@ async fn xss_payloads_render_as_inert_text() {
         .await
         .unwrap();
     assert_eq!(injected, json!(0), "payload markup became elements");
+    app.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_is_explained_and_a_profile_connects() {
+    const PASSWORD: &str = "E2e-keyring-only!";
+    let (db, _ctx, _) = seeded(Vec::new()).await;
+    let root = Database::connect(&db.spec().unwrap()).await.unwrap();
+    sqlx::raw_sql("CREATE USER 'e2e_user'@'127.0.0.1' IDENTIFIED BY 'E2e-keyring-only!'")
+        .execute(root.app())
+        .await
+        .unwrap();
+    let mut grant = sqlx::QueryBuilder::<sqlx::MySql>::new("GRANT SELECT ON ");
+    grant
+        .push(warden_core::ident::quote(&db.name))
+        .push(".* TO 'e2e_user'@'127.0.0.1'");
+    grant.build().execute(root.app()).await.unwrap();
+
+    let home = home("connection");
+    let app = Desktop::launch(
+        "mysql://warden@127.0.0.1:1/app?ssl-mode=disabled",
+        OFFICER,
+        &home,
+    )
+    .await
+    .unwrap();
+    // What failed, where, and the next step.
+    let message = app
+        .wait_text(".error-panel h2", Some("unreachable"))
+        .await
+        .unwrap();
+    assert!(message.contains("warden@127.0.0.1:1/app"), "{message}");
+    assert!(message.to_lowercase().contains("refused"), "{message}");
+    app.screenshot("13-unreachable").await.unwrap();
+    app.click(".error-panel button.primary").await.unwrap();
+    app.wait_text(".error-panel h2", Some("unreachable"))
+        .await
+        .unwrap();
+
+    // A profile from the connection screen: the password goes to the keyring, not the file.
+    for (field, value) in [
+        ("name", "e2e".to_string()),
+        ("host", "127.0.0.1".to_string()),
+        ("port", db.port.to_string()),
+        ("user", "e2e_user".to_string()),
+        ("database", db.name.clone()),
+        ("password", PASSWORD.to_string()),
+    ] {
+        let input = app
+            .client
+            .find(fantoccini::Locator::Css(&format!(
+                "[data-testid=profile-{field}]"
+            )))
+            .await
+            .unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(&value).await.unwrap();
+    }
+    app.select("[data-testid=profile-tls]", "disabled")
+        .await
+        .unwrap();
+    app.screenshot("14-add-profile").await.unwrap();
+    app.click("[data-testid=profile-save]").await.unwrap();
+    app.wait_text("[data-testid=tile-staff] .tile-num", Some("300"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=connection-chip]", Some("e2e_user@127.0.0.1"))
+        .await
+        .unwrap();
+    app.screenshot("15-connected-by-profile").await.unwrap();
+    let config = std::fs::read_to_string(home.join("config/warden/config.toml")).unwrap();
+    assert!(
+        config.contains("[profiles.e2e]") && config.contains("e2e_user"),
+        "{config}"
+    );
+    assert!(
+        !config.contains(PASSWORD),
+        "the password is in the config file"
+    );
     app.close().await.unwrap();
 }

@@ -18,7 +18,7 @@ import type { WhoCanRequest } from "../bindings/WhoCanRequest";
 import type { WhoCanResponse } from "../bindings/WhoCanResponse";
 
 export type Commands = {
-  connection: { args: Record<string, never>; result: ConnectionInfo };
+  connection: { args: { retry: boolean }; result: ConnectionInfo };
   connect: { args: { target: Target }; result: ConnectionInfo };
   add_profile: { args: { req: AddProfileRequest }; result: ConnectionInfo };
   dashboard: { args: Record<string, never>; result: DashboardResponse };

@@ -28,23 +28,11 @@ fn checksums(db: &warden_sandbox::TestDatabase) -> Vec<(String, Option<i64>)> {
         let conn = warden_store::Database::connect(&db.spec().unwrap())
             .await
             .unwrap();
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
-        )
-        .fetch_all(conn.app())
-        .await
-        .unwrap();
-        let mut out = Vec::new();
-        for t in tables {
-            let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new("CHECKSUM TABLE ");
-            qb.push(warden_core::ident::quote(&t));
-            let row: (String, Option<i64>) =
-                qb.build_query_as().fetch_one(conn.app()).await.unwrap();
-            out.push((t, row.1));
-        }
-        assert!(out.len() > 10, "{out:?}");
-        out
+        let sums = warden_sandbox::server::table_checksums(&conn)
+            .await
+            .unwrap();
+        assert!(sums.len() > 10, "{sums:?}");
+        sums
     })
 }
 

@@ -75,19 +75,5 @@ pub async fn add_console_user(test_db: &TestDatabase, login: &str, role: Console
 
 /// CHECKSUM TABLE over every table of the database: proves nothing was changed.
 pub async fn checksum(db: &Database) -> Vec<(String, Option<i64>)> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
-    )
-    .fetch_all(db.app())
-    .await
-    .unwrap();
-    let mut out = Vec::new();
-    for t in tables {
-        let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new("CHECKSUM TABLE ");
-        qb.push(warden_core::ident::quote(&t));
-        let row: (String, Option<i64>) = qb.build_query_as().fetch_one(db.app()).await.unwrap();
-        out.push((t, row.1));
-    }
-    out
+    warden_sandbox::server::table_checksums(db).await.unwrap()
 }

@@ -45,7 +45,12 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
           Connected to <span className="mono">{info.target}</span> as {info.actor} ({info.role}).
         </p>
       )}
-      {error && <ErrorPanel error={error} />}
+      {error && (
+        <ErrorPanel
+          error={error}
+          onRetry={info.connected ? undefined : () => run(call("connection", { retry: true }))}
+        />
+      )}
       <h2 className="section-title">Profiles</h2>
       {info.profiles.length === 0 ? (
         <p className="muted">No profiles yet: add one below. Its password is stored in the OS keyring, never in a file.</p>
@@ -65,12 +70,17 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
         {(["name", "host", "port", "user", "database"] as const).map((k) => (
           <label key={k}>
             <span>{k}</span>
-            <input required value={form[k]} onChange={(e) => setForm({ ...form, [k]: e.target.value })} />
+            <input
+              required
+              value={form[k]}
+              onChange={(e) => setForm({ ...form, [k]: e.target.value })}
+              data-testid={`profile-${k}`}
+            />
           </label>
         ))}
         <label>
           <span>TLS</span>
-          <select value={form.tls} onChange={(e) => setForm({ ...form, tls: e.target.value })}>
+          <select value={form.tls} onChange={(e) => setForm({ ...form, tls: e.target.value })} data-testid="profile-tls">
             {["verify-identity", "verify-ca", "required", "preferred", "disabled"].map((t) => (
               <option key={t} value={t}>{t}</option>
             ))}
@@ -82,9 +92,17 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
         </label>
         <label>
           <span>password</span>
-          <input type="password" autoComplete="off" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+          <input
+            type="password"
+            autoComplete="off"
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+            data-testid="profile-password"
+          />
         </label>
-        <button className="primary" type="submit" disabled={busy}>Save and connect</button>
+        <button className="primary" type="submit" disabled={busy} data-testid="profile-save">
+          Save and connect
+        </button>
       </form>
     </section>
   );
