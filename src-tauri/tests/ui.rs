@@ -134,3 +134,69 @@ fn no_html_sinks_in_the_ui() {
         found.join("\n")
     );
 }
+
+/// `--name: #rrggbb;` declarations of one CSS block.
+fn colours(block: &str) -> BTreeMap<String, String> {
+    block
+        .lines()
+        .filter_map(|l| {
+            let (name, value) = l.trim().strip_prefix("--")?.split_once(':')?;
+            let value = value.trim().trim_end_matches(';').trim();
+            (value.starts_with('#') && value.len() == 7)
+                .then(|| (name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+fn luminance(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+}
+
+fn contrast(a: &str, b: &str) -> f64 {
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+#[test]
+fn both_themes_meet_wcag_aa_contrast() {
+    let css = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/styles.css"),
+    )
+    .unwrap();
+    let dark_at = css
+        .find("@media (prefers-color-scheme: dark)")
+        .expect("a dark theme");
+    let light = colours(&css[..dark_at]);
+    let dark = colours(&css[dark_at..]);
+    // Text on the backgrounds it is drawn on.
+    let pairs = [
+        ("text", "bg"),
+        ("text", "surface"),
+        ("text-2", "surface"),
+        ("text-2", "surface-2"),
+        ("text-2", "bg"),
+        ("accent", "surface"),
+        ("accent-text", "accent"),
+        ("danger", "surface"),
+        ("warn-text", "warn-bg"),
+        ("text", "row-active"),
+        ("text", "row-hover"),
+    ];
+    for (theme, vars) in [("light", &light), ("dark", &dark)] {
+        for (fg, bg) in pairs {
+            let ratio = contrast(&vars[fg], &vars[bg]);
+            assert!(
+                ratio >= 4.5,
+                "{theme}: --{fg} on --{bg} is {ratio:.2}:1, below AA's 4.5:1"
+            );
+        }
+    }
+}
