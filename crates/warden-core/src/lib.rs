@@ -8,8 +8,10 @@ pub mod console;
 pub mod csv_guard;
 pub mod directory;
 pub mod error;
+pub mod glob;
 pub mod ident;
 pub mod mapping;
+pub mod policy;
 pub mod suggest;
 
 pub use error::{Error, Result};
