@@ -76,6 +76,15 @@ pub enum Command {
         /// The permission key, e.g. customer.payment:read
         permission: String,
     },
+    /// Least-privilege policies as code.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file offline; exit 5 with the line and column of the first error.
+    Validate { file: PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use serde::Serialize;
 use warden_sandbox::{SandboxInfo, SeedReport};
 use warden_service::directory::{AccessResponse, RolesResponse, UsersResponse, WhoCanResponse};
 use warden_service::mapping::MappingCheckResponse;
+use warden_service::policy::PolicyValidation;
 use warden_service::setup::{ConsoleUserChange, ConsoleUsersResponse, MigrateResponse};
 use warden_store::profiles::Profile;
 
@@ -273,6 +274,22 @@ impl Render for ProfileList {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
             ]);
+        }
+        t
+    }
+}
+
+impl Render for PolicyValidation {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["kind", "name"]);
+        for j in &self.job_functions {
+            t.row(vec!["job function".into(), j.clone()]);
+        }
+        for r in &self.separation_of_duties {
+            t.row(vec!["separation of duties".into(), r.clone()]);
+        }
+        if let Some(d) = self.dormancy_days {
+            t.row(vec!["dormancy".into(), format!("{d} days")]);
         }
         t
     }

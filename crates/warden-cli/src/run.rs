@@ -7,7 +7,7 @@ use warden_core::console::{Actor, AuthMode};
 use warden_core::mapping::Mapping;
 use warden_sandbox::server;
 use warden_service::session::{self, OpenRequest, Target};
-use warden_service::{Ctx, ErrorCode, directory, mapping as mapping_service, setup};
+use warden_service::{Ctx, ErrorCode, directory, mapping as mapping_service, policy, setup};
 use warden_store::{ConnectSpec, Database, Secret, profiles};
 
 use crate::args::*;
@@ -32,6 +32,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Profile(cmd) => profile(&cli, cmd),
+        Command::Policy(PolicyCommand::Validate { file }) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+            let checked = policy::validate(&text, &file.display().to_string())?;
+            print(format, &checked)?;
+            Ok(0)
+        }
         Command::ConsoleUsers(args) => {
             with_ctx(&cli, false, async |ctx| {
                 match &args.command {

@@ -169,3 +169,50 @@ fn mapping_check_reports_ok_and_problems() {
             .any(|p| p["message"].as_str().unwrap().contains("auth_user"))
     );
 }
+
+#[test]
+fn policy_validate_accepts_the_design_example_and_places_errors() {
+    let dir = scratch("policies");
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "[dormancy]\ndays = 90\n\n[[job_function]]\nname = \"support\"\nmatch = { department = \"support\" }\n\
+         allow = [\"customer.contact:read\", \"ticket:*\"]\nmax_roles = 3\n\n[[separation_of_duties]]\n\
+         name = \"refund four-eyes\"\nconflict = [\"refund:request\", \"refund:approve\"]\n",
+    )
+    .unwrap();
+    let out = warden()
+        .args(["--format", "json", "policy", "validate"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["job_functions"], serde_json::json!(["support"]));
+    assert_eq!(doc["dormancy_days"], 90);
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[job_function]]\nname = \"x\"\nmatch = { department = \"a\" }\nallow = [\"ok\"]\nmax_role = 3\n").unwrap();
+    let out = warden()
+        .args(["policy", "validate"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.toml: policy: line 5, column 1") && stderr.contains("max_role"),
+        "{stderr}"
+    );
+
+    let out = warden()
+        .args(["policy", "validate", "/nonexistent.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
