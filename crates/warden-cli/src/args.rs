@@ -85,6 +85,19 @@ pub enum Command {
 pub enum PolicyCommand {
     /// Check a policy file offline; exit 5 with the line and column of the first error.
     Validate { file: PathBuf },
+    /// Store a policy file as the new version (officers), with its audit event.
+    Apply {
+        file: PathBuf,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// A version's document (default: the one in force).
+    Show {
+        #[arg(value_name = "VERSION")]
+        number: Option<u32>,
+    },
+    /// Every version, newest first.
+    History,
 }
 
 #[derive(Debug, Args)]
@@ -231,4 +244,16 @@ pub struct UsersArgs {
     /// The application's status (active, suspended…), or active/inactive.
     #[arg(long)]
     pub status: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's arguments are consistent (clap checks names, conflicts, the
+    /// `--version` flag) without running each one.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -109,7 +109,7 @@ fn write_table(out: &mut impl Write, table: &Table) -> anyhow::Result<()> {
     for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count()).min(60);
+                *w = (*w).max(cell.chars().count()).min(72);
             }
         }
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use warden_sandbox::{SandboxInfo, SeedReport};
 use warden_service::directory::{AccessResponse, RolesResponse, UsersResponse, WhoCanResponse};
 use warden_service::mapping::MappingCheckResponse;
-use warden_service::policy::PolicyValidation;
+use warden_service::policy::{AppliedPolicy, PolicyHistory, PolicyValidation, PolicyVersionView};
 use warden_service::setup::{ConsoleUserChange, ConsoleUsersResponse, MigrateResponse};
 use warden_store::profiles::Profile;
 
@@ -290,6 +290,42 @@ impl Render for PolicyValidation {
         }
         if let Some(d) = self.dormancy_days {
             t.row(vec!["dormancy".into(), format!("{d} days")]);
+        }
+        t
+    }
+}
+
+impl Render for AppliedPolicy {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["version", "sha256", "changed"]);
+        t.row(vec![
+            self.version.to_string(),
+            self.sha256.clone(),
+            self.changed.to_string(),
+        ]);
+        t
+    }
+}
+
+impl Render for PolicyVersionView {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["version", "applied_at", "author", "sha256", "comment"]);
+        t.row(vec![
+            self.version.to_string(),
+            self.applied_at.clone(),
+            self.author.clone(),
+            self.sha256.clone(),
+            self.comment.clone(),
+        ]);
+        t
+    }
+}
+
+impl Render for PolicyHistory {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["version", "applied_at", "author", "sha256", "comment"]);
+        for v in &self.versions {
+            t.rows.extend(v.table().rows);
         }
         t
     }

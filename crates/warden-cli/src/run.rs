@@ -39,6 +39,34 @@ pub async fn run(cli: Cli) -> Result<u8> {
             print(format, &checked)?;
             Ok(0)
         }
+        Command::Policy(PolicyCommand::Apply { file, comment }) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+            let origin = file.display().to_string();
+            with_ctx(&cli, false, async |ctx| {
+                print(format, &policy::apply(ctx, &text, &origin, comment).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        Command::Policy(PolicyCommand::Show { number }) => {
+            with_ctx(&cli, false, async |ctx| {
+                let shown = policy::show(ctx, *number).await?;
+                match format {
+                    crate::output::Format::Table => print!("{}", shown.body),
+                    _ => print(format, &shown)?,
+                }
+                Ok(0)
+            })
+            .await
+        }
+        Command::Policy(PolicyCommand::History) => {
+            with_ctx(&cli, false, async |ctx| {
+                print(format, &policy::history(ctx).await?)?;
+                Ok(0)
+            })
+            .await
+        }
         Command::ConsoleUsers(args) => {
             with_ctx(&cli, false, async |ctx| {
                 match &args.command {

@@ -149,6 +149,12 @@ impl Policy {
     }
 }
 
+/// The SHA-256 of a policy document, hex encoded: what a version is identified by.
+pub fn sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 /// What the evaluator knows of one person.
 #[derive(Debug, Clone)]
 pub struct Subject<'a> {

@@ -341,3 +341,96 @@ pub async fn audit_events(db: &Database) -> Result<Vec<(AuditEvent, String, Stri
         )
         .collect()
 }
+
+/// A stored policy version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersion {
+    pub version: u32,
+    pub sha256: String,
+    pub author: String,
+    pub comment: String,
+    pub applied_at: chrono::NaiveDateTime,
+    /// The document; empty in listings.
+    pub body: String,
+}
+
+type PolicyRow = (u32, String, String, String, chrono::NaiveDateTime, String);
+
+fn policy_from_row(
+    (version, sha256, author, comment, applied_at, body): PolicyRow,
+) -> PolicyVersion {
+    PolicyVersion {
+        version,
+        sha256,
+        author,
+        comment,
+        applied_at,
+        body,
+    }
+}
+
+/// Within a change: stores a new policy version after the newest; returns its number.
+pub async fn insert_policy_version(
+    change: &mut Change<'_>,
+    body: &str,
+    sha256: &str,
+    comment: &str,
+) -> Result<u32> {
+    let db = change.db;
+    let actor = change.actor.clone();
+    let newest: Option<u32> = sqlx::query_scalar("SELECT MAX(version) FROM warden_policy_versions")
+        .fetch_one(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    let version = newest.unwrap_or(0) + 1;
+    sqlx::query(
+        "INSERT INTO warden_policy_versions (version, body, sha256, author, comment, applied_at) \
+         VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+    )
+    .bind(version)
+    .bind(body)
+    .bind(sha256)
+    .bind(actor)
+    .bind(comment)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(version)
+}
+
+/// One version with its body (the newest when `version` is None).
+pub async fn policy_version(db: &Database, version: Option<u32>) -> Result<Option<PolicyVersion>> {
+    let row: Option<PolicyRow> = match version {
+        Some(v) => {
+            sqlx::query_as(
+                "SELECT version, sha256, author, comment, applied_at, body \
+             FROM warden_policy_versions WHERE version = ?",
+            )
+            .bind(v)
+            .fetch_optional(db.gov())
+            .await
+        }
+        None => {
+            sqlx::query_as(
+                "SELECT version, sha256, author, comment, applied_at, body \
+             FROM warden_policy_versions ORDER BY version DESC LIMIT 1",
+            )
+            .fetch_optional(db.gov())
+            .await
+        }
+    }
+    .map_err(|e| db.classify(e))?;
+    Ok(row.map(policy_from_row))
+}
+
+/// Every version, newest first, without bodies.
+pub async fn policy_history(db: &Database) -> Result<Vec<PolicyVersion>> {
+    let rows: Vec<PolicyRow> = sqlx::query_as(
+        "SELECT version, sha256, author, comment, applied_at, '' \
+         FROM warden_policy_versions ORDER BY version DESC",
+    )
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(rows.into_iter().map(policy_from_row).collect())
+}

@@ -216,3 +216,46 @@ fn policy_validate_accepts_the_design_example_and_places_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn policy_apply_show_and_history() {
+    let db = seeded();
+    let dir = scratch("policy-apply");
+    let file = dir.join("policy.toml");
+    let text = "[[job_function]]\nname = \"support\"\nmatch = { department = \"support\" }\nallow = [\"ticket:*\"]\n";
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, applied) = json(&db, &["policy", "apply", f, "--comment", "baseline"]);
+    assert_eq!(code, 0, "{applied}");
+    assert_eq!(applied["version"], 1);
+    assert_eq!(applied["sha256"].as_str().unwrap().len(), 64);
+    let (_, again) = json(&db, &["policy", "apply", f]);
+    assert_eq!(again["changed"], false);
+    let (code, body, _) = run(&db, &["policy", "show"]);
+    assert_eq!((code, body.as_str()), (0, text));
+    let (_, history) = json(&db, &["policy", "history"]);
+    assert_eq!(history["versions"][0]["comment"], "baseline");
+    assert_eq!(
+        run(
+            &db,
+            &[
+                "console-users",
+                "add",
+                "rita.reviewer",
+                "--role",
+                "reviewer"
+            ]
+        )
+        .0,
+        0
+    );
+    let out = warden()
+        .env("WARDEN_ACTOR", "rita.reviewer")
+        .args(["--database-url", &db.url, "policy", "apply", f])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let (code, doc) = json(&db, &["policy", "show", "7"]);
+    assert_eq!(code, 2);
+    assert_eq!(doc["error"]["code"], "not_found");
+}

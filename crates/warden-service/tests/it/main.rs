@@ -8,5 +8,6 @@ mod authz;
 mod directory;
 mod django;
 mod mapping;
+mod policy;
 mod sqli;
 mod support;
