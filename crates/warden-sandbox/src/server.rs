@@ -306,6 +306,17 @@ fn process_serves(pid: u32, data_dir: &Path) -> bool {
         .any(|arg| arg == wanted.as_bytes())
 }
 
+/// Whether `pid` is a live process (not gone, and not a zombie awaiting its parent).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.rsplit(") ")
+                .next()
+                .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
+        })
+        .unwrap_or(false)
+}
+
 /// The sandbox at `dir`, if its server is running.
 pub fn status(dir: &Path) -> Result<Option<SandboxInfo>> {
     let layout = Layout {
@@ -357,7 +368,8 @@ pub fn stop(dir: &Path) -> Result<bool> {
     };
     terminate(info.pid)?;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while process_serves(info.pid, &info.data_dir.join("data")) {
+    // Its command line vanishes while it is still tearing down: wait until it has exited.
+    while running(info.pid) {
         if Instant::now() > deadline {
             return Err(Error::Server(format!(
                 "pid {} did not stop within 60 s",
