@@ -351,12 +351,7 @@ fn actor(_cli: &Cli) -> Result<Actor> {
 }
 
 fn load_mapping(cli: &Cli) -> Result<Mapping> {
-    let name = match (&cli.mapping, &cli.profile) {
-        (Some(m), _) => m.clone(),
-        (None, Some(profile)) => profiles::get(profile)?.mapping,
-        (None, None) => "reference".into(),
-    };
-    Ok(session::load_mapping(&name)?)
+    Ok(session::mapping_for(&target(cli)?, cli.mapping.as_deref())?)
 }
 
 /// Connects, establishes the actor's console role, and checks the mapping if one is needed.

@@ -79,6 +79,16 @@ pub fn load_mapping(name: &str) -> Result<Mapping> {
     Mapping::from_toml(&text).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
 }
 
+/// The mapping to read `target` with: the one named explicitly, else the profile's, else
+/// `reference`.
+pub fn mapping_for(target: &Target, explicit: Option<&str>) -> Result<Mapping> {
+    match (explicit, target) {
+        (Some(name), _) => load_mapping(name),
+        (None, Target::Profile(profile)) => load_mapping(&profiles::get(profile)?.mapping),
+        (None, Target::Url(_)) => load_mapping("reference"),
+    }
+}
+
 /// What to open a context with.
 #[derive(Debug, Clone)]
 pub struct OpenRequest {
@@ -93,17 +103,8 @@ pub struct OpenRequest {
 /// Connects, establishes the actor's console role, and checks the mapping when needed.
 pub async fn open(req: &OpenRequest) -> Result<Ctx> {
     let actor = actor()?;
-    let profile_mapping = match (&req.mapping, &req.target) {
-        (None, Target::Profile(name)) => Some(profiles::get(name)?.mapping),
-        _ => None,
-    };
     let mapping = match req.with_mapping {
-        true => Some(load_mapping(
-            req.mapping
-                .as_deref()
-                .or(profile_mapping.as_deref())
-                .unwrap_or("reference"),
-        )?),
+        true => Some(mapping_for(&req.target, req.mapping.as_deref())?),
         false => None,
     };
     let (db, _) = connect(&req.target).await?;

@@ -202,6 +202,24 @@ fn user_from_row(row: &MySqlRow) -> std::result::Result<User, sqlx::Error> {
     })
 }
 
+/// Runs a built query and turns each row into a `T`; database and decoding errors are
+/// classified the same way everywhere.
+async fn fetch_mapped<T>(
+    db: &Database,
+    mut qb: QueryBuilder<'_, MySql>,
+    row: impl Fn(&MySqlRow) -> std::result::Result<T, sqlx::Error>,
+) -> Result<Vec<T>> {
+    let rows = qb
+        .build()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+    rows.iter()
+        .map(row)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| db.classify(e))
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
 fn like_contains(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -298,15 +316,7 @@ pub async fn users(db: &Database, r: &Resolved, filter: &UserFilter) -> Result<V
         .push(col("u", &u.login))
         .push(", ")
         .push(col("u", &u.id));
-    let rows = qb
-        .build()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
-        .map(user_from_row)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| db.classify(e))
+    fetch_mapped(db, qb, user_from_row).await
 }
 
 /// One user by login (case-insensitively where the column's collation is).
@@ -344,22 +354,15 @@ pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
             .push(col("r", owner));
     }
     qb.push(" ORDER BY ").push(col("r", &ro.name));
-    let rows = qb
-        .build()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
-        .map(|row| {
-            Ok(Role {
-                id: RoleId(row.try_get(0)?),
-                name: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-                owner_id: row.try_get::<Option<i64>, _>(2)?.map(UserId),
-                owner: row.try_get(3)?,
-            })
+    fetch_mapped(db, qb, |row| {
+        Ok(Role {
+            id: RoleId(row.try_get(0)?),
+            name: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+            owner_id: row.try_get::<Option<i64>, _>(2)?.map(UserId),
+            owner: row.try_get(3)?,
         })
-        .collect::<std::result::Result<_, sqlx::Error>>()
-        .map_err(|e| db.classify(e))
+    })
+    .await
 }
 
 /// Every permission with its key (prefixed from a joined table where the mapping says so).
@@ -390,21 +393,13 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
             qb.push(" FROM ").push(quote(&p.table)).push(" p");
         }
     }
-    let rows = qb
-        .build()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
-    let mut out = rows
-        .iter()
-        .map(|row| {
-            Ok(Permission {
-                id: PermissionId(row.try_get(0)?),
-                key: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-            })
+    let mut out = fetch_mapped(db, qb, |row| {
+        Ok(Permission {
+            id: PermissionId(row.try_get(0)?),
+            key: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
         })
-        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
-        .map_err(|e| db.classify(e))?;
+    })
+    .await?;
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
 }
@@ -669,16 +664,8 @@ pub async fn direct_grantees(
         .collect())
 }
 
-async fn holders(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<Holder>> {
-    let rows = qb
-        .build()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
-        .map(holder_from_row)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| db.classify(e))
+async fn holders(db: &Database, qb: QueryBuilder<'_, MySql>) -> Result<Vec<Holder>> {
+    fetch_mapped(db, qb, holder_from_row).await
 }
 
 /// Logins of the given users (granters, owners, managers), in one query.
