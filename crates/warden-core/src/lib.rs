@@ -8,10 +8,12 @@ pub mod console;
 pub mod csv_guard;
 pub mod directory;
 pub mod error;
+pub mod findings;
 pub mod glob;
 pub mod ident;
 pub mod mapping;
 pub mod policy;
+pub mod snapshot;
 pub mod suggest;
 
 pub use error::{Error, Result};

@@ -19,6 +19,23 @@ pub struct Policy {
     pub job_function: Vec<JobFunction>,
     #[serde(default)]
     pub separation_of_duties: Vec<SodRule>,
+    /// Accepted risks: findings of a kind that the policy expects for some people.
+    #[serde(default)]
+    pub exception: Vec<Exception>,
+}
+
+/// A finding the policy accepts, with the reason an auditor will read: the head of
+/// security may be a superuser; the chief executive has no manager.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    pub kind: crate::findings::FindingKind,
+    #[serde(rename = "match")]
+    pub matches: Match,
+    /// For `excess_permission` and `sod_conflict`: only these permissions are accepted.
+    #[serde(default)]
+    pub permission: Option<Glob>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -145,14 +162,285 @@ impl Policy {
                 ));
             }
         }
+        for ex in &self.exception {
+            let kind = ex.kind.as_str();
+            if !ex.kind.is_policy_kind() {
+                return Err(at(
+                    kind,
+                    format!(
+                        "`{kind}` is found in the access log, not by a policy: it cannot be an exception"
+                    ),
+                ));
+            }
+            if ex.reason.trim().is_empty() {
+                return Err(at(
+                    kind,
+                    format!("the exception for `{kind}` needs a `reason` an auditor can read"),
+                ));
+            }
+            let m = &ex.matches;
+            if m.department.is_none() && m.role.is_none() && m.login.is_none() && m.title.is_none()
+            {
+                return Err(at(
+                    kind,
+                    format!(
+                        "the exception for `{kind}`: `match` needs at least one of department, role, login, title"
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
+
+    /// Every pattern the policy names, with where it is written: for the warning that a
+    /// pattern matches no permission in the directory.
+    pub fn patterns(&self) -> Vec<(&'static str, &str, &Glob)> {
+        let mut out = Vec::new();
+        for jf in &self.job_function {
+            out.extend(
+                jf.allow
+                    .iter()
+                    .map(|g| ("job function", jf.name.as_str(), g)),
+            );
+        }
+        for rule in &self.separation_of_duties {
+            out.extend(
+                rule.conflict
+                    .iter()
+                    .map(|g| ("separation-of-duties rule", rule.name.as_str(), g)),
+            );
+        }
+        for ex in &self.exception {
+            out.extend(
+                ex.permission
+                    .iter()
+                    .map(|g| ("exception", ex.kind.as_str(), g)),
+            );
+        }
+        out
+    }
+}
+
+/// Something in a policy that is legal but probably not meant, with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PolicyWarning {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Patterns that match none of `keys` (the directory's permissions): a typo, or a
+/// permission the application does not have (yet).
+pub fn unmatched_patterns(policy: &Policy, text: &str, keys: &[&str]) -> Vec<PolicyWarning> {
+    let mut seen = BTreeSet::new();
+    policy
+        .patterns()
+        .into_iter()
+        .filter(|(_, _, g)| !keys.iter().any(|k| g.matches(k)))
+        .filter(|(what, name, g)| seen.insert((*what, *name, g.as_str())))
+        .map(|(what, name, g)| {
+            let quoted = format!("\"{}\"", g.as_str());
+            let (line, column) = text.find(&quoted).map(|o| position(text, o + 1)).unzip();
+            PolicyWarning {
+                line,
+                column,
+                message: format!("{what} `{name}`: `{g}` matches no permission in the directory"),
+            }
+        })
+        .collect()
 }
 
 /// The SHA-256 of a policy document, hex encoded: what a version is identified by.
 pub fn sha256(text: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// How a rule changed between two versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// One rule that differs between two policies, with what changed in it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleChange {
+    pub change: ChangeKind,
+    /// `job function support`, `separation of duties refund four-eyes`, `dormancy`…
+    pub rule: String,
+    pub details: Vec<String>,
+}
+
+impl Match {
+    /// `department = support, role = support_lead`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (key, value) in [
+            ("department", self.department.as_deref()),
+            ("role", self.role.as_deref()),
+            ("login", self.login.as_ref().map(Glob::as_str)),
+            ("title", self.title.as_deref()),
+        ] {
+            if let Some(v) = value {
+                parts.push(format!("{key} = {v}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+fn list_delta(what: &str, old: &[&str], new: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = new
+        .iter()
+        .filter(|n| !old.contains(n))
+        .map(|n| format!("{what} + {n}"))
+        .collect();
+    out.extend(
+        old.iter()
+            .filter(|o| !new.contains(o))
+            .map(|o| format!("{what} − {o}")),
+    );
+    out
+}
+
+fn value_delta<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    old: &Option<T>,
+    new: &Option<T>,
+) -> Option<String> {
+    let show = |v: &Option<T>| v.as_ref().map_or("none".to_string(), |v| format!("{v:?}"));
+    (old != new).then(|| format!("{what}: {} → {}", show(old), show(new)))
+}
+
+/// Keyed rules of one section, compared by key.
+fn compare<T>(
+    out: &mut Vec<RuleChange>,
+    section: &str,
+    old: &[T],
+    new: &[T],
+    key: impl Fn(&T) -> String,
+    describe: impl Fn(&T) -> Vec<String>,
+    delta: impl Fn(&T, &T) -> Vec<String>,
+) {
+    for o in old {
+        match new.iter().find(|n| key(n) == key(o)) {
+            None => out.push(RuleChange {
+                change: ChangeKind::Removed,
+                rule: format!("{section} {}", key(o)),
+                details: describe(o),
+            }),
+            Some(n) => {
+                let details = delta(o, n);
+                if !details.is_empty() {
+                    out.push(RuleChange {
+                        change: ChangeKind::Changed,
+                        rule: format!("{section} {}", key(o)),
+                        details,
+                    });
+                }
+            }
+        }
+    }
+    for n in new.iter().filter(|n| !old.iter().any(|o| key(o) == key(n))) {
+        out.push(RuleChange {
+            change: ChangeKind::Added,
+            rule: format!("{section} {}", key(n)),
+            details: describe(n),
+        });
+    }
+}
+
+fn globs(g: &[Glob]) -> Vec<&str> {
+    g.iter().map(Glob::as_str).collect()
+}
+
+/// The rules that differ from `old` to `new`: what a reviewer reads before a version is
+/// applied, rule by rule rather than line by line.
+pub fn diff(old: &Policy, new: &Policy) -> Vec<RuleChange> {
+    let mut out = Vec::new();
+    let days = |p: &Policy| p.dormancy.as_ref().map(|d| d.days);
+    if let Some(d) = value_delta("days", &days(old), &days(new)) {
+        out.push(RuleChange {
+            change: match (days(old), days(new)) {
+                (None, _) => ChangeKind::Added,
+                (_, None) => ChangeKind::Removed,
+                _ => ChangeKind::Changed,
+            },
+            rule: "dormancy".into(),
+            details: vec![d],
+        });
+    }
+    compare(
+        &mut out,
+        "job function",
+        &old.job_function,
+        &new.job_function,
+        |j| j.name.clone(),
+        |j| {
+            let mut d = vec![format!("match {}", j.matches.describe())];
+            d.push(format!("allow {}", globs(&j.allow).join(", ")));
+            d.extend(j.max_roles.map(|m| format!("max_roles {m}")));
+            d.extend(j.priority.map(|p| format!("priority {p}")));
+            d
+        },
+        |o, n| {
+            let mut d = Vec::new();
+            if o.matches != n.matches {
+                d.push(format!(
+                    "match: {} → {}",
+                    o.matches.describe(),
+                    n.matches.describe()
+                ));
+            }
+            d.extend(list_delta("allow", &globs(&o.allow), &globs(&n.allow)));
+            d.extend(value_delta("max_roles", &o.max_roles, &n.max_roles));
+            d.extend(value_delta("priority", &o.priority, &n.priority));
+            d
+        },
+    );
+    compare(
+        &mut out,
+        "separation of duties",
+        &old.separation_of_duties,
+        &new.separation_of_duties,
+        |r| r.name.clone(),
+        |r| vec![format!("conflict {}", globs(&r.conflict).join(" × "))],
+        |o, n| list_delta("conflict", &globs(&o.conflict), &globs(&n.conflict)),
+    );
+    compare(
+        &mut out,
+        "exception",
+        &old.exception,
+        &new.exception,
+        |e| {
+            let perm = e
+                .permission
+                .as_ref()
+                .map(|p| format!(" on {p}"))
+                .unwrap_or_default();
+            format!("{} for {}{perm}", e.kind, e.matches.describe())
+        },
+        |e| vec![format!("reason: {}", e.reason)],
+        |o, n| {
+            (o.reason != n.reason)
+                .then(|| format!("reason: {} → {}", o.reason, n.reason))
+                .into_iter()
+                .collect()
+        },
+    );
+    out
 }
 
 /// What the evaluator knows of one person.
@@ -474,6 +762,127 @@ allow = []
                 vec!["refund:approve".to_string()]
             ]
         );
+    }
+
+    #[test]
+    fn diffs_are_rule_by_rule() {
+        let old = Policy::parse(EXAMPLE).unwrap();
+        let new_text = EXAMPLE
+            .replace("days = 90", "days = 60")
+            .replace("\"ticket:*\"]", "\"ticket:read\", \"ticket:write\"]")
+            .replace("max_roles = 3", "max_roles = 2")
+            .replace("[[separation_of_duties]]", "[[job_function]]\nname = \"finance\"\nmatch = { department = \"finance\" }\nallow = [\"order:read\"]\n\n[[separation_of_duties]]");
+        let new = Policy::parse(&new_text).unwrap();
+        let d = diff(&old, &new);
+        let show: Vec<String> = d
+            .iter()
+            .map(|c| format!("{:?} {}: {}", c.change, c.rule, c.details.join("; ")))
+            .collect();
+        assert_eq!(
+            show,
+            [
+                "Changed dormancy: days: 90 → 60",
+                "Changed job function support: allow + ticket:read; allow + ticket:write; allow − ticket:*; max_roles: 3 → 2",
+                "Added job function finance: match department = finance; allow order:read",
+            ],
+            "{show:#?}"
+        );
+        assert!(diff(&old, &old).is_empty());
+        let back = diff(&new, &old);
+        assert!(
+            back.iter()
+                .any(|c| c.change == ChangeKind::Removed && c.rule == "job function finance")
+        );
+    }
+
+    #[test]
+    fn patterns_that_match_nothing_are_warnings_at_their_place() {
+        let p = Policy::parse(EXAMPLE).unwrap();
+        let keys = [
+            "customer.contact:read",
+            "ticket:read",
+            "lead:read",
+            "order:read",
+            "order:write",
+            "refund:request",
+            "refund:approve",
+        ];
+        let w = unmatched_patterns(&p, EXAMPLE, &keys);
+        let messages: Vec<String> = w.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "line 8, column 36: job function `support`: `customer.notes:write` matches no permission in the directory"
+            ],
+        );
+        assert!(unmatched_patterns(&p, EXAMPLE, &[]).len() >= 7);
+    }
+
+    #[test]
+    fn a_corpus_of_malformed_policies_gives_errors_never_panics() {
+        // Every prefix and every one-byte corruption of a valid policy: each parses or
+        // fails with a message; none panics.
+        let text = format!(
+            "{EXAMPLE}\n[[exception]]\nkind = \"superuser\"\nmatch = {{ department = \"security\" }}\nreason = \"officers\"\n"
+        );
+        assert!(Policy::parse(&text).is_ok());
+        for cut in (0..text.len()).filter(|c| text.is_char_boundary(*c)) {
+            if let Err(e) = Policy::parse(&text[..cut]) {
+                assert!(!e.message.is_empty(), "prefix {cut}");
+            }
+        }
+        for (i, _) in text.char_indices() {
+            for junk in ["\"", "[", "=", "\u{0}", "é", "\n", "'", "*"] {
+                let mut bad = text.clone();
+                bad.replace_range(
+                    i..i + text[i..].chars().next().map_or(0, char::len_utf8),
+                    junk,
+                );
+                if let Err(e) = Policy::parse(&bad) {
+                    assert!(!e.message.is_empty());
+                    if let Some(line) = e.line {
+                        assert!(line <= bad.lines().count() + 1);
+                    }
+                }
+            }
+        }
+        let cases: &[(&str, &str)] = &[
+            (
+                "[[exception]]\nkind = \"enumeration\"\nmatch = { login = \"a\" }\nreason = \"r\"\n",
+                "access log",
+            ),
+            (
+                "[[exception]]\nkind = \"superuser\"\nmatch = { login = \"a\" }\nreason = \" \"\n",
+                "reason",
+            ),
+            (
+                "[[exception]]\nkind = \"made_up\"\nmatch = { login = \"a\" }\nreason = \"r\"\n",
+                "unknown variant",
+            ),
+            (
+                "[[exception]]\nkind = \"superuser\"\nmatch = {}\nreason = \"r\"\n",
+                "at least one of",
+            ),
+            (
+                "[[job_function]]\nname = \"x\"\nmatch = { department = \"a\" }\nallow = \"ticket:*\"\n",
+                "sequence",
+            ),
+            (
+                "[[job_function]]\nname = \"x\"\nmatch = { department = \"a\" }\nallow = [\"a:***\"]\n",
+                "***",
+            ),
+            (
+                "[[job_function]]\nname = \"x\"\nmatch = { department = \"a\" }\nallow = []\nmax_roles = 1.5\n",
+                "u32",
+            ),
+            ("job_function = 3\n", "sequence"),
+            ("[dormancy]\ndays = 99999999999\n", "u32"),
+        ];
+        for (text, needle) in cases {
+            let err = Policy::parse(text).unwrap_err();
+            assert!(err.to_string().contains(needle), "{text:?}: {err}");
+            assert!(err.line.is_some(), "{text:?}: {err}");
+        }
     }
 
     #[test]

@@ -1,0 +1,1026 @@
+//! Findings: every place where the directory departs from the policy, each with a
+//! severity, the person it concerns, the evidence, the fix, and a fingerprint that stays
+//! the same from one check to the next so a finding can be followed over time.
+//!
+//! Evaluation is pure: the store reads the directory into [`Facts`], [`evaluate`] judges it.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::directory::{
+    DirectGrant, Effective, PermissionId, RoleGrant, RoleId, User, UserId, Via,
+};
+use crate::policy::{Assignment, JobFunction, Policy, Subject, sod_conflicts};
+
+macro_rules! kinds {
+    ($($variant:ident = $name:literal, $severity:ident, $policy:literal;)*) => {
+        /// What a finding is about (CLI.md, Policies and findings).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum FindingKind {
+            $($variant,)*
+        }
+
+        impl FindingKind {
+            pub const ALL: &'static [FindingKind] = &[$(FindingKind::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(FindingKind::$variant => $name,)*
+                }
+            }
+
+            /// How serious a finding of this kind is.
+            pub fn severity(self) -> Severity {
+                match self {
+                    $(FindingKind::$variant => Severity::$severity,)*
+                }
+            }
+
+            /// Found by evaluating a policy against the directory (the others come from
+            /// the access-log detectors).
+            pub fn is_policy_kind(self) -> bool {
+                match self {
+                    $(FindingKind::$variant => $policy,)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    NoJobFunction = "no_job_function", Medium, true;
+    ExcessPermission = "excess_permission", Medium, true;
+    SodConflict = "sod_conflict", High, true;
+    TooManyRoles = "too_many_roles", Low, true;
+    DormantAccount = "dormant_account", Medium, true;
+    OrphanAccount = "orphan_account", Medium, true;
+    InactiveWithRoles = "inactive_with_roles", High, true;
+    Superuser = "superuser", High, true;
+    NoMfa = "no_mfa", Medium, true;
+    WeakPasswordHash = "weak_password_hash", High, true;
+    GrantOutsideReview = "grant_outside_review", Medium, true;
+    Enumeration = "enumeration", High, false;
+    DeniedBurst = "denied_burst", Medium, false;
+    OffHours = "off_hours", Low, false;
+    OutsidePolicy = "outside_policy", High, false;
+    NoBusinessReason = "no_business_reason", Medium, false;
+    DormantActivity = "dormant_activity", High, false;
+    BulkExport = "bulk_export", High, false;
+}
+
+impl FindingKind {
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How serious a finding is; `--fail-on` compares against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Low, Severity::Medium, Severity::High];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One departure from the policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub severity: Severity,
+    /// The person concerned (their login).
+    pub subject: String,
+    pub subject_id: UserId,
+    pub department: Option<String>,
+    /// One line for a list.
+    pub detail: String,
+    /// The facts behind it, structured.
+    pub evidence: serde_json::Value,
+    /// What to do about it.
+    pub fix: String,
+    /// Stable across checks: the kind, the person and what it is about.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of a finding: the same departure gives the same fingerprint on every
+/// check, whatever else changed in the directory.
+pub fn fingerprint(kind: FindingKind, user: UserId, about: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"warden-finding/1\0");
+    h.update(kind.as_str().as_bytes());
+    h.update(b"\0");
+    h.update(user.0.to_string().as_bytes());
+    h.update(b"\0");
+    h.update(about.as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Which optional columns the mapping has: a kind is only judged where its facts exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub managers: bool,
+    pub mfa: bool,
+    pub last_login: bool,
+    pub password_hash: bool,
+}
+
+/// The directory as the evaluation needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub users: &'a [User],
+    pub role_names: &'a HashMap<RoleId, String>,
+    pub permission_keys: &'a HashMap<PermissionId, String>,
+    /// Current (unexpired) role grants.
+    pub grants: &'a [RoleGrant],
+    pub direct: &'a [DirectGrant],
+    pub effective: &'a HashMap<UserId, Effective>,
+    pub columns: Columns,
+    /// The scheme of each user's password hash (`argon2id`, `md5`…), never the hash.
+    pub password_schemes: &'a HashMap<UserId, String>,
+    /// Users with access-log activity within the dormancy window; None without a log.
+    pub active_in_log: Option<&'a HashSet<UserId>>,
+    pub now: NaiveDateTime,
+}
+
+/// The result of judging a directory against a policy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    /// Active staff judged.
+    pub evaluated: usize,
+    /// Active staff with no finding.
+    pub compliant: usize,
+    /// People two job functions match with no priority between them: the policy must
+    /// say which applies (login, the job functions).
+    pub ambiguous: Vec<(String, Vec<String>)>,
+}
+
+/// Password schemes too weak to keep: unsalted or fast hashes, and DES crypt.
+pub fn is_weak_scheme(scheme: &str) -> bool {
+    const WEAK: &[&str] = &[
+        "md5",
+        "unsalted_md5",
+        "sha1",
+        "unsalted_sha1",
+        "sha256",
+        "crypt",
+        "des",
+        "1",
+        "plain",
+        "plaintext",
+        "mysql_old_password",
+    ];
+    WEAK.iter().any(|w| w.eq_ignore_ascii_case(scheme.trim()))
+}
+
+struct Judge<'a> {
+    policy: &'a Policy,
+    facts: Facts<'a>,
+    by_id: HashMap<UserId, &'a User>,
+    out: Vec<Finding>,
+}
+
+impl Judge<'_> {
+    fn excepted(&self, kind: FindingKind, s: &Subject<'_>, permission: Option<&str>) -> bool {
+        self.policy.exception.iter().any(|ex| {
+            ex.kind == kind
+                && ex.matches.holds(s)
+                && match (&ex.permission, permission) {
+                    (Some(g), Some(p)) => g.matches(p),
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                }
+        })
+    }
+
+    fn role_name(&self, role: RoleId) -> String {
+        self.facts
+            .role_names
+            .get(&role)
+            .cloned()
+            .unwrap_or_else(|| format!("#{role}"))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        kind: FindingKind,
+        user: &User,
+        about: &str,
+        detail: String,
+        evidence: serde_json::Value,
+        fix: String,
+    ) {
+        self.out.push(Finding {
+            kind,
+            severity: kind.severity(),
+            subject: user.login.clone(),
+            subject_id: user.id,
+            department: user.department.clone(),
+            detail,
+            evidence,
+            fix,
+            fingerprint: fingerprint(kind, user.id, about),
+        });
+    }
+
+    fn via_names(&self, via: &BTreeSet<Via>) -> Vec<String> {
+        via.iter()
+            .filter_map(|v| match v {
+                Via::Role(r) => Some(format!("role {}", self.role_name(*r))),
+                Via::Direct => Some("direct grant".into()),
+                Via::Superuser => None,
+            })
+            .collect()
+    }
+
+    fn excess(&mut self, s: &Subject<'_>, job: &JobFunction, held: &Effective) {
+        let user = s.user;
+        for (perm, via) in held {
+            let Some(key) = self.facts.permission_keys.get(perm) else {
+                continue;
+            };
+            if job.allow.iter().any(|g| g.matches(key))
+                || self.excepted(FindingKind::ExcessPermission, s, Some(key))
+            {
+                continue;
+            }
+            let sources = self.via_names(via);
+            let fix = match sources.as_slice() {
+                [one] if one == "direct grant" => format!(
+                    "revoke the direct grant of `{key}` from {}, or allow it for {} if the job needs it",
+                    user.login, job.name
+                ),
+                _ => format!(
+                    "revoke {} from {} (each gives `{key}`), or allow it for {} if the job needs it",
+                    sources.join(" and "),
+                    user.login,
+                    job.name
+                ),
+            };
+            self.push(
+                FindingKind::ExcessPermission,
+                user,
+                key,
+                format!(
+                    "holds `{key}`, which job function {} does not allow, through {}",
+                    job.name,
+                    sources.join(", ")
+                ),
+                json!({ "permission": key, "job_function": job.name, "via": sources }),
+                fix,
+            );
+        }
+    }
+
+    fn sod(&mut self, s: &Subject<'_>, held: &Effective) {
+        let keyed: Vec<(&str, &BTreeSet<Via>)> = held
+            .iter()
+            .filter_map(|(p, via)| self.facts.permission_keys.get(p).map(|k| (k.as_str(), via)))
+            .collect();
+        let keys: Vec<&str> = keyed.iter().map(|(k, _)| *k).collect();
+        for (rule, sides) in sod_conflicts(self.policy, &keys) {
+            if self.excepted(FindingKind::SodConflict, s, None) {
+                continue;
+            }
+            let sides: Vec<serde_json::Value> = sides
+                .iter()
+                .map(|side| {
+                    serde_json::Value::Array(
+                        side.iter()
+                            .map(|k| {
+                                let via = keyed
+                                    .iter()
+                                    .find(|(key, _)| key == k)
+                                    .map(|(_, v)| self.via_names(v))
+                                    .unwrap_or_default();
+                                json!({ "permission": k, "via": via })
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            let summary: Vec<String> = sides
+                .iter()
+                .map(|side| {
+                    side.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| {
+                            format!(
+                                "`{}` ({})",
+                                p["permission"].as_str().unwrap_or_default(),
+                                p["via"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                })
+                .collect();
+            self.push(
+                FindingKind::SodConflict,
+                s.user,
+                &rule.name,
+                format!("breaks `{}`: holds {}", rule.name, summary.join(" with ")),
+                json!({ "rule": rule.name, "sides": sides }),
+                format!(
+                    "revoke one side of `{}` from {}: no one may hold both",
+                    rule.name, s.user.login
+                ),
+            );
+        }
+    }
+
+    /// No login and no access-log activity for the policy's dormancy days; judged on what
+    /// the mapping has (last login, the access log, or both).
+    fn dormancy(&mut self, s: &Subject<'_>) {
+        let Some(days) = self.policy.dormancy.as_ref().map(|d| d.days) else {
+            return;
+        };
+        let log = self.facts.active_in_log;
+        if !self.facts.columns.last_login && log.is_none() {
+            return;
+        }
+        let user = s.user;
+        if log.is_some_and(|l| l.contains(&user.id)) {
+            return;
+        }
+        let cutoff = self.facts.now - Duration::days(i64::from(days));
+        let dormant = match user.last_login.filter(|_| self.facts.columns.last_login) {
+            Some(t) => t < cutoff,
+            // Never logged in: dormant once the account is older than the window.
+            None => user.created.is_none_or(|c| c < cutoff),
+        };
+        if !dormant || self.excepted(FindingKind::DormantAccount, s, None) {
+            return;
+        }
+        let last = user
+            .last_login
+            .map_or_else(|| "never".to_string(), |t| t.format("%Y-%m-%d").to_string());
+        self.push(
+            FindingKind::DormantAccount,
+            user,
+            "",
+            format!(
+                "no login for {days} days (last: {last}){}",
+                if log.is_some() {
+                    " and no access-log activity"
+                } else {
+                    ""
+                }
+            ),
+            json!({ "days": days, "last_login": user.last_login, "access_log_checked": log.is_some() }),
+            format!(
+                "disable {}'s account, or confirm they still need it",
+                user.login
+            ),
+        );
+    }
+}
+
+/// Judges every person in the directory against the policy.
+pub fn evaluate(policy: &Policy, facts: Facts<'_>) -> Evaluation {
+    let mut roles_of: HashMap<UserId, Vec<RoleId>> = HashMap::new();
+    for g in facts.grants {
+        roles_of.entry(g.user).or_default().push(g.role);
+    }
+    let mut direct_of: HashMap<UserId, Vec<PermissionId>> = HashMap::new();
+    for d in facts.direct {
+        direct_of.entry(d.user).or_default().push(d.permission);
+    }
+    let mut judge = Judge {
+        policy,
+        facts,
+        by_id: facts.users.iter().map(|u| (u.id, u)).collect(),
+        out: Vec::new(),
+    };
+    let empty = Effective::new();
+    let mut eval = Evaluation::default();
+    for user in facts.users {
+        let role_ids = roles_of.get(&user.id).map(Vec::as_slice).unwrap_or(&[]);
+        let mut role_names: Vec<String> = role_ids.iter().map(|r| judge.role_name(*r)).collect();
+        role_names.sort();
+        role_names.dedup();
+        let s = Subject {
+            user,
+            roles: &role_names,
+        };
+        let before = judge.out.len();
+        if !user.active {
+            let direct: Vec<String> = direct_of
+                .get(&user.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| facts.permission_keys.get(p).cloned())
+                .collect();
+            if (!role_names.is_empty() || !direct.is_empty())
+                && !judge.excepted(FindingKind::InactiveWithRoles, &s, None)
+            {
+                let mut what: Vec<String> =
+                    role_names.iter().map(|r| format!("role {r}")).collect();
+                what.extend(direct.iter().map(|k| format!("direct `{k}`")));
+                judge.push(
+                    FindingKind::InactiveWithRoles,
+                    user,
+                    "",
+                    format!("is {} but still holds {}", user.status, what.join(", ")),
+                    json!({ "status": user.status, "roles": role_names, "direct": direct }),
+                    format!("revoke every role and grant of {}", user.login),
+                );
+            }
+            continue;
+        }
+        eval.evaluated += 1;
+        // What the person holds through grants; a superuser's everything is its own finding.
+        let held: Effective = facts
+            .effective
+            .get(&user.id)
+            .unwrap_or(&empty)
+            .iter()
+            .filter_map(|(p, via)| {
+                let via: BTreeSet<Via> = via
+                    .iter()
+                    .filter(|v| **v != Via::Superuser)
+                    .cloned()
+                    .collect();
+                (!via.is_empty()).then_some((*p, via))
+            })
+            .collect();
+        match policy.assign(&s) {
+            Assignment::One(job) => {
+                judge.excess(&s, job, &held);
+                if let Some(max) = job.max_roles
+                    && role_names.len() > max as usize
+                    && !judge.excepted(FindingKind::TooManyRoles, &s, None)
+                {
+                    judge.push(
+                        FindingKind::TooManyRoles,
+                        user,
+                        "",
+                        format!(
+                            "holds {} roles; job function {} allows at most {max}",
+                            role_names.len(),
+                            job.name
+                        ),
+                        json!({ "roles": role_names, "max_roles": max, "job_function": job.name }),
+                        format!(
+                            "revoke the roles {} does not need, keeping at most {max}",
+                            user.login
+                        ),
+                    );
+                }
+            }
+            Assignment::None => {
+                if !judge.excepted(FindingKind::NoJobFunction, &s, None) {
+                    judge.push(
+                        FindingKind::NoJobFunction,
+                        user,
+                        "",
+                        format!(
+                            "no job function matches (department {}, title {}): no baseline",
+                            user.department.as_deref().unwrap_or("none"),
+                            user.title.as_deref().unwrap_or("none")
+                        ),
+                        json!({ "department": user.department, "title": user.title, "roles": role_names }),
+                        "add a job function that matches this person, or remove their access".into(),
+                    );
+                }
+            }
+            Assignment::Ambiguous(names) => {
+                eval.ambiguous.push((
+                    user.login.clone(),
+                    names.into_iter().map(str::to_string).collect(),
+                ));
+            }
+        }
+        judge.sod(&s, &held);
+        judge.dormancy(&s);
+        if facts.columns.managers && !judge.excepted(FindingKind::OrphanAccount, &s, None) {
+            let manager = user.manager_id.map(|m| judge.by_id.get(&m).copied());
+            let problem = match manager {
+                None => Some("has no manager".to_string()),
+                Some(None) => Some("has a manager who is not in the directory".to_string()),
+                Some(Some(m)) if !m.active => {
+                    Some(format!("reports to {}, who is {}", m.login, m.status))
+                }
+                Some(Some(_)) => None,
+            };
+            if let Some(problem) = problem {
+                judge.push(
+                    FindingKind::OrphanAccount,
+                    user,
+                    "",
+                    problem,
+                    json!({ "manager": user.manager }),
+                    format!(
+                        "give {} an active manager who can vouch for their access",
+                        user.login
+                    ),
+                );
+            }
+        }
+        if user.superuser && !judge.excepted(FindingKind::Superuser, &s, None) {
+            judge.push(
+                FindingKind::Superuser,
+                user,
+                "",
+                "is a superuser, who holds every permission".into(),
+                json!({ "department": user.department }),
+                format!(
+                    "remove the superuser flag from {}; grant the roles the job needs",
+                    user.login
+                ),
+            );
+        }
+        if facts.columns.mfa
+            && user.mfa == Some(false)
+            && !judge.excepted(FindingKind::NoMfa, &s, None)
+        {
+            judge.push(
+                FindingKind::NoMfa,
+                user,
+                "",
+                "signs in without multi-factor authentication".into(),
+                json!({}),
+                format!("require {} to enrol a second factor", user.login),
+            );
+        }
+        if let Some(scheme) = facts.password_schemes.get(&user.id)
+            && is_weak_scheme(scheme)
+            && !judge.excepted(FindingKind::WeakPasswordHash, &s, None)
+        {
+            judge.push(
+                FindingKind::WeakPasswordHash,
+                user,
+                "",
+                format!("password hashed with {scheme}"),
+                json!({ "scheme": scheme }),
+                format!(
+                    "expire {}'s password so it is rehashed with a strong scheme",
+                    user.login
+                ),
+            );
+        }
+        if judge.out.len() == before {
+            eval.compliant += 1;
+        }
+    }
+    let mut findings = judge.out;
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.kind.cmp(&b.kind))
+            .then_with(|| a.subject.cmp(&b.subject))
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+    });
+    eval.findings = findings;
+    eval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::{Permission, RoleModel, effective_for_all};
+    use crate::mapping::Semantics;
+
+    const POLICY: &str = r#"
+[dormancy]
+days = 90
+
+[[job_function]]
+name = "support"
+match = { department = "support" }
+allow = ["customer.contact:read", "ticket:*"]
+max_roles = 2
+
+[[job_function]]
+name = "security"
+match = { department = "security" }
+allow = ["**"]
+
+[[separation_of_duties]]
+name = "refund four-eyes"
+conflict = ["refund:request", "refund:approve"]
+
+[[exception]]
+kind = "superuser"
+match = { department = "security" }
+reason = "the security officers administer the application"
+
+[[exception]]
+kind = "orphan_account"
+match = { login = "boss" }
+reason = "the top of the reporting line"
+"#;
+
+    // Permissions 1..=5; roles: 10 agent (1, 2), 11 billing (3, request), 12 approver (4),
+    // 13 sales (5), 14 extra (2), 15 extra2 (1).
+    const KEYS: [&str; 5] = [
+        "customer.contact:read",
+        "ticket:write",
+        "refund:request",
+        "refund:approve",
+        "lead:write",
+    ];
+
+    struct World {
+        users: Vec<User>,
+        grants: Vec<RoleGrant>,
+        direct: Vec<DirectGrant>,
+        schemes: HashMap<UserId, String>,
+        active_in_log: HashSet<UserId>,
+        now: NaiveDateTime,
+    }
+
+    fn now() -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+    }
+
+    fn person(id: i64, login: &str, dept: &str) -> User {
+        User {
+            id: UserId(id),
+            login: login.into(),
+            name: None,
+            email: None,
+            department: Some(dept.into()),
+            title: Some("Agent".into()),
+            manager_id: Some(UserId(1)),
+            manager: Some("boss".into()),
+            status: "active".into(),
+            active: true,
+            superuser: false,
+            mfa: Some(true),
+            last_login: Some(now() - Duration::days(1)),
+            created: Some(now() - Duration::days(900)),
+        }
+    }
+
+    fn grant(user: i64, role: i64) -> RoleGrant {
+        RoleGrant {
+            user: UserId(user),
+            role: RoleId(role),
+            granted_at: None,
+            granted_by: None,
+        }
+    }
+
+    /// A compliant team: the boss (security, a superuser by exception) and two agents.
+    fn clean_world() -> World {
+        let mut boss = person(1, "boss", "security");
+        boss.manager_id = None;
+        boss.superuser = true;
+        boss.title = Some("CISO".into());
+        World {
+            users: vec![
+                boss,
+                person(2, "ada", "support"),
+                person(3, "ben", "support"),
+            ],
+            grants: vec![grant(2, 10), grant(3, 10)],
+            direct: vec![],
+            schemes: HashMap::from([(UserId(2), "argon2id".to_string())]),
+            active_in_log: HashSet::new(),
+            now: now(),
+        }
+    }
+
+    fn run(policy: &str, w: &World) -> Evaluation {
+        let policy = Policy::parse(policy).unwrap();
+        let permissions: Vec<Permission> = KEYS
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Permission {
+                id: PermissionId(i as i64 + 1),
+                key: (*k).into(),
+            })
+            .collect();
+        let model = RoleModel::new(
+            [10, 11, 12, 13, 14, 15].map(RoleId),
+            &[],
+            &[
+                (10, 1),
+                (10, 2),
+                (11, 3),
+                (12, 4),
+                (13, 5),
+                (14, 2),
+                (15, 1),
+            ]
+            .map(|(r, p)| (RoleId(r), PermissionId(p))),
+        );
+        let effective = effective_for_all(
+            &w.users,
+            Semantics::default(),
+            &model,
+            &w.grants,
+            &w.direct,
+            &permissions,
+        );
+        let role_names: HashMap<RoleId, String> = [
+            (10, "agent"),
+            (11, "billing"),
+            (12, "approver"),
+            (13, "sales"),
+            (14, "extra"),
+            (15, "extra2"),
+        ]
+        .map(|(r, n)| (RoleId(r), n.to_string()))
+        .into();
+        let permission_keys = permissions.iter().map(|p| (p.id, p.key.clone())).collect();
+        evaluate(
+            &policy,
+            Facts {
+                users: &w.users,
+                role_names: &role_names,
+                permission_keys: &permission_keys,
+                grants: &w.grants,
+                direct: &w.direct,
+                effective: &effective,
+                columns: Columns {
+                    managers: true,
+                    mfa: true,
+                    last_login: true,
+                    password_hash: true,
+                },
+                password_schemes: &w.schemes,
+                active_in_log: Some(&w.active_in_log),
+                now: w.now,
+            },
+        )
+    }
+
+    fn kinds_of(e: &Evaluation, login: &str) -> Vec<FindingKind> {
+        e.findings
+            .iter()
+            .filter(|f| f.subject == login)
+            .map(|f| f.kind)
+            .collect()
+    }
+
+    #[test]
+    fn a_compliant_directory_has_no_findings() {
+        let e = run(POLICY, &clean_world());
+        assert_eq!(e.findings, vec![], "{:#?}", e.findings);
+        assert_eq!((e.evaluated, e.compliant), (3, 3));
+    }
+
+    #[test]
+    fn each_kind_is_found_on_the_person_it_concerns() {
+        type Plant = fn(&mut World);
+        let cases: &[(&str, Plant, FindingKind)] = &[
+            (
+                "excess through a role",
+                |w| w.grants.push(grant(2, 13)),
+                FindingKind::ExcessPermission,
+            ),
+            (
+                "excess through a direct grant",
+                |w| {
+                    w.direct.push(DirectGrant {
+                        user: UserId(2),
+                        permission: PermissionId(5),
+                    })
+                },
+                FindingKind::ExcessPermission,
+            ),
+            (
+                "too many roles",
+                |w| w.grants.extend([grant(2, 14), grant(2, 15)]),
+                FindingKind::TooManyRoles,
+            ),
+            (
+                "dormant",
+                |w| w.users[1].last_login = Some(now() - Duration::days(91)),
+                FindingKind::DormantAccount,
+            ),
+            (
+                "orphan",
+                |w| w.users[1].manager_id = None,
+                FindingKind::OrphanAccount,
+            ),
+            (
+                "inactive with roles",
+                |w| {
+                    w.users[1].active = false;
+                    w.users[1].status = "terminated".into();
+                },
+                FindingKind::InactiveWithRoles,
+            ),
+            (
+                "superuser",
+                |w| w.users[1].superuser = true,
+                FindingKind::Superuser,
+            ),
+            (
+                "no mfa",
+                |w| w.users[1].mfa = Some(false),
+                FindingKind::NoMfa,
+            ),
+            (
+                "weak hash",
+                |w| {
+                    w.schemes.insert(UserId(2), "md5".into());
+                },
+                FindingKind::WeakPasswordHash,
+            ),
+            (
+                "no job function",
+                |w| w.users[1].department = Some("marketing".into()),
+                FindingKind::NoJobFunction,
+            ),
+        ];
+        for (what, plant, kind) in cases {
+            let mut w = clean_world();
+            plant(&mut w);
+            let e = run(POLICY, &w);
+            let found = kinds_of(&e, "ada");
+            assert!(found.contains(kind), "{what}: {found:?}");
+            assert!(
+                found.iter().all(|k| k == kind),
+                "{what}: only {kind}, got {found:?}"
+            );
+            assert!(
+                kinds_of(&e, "ben").is_empty() && kinds_of(&e, "boss").is_empty(),
+                "{what}"
+            );
+            assert_eq!(
+                e.compliant,
+                e.evaluated - usize::from(kind != &FindingKind::InactiveWithRoles),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_manager_who_left_makes_an_orphan() {
+        let mut w = clean_world();
+        w.users[1].manager_id = Some(UserId(3));
+        w.users[2].active = false;
+        w.users[2].status = "terminated".into();
+        w.grants.retain(|g| g.user != UserId(3));
+        let e = run(POLICY, &w);
+        assert_eq!(kinds_of(&e, "ada"), [FindingKind::OrphanAccount]);
+        assert!(e.findings[0].detail.contains("ben, who is terminated"));
+    }
+
+    #[test]
+    fn excess_names_every_way_it_is_held_and_the_fix() {
+        let mut w = clean_world();
+        w.grants.push(grant(2, 13));
+        w.direct.push(DirectGrant {
+            user: UserId(2),
+            permission: PermissionId(5),
+        });
+        let e = run(POLICY, &w);
+        assert_eq!(e.findings.len(), 1);
+        let f = &e.findings[0];
+        assert_eq!(f.evidence["permission"], "lead:write");
+        assert_eq!(f.evidence["via"], json!(["role sales", "direct grant"]));
+        assert!(
+            f.fix
+                .contains("revoke role sales and direct grant from ada"),
+            "{}",
+            f.fix
+        );
+        assert_eq!(
+            f.fingerprint,
+            fingerprint(FindingKind::ExcessPermission, UserId(2), "lead:write")
+        );
+    }
+
+    #[test]
+    fn sod_names_both_sides_and_their_roles() {
+        let mut w = clean_world();
+        w.grants.extend([grant(2, 11), grant(2, 12)]);
+        let policy = POLICY
+            .replace("ticket:*", "ticket:*\", \"refund:*")
+            .replace("max_roles = 2", "max_roles = 3");
+        let e = run(&policy, &w);
+        assert_eq!(kinds_of(&e, "ada"), [FindingKind::SodConflict]);
+        let f = &e.findings[0];
+        assert_eq!(f.evidence["sides"][0][0]["via"], json!(["role billing"]));
+        assert_eq!(f.evidence["sides"][1][0]["via"], json!(["role approver"]));
+        assert!(
+            f.detail
+                .contains("`refund:request` (role billing) with `refund:approve` (role approver)"),
+            "{}",
+            f.detail
+        );
+    }
+
+    #[test]
+    fn access_log_activity_keeps_an_account_alive() {
+        let mut w = clean_world();
+        w.users[1].last_login = Some(now() - Duration::days(150));
+        w.active_in_log.insert(UserId(2));
+        assert!(run(POLICY, &w).findings.is_empty());
+        w.active_in_log.clear();
+        assert_eq!(
+            kinds_of(&run(POLICY, &w), "ada"),
+            [FindingKind::DormantAccount]
+        );
+        // Never logged in, but the account is new: not dormant yet.
+        w.users[1].last_login = None;
+        w.users[1].created = Some(now() - Duration::days(10));
+        assert!(run(POLICY, &w).findings.is_empty());
+    }
+
+    #[test]
+    fn exceptions_accept_exactly_what_they_name() {
+        let mut w = clean_world();
+        w.grants.push(grant(2, 13));
+        w.users[2].superuser = true;
+        let with = format!(
+            "{POLICY}\n[[exception]]\nkind = \"excess_permission\"\nmatch = {{ login = \"ada\" }}\npermission = \"lead:*\"\nreason = \"covers for sales\"\n"
+        );
+        let e = run(&with, &w);
+        assert!(kinds_of(&e, "ada").is_empty());
+        // The security exception does not cover a support agent.
+        assert_eq!(kinds_of(&e, "ben"), [FindingKind::Superuser]);
+    }
+
+    #[test]
+    fn an_ambiguous_assignment_is_reported_not_guessed() {
+        let w = clean_world();
+        let two = format!(
+            "{POLICY}\n[[job_function]]\nname = \"agents\"\nmatch = {{ title = \"agent\" }}\nallow = []\n"
+        );
+        let e = run(&two, &w);
+        assert_eq!(e.ambiguous.len(), 2);
+        assert_eq!(e.ambiguous[0].1, ["support", "agents"]);
+        let prioritized = two.replace("allow = []", "allow = []\npriority = 1");
+        assert!(run(&prioritized, &w).ambiguous.is_empty());
+    }
+
+    #[test]
+    fn weak_schemes() {
+        for s in ["md5", "MD5", "unsalted_sha1", "crypt", "1"] {
+            assert!(is_weak_scheme(s), "{s}");
+        }
+        for s in [
+            "argon2id",
+            "argon2",
+            "bcrypt",
+            "bcrypt_sha256",
+            "pbkdf2_sha256",
+            "scrypt",
+            "2b",
+            "6",
+            "!",
+        ] {
+            assert!(!is_weak_scheme(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for k in FindingKind::ALL {
+            assert_eq!(FindingKind::parse(k.as_str()), Some(*k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(Severity::parse("high"), Some(Severity::High));
+        assert!(Severity::High > Severity::Medium && Severity::Medium > Severity::Low);
+    }
+}
