@@ -79,11 +79,68 @@ pub enum Command {
     /// Least-privilege policies as code.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Judge every account against the policy and record the findings (the version in
+    /// force, by an officer); exit 1 with --fail-on when an open finding is that severe.
+    #[command(disable_version_flag = true)]
+    Check(CheckArgs),
+    /// Recorded findings, filtered; `findings triage ID ack|resolve|reopen --comment C`.
+    Findings(FindingsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Judge against a draft policy file instead (nothing is recorded).
+    #[arg(long, conflicts_with = "version")]
+    pub policy: Option<PathBuf>,
+    /// Judge against an earlier version (nothing is recorded).
+    #[arg(long)]
+    pub version: Option<u32>,
+    /// Exit 1 when an open finding is at least this severe: low, medium or high.
+    #[arg(long, value_parser = ["low", "medium", "high"])]
+    pub fail_on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct FindingsArgs {
+    #[command(subcommand)]
+    pub command: Option<FindingsCommand>,
+    /// Only this kind (e.g. excess_permission).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only this status: open, acknowledged, resolved.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only this severity: low, medium, high.
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Only this department.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Only this person (login).
+    #[arg(long)]
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// One finding with its evidence, fix and history.
+    Show { id: u64 },
+    /// Acknowledge, resolve or reopen a finding, with a comment (audited).
+    Triage {
+        id: u64,
+        #[arg(value_parser = ["ack", "resolve", "reopen"])]
+        action: String,
+        #[arg(long)]
+        comment: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
-    /// Check a policy file offline; exit 5 with the line and column of the first error.
+    /// Check a policy file; exit 5 with the line and column of the first error. With a
+    /// database (--database-url or --profile), also warn of patterns that match no
+    /// permission there.
     Validate { file: PathBuf },
     /// Store a policy file as the new version (officers), with its audit event.
     Apply {
@@ -98,6 +155,15 @@ pub enum PolicyCommand {
     },
     /// Every version, newest first.
     History,
+    /// What changed from version A to version B, rule by rule.
+    Diff { from: u32, to: u32 },
+    /// Replay the last N days of the access log against a draft policy: which real
+    /// accesses it would have denied.
+    Simulate {
+        file: PathBuf,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
 }
 
 #[derive(Debug, Args)]

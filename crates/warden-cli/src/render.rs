@@ -6,8 +6,14 @@ use std::path::PathBuf;
 use serde::Serialize;
 use warden_sandbox::{SandboxInfo, SeedReport};
 use warden_service::directory::{AccessResponse, RolesResponse, UsersResponse, WhoCanResponse};
+use warden_service::findings::{
+    CheckResponse, FindingDetail, FindingView, FindingsResponse, TriageResponse,
+};
 use warden_service::mapping::MappingCheckResponse;
-use warden_service::policy::{AppliedPolicy, PolicyHistory, PolicyValidation, PolicyVersionView};
+use warden_service::policy::{
+    AppliedPolicy, PolicyDiff, PolicyHistory, PolicyValidation, PolicyVersionView,
+    PolicyWarningView, SimulateResponse,
+};
 use warden_service::setup::{ConsoleUserChange, ConsoleUsersResponse, MigrateResponse};
 use warden_store::profiles::Profile;
 
@@ -327,6 +333,115 @@ impl Render for PolicyHistory {
         for v in &self.versions {
             t.rows.extend(v.table().rows);
         }
+        t
+    }
+}
+
+/// A policy warning as one line: where, then what.
+pub fn warning(w: &PolicyWarningView) -> String {
+    match (w.line, w.column) {
+        (Some(l), Some(c)) => format!("line {l}, column {c}: {}", w.message),
+        _ => w.message.clone(),
+    }
+}
+
+impl Render for PolicyDiff {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["change", "rule", "details"]);
+        for c in &self.changes {
+            t.row(vec![c.change.clone(), c.rule.clone(), c.details.join("; ")]);
+        }
+        t
+    }
+}
+
+impl Render for SimulateResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["login", "permission", "count", "last_seen", "reason"]);
+        for d in &self.would_deny {
+            t.row(vec![
+                d.login.clone(),
+                d.permission.clone(),
+                d.count.to_string(),
+                d.last_seen.clone(),
+                match &d.job_function {
+                    Some(j) => format!("{} ({j})", d.reason),
+                    None => d.reason.clone(),
+                },
+            ]);
+        }
+        t
+    }
+}
+
+fn finding_rows(t: &mut Table, findings: &[FindingView]) {
+    for f in findings {
+        t.row(vec![
+            f.id.map(|i| i.to_string()).unwrap_or_default(),
+            f.severity.clone(),
+            f.kind.clone(),
+            f.subject.clone(),
+            f.status.clone(),
+            f.detail.clone(),
+        ]);
+    }
+}
+
+const FINDING_COLUMNS: [&str; 6] = ["id", "severity", "kind", "subject", "status", "detail"];
+
+impl Render for CheckResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&FINDING_COLUMNS);
+        finding_rows(&mut t, &self.findings);
+        t
+    }
+}
+
+impl Render for FindingsResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&FINDING_COLUMNS);
+        finding_rows(&mut t, &self.findings);
+        t
+    }
+}
+
+impl Render for FindingDetail {
+    fn table(&self) -> Table {
+        let f = &self.finding;
+        let mut t = Table::new(&["field", "value"]);
+        for (k, v) in [
+            ("id", f.id.map(|i| i.to_string()).unwrap_or_default()),
+            ("kind", f.kind.clone()),
+            ("severity", f.severity.clone()),
+            ("subject", f.subject.clone()),
+            ("status", f.status.clone()),
+            ("detail", f.detail.clone()),
+            ("fix", f.fix.clone()),
+            ("evidence", f.evidence.to_string()),
+            ("first_seen", opt(&f.first_seen)),
+            ("last_seen", opt(&f.last_seen)),
+        ] {
+            t.row(vec![k.into(), v]);
+        }
+        for e in &self.history {
+            t.row(vec![
+                format!("history {}", e.at),
+                format!("{} by {}: {}", e.action, e.actor, e.comment),
+            ]);
+        }
+        t
+    }
+}
+
+impl Render for TriageResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["id", "from", "to", "audit_seq"]);
+        t.row(vec![
+            self.id.to_string(),
+            self.from.clone(),
+            self.to.clone(),
+            self.audit_seq.to_string(),
+        ]);
         t
     }
 }

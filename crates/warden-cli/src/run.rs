@@ -7,7 +7,9 @@ use warden_core::console::{Actor, AuthMode};
 use warden_core::mapping::Mapping;
 use warden_sandbox::server;
 use warden_service::session::{self, OpenRequest, Target};
-use warden_service::{Ctx, ErrorCode, directory, mapping as mapping_service, policy, setup};
+use warden_service::{
+    Ctx, ErrorCode, directory, findings, mapping as mapping_service, policy, setup,
+};
 use warden_store::{ConnectSpec, Database, Secret, profiles};
 
 use crate::args::*;
@@ -35,16 +37,117 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Policy(PolicyCommand::Validate { file }) => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
-            let checked = policy::validate(&text, &file.display().to_string())?;
-            print(format, &checked)?;
-            Ok(0)
+            let origin = file.display().to_string();
+            let checked = policy::validate(&text, &origin)?;
+            if cli.database_url.is_none() && cli.profile.is_none() {
+                print(format, &checked)?;
+                return Ok(0);
+            }
+            with_ctx(&cli, true, async |ctx| {
+                let checked = policy::validate_against_directory(ctx, &text, &origin).await?;
+                for w in &checked.warnings {
+                    note(
+                        &cli,
+                        &format!("warning: {origin}: {}", crate::render::warning(w)),
+                    );
+                }
+                print(format, &checked)?;
+                Ok(0)
+            })
+            .await
         }
         Command::Policy(PolicyCommand::Apply { file, comment }) => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
             let origin = file.display().to_string();
+            with_ctx(&cli, true, async |ctx| {
+                let applied = policy::apply(ctx, &text, &origin, comment).await?;
+                for w in &applied.warnings {
+                    note(
+                        &cli,
+                        &format!("warning: {origin}: {}", crate::render::warning(w)),
+                    );
+                }
+                print(format, &applied)?;
+                Ok(0)
+            })
+            .await
+        }
+        Command::Policy(PolicyCommand::Diff { from, to }) => {
             with_ctx(&cli, false, async |ctx| {
-                print(format, &policy::apply(ctx, &text, &origin, comment).await?)?;
+                print(format, &policy::diff(ctx, *from, *to).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        Command::Policy(PolicyCommand::Simulate { file, days }) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+            let origin = file.display().to_string();
+            with_ctx(&cli, true, async |ctx| {
+                print(format, &policy::simulate(ctx, &text, &origin, *days).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        Command::Check(args) => {
+            let source = match (&args.policy, args.version) {
+                (Some(file), _) => findings::PolicySource::Draft {
+                    text: std::fs::read_to_string(file)
+                        .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?,
+                    origin: file.display().to_string(),
+                },
+                (None, Some(version)) => findings::PolicySource::Version { version },
+                (None, None) => findings::PolicySource::Current,
+            };
+            let fail_on = args
+                .fail_on
+                .as_deref()
+                .and_then(warden_core::findings::Severity::parse);
+            with_ctx(&cli, true, async |ctx| {
+                let result = findings::check(ctx, source).await?;
+                if !result.stored {
+                    note(
+                        &cli,
+                        "note: not recorded (a draft, an earlier version, or not an officer)",
+                    );
+                }
+                print(format, &result)?;
+                Ok(u8::from(
+                    fail_on.is_some_and(|level| result.fails_at(level)),
+                ))
+            })
+            .await
+        }
+        Command::Findings(args) => {
+            with_ctx(&cli, false, async |ctx| {
+                match &args.command {
+                    None => {
+                        let req = findings::FindingsRequest {
+                            kind: args.kind.clone(),
+                            severity: args.severity.clone(),
+                            status: args.status.clone(),
+                            department: args.department.clone(),
+                            subject: args.subject.clone(),
+                        };
+                        print(format, &findings::findings(ctx, req).await?)?;
+                    }
+                    Some(FindingsCommand::Show { id }) => {
+                        print(format, &findings::finding(ctx, *id).await?)?;
+                    }
+                    Some(FindingsCommand::Triage {
+                        id,
+                        action,
+                        comment,
+                    }) => {
+                        let req = findings::TriageRequest {
+                            id: *id,
+                            action: action.clone(),
+                            comment: comment.clone(),
+                        };
+                        print(format, &findings::triage(ctx, req).await?)?;
+                    }
+                }
                 Ok(0)
             })
             .await

@@ -115,6 +115,83 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// Where a finding stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    /// Found and not yet looked at.
+    Open,
+    /// Seen by someone who said so; still present.
+    Acknowledged,
+    /// Gone from the directory, or said to be fixed (reopened if it comes back).
+    Resolved,
+}
+
+impl FindingStatus {
+    pub const ALL: [FindingStatus; 3] = [Self::Open, Self::Acknowledged, Self::Resolved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Acknowledged => "acknowledged",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The status a triage action leads to, or why it cannot be taken from here.
+    pub fn triage(self, action: Triage) -> Result<Self, String> {
+        match (self, action) {
+            (Self::Open, Triage::Ack) => Ok(Self::Acknowledged),
+            (Self::Open | Self::Acknowledged, Triage::Resolve) => Ok(Self::Resolved),
+            (Self::Acknowledged | Self::Resolved, Triage::Reopen) => Ok(Self::Open),
+            (from, action) => Err(format!(
+                "a finding that is {} cannot be {}",
+                from.as_str(),
+                action.past()
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for FindingStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a person can do with a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Triage {
+    Ack,
+    Resolve,
+    Reopen,
+}
+
+impl Triage {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ack" => Some(Self::Ack),
+            "resolve" => Some(Self::Resolve),
+            "reopen" => Some(Self::Reopen),
+            _ => None,
+        }
+    }
+
+    /// The word stored in a finding's history.
+    pub fn past(self) -> &'static str {
+        match self {
+            Self::Ack => "acknowledged",
+            Self::Resolve => "resolved",
+            Self::Reopen => "reopened",
+        }
+    }
+}
+
 /// One departure from the policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -215,15 +292,7 @@ struct Judge<'a> {
 
 impl Judge<'_> {
     fn excepted(&self, kind: FindingKind, s: &Subject<'_>, permission: Option<&str>) -> bool {
-        self.policy.exception.iter().any(|ex| {
-            ex.kind == kind
-                && ex.matches.holds(s)
-                && match (&ex.permission, permission) {
-                    (Some(g), Some(p)) => g.matches(p),
-                    (Some(_), None) => false,
-                    (None, _) => true,
-                }
-        })
+        self.policy.accepts(kind, s, permission)
     }
 
     fn role_name(&self, role: RoleId) -> String {
@@ -992,6 +1061,20 @@ reason = "the top of the reporting line"
         assert_eq!(e.ambiguous[0].1, ["support", "agents"]);
         let prioritized = two.replace("allow = []", "allow = []\npriority = 1");
         assert!(run(&prioritized, &w).ambiguous.is_empty());
+    }
+
+    #[test]
+    fn triage_moves_only_where_it_makes_sense() {
+        use FindingStatus::*;
+        assert_eq!(Open.triage(Triage::Ack), Ok(Acknowledged));
+        assert_eq!(Acknowledged.triage(Triage::Resolve), Ok(Resolved));
+        assert_eq!(Resolved.triage(Triage::Reopen), Ok(Open));
+        assert_eq!(
+            Resolved.triage(Triage::Ack).unwrap_err(),
+            "a finding that is resolved cannot be acknowledged"
+        );
+        assert!(Open.triage(Triage::Reopen).is_err());
+        assert!(Acknowledged.triage(Triage::Ack).is_err());
     }
 
     #[test]

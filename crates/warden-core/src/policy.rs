@@ -502,6 +502,63 @@ impl Policy {
     }
 }
 
+/// What a policy says of one access by one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    /// No job function matches the person: nothing is allowed.
+    NoJobFunction,
+    /// The person's job function does not allow the permission.
+    NotAllowed {
+        job_function: String,
+    },
+    /// Several job functions match with no priority between them.
+    Ambiguous(Vec<String>),
+}
+
+impl Policy {
+    /// Whether an exception of the policy accepts a finding of `kind` for this person
+    /// (and, for an exception that names permissions, this permission).
+    pub fn accepts(
+        &self,
+        kind: crate::findings::FindingKind,
+        s: &Subject<'_>,
+        permission: Option<&str>,
+    ) -> bool {
+        self.exception.iter().any(|ex| {
+            ex.kind == kind
+                && ex.matches.holds(s)
+                && match (&ex.permission, permission) {
+                    (Some(g), Some(p)) => g.matches(p),
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                }
+        })
+    }
+
+    /// Whether the policy allows this person the permission `key`: what `policy simulate`
+    /// asks of every access in the log.
+    pub fn judge_access(&self, s: &Subject<'_>, key: &str) -> Verdict {
+        match self.assign(s) {
+            Assignment::None => Verdict::NoJobFunction,
+            Assignment::Ambiguous(names) => {
+                Verdict::Ambiguous(names.into_iter().map(str::to_string).collect())
+            }
+            Assignment::One(job) => {
+                if job.allow.iter().any(|g| g.matches(key))
+                    || self.accepts(crate::findings::FindingKind::ExcessPermission, s, Some(key))
+                {
+                    Verdict::Allowed
+                } else {
+                    Verdict::NotAllowed {
+                        job_function: job.name.clone(),
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The policy's verdict on one permission a person holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {

@@ -116,6 +116,10 @@ pub struct SeedReport {
     pub planted: Option<Planted>,
 }
 
+/// The synthetic company's least-privilege policy: every planted case breaks it, and the
+/// clean scenario complies with it.
+pub const COMPANY_POLICY: &str = include_str!("company-policy.toml");
+
 const PERMISSIONS: &[(&str, &str)] = &[
     ("customer.contact:read", "Read a customer's contact details"),
     (
@@ -629,6 +633,18 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         );
     }
 
+    // The clean scenario is a control group: a company with no drift at all, so every
+    // finding on it would be a false positive. Everyone active signs in with MFA and has
+    // signed in lately; only active staff hold roles.
+    if !planted_wanted {
+        for u in users.iter_mut().filter(|u| u.status == "active") {
+            u.mfa = true;
+            if u.last_login.is_none_or(|l| l < now - Duration::days(30)) {
+                u.last_login = Some(now - Duration::days(1));
+            }
+        }
+    }
+
     // --- Roles and grants ----------------------------------------------------------------
     let owner_of = |dept: &str| {
         heads
@@ -640,7 +656,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     let mut grants: Vec<Grant> = Vec::new();
     let mut grng = rng.fork(2);
     for u in &users {
-        if u.status == "terminated" {
+        if u.status == "terminated" || (!planted_wanted && u.status != "active") {
             continue;
         }
         let role = match (

@@ -7,8 +7,8 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use warden_core::directory::{
-    Effective, Permission, PermissionId, Role, RoleId, RoleModel, User, UserId, Via,
-    effective_for_all, effective_permissions,
+    DirectGrant, Effective, Permission, PermissionId, Role, RoleGrant, RoleId, RoleModel, User,
+    UserId, Via, effective_for_all, effective_permissions,
 };
 use warden_store::directory::{self as store, GrantScope, UserFilter};
 
@@ -16,7 +16,7 @@ use crate::context::{Ctx, Reader};
 use crate::error::{Error, Result};
 
 /// Times are shown in UTC, RFC 3339.
-fn utc(t: NaiveDateTime) -> String {
+pub(crate) fn utc(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -390,23 +390,56 @@ pub async fn who_can(ctx: &Ctx, req: WhoCanRequest) -> Result<WhoCanResponse> {
     })
 }
 
+/// The whole directory, read in a handful of concurrent bulk queries.
+pub(crate) struct Loaded {
+    pub users: Vec<User>,
+    pub grants: Vec<RoleGrant>,
+    pub direct: Vec<DirectGrant>,
+    pub roles: Vec<Role>,
+    pub permissions: Vec<Permission>,
+    pub model: RoleModel,
+}
+
+pub(crate) async fn load(r: &Reader<'_>) -> Result<Loaded> {
+    let (db, m) = (r.db(), r.mapping()?);
+    let (catalog, users, grants, direct) = futures_util::try_join!(
+        role_catalog(r),
+        async { Ok(store::users(db, m, &UserFilter::default()).await?) },
+        async { Ok(store::role_grants(db, m, &GrantScope::All).await?) },
+        async { Ok(store::direct_grants(db, m, None).await?) },
+    )?;
+    Ok(Loaded {
+        users,
+        grants,
+        direct,
+        roles: catalog.roles,
+        permissions: catalog.permissions,
+        model: catalog.model,
+    })
+}
+
+impl Loaded {
+    pub fn effective(
+        &self,
+        semantics: warden_core::mapping::Semantics,
+    ) -> HashMap<UserId, Effective> {
+        effective_for_all(
+            &self.users,
+            semantics,
+            &self.model,
+            &self.grants,
+            &self.direct,
+            &self.permissions,
+        )
+    }
+}
+
 /// Effective permissions of every user, computed in one pass over the whole directory
 /// (a handful of bulk reads, no query per user).
 pub async fn effective_for_everyone(ctx: &Ctx) -> Result<HashMap<UserId, Effective>> {
     let r = ctx.as_reader("computing everyone's access")?;
-    let (db, m) = (r.db(), r.mapping()?);
-    let catalog = role_catalog(&r).await?;
-    let users = store::users(db, m, &UserFilter::default()).await?;
-    let grants = store::role_grants(db, m, &GrantScope::All).await?;
-    let direct = store::direct_grants(db, m, None).await?;
-    Ok(effective_for_all(
-        &users,
-        m.mapping().semantics,
-        &catalog.model,
-        &grants,
-        &direct,
-        &catalog.permissions,
-    ))
+    let loaded = load(&r).await?;
+    Ok(loaded.effective(r.mapping()?.mapping().semantics))
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

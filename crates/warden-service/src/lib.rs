@@ -7,6 +7,7 @@
 pub mod context;
 pub mod directory;
 pub mod error;
+pub mod findings;
 pub mod mapping;
 pub mod policy;
 pub mod session;

@@ -1,9 +1,14 @@
-//! Least-privilege policies: validation now; versions, checks and simulation follow.
+//! Least-privilege policies: validation, versions, rule-by-rule diffs and simulation
+//! against the access log.
 
 use serde::Serialize;
+use std::collections::HashMap;
 use ts_rs::TS;
-use warden_core::policy::Policy;
 
+use warden_core::directory::{RoleId, UserId};
+use warden_core::policy::{Assignment, ChangeKind, Policy, Subject, Verdict};
+
+use crate::context::Reader;
 use crate::error::{Error, Result};
 
 /// What a valid policy contains.
@@ -13,6 +18,16 @@ pub struct PolicyValidation {
     pub job_functions: Vec<String>,
     pub separation_of_duties: Vec<String>,
     pub dormancy_days: Option<u32>,
+    /// Legal but probably not meant: a pattern that matches no permission in the
+    /// directory. Empty when validated offline.
+    pub warnings: Vec<PolicyWarningView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PolicyWarningView {
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
 }
 
 /// Parses and checks a policy document. Reads no data, so it needs no console role: an
@@ -29,7 +44,31 @@ pub fn validate(text: &str, origin: &str) -> Result<PolicyValidation> {
             .map(|r| r.name.clone())
             .collect(),
         dormancy_days: policy.dormancy.map(|d| d.days),
+        warnings: Vec::new(),
     })
+}
+
+/// Validates a policy and checks its patterns against the directory's permissions: a
+/// pattern that matches none is a warning with its line and column.
+pub async fn validate_against_directory(
+    ctx: &crate::Ctx,
+    text: &str,
+    origin: &str,
+) -> Result<PolicyValidation> {
+    let r = ctx.as_reader("checking a policy against the directory")?;
+    let mut out = validate(text, origin)?;
+    let policy = Policy::parse(text).map_err(|e| Error::Invalid(format!("{origin}: {e}")))?;
+    let permissions = warden_store::directory::permissions(r.db(), r.mapping()?).await?;
+    let keys: Vec<&str> = permissions.iter().map(|p| p.key.as_str()).collect();
+    out.warnings = warden_core::policy::unmatched_patterns(&policy, text, &keys)
+        .into_iter()
+        .map(|w| PolicyWarningView {
+            line: w.line.and_then(|l| u32::try_from(l).ok()),
+            column: w.column.and_then(|c| u32::try_from(c).ok()),
+            message: w.message,
+        })
+        .collect();
+    Ok(out)
 }
 
 /// A policy version as shown.
@@ -64,6 +103,7 @@ pub struct AppliedPolicy {
     /// False when the document is the version already in force (nothing was stored).
     pub changed: bool,
     pub audit_seq: Option<u64>,
+    pub warnings: Vec<PolicyWarningView>,
 }
 
 /// Stores a validated policy as the new version, in one transaction with its audit event.
@@ -75,7 +115,8 @@ pub async fn apply(
     comment: &str,
 ) -> Result<AppliedPolicy> {
     let o = ctx.as_officer("applying a policy")?;
-    validate(text, origin)?;
+    let checked = validate_against_directory(ctx, text, origin).await?;
+    refuse_ambiguous(&Reader::from(o), text, origin).await?;
     if comment.chars().count() > 2000 {
         return Err(Error::Invalid(
             "the comment is longer than 2000 characters".into(),
@@ -92,6 +133,7 @@ pub async fn apply(
             sha256: sha,
             changed: false,
             audit_seq: None,
+            warnings: checked.warnings,
         });
     }
     let version =
@@ -108,6 +150,7 @@ pub async fn apply(
         sha256: sha,
         changed: true,
         audit_seq: Some(event.seq),
+        warnings: checked.warnings,
     })
 }
 
@@ -139,5 +182,189 @@ pub async fn history(ctx: &crate::Ctx) -> Result<PolicyHistory> {
             .into_iter()
             .map(PolicyVersionView::from)
             .collect(),
+    })
+}
+
+/// Refuses a policy under which two job functions match the same person with no priority
+/// between them: which baseline applies must be written down, not guessed.
+async fn refuse_ambiguous(r: &Reader<'_>, text: &str, origin: &str) -> Result<()> {
+    let policy = Policy::parse(text).map_err(|e| Error::Invalid(format!("{origin}: {e}")))?;
+    let loaded = crate::directory::load(r).await?;
+    let names: HashMap<RoleId, &str> = loaded
+        .roles
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let roles = roles_by_user(&loaded.grants, &names);
+    let no_roles = Vec::new();
+    let ambiguous: Vec<(String, Vec<String>)> = loaded
+        .users
+        .iter()
+        .filter(|u| u.active)
+        .filter_map(|u| {
+            let s = Subject {
+                user: u,
+                roles: roles.get(&u.id).unwrap_or(&no_roles),
+            };
+            match policy.assign(&s) {
+                Assignment::Ambiguous(names) => Some((
+                    u.login.clone(),
+                    names.into_iter().map(str::to_string).collect(),
+                )),
+                _ => None,
+            }
+        })
+        .collect();
+    crate::findings::refuse_ambiguity(&ambiguous)
+        .map_err(|e| Error::Invalid(format!("{origin}: {e}")))
+}
+
+fn roles_by_user(
+    grants: &[warden_core::directory::RoleGrant],
+    names: &HashMap<RoleId, &str>,
+) -> HashMap<UserId, Vec<String>> {
+    let mut out: HashMap<UserId, Vec<String>> = HashMap::new();
+    for g in grants {
+        if let Some(n) = names.get(&g.role) {
+            out.entry(g.user).or_default().push((*n).to_string());
+        }
+    }
+    out
+}
+
+/// One rule that differs, as shown.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RuleChangeView {
+    /// `added`, `removed` or `changed`.
+    pub change: String,
+    pub rule: String,
+    pub details: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PolicyDiff {
+    pub from: u32,
+    pub to: u32,
+    pub changes: Vec<RuleChangeView>,
+}
+
+/// What changed, rule by rule, from version `from` to version `to`.
+pub async fn diff(ctx: &crate::Ctx, from: u32, to: u32) -> Result<PolicyDiff> {
+    let a = show(ctx, Some(from)).await?;
+    let b = show(ctx, Some(to)).await?;
+    let parse = |v: &PolicyVersionView| {
+        Policy::parse(&v.body)
+            .map_err(|e| Error::Invalid(format!("stored policy v{}: {e}", v.version)))
+    };
+    let changes = warden_core::policy::diff(&parse(&a)?, &parse(&b)?)
+        .into_iter()
+        .map(|c| RuleChangeView {
+            change: match c.change {
+                ChangeKind::Added => "added",
+                ChangeKind::Removed => "removed",
+                ChangeKind::Changed => "changed",
+            }
+            .into(),
+            rule: c.rule,
+            details: c.details,
+        })
+        .collect();
+    Ok(PolicyDiff { from, to, changes })
+}
+
+/// Accesses a draft policy would have denied.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WouldDeny {
+    pub login: String,
+    pub permission: String,
+    pub count: u64,
+    pub last_seen: String,
+    /// `no_job_function`, or `not_allowed` with the job function in `job_function`.
+    pub reason: String,
+    pub job_function: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SimulateResponse {
+    pub days: u32,
+    /// Allowed accesses in the window that were replayed.
+    pub replayed: u64,
+    pub would_deny: Vec<WouldDeny>,
+}
+
+/// Replays the last `days` of the access log's allowed accesses against a draft policy:
+/// which real accesses it would have denied, per person and permission, with how often and
+/// when last. Writes nothing.
+pub async fn simulate(
+    ctx: &crate::Ctx,
+    text: &str,
+    origin: &str,
+    days: u32,
+) -> Result<SimulateResponse> {
+    let r = ctx.as_reader("simulating a policy")?;
+    let policy = Policy::parse(text).map_err(|e| Error::Invalid(format!("{origin}: {e}")))?;
+    if !(1..=3660).contains(&days) {
+        return Err(Error::Invalid(format!("--days {days}: expected 1 to 3660")));
+    }
+    let (db, m) = (r.db(), r.mapping()?);
+    let since = chrono::Utc::now().naive_utc() - chrono::Duration::days(i64::from(days));
+    let (loaded, usage) = futures_util::try_join!(crate::directory::load(&r), async {
+        Ok(warden_store::directory::usage_since(db, m, since).await?)
+    },)?;
+    let usage = usage.ok_or_else(|| {
+        Error::Invalid("the mapping has no access log to replay ([access_log])".into())
+    })?;
+    let names: HashMap<RoleId, &str> = loaded
+        .roles
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let roles = roles_by_user(&loaded.grants, &names);
+    let users: HashMap<UserId, &warden_core::directory::User> =
+        loaded.users.iter().map(|u| (u.id, u)).collect();
+    let no_roles = Vec::new();
+    let mut replayed = 0u64;
+    let mut would_deny = Vec::new();
+    for u in &usage {
+        let count = u64::try_from(u.count).unwrap_or(0);
+        replayed += count;
+        let Some(user) = users.get(&u.user) else {
+            continue;
+        };
+        let s = Subject {
+            user,
+            roles: roles.get(&u.user).unwrap_or(&no_roles),
+        };
+        let (reason, job_function) = match policy.judge_access(&s, &u.action) {
+            Verdict::Allowed => continue,
+            Verdict::NoJobFunction => ("no_job_function", None),
+            Verdict::NotAllowed { job_function } => ("not_allowed", Some(job_function)),
+            Verdict::Ambiguous(names) => {
+                return Err(Error::Invalid(format!(
+                    "{origin}: policy: job functions {} all match {}: give one of them a `priority`",
+                    names.join(" and "),
+                    user.login
+                )));
+            }
+        };
+        would_deny.push(WouldDeny {
+            login: user.login.clone(),
+            permission: u.action.clone(),
+            count,
+            last_seen: crate::directory::utc(u.last_seen),
+            reason: reason.into(),
+            job_function,
+        });
+    }
+    would_deny.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.login.cmp(&b.login))
+            .then_with(|| a.permission.cmp(&b.permission))
+    });
+    Ok(SimulateResponse {
+        days,
+        replayed,
+        would_deny,
     })
 }

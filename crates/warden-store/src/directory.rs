@@ -817,3 +817,125 @@ mod tests {
         assert_eq!(col("u", "last_login"), "u.`last_login`");
     }
 }
+
+/// The scheme of each user's password hash, read as its first `$`-separated field
+/// (`pbkdf2_sha256$…` → `pbkdf2_sha256`, `$2b$…` → `2b`, a bare scheme column as is).
+/// Only those few characters leave the database, never a hash. Empty without the column.
+pub async fn password_schemes(db: &Database, r: &Resolved) -> Result<HashMap<UserId, String>> {
+    let m = r.mapping();
+    let Some(hash) = &m.users.password_hash else {
+        return Ok(HashMap::new());
+    };
+    let h = col("u", hash);
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "u", Some(&m.users.id));
+    qb.push(", CAST(LEFT(CASE WHEN LEFT(")
+        .push(h.as_str())
+        .push(", 1) = '$' THEN SUBSTRING_INDEX(SUBSTRING_INDEX(")
+        .push(h.as_str())
+        .push(", '$', 2), '$', -1) ELSE SUBSTRING_INDEX(")
+        .push(h.as_str())
+        .push(", '$', 1) END, 32) AS CHAR)")
+        .push(" FROM ")
+        .push(quote(&m.users.table))
+        .push(" u");
+    let rows = fetch_mapped(db, qb, |row| {
+        Ok((
+            UserId(row.try_get(0)?),
+            row.try_get::<Option<String>, _>(1)?,
+        ))
+    })
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(u, s)| s.map(|s| (u, s)))
+        .collect())
+}
+
+/// Users with any access-log entry at or after `since`; None when the mapping has no log.
+/// One index seek per user on (user, time) where the application has that index.
+pub async fn active_since(
+    db: &Database,
+    r: &Resolved,
+    since: chrono::NaiveDateTime,
+) -> Result<Option<std::collections::HashSet<UserId>>> {
+    let Some(log) = &r.mapping().access_log else {
+        return Ok(None);
+    };
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "l", Some(&log.user));
+    qb.push(" FROM ")
+        .push(quote(&log.table))
+        .push(" l GROUP BY ")
+        .push(col("l", &log.user))
+        .push(" HAVING MAX(")
+        .push(col("l", &log.time))
+        .push(") >= ")
+        .push_bind(since);
+    let ids = fetch_mapped(db, qb, |row| {
+        Ok(row.try_get::<Option<i64>, _>(0)?.map(UserId))
+    })
+    .await?;
+    Ok(Some(ids.into_iter().flatten().collect()))
+}
+
+/// Allowed accesses per user and action since `since`: how often, and when last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    pub user: UserId,
+    pub action: String,
+    pub count: i64,
+    pub last_seen: chrono::NaiveDateTime,
+}
+
+/// The access log's allowed accesses since `since`, aggregated per user and action by the
+/// database. None when the mapping has no access log.
+pub async fn usage_since(
+    db: &Database,
+    r: &Resolved,
+    since: chrono::NaiveDateTime,
+) -> Result<Option<Vec<Usage>>> {
+    let Some(log) = &r.mapping().access_log else {
+        return Ok(None);
+    };
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "l", Some(&log.user));
+    qb.push(", ");
+    push_text(&mut qb, "l", Some(&log.action));
+    qb.push(", COUNT(*), ");
+    qb.push("CAST(MAX(")
+        .push(col("l", &log.time))
+        .push(") AS DATETIME)");
+    qb.push(" FROM ")
+        .push(quote(&log.table))
+        .push(" l WHERE ")
+        .push(col("l", &log.time))
+        .push(" >= ")
+        .push_bind(since);
+    if let Some(outcome) = &log.outcome {
+        qb.push(" AND ").push(col("l", outcome)).push(" IN (");
+        let mut sep = qb.separated(", ");
+        for v in &log.allowed_values {
+            sep.push_bind(v.as_str());
+        }
+        qb.push(")");
+    }
+    qb.push(" GROUP BY 1, 2");
+    let rows = fetch_mapped(db, qb, |row| {
+        let (Some(user), Some(action), Some(last_seen)) = (
+            row.try_get::<Option<i64>, _>(0)?,
+            row.try_get::<Option<String>, _>(1)?,
+            row.try_get::<Option<chrono::NaiveDateTime>, _>(3)?,
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(Usage {
+            user: UserId(user),
+            action,
+            count: row.try_get(2)?,
+            last_seen,
+        }))
+    })
+    .await?;
+    Ok(Some(rows.into_iter().flatten().collect()))
+}

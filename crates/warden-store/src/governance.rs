@@ -186,8 +186,13 @@ impl<'a> Change<'a> {
         &mut self.tx
     }
 
-    pub fn db(&self) -> &Database {
+    /// The database (borrowed for the change's lifetime, not the call's).
+    pub fn db(&self) -> &'a Database {
         self.db
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
     }
 
     /// Appends the audit event and commits the change with it.

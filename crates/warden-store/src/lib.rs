@@ -7,6 +7,7 @@
 pub mod connect;
 pub mod directory;
 pub mod error;
+pub mod findings;
 pub mod governance;
 pub mod profiles;
 pub mod schema;

@@ -1,0 +1,503 @@
+//! Findings over time (`warden_findings`, `warden_check_runs`, `warden_finding_events`):
+//! a check records what it found in one change, keyed by fingerprint, so a departure is one
+//! row from the day it is first seen until it is fixed, and comes back reopened.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use sqlx::{MySql, QueryBuilder, Row};
+use warden_core::findings::{Finding, FindingKind, FindingStatus, Severity, Triage};
+
+use crate::connect::Database;
+use crate::error::{Error, Result};
+use crate::governance::Change;
+
+/// Rows per multi-row statement: well under the server's packet and placeholder limits.
+const BATCH: usize = 500;
+
+/// What a check run records besides its findings.
+#[derive(Debug, Clone)]
+pub struct RunMeta {
+    pub policy_version: u32,
+    pub policy_sha256: String,
+    pub evaluated: u32,
+    pub compliant: u32,
+    pub snapshot: Vec<u8>,
+}
+
+/// What recording a check changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub run_id: u64,
+    pub ran_at: NaiveDateTime,
+    pub opened: u32,
+    pub reopened: u32,
+    pub fixed: u32,
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+fn kind_list(qb: &mut QueryBuilder<'_, MySql>, kinds: &[FindingKind]) {
+    qb.push(" kind IN (");
+    let mut sep = qb.separated(", ");
+    for k in kinds {
+        sep.push_bind(k.as_str());
+    }
+    qb.push(")");
+}
+
+fn id_list(qb: &mut QueryBuilder<'_, MySql>, ids: &[u64]) {
+    qb.push(" id IN (");
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    qb.push(")");
+}
+
+/// Within a change: records a check run. Findings not seen before are opened; those seen
+/// again are touched (and reopened if they had been resolved); those of the `judged` kinds
+/// not seen this time are resolved as fixed. Returns the run and what moved.
+pub async fn record_check(
+    change: &mut Change<'_>,
+    meta: &RunMeta,
+    findings: &[Finding],
+    judged: &[FindingKind],
+) -> Result<RunOutcome> {
+    let db = change.db();
+    let actor = change.actor().to_string();
+    let at = now();
+    let run_id = sqlx::query(
+        "INSERT INTO warden_check_runs (ran_at, actor, policy_version, policy_sha256, \
+         evaluated, compliant, found, opened, reopened, fixed, snapshot) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
+    )
+    .bind(at)
+    .bind(&actor)
+    .bind(meta.policy_version)
+    .bind(&meta.policy_sha256)
+    .bind(meta.evaluated)
+    .bind(meta.compliant)
+    .bind(u32::try_from(findings.len()).unwrap_or(u32::MAX))
+    .bind(&meta.snapshot)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?
+    .last_insert_id();
+
+    let existing: Vec<(u64, String, String, String)> =
+        sqlx::query_as("SELECT id, fingerprint, status, detail FROM warden_findings")
+            .fetch_all(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    let known: HashMap<&str, (u64, &str, &str)> = existing
+        .iter()
+        .map(|(id, fp, status, detail)| (fp.as_str(), (*id, status.as_str(), detail.as_str())))
+        .collect();
+
+    let mut fresh = Vec::new();
+    let mut seen = Vec::new();
+    let mut reappeared = Vec::new();
+    let mut changed = Vec::new();
+    for f in findings {
+        match known.get(f.fingerprint.as_str()) {
+            None => fresh.push(f),
+            Some((id, status, detail)) => {
+                seen.push(*id);
+                if *status == FindingStatus::Resolved.as_str() {
+                    reappeared.push(*id);
+                }
+                if *detail != f.detail {
+                    changed.push((*id, f));
+                }
+            }
+        }
+    }
+
+    for chunk in fresh.chunks(BATCH) {
+        let mut qb = QueryBuilder::<MySql>::new(
+            "INSERT INTO warden_findings (fingerprint, kind, severity, subject, subject_id, \
+             department, detail, evidence, fix, status, first_seen, last_seen, last_run) ",
+        );
+        qb.push_values(chunk, |mut b, f| {
+            b.push_bind(&f.fingerprint)
+                .push_bind(f.kind.as_str())
+                .push_bind(f.severity.as_str())
+                .push_bind(&f.subject)
+                .push_bind(f.subject_id.0)
+                .push_bind(&f.department)
+                .push_bind(&f.detail)
+                .push_bind(f.evidence.to_string())
+                .push_bind(&f.fix)
+                .push_bind(FindingStatus::Open.as_str())
+                .push_bind(at)
+                .push_bind(at)
+                .push_bind(run_id);
+        });
+        qb.build()
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    }
+    for chunk in seen.chunks(BATCH) {
+        let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_findings SET last_seen = ");
+        qb.push_bind(at)
+            .push(", last_run = ")
+            .push_bind(run_id)
+            .push(" WHERE");
+        id_list(&mut qb, chunk);
+        qb.build()
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    }
+    for (id, f) in &changed {
+        sqlx::query("UPDATE warden_findings SET detail = ?, evidence = ?, fix = ? WHERE id = ?")
+            .bind(&f.detail)
+            .bind(f.evidence.to_string())
+            .bind(&f.fix)
+            .bind(id)
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    }
+    for chunk in reappeared.chunks(BATCH) {
+        let mut qb =
+            QueryBuilder::<MySql>::new("UPDATE warden_findings SET resolved_at = NULL, status = ");
+        qb.push_bind(FindingStatus::Open.as_str()).push(" WHERE");
+        id_list(&mut qb, chunk);
+        qb.build()
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+        record_events(change, db, chunk, &actor, "reappeared", run_id, at).await?;
+    }
+
+    // Whatever of the judged kinds was not seen this run is gone from the directory.
+    let gone: Vec<u64> = {
+        let mut qb = QueryBuilder::<MySql>::new("SELECT id FROM warden_findings WHERE last_run < ");
+        qb.push_bind(run_id).push(" AND status <> ");
+        qb.push_bind(FindingStatus::Resolved.as_str()).push(" AND");
+        kind_list(&mut qb, judged);
+        qb.build_query_scalar()
+            .fetch_all(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?
+    };
+    for chunk in gone.chunks(BATCH) {
+        let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_findings SET status = ");
+        qb.push_bind(FindingStatus::Resolved.as_str())
+            .push(", resolved_at = ")
+            .push_bind(at)
+            .push(" WHERE");
+        id_list(&mut qb, chunk);
+        qb.build()
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+        record_events(change, db, chunk, &actor, "fixed", run_id, at).await?;
+    }
+
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let outcome = RunOutcome {
+        run_id,
+        ran_at: at,
+        opened: count(fresh.len()),
+        reopened: count(reappeared.len()),
+        fixed: count(gone.len()),
+    };
+    sqlx::query("UPDATE warden_check_runs SET opened = ?, reopened = ?, fixed = ? WHERE id = ?")
+        .bind(outcome.opened)
+        .bind(outcome.reopened)
+        .bind(outcome.fixed)
+        .bind(run_id)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(outcome)
+}
+
+async fn record_events(
+    change: &mut Change<'_>,
+    db: &Database,
+    ids: &[u64],
+    actor: &str,
+    action: &str,
+    run_id: u64,
+    at: NaiveDateTime,
+) -> Result<()> {
+    let mut qb = QueryBuilder::<MySql>::new(
+        "INSERT INTO warden_finding_events (finding_id, occurred_at, actor, action, comment, run_id) ",
+    );
+    qb.push_values(ids, |mut b, id| {
+        b.push_bind(*id)
+            .push_bind(at)
+            .push_bind(actor)
+            .push_bind(action)
+            .push_bind("")
+            .push_bind(run_id);
+    });
+    qb.build()
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(())
+}
+
+/// The most recent check run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRun {
+    pub id: u64,
+    pub ran_at: NaiveDateTime,
+    pub actor: String,
+    pub policy_version: u32,
+    pub evaluated: u32,
+    pub compliant: u32,
+    pub found: u32,
+}
+
+pub async fn last_run(db: &Database) -> Result<Option<CheckRun>> {
+    let row: Option<(u64, NaiveDateTime, String, u32, u32, u32, u32)> = sqlx::query_as(
+        "SELECT id, ran_at, actor, policy_version, evaluated, compliant, found \
+         FROM warden_check_runs ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(row.map(
+        |(id, ran_at, actor, policy_version, evaluated, compliant, found)| CheckRun {
+            id,
+            ran_at,
+            actor,
+            policy_version,
+            evaluated,
+            compliant,
+            found,
+        },
+    ))
+}
+
+/// The snapshot of who-has-what the last check saw.
+pub async fn last_snapshot(db: &Database) -> Result<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT snapshot FROM warden_check_runs ORDER BY id DESC LIMIT 1")
+        .fetch_optional(db.gov())
+        .await
+        .map_err(|e| db.classify(e))
+}
+
+/// Fingerprints of the findings of `kind` that are still open or acknowledged.
+pub async fn unresolved_fingerprints(db: &Database, kind: FindingKind) -> Result<HashSet<String>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT fingerprint FROM warden_findings WHERE kind = ? AND status <> ?",
+    )
+    .bind(kind.as_str())
+    .bind(FindingStatus::Resolved.as_str())
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A finding as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFinding {
+    pub id: u64,
+    pub fingerprint: String,
+    pub kind: FindingKind,
+    pub severity: Severity,
+    pub subject: String,
+    pub department: Option<String>,
+    pub detail: String,
+    pub evidence: serde_json::Value,
+    pub fix: String,
+    pub status: FindingStatus,
+    pub first_seen: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+    pub resolved_at: Option<NaiveDateTime>,
+}
+
+/// Which findings to list; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    pub kind: Option<FindingKind>,
+    pub severity: Option<Severity>,
+    pub status: Option<FindingStatus>,
+    pub department: Option<String>,
+    pub subject: Option<String>,
+}
+
+const FINDING_COLUMNS: &str = "SELECT id, fingerprint, kind, severity, subject, department, \
+     detail, evidence, fix, status, first_seen, last_seen, resolved_at FROM warden_findings";
+
+fn finding_from_row(row: &sqlx::mysql::MySqlRow) -> Result<StoredFinding> {
+    let text = |i: usize| -> Result<String> {
+        row.try_get::<String, _>(i)
+            .map_err(|e| Error::Database(e.to_string()))
+    };
+    let kind = text(2)?;
+    let severity = text(3)?;
+    let status = text(9)?;
+    let bad = |what: &str, v: &str| Error::Database(format!("warden_findings has {what} `{v}`"));
+    let time = |i: usize| {
+        row.try_get::<NaiveDateTime, _>(i)
+            .map_err(|e| Error::Database(e.to_string()))
+    };
+    Ok(StoredFinding {
+        id: row
+            .try_get::<u64, _>(0)
+            .map_err(|e| Error::Database(e.to_string()))?,
+        fingerprint: text(1)?,
+        kind: FindingKind::parse(&kind).ok_or_else(|| bad("an unknown kind", &kind))?,
+        severity: Severity::parse(&severity)
+            .ok_or_else(|| bad("an unknown severity", &severity))?,
+        subject: text(4)?,
+        department: row.try_get(5).map_err(|e| Error::Database(e.to_string()))?,
+        detail: text(6)?,
+        evidence: serde_json::from_str(&text(7)?).unwrap_or(serde_json::Value::Null),
+        fix: text(8)?,
+        status: FindingStatus::parse(&status).ok_or_else(|| bad("an unknown status", &status))?,
+        first_seen: time(10)?,
+        last_seen: time(11)?,
+        resolved_at: row
+            .try_get(12)
+            .map_err(|e| Error::Database(e.to_string()))?,
+    })
+}
+
+/// Findings matching the filter: the most severe first, then by kind and person.
+pub async fn list(db: &Database, filter: &FindingFilter) -> Result<Vec<StoredFinding>> {
+    let mut qb = QueryBuilder::<MySql>::new(FINDING_COLUMNS);
+    qb.push(" WHERE 1 = 1");
+    if let Some(k) = filter.kind {
+        qb.push(" AND kind = ").push_bind(k.as_str());
+    }
+    if let Some(s) = filter.severity {
+        qb.push(" AND severity = ").push_bind(s.as_str());
+    }
+    if let Some(s) = filter.status {
+        qb.push(" AND status = ").push_bind(s.as_str());
+    }
+    if let Some(d) = &filter.department {
+        qb.push(" AND department = ").push_bind(d.clone());
+    }
+    if let Some(s) = &filter.subject {
+        qb.push(" AND subject = ").push_bind(s.clone());
+    }
+    qb.push(" ORDER BY FIELD(severity, 'high', 'medium', 'low'), kind, subject, id");
+    let rows = qb
+        .build()
+        .fetch_all(db.gov())
+        .await
+        .map_err(|e| db.classify(e))?;
+    rows.iter().map(finding_from_row).collect()
+}
+
+pub async fn get(db: &Database, id: u64) -> Result<Option<StoredFinding>> {
+    let mut qb = QueryBuilder::<MySql>::new(FINDING_COLUMNS);
+    qb.push(" WHERE id = ").push_bind(id);
+    let row = qb
+        .build()
+        .fetch_optional(db.gov())
+        .await
+        .map_err(|e| db.classify(e))?;
+    row.as_ref().map(finding_from_row).transpose()
+}
+
+/// One entry of a finding's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingEvent {
+    pub occurred_at: NaiveDateTime,
+    pub actor: String,
+    pub action: String,
+    pub comment: String,
+}
+
+pub async fn events(db: &Database, id: u64) -> Result<Vec<FindingEvent>> {
+    let rows: Vec<(NaiveDateTime, String, String, String)> = sqlx::query_as(
+        "SELECT occurred_at, actor, action, comment FROM warden_finding_events \
+         WHERE finding_id = ? ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(rows
+        .into_iter()
+        .map(|(occurred_at, actor, action, comment)| FindingEvent {
+            occurred_at,
+            actor,
+            action,
+            comment,
+        })
+        .collect())
+}
+
+/// Within a change: moves a finding by a triage action with the actor's comment. Says
+/// why when the move makes no sense from where the finding stands.
+pub async fn triage(
+    change: &mut Change<'_>,
+    id: u64,
+    action: Triage,
+    comment: &str,
+) -> Result<Option<(FindingStatus, FindingStatus)>> {
+    let db = change.db();
+    let actor = change.actor().to_string();
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM warden_findings WHERE id = ? FOR UPDATE")
+            .bind(id)
+            .fetch_optional(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    let Some(status) = status else {
+        return Ok(None);
+    };
+    let from = FindingStatus::parse(&status).ok_or_else(|| {
+        Error::Database(format!("warden_findings has an unknown status `{status}`"))
+    })?;
+    let to = from.triage(action).map_err(Error::Input)?;
+    let at = now();
+    sqlx::query("UPDATE warden_findings SET status = ?, resolved_at = ? WHERE id = ?")
+        .bind(to.as_str())
+        .bind((to == FindingStatus::Resolved).then_some(at))
+        .bind(id)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    sqlx::query(
+        "INSERT INTO warden_finding_events (finding_id, occurred_at, actor, action, comment) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(&actor)
+    .bind(action.past())
+    .bind(comment)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(Some((from, to)))
+}
+
+/// How many findings there are of each kind, severity and status.
+pub async fn counts(db: &Database) -> Result<Vec<(FindingKind, Severity, FindingStatus, i64)>> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT kind, severity, status, COUNT(*) FROM warden_findings \
+         GROUP BY kind, severity, status",
+    )
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(k, s, st, n)| {
+            Some((
+                FindingKind::parse(&k)?,
+                Severity::parse(&s)?,
+                FindingStatus::parse(&st)?,
+                n,
+            ))
+        })
+        .collect())
+}
