@@ -7,6 +7,7 @@
 mod authz;
 mod directory;
 mod django;
+mod findings;
 mod mapping;
 mod policy;
 mod sqli;

@@ -22,12 +22,17 @@ pub async fn fresh() -> (TestDatabase, Database) {
 
 /// A database with the synthetic company and Warden's tables, OFFICER its first officer.
 pub async fn seeded() -> Seeded {
+    seeded_with(Scenario::Default).await
+}
+
+/// The same, in a chosen scenario (`Clean`: a compliant control group).
+pub async fn seeded_with(scenario: Scenario) -> Seeded {
     let (test_db, db) = fresh().await;
     let opts = SeedOptions {
         users: 300,
         log_rows: 5_000,
         seed: 7,
-        scenario: Scenario::Default,
+        scenario,
         hostile: Vec::new(),
     };
     let report = warden_sandbox::seed::seed(&db, &opts).await.expect("seed");
@@ -36,7 +41,7 @@ pub async fn seeded() -> Seeded {
     db.close().await;
     Seeded {
         test_db,
-        planted: report.planted.expect("planted cases"),
+        planted: report.planted.unwrap_or_default(),
     }
 }
 
@@ -76,4 +81,15 @@ pub async fn add_console_user(test_db: &TestDatabase, login: &str, role: Console
 /// CHECKSUM TABLE over every table of the database: proves nothing was changed.
 pub async fn checksum(db: &Database) -> Vec<(String, Option<i64>)> {
     warden_sandbox::server::table_checksums(db).await.unwrap()
+}
+
+/// Runs SQL on the application's tables, as the application (or its admin) would.
+pub async fn app_sql(test_db: &TestDatabase, sql: &str, binds: &[&str]) {
+    let db = Database::connect(&test_db.spec().unwrap()).await.unwrap();
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    q.execute(db.app()).await.unwrap();
+    db.close().await;
 }
