@@ -192,3 +192,89 @@ async fn django_semantics_hold() {
     .unwrap();
     assert!(!wrong.ok);
 }
+
+/// `warden check` on Django: job functions match by group, inactive users hold nothing but
+/// are still flagged while in groups, superusers hold everything, and the kinds Django's
+/// columns cannot support (MFA, managers) are simply not judged.
+#[tokio::test]
+async fn check_judges_django_with_its_own_semantics() {
+    use std::collections::BTreeSet;
+    use warden_service::findings::{self, PolicySource};
+    use warden_service::policy;
+
+    let test_db = django_db().await;
+    app_sql(
+        &test_db,
+        "INSERT INTO auth_user (id, password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) \
+         VALUES (7, 'md5$salt$hash', UTC_TIMESTAMP(), 0, 'gina', 'Gina', 'Old', 'gina@example.com', 1, 1, '2024-01-01')",
+        &[],
+    )
+    .await;
+    app_sql(
+        &test_db,
+        "INSERT INTO auth_user_groups (user_id, group_id) VALUES (7, 1)",
+        &[],
+    )
+    .await;
+    app_sql(
+        &test_db,
+        "UPDATE auth_user SET last_login = UTC_TIMESTAMP() WHERE username = 'alice'",
+        &[],
+    )
+    .await;
+    let ctx = ctx_as(&test_db, OFFICER, Some("django")).await;
+    let text = r#"
+[dormancy]
+days = 90
+
+[[job_function]]
+name = "support"
+match = { role = "support" }
+allow = ["crm.view_customer"]
+
+[[job_function]]
+name = "billing"
+match = { role = "billing" }
+allow = ["crm.view_customer", "crm.add_refund"]
+priority = 5
+
+[[separation_of_duties]]
+name = "refund four-eyes"
+conflict = ["crm.add_refund", "crm.approve_refund"]
+"#;
+    policy::apply(&ctx, text, "django.toml", "by group")
+        .await
+        .unwrap();
+    let r = findings::check(&ctx, PolicySource::Current).await.unwrap();
+    let got: BTreeSet<(String, String)> = r
+        .findings
+        .iter()
+        .map(|f| (f.subject.clone(), f.kind.clone()))
+        .collect();
+    let want: BTreeSet<(String, String)> = [
+        ("bob", "excess_permission"),
+        ("bob", "sod_conflict"),
+        ("bob", "dormant_account"),
+        ("carol", "inactive_with_roles"),
+        ("dave", "superuser"),
+        ("dave", "no_job_function"),
+        ("erin", "inactive_with_roles"),
+        ("frank", "no_job_function"),
+        ("frank", "dormant_account"),
+        ("gina", "weak_password_hash"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    let excess = r
+        .findings
+        .iter()
+        .find(|f| f.kind == "excess_permission")
+        .unwrap();
+    assert_eq!(excess.evidence["permission"], "crm.approve_refund");
+    assert_eq!(excess.evidence["via"], serde_json::json!(["direct grant"]));
+    // Alice, in the support group and recently signed in, is compliant.
+    assert!(!got.iter().any(|(who, _)| who == "alice"));
+    assert_eq!((r.evaluated, r.compliant), (5, 1));
+}

@@ -6,7 +6,7 @@ use crate::support::*;
 const POLICY: &str = "[dormancy]\ndays = 90\n\n[[job_function]]\nname = \"support\"\nmatch = { department = \"support\" }\nallow = [\"customer.contact:read\", \"ticket:*\"]\n";
 
 /// A TOML basic string holding `s` exactly.
-fn toml_string(s: &str) -> String {
+pub fn toml_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {

@@ -103,3 +103,73 @@ async fn the_sqli_corpus_is_only_ever_data() {
     }
     assert_eq!(checksum(&db).await, before, "no table changed");
 }
+
+/// Every payload in every text field of a policy (job function names, match values, rule
+/// names, exception reasons): stored and shown back byte for byte, judged as plain text
+/// (matching no one), and the application's data untouched.
+#[tokio::test]
+async fn the_sqli_corpus_through_every_text_field_of_a_policy() {
+    use std::collections::BTreeSet;
+    use warden_sandbox::seed::COMPANY_POLICY;
+    use warden_service::findings::{self, PolicySource};
+    use warden_service::policy;
+
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let baseline = findings::check(&ctx, PolicySource::Current).await.unwrap();
+    let db = warden_store::Database::connect(&s.test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let app_tables = |sums: Vec<(String, Option<i64>)>| {
+        sums.into_iter()
+            .filter(|(t, _)| !t.starts_with("warden_"))
+            .collect::<Vec<_>>()
+    };
+    let before = app_tables(checksum(&db).await);
+
+    let payloads: BTreeSet<String> = corpus()
+        .into_iter()
+        .map(|(_, line)| line)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let mut text = COMPANY_POLICY.to_string();
+    for p in &payloads {
+        let q = crate::policy::toml_string(p);
+        text.push_str(&format!(
+            "\n[[job_function]]\nname = {q}\nmatch = {{ department = {q}, role = {q}, title = {q} }}\nallow = [\"ticket:read\"]\n\n[[separation_of_duties]]\nname = {q}\nconflict = [\"refund:request\", \"refund:approve\"]\n\n[[exception]]\nkind = \"no_mfa\"\nmatch = {{ department = {q} }}\nreason = {q}\n"
+        ));
+    }
+    let applied = policy::apply(&ctx, &text, "corpus.toml", "every payload")
+        .await
+        .unwrap();
+    assert_eq!(applied.version, 2);
+    assert_eq!(policy::show(&ctx, Some(2)).await.unwrap().body, text);
+    let checked = findings::check(&ctx, PolicySource::Current).await.unwrap();
+    // The payload rules match no one; the duplicated four-eyes rules are the only change.
+    let kinds = |r: &findings::CheckResponse| -> BTreeSet<(String, String)> {
+        r.findings
+            .iter()
+            .filter(|f| f.kind != "sod_conflict")
+            .map(|f| (f.kind.clone(), f.subject.clone()))
+            .collect()
+    };
+    assert_eq!(kinds(&checked), kinds(&baseline));
+    let diff = policy::diff(&ctx, 1, 2).await.unwrap();
+    assert_eq!(
+        diff.changes.iter().filter(|c| c.change == "added").count(),
+        payloads.len() * 3
+    );
+    let sim = policy::simulate(&ctx, &text, "corpus.toml", 30)
+        .await
+        .unwrap();
+    assert!(sim.replayed > 0);
+    assert_eq!(
+        app_tables(checksum(&db).await),
+        before,
+        "the application's data changed"
+    );
+    db.close().await;
+}
