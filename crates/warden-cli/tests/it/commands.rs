@@ -259,3 +259,108 @@ fn policy_apply_show_and_history() {
     assert_eq!(code, 2);
     assert_eq!(doc["error"]["code"], "not_found");
 }
+
+#[test]
+fn check_fails_on_what_is_asked_and_findings_are_triaged() {
+    let db = seeded();
+    let dir = scratch("check");
+    let file = dir.join("company.toml");
+    std::fs::write(&file, warden_sandbox::seed::COMPANY_POLICY).unwrap();
+    let f = file.to_str().unwrap();
+    // No policy yet: a clear error, not a crash.
+    let (code, doc) = json(&db, &["check"]);
+    assert_eq!(code, 2, "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("policy apply")
+    );
+    assert_eq!(
+        json(&db, &["policy", "apply", f, "--comment", "baseline"]).0,
+        0
+    );
+
+    let (code, checked) = json(&db, &["check"]);
+    assert_eq!(code, 0, "{checked}");
+    let findings = checked["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for key in ["id", "kind", "severity", "subject", "detail", "fingerprint"] {
+        assert!(!findings[0][key].is_null(), "{key}: {}", findings[0]);
+    }
+    let (code, _) = json(&db, &["check", "--fail-on", "high"]);
+    assert_eq!(code, 1, "a high finding is open");
+
+    // Acknowledge every high finding: --fail-on high passes, --fail-on medium still fails.
+    let (_, high) = json(&db, &["findings", "--severity", "high", "--status", "open"]);
+    for h in high["findings"].as_array().unwrap() {
+        let id = h["id"].to_string();
+        let (code, t) = json(
+            &db,
+            &[
+                "findings",
+                "triage",
+                &id,
+                "ack",
+                "--comment",
+                "tracked in SEC-101",
+            ],
+        );
+        assert_eq!((code, t["to"].as_str()), (0, Some("acknowledged")), "{t}");
+    }
+    assert_eq!(json(&db, &["check", "--fail-on", "high"]).0, 0);
+    assert_eq!(json(&db, &["check", "--fail-on", "medium"]).0, 1);
+    let (code, shown) = json(
+        &db,
+        &["findings", "show", &high["findings"][0]["id"].to_string()],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(shown["history"][0]["comment"], "tracked in SEC-101");
+    let (code, _, err) = run(&db, &["findings", "triage", "1", "ack"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--comment"), "{err}");
+
+    // A draft is judged without being recorded, and simulated against the log.
+    let draft = dir.join("draft.toml");
+    std::fs::write(
+        &draft,
+        warden_sandbox::seed::COMPANY_POLICY.replace("days = 90", "days = 30"),
+    )
+    .unwrap();
+    let d = draft.to_str().unwrap();
+    let (code, judged) = json(&db, &["check", "--policy", d]);
+    assert_eq!(code, 0);
+    assert_eq!(judged["stored"], false);
+    let (code, sim) = json(&db, &["policy", "simulate", d, "--days", "30"]);
+    assert_eq!(code, 0, "{sim}");
+    assert!(sim["would_deny"].is_array());
+    assert_eq!(json(&db, &["policy", "apply", d]).0, 0);
+    let (code, diff) = json(&db, &["policy", "diff", "1", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!(diff["changes"][0]["details"][0], "days: 90 → 30");
+    let (code, csv, _) = run(&db, &["--format", "csv", "findings", "--kind", "no_mfa"]);
+    assert_eq!(code, 0);
+    assert!(
+        csv.starts_with("\"id\",\"severity\",\"kind\",\"subject\",\"status\",\"detail\"\n"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn policy_validate_with_a_database_warns_of_patterns_that_match_nothing() {
+    let db = seeded();
+    let dir = scratch("policy-warn");
+    let file = dir.join("typo.toml");
+    std::fs::write(
+        &file,
+        "[[job_function]]\nname = \"support\"\nmatch = { department = \"support\" }\nallow = [\"tickets:*\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&db, &["policy", "validate", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("support"));
+    assert!(
+        err.contains("typo.toml: line 4, column 11: job function `support`: `tickets:*` matches no permission"),
+        "{err}"
+    );
+}
