@@ -8,6 +8,9 @@
 //! - `warden who-can` at 100,000 staff, the whole command (process start to JSON on stdout),
 //!   next to the equivalent SQL through the `mariadb` client.
 //!
+//! - `warden check` with the synthetic company's policy at 10,000 and 100,000 staff (ten
+//!   access-log rows per person), the first run (recording every finding) and a steady
+//!   re-check, next to reading the directory alone;
 //! - the desktop app at 100,000 staff (`--desktop`): launch to the dashboard's first data,
 //!   next to the same data fetched in-process; People filtered, next to `warden users
 //!   --search` asking the database the same question.
@@ -25,7 +28,8 @@ use warden_core::console::Actor;
 use warden_core::directory::{Effective, RoleModel, UserId, effective_permissions};
 use warden_core::mapping::Mapping;
 use warden_sandbox::{Scenario, SeedOptions, TestDatabase};
-use warden_service::{Ctx, directory, setup};
+use warden_service::findings::{self, PolicySource};
+use warden_service::{Ctx, directory, policy, setup};
 use warden_store::Database;
 use warden_store::directory::{self as store, GrantScope, UserFilter};
 
@@ -137,6 +141,56 @@ async fn main() -> anyhow::Result<()> {
                 "≥ 20× faster".into()
             },
         });
+        policy::apply(
+            &ctx,
+            warden_sandbox::seed::COMPANY_POLICY,
+            "company-policy.toml",
+            "benchmark",
+        )
+        .await?;
+        let read = median(
+            futures_runs(3, || async {
+                let t = Instant::now();
+                let (users, _) = directory::read_directory(&ctx).await?;
+                anyhow::ensure!(users == scale as usize, "{users} users");
+                Ok(t.elapsed())
+            })
+            .await?,
+        );
+        let t = Instant::now();
+        let first = findings::check(&ctx, PolicySource::Current).await?;
+        let first_run = t.elapsed();
+        anyhow::ensure!(
+            first.stored && first.opened > 0,
+            "the first check recorded nothing"
+        );
+        let steady = median(
+            futures_runs(3, || async {
+                let t = Instant::now();
+                let again = findings::check(&ctx, PolicySource::Current).await?;
+                anyhow::ensure!(again.opened == 0, "a re-check opened {}", again.opened);
+                Ok(t.elapsed())
+            })
+            .await?,
+        );
+        let budget = if scale >= 100_000 { "< 2 s" } else { "" };
+        rows.push(Row {
+            what: format!(
+                "check, first run ({} findings), {scale} staff",
+                format_count(first.findings.len())
+            ),
+            warden: first_run,
+            baseline: read,
+            baseline_name: "directory read alone",
+            budget: budget.into(),
+        });
+        rows.push(Row {
+            what: format!("check, re-check, {scale} staff"),
+            warden: steady,
+            baseline: read,
+            baseline_name: "directory read alone",
+            budget: budget.into(),
+        });
         if scale >= 100_000 {
             let (warden, sql) = who_can(&db)?;
             rows.push(Row {
@@ -193,7 +247,7 @@ async fn seeded(
     let conn = Database::connect(&db.spec()?).await?;
     let opts = SeedOptions {
         users,
-        log_rows: 1_000,
+        log_rows: u64::from(users) * 10,
         seed: 1,
         scenario: Scenario::Default,
         hostile: Vec::new(),

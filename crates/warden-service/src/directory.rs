@@ -434,6 +434,18 @@ impl Loaded {
     }
 }
 
+/// Reads the whole directory and nothing more (users, grants, direct grants, the role
+/// model): the floor under every whole-directory use case, which benchmarks print beside
+/// them. Returns how many users and grants were read.
+pub async fn read_directory(ctx: &Ctx) -> Result<(usize, usize)> {
+    let r = ctx.as_reader("reading the directory")?;
+    let loaded = load(&r).await?;
+    Ok((
+        loaded.users.len(),
+        loaded.grants.len() + loaded.direct.len(),
+    ))
+}
+
 /// Effective permissions of every user, computed in one pass over the whole directory
 /// (a handful of bulk reads, no query per user).
 pub async fn effective_for_everyone(ctx: &Ctx) -> Result<HashMap<UserId, Effective>> {
