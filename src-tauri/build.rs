@@ -12,6 +12,17 @@ fn main() {
         "role",
         "who_can",
         "permissions",
+        "policy_show",
+        "policy_history",
+        "policy_diff",
+        "policy_lint",
+        "policy_apply",
+        "policy_simulate",
+        "check",
+        "findings",
+        "finding",
+        "triage",
+        "compliance",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

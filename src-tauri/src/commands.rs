@@ -6,6 +6,13 @@ use warden_service::directory::{
     self, AccessRequest, AccessResponse, DashboardResponse, PermissionsResponse, RoleDetail,
     RoleRequest, RolesResponse, UsersRequest, UsersResponse, WhoCanRequest, WhoCanResponse,
 };
+use warden_service::findings::{
+    self, CheckResponse, ComplianceSummary, FindingDetail, FindingsRequest, FindingsResponse,
+    PolicySource, TriageRequest, TriageResponse,
+};
+use warden_service::policy::{
+    self, AppliedPolicy, PolicyDiff, PolicyHistory, PolicyLint, PolicyVersionView, SimulateResponse,
+};
 use warden_service::session::Target;
 use warden_store::{Secret, profiles};
 
@@ -92,4 +99,92 @@ pub async fn permissions(state: State<'_, AppState>) -> Result<PermissionsRespon
     state
         .with(async |ctx| directory::permissions(ctx).await)
         .await
+}
+
+/// The editor's draft is named in errors as this.
+const DRAFT: &str = "draft";
+
+#[tauri::command]
+pub async fn policy_show(
+    state: State<'_, AppState>,
+    version: Option<u32>,
+) -> Result<PolicyVersionView> {
+    state
+        .with(async |ctx| policy::show(ctx, version).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn policy_history(state: State<'_, AppState>) -> Result<PolicyHistory> {
+    state.with(async |ctx| policy::history(ctx).await).await
+}
+
+#[tauri::command]
+pub async fn policy_diff(state: State<'_, AppState>, from: u32, to: u32) -> Result<PolicyDiff> {
+    state
+        .with(async |ctx| policy::diff(ctx, from, to).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn policy_lint(state: State<'_, AppState>, text: String) -> Result<PolicyLint> {
+    state.with(async |ctx| policy::lint(ctx, &text).await).await
+}
+
+#[tauri::command]
+pub async fn policy_apply(
+    state: State<'_, AppState>,
+    text: String,
+    comment: String,
+) -> Result<AppliedPolicy> {
+    state
+        .with(async |ctx| policy::apply(ctx, &text, DRAFT, &comment).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn policy_simulate(
+    state: State<'_, AppState>,
+    text: String,
+    days: u32,
+) -> Result<SimulateResponse> {
+    state
+        .with(async |ctx| policy::simulate(ctx, &text, DRAFT, days).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn check(state: State<'_, AppState>) -> Result<CheckResponse> {
+    state
+        .with(async |ctx| findings::check(ctx, PolicySource::Current).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn findings(
+    state: State<'_, AppState>,
+    req: FindingsRequest,
+) -> Result<FindingsResponse> {
+    state
+        .with(async |ctx| findings::findings(ctx, req).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn finding(state: State<'_, AppState>, id: u64) -> Result<FindingDetail> {
+    state
+        .with(async |ctx| findings::finding(ctx, id).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn triage(state: State<'_, AppState>, req: TriageRequest) -> Result<TriageResponse> {
+    state
+        .with(async |ctx| findings::triage(ctx, req).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn compliance(state: State<'_, AppState>) -> Result<ComplianceSummary> {
+    state.with(async |ctx| findings::summary(ctx).await).await
 }

@@ -36,6 +36,17 @@ pub fn run() {
             commands::role,
             commands::who_can,
             commands::permissions,
+            commands::policy_show,
+            commands::policy_history,
+            commands::policy_diff,
+            commands::policy_lint,
+            commands::policy_apply,
+            commands::policy_simulate,
+            commands::check,
+            commands::findings,
+            commands::finding,
+            commands::triage,
+            commands::compliance,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

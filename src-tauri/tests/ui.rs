@@ -11,6 +11,13 @@ use std::path::{Path, PathBuf};
 use ts_rs::{Config, TS};
 use warden_desktop::ipc::{AddProfileRequest, ConnectionInfo, IpcError};
 use warden_service::directory::*;
+use warden_service::findings::{
+    CheckResponse, ComplianceSummary, FindingDetail, FindingsRequest, FindingsResponse,
+    TriageRequest, TriageResponse,
+};
+use warden_service::policy::{
+    AppliedPolicy, PolicyDiff, PolicyHistory, PolicyLint, PolicyVersionView, SimulateResponse,
+};
 use warden_service::session::Target;
 
 fn generate(dir: &Path) {
@@ -31,6 +38,19 @@ fn generate(dir: &Path) {
     WhoCanRequest::export_all(&cfg).unwrap();
     WhoCanResponse::export_all(&cfg).unwrap();
     PermissionsResponse::export_all(&cfg).unwrap();
+    PolicyVersionView::export_all(&cfg).unwrap();
+    PolicyHistory::export_all(&cfg).unwrap();
+    PolicyDiff::export_all(&cfg).unwrap();
+    PolicyLint::export_all(&cfg).unwrap();
+    AppliedPolicy::export_all(&cfg).unwrap();
+    SimulateResponse::export_all(&cfg).unwrap();
+    CheckResponse::export_all(&cfg).unwrap();
+    FindingsRequest::export_all(&cfg).unwrap();
+    FindingsResponse::export_all(&cfg).unwrap();
+    FindingDetail::export_all(&cfg).unwrap();
+    TriageRequest::export_all(&cfg).unwrap();
+    TriageResponse::export_all(&cfg).unwrap();
+    ComplianceSummary::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {
@@ -189,6 +209,11 @@ fn both_themes_meet_wcag_aa_contrast() {
         ("warn-text", "warn-bg"),
         ("text", "row-active"),
         ("text", "row-hover"),
+        ("ok", "surface"),
+        ("code-key", "surface-2"),
+        ("code-string", "surface-2"),
+        ("code-section", "surface-2"),
+        ("surface", "danger"),
     ];
     for (theme, vars) in [("light", &light), ("dark", &dark)] {
         for (fg, bg) in pairs {

@@ -4,6 +4,9 @@ import type { IpcError } from "./bindings/IpcError";
 import { Coming } from "./features/coming/Coming";
 import { Connection } from "./features/connection/Connection";
 import { Dashboard } from "./features/dashboard/Dashboard";
+import { Finding } from "./features/findings/Finding";
+import { Findings } from "./features/findings/Findings";
+import { Policies } from "./features/policies/Policies";
 import { People } from "./features/people/People";
 import { Person } from "./features/people/Person";
 import { Role } from "./features/roles/Role";
@@ -20,8 +23,8 @@ const NAV: NavItem[] = [
   { label: "People", route: { page: "people" }, key: "p", testid: "nav-people" },
   { label: "Roles", route: { page: "roles" }, key: "r", testid: "nav-roles" },
   { label: "Who can…", route: { page: "whocan" }, key: "w", testid: "nav-whocan" },
-  { label: "Policies", route: { page: "coming", what: "Policies" }, key: "o", testid: "nav-policies" },
-  { label: "Findings", route: { page: "coming", what: "Findings" }, key: "f", testid: "nav-findings" },
+  { label: "Policies", route: { page: "policies" }, key: "o", testid: "nav-policies" },
+  { label: "Findings", route: { page: "findings" }, key: "f", testid: "nav-findings" },
   { label: "Reviews", route: { page: "coming", what: "Reviews" }, key: "v", testid: "nav-reviews" },
   { label: "Access logs", route: { page: "coming", what: "Access logs" }, key: "l", testid: "nav-logs" },
   { label: "Exports", route: { page: "coming", what: "Exports" }, key: "e", testid: "nav-exports" },
@@ -31,7 +34,15 @@ const NAV: NavItem[] = [
 
 function sameSection(a: Route, b: Route): boolean {
   const section = (r: Route) =>
-    r.page === "person" ? "people" : r.page === "role" ? "roles" : r.page === "coming" ? `coming:${r.what}` : r.page;
+    r.page === "person"
+      ? "people"
+      : r.page === "role"
+        ? "roles"
+        : r.page === "finding"
+          ? "findings"
+          : r.page === "coming"
+            ? `coming:${r.what}`
+            : r.page;
   return section(a) === section(b);
 }
 
@@ -156,6 +167,9 @@ export function App() {
         {route.page === "roles" && <Roles navigate={navigate} />}
         {route.page === "role" && <Role name={route.name} navigate={navigate} />}
         {route.page === "whocan" && <WhoCan navigate={navigate} initial={route.permission ?? ""} />}
+        {route.page === "policies" && <Policies navigate={navigate} />}
+        {route.page === "findings" && <Findings key={`${route.kind ?? ""}|${route.severity ?? ""}|${route.status ?? ""}`} navigate={navigate} initial={route} />}
+        {route.page === "finding" && <Finding key={route.id} id={route.id} navigate={navigate} />}
         {route.page === "connection" && conn && <Connection info={conn} onConnected={(c) => { setConn(c); navigate({ page: "dashboard" }); }} />}
         {route.page === "coming" && <Coming what={route.what} />}
       </main>
@@ -165,6 +179,7 @@ export function App() {
           <dl>
             <dt>/ or Ctrl+K</dt><dd>search</dd>
             <dt>g then d, p, r, w</dt><dd>Dashboard, People, Roles, Who can…</dd>
+            <dt>g then o, f</dt><dd>Policies, Findings</dd>
             <dt>j / k, arrows</dt><dd>move in lists</dd>
             <dt>Enter</dt><dd>open</dd>
             <dt>?</dt><dd>this help</dd>

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use warden_core::mapping::Mapping;
 use warden_service::directory::{self, AccessResponse, RolesResponse, WhoCanResponse};
-use warden_service::setup;
+use warden_service::findings::{self, CheckResponse, PolicySource};
+use warden_service::{policy, setup};
 
 use crate::args::{Cli, DemoArgs};
 use crate::failure::Failure;
@@ -26,6 +27,26 @@ struct Tour {
     roles: RolesResponse,
     access: AccessResponse,
     who_can: WhoCanResponse,
+    /// Open findings per kind and severity, from the check against the company's policy.
+    findings: BTreeMap<String, usize>,
+    compliant: u32,
+    evaluated: u32,
+}
+
+/// The company's policy in force (applied on first run) and a check against it, so the
+/// demo shows findings from its first screen.
+async fn baseline(cli: &Cli, ctx: &warden_service::Ctx) -> Result<CheckResponse> {
+    if policy::history(ctx).await?.versions.is_empty() {
+        policy::apply(
+            ctx,
+            warden_sandbox::seed::COMPANY_POLICY,
+            "company-policy.toml",
+            "the synthetic company's baseline (warden demo)",
+        )
+        .await?;
+        note(cli, "Applied the synthetic company's policy as version 1.");
+    }
+    Ok(findings::check(ctx, PolicySource::Current).await?)
 }
 
 impl Render for Tour {
@@ -102,11 +123,16 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
         note(cli, &format!("Seeded in {:.1} s.", report.seconds));
     }
     setup::migrate(&db, &setup::local_actor()?).await?;
+    let target = db.target().to_string();
+    let mapping = Mapping::preset("reference")
+        .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;
+    let ctx = context_on(db, mapping).await?;
+    let check = baseline(cli, &ctx).await?;
     if let Some(app) = desktop {
         let url = warden_sandbox::server::status(&dir)?
             .map(|info| info.url)
             .ok_or_else(|| Failure::usage("the sandbox stopped while seeding"))?;
-        db.close().await;
+        ctx.close().await;
         note(
             cli,
             &format!("Opening Warden ({}) on the sandbox …", app.display()),
@@ -118,11 +144,6 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
             .map_err(|e| Failure::usage(format!("{}: {e}", app.display())))?;
         return Ok(if status.success() { 0 } else { 1 });
     }
-    let target = db.target().to_string();
-    let mapping = Mapping::preset("reference")
-        .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;
-    let ctx = context_on(db, mapping).await?;
-
     let users = directory::users(&ctx, Default::default()).await?;
     let mut per_dept: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for u in &users.users {
@@ -163,6 +184,12 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
         roles,
         access,
         who_can,
+        findings: check.findings.iter().fold(BTreeMap::new(), |mut m, f| {
+            *m.entry(format!("{} ({})", f.kind, f.severity)).or_default() += 1;
+            m
+        }),
+        compliant: check.compliant,
+        evaluated: check.evaluated,
     };
     ctx.close().await;
     if cli.format != Format::Table {
@@ -207,6 +234,15 @@ fn show(tour: &Tour) -> anyhow::Result<()> {
         t.row(vec![via, n.to_string()]);
     }
     crate::output::print_table(&t)?;
+    println!(
+        "\n5. Findings against the company's policy: {} of {} active staff compliant",
+        tour.compliant, tour.evaluated
+    );
+    let mut t = Table::new(&["kind (severity)", "findings"]);
+    for (kind, n) in &tour.findings {
+        t.row(vec![kind.clone(), n.to_string()]);
+    }
+    crate::output::print_table(&t)?;
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "warden".into());
@@ -221,6 +257,7 @@ fn show(tour: &Tour) -> anyhow::Result<()> {
         tour.access.user.login
     );
     println!("  $W --database-url \"$($W sandbox url)\" who-can refund:approve");
+    println!("  $W --database-url \"$($W sandbox url)\" findings --severity high");
     println!("  $W sandbox stop");
     Ok(())
 }

@@ -536,7 +536,7 @@ pub async fn summary(ctx: &Ctx) -> Result<ComplianceSummary> {
     let open = |s: Severity| {
         counts
             .iter()
-            .filter(|(_, sev, st, _)| *sev == s && *st != FindingStatus::Resolved)
+            .filter(|(_, sev, st, _)| *sev == s && *st == FindingStatus::Open)
             .map(|(.., n)| u64::try_from(*n).unwrap_or(0))
             .sum()
     };

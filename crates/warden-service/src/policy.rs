@@ -48,6 +48,49 @@ pub fn validate(text: &str, origin: &str) -> Result<PolicyValidation> {
     })
 }
 
+/// A draft as the editor sees it while it is typed: its error at its place (or none), and
+/// its warnings against the directory.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PolicyLint {
+    pub errors: Vec<PolicyWarningView>,
+    pub warnings: Vec<PolicyWarningView>,
+    pub job_functions: Vec<String>,
+}
+
+fn view(line: Option<usize>, column: Option<usize>, message: String) -> PolicyWarningView {
+    PolicyWarningView {
+        line: line.and_then(|l| u32::try_from(l).ok()),
+        column: column.and_then(|c| u32::try_from(c).ok()),
+        message,
+    }
+}
+
+/// Checks a draft for the editor: a parse or validation error is part of the answer (with
+/// its line and column), not a failure.
+pub async fn lint(ctx: &crate::Ctx, text: &str) -> Result<PolicyLint> {
+    let r = ctx.as_reader("checking a policy against the directory")?;
+    let policy = match Policy::parse(text) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(PolicyLint {
+                errors: vec![view(e.line, e.column, e.message)],
+                warnings: Vec::new(),
+                job_functions: Vec::new(),
+            });
+        }
+    };
+    let permissions = warden_store::directory::permissions(r.db(), r.mapping()?).await?;
+    let keys: Vec<&str> = permissions.iter().map(|p| p.key.as_str()).collect();
+    Ok(PolicyLint {
+        errors: Vec::new(),
+        warnings: warden_core::policy::unmatched_patterns(&policy, text, &keys)
+            .into_iter()
+            .map(|w| view(w.line, w.column, w.message))
+            .collect(),
+        job_functions: policy.job_function.iter().map(|j| j.name.clone()).collect(),
+    })
+}
+
 /// Validates a policy and checks its patterns against the directory's permissions: a
 /// pattern that matches none is a warning with its line and column.
 pub async fn validate_against_directory(
@@ -62,11 +105,7 @@ pub async fn validate_against_directory(
     let keys: Vec<&str> = permissions.iter().map(|p| p.key.as_str()).collect();
     out.warnings = warden_core::policy::unmatched_patterns(&policy, text, &keys)
         .into_iter()
-        .map(|w| PolicyWarningView {
-            line: w.line.and_then(|l| u32::try_from(l).ok()),
-            column: w.column.and_then(|c| u32::try_from(c).ok()),
-            message: w.message,
-        })
+        .map(|w| view(w.line, w.column, w.message))
         .collect();
     Ok(out)
 }

@@ -511,3 +511,232 @@ async fn an_unreachable_database_is_explained_and_a_profile_connects() {
     );
     app.close().await.unwrap();
 }
+
+/// Types `text` into the textarea or input matching `css` as a person would (React sees an
+/// input event with the whole new value).
+async fn type_text(app: &Desktop, css: &str, text: &str) {
+    app.wait_text(css, None).await.unwrap();
+    app.js(
+        "const el = document.querySelector(arguments[0]); \
+         const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype; \
+         Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, arguments[1]); \
+         el.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![json!(css), json!(text)],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_and_findings_from_draft_to_triage() {
+    use warden_sandbox::seed::COMPANY_POLICY;
+    use warden_service::findings::{self, FindingsRequest};
+    use warden_service::policy;
+
+    let (db, ctx, report) = seeded(Vec::new()).await;
+    let planted = report.planted.unwrap();
+    let app = Desktop::launch(&db.url, OFFICER, &home("policies"))
+        .await
+        .unwrap();
+
+    // Before any policy: the dashboard says so, and so does the Policies screen.
+    app.wait_text("[data-testid=tile-compliance]", Some("no check yet"))
+        .await
+        .unwrap();
+    app.click("[data-testid=nav-policies]").await.unwrap();
+    app.wait_text(".empty", Some("No policy has been applied yet"))
+        .await
+        .unwrap();
+
+    // The editor validates as you type and marks the line of the error.
+    app.click("[data-testid=policy-tab-edit]").await.unwrap();
+    let broken = COMPANY_POLICY.replacen("max_roles = 3", "max_role = 3", 1);
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("max_role = 3"))
+        .unwrap()
+        + 1;
+    type_text(&app, "[data-testid=policy-text]", &broken).await;
+    let error = app
+        .wait_text("[data-testid=policy-error]", Some(&format!("line {line}")))
+        .await
+        .unwrap();
+    assert!(error.contains("max_role"), "{error}");
+    app.wait_text(&format!("[data-testid=gutter-error-{line}]"), None)
+        .await
+        .unwrap();
+    let disabled = app
+        .js(
+            "return document.querySelector('[data-testid=policy-apply]').disabled",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(disabled, json!(true), "a broken policy cannot be applied");
+    app.screenshot("16-policy-error").await.unwrap();
+
+    // A pattern that matches no permission is a warning at its line.
+    let typo = COMPANY_POLICY.replace("\"staff:read\"]", "\"staff:raed\"]");
+    type_text(&app, "[data-testid=policy-text]", &typo).await;
+    app.wait_text(
+        "[data-testid=policy-warning]",
+        Some("`staff:raed` matches no permission"),
+    )
+    .await
+    .unwrap();
+
+    // A valid draft: simulated against the access log, then applied with a comment.
+    let draft = COMPANY_POLICY.replacen(
+        "allow = [\"customer.contact:read\", \"customer.notes:*\", \"ticket:read\", \"ticket:write\"]\nmax_roles = 3",
+        "allow = [\"customer.contact:read\", \"customer.notes:*\", \"ticket:read\"]\nmax_roles = 3",
+        1,
+    );
+    type_text(&app, "[data-testid=policy-text]", &draft).await;
+    app.wait_text("[data-testid=policy-valid]", Some("Valid"))
+        .await
+        .unwrap();
+    let sim = policy::simulate(&ctx, &draft, "draft", 30).await.unwrap();
+    let denied: u64 = sim.would_deny.iter().map(|d| d.count).sum();
+    app.click("[data-testid=simulate-run]").await.unwrap();
+    let summary = app
+        .wait_text("[data-testid=simulate-summary]", Some("would have denied"))
+        .await
+        .unwrap();
+    assert!(
+        summary.contains(&format!(
+            "would have denied {denied} ({} person",
+            sim.would_deny.len()
+        )),
+        "{summary} vs {denied}"
+    );
+    app.wait_text(
+        "[data-testid=table-would-deny] [role=row][aria-rowindex='1']",
+        Some(&sim.would_deny[0].login),
+    )
+    .await
+    .unwrap();
+    app.screenshot("17-policy-simulate").await.unwrap();
+    type_text(&app, "[data-testid=policy-text]", COMPANY_POLICY).await;
+    app.wait_text("[data-testid=policy-valid]", Some("Valid"))
+        .await
+        .unwrap();
+    type_text(&app, "[data-testid=policy-comment]", "first baseline").await;
+    app.click("[data-testid=policy-apply]").await.unwrap();
+    app.wait_text("[data-testid=policy-version]", Some("v1"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=policy-code]", Some("refund four-eyes"))
+        .await
+        .unwrap();
+    let stored = policy::show(&ctx, None).await.unwrap();
+    assert_eq!(
+        (stored.body.as_str(), stored.comment.as_str()),
+        (COMPANY_POLICY, "first baseline")
+    );
+    app.screenshot("18-policy-in-force").await.unwrap();
+
+    // Findings: run the check from the screen; the table counts what was recorded.
+    app.click("[data-testid=nav-findings]").await.unwrap();
+    app.click("[data-testid=run-check]").await.unwrap();
+    app.wait_text("[data-testid=check-result]", Some("against v1"))
+        .await
+        .unwrap();
+    let open = findings::findings(
+        &ctx,
+        FindingsRequest {
+            status: Some("open".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .findings;
+    assert!(!open.is_empty());
+    app.wait_text("[data-testid=row-count]", Some(&open.len().to_string()))
+        .await
+        .unwrap();
+    let drawn = app
+        .js("return document.querySelector('canvas') !== null", vec![])
+        .await
+        .unwrap();
+    assert_eq!(drawn, json!(true), "the findings chart is drawn");
+    app.screenshot("19-findings").await.unwrap();
+    app.select("[data-testid=findings-kind]", "sod_conflict")
+        .await
+        .unwrap();
+    let sod: Vec<_> = open.iter().filter(|f| f.kind == "sod_conflict").collect();
+    app.wait_text("[data-testid=row-count]", Some(&sod.len().to_string()))
+        .await
+        .unwrap();
+    app.wait_text("[role=row][aria-rowindex='1']", Some(&planted.sod_conflict))
+        .await
+        .unwrap();
+
+    // A finding's page: evidence and fix, then acknowledged with a comment.
+    app.click("[role=row][aria-rowindex='1']").await.unwrap();
+    app.wait_text("[data-testid=finding-detail]", Some("refund four-eyes"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=finding-evidence]", Some("refund_approver"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=finding-fix]", Some("no one may hold both"))
+        .await
+        .unwrap();
+    type_text(
+        &app,
+        "[data-testid=triage-comment]",
+        "refund team is re-organising; tracked in SEC-12",
+    )
+    .await;
+    app.click("[data-testid=triage-ack]").await.unwrap();
+    app.wait_text("[data-testid=finding-status]", Some("acknowledged"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=finding-history]", Some("tracked in SEC-12"))
+        .await
+        .unwrap();
+    app.screenshot("20-finding-triaged").await.unwrap();
+    let id = sod[0].id.unwrap();
+    let stored = findings::finding(&ctx, id).await.unwrap();
+    assert_eq!(stored.finding.status, "acknowledged");
+    assert_eq!(stored.history[0].actor, OFFICER);
+
+    // The dashboard's headline: compliance and open findings by severity, as recorded.
+    let summary = findings::summary(&ctx).await.unwrap();
+    app.click("[data-testid=nav-dashboard]").await.unwrap();
+    app.wait_text(
+        "[data-testid=tile-compliance]",
+        Some(&format!(
+            "{} of {} active",
+            summary.compliant, summary.evaluated
+        )),
+    )
+    .await
+    .unwrap();
+    app.wait_text(
+        "[data-testid=tile-open-high] .tile-num",
+        Some(&summary.open_high.to_string()),
+    )
+    .await
+    .unwrap();
+    app.screenshot("21-dashboard-compliance").await.unwrap();
+
+    // History with a rule-by-rule diff.
+    policy::apply(
+        &ctx,
+        &COMPANY_POLICY.replace("days = 90", "days = 60"),
+        "p.toml",
+        "shorter dormancy",
+    )
+    .await
+    .unwrap();
+    app.click("[data-testid=nav-policies]").await.unwrap();
+    app.click("[data-testid=policy-tab-history]").await.unwrap();
+    app.click("[data-testid=diff-2]").await.unwrap();
+    app.wait_text("[data-testid=policy-diff]", Some("days: 90 → 60"))
+        .await
+        .unwrap();
+    app.screenshot("22-policy-diff").await.unwrap();
+    app.close().await.unwrap();
+}

@@ -6,6 +6,9 @@ export type Route =
   | { page: "roles" }
   | { page: "role"; name: string }
   | { page: "whocan"; permission?: string }
+  | { page: "policies" }
+  | { page: "findings"; kind?: string; severity?: string; status?: string }
+  | { page: "finding"; id: number }
   | { page: "connection" }
   | { page: "coming"; what: string };
 

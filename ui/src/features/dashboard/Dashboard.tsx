@@ -9,15 +9,12 @@ import {
 } from "chart.js";
 import { useEffect, useRef } from "react";
 import type { DashboardResponse } from "../../bindings/DashboardResponse";
+import { cssVar } from "../../lib/css";
 import type { Navigate } from "../../lib/route";
 import { ErrorPanel, Loading } from "../../lib/states";
 import { useCall } from "../../lib/useCall";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
-
-function cssVar(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-}
 
 function DepartmentChart({ data, navigate }: { data: DashboardResponse; navigate: Navigate }) {
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -59,6 +56,40 @@ function DepartmentChart({ data, navigate }: { data: DashboardResponse; navigate
   );
 }
 
+/** The compliance headline: accounts compliant with their baseline, open findings by severity. */
+function Compliance({ navigate }: { navigate: Navigate }) {
+  const [loaded] = useCall("compliance", {}, "compliance");
+  if (loaded.state !== "ready") return null;
+  const c = loaded.data;
+  if (!c.checked_at) {
+    return (
+      <div className="tiles" data-testid="compliance-tiles">
+        <button className="tile" onClick={() => navigate({ page: "policies" })} data-testid="tile-compliance">
+          <span className="tile-num">—</span>
+          <span className="tile-label">no check yet: apply a policy and run one</span>
+        </button>
+      </div>
+    );
+  }
+  const pct = c.evaluated > 0 ? Math.floor((c.compliant * 1000) / c.evaluated) / 10 : 100;
+  return (
+    <div className="tiles" data-testid="compliance-tiles">
+      <button className="tile" onClick={() => navigate({ page: "findings" })} data-testid="tile-compliance">
+        <span className="tile-num">{pct}%</span>
+        <span className="tile-label">
+          compliant with their baseline ({c.compliant.toLocaleString("en-US")} of {c.evaluated.toLocaleString("en-US")} active)
+        </span>
+      </button>
+      {(["high", "medium", "low"] as const).map((s) => (
+        <button key={s} className={`tile sev-tile sev-${s}`} onClick={() => navigate({ page: "findings", severity: s })} data-testid={`tile-open-${s}`}>
+          <span className="tile-num">{(s === "high" ? c.open_high : s === "medium" ? c.open_medium : c.open_low).toLocaleString("en-US")}</span>
+          <span className="tile-label">open {s} findings</span>
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function Dashboard({ navigate }: { navigate: Navigate }) {
   const [loaded, reload] = useCall("dashboard", {}, "dashboard");
   return (
@@ -70,6 +101,7 @@ export function Dashboard({ navigate }: { navigate: Navigate }) {
       {loaded.state === "error" && <ErrorPanel error={loaded.error} onRetry={reload} />}
       {loaded.state === "ready" && (
         <>
+          <Compliance navigate={navigate} />
           <div className="tiles" data-testid="dashboard-tiles">
             <button className="tile" onClick={() => navigate({ page: "people" })} data-testid="tile-staff">
               <span className="tile-num">{loaded.data.staff.toLocaleString("en-US")}</span>
