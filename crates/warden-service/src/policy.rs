@@ -91,8 +91,9 @@ pub async fn lint(ctx: &crate::Ctx, text: &str) -> Result<PolicyLint> {
     })
 }
 
-/// Validates a policy and checks its patterns against the directory's permissions: a
-/// pattern that matches none is a warning with its line and column.
+/// Validates a policy against the directory: two job functions matching the same person
+/// with no priority between them is an error, and a pattern that matches no permission is
+/// a warning with its line and column.
 pub async fn validate_against_directory(
     ctx: &crate::Ctx,
     text: &str,
@@ -100,6 +101,7 @@ pub async fn validate_against_directory(
 ) -> Result<PolicyValidation> {
     let r = ctx.as_reader("checking a policy against the directory")?;
     let mut out = validate(text, origin)?;
+    refuse_ambiguous(&r, text, origin).await?;
     let policy = Policy::parse(text).map_err(|e| Error::Invalid(format!("{origin}: {e}")))?;
     let permissions = warden_store::directory::permissions(r.db(), r.mapping()?).await?;
     let keys: Vec<&str> = permissions.iter().map(|p| p.key.as_str()).collect();
@@ -155,7 +157,6 @@ pub async fn apply(
 ) -> Result<AppliedPolicy> {
     let o = ctx.as_officer("applying a policy")?;
     let checked = validate_against_directory(ctx, text, origin).await?;
-    refuse_ambiguous(&Reader::from(o), text, origin).await?;
     if comment.chars().count() > 2000 {
         return Err(Error::Invalid(
             "the comment is longer than 2000 characters".into(),

@@ -391,6 +391,10 @@ async fn versions_diff_rule_by_rule_and_ambiguity_is_refused() {
         "{err}"
     );
     assert!(err.to_string().contains("priority"), "{err}");
+    let err = policy::validate_against_directory(&ctx, &ambiguous, "p.toml")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("priority"), "{err}");
     // A pattern that matches nothing is a warning, not an error.
     let typo = COMPANY_POLICY.replace("\"staff:read\"]", "\"staff:raed\"]");
     let v = policy::validate_against_directory(&ctx, &typo, "p.toml")
