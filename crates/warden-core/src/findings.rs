@@ -288,6 +288,11 @@ struct Judge<'a> {
     facts: Facts<'a>,
     by_id: HashMap<UserId, &'a User>,
     out: Vec<Finding>,
+    /// Whether a job function (by address) allows a permission: a directory has few of each,
+    /// so every pair is decided once, not once per person.
+    allowed: HashMap<(*const JobFunction, PermissionId), bool>,
+    /// For each separation-of-duties rule, the permissions meeting each of its patterns.
+    sod_sides: Vec<Vec<BTreeSet<PermissionId>>>,
 }
 
 impl Judge<'_> {
@@ -338,13 +343,16 @@ impl Judge<'_> {
 
     fn excess(&mut self, s: &Subject<'_>, job: &JobFunction, held: &Effective) {
         let user = s.user;
+        let keys = self.facts.permission_keys;
         for (perm, via) in held {
-            let Some(key) = self.facts.permission_keys.get(perm) else {
+            let Some(key) = keys.get(perm) else {
                 continue;
             };
-            if job.allow.iter().any(|g| g.matches(key))
-                || self.excepted(FindingKind::ExcessPermission, s, Some(key))
-            {
+            let allowed = *self
+                .allowed
+                .entry((std::ptr::from_ref(job), *perm))
+                .or_insert_with(|| job.allow.iter().any(|g| g.matches(key)));
+            if allowed || self.excepted(FindingKind::ExcessPermission, s, Some(key)) {
                 continue;
             }
             let sources = self.via_names(via);
@@ -376,6 +384,15 @@ impl Judge<'_> {
     }
 
     fn sod(&mut self, s: &Subject<'_>, held: &Effective) {
+        // Most people meet no rule: decided on permission ids, before any key is looked at.
+        let meets = |sides: &Vec<BTreeSet<PermissionId>>| {
+            sides
+                .iter()
+                .all(|side| side.iter().any(|p| held.contains_key(p)))
+        };
+        if !self.sod_sides.iter().any(meets) {
+            return;
+        }
         let keyed: Vec<(&str, &BTreeSet<Via>)> = held
             .iter()
             .filter_map(|(p, via)| self.facts.permission_keys.get(p).map(|k| (k.as_str(), via)))
@@ -496,11 +513,30 @@ pub fn evaluate(policy: &Policy, facts: Facts<'_>) -> Evaluation {
     for d in facts.direct {
         direct_of.entry(d.user).or_default().push(d.permission);
     }
+    let sod_sides = policy
+        .separation_of_duties
+        .iter()
+        .map(|rule| {
+            rule.conflict
+                .iter()
+                .map(|g| {
+                    facts
+                        .permission_keys
+                        .iter()
+                        .filter(|(_, k)| g.matches(k))
+                        .map(|(p, _)| *p)
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
     let mut judge = Judge {
         policy,
         facts,
         by_id: facts.users.iter().map(|u| (u.id, u)).collect(),
         out: Vec::new(),
+        allowed: HashMap::new(),
+        sod_sides,
     };
     let empty = Effective::new();
     let mut eval = Evaluation::default();
@@ -540,23 +576,27 @@ pub fn evaluate(policy: &Policy, facts: Facts<'_>) -> Evaluation {
         }
         eval.evaluated += 1;
         // What the person holds through grants; a superuser's everything is its own finding.
-        let held: Effective = facts
-            .effective
-            .get(&user.id)
-            .unwrap_or(&empty)
-            .iter()
-            .filter_map(|(p, via)| {
-                let via: BTreeSet<Via> = via
-                    .iter()
-                    .filter(|v| **v != Via::Superuser)
-                    .cloned()
-                    .collect();
-                (!via.is_empty()).then_some((*p, via))
-            })
-            .collect();
+        let effective = facts.effective.get(&user.id).unwrap_or(&empty);
+        let without_superuser;
+        let held: &Effective = if user.superuser {
+            without_superuser = effective
+                .iter()
+                .filter_map(|(p, via)| {
+                    let via: BTreeSet<Via> = via
+                        .iter()
+                        .filter(|v| **v != Via::Superuser)
+                        .cloned()
+                        .collect();
+                    (!via.is_empty()).then_some((*p, via))
+                })
+                .collect();
+            &without_superuser
+        } else {
+            effective
+        };
         match policy.assign(&s) {
             Assignment::One(job) => {
-                judge.excess(&s, job, &held);
+                judge.excess(&s, job, held);
                 if let Some(max) = job.max_roles
                     && role_names.len() > max as usize
                     && !judge.excepted(FindingKind::TooManyRoles, &s, None)
@@ -601,7 +641,7 @@ pub fn evaluate(policy: &Policy, facts: Facts<'_>) -> Evaluation {
                 ));
             }
         }
-        judge.sod(&s, &held);
+        judge.sod(&s, held);
         judge.dormancy(&s);
         if facts.columns.managers && !judge.excepted(FindingKind::OrphanAccount, &s, None) {
             let manager = user.manager_id.map(|m| judge.by_id.get(&m).copied());

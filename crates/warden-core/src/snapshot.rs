@@ -4,7 +4,7 @@
 //! A snapshot is the sorted set of grants, delta- and varint-encoded: about three bytes a
 //! grant, so 100,000 staff cost a few hundred kilobytes a check.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 
@@ -31,10 +31,10 @@ impl Held {
     }
 }
 
-/// Every grant at one moment.
+/// Every grant at one moment, sorted and without repeats.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    pub held: BTreeSet<Held>,
+    held: Vec<Held>,
 }
 
 const FORMAT: u8 = 1;
@@ -83,9 +83,19 @@ impl Reader<'_> {
 
 impl Snapshot {
     pub fn of(grants: &[RoleGrant], direct: &[DirectGrant]) -> Self {
-        let mut held: BTreeSet<Held> = grants.iter().map(|g| Held::Role(g.user, g.role)).collect();
+        let mut held: Vec<Held> = grants.iter().map(|g| Held::Role(g.user, g.role)).collect();
         held.extend(direct.iter().map(|d| Held::Direct(d.user, d.permission)));
+        held.sort_unstable();
+        held.dedup();
         Self { held }
+    }
+
+    pub fn held(&self) -> &[Held] {
+        &self.held
+    }
+
+    pub fn contains(&self, h: &Held) -> bool {
+        self.held.binary_search(h).is_ok()
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -110,18 +120,23 @@ impl Snapshot {
         }
         let mut r = Reader { bytes, at: 1 };
         let count = r.varint()?;
-        let mut held = BTreeSet::new();
+        let mut held: Vec<Held> =
+            Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(bytes.len()));
         let mut user = 0i64;
         for _ in 0..count {
             user = user.wrapping_add(unzigzag(r.varint()?));
             let tag = *bytes.get(r.at).ok_or("snapshot ends inside a grant")?;
             r.at += 1;
             let object = unzigzag(r.varint()?);
-            held.insert(match tag {
+            let h = match tag {
                 0 => Held::Role(UserId(user), RoleId(object)),
                 1 => Held::Direct(UserId(user), PermissionId(object)),
                 t => return Err(format!("snapshot has an unknown grant tag {t}")),
-            });
+            };
+            if held.last().is_some_and(|last| *last >= h) {
+                return Err("snapshot grants are out of order".into());
+            }
+            held.push(h);
         }
         if r.at != bytes.len() {
             return Err("snapshot has bytes after its last grant".into());
@@ -148,13 +163,13 @@ pub struct Names<'a> {
 }
 
 /// Grants that appeared since the previous snapshot, plus those found earlier that are
-/// still held and still open (`open`: their fingerprints), so such a grant stays a finding
-/// until someone triages it or it is revoked. `reviewed` says whether a grant was made
+/// still held and still open (`open`: their fingerprints by person), so such a grant stays
+/// a finding until someone triages it or it is revoked. `reviewed` says whether a grant was made
 /// through a review or an access request.
 pub fn grants_outside_review(
     previous: &Snapshot,
     current: &Snapshot,
-    open: &HashSet<String>,
+    open: &HashMap<UserId, HashSet<String>>,
     names: Names<'_>,
     reviewed: impl Fn(Held) -> bool,
 ) -> Vec<Finding> {
@@ -165,10 +180,14 @@ pub fn grants_outside_review(
         .held
         .iter()
         .filter_map(|h| {
+            let is_new = !previous.contains(h);
+            let open_for = open.get(&h.user());
+            if !is_new && open_for.is_none() {
+                return None;
+            }
             let user = users.get(&h.user())?;
             let fp = fingerprint(FindingKind::GrantOutsideReview, user.id, &about(*h));
-            let is_new = !previous.held.contains(h);
-            if !(is_new && !reviewed(*h) || open.contains(&fp)) {
+            if !(is_new && !reviewed(*h) || open_for.is_some_and(|o| o.contains(&fp))) {
                 return None;
             }
             let (what, evidence) = match h {
@@ -312,17 +331,18 @@ mod tests {
         };
         let prev = Snapshot::of(&before, &[]);
         let cur = Snapshot::of(&after, &[]);
-        let found = grants_outside_review(&prev, &cur, &HashSet::new(), names, |_| false);
+        let none = HashMap::new();
+        let found = grants_outside_review(&prev, &cur, &none, names, |_| false);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].subject, "u1");
         assert!(found[0].detail.contains("role billing") && found[0].detail.contains("by u2"));
         // A reviewed grant is not a finding.
-        assert!(grants_outside_review(&prev, &cur, &HashSet::new(), names, |_| true).is_empty());
+        assert!(grants_outside_review(&prev, &cur, &none, names, |_| true).is_empty());
         // On the next check it is no longer new, but while open it is still found.
-        let open = HashSet::from([found[0].fingerprint.clone()]);
+        let open = HashMap::from([(UserId(1), HashSet::from([found[0].fingerprint.clone()]))]);
         let again = grants_outside_review(&cur, &cur, &open, names, |_| false);
         assert_eq!(again, found);
-        assert!(grants_outside_review(&cur, &cur, &HashSet::new(), names, |_| false).is_empty());
+        assert!(grants_outside_review(&cur, &cur, &none, names, |_| false).is_empty());
         // Revoked: gone, open or not.
         let revoked = Snapshot::of(&before, &[]);
         assert!(grants_outside_review(&cur, &revoked, &open, names, |_| false).is_empty());

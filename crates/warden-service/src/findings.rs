@@ -173,6 +173,7 @@ async fn judge(r: &Reader<'_>, policy: &Policy, now: NaiveDateTime) -> Result<Ju
         .dormancy
         .as_ref()
         .map(|d| now - Duration::days(i64::from(d.days)));
+    let t = std::time::Instant::now();
     let (loaded, schemes, active_in_log, previous, open) = futures_util::try_join!(
         load(r),
         async { Ok(warden_store::directory::password_schemes(db, m).await?) },
@@ -185,6 +186,7 @@ async fn judge(r: &Reader<'_>, policy: &Policy, now: NaiveDateTime) -> Result<Ju
         async { Ok(store::last_snapshot(db).await?) },
         async { Ok(store::unresolved_fingerprints(db, FindingKind::GrantOutsideReview).await?) },
     )?;
+    let read_in = t.elapsed();
     let effective = loaded.effective(mapping.semantics);
     let role_names: HashMap<RoleId, String> = loaded
         .roles
@@ -218,6 +220,13 @@ async fn judge(r: &Reader<'_>, policy: &Policy, now: NaiveDateTime) -> Result<Ju
         },
     );
     refuse_ambiguity(&evaluation.ambiguous)?;
+    tracing::info!(
+        staff = loaded.users.len(),
+        read_ms = read_in.as_millis() as u64,
+        evaluated_ms = (t.elapsed() - read_in).as_millis() as u64,
+        "directory judged"
+    );
+    let t2 = std::time::Instant::now();
     let snapshot = Snapshot::of(&loaded.grants, &loaded.direct);
     if let Some(previous) = previous {
         let previous = Snapshot::decode(&previous)
@@ -246,6 +255,10 @@ async fn judge(r: &Reader<'_>, policy: &Policy, now: NaiveDateTime) -> Result<Ju
         evaluation.compliant = evaluation.compliant.saturating_sub(active_newly);
         evaluation.findings.extend(outside);
     }
+    tracing::debug!(
+        snapshot_ms = t2.elapsed().as_millis() as u64,
+        "grants compared"
+    );
     Ok(Judged {
         evaluation,
         snapshot,
@@ -257,12 +270,14 @@ async fn judge(r: &Reader<'_>, policy: &Policy, now: NaiveDateTime) -> Result<Ju
 /// in one change with its audit event; any other check only reports.
 pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
     let r = ctx.as_reader("checking the directory against a policy")?;
+    let started = std::time::Instant::now();
     let (policy, sha256, version) = policy_of(&r, &source).await?;
     let now = Utc::now().naive_utc();
     let Judged {
         evaluation,
         snapshot,
     } = judge(&r, &policy, now).await?;
+    let judged_in = started.elapsed();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let record = matches!(source, PolicySource::Current)
         .then(|| ctx.as_officer("recording findings").ok())
@@ -291,7 +306,7 @@ pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
         .copied()
         .filter(|k| k.is_policy_kind())
         .collect();
-    let outcome = store::record_check(
+    let (outcome, mut states) = store::record_check(
         &mut change,
         &RunMeta {
             policy_version: version,
@@ -318,21 +333,30 @@ pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
             }),
         )
         .await?;
-    let stored: HashMap<String, StoredFinding> = store::list(db, &FindingFilter::default())
-        .await?
-        .into_iter()
-        .filter(|f| f.status != FindingStatus::Resolved)
-        .map(|f| (f.fingerprint.clone(), f))
-        .collect();
-    let mut stored = stored;
     let findings = evaluation
         .findings
         .into_iter()
-        .map(|f| match stored.remove(&f.fingerprint) {
-            Some(s) => FindingView::from(s),
-            None => FindingView::from(f),
+        .map(|f| {
+            let state = states.remove(&f.fingerprint);
+            let mut view = FindingView::from(f);
+            if let Some(state) = state {
+                view.id = Some(state.id);
+                view.status = state.status.as_str().into();
+                view.first_seen = Some(utc(state.first_seen));
+                view.last_seen = Some(utc(outcome.ran_at));
+            }
+            view
         })
         .collect();
+    tracing::info!(
+        run = outcome.run_id,
+        judged_ms = judged_in.as_millis() as u64,
+        recorded_ms = started
+            .elapsed()
+            .as_millis()
+            .saturating_sub(judged_in.as_millis()) as u64,
+        "check recorded"
+    );
     Ok(CheckResponse {
         stored: true,
         run: Some(outcome.run_id),

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use sqlx::{MySql, QueryBuilder, Row};
+use warden_core::directory::UserId;
 use warden_core::findings::{Finding, FindingKind, FindingStatus, Severity, Triage};
 
 use crate::connect::Database;
@@ -39,15 +40,6 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
-fn kind_list(qb: &mut QueryBuilder<'_, MySql>, kinds: &[FindingKind]) {
-    qb.push(" kind IN (");
-    let mut sep = qb.separated(", ");
-    for k in kinds {
-        sep.push_bind(k.as_str());
-    }
-    qb.push(")");
-}
-
 fn id_list(qb: &mut QueryBuilder<'_, MySql>, ids: &[u64]) {
     qb.push(" id IN (");
     let mut sep = qb.separated(", ");
@@ -57,18 +49,34 @@ fn id_list(qb: &mut QueryBuilder<'_, MySql>, ids: &[u64]) {
     qb.push(")");
 }
 
+/// Where a finding the run saw now stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: u64,
+    pub status: FindingStatus,
+    pub first_seen: NaiveDateTime,
+}
+
 /// Within a change: records a check run. Findings not seen before are opened; those seen
-/// again are touched (and reopened if they had been resolved); those of the `judged` kinds
-/// not seen this time are resolved as fixed. Returns the run and what moved.
+/// again that had been resolved are reopened; those of the `judged` kinds not seen this
+/// time are resolved as fixed (last seen at the previous run). A finding seen again and
+/// still unresolved is not written at all: an unresolved finding of a judged kind was, by
+/// construction, seen by the latest run, which is its last-seen time (see [`list`]). Returns
+/// the run, what moved, and where each finding of `findings` stands, by fingerprint.
 pub async fn record_check(
     change: &mut Change<'_>,
     meta: &RunMeta,
     findings: &[Finding],
     judged: &[FindingKind],
-) -> Result<RunOutcome> {
+) -> Result<(RunOutcome, HashMap<String, Recorded>)> {
     let db = change.db();
     let actor = change.actor().to_string();
     let at = now();
+    let previous_run_at: Option<NaiveDateTime> =
+        sqlx::query_scalar("SELECT MAX(ran_at) FROM warden_check_runs")
+            .fetch_one(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
     let run_id = sqlx::query(
         "INSERT INTO warden_check_runs (ran_at, actor, policy_version, policy_sha256, \
          evaluated, compliant, found, opened, reopened, fixed, snapshot) \
@@ -87,33 +95,44 @@ pub async fn record_check(
     .map_err(|e| db.classify(e))?
     .last_insert_id();
 
-    let existing: Vec<(u64, String, String, String)> =
-        sqlx::query_as("SELECT id, fingerprint, status, detail FROM warden_findings")
-            .fetch_all(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
-    let known: HashMap<&str, (u64, &str, &str)> = existing
-        .iter()
-        .map(|(id, fp, status, detail)| (fp.as_str(), (*id, status.as_str(), detail.as_str())))
-        .collect();
+    type Existing = (u64, String, String, String, String, NaiveDateTime);
+    let existing: Vec<Existing> = sqlx::query_as(
+        "SELECT id, fingerprint, kind, status, detail, first_seen FROM warden_findings",
+    )
+    .fetch_all(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    let known: HashMap<&str, &Existing> = existing.iter().map(|e| (e.1.as_str(), e)).collect();
 
+    let resolved = FindingStatus::Resolved.as_str();
+    let mut states: HashMap<String, Recorded> = HashMap::with_capacity(findings.len());
     let mut fresh = Vec::new();
-    let mut seen = Vec::new();
+    let mut seen = HashSet::new();
     let mut reappeared = Vec::new();
     let mut changed = Vec::new();
     for f in findings {
-        match known.get(f.fingerprint.as_str()) {
-            None => fresh.push(f),
-            Some((id, status, detail)) => {
-                seen.push(*id);
-                if *status == FindingStatus::Resolved.as_str() {
-                    reappeared.push(*id);
-                }
-                if *detail != f.detail {
-                    changed.push((*id, f));
-                }
-            }
+        let Some((id, _, _, status, detail, first_seen)) = known.get(f.fingerprint.as_str()) else {
+            fresh.push(f);
+            continue;
+        };
+        seen.insert(*id);
+        let status = if status == resolved {
+            reappeared.push(*id);
+            FindingStatus::Open
+        } else {
+            FindingStatus::parse(status).unwrap_or(FindingStatus::Open)
+        };
+        if *detail != f.detail {
+            changed.push((*id, f));
         }
+        states.insert(
+            f.fingerprint.clone(),
+            Recorded {
+                id: *id,
+                status,
+                first_seen: *first_seen,
+            },
+        );
     }
 
     for chunk in fresh.chunks(BATCH) {
@@ -141,17 +160,25 @@ pub async fn record_check(
             .await
             .map_err(|e| db.classify(e))?;
     }
-    for chunk in seen.chunks(BATCH) {
-        let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_findings SET last_seen = ");
-        qb.push_bind(at)
-            .push(", last_run = ")
-            .push_bind(run_id)
-            .push(" WHERE");
-        id_list(&mut qb, chunk);
-        qb.build()
-            .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+    if !fresh.is_empty() {
+        let ids: Vec<(u64, String)> = sqlx::query_as(
+            "SELECT id, fingerprint FROM warden_findings WHERE first_seen = ? AND last_run = ?",
+        )
+        .bind(at)
+        .bind(run_id)
+        .fetch_all(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+        for (id, fp) in ids {
+            states.insert(
+                fp,
+                Recorded {
+                    id,
+                    status: FindingStatus::Open,
+                    first_seen: at,
+                },
+            );
+        }
     }
     for (id, f) in &changed {
         sqlx::query("UPDATE warden_findings SET detail = ?, evidence = ?, fix = ? WHERE id = ?")
@@ -166,7 +193,12 @@ pub async fn record_check(
     for chunk in reappeared.chunks(BATCH) {
         let mut qb =
             QueryBuilder::<MySql>::new("UPDATE warden_findings SET resolved_at = NULL, status = ");
-        qb.push_bind(FindingStatus::Open.as_str()).push(" WHERE");
+        qb.push_bind(FindingStatus::Open.as_str())
+            .push(", last_seen = ")
+            .push_bind(at)
+            .push(", last_run = ")
+            .push_bind(run_id)
+            .push(" WHERE");
         id_list(&mut qb, chunk);
         qb.build()
             .execute(change.conn())
@@ -175,23 +207,25 @@ pub async fn record_check(
         record_events(change, db, chunk, &actor, "reappeared", run_id, at).await?;
     }
 
-    // Whatever of the judged kinds was not seen this run is gone from the directory.
-    let gone: Vec<u64> = {
-        let mut qb = QueryBuilder::<MySql>::new("SELECT id FROM warden_findings WHERE last_run < ");
-        qb.push_bind(run_id).push(" AND status <> ");
-        qb.push_bind(FindingStatus::Resolved.as_str()).push(" AND");
-        kind_list(&mut qb, judged);
-        qb.build_query_scalar()
-            .fetch_all(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?
-    };
+    // Whatever of the judged kinds was unresolved and not seen this run is gone from the
+    // directory; it was last seen by the previous run.
+    let gone: Vec<u64> = existing
+        .iter()
+        .filter(|(id, _, kind, status, ..)| {
+            status != resolved
+                && !seen.contains(id)
+                && FindingKind::parse(kind).is_some_and(|k| judged.contains(&k))
+        })
+        .map(|(id, ..)| *id)
+        .collect();
     for chunk in gone.chunks(BATCH) {
         let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_findings SET status = ");
-        qb.push_bind(FindingStatus::Resolved.as_str())
+        qb.push_bind(resolved)
             .push(", resolved_at = ")
             .push_bind(at)
-            .push(" WHERE");
+            .push(", last_seen = COALESCE(")
+            .push_bind(previous_run_at)
+            .push(", last_seen) WHERE");
         id_list(&mut qb, chunk);
         qb.build()
             .execute(change.conn())
@@ -216,7 +250,7 @@ pub async fn record_check(
         .execute(change.conn())
         .await
         .map_err(|e| db.classify(e))?;
-    Ok(outcome)
+    Ok((outcome, states))
 }
 
 async fn record_events(
@@ -287,17 +321,24 @@ pub async fn last_snapshot(db: &Database) -> Result<Option<Vec<u8>>> {
         .map_err(|e| db.classify(e))
 }
 
-/// Fingerprints of the findings of `kind` that are still open or acknowledged.
-pub async fn unresolved_fingerprints(db: &Database, kind: FindingKind) -> Result<HashSet<String>> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT fingerprint FROM warden_findings WHERE kind = ? AND status <> ?",
+/// Fingerprints of the findings of `kind` that are still open or acknowledged, by person.
+pub async fn unresolved_fingerprints(
+    db: &Database,
+    kind: FindingKind,
+) -> Result<HashMap<UserId, HashSet<String>>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT subject_id, fingerprint FROM warden_findings WHERE kind = ? AND status <> ?",
     )
     .bind(kind.as_str())
     .bind(FindingStatus::Resolved.as_str())
     .fetch_all(db.gov())
     .await
     .map_err(|e| db.classify(e))?;
-    Ok(rows.into_iter().collect())
+    let mut out: HashMap<UserId, HashSet<String>> = HashMap::new();
+    for (user, fp) in rows {
+        out.entry(UserId(user)).or_default().insert(fp);
+    }
+    Ok(out)
 }
 
 /// A finding as stored.
@@ -366,6 +407,29 @@ fn finding_from_row(row: &sqlx::mysql::MySqlRow) -> Result<StoredFinding> {
     })
 }
 
+/// An unresolved finding of a policy kind was seen by the latest check (a check resolves
+/// what it does not see), so that check's time is its last-seen time; the row is written
+/// only when the finding changes state.
+async fn with_last_seen(
+    db: &Database,
+    mut found: Vec<StoredFinding>,
+) -> Result<Vec<StoredFinding>> {
+    let latest: Option<NaiveDateTime> =
+        sqlx::query_scalar("SELECT MAX(ran_at) FROM warden_check_runs")
+            .fetch_one(db.gov())
+            .await
+            .map_err(|e| db.classify(e))?;
+    if let Some(latest) = latest {
+        for f in found
+            .iter_mut()
+            .filter(|f| f.status != FindingStatus::Resolved && f.kind.is_policy_kind())
+        {
+            f.last_seen = f.last_seen.max(latest);
+        }
+    }
+    Ok(found)
+}
+
 /// Findings matching the filter: the most severe first, then by kind and person.
 pub async fn list(db: &Database, filter: &FindingFilter) -> Result<Vec<StoredFinding>> {
     let mut qb = QueryBuilder::<MySql>::new(FINDING_COLUMNS);
@@ -391,7 +455,11 @@ pub async fn list(db: &Database, filter: &FindingFilter) -> Result<Vec<StoredFin
         .fetch_all(db.gov())
         .await
         .map_err(|e| db.classify(e))?;
-    rows.iter().map(finding_from_row).collect()
+    let found = rows
+        .iter()
+        .map(finding_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    with_last_seen(db, found).await
 }
 
 pub async fn get(db: &Database, id: u64) -> Result<Option<StoredFinding>> {
@@ -402,7 +470,11 @@ pub async fn get(db: &Database, id: u64) -> Result<Option<StoredFinding>> {
         .fetch_optional(db.gov())
         .await
         .map_err(|e| db.classify(e))?;
-    row.as_ref().map(finding_from_row).transpose()
+    let found = row.as_ref().map(finding_from_row).transpose()?;
+    Ok(with_last_seen(db, found.into_iter().collect())
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// One entry of a finding's history.
