@@ -154,6 +154,11 @@ async fn findings_are_followed_over_time_fixed_reopened_and_new_grants_flagged()
     assert!(kinds_of(&fixed, &login).is_empty());
     let resolved = findings::finding(&ctx, id).await.unwrap();
     assert_eq!(resolved.finding.status, "resolved");
+    // Last seen by the check before the fix; first seen by the first check.
+    let seen_again = excess(&again, &login, "lead:write");
+    assert_eq!(resolved.finding.last_seen, seen_again.last_seen);
+    assert_eq!(resolved.finding.first_seen, seen_again.first_seen);
+    assert!(resolved.finding.resolved_at.is_some());
 
     // Granted again, outside any review: reopened, and the grant itself is a finding.
     let grant = "INSERT INTO user_roles (user_id, role_id, granted_at, granted_by) \
