@@ -13,6 +13,7 @@ pub mod glob;
 pub mod ident;
 pub mod mapping;
 pub mod policy;
+pub mod review;
 pub mod snapshot;
 pub mod suggest;
 

@@ -1,0 +1,316 @@
+//! Access reviews (DESIGN.md, Access reviews): who reviews each grant, what the reviewer
+//! is told about it, and what Warden suggests. Pure: the store gathers the facts.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::directory::User;
+use crate::policy::{Assignment, Policy, Subject};
+
+/// Who reviews a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewerRule {
+    /// The person's manager.
+    Manager,
+    /// The role's owner.
+    Owner,
+}
+
+impl ReviewerRule {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "manager" => Some(Self::Manager),
+            "owner" => Some(Self::Owner),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manager => "manager",
+            Self::Owner => "owner",
+        }
+    }
+}
+
+/// Keep or revoke: a suggestion, a decision, or what undecided items become at close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Keep,
+    Revoke,
+}
+
+impl Verdict {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "keep" | "approve" => Some(Self::Keep),
+            "revoke" => Some(Self::Revoke),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keep => "keep",
+            Self::Revoke => "revoke",
+        }
+    }
+}
+
+/// Who reviews a grant to `user` of a role owned by `owner`: the rule's choice, unless it
+/// is missing, inactive, or the person themself, in which case the fallback reviewer.
+pub fn reviewer_for<'a>(
+    rule: ReviewerRule,
+    user: &User,
+    manager: Option<&'a User>,
+    owner: Option<&'a User>,
+    fallback: &'a str,
+) -> &'a str {
+    let chosen = match rule {
+        ReviewerRule::Manager => manager,
+        ReviewerRule::Owner => owner,
+    };
+    match chosen {
+        Some(r) if r.active && r.id != user.id && !r.login.eq_ignore_ascii_case(&user.login) => {
+            &r.login
+        }
+        _ => fallback,
+    }
+}
+
+/// What the reviewer is told about one grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// `match` (the role gives only what the baseline allows), `excess`, or `none` (no job
+    /// function matches the person).
+    pub baseline: &'static str,
+    /// Permissions of the role outside the baseline.
+    pub outside: Vec<String>,
+    /// Separation-of-duties rules the person breaks with this role among the sides.
+    pub sod: Vec<String>,
+    /// The person's last allowed access using a permission of this role.
+    pub last_used: Option<NaiveDateTime>,
+    pub suggestion: Verdict,
+    pub reason: String,
+}
+
+/// The reviewer's context and Warden's suggestion for a grant of a role (with its
+/// permission keys) to a person, under a policy. `unused_days`: how long without use makes
+/// a grant worth revoking.
+pub fn context(
+    policy: &Policy,
+    s: &Subject<'_>,
+    role_keys: &[&str],
+    held_keys: &[&str],
+    last_used: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+    unused_days: u32,
+) -> Context {
+    let (baseline, outside) = match policy.assign(s) {
+        Assignment::One(job) => {
+            let outside: Vec<String> = role_keys
+                .iter()
+                .filter(|k| !job.allow.iter().any(|g| g.matches(k)))
+                .map(|k| k.to_string())
+                .collect();
+            (
+                if outside.is_empty() {
+                    "match"
+                } else {
+                    "excess"
+                },
+                outside,
+            )
+        }
+        Assignment::None | Assignment::Ambiguous(_) => ("none", Vec::new()),
+    };
+    let sod: Vec<String> = crate::policy::sod_conflicts(policy, held_keys)
+        .into_iter()
+        .filter(|(_, sides)| {
+            sides
+                .iter()
+                .flatten()
+                .any(|k| role_keys.contains(&k.as_str()))
+        })
+        .map(|(rule, _)| rule.name.clone())
+        .collect();
+    let stale = last_used.is_none_or(|t| t < now - chrono::Duration::days(i64::from(unused_days)));
+    let (suggestion, reason) = if !s.user.active {
+        (Verdict::Revoke, format!("the account is {}", s.user.status))
+    } else if let Some(rule) = sod.first() {
+        (
+            Verdict::Revoke,
+            format!("breaks separation of duties `{rule}`"),
+        )
+    } else if baseline == "none" {
+        (
+            Verdict::Revoke,
+            "no job function matches this person: no baseline allows it".to_string(),
+        )
+    } else if baseline == "excess" {
+        (
+            Verdict::Revoke,
+            format!("gives {} outside the baseline", outside.join(", ")),
+        )
+    } else if stale && !role_keys.is_empty() {
+        (
+            Verdict::Revoke,
+            match last_used {
+                Some(t) => format!("not used since {}", t.format("%Y-%m-%d")),
+                None => format!("not used in the last {unused_days} days"),
+            },
+        )
+    } else {
+        (
+            Verdict::Keep,
+            match last_used {
+                Some(t) => format!("within the baseline; used {}", t.format("%Y-%m-%d")),
+                None => "within the baseline".to_string(),
+            },
+        )
+    };
+    Context {
+        baseline,
+        outside,
+        sod,
+        last_used,
+        suggestion,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::UserId;
+
+    fn person(id: i64, login: &str, dept: &str, active: bool) -> User {
+        User {
+            id: UserId(id),
+            login: login.into(),
+            name: None,
+            email: None,
+            department: Some(dept.into()),
+            title: None,
+            manager_id: None,
+            manager: None,
+            status: if active { "active" } else { "terminated" }.into(),
+            active,
+            superuser: false,
+            mfa: None,
+            last_login: None,
+            created: None,
+        }
+    }
+
+    const POLICY: &str = r#"
+[[job_function]]
+name = "support"
+match = { department = "support" }
+allow = ["ticket:*", "refund:request"]
+
+[[separation_of_duties]]
+name = "refund four-eyes"
+conflict = ["refund:request", "refund:approve"]
+"#;
+
+    fn now() -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn nobody_reviews_their_own_access() {
+        let ada = person(1, "ada", "support", true);
+        let boss = person(2, "boss", "support", true);
+        let gone = person(3, "gone", "support", false);
+        use ReviewerRule::*;
+        assert_eq!(
+            reviewer_for(Manager, &ada, Some(&boss), None, "olivia"),
+            "boss"
+        );
+        assert_eq!(
+            reviewer_for(Manager, &ada, Some(&gone), None, "olivia"),
+            "olivia"
+        );
+        assert_eq!(reviewer_for(Manager, &ada, None, None, "olivia"), "olivia");
+        assert_eq!(
+            reviewer_for(Owner, &ada, Some(&boss), Some(&ada), "olivia"),
+            "olivia"
+        );
+        assert_eq!(
+            reviewer_for(Owner, &boss, None, Some(&ada), "olivia"),
+            "ada"
+        );
+    }
+
+    #[test]
+    fn suggestions_say_why() {
+        let p = Policy::parse(POLICY).unwrap();
+        let ada = person(1, "ada", "support", true);
+        let s = Subject {
+            user: &ada,
+            roles: &[],
+        };
+        let recent = Some(now() - chrono::Duration::days(3));
+        let c = context(
+            &p,
+            &s,
+            &["ticket:read"],
+            &["ticket:read"],
+            recent,
+            now(),
+            90,
+        );
+        assert_eq!((c.baseline, c.suggestion), ("match", Verdict::Keep));
+        assert!(c.reason.contains("used 2026-10-29"), "{}", c.reason);
+
+        let c = context(&p, &s, &["lead:write"], &["lead:write"], recent, now(), 90);
+        assert_eq!((c.baseline, c.suggestion), ("excess", Verdict::Revoke));
+        assert_eq!(c.outside, ["lead:write"]);
+
+        let held = ["refund:request", "refund:approve", "ticket:read"];
+        let c = context(&p, &s, &["refund:request"], &held, recent, now(), 90);
+        assert_eq!(c.sod, ["refund four-eyes"]);
+        assert_eq!(c.suggestion, Verdict::Revoke);
+        // The conflict concerns the roles on its sides, not every role the person holds.
+        let c = context(&p, &s, &["ticket:read"], &held, recent, now(), 90);
+        assert!(c.sod.is_empty());
+
+        let old = Some(now() - chrono::Duration::days(200));
+        let c = context(&p, &s, &["ticket:read"], &["ticket:read"], old, now(), 90);
+        assert_eq!(c.suggestion, Verdict::Revoke);
+        assert!(c.reason.contains("not used since"));
+
+        let gone = person(2, "gone", "support", false);
+        let s = Subject {
+            user: &gone,
+            roles: &[],
+        };
+        let c = context(&p, &s, &["ticket:read"], &[], recent, now(), 90);
+        assert_eq!(
+            (c.suggestion, c.reason.as_str()),
+            (Verdict::Revoke, "the account is terminated")
+        );
+
+        let eng = person(3, "eve", "engineering", true);
+        let s = Subject {
+            user: &eng,
+            roles: &[],
+        };
+        let c = context(
+            &p,
+            &s,
+            &["ticket:read"],
+            &["ticket:read"],
+            recent,
+            now(),
+            90,
+        );
+        assert_eq!((c.baseline, c.suggestion), ("none", Verdict::Revoke));
+    }
+}
