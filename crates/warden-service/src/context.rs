@@ -92,6 +92,20 @@ impl Ctx {
         }
     }
 
+    /// Proof that the actor may decide review items (reviewers and officers); which items
+    /// are theirs is checked item by item.
+    pub fn as_reviewer(&self, what: &'static str) -> Result<Decider<'_>> {
+        match self.role {
+            ConsoleRole::Officer | ConsoleRole::Reviewer => Ok(Decider(self)),
+            role => Err(Error::Forbidden {
+                actor: self.actor.login.clone(),
+                role,
+                needed: "reviewer or officer",
+                what,
+            }),
+        }
+    }
+
     pub async fn close(self) {
         self.db.close().await;
     }
@@ -104,6 +118,10 @@ pub struct Officer<'a>(&'a Ctx);
 /// Read access to the whole directory.
 #[derive(Debug, Clone, Copy)]
 pub struct Reader<'a>(&'a Ctx);
+
+/// A reviewer's access: their own review items.
+#[derive(Debug, Clone, Copy)]
+pub struct Decider<'a>(&'a Ctx);
 
 macro_rules! proof_access {
     ($t:ident) => {
@@ -128,6 +146,7 @@ macro_rules! proof_access {
 
 proof_access!(Officer);
 proof_access!(Reader);
+proof_access!(Decider);
 
 impl<'a> From<Officer<'a>> for Reader<'a> {
     fn from(o: Officer<'a>) -> Self {

@@ -10,8 +10,9 @@ pub mod error;
 pub mod findings;
 pub mod mapping;
 pub mod policy;
+pub mod reviews;
 pub mod session;
 pub mod setup;
 
-pub use context::{Ctx, Officer, Reader};
+pub use context::{Ctx, Decider, Officer, Reader};
 pub use error::{Error, ErrorCode, Result};

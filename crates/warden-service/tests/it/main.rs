@@ -10,5 +10,6 @@ mod django;
 mod findings;
 mod mapping;
 mod policy;
+mod reviews;
 mod sqli;
 mod support;

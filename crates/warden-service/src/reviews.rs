@@ -1,0 +1,676 @@
+//! Access reviews: launching a campaign over every grant in scope, and reviewers deciding
+//! their items exactly once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use warden_core::console::ConsoleRole;
+use warden_core::directory::{PermissionId, RoleId, User, UserId};
+use warden_core::policy::{Assignment, Policy, Subject};
+use warden_core::review::{ReviewerRule, Verdict, context, reviewer_for};
+use warden_store::governance::Change;
+use warden_store::reviews::{self as store, NewCampaign, NewItem};
+
+use crate::context::Ctx;
+use crate::directory::{load, utc};
+use crate::error::{Error, Result};
+
+/// Which grants a campaign reviews; an empty list does not narrow.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct Scope {
+    pub departments: Vec<String>,
+    pub roles: Vec<String>,
+    pub job_functions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct StartRequest {
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub due: String,
+    pub scope: Scope,
+    /// `manager` or `owner`.
+    pub reviewer: String,
+    /// Reviews what the rule cannot (no manager, no owner, or the person themself).
+    pub fallback: String,
+    /// What undecided items become at close: `keep` or `revoke`.
+    pub undecided: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Started {
+    pub campaign: u64,
+    pub items: u64,
+    pub reviewers: u64,
+    pub policy_version: u32,
+    pub audit_seq: u64,
+}
+
+fn text_field(what: &str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Error::Invalid(format!("{what} is empty")));
+    }
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!(
+            "{what} must be at most {max} characters, without control characters"
+        )));
+    }
+    Ok(v.to_string())
+}
+
+/// Launches a campaign: every (user, role) grant in scope becomes an item, with the
+/// reviewer the rule picks (never the person themself), the context a reviewer needs, and
+/// Warden's suggestion, pinned to the policy in force. One change with its audit event.
+pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
+    let o = ctx.as_officer("launching an access review")?;
+    let name = text_field("the campaign name", &req.name, 190)?;
+    let due = NaiveDate::parse_from_str(req.due.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::Invalid(format!("--due `{}`: expected YYYY-MM-DD", req.due)))?;
+    if due < Utc::now().date_naive() {
+        return Err(Error::Invalid(format!("--due {due} is in the past")));
+    }
+    let rule = ReviewerRule::parse(&req.reviewer).ok_or_else(|| {
+        Error::Invalid(format!(
+            "--reviewer `{}`: expected manager or owner",
+            req.reviewer
+        ))
+    })?;
+    let undecided = Verdict::parse(&req.undecided).ok_or_else(|| {
+        Error::Invalid(format!(
+            "--undecided `{}`: expected keep or revoke",
+            req.undecided
+        ))
+    })?;
+    let fallback = text_field("the fallback reviewer", &req.fallback, 190)?;
+    match warden_store::governance::console_role(o.db(), &fallback).await? {
+        Some(ConsoleRole::Officer | ConsoleRole::Reviewer) => {}
+        _ => {
+            return Err(Error::Invalid(format!(
+                "the fallback reviewer `{fallback}` is not a console user with the reviewer or officer role"
+            )));
+        }
+    }
+    let stored = warden_store::governance::policy_version(o.db(), None)
+        .await?
+        .ok_or_else(|| {
+            Error::Invalid("a campaign is pinned to the policy in force: apply one first".into())
+        })?;
+    let policy = Policy::parse(&stored.body)
+        .map_err(|e| Error::Invalid(format!("stored policy v{}: {e}", stored.version)))?;
+
+    let r = crate::Reader::from(o);
+    let (db, m) = (r.db(), r.mapping()?);
+    let now = Utc::now().naive_utc();
+    let unused_days = policy.dormancy.as_ref().map_or(90, |d| d.days);
+    let since = now - chrono::Duration::days(i64::from(unused_days.max(365)));
+    let (loaded, usage) = futures_util::try_join!(load(&r), async {
+        Ok(warden_store::directory::usage_since(db, m, since).await?)
+    })?;
+    let effective = loaded.effective(m.mapping().semantics);
+    let users: HashMap<UserId, &User> = loaded.users.iter().map(|u| (u.id, u)).collect();
+    let role_names: HashMap<RoleId, &str> = loaded
+        .roles
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let owners: HashMap<RoleId, Option<UserId>> =
+        loaded.roles.iter().map(|r| (r.id, r.owner_id)).collect();
+    let keys: HashMap<PermissionId, &str> = loaded
+        .permissions
+        .iter()
+        .map(|p| (p.id, p.key.as_str()))
+        .collect();
+    let mut roles_of: HashMap<UserId, Vec<String>> = HashMap::new();
+    for g in &loaded.grants {
+        if let Some(n) = role_names.get(&g.role) {
+            roles_of.entry(g.user).or_default().push((*n).to_string());
+        }
+    }
+    // The last allowed use of each permission by each person.
+    let mut used: HashMap<(UserId, &str), chrono::NaiveDateTime> = HashMap::new();
+    for u in usage.iter().flatten() {
+        used.insert((u.user, u.action.as_str()), u.last_seen);
+    }
+
+    let no_roles = Vec::new();
+    let mut items = Vec::new();
+    for g in &loaded.grants {
+        let (Some(user), Some(role)) = (users.get(&g.user), role_names.get(&g.role)) else {
+            continue;
+        };
+        let roles = roles_of.get(&g.user).unwrap_or(&no_roles);
+        let s = Subject { user, roles };
+        let dept_ok = req.scope.departments.is_empty()
+            || user.department.as_deref().is_some_and(|d| {
+                req.scope
+                    .departments
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(d))
+            });
+        let role_ok = req.scope.roles.is_empty()
+            || req.scope.roles.iter().any(|w| w.eq_ignore_ascii_case(role));
+        let job_ok = req.scope.job_functions.is_empty()
+            || matches!(policy.assign(&s), Assignment::One(j) if req.scope.job_functions.iter().any(|w| w.eq_ignore_ascii_case(&j.name)));
+        if !(dept_ok && role_ok && job_ok) {
+            continue;
+        }
+        let role_keys: Vec<&str> = loaded
+            .model
+            .permissions_of(g.role)
+            .iter()
+            .filter_map(|p| keys.get(p).copied())
+            .collect();
+        let held_keys: Vec<&str> = effective
+            .get(&g.user)
+            .into_iter()
+            .flat_map(|e| e.keys())
+            .filter_map(|p| keys.get(p).copied())
+            .collect();
+        let last_used = role_keys
+            .iter()
+            .filter_map(|k| used.get(&(g.user, *k)))
+            .max()
+            .copied();
+        let c = context(
+            &policy,
+            &s,
+            &role_keys,
+            &held_keys,
+            last_used,
+            now,
+            unused_days,
+        );
+        let manager = user.manager_id.and_then(|m| users.get(&m).copied());
+        let owner = owners
+            .get(&g.role)
+            .copied()
+            .flatten()
+            .and_then(|o| users.get(&o).copied());
+        let reviewer = reviewer_for(rule, user, manager, owner, &fallback);
+        items.push(NewItem {
+            user_id: user.id.0,
+            login: user.login.clone(),
+            department: user.department.clone(),
+            role_id: g.role.0,
+            role: (*role).to_string(),
+            reviewer: reviewer.to_string(),
+            granted_at: g.granted_at,
+            granted_by: g
+                .granted_by
+                .and_then(|b| users.get(&b))
+                .map(|b| b.login.clone()),
+            baseline: c.baseline.to_string(),
+            outside: c.outside.join(", "),
+            sod: c.sod.join(", "),
+            last_used: c.last_used,
+            suggestion: c.suggestion.as_str().to_string(),
+            reason: c.reason.chars().take(500).collect(),
+        });
+    }
+    if items.is_empty() {
+        return Err(Error::Invalid(
+            "nothing is in scope: no grant matches these departments, roles and job functions"
+                .into(),
+        ));
+    }
+    let reviewers = items
+        .iter()
+        .map(|i| i.reviewer.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as u64;
+    let scope = serde_json::to_string(&req.scope).unwrap_or_default();
+    let mut change = Change::begin(o.db(), &o.actor().login).await?;
+    let id = store::insert_campaign(
+        &mut change,
+        &NewCampaign {
+            name: name.clone(),
+            scope,
+            reviewer_rule: rule.as_str().into(),
+            fallback: fallback.clone(),
+            undecided: undecided.as_str().into(),
+            due,
+            policy_version: Some(stored.version),
+        },
+        &items,
+    )
+    .await?;
+    let event = change
+        .commit(
+            "review.start",
+            &format!("campaign {id}"),
+            serde_json::json!({
+                "campaign": id, "name": name, "items": items.len(), "due": due.to_string(),
+                "reviewer": rule.as_str(), "fallback": fallback, "undecided": undecided.as_str(),
+                "policy_version": stored.version,
+            }),
+        )
+        .await?;
+    Ok(Started {
+        campaign: id,
+        items: items.len() as u64,
+        reviewers,
+        policy_version: stored.version,
+        audit_seq: event.seq,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CampaignView {
+    pub id: u64,
+    pub name: String,
+    pub status: String,
+    pub due: String,
+    pub overdue: bool,
+    pub reviewer_rule: String,
+    pub fallback: String,
+    pub undecided: String,
+    pub policy_version: Option<u32>,
+    pub created_by: String,
+    pub created_at: String,
+    pub items: u64,
+    pub decided: u64,
+}
+
+impl From<store::Campaign> for CampaignView {
+    fn from(c: store::Campaign) -> Self {
+        Self {
+            id: c.id,
+            overdue: c.status == "open" && c.due < Utc::now().date_naive() && c.decided < c.items,
+            name: c.name,
+            status: c.status,
+            due: c.due.to_string(),
+            reviewer_rule: c.reviewer_rule,
+            fallback: c.fallback,
+            undecided: c.undecided,
+            policy_version: c.policy_version,
+            created_by: c.created_by,
+            created_at: utc(c.created_at),
+            items: u64::try_from(c.items).unwrap_or(0),
+            decided: u64::try_from(c.decided).unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CampaignList {
+    pub campaigns: Vec<CampaignView>,
+}
+
+/// Every campaign with its progress (officers and auditors).
+pub async fn list(ctx: &Ctx) -> Result<CampaignList> {
+    let r = ctx.as_reader("listing access reviews")?;
+    Ok(CampaignList {
+        campaigns: store::campaigns(r.db())
+            .await?
+            .into_iter()
+            .map(CampaignView::from)
+            .collect(),
+    })
+}
+
+/// Progress of one reviewer or department.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Progress {
+    pub name: String,
+    pub items: u64,
+    pub decided: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CampaignDetail {
+    pub campaign: CampaignView,
+    pub by_reviewer: Vec<Progress>,
+    pub by_department: Vec<Progress>,
+    /// Reviewers with items still pending, when the campaign is overdue.
+    pub overdue_reviewers: Vec<String>,
+}
+
+/// One campaign with its progress per reviewer and per department.
+pub async fn show(ctx: &Ctx, id: u64) -> Result<CampaignDetail> {
+    let r = ctx.as_reader("reading an access review")?;
+    let campaign: CampaignView = store::campaign(r.db(), id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?
+        .into();
+    let items = store::items(r.db(), id, None, false).await?;
+    let tally = |key: &dyn Fn(&store::Item) -> String| {
+        let mut m: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for i in &items {
+            let e = m.entry(key(i)).or_default();
+            e.0 += 1;
+            e.1 += u64::from(i.decision.is_some());
+        }
+        m.into_iter()
+            .map(|(name, (items, decided))| Progress {
+                name,
+                items,
+                decided,
+            })
+            .collect::<Vec<_>>()
+    };
+    let by_reviewer = tally(&|i| i.reviewer.clone());
+    let by_department = tally(&|i| i.department.clone().unwrap_or_else(|| "(none)".into()));
+    let overdue_reviewers = if campaign.overdue {
+        by_reviewer
+            .iter()
+            .filter(|p| p.decided < p.items)
+            .map(|p| p.name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(CampaignDetail {
+        campaign,
+        by_reviewer,
+        by_department,
+        overdue_reviewers,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ItemView {
+    pub id: u64,
+    pub login: String,
+    pub department: Option<String>,
+    pub role: String,
+    pub reviewer: String,
+    pub granted_at: Option<String>,
+    pub granted_by: Option<String>,
+    pub baseline: String,
+    pub outside: String,
+    pub sod: String,
+    pub last_used: Option<String>,
+    pub suggestion: String,
+    pub reason: String,
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub comment: Option<String>,
+    /// The optimistic lock a decision must name.
+    pub version: u32,
+}
+
+impl From<store::Item> for ItemView {
+    fn from(i: store::Item) -> Self {
+        Self {
+            id: i.id,
+            login: i.login,
+            department: i.department,
+            role: i.role,
+            reviewer: i.reviewer,
+            granted_at: i.granted_at.map(utc),
+            granted_by: i.granted_by,
+            baseline: i.baseline,
+            outside: i.outside,
+            sod: i.sod,
+            last_used: i.last_used.map(utc),
+            suggestion: i.suggestion,
+            reason: i.reason,
+            decision: i.decision,
+            decided_by: i.decided_by,
+            comment: i.comment,
+            version: i.version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ItemsRequest {
+    pub campaign: u64,
+    /// Only this reviewer's items (a reviewer always sees only their own).
+    pub reviewer: Option<String>,
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ItemsResponse {
+    pub items: Vec<ItemView>,
+}
+
+/// A campaign's items. A reviewer sees only their own; officers and auditors see any.
+pub async fn items(ctx: &Ctx, req: ItemsRequest) -> Result<ItemsResponse> {
+    let reviewer = match ctx.role() {
+        ConsoleRole::Reviewer => Some(ctx.actor().login.clone()),
+        _ => req.reviewer.filter(|r| !r.is_empty()),
+    };
+    let db = match ctx.role() {
+        ConsoleRole::Reviewer => ctx.as_reviewer("reading review items")?.db(),
+        _ => ctx.as_reader("reading review items")?.db(),
+    };
+    Ok(ItemsResponse {
+        items: store::items(db, req.campaign, reviewer.as_deref(), req.pending)
+            .await?
+            .into_iter()
+            .map(ItemView::from)
+            .collect(),
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DecideRequest {
+    pub items: Vec<u64>,
+    /// `approve` (keep) or `revoke`.
+    pub decision: String,
+    pub comment: String,
+    /// The caller's idempotency key: the same request sent twice records once.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DecideResponse {
+    /// Items decided by this request (or by an earlier send of the same request).
+    pub decided: Vec<u64>,
+    pub audit_seq: Option<u64>,
+}
+
+fn check_comment(comment: &str) -> Result<String> {
+    let c = comment.trim();
+    if c.chars().count() > 2000 {
+        return Err(Error::Invalid(
+            "the comment is longer than 2000 characters".into(),
+        ));
+    }
+    Ok(c.to_string())
+}
+
+/// Records a decision on each item, all or nothing, in one change with its audit event.
+/// Only an item's reviewer decides it, never on their own access, and only once: an item
+/// already decided by another request is a conflict naming who decided it.
+pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
+    let reviewer = ctx.as_reviewer("deciding review items")?;
+    let verdict = Verdict::parse(&req.decision).ok_or_else(|| {
+        Error::Invalid(format!(
+            "unknown decision `{}`: expected approve or revoke",
+            req.decision
+        ))
+    })?;
+    let comment = check_comment(&req.comment)?;
+    let key = text_field("the decision key", &req.key, 40)?;
+    if req.items.is_empty() {
+        return Err(Error::Invalid("no items to decide".into()));
+    }
+    let me = reviewer.actor().login.clone();
+    let mut change = Change::begin(reviewer.db(), &me).await?;
+    let locked = store::lock_items(&mut change, &req.items).await?;
+    if locked.len() != req.items.len() {
+        let found: Vec<u64> = locked.iter().map(|(i, _)| i.id).collect();
+        let missing: Vec<String> = req
+            .items
+            .iter()
+            .filter(|i| !found.contains(i))
+            .map(u64::to_string)
+            .collect();
+        return Err(Error::NotFound(format!(
+            "no review item {}",
+            missing.join(", ")
+        )));
+    }
+    let mut decided = Vec::new();
+    let mut fresh = 0usize;
+    for (item, status) in &locked {
+        let item_key = format!("{key}:{}", item.id);
+        if status != "open" {
+            return Err(Error::Store(warden_store::Error::Conflict(format!(
+                "item {} belongs to a campaign that is {status}",
+                item.id
+            ))));
+        }
+        if item.login.eq_ignore_ascii_case(&me) {
+            return Err(Error::Forbidden {
+                actor: me.clone(),
+                role: ctx.role(),
+                needed: "someone other than the person reviewed",
+                what: "deciding on one's own access",
+            });
+        }
+        if !item.reviewer.eq_ignore_ascii_case(&me) {
+            return Err(Error::Forbidden {
+                actor: me.clone(),
+                role: ctx.role(),
+                needed: "the item's reviewer",
+                what: "deciding another reviewer's item",
+            });
+        }
+        if let Some(done) = &item.decision {
+            if store::decision_key(&mut change, item.id).await?.as_deref() == Some(&item_key) {
+                decided.push(item.id);
+                continue;
+            }
+            return Err(Error::Store(warden_store::Error::Conflict(format!(
+                "item {} was already decided ({done}) by {} at {}",
+                item.id,
+                item.decided_by.as_deref().unwrap_or("someone"),
+                item.decided_at.map(utc).unwrap_or_default()
+            ))));
+        }
+        if !store::record_decision(
+            &mut change,
+            item.id,
+            item.version,
+            verdict.as_str(),
+            &comment,
+            &item_key,
+        )
+        .await?
+        {
+            return Err(Error::Store(warden_store::Error::Conflict(format!(
+                "item {} changed while it was being decided: reload and try again",
+                item.id
+            ))));
+        }
+        decided.push(item.id);
+        fresh += 1;
+    }
+    if fresh == 0 {
+        drop(change);
+        return Ok(DecideResponse {
+            decided,
+            audit_seq: None,
+        });
+    }
+    let event = change
+        .commit(
+            "review.decide",
+            &format!("review items {}", summarize_ids(&decided)),
+            serde_json::json!({ "items": decided, "decision": verdict.as_str(), "comment": comment, "key": key }),
+        )
+        .await?;
+    Ok(DecideResponse {
+        decided,
+        audit_seq: Some(event.seq),
+    })
+}
+
+fn summarize_ids(ids: &[u64]) -> String {
+    match ids {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, .., last] => format!("{first}…{last} ({} items)", ids.len()),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ReassignRequest {
+    pub items: Vec<u64>,
+    pub to: String,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ReassignResponse {
+    pub reassigned: Vec<u64>,
+    pub audit_seq: u64,
+}
+
+/// Hands undecided items to another reviewer, with a comment: a reviewer their own items,
+/// an officer anyone's. The new reviewer must be a console reviewer or officer and not the
+/// person reviewed.
+pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignResponse> {
+    let reviewer = ctx.as_reviewer("reassigning review items")?;
+    let comment = check_comment(&req.comment)?;
+    if comment.is_empty() {
+        return Err(Error::Invalid(
+            "a reassignment needs a comment that says why".into(),
+        ));
+    }
+    let to = text_field("--to", &req.to, 190)?;
+    match warden_store::governance::console_role(reviewer.db(), &to).await? {
+        Some(ConsoleRole::Officer | ConsoleRole::Reviewer) => {}
+        _ => {
+            return Err(Error::Invalid(format!(
+                "`{to}` is not a console user with the reviewer or officer role"
+            )));
+        }
+    }
+    let me = reviewer.actor().login.clone();
+    let officer = ctx.role() == ConsoleRole::Officer;
+    let mut change = Change::begin(reviewer.db(), &me).await?;
+    let locked = store::lock_items(&mut change, &req.items).await?;
+    if locked.len() != req.items.len() || locked.is_empty() {
+        return Err(Error::NotFound(
+            "some of these review items do not exist".into(),
+        ));
+    }
+    for (item, status) in &locked {
+        if status != "open" || item.decision.is_some() {
+            return Err(Error::Store(warden_store::Error::Conflict(format!(
+                "item {} is already decided or closed",
+                item.id
+            ))));
+        }
+        if item.login.eq_ignore_ascii_case(&to) {
+            return Err(Error::Invalid(format!(
+                "item {} concerns {to}'s own access: it cannot be theirs to review",
+                item.id
+            )));
+        }
+        if !officer && !item.reviewer.eq_ignore_ascii_case(&me) {
+            return Err(Error::Forbidden {
+                actor: me.clone(),
+                role: ctx.role(),
+                needed: "the item's reviewer or an officer",
+                what: "reassigning another reviewer's item",
+            });
+        }
+        if !store::record_reassign(&mut change, item.id, item.version, &to).await? {
+            return Err(Error::Store(warden_store::Error::Conflict(format!(
+                "item {} changed while it was being reassigned: reload and try again",
+                item.id
+            ))));
+        }
+    }
+    let ids: Vec<u64> = locked.iter().map(|(i, _)| i.id).collect();
+    let event = change
+        .commit(
+            "review.reassign",
+            &format!("review items {}", summarize_ids(&ids)),
+            serde_json::json!({ "items": ids, "to": to, "comment": comment }),
+        )
+        .await?;
+    Ok(ReassignResponse {
+        reassigned: ids,
+        audit_seq: event.seq,
+    })
+}
