@@ -85,6 +85,65 @@ pub enum Command {
     Check(CheckArgs),
     /// Recorded findings, filtered; `findings triage ID ack|resolve|reopen --comment C`.
     Findings(FindingsArgs),
+    /// Access review campaigns: start, list, show, items, decide, reassign.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Launch a campaign over every grant in scope (officers).
+    Start {
+        #[arg(long)]
+        name: String,
+        /// The due date, YYYY-MM-DD.
+        #[arg(long)]
+        due: String,
+        /// What to review: department=support,sales role=R job_function=J (repeatable).
+        #[arg(long, value_name = "KEY=A,B")]
+        scope: Vec<String>,
+        /// Who reviews: the person's manager, or the role's owner.
+        #[arg(long, default_value = "manager", value_parser = ["manager", "owner"])]
+        reviewer: String,
+        /// Reviews what the rule cannot (no manager or owner, or their own access).
+        #[arg(long)]
+        fallback: Option<String>,
+        /// What undecided items become at close.
+        #[arg(long, default_value = "keep", value_parser = ["keep", "revoke"])]
+        undecided: String,
+    },
+    /// Every campaign with its progress.
+    List,
+    /// One campaign: progress per reviewer and department, overdue reviewers.
+    Show { id: u64 },
+    /// A campaign's items (a reviewer sees only their own).
+    Items {
+        id: u64,
+        #[arg(long)]
+        reviewer: Option<String>,
+        /// Only undecided items.
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Approve or revoke items (yours to review), with a comment.
+    Decide {
+        #[arg(required = true, num_args = 1..)]
+        args: Vec<String>,
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Idempotency key: the same key sent twice records once (default: a new one).
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Hand items to another reviewer, with a comment.
+    Reassign {
+        #[arg(required = true, num_args = 1..)]
+        items: Vec<u64>,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        comment: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,9 @@ use warden_service::policy::{
     AppliedPolicy, PolicyDiff, PolicyHistory, PolicyValidation, PolicyVersionView,
     PolicyWarningView, SimulateResponse,
 };
+use warden_service::reviews::{
+    CampaignDetail, CampaignList, DecideResponse, ItemsResponse, ReassignResponse, Started,
+};
 use warden_service::setup::{ConsoleUserChange, ConsoleUsersResponse, MigrateResponse};
 use warden_store::profiles::Profile;
 
@@ -442,6 +445,103 @@ impl Render for TriageResponse {
             self.to.clone(),
             self.audit_seq.to_string(),
         ]);
+        t
+    }
+}
+
+impl Render for Started {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["campaign", "items", "reviewers", "policy_version"]);
+        t.row(vec![
+            self.campaign.to_string(),
+            self.items.to_string(),
+            self.reviewers.to_string(),
+            self.policy_version.to_string(),
+        ]);
+        t
+    }
+}
+
+impl Render for CampaignList {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["id", "name", "status", "due", "decided", "items", "overdue"]);
+        for c in &self.campaigns {
+            t.row(vec![
+                c.id.to_string(),
+                c.name.clone(),
+                c.status.clone(),
+                c.due.clone(),
+                c.decided.to_string(),
+                c.items.to_string(),
+                c.overdue.to_string(),
+            ]);
+        }
+        t
+    }
+}
+
+impl Render for CampaignDetail {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["by", "name", "decided", "items"]);
+        for (by, list) in [
+            ("reviewer", &self.by_reviewer),
+            ("department", &self.by_department),
+        ] {
+            for p in list {
+                t.row(vec![
+                    by.into(),
+                    p.name.clone(),
+                    p.decided.to_string(),
+                    p.items.to_string(),
+                ]);
+            }
+        }
+        t
+    }
+}
+
+impl Render for ItemsResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "id",
+            "login",
+            "role",
+            "reviewer",
+            "suggestion",
+            "reason",
+            "decision",
+        ]);
+        for i in &self.items {
+            t.row(vec![
+                i.id.to_string(),
+                i.login.clone(),
+                i.role.clone(),
+                i.reviewer.clone(),
+                i.suggestion.clone(),
+                i.reason.clone(),
+                opt(&i.decision),
+            ]);
+        }
+        t
+    }
+}
+
+impl Render for DecideResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["decided"]);
+        for id in &self.decided {
+            t.row(vec![id.to_string()]);
+        }
+        t
+    }
+}
+
+impl Render for ReassignResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["reassigned"]);
+        for id in &self.reassigned {
+            t.row(vec![id.to_string()]);
+        }
         t
     }
 }

@@ -8,7 +8,7 @@ use warden_core::mapping::Mapping;
 use warden_sandbox::server;
 use warden_service::session::{self, OpenRequest, Target};
 use warden_service::{
-    Ctx, ErrorCode, directory, findings, mapping as mapping_service, policy, setup,
+    Ctx, ErrorCode, directory, findings, mapping as mapping_service, policy, reviews, setup,
 };
 use warden_store::{ConnectSpec, Database, Secret, profiles};
 
@@ -119,6 +119,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             })
             .await
         }
+        Command::Review(cmd) => review(&cli, cmd).await,
         Command::Findings(args) => {
             with_ctx(&cli, false, async |ctx| {
                 match &args.command {
@@ -470,4 +471,142 @@ pub async fn context(cli: &Cli, with_mapping: bool) -> Result<Ctx> {
 /// A context on an already connected database (the demo).
 pub async fn context_on(db: Database, mapping: Mapping) -> Result<Ctx> {
     Ok(Ctx::establish(db, setup::local_actor()?, Some(mapping)).await?)
+}
+
+/// `--scope department=support,sales --scope role=R`: the campaign's scope.
+fn scope(args: &[String]) -> Result<reviews::Scope> {
+    let mut scope = reviews::Scope::default();
+    for arg in args {
+        let (key, values) = arg.split_once('=').ok_or_else(|| {
+            Failure::usage(format!(
+                "--scope {arg}: expected KEY=A,B (department, role, job_function)"
+            ))
+        })?;
+        let values = values
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
+        match key.trim() {
+            "department" | "departments" => scope.departments.extend(values),
+            "role" | "roles" => scope.roles.extend(values),
+            "job_function" | "job_functions" => scope.job_functions.extend(values),
+            other => {
+                return Err(Failure::usage(format!(
+                    "--scope {other}: expected department, role or job_function"
+                )));
+            }
+        }
+    }
+    Ok(scope)
+}
+
+/// A fresh idempotency key for a decision sent from this process.
+fn fresh_key() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let digest = warden_core::policy::sha256(&format!("{nanos}:{}", std::process::id()));
+    format!("cli-{}", &digest[..32])
+}
+
+async fn review(cli: &Cli, cmd: &ReviewCommand) -> Result<u8> {
+    let format = cli.format;
+    match cmd {
+        ReviewCommand::Start {
+            name,
+            due,
+            scope: s,
+            reviewer,
+            fallback,
+            undecided,
+        } => {
+            let scope = scope(s)?;
+            with_ctx(cli, true, async |ctx| {
+                let req = reviews::StartRequest {
+                    name: name.clone(),
+                    due: due.clone(),
+                    scope,
+                    reviewer: reviewer.clone(),
+                    fallback: fallback
+                        .clone()
+                        .unwrap_or_else(|| ctx.actor().login.clone()),
+                    undecided: undecided.clone(),
+                };
+                print(format, &reviews::start(ctx, req).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        ReviewCommand::List => {
+            with_ctx(cli, false, async |ctx| {
+                print(format, &reviews::list(ctx).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        ReviewCommand::Show { id } => {
+            with_ctx(cli, false, async |ctx| {
+                print(format, &reviews::show(ctx, *id).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        ReviewCommand::Items {
+            id,
+            reviewer,
+            pending,
+        } => {
+            let req = reviews::ItemsRequest {
+                campaign: *id,
+                reviewer: reviewer.clone(),
+                pending: *pending,
+            };
+            with_ctx(cli, false, async |ctx| {
+                print(format, &reviews::items(ctx, req).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        ReviewCommand::Decide { args, comment, key } => {
+            let (decision, ids) = args
+                .split_last()
+                .ok_or_else(|| Failure::usage("review decide ITEM... approve|revoke"))?;
+            if !matches!(decision.as_str(), "approve" | "revoke") {
+                return Err(Failure::usage(format!(
+                    "review decide ITEM... approve|revoke: the last word is `{decision}`"
+                )));
+            }
+            let items = ids
+                .iter()
+                .map(|i| {
+                    i.parse::<u64>()
+                        .map_err(|_| Failure::usage(format!("`{i}` is not an item number")))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let req = reviews::DecideRequest {
+                items,
+                decision: decision.clone(),
+                comment: comment.clone(),
+                key: key.clone().unwrap_or_else(fresh_key),
+            };
+            with_ctx(cli, false, async |ctx| {
+                print(format, &reviews::decide(ctx, req).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        ReviewCommand::Reassign { items, to, comment } => {
+            let req = reviews::ReassignRequest {
+                items: items.clone(),
+                to: to.clone(),
+                comment: comment.clone(),
+            };
+            with_ctx(cli, false, async |ctx| {
+                print(format, &reviews::reassign(ctx, req).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+    }
 }

@@ -364,3 +364,99 @@ fn policy_validate_with_a_database_warns_of_patterns_that_match_nothing() {
         "{err}"
     );
 }
+
+#[test]
+fn a_review_is_started_listed_and_decided_from_the_command_line() {
+    let db = seeded();
+    let dir = scratch("review");
+    let file = dir.join("company.toml");
+    std::fs::write(&file, warden_sandbox::seed::COMPANY_POLICY).unwrap();
+    assert_eq!(json(&db, &["policy", "apply", file.to_str().unwrap()]).0, 0);
+    let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(14)).to_string();
+    let (code, started) = json(
+        &db,
+        &[
+            "review",
+            "start",
+            "--name",
+            "Q4 finance",
+            "--due",
+            &due,
+            "--scope",
+            "department=finance",
+            "--reviewer",
+            "manager",
+        ],
+    );
+    assert_eq!(code, 0, "{started}");
+    let id = started["campaign"].to_string();
+    assert!(started["items"].as_u64().unwrap() > 0);
+    let (code, items) = json(&db, &["review", "items", &id, "--pending"]);
+    assert_eq!(code, 0);
+    for key in [
+        "id",
+        "login",
+        "role",
+        "reviewer",
+        "suggestion",
+        "reason",
+        "decision",
+    ] {
+        assert!(
+            items["items"][0].get(key).is_some(),
+            "{key}: {}",
+            items["items"][0]
+        );
+    }
+    // The officer takes an item over (reassign needs a comment), then decides it.
+    let item = items["items"][0]["id"].to_string();
+    let (code, _, err) = run(
+        &db,
+        &["review", "reassign", &item, "--to", "olivia.officer"],
+    );
+    assert_eq!(code, 2, "{err}");
+    let (code, moved) = json(
+        &db,
+        &[
+            "review",
+            "reassign",
+            &item,
+            "--to",
+            "olivia.officer",
+            "--comment",
+            "manager away",
+        ],
+    );
+    assert_eq!(code, 0, "{moved}");
+    let args = [
+        "review",
+        "decide",
+        &item,
+        "approve",
+        "--comment",
+        "fine",
+        "--key",
+        "once",
+    ];
+    let (code, first) = json(&db, &args);
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(
+        json(&db, &args).1["audit_seq"],
+        serde_json::Value::Null,
+        "recorded once"
+    );
+    let (code, doc) = json(
+        &db,
+        &["review", "decide", &item, "revoke", "--key", "twice"],
+    );
+    assert_eq!(code, 6, "a conflict: {doc}");
+    let (code, _, err) = run(&db, &["review", "decide", &item, "maybe"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("approve|revoke"), "{err}");
+    let (code, list) = json(&db, &["review", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(list["campaigns"][0]["decided"], 1);
+    let (code, shown) = json(&db, &["review", "show", &id]);
+    assert_eq!(code, 0);
+    assert!(shown["by_reviewer"].as_array().unwrap().len() >= 1);
+}
