@@ -1,4 +1,4 @@
--- Access review campaigns: each (user, role) pair in scope at launch is an item with the
+-- Access review campaigns (and the grants their remediation removed, kept for undo): each (user, role) pair in scope at launch is an item with the
 -- reviewer's context and Warden's suggestion. A decision is written once: `version` is
 -- the optimistic lock and `decision_key` the caller's idempotency key.
 
@@ -40,7 +40,22 @@ CREATE TABLE warden_review_items (
     comment       VARCHAR(2000)   NULL,
     decision_key  VARCHAR(64)     NULL,
     version       INT UNSIGNED    NOT NULL DEFAULT 0,
+    -- revoked | absent (already gone) | restored (undone), once remediated
+    remediation   VARCHAR(16)     NULL,
     UNIQUE KEY warden_review_items_key (decision_key),
     KEY warden_review_items_campaign (campaign_id, reviewer),
     KEY warden_review_items_user (campaign_id, user_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE warden_remediations (
+    id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    campaign_id BIGINT UNSIGNED NOT NULL,
+    item_id     BIGINT UNSIGNED NOT NULL,
+    user_id     BIGINT          NOT NULL,
+    role_id     BIGINT          NOT NULL,
+    -- The application's row as it was, column by column (JSON), to put back on undo.
+    removed_row MEDIUMTEXT      NOT NULL,
+    removed_at  DATETIME(6)     NOT NULL,
+    undone_at   DATETIME(6)     NULL,
+    KEY warden_remediations_campaign (campaign_id, user_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

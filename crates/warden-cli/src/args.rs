@@ -135,6 +135,15 @@ pub enum ReviewCommand {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Close a campaign: undecided items take its default, then revocations are applied
+    /// one transaction per user (officers). --dry-run prints the exact SQL and changes nothing.
+    Close {
+        id: u64,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Put back every grant a campaign's remediation removed.
+    UndoRemediation { id: u64 },
     /// Hand items to another reviewer, with a comment.
     Reassign {
         #[arg(required = true, num_args = 1..)]

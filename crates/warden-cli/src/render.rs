@@ -15,7 +15,8 @@ use warden_service::policy::{
     PolicyWarningView, SimulateResponse,
 };
 use warden_service::reviews::{
-    CampaignDetail, CampaignList, DecideResponse, ItemsResponse, ReassignResponse, Started,
+    CampaignDetail, CampaignList, CloseResponse, DecideResponse, ItemsResponse, ReassignResponse,
+    Started, UndoResponse,
 };
 use warden_service::setup::{ConsoleUserChange, ConsoleUsersResponse, MigrateResponse};
 use warden_store::profiles::Profile;
@@ -542,6 +543,33 @@ impl Render for ReassignResponse {
         for id in &self.reassigned {
             t.row(vec![id.to_string()]);
         }
+        t
+    }
+}
+
+impl Render for CloseResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["item", "login", "role", "revoked"]);
+        for r in &self.revocations {
+            t.row(vec![
+                r.item.to_string(),
+                r.login.clone(),
+                r.role.clone(),
+                (!self.dry_run).to_string(),
+            ]);
+        }
+        t
+    }
+}
+
+impl Render for UndoResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["campaign", "restored_rows", "users"]);
+        t.row(vec![
+            self.campaign.to_string(),
+            self.restored_rows.to_string(),
+            self.users.to_string(),
+        ]);
         t
     }
 }

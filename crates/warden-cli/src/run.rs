@@ -596,6 +596,28 @@ async fn review(cli: &Cli, cmd: &ReviewCommand) -> Result<u8> {
             })
             .await
         }
+        ReviewCommand::Close { id, dry_run } => {
+            with_ctx(cli, true, async |ctx| {
+                let closed = reviews::close(ctx, *id, *dry_run).await?;
+                match format {
+                    crate::output::Format::Table if *dry_run => {
+                        for line in &closed.sql {
+                            println!("{}", crate::output::terminal_safe(line));
+                        }
+                    }
+                    _ => print(format, &closed)?,
+                }
+                Ok(0)
+            })
+            .await
+        }
+        ReviewCommand::UndoRemediation { id } => {
+            with_ctx(cli, true, async |ctx| {
+                print(format, &reviews::undo_remediation(ctx, *id).await?)?;
+                Ok(0)
+            })
+            .await
+        }
         ReviewCommand::Reassign { items, to, comment } => {
             let req = reviews::ReassignRequest {
                 items: items.clone(),

@@ -191,11 +191,13 @@ pub struct Item {
     pub decided_at: Option<NaiveDateTime>,
     pub comment: Option<String>,
     pub version: u32,
+    pub user_id: i64,
+    pub role_id: i64,
 }
 
 const ITEM_COLUMNS: &str = "SELECT id, campaign_id, login, department, role, reviewer, \
      granted_at, granted_by, baseline, outside, sod, last_used, suggestion, reason, decision, \
-     decided_by, decided_at, comment, version FROM warden_review_items";
+     decided_by, decided_at, comment, version, user_id, role_id FROM warden_review_items";
 
 fn item_from_row(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Item, sqlx::Error> {
     Ok(Item {
@@ -218,6 +220,8 @@ fn item_from_row(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Item, sqlx:
         decided_at: row.try_get(16)?,
         comment: row.try_get(17)?,
         version: row.try_get(18)?,
+        user_id: row.try_get(19)?,
+        role_id: row.try_get(20)?,
     })
 }
 
@@ -349,4 +353,307 @@ pub async fn record_reassign(
     .await
     .map_err(|e| db.classify(e))?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Within a change: gives every undecided item of a campaign the campaign's default.
+pub async fn apply_default(change: &mut Change<'_>, campaign: u64, verdict: &str) -> Result<u64> {
+    let db = change.db();
+    let done = sqlx::query(
+        "UPDATE warden_review_items SET decision = ?, decided_by = ?, decided_at = ?, \
+         comment = 'undecided at close: the campaign default', version = version + 1 \
+         WHERE campaign_id = ? AND decision IS NULL",
+    )
+    .bind(verdict)
+    .bind(change.actor().to_string())
+    .bind(Utc::now().naive_utc().trunc_subsecs(6))
+    .bind(campaign)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(done.rows_affected())
+}
+
+/// One grant a campaign revokes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub item: u64,
+    pub user_id: i64,
+    pub login: String,
+    pub role_id: i64,
+    pub role: String,
+}
+
+/// Items decided `revoke` and not yet remediated, by user.
+pub async fn pending_revocations(db: &Database, campaign: u64) -> Result<Vec<Revocation>> {
+    let rows: Vec<(u64, i64, String, i64, String)> = sqlx::query_as(
+        "SELECT id, user_id, login, role_id, role FROM warden_review_items \
+         WHERE campaign_id = ? AND decision = 'revoke' AND remediation IS NULL \
+         ORDER BY user_id, role_id, id",
+    )
+    .bind(campaign)
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(rows
+        .into_iter()
+        .map(|(item, user_id, login, role_id, role)| Revocation {
+            item,
+            user_id,
+            login,
+            role_id,
+            role,
+        })
+        .collect())
+}
+
+/// Where the application's user-role grants live: the database, the table, its user and
+/// role columns, and every column of a row (to keep it whole for undo). Every name is
+/// checked and comes from the resolved mapping or information_schema.
+#[derive(Debug, Clone)]
+pub struct GrantTable {
+    pub database: String,
+    pub table: String,
+    pub user: String,
+    pub role: String,
+    pub columns: Vec<String>,
+}
+
+impl GrantTable {
+    pub async fn of(db: &Database, r: &crate::schema::Resolved) -> Result<Self> {
+        let ur = &r.mapping().user_roles;
+        let database: String = sqlx::query_scalar("SELECT DATABASE()")
+            .fetch_one(db.app())
+            .await
+            .map_err(|e| db.classify(e))?;
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+        )
+        .bind(&ur.table)
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+        for name in std::iter::once(&database).chain(&columns) {
+            warden_core::ident::check(name)
+                .map_err(|e| Error::Config(format!("grant table name {name:?} {e}")))?;
+        }
+        Ok(Self {
+            database,
+            table: ur.table.clone(),
+            user: ur.user.clone(),
+            role: ur.role.clone(),
+            columns,
+        })
+    }
+
+    fn qualified(&self) -> String {
+        let mut s = warden_core::ident::quote(&self.database);
+        s.push('.');
+        s.push_str(&warden_core::ident::quote(&self.table));
+        s
+    }
+
+    fn push_where(&self, qb: &mut QueryBuilder<'_, MySql>, r: &Revocation) {
+        qb.push(" WHERE ")
+            .push(warden_core::ident::quote(&self.user))
+            .push(" = ")
+            .push_bind(r.user_id)
+            .push(" AND ")
+            .push(warden_core::ident::quote(&self.role))
+            .push(" = ")
+            .push_bind(r.role_id);
+    }
+
+    fn keep_query(&self, r: &Revocation) -> QueryBuilder<'static, MySql> {
+        let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(JSON_OBJECT(");
+        let mut sep = qb.separated(", ");
+        for c in &self.columns {
+            sep.push_bind(c.clone());
+            sep.push(warden_core::ident::quote(c));
+        }
+        qb.push(") AS CHAR) FROM ").push(self.qualified());
+        self.push_where(&mut qb, r);
+        qb.push(" FOR UPDATE");
+        qb
+    }
+
+    fn delete_query(&self, r: &Revocation) -> QueryBuilder<'static, MySql> {
+        let mut qb = QueryBuilder::<MySql>::new("DELETE FROM ");
+        qb.push(self.qualified());
+        self.push_where(&mut qb, r);
+        qb
+    }
+
+    /// The statements a user's remediation runs, as text with their bound values shown.
+    pub fn preview(&self, login: &str, revocations: &[Revocation]) -> Vec<String> {
+        let mut out = vec![
+            format!(
+                "-- {login}: revoke {}",
+                revocations
+                    .iter()
+                    .map(|r| format!("{} (item {})", r.role, r.item))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "START TRANSACTION;".to_string(),
+        ];
+        for r in revocations {
+            let names: Vec<String> = self.columns.iter().map(|c| format!("'{c}'")).collect();
+            out.push(format!(
+                "{}; -- keeps the row for undo; bound: {}, {}, {}",
+                self.keep_query(r).sql(),
+                names.join(", "),
+                r.user_id,
+                r.role_id
+            ));
+            out.push(format!(
+                "{}; -- bound: {}, {}",
+                self.delete_query(r).sql(),
+                r.user_id,
+                r.role_id
+            ));
+        }
+        out.push("COMMIT;".to_string());
+        out
+    }
+}
+
+/// Within a change: removes one grant from the application, keeping the row for undo, and
+/// records the item as remediated. Returns whether a row was there to remove.
+pub async fn remediate(
+    change: &mut Change<'_>,
+    grants: &GrantTable,
+    campaign: u64,
+    r: &Revocation,
+) -> Result<bool> {
+    let db = change.db();
+    let kept: Vec<String> = grants
+        .keep_query(r)
+        .build_query_scalar()
+        .fetch_all(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    grants
+        .delete_query(r)
+        .build()
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    for row in &kept {
+        sqlx::query(
+            "INSERT INTO warden_remediations (campaign_id, item_id, user_id, role_id, removed_row, removed_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(campaign)
+        .bind(r.item)
+        .bind(r.user_id)
+        .bind(r.role_id)
+        .bind(row)
+        .bind(at)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    }
+    sqlx::query("UPDATE warden_review_items SET remediation = ? WHERE id = ?")
+        .bind(if kept.is_empty() { "absent" } else { "revoked" })
+        .bind(r.item)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(!kept.is_empty())
+}
+
+/// Within a change: marks a campaign closed.
+pub async fn mark_closed(change: &mut Change<'_>, campaign: u64) -> Result<()> {
+    let db = change.db();
+    sqlx::query("UPDATE warden_campaigns SET status = 'closed', closed_at = ? WHERE id = ?")
+        .bind(Utc::now().naive_utc().trunc_subsecs(6))
+        .bind(campaign)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(())
+}
+
+/// A removed row still to put back.
+#[derive(Debug, Clone)]
+pub struct Removed {
+    pub id: u64,
+    pub item: u64,
+    pub user_id: i64,
+    pub row: String,
+}
+
+pub async fn removed_rows(db: &Database, campaign: u64) -> Result<Vec<Removed>> {
+    let rows: Vec<(u64, u64, i64, String)> = sqlx::query_as(
+        "SELECT id, item_id, user_id, removed_row FROM warden_remediations \
+         WHERE campaign_id = ? AND undone_at IS NULL ORDER BY user_id, id",
+    )
+    .bind(campaign)
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, item, user_id, row)| Removed {
+            id,
+            item,
+            user_id,
+            row,
+        })
+        .collect())
+}
+
+/// Within a change: puts a removed row back, column by column as it was.
+pub async fn restore(
+    change: &mut Change<'_>,
+    grants: &GrantTable,
+    removed: &Removed,
+) -> Result<()> {
+    let db = change.db();
+    let row: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&removed.row)
+        .map_err(|e| {
+            Error::Database(format!("remediation {} has a damaged row: {e}", removed.id))
+        })?;
+    let columns: Vec<&String> = row.keys().filter(|c| grants.columns.contains(c)).collect();
+    if columns.is_empty() {
+        return Err(Error::Database(format!(
+            "remediation {} keeps no column of the grant table",
+            removed.id
+        )));
+    }
+    let mut qb = QueryBuilder::<MySql>::new("INSERT INTO ");
+    qb.push(grants.qualified()).push(" (");
+    let mut sep = qb.separated(", ");
+    for c in &columns {
+        sep.push(warden_core::ident::quote(c));
+    }
+    qb.push(") VALUES (");
+    let mut sep = qb.separated(", ");
+    for c in &columns {
+        sep.push("JSON_VALUE(")
+            .push_bind_unseparated(removed.row.clone())
+            .push_unseparated(", ")
+            .push_bind_unseparated(format!("$.\"{c}\""))
+            .push_unseparated(")");
+    }
+    qb.push(")");
+    qb.build()
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    sqlx::query("UPDATE warden_remediations SET undone_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(removed.id)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    sqlx::query("UPDATE warden_review_items SET remediation = 'restored' WHERE id = ?")
+        .bind(removed.item)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(())
 }

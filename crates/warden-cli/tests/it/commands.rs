@@ -459,4 +459,16 @@ fn a_review_is_started_listed_and_decided_from_the_command_line() {
     let (code, shown) = json(&db, &["review", "show", &id]);
     assert_eq!(code, 0);
     assert!(!shown["by_reviewer"].as_array().unwrap().is_empty());
+    // The dry run prints the SQL; the close applies it; undo puts it back.
+    let (code, preview, _) = run(&db, &["review", "close", &id, "--dry-run"]);
+    assert_eq!(code, 0);
+    assert!(
+        preview.contains("START TRANSACTION;") || preview.is_empty(),
+        "{preview}"
+    );
+    let (code, closed) = json(&db, &["review", "close", &id]);
+    assert_eq!(code, 0, "{closed}");
+    assert_eq!(closed["closed"], true);
+    let (code, undone) = json(&db, &["review", "undo-remediation", &id]);
+    assert_eq!(code, 0, "{undone}");
 }

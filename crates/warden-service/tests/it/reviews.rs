@@ -393,3 +393,246 @@ async fn the_sqli_corpus_in_campaign_names_and_comments_is_only_text() {
         before
     );
 }
+
+type GrantRow = (
+    i64,
+    i64,
+    Option<chrono::NaiveDateTime>,
+    Option<i64>,
+    Option<chrono::NaiveDateTime>,
+);
+
+async fn grant_rows(test_db: &warden_sandbox::TestDatabase) -> Vec<GrantRow> {
+    let db = warden_store::Database::connect(&test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let rows = sqlx::query_as(
+        "SELECT CAST(user_id AS SIGNED), CAST(role_id AS SIGNED), granted_at, \
+         CAST(granted_by AS SIGNED), expires_at FROM user_roles ORDER BY user_id, role_id",
+    )
+    .fetch_all(db.app())
+    .await
+    .unwrap();
+    db.close().await;
+    rows
+}
+
+#[tokio::test]
+async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let req = StartRequest {
+        undecided: "revoke".into(),
+        ..start_request("Q4 finance", &["finance"], &[], "manager")
+    };
+    let started = reviews::start(&ctx, req).await.unwrap();
+    let items = all_items(&ctx, started.campaign).await;
+    assert!(items.len() >= 4, "{} items", items.len());
+    let ids: Vec<u64> = items.iter().map(|i| i.id).collect();
+    reviews::reassign(
+        &ctx,
+        ReassignRequest {
+            items: ids.clone(),
+            to: OFFICER.into(),
+            comment: "the officer reviews finance".into(),
+        },
+    )
+    .await
+    .unwrap();
+    // Approve the first half, revoke one, leave the rest to the default (revoke).
+    let half = ids.len() / 2;
+    let decide = |ids: &[u64], d: &str, key: &str| DecideRequest {
+        items: ids.to_vec(),
+        decision: d.into(),
+        comment: String::new(),
+        key: key.into(),
+    };
+    reviews::decide(&ctx, decide(&ids[..half], "approve", "keep-half"))
+        .await
+        .unwrap();
+    reviews::decide(&ctx, decide(&ids[half..=half], "revoke", "revoke-one"))
+        .await
+        .unwrap();
+    let revoked: Vec<&ItemView> = items[half..].iter().collect();
+
+    let before = grant_rows(&s.test_db).await;
+    let preview = reviews::close(&ctx, started.campaign, true).await.unwrap();
+    assert!(preview.dry_run && !preview.closed);
+    assert_eq!(preview.revocations.len(), revoked.len());
+    let delete = preview
+        .sql
+        .iter()
+        .find(|l| l.starts_with("DELETE FROM "))
+        .expect("a DELETE in the preview");
+    assert!(
+        delete.contains(".`user_roles` WHERE `user_id` = ? AND `role_id` = ?; -- bound: "),
+        "{delete}"
+    );
+    assert_eq!(
+        preview
+            .sql
+            .iter()
+            .filter(|l| *l == "START TRANSACTION;")
+            .count(),
+        {
+            let mut users: Vec<&str> = revoked.iter().map(|i| i.login.as_str()).collect();
+            users.sort_unstable();
+            users.dedup();
+            users.len()
+        }
+    );
+    assert_eq!(
+        grant_rows(&s.test_db).await,
+        before,
+        "a dry run changes nothing"
+    );
+    assert_eq!(
+        reviews::show(&ctx, started.campaign)
+            .await
+            .unwrap()
+            .campaign
+            .status,
+        "open"
+    );
+
+    let closed = reviews::close(&ctx, started.campaign, false).await.unwrap();
+    assert!(closed.closed);
+    assert_eq!(closed.revocations.len(), revoked.len());
+    let after = grant_rows(&s.test_db).await;
+    assert_eq!(after.len(), before.len() - revoked.len());
+    let rows = all_items(&ctx, started.campaign).await;
+    for item in &rows {
+        let kept = item.decision.as_deref() == Some("keep");
+        assert_eq!(kept, ids[..half].contains(&item.id), "item {}", item.id);
+    }
+    let db = warden_store::Database::connect(&s.test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let trail = warden_store::governance::audit_events(&db).await.unwrap();
+    let per_user = trail
+        .iter()
+        .filter(|(e, ..)| e.action == "review.remediate")
+        .count();
+    assert_eq!(per_user as u64, closed.remediated_users);
+    assert!(trail.iter().any(|(e, ..)| e.action == "review.close"));
+    assert!(trail.iter().any(|(e, ..)| e.action == "review.default"));
+    db.close().await;
+    // Closing again finds nothing left to do.
+    let again = reviews::close(&ctx, started.campaign, false).await.unwrap();
+    assert_eq!((again.remediated_users, again.revocations.len()), (0, 0));
+
+    let undone = reviews::undo_remediation(&ctx, started.campaign)
+        .await
+        .unwrap();
+    assert_eq!(undone.restored_rows as usize, revoked.len());
+    assert_eq!(
+        grant_rows(&s.test_db).await,
+        before,
+        "undo restores exactly the removed rows"
+    );
+    let twice = reviews::undo_remediation(&ctx, started.campaign)
+        .await
+        .unwrap();
+    assert_eq!(twice.restored_rows, 0);
+}
+
+#[tokio::test]
+async fn a_close_that_fails_midway_leaves_each_user_whole_and_a_rerun_finishes() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let req = StartRequest {
+        undecided: "revoke".into(),
+        ..start_request("Q4 finance", &["finance"], &[], "manager")
+    };
+    let started = reviews::start(&ctx, req).await.unwrap();
+    let items = all_items(&ctx, started.campaign).await;
+    let mut users: Vec<i64> = Vec::new();
+    let db = warden_store::Database::connect(&s.test_db.spec().unwrap())
+        .await
+        .unwrap();
+    for i in &items {
+        let id: i64 =
+            sqlx::query_scalar("SELECT CAST(id AS SIGNED) FROM staff_users WHERE login = ?")
+                .bind(&i.login)
+                .fetch_one(db.app())
+                .await
+                .unwrap();
+        if !users.contains(&id) {
+            users.push(id);
+        }
+    }
+    users.sort_unstable();
+    assert!(users.len() >= 3, "{} users", users.len());
+    // The application refuses to lose the middle user's grants: that user's transaction
+    // fails after the earlier users' have committed.
+    let victim = users[users.len() / 2];
+    sqlx::raw_sql(
+        "CREATE TABLE refused_users (user_id BIGINT PRIMARY KEY); \
+         CREATE TRIGGER refuse_one BEFORE DELETE ON user_roles FOR EACH ROW \
+         IF EXISTS (SELECT 1 FROM refused_users r WHERE r.user_id = OLD.user_id) THEN \
+         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END IF",
+    )
+    .execute(db.app())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO refused_users (user_id) VALUES (?)")
+        .bind(victim)
+        .execute(db.app())
+        .await
+        .unwrap();
+    let before = grant_rows(&s.test_db).await;
+    let held = |rows: &[GrantRow], user: i64| rows.iter().filter(|r| r.0 == user).count();
+    assert!(reviews::close(&ctx, started.campaign, false).await.is_err());
+    let midway = grant_rows(&s.test_db).await;
+    for u in &users {
+        let (was, now) = (held(&before, *u), held(&midway, *u));
+        assert!(
+            now == was || now == 0,
+            "user {u}: {was} grants, then {now}: half-remediated"
+        );
+    }
+    assert_eq!(
+        held(&midway, victim),
+        held(&before, victim),
+        "the failing user is untouched"
+    );
+    assert_eq!(held(&midway, users[0]), 0, "users before it are remediated");
+    assert_eq!(
+        reviews::show(&ctx, started.campaign)
+            .await
+            .unwrap()
+            .campaign
+            .status,
+        "open"
+    );
+
+    sqlx::raw_sql("DROP TRIGGER refuse_one")
+        .execute(db.app())
+        .await
+        .unwrap();
+    let rerun = reviews::close(&ctx, started.campaign, false).await.unwrap();
+    assert!(rerun.closed);
+    let done = grant_rows(&s.test_db).await;
+    for u in &users {
+        assert_eq!(held(&done, *u), 0, "user {u} remediated");
+    }
+    // Each user was remediated exactly once.
+    let trail = warden_store::governance::audit_events(&db).await.unwrap();
+    let mut remediated: Vec<&str> = trail
+        .iter()
+        .filter(|(e, ..)| e.action == "review.remediate")
+        .map(|(e, ..)| e.target.as_str())
+        .collect();
+    let count = remediated.len();
+    remediated.sort_unstable();
+    remediated.dedup();
+    assert_eq!(count, remediated.len());
+    assert_eq!(count, users.len());
+    db.close().await;
+}
