@@ -111,6 +111,10 @@ pub enum ReviewCommand {
         /// What undecided items become at close.
         #[arg(long, default_value = "keep", value_parser = ["keep", "revoke"])]
         undecided: String,
+        /// Launch from an earlier campaign (a template): its scope, reviewer rule, fallback
+        /// and default, with this name and due date.
+        #[arg(long, value_name = "CAMPAIGN", conflicts_with_all = ["scope", "fallback"])]
+        like: Option<u64>,
     },
     /// Every campaign with its progress.
     List,
@@ -144,10 +148,15 @@ pub enum ReviewCommand {
     },
     /// Put back every grant a campaign's remediation removed.
     UndoRemediation { id: u64 },
-    /// Hand items to another reviewer, with a comment.
+    /// Hand items to another reviewer, with a comment; or a reviewer's whole pending queue
+    /// in a campaign (--campaign ID --from LOGIN, officers).
     Reassign {
-        #[arg(required = true, num_args = 1..)]
+        #[arg(required_unless_present = "from", num_args = 0..)]
         items: Vec<u64>,
+        #[arg(long, requires = "from")]
+        campaign: Option<u64>,
+        #[arg(long, requires = "campaign", conflicts_with = "items")]
+        from: Option<String>,
         #[arg(long)]
         to: String,
         #[arg(long)]

@@ -520,9 +520,17 @@ async fn review(cli: &Cli, cmd: &ReviewCommand) -> Result<u8> {
             reviewer,
             fallback,
             undecided,
+            like,
         } => {
             let scope = scope(s)?;
             with_ctx(cli, true, async |ctx| {
+                if let Some(template) = like {
+                    print(
+                        format,
+                        &reviews::start_like(ctx, *template, name, due).await?,
+                    )?;
+                    return Ok(0);
+                }
                 let req = reviews::StartRequest {
                     name: name.clone(),
                     due: due.clone(),
@@ -618,14 +626,24 @@ async fn review(cli: &Cli, cmd: &ReviewCommand) -> Result<u8> {
             })
             .await
         }
-        ReviewCommand::Reassign { items, to, comment } => {
+        ReviewCommand::Reassign {
+            items,
+            campaign,
+            from,
+            to,
+            comment,
+        } => {
             let req = reviews::ReassignRequest {
                 items: items.clone(),
                 to: to.clone(),
                 comment: comment.clone(),
             };
             with_ctx(cli, false, async |ctx| {
-                print(format, &reviews::reassign(ctx, req).await?)?;
+                let moved = match (campaign, from) {
+                    (Some(c), Some(f)) => reviews::reassign_queue(ctx, *c, f, to, comment).await?,
+                    _ => reviews::reassign(ctx, req).await?,
+                };
+                print(format, &moved)?;
                 Ok(0)
             })
             .await

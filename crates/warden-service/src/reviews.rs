@@ -847,3 +847,56 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
         users: by_user.len() as u64,
     })
 }
+
+/// Launches the next campaign from an earlier one (a template): the same scope, reviewer
+/// rule, fallback and default, a new due date, and a name.
+pub async fn start_like(ctx: &Ctx, template: u64, name: &str, due: &str) -> Result<Started> {
+    let o = ctx.as_officer("launching an access review")?;
+    let c = store::campaign(o.db(), template)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no campaign {template}")))?;
+    let scope: Scope = serde_json::from_str(&c.scope)
+        .map_err(|e| Error::Invalid(format!("campaign {template} has an unreadable scope: {e}")))?;
+    start(
+        ctx,
+        StartRequest {
+            name: name.to_string(),
+            due: due.to_string(),
+            scope,
+            reviewer: c.reviewer_rule,
+            fallback: c.fallback,
+            undecided: c.undecided,
+        },
+    )
+    .await
+}
+
+/// Hands a reviewer's whole pending queue in a campaign to another reviewer (officers).
+pub async fn reassign_queue(
+    ctx: &Ctx,
+    campaign: u64,
+    from: &str,
+    to: &str,
+    comment: &str,
+) -> Result<ReassignResponse> {
+    let o = ctx.as_officer("reassigning a reviewer's queue")?;
+    let items: Vec<u64> = store::items(o.db(), campaign, Some(from), true)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    if items.is_empty() {
+        return Err(Error::NotFound(format!(
+            "{from} has no pending items in campaign {campaign}"
+        )));
+    }
+    reassign(
+        ctx,
+        ReassignRequest {
+            items,
+            to: to.to_string(),
+            comment: comment.to_string(),
+        },
+    )
+    .await
+}

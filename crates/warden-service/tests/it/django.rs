@@ -278,3 +278,113 @@ conflict = ["crm.add_refund", "crm.approve_refund"]
     assert!(!got.iter().any(|(who, _)| who == "alice"));
     assert_eq!((r.evaluated, r.compliant), (5, 1));
 }
+
+/// A review on Django's tables: revoking a group membership removes the
+/// `auth_user_groups` row, and the permissions Warden computes the Django way agree.
+#[tokio::test]
+async fn a_review_revokes_a_django_group_membership() {
+    use warden_service::reviews::{self, DecideRequest, ItemsRequest, Scope, StartRequest};
+
+    let test_db = django_db().await;
+    app_sql(
+        &test_db,
+        "UPDATE auth_user SET last_login = UTC_TIMESTAMP()",
+        &[],
+    )
+    .await;
+    let ctx = ctx_as(&test_db, OFFICER, Some("django")).await;
+    let text = "[[job_function]]\nname = \"support\"\nmatch = { role = \"support\" }\nallow = [\"crm.view_customer\"]\n";
+    warden_service::policy::apply(&ctx, text, "django.toml", "by group")
+        .await
+        .unwrap();
+    let started = reviews::start(
+        &ctx,
+        StartRequest {
+            name: "Django groups".into(),
+            due: (chrono::Utc::now().date_naive() + chrono::Duration::days(7)).to_string(),
+            scope: Scope::default(),
+            reviewer: "manager".into(),
+            fallback: OFFICER.into(),
+            undecided: "keep".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let items = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign: started.campaign,
+            reviewer: None,
+            pending: true,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    // No manager column in Django: the fallback reviews everything.
+    assert!(items.iter().all(|i| i.reviewer == OFFICER));
+    let billing = items
+        .iter()
+        .find(|i| i.login == "bob" && i.role == "billing")
+        .expect("bob in billing");
+    assert_eq!(billing.suggestion, "revoke", "{}", billing.reason);
+    reviews::decide(
+        &ctx,
+        DecideRequest {
+            items: vec![billing.id],
+            decision: "revoke".into(),
+            comment: "billing moved to finance".into(),
+            key: "django-1".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let before = perms(
+        &directory::access(
+            &ctx,
+            AccessRequest {
+                login: "bob".into(),
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert!(before.contains_key("crm.add_refund"));
+    reviews::close(&ctx, started.campaign, false).await.unwrap();
+    let db = warden_store::Database::connect(&test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM auth_user_groups WHERE user_id = 2 AND group_id = 2",
+    )
+    .fetch_one(db.app())
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "the membership row is gone");
+    let after = perms(
+        &directory::access(
+            &ctx,
+            AccessRequest {
+                login: "bob".into(),
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert!(!after.contains_key("crm.add_refund"), "{after:?}");
+    assert_eq!(
+        after.get("crm.approve_refund"),
+        Some(&vec!["direct".to_string()])
+    );
+    reviews::undo_remediation(&ctx, started.campaign)
+        .await
+        .unwrap();
+    let back: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM auth_user_groups WHERE user_id = 2 AND group_id = 2",
+    )
+    .fetch_one(db.app())
+    .await
+    .unwrap();
+    assert_eq!(back, 1);
+    db.close().await;
+}

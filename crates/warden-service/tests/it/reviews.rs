@@ -636,3 +636,48 @@ async fn a_close_that_fails_midway_leaves_each_user_whole_and_a_rerun_finishes()
     assert_eq!(count, users.len());
     db.close().await;
 }
+
+#[tokio::test]
+async fn the_next_quarter_starts_from_a_template_and_a_queue_moves_whole() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let q3 = reviews::start(&ctx, start_request("Q3 sales", &["sales"], &[], "manager"))
+        .await
+        .unwrap();
+    let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(120)).to_string();
+    let q4 = reviews::start_like(&ctx, q3.campaign, "Q4 sales", &due)
+        .await
+        .unwrap();
+    assert_eq!(q4.items, q3.items);
+    let shown = reviews::show(&ctx, q4.campaign).await.unwrap().campaign;
+    assert_eq!(
+        (shown.name.as_str(), shown.due.as_str()),
+        ("Q4 sales", due.as_str())
+    );
+    assert_eq!(shown.reviewer_rule, "manager");
+
+    let items = all_items(&ctx, q4.campaign).await;
+    let busiest = items
+        .iter()
+        .map(|i| i.reviewer.clone())
+        .max_by_key(|r| items.iter().filter(|i| &i.reviewer == r).count())
+        .unwrap();
+    let queue = items.iter().filter(|i| i.reviewer == busiest).count();
+    add_console_user(&s.test_db, "rita.reviewer", ConsoleRole::Reviewer).await;
+    let moved = reviews::reassign_queue(&ctx, q4.campaign, &busiest, "rita.reviewer", "on leave")
+        .await
+        .unwrap();
+    assert_eq!(moved.reassigned.len(), queue);
+    let after = all_items(&ctx, q4.campaign).await;
+    assert!(!after.iter().any(|i| i.reviewer == busiest));
+    assert_eq!(
+        after
+            .iter()
+            .filter(|i| i.reviewer == "rita.reviewer")
+            .count(),
+        queue
+    );
+}
