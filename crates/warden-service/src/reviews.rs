@@ -508,7 +508,7 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
         )));
     }
     let mut decided = Vec::new();
-    let mut fresh = 0usize;
+    let mut to_write = Vec::new();
     for (item, status) in &locked {
         let item_key = format!("{key}:{}", item.id);
         if status != "open" {
@@ -545,24 +545,18 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
                 item.decided_at.map(utc).unwrap_or_default()
             ))));
         }
-        if !store::record_decision(
-            &mut change,
-            item.id,
-            item.version,
-            verdict.as_str(),
-            &comment,
-            &item_key,
-        )
-        .await?
-        {
-            return Err(Error::Store(warden_store::Error::Conflict(format!(
-                "item {} changed while it was being decided: reload and try again",
-                item.id
-            ))));
-        }
         decided.push(item.id);
-        fresh += 1;
+        to_write.push(item.id);
     }
+    // The items are locked by this change: nobody can decide them in between.
+    let written =
+        store::record_decisions(&mut change, &to_write, verdict.as_str(), &comment, &key).await?;
+    if written != to_write.len() as u64 {
+        return Err(Error::Store(warden_store::Error::Conflict(
+            "some items changed while they were being decided: reload and try again".into(),
+        )));
+    }
+    let fresh = to_write.len();
     if fresh == 0 {
         drop(change);
         return Ok(DecideResponse {

@@ -275,16 +275,75 @@ pub async fn lock_items(change: &mut Change<'_>, ids: &[u64]) -> Result<Vec<(Ite
         .map(item_from_row)
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| db.classify(e))?;
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let status: String = sqlx::query_scalar("SELECT status FROM warden_campaigns WHERE id = ?")
-            .bind(item.campaign_id)
-            .fetch_one(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
-        out.push((item, status));
+    let mut campaigns: Vec<u64> = items.iter().map(|i| i.campaign_id).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    let mut qb =
+        QueryBuilder::<MySql>::new("SELECT id, status FROM warden_campaigns WHERE id IN (");
+    let mut sep = qb.separated(", ");
+    for c in &campaigns {
+        sep.push_bind(*c);
     }
-    Ok(out)
+    qb.push(")");
+    let statuses: std::collections::HashMap<u64, String> = qb
+        .build_query_as::<(u64, String)>()
+        .fetch_all(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?
+        .into_iter()
+        .collect();
+    Ok(items
+        .into_iter()
+        .map(|i| {
+            let status = statuses.get(&i.campaign_id).cloned().unwrap_or_default();
+            (i, status)
+        })
+        .collect())
+}
+
+/// Within a change: records one decision on many locked, undecided items at once (each
+/// keyed `key:item`). Returns how many were written.
+pub async fn record_decisions(
+    change: &mut Change<'_>,
+    ids: &[u64],
+    decision: &str,
+    comment: &str,
+    key: &str,
+) -> Result<u64> {
+    let db = change.db();
+    let actor = change.actor().to_string();
+    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    let mut written = 0;
+    for chunk in ids.chunks(BATCH) {
+        let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_review_items SET decision = ");
+        qb.push_bind(decision.to_string())
+            .push(", decided_by = ")
+            .push_bind(actor.clone())
+            .push(", decided_at = ")
+            .push_bind(at)
+            .push(", comment = ")
+            .push_bind(comment.to_string())
+            .push(", decision_key = CONCAT(")
+            .push_bind(key.to_string())
+            .push(", ':', id), version = version + 1 WHERE decision IS NULL AND id IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        written += qb
+            .build()
+            .execute(change.conn())
+            .await
+            .map_err(|e| match db.classify(e) {
+                Error::Conflict(_) => Error::Conflict(format!(
+                    "the decision key `{key}` was already used for other items"
+                )),
+                other => other,
+            })?
+            .rows_affected();
+    }
+    Ok(written)
 }
 
 /// The key a decision was recorded with, if any.
@@ -297,41 +356,6 @@ pub async fn decision_key(change: &mut Change<'_>, id: u64) -> Result<Option<Str
     .fetch_one(change.conn())
     .await
     .map_err(|e| db.classify(e))
-}
-
-/// Within a change: records a decision on an item still at `version` and undecided. False
-/// when someone else got there first.
-pub async fn record_decision(
-    change: &mut Change<'_>,
-    id: u64,
-    version: u32,
-    decision: &str,
-    comment: &str,
-    key: &str,
-) -> Result<bool> {
-    let db = change.db();
-    let actor = change.actor().to_string();
-    let done = sqlx::query(
-        "UPDATE warden_review_items SET decision = ?, decided_by = ?, decided_at = ?, \
-         comment = ?, decision_key = ?, version = version + 1 \
-         WHERE id = ? AND version = ? AND decision IS NULL",
-    )
-    .bind(decision)
-    .bind(&actor)
-    .bind(Utc::now().naive_utc().trunc_subsecs(6))
-    .bind(comment)
-    .bind(key)
-    .bind(id)
-    .bind(version)
-    .execute(change.conn())
-    .await
-    .map_err(|e| match db.classify(e) {
-        Error::Conflict(_) => Error::Conflict(format!(
-            "the decision key `{key}` was already used for another item"
-        )),
-        other => other,
-    })?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// Within a change: hands an undecided item to another reviewer.
