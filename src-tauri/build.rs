@@ -23,6 +23,13 @@ fn main() {
         "finding",
         "triage",
         "compliance",
+        "review_list",
+        "review_show",
+        "review_items",
+        "review_start",
+        "review_decide",
+        "review_reassign",
+        "review_close",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

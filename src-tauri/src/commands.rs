@@ -13,6 +13,10 @@ use warden_service::findings::{
 use warden_service::policy::{
     self, AppliedPolicy, PolicyDiff, PolicyHistory, PolicyLint, PolicyVersionView, SimulateResponse,
 };
+use warden_service::reviews::{
+    self, CampaignDetail, CampaignList, CloseResponse, DecideRequest, DecideResponse, ItemsRequest,
+    ItemsResponse, ReassignRequest, ReassignResponse, StartRequest, Started,
+};
 use warden_service::session::Target;
 use warden_store::{Secret, profiles};
 
@@ -187,4 +191,51 @@ pub async fn triage(state: State<'_, AppState>, req: TriageRequest) -> Result<Tr
 #[tauri::command]
 pub async fn compliance(state: State<'_, AppState>) -> Result<ComplianceSummary> {
     state.with(async |ctx| findings::summary(ctx).await).await
+}
+
+#[tauri::command]
+pub async fn review_list(state: State<'_, AppState>) -> Result<CampaignList> {
+    state.with(async |ctx| reviews::list(ctx).await).await
+}
+
+#[tauri::command]
+pub async fn review_show(state: State<'_, AppState>, id: u64) -> Result<CampaignDetail> {
+    state.with(async |ctx| reviews::show(ctx, id).await).await
+}
+
+#[tauri::command]
+pub async fn review_items(state: State<'_, AppState>, req: ItemsRequest) -> Result<ItemsResponse> {
+    state.with(async |ctx| reviews::items(ctx, req).await).await
+}
+
+#[tauri::command]
+pub async fn review_start(state: State<'_, AppState>, req: StartRequest) -> Result<Started> {
+    state.with(async |ctx| reviews::start(ctx, req).await).await
+}
+
+#[tauri::command]
+pub async fn review_decide(
+    state: State<'_, AppState>,
+    req: DecideRequest,
+) -> Result<DecideResponse> {
+    state
+        .with(async |ctx| reviews::decide(ctx, req).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn review_reassign(
+    state: State<'_, AppState>,
+    req: ReassignRequest,
+) -> Result<ReassignResponse> {
+    state
+        .with(async |ctx| reviews::reassign(ctx, req).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn review_close(state: State<'_, AppState>, id: u64, dry: bool) -> Result<CloseResponse> {
+    state
+        .with(async |ctx| reviews::close(ctx, id, dry).await)
+        .await
 }

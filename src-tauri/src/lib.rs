@@ -47,6 +47,13 @@ pub fn run() {
             commands::finding,
             commands::triage,
             commands::compliance,
+            commands::review_list,
+            commands::review_show,
+            commands::review_items,
+            commands::review_start,
+            commands::review_decide,
+            commands::review_reassign,
+            commands::review_close,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -18,6 +18,10 @@ use warden_service::findings::{
 use warden_service::policy::{
     AppliedPolicy, PolicyDiff, PolicyHistory, PolicyLint, PolicyVersionView, SimulateResponse,
 };
+use warden_service::reviews::{
+    CampaignDetail, CampaignList, CloseResponse, DecideRequest, DecideResponse, ItemsRequest,
+    ItemsResponse, ReassignRequest, ReassignResponse, StartRequest, Started,
+};
 use warden_service::session::Target;
 
 fn generate(dir: &Path) {
@@ -51,6 +55,17 @@ fn generate(dir: &Path) {
     TriageRequest::export_all(&cfg).unwrap();
     TriageResponse::export_all(&cfg).unwrap();
     ComplianceSummary::export_all(&cfg).unwrap();
+    CampaignList::export_all(&cfg).unwrap();
+    CampaignDetail::export_all(&cfg).unwrap();
+    ItemsRequest::export_all(&cfg).unwrap();
+    ItemsResponse::export_all(&cfg).unwrap();
+    StartRequest::export_all(&cfg).unwrap();
+    Started::export_all(&cfg).unwrap();
+    DecideRequest::export_all(&cfg).unwrap();
+    DecideResponse::export_all(&cfg).unwrap();
+    ReassignRequest::export_all(&cfg).unwrap();
+    ReassignResponse::export_all(&cfg).unwrap();
+    CloseResponse::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

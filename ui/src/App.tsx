@@ -7,6 +7,9 @@ import { Dashboard } from "./features/dashboard/Dashboard";
 import { Finding } from "./features/findings/Finding";
 import { Findings } from "./features/findings/Findings";
 import { Policies } from "./features/policies/Policies";
+import { Campaign } from "./features/reviews/Campaign";
+import { Inbox } from "./features/reviews/Inbox";
+import { Reviews } from "./features/reviews/Reviews";
 import { People } from "./features/people/People";
 import { Person } from "./features/people/Person";
 import { Role } from "./features/roles/Role";
@@ -25,7 +28,7 @@ const NAV: NavItem[] = [
   { label: "Who can…", route: { page: "whocan" }, key: "w", testid: "nav-whocan" },
   { label: "Policies", route: { page: "policies" }, key: "o", testid: "nav-policies" },
   { label: "Findings", route: { page: "findings" }, key: "f", testid: "nav-findings" },
-  { label: "Reviews", route: { page: "coming", what: "Reviews" }, key: "v", testid: "nav-reviews" },
+  { label: "Reviews", route: { page: "reviews" }, key: "v", testid: "nav-reviews" },
   { label: "Access logs", route: { page: "coming", what: "Access logs" }, key: "l", testid: "nav-logs" },
   { label: "Exports", route: { page: "coming", what: "Exports" }, key: "e", testid: "nav-exports" },
   { label: "Posture", route: { page: "coming", what: "Posture" }, key: "s", testid: "nav-posture" },
@@ -40,6 +43,8 @@ function sameSection(a: Route, b: Route): boolean {
         ? "roles"
         : r.page === "finding"
           ? "findings"
+          : r.page === "campaign" || r.page === "inbox"
+            ? "reviews"
           : r.page === "coming"
             ? `coming:${r.what}`
             : r.page;
@@ -170,6 +175,9 @@ export function App() {
         {route.page === "policies" && <Policies navigate={navigate} />}
         {route.page === "findings" && <Findings key={`${route.kind ?? ""}|${route.severity ?? ""}|${route.status ?? ""}`} navigate={navigate} initial={route} />}
         {route.page === "finding" && <Finding key={route.id} id={route.id} navigate={navigate} />}
+        {route.page === "reviews" && <Reviews navigate={navigate} officer={conn?.role === "officer"} actor={conn?.actor ?? ""} />}
+        {route.page === "campaign" && <Campaign key={route.id} id={route.id} navigate={navigate} officer={conn?.role === "officer"} />}
+        {route.page === "inbox" && <Inbox key={route.id} id={route.id} navigate={navigate} />}
         {route.page === "connection" && conn && <Connection info={conn} onConnected={(c) => { setConn(c); navigate({ page: "dashboard" }); }} />}
         {route.page === "coming" && <Coming what={route.what} />}
       </main>
@@ -179,7 +187,7 @@ export function App() {
           <dl>
             <dt>/ or Ctrl+K</dt><dd>search</dd>
             <dt>g then d, p, r, w</dt><dd>Dashboard, People, Roles, Who can…</dd>
-            <dt>g then o, f</dt><dd>Policies, Findings</dd>
+            <dt>g then o, f, v</dt><dd>Policies, Findings, Reviews</dd>
             <dt>j / k, arrows</dt><dd>move in lists</dd>
             <dt>Enter</dt><dd>open</dd>
             <dt>?</dt><dd>this help</dd>

@@ -103,12 +103,14 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
 
     let r = crate::Reader::from(o);
     let (db, m) = (r.db(), r.mapping()?);
+    let t = std::time::Instant::now();
     let now = Utc::now().naive_utc();
     let unused_days = policy.dormancy.as_ref().map_or(90, |d| d.days);
     let since = now - chrono::Duration::days(i64::from(unused_days.max(365)));
     let (loaded, usage) = futures_util::try_join!(load(&r), async {
         Ok(warden_store::directory::usage_since(db, m, since).await?)
     })?;
+    let read_ms = t.elapsed().as_millis() as u64;
     let effective = loaded.effective(m.mapping().semantics);
     let users: HashMap<UserId, &User> = loaded.users.iter().map(|u| (u.id, u)).collect();
     let role_names: HashMap<RoleId, &str> = loaded
@@ -221,6 +223,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
         .map(|i| i.reviewer.as_str())
         .collect::<std::collections::BTreeSet<_>>()
         .len() as u64;
+    let built_ms = t.elapsed().as_millis() as u64 - read_ms;
     let scope = serde_json::to_string(&req.scope).unwrap_or_default();
     let mut change = Change::begin(o.db(), &o.actor().login).await?;
     let id = store::insert_campaign(
@@ -237,6 +240,13 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
         &items,
     )
     .await?;
+    tracing::info!(
+        items = items.len(),
+        read_ms,
+        built_ms,
+        stored_ms = t.elapsed().as_millis() as u64 - read_ms - built_ms,
+        "campaign launched"
+    );
     let event = change
         .commit(
             "review.start",
@@ -299,11 +309,20 @@ pub struct CampaignList {
     pub campaigns: Vec<CampaignView>,
 }
 
-/// Every campaign with its progress (officers and auditors).
+/// The governance database for reading campaigns: every console role may see campaigns
+/// and their progress (reviewers need them to find their queue); items stay per reviewer.
+fn campaign_reader<'a>(ctx: &'a Ctx, what: &'static str) -> Result<&'a warden_store::Database> {
+    match ctx.role() {
+        ConsoleRole::Reviewer => Ok(ctx.as_reviewer(what)?.db()),
+        _ => Ok(ctx.as_reader(what)?.db()),
+    }
+}
+
+/// Every campaign with its progress.
 pub async fn list(ctx: &Ctx) -> Result<CampaignList> {
-    let r = ctx.as_reader("listing access reviews")?;
+    let db = campaign_reader(ctx, "listing access reviews")?;
     Ok(CampaignList {
-        campaigns: store::campaigns(r.db())
+        campaigns: store::campaigns(db)
             .await?
             .into_iter()
             .map(CampaignView::from)
@@ -330,12 +349,12 @@ pub struct CampaignDetail {
 
 /// One campaign with its progress per reviewer and per department.
 pub async fn show(ctx: &Ctx, id: u64) -> Result<CampaignDetail> {
-    let r = ctx.as_reader("reading an access review")?;
-    let campaign: CampaignView = store::campaign(r.db(), id)
+    let db = campaign_reader(ctx, "reading an access review")?;
+    let campaign: CampaignView = store::campaign(db, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?
         .into();
-    let items = store::items(r.db(), id, None, false).await?;
+    let items = store::items(db, id, None, false).await?;
     let tally = |key: &dyn Fn(&store::Item) -> String| {
         let mut m: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         for i in &items {

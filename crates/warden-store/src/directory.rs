@@ -920,22 +920,41 @@ pub async fn usage_since(
         }
         qb.push(")");
     }
-    qb.push(" GROUP BY 1, 2");
-    let rows = fetch_mapped(db, qb, |row| {
-        let (Some(user), Some(action), Some(last_seen)) = (
-            row.try_get::<Option<i64>, _>(0)?,
-            row.try_get::<Option<String>, _>(1)?,
-            row.try_get::<Option<chrono::NaiveDateTime>, _>(3)?,
-        ) else {
-            return Ok(None);
-        };
-        Ok(Some(Usage {
-            user: UserId(user),
-            action,
-            count: row.try_get(2)?,
-            last_seen,
-        }))
-    })
-    .await?;
+    qb.push(" GROUP BY ")
+        .push(col("l", &log.user))
+        .push(", ")
+        .push(col("l", &log.action))
+        .push(" ORDER BY NULL");
+    // Grouping a year of log is one temporary table of (user, action) pairs: let it stay
+    // in memory for this session rather than spill to disk at the server's 16 MB default.
+    let mut conn = db.app().acquire().await.map_err(|e| db.classify(e))?;
+    sqlx::query("SET SESSION tmp_table_size = 268435456, max_heap_table_size = 268435456")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| db.classify(e))?;
+    let rows = qb
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| db.classify(e))?;
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let (Some(user), Some(action), Some(last_seen)) = (
+                row.try_get::<Option<i64>, _>(0)?,
+                row.try_get::<Option<String>, _>(1)?,
+                row.try_get::<Option<chrono::NaiveDateTime>, _>(3)?,
+            ) else {
+                return Ok(None);
+            };
+            Ok(Some(Usage {
+                user: UserId(user),
+                action,
+                count: row.try_get(2)?,
+                last_seen,
+            }))
+        })
+        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+        .map_err(|e| db.classify(e))?;
     Ok(Some(rows.into_iter().flatten().collect()))
 }

@@ -740,3 +740,191 @@ async fn policies_and_findings_from_draft_to_triage() {
     app.screenshot("22-policy-diff").await.unwrap();
     app.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_review_campaign_through_the_app() {
+    use warden_sandbox::seed::COMPANY_POLICY;
+    use warden_service::reviews::{self, ItemsRequest};
+
+    let (db, ctx, _) = seeded(Vec::new()).await;
+    warden_service::policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+
+    // The officer launches the campaign with the wizard.
+    let app = Desktop::launch(&db.url, OFFICER, &home("review-officer"))
+        .await
+        .unwrap();
+    app.click("[data-testid=nav-reviews]").await.unwrap();
+    app.wait_text(".empty", Some("No campaign yet"))
+        .await
+        .unwrap();
+    app.click("[data-testid=review-new]").await.unwrap();
+    type_text(&app, "[data-testid=wizard-name]", "Q4 finance").await;
+    type_text(&app, "[data-testid=wizard-departments]", "finance").await;
+    app.select("[data-testid=wizard-undecided]", "revoke")
+        .await
+        .unwrap();
+    app.screenshot("23-review-wizard").await.unwrap();
+    app.click("[data-testid=wizard-launch]").await.unwrap();
+    let summary = app
+        .wait_text("[data-testid=campaign-summary]", Some("0 of "))
+        .await
+        .unwrap();
+    let campaign = reviews::list(&ctx).await.unwrap().campaigns[0].clone();
+    assert_eq!(campaign.name, "Q4 finance");
+    assert!(
+        summary.contains(&format!("0 of {} decided", campaign.items)),
+        "{summary}"
+    );
+    app.screenshot("24-campaign").await.unwrap();
+    app.close().await.unwrap();
+
+    let items = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign: campaign.id,
+            reviewer: None,
+            pending: false,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    let mut reviewers: Vec<String> = items.iter().map(|i| i.reviewer.clone()).collect();
+    reviewers.sort();
+    reviewers.dedup();
+    reviewers.retain(|r| r != OFFICER);
+    assert!(reviewers.len() >= 2, "{reviewers:?}");
+
+    // Two reviewers decide their own items in their inbox, by keyboard and in bulk.
+    for (n, reviewer) in reviewers.iter().take(2).enumerate() {
+        let ctx_r = &ctx;
+        warden_service::setup::add_console_user(
+            ctx_r,
+            warden_service::setup::AddConsoleUser {
+                login: reviewer.clone(),
+                role: warden_core::console::ConsoleRole::Reviewer,
+            },
+        )
+        .await
+        .unwrap();
+        let theirs: Vec<_> = items.iter().filter(|i| &i.reviewer == reviewer).collect();
+        let app = Desktop::launch(&db.url, reviewer, &home(&format!("reviewer-{n}")))
+            .await
+            .unwrap();
+        app.click("[data-testid=nav-reviews]").await.unwrap();
+        app.click(&format!("[data-testid=campaign-{}]", campaign.id))
+            .await
+            .unwrap();
+        app.click("[data-testid=open-inbox]").await.unwrap();
+        app.wait_text(
+            "[data-testid=inbox-pending]",
+            Some(&format!("{} pending", theirs.len())),
+        )
+        .await
+        .unwrap();
+        type_text(
+            &app,
+            "[data-testid=inbox-comment]",
+            "reviewed with the team",
+        )
+        .await;
+        // The first item by keyboard: revoke for the first reviewer, approve for the second.
+        app.js(
+            "document.querySelector('[data-testid=inbox-items]').focus()",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let key = if n == 0 { "r" } else { "a" };
+        app.client
+            .find(fantoccini::Locator::Css("[data-testid=inbox-items]"))
+            .await
+            .unwrap()
+            .send_keys(key)
+            .await
+            .unwrap();
+        let want = if n == 0 { "revoke" } else { "keep" };
+        app.wait_text(
+            &format!("[data-testid=decision-{}]", theirs[0].id),
+            Some(want),
+        )
+        .await
+        .unwrap();
+        app.screenshot(&format!("25-inbox-{n}")).await.unwrap();
+        app.close().await.unwrap();
+        let stored = reviews::items(
+            &ctx,
+            ItemsRequest {
+                campaign: campaign.id,
+                reviewer: Some(reviewer.clone()),
+                pending: false,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+        let first = stored.iter().find(|i| i.id == theirs[0].id).unwrap();
+        assert_eq!(first.decision.as_deref(), Some(want));
+        assert_eq!(first.decided_by.as_deref(), Some(reviewer.as_str()));
+        assert_eq!(first.comment.as_deref(), Some("reviewed with the team"));
+    }
+
+    // The officer previews the close, then closes; the application's table agrees.
+    let app = Desktop::launch(&db.url, OFFICER, &home("review-close"))
+        .await
+        .unwrap();
+    app.click("[data-testid=nav-reviews]").await.unwrap();
+    app.click(&format!("[data-testid=campaign-{}]", campaign.id))
+        .await
+        .unwrap();
+    app.click("[data-testid=close-preview]").await.unwrap();
+    app.wait_text("[data-testid=close-preview-result]", Some("DELETE FROM"))
+        .await
+        .unwrap();
+    app.screenshot("26-close-preview").await.unwrap();
+    app.click("[data-testid=close-confirm]").await.unwrap();
+    app.wait_text("[data-testid=close-result]", Some("grants revoked"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=campaign-status]", Some("closed"))
+        .await
+        .unwrap();
+    app.screenshot("27-closed").await.unwrap();
+    app.close().await.unwrap();
+
+    let conn = Database::connect(&db.spec().unwrap()).await.unwrap();
+    let after = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign: campaign.id,
+            reviewer: None,
+            pending: false,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    for item in &after {
+        let held: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM user_roles ur JOIN staff_users u ON u.id = ur.user_id \
+             JOIN roles r ON r.id = ur.role_id WHERE u.login = ? AND r.name = ?",
+        )
+        .bind(&item.login)
+        .bind(&item.role)
+        .fetch_one(conn.app())
+        .await
+        .unwrap();
+        let kept = item.decision.as_deref() == Some("keep");
+        assert_eq!(
+            held,
+            i64::from(kept),
+            "{} {} ({:?})",
+            item.login,
+            item.role,
+            item.decision
+        );
+    }
+    conn.close().await;
+}

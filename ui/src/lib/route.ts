@@ -9,6 +9,9 @@ export type Route =
   | { page: "policies" }
   | { page: "findings"; kind?: string; severity?: string; status?: string }
   | { page: "finding"; id: number }
+  | { page: "reviews" }
+  | { page: "campaign"; id: number }
+  | { page: "inbox"; id: number }
   | { page: "connection" }
   | { page: "coming"; what: string };
 
