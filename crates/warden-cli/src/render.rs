@@ -465,7 +465,9 @@ impl Render for Started {
 
 impl Render for CampaignList {
     fn table(&self) -> Table {
-        let mut t = Table::new(&["id", "name", "status", "due", "decided", "items", "overdue"]);
+        let mut t = Table::new(&[
+            "id", "name", "status", "due", "decided", "items", "overdue", "remind",
+        ]);
         for c in &self.campaigns {
             t.row(vec![
                 c.id.to_string(),
@@ -475,6 +477,7 @@ impl Render for CampaignList {
                 c.decided.to_string(),
                 c.items.to_string(),
                 c.overdue.to_string(),
+                c.remind.join(" "),
             ]);
         }
         t

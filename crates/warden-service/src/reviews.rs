@@ -282,7 +282,13 @@ pub struct CampaignView {
     pub created_at: String,
     pub items: u64,
     pub decided: u64,
+    /// Reviewers with undecided items when the due date is a week away or past: whom to
+    /// remind (overdue, once `overdue` is true).
+    pub remind: Vec<String>,
 }
+
+/// How many days before the due date reviewers are reminded.
+pub const REMIND_DAYS: i64 = 7;
 
 impl From<store::Campaign> for CampaignView {
     fn from(c: store::Campaign) -> Self {
@@ -300,6 +306,7 @@ impl From<store::Campaign> for CampaignView {
             created_at: utc(c.created_at),
             items: u64::try_from(c.items).unwrap_or(0),
             decided: u64::try_from(c.decided).unwrap_or(0),
+            remind: Vec::new(),
         }
     }
 }
@@ -321,11 +328,18 @@ fn campaign_reader<'a>(ctx: &'a Ctx, what: &'static str) -> Result<&'a warden_st
 /// Every campaign with its progress.
 pub async fn list(ctx: &Ctx) -> Result<CampaignList> {
     let db = campaign_reader(ctx, "listing access reviews")?;
+    let soon = Utc::now().date_naive() + chrono::Duration::days(REMIND_DAYS);
+    let mut remind = store::reviewers_to_remind(db, soon).await?;
     Ok(CampaignList {
         campaigns: store::campaigns(db)
             .await?
             .into_iter()
-            .map(CampaignView::from)
+            .map(|c| {
+                let id = c.id;
+                let mut view = CampaignView::from(c);
+                view.remind = remind.remove(&id).unwrap_or_default();
+                view
+            })
             .collect(),
     })
 }

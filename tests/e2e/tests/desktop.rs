@@ -762,6 +762,8 @@ async fn a_whole_review_campaign_through_the_app() {
     app.click("[data-testid=review-new]").await.unwrap();
     type_text(&app, "[data-testid=wizard-name]", "Q4 finance").await;
     type_text(&app, "[data-testid=wizard-departments]", "finance").await;
+    let soon = (chrono::Utc::now().date_naive() + chrono::Duration::days(3)).to_string();
+    type_text(&app, "[data-testid=wizard-due]", &soon).await;
     app.select("[data-testid=wizard-undecided]", "revoke")
         .await
         .unwrap();
@@ -772,7 +774,10 @@ async fn a_whole_review_campaign_through_the_app() {
         .await
         .unwrap();
     let campaign = reviews::list(&ctx).await.unwrap().campaigns[0].clone();
-    assert_eq!(campaign.name, "Q4 finance");
+    assert_eq!(
+        (campaign.name.as_str(), campaign.due.as_str()),
+        ("Q4 finance", soon.as_str())
+    );
     assert!(
         summary.contains(&format!("0 of {} decided", campaign.items)),
         "{summary}"
@@ -814,10 +819,11 @@ async fn a_whole_review_campaign_through_the_app() {
             .await
             .unwrap();
         app.click("[data-testid=nav-reviews]").await.unwrap();
-        app.click(&format!("[data-testid=campaign-{}]", campaign.id))
+        // Due in three days: the reviewer is reminded, and the reminder opens their inbox.
+        app.wait_text("[data-testid=reminder]", Some("Due soon"))
             .await
             .unwrap();
-        app.click("[data-testid=open-inbox]").await.unwrap();
+        app.click("[data-testid=reminder]").await.unwrap();
         app.wait_text(
             "[data-testid=inbox-pending]",
             Some(&format!("{} pending", theirs.len())),

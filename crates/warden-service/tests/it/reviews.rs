@@ -681,3 +681,76 @@ async fn the_next_quarter_starts_from_a_template_and_a_queue_moves_whole() {
         queue
     );
 }
+
+#[tokio::test]
+async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let soon = (chrono::Utc::now().date_naive() + chrono::Duration::days(3)).to_string();
+    let started = reviews::start(
+        &ctx,
+        StartRequest {
+            due: soon,
+            ..start_request("Q4 finance", &["finance"], &[], "manager")
+        },
+    )
+    .await
+    .unwrap();
+    let items = all_items(&ctx, started.campaign).await;
+    let mut everyone: Vec<String> = items.iter().map(|i| i.reviewer.clone()).collect();
+    everyone.sort();
+    everyone.dedup();
+    let listed = reviews::list(&ctx).await.unwrap().campaigns;
+    assert_eq!(
+        listed[0].remind, everyone,
+        "everyone with pending items, due in 3 days"
+    );
+    assert!(!listed[0].overdue);
+    // Past due: overdue, and whoever still has items is listed.
+    app_sql(
+        &s.test_db,
+        "UPDATE warden_campaigns SET due = UTC_DATE() - INTERVAL 1 DAY",
+        &[],
+    )
+    .await;
+    let mine: Vec<u64> = items
+        .iter()
+        .filter(|i| i.reviewer == OFFICER)
+        .map(|i| i.id)
+        .collect();
+    if !mine.is_empty() {
+        reviews::decide(
+            &ctx,
+            DecideRequest {
+                items: mine,
+                decision: "approve".into(),
+                comment: String::new(),
+                key: "mine".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let listed = reviews::list(&ctx).await.unwrap().campaigns;
+    assert!(listed[0].overdue);
+    let pending: Vec<String> = everyone.iter().filter(|r| *r != OFFICER).cloned().collect();
+    assert_eq!(listed[0].remind, pending);
+    let detail = reviews::show(&ctx, started.campaign).await.unwrap();
+    assert_eq!(detail.overdue_reviewers, pending);
+    // A campaign a week away or more reminds nobody.
+    let later = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    reviews::start(
+        &ctx,
+        StartRequest {
+            due: later,
+            ..start_request("Q1", &["hr"], &[], "manager")
+        },
+    )
+    .await
+    .unwrap();
+    let listed = reviews::list(&ctx).await.unwrap().campaigns;
+    assert!(listed[0].remind.is_empty());
+}

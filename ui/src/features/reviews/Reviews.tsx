@@ -22,6 +22,14 @@ export function Reviews({ navigate, officer, actor }: { navigate: Navigate; offi
       {wizard && <Wizard actor={actor} onStarted={(id) => { setWizard(false); reload(); navigate({ page: "campaign", id }); }} />}
       {loaded.state === "loading" && <Loading rows={4} />}
       {loaded.state === "error" && <ErrorPanel error={loaded.error} onRetry={reload} />}
+      {loaded.state === "ready" &&
+        loaded.data.campaigns
+          .filter((c) => c.remind.includes(actor))
+          .map((c) => (
+            <button key={`remind-${c.id}`} className="problem warning" onClick={() => navigate({ page: "inbox", id: c.id })} data-testid="reminder">
+              {c.overdue ? "Overdue" : "Due soon"}: you have items to review in “{c.name}” (due {c.due}).
+            </button>
+          ))}
       {loaded.state === "ready" && loaded.data.campaigns.length === 0 && (
         <Empty title="No campaign yet">{officer && <p>Launch the quarter's review with “New campaign”.</p>}</Empty>
       )}
