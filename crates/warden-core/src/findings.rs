@@ -13,7 +13,9 @@ use serde_json::json;
 use crate::directory::{
     DirectGrant, Effective, PermissionId, RoleGrant, RoleId, User, UserId, Via,
 };
-use crate::policy::{Assignment, JobFunction, Policy, Subject, sod_conflicts};
+use crate::policy::{
+    Assignment, Decision, JobFunction, Policy, Subject, decide_with, sod_conflicts,
+};
 
 macro_rules! kinds {
     ($($variant:ident = $name:literal, $severity:ident, $policy:literal;)*) => {
@@ -344,18 +346,23 @@ impl Judge<'_> {
     fn excess(&mut self, s: &Subject<'_>, job: &JobFunction, held: &Effective) {
         let user = s.user;
         let keys = self.facts.permission_keys;
-        for (perm, via) in held {
-            let Some(key) = keys.get(perm) else {
+        let memo = &mut self.allowed;
+        let decisions = decide_with(held, |perm| {
+            *memo
+                .entry((std::ptr::from_ref(job), perm))
+                .or_insert_with(|| {
+                    keys.get(&perm)
+                        .is_some_and(|k| job.allow.iter().any(|g| g.matches(k)))
+                })
+        });
+        for (perm, decision) in decisions {
+            let (Decision::Excess { via }, Some(key)) = (decision, keys.get(&perm)) else {
                 continue;
             };
-            let allowed = *self
-                .allowed
-                .entry((std::ptr::from_ref(job), *perm))
-                .or_insert_with(|| job.allow.iter().any(|g| g.matches(key)));
-            if allowed || self.excepted(FindingKind::ExcessPermission, s, Some(key)) {
+            if self.excepted(FindingKind::ExcessPermission, s, Some(key)) {
                 continue;
             }
-            let sources = self.via_names(via);
+            let sources = self.via_names(&via);
             let fix = match sources.as_slice() {
                 [one] if one == "direct grant" => format!(
                     "revoke the direct grant of `{key}` from {}, or allow it for {} if the job needs it",

@@ -140,8 +140,7 @@ impl Policy {
                 ));
             }
             let m = &jf.matches;
-            if m.department.is_none() && m.role.is_none() && m.login.is_none() && m.title.is_none()
-            {
+            if m.is_empty() {
                 return Err(at(
                     &jf.name,
                     format!(
@@ -179,8 +178,7 @@ impl Policy {
                 ));
             }
             let m = &ex.matches;
-            if m.department.is_none() && m.role.is_none() && m.login.is_none() && m.title.is_none()
-            {
+            if m.is_empty() {
                 return Err(at(
                     kind,
                     format!(
@@ -452,6 +450,14 @@ pub struct Subject<'a> {
 }
 
 impl Match {
+    /// No key given: it would select everyone, which the policy must say explicitly.
+    pub fn is_empty(&self) -> bool {
+        self.department.is_none()
+            && self.role.is_none()
+            && self.login.is_none()
+            && self.title.is_none()
+    }
+
     pub fn holds(&self, s: &Subject<'_>) -> bool {
         let eq = |want: &Option<String>, have: Option<&str>| {
             want.as_ref()
@@ -577,11 +583,21 @@ pub fn decide<'a>(
     effective: &'a Effective,
     key: impl Fn(PermissionId) -> &'a str,
 ) -> Vec<(PermissionId, Decision)> {
+    decide_with(effective, |perm| {
+        job.allow.iter().any(|g| g.matches(key(perm)))
+    })
+}
+
+/// [`decide`] with the baseline's answer for each permission given by `allowed`, so a
+/// caller judging many people can decide each (job function, permission) pair once.
+pub fn decide_with(
+    effective: &Effective,
+    mut allowed: impl FnMut(PermissionId) -> bool,
+) -> Vec<(PermissionId, Decision)> {
     effective
         .iter()
         .map(|(perm, via)| {
-            let k = key(*perm);
-            let decision = if job.allow.iter().any(|g| g.matches(k)) {
+            let decision = if allowed(*perm) {
                 Decision::Allowed
             } else {
                 Decision::Excess { via: via.clone() }

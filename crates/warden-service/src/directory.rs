@@ -419,6 +419,20 @@ pub(crate) async fn load(r: &Reader<'_>) -> Result<Loaded> {
 }
 
 impl Loaded {
+    /// The names of the roles each person holds: what a job function's `match = { role }`
+    /// is judged on.
+    pub fn roles_by_user(&self) -> HashMap<UserId, Vec<String>> {
+        let names: HashMap<RoleId, &str> =
+            self.roles.iter().map(|r| (r.id, r.name.as_str())).collect();
+        let mut out: HashMap<UserId, Vec<String>> = HashMap::new();
+        for g in &self.grants {
+            if let Some(n) = names.get(&g.role) {
+                out.entry(g.user).or_default().push((*n).to_string());
+            }
+        }
+        out
+    }
+
     pub fn effective(
         &self,
         semantics: warden_core::mapping::Semantics,

@@ -496,15 +496,10 @@ pub async fn triage(ctx: &Ctx, req: TriageRequest) -> Result<TriageResponse> {
             req.action
         ))
     })?;
-    let comment = req.comment.trim();
+    let comment = crate::input::comment(req.comment.trim())?;
     if comment.is_empty() {
         return Err(Error::Invalid(
             "a triage needs a comment that says why (--comment)".into(),
-        ));
-    }
-    if comment.chars().count() > 2000 {
-        return Err(Error::Invalid(
-            "the comment is longer than 2000 characters".into(),
         ));
     }
     let mut change = Change::begin(o.db(), &o.actor().login).await?;

@@ -8,6 +8,7 @@ pub mod context;
 pub mod directory;
 pub mod error;
 pub mod findings;
+mod input;
 pub mod mapping;
 pub mod policy;
 pub mod reviews;

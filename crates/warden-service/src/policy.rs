@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use ts_rs::TS;
 
-use warden_core::directory::{RoleId, UserId};
+use warden_core::directory::UserId;
 use warden_core::policy::{Assignment, ChangeKind, Policy, Subject, Verdict};
 
 use crate::context::Reader;
@@ -157,11 +157,7 @@ pub async fn apply(
 ) -> Result<AppliedPolicy> {
     let o = ctx.as_officer("applying a policy")?;
     let checked = validate_against_directory(ctx, text, origin).await?;
-    if comment.chars().count() > 2000 {
-        return Err(Error::Invalid(
-            "the comment is longer than 2000 characters".into(),
-        ));
-    }
+    let comment = crate::input::comment(comment)?;
     let sha = warden_core::policy::sha256(text);
     let mut change = warden_store::governance::Change::begin(o.db(), &o.actor().login).await?;
     if let Some(current) = warden_store::governance::policy_version(o.db(), None).await?
@@ -230,12 +226,7 @@ pub async fn history(ctx: &crate::Ctx) -> Result<PolicyHistory> {
 async fn refuse_ambiguous(r: &Reader<'_>, text: &str, origin: &str) -> Result<()> {
     let policy = Policy::parse(text).map_err(|e| Error::Invalid(format!("{origin}: {e}")))?;
     let loaded = crate::directory::load(r).await?;
-    let names: HashMap<RoleId, &str> = loaded
-        .roles
-        .iter()
-        .map(|r| (r.id, r.name.as_str()))
-        .collect();
-    let roles = roles_by_user(&loaded.grants, &names);
+    let roles = loaded.roles_by_user();
     let no_roles = Vec::new();
     let ambiguous: Vec<(String, Vec<String>)> = loaded
         .users
@@ -257,19 +248,6 @@ async fn refuse_ambiguous(r: &Reader<'_>, text: &str, origin: &str) -> Result<()
         .collect();
     crate::findings::refuse_ambiguity(&ambiguous)
         .map_err(|e| Error::Invalid(format!("{origin}: {e}")))
-}
-
-fn roles_by_user(
-    grants: &[warden_core::directory::RoleGrant],
-    names: &HashMap<RoleId, &str>,
-) -> HashMap<UserId, Vec<String>> {
-    let mut out: HashMap<UserId, Vec<String>> = HashMap::new();
-    for g in grants {
-        if let Some(n) = names.get(&g.role) {
-            out.entry(g.user).or_default().push((*n).to_string());
-        }
-    }
-    out
 }
 
 /// One rule that differs, as shown.
@@ -354,12 +332,7 @@ pub async fn simulate(
     let usage = usage.ok_or_else(|| {
         Error::Invalid("the mapping has no access log to replay ([access_log])".into())
     })?;
-    let names: HashMap<RoleId, &str> = loaded
-        .roles
-        .iter()
-        .map(|r| (r.id, r.name.as_str()))
-        .collect();
-    let roles = roles_by_user(&loaded.grants, &names);
+    let roles = loaded.roles_by_user();
     let users: HashMap<UserId, &warden_core::directory::User> =
         loaded.users.iter().map(|u| (u.id, u)).collect();
     let no_roles = Vec::new();
@@ -380,11 +353,9 @@ pub async fn simulate(
             Verdict::NoJobFunction => ("no_job_function", None),
             Verdict::NotAllowed { job_function } => ("not_allowed", Some(job_function)),
             Verdict::Ambiguous(names) => {
-                return Err(Error::Invalid(format!(
-                    "{origin}: policy: job functions {} all match {}: give one of them a `priority`",
-                    names.join(" and "),
-                    user.login
-                )));
+                crate::findings::refuse_ambiguity(&[(user.login.clone(), names)])
+                    .map_err(|e| Error::Invalid(format!("{origin}: {e}")))?;
+                continue;
             }
         };
         would_deny.push(WouldDeny {

@@ -48,25 +48,12 @@ pub struct Started {
     pub audit_seq: u64,
 }
 
-fn text_field(what: &str, value: &str, max: usize) -> Result<String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(Error::Invalid(format!("{what} is empty")));
-    }
-    if v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(Error::Invalid(format!(
-            "{what} must be at most {max} characters, without control characters"
-        )));
-    }
-    Ok(v.to_string())
-}
-
 /// Launches a campaign: every (user, role) grant in scope becomes an item, with the
 /// reviewer the rule picks (never the person themself), the context a reviewer needs, and
 /// Warden's suggestion, pinned to the policy in force. One change with its audit event.
 pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
     let o = ctx.as_officer("launching an access review")?;
-    let name = text_field("the campaign name", &req.name, 190)?;
+    let name = crate::input::text_field("the campaign name", &req.name, 190)?;
     let due = NaiveDate::parse_from_str(req.due.trim(), "%Y-%m-%d")
         .map_err(|_| Error::Invalid(format!("--due `{}`: expected YYYY-MM-DD", req.due)))?;
     if due < Utc::now().date_naive() {
@@ -84,7 +71,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
             req.undecided
         ))
     })?;
-    let fallback = text_field("the fallback reviewer", &req.fallback, 190)?;
+    let fallback = crate::input::text_field("the fallback reviewer", &req.fallback, 190)?;
     match warden_store::governance::console_role(o.db(), &fallback).await? {
         Some(ConsoleRole::Officer | ConsoleRole::Reviewer) => {}
         _ => {
@@ -125,12 +112,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
         .iter()
         .map(|p| (p.id, p.key.as_str()))
         .collect();
-    let mut roles_of: HashMap<UserId, Vec<String>> = HashMap::new();
-    for g in &loaded.grants {
-        if let Some(n) = role_names.get(&g.role) {
-            roles_of.entry(g.user).or_default().push((*n).to_string());
-        }
-    }
+    let roles_of = loaded.roles_by_user();
     // The last allowed use of each permission by each person.
     let mut used: HashMap<(UserId, &str), chrono::NaiveDateTime> = HashMap::new();
     for u in usage.iter().flatten() {
@@ -498,16 +480,6 @@ pub struct DecideResponse {
     pub audit_seq: Option<u64>,
 }
 
-fn check_comment(comment: &str) -> Result<String> {
-    let c = comment.trim();
-    if c.chars().count() > 2000 {
-        return Err(Error::Invalid(
-            "the comment is longer than 2000 characters".into(),
-        ));
-    }
-    Ok(c.to_string())
-}
-
 /// Records a decision on each item, all or nothing, in one change with its audit event.
 /// Only an item's reviewer decides it, never on their own access, and only once: an item
 /// already decided by another request is a conflict naming who decided it.
@@ -519,8 +491,8 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
             req.decision
         ))
     })?;
-    let comment = check_comment(&req.comment)?;
-    let key = text_field("the decision key", &req.key, 40)?;
+    let comment = crate::input::comment(req.comment.trim())?;
+    let key = crate::input::text_field("the decision key", &req.key, 40)?;
     if req.items.is_empty() {
         return Err(Error::Invalid("no items to decide".into()));
     }
@@ -583,7 +555,7 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
     }
     // The items are locked by this change: nobody can decide them in between.
     let written =
-        store::record_decisions(&mut change, &to_write, verdict.as_str(), &comment, &key).await?;
+        store::record_decisions(&mut change, &to_write, verdict.as_str(), comment, &key).await?;
     if written != to_write.len() as u64 {
         return Err(Error::Store(warden_store::Error::Conflict(
             "some items changed while they were being decided: reload and try again".into(),
@@ -636,13 +608,13 @@ pub struct ReassignResponse {
 /// person reviewed.
 pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignResponse> {
     let reviewer = ctx.as_reviewer("reassigning review items")?;
-    let comment = check_comment(&req.comment)?;
+    let comment = crate::input::comment(req.comment.trim())?;
     if comment.is_empty() {
         return Err(Error::Invalid(
             "a reassignment needs a comment that says why".into(),
         ));
     }
-    let to = text_field("--to", &req.to, 190)?;
+    let to = crate::input::text_field("--to", &req.to, 190)?;
     match warden_store::governance::console_role(reviewer.db(), &to).await? {
         Some(ConsoleRole::Officer | ConsoleRole::Reviewer) => {}
         _ => {
