@@ -11,14 +11,16 @@
 //! - `warden check` with the synthetic company's policy at 10,000 and 100,000 staff (ten
 //!   access-log rows per person), the first run (recording every finding) and a steady
 //!   re-check, next to reading the directory alone;
-//! - launching an access review over every grant of 100,000 staff, next to inserting the
-//!   same items one INSERT each; deciding 10,000 of them in one bulk request;
+//! - launching an access review over every grant of 100,000 staff given three roles each
+//!   (about 300,000 items), next to inserting the same items one INSERT each; deciding
+//!   10,000 of them in one bulk request;
 //! - the desktop app at 100,000 staff (`--desktop`): launch to the dashboard's first data,
 //!   next to the same data fetched in-process; People filtered, next to `warden users
 //!   --search` asking the database the same question.
 //!
 //! Usage: `./dev bench` or `warden-bench [--scales 10000,100000] [--log-rows 1000000]
-//! [--desktop | --desktop-only]`.
+//! [--desktop | --desktop-only] [--only seed,effective,check,reviews,who-can]`.
+//! `RUST_LOG=info` also prints the phases Warden itself logs (read, build, store).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -76,6 +78,16 @@ async fn main() -> anyhow::Result<()> {
         .transpose()?
         .unwrap_or(1_000_000);
 
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let only: Option<Vec<String>> =
+        arg("--only").map(|s| s.split(',').map(str::to_string).collect());
+    let run = |section: &str| only.as_ref().is_none_or(|o| o.iter().any(|s| s == section));
+
     let server = warden_sandbox::test_server()?;
     eprintln!("benchmark server: {}", server.socket.display());
     let mut rows = Vec::new();
@@ -89,6 +101,54 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Seeding.
+    if run("seed") {
+        seeding_rows(server, log_rows, &mut rows).await?;
+    }
+
+    for scale in scales {
+        eprintln!("seeding {scale} staff …");
+        let (db, ctx) = seeded(server, scale).await?;
+        if run("effective") {
+            rows.push(effective_row(&db, &ctx, scale).await?);
+        }
+        if run("check") || run("reviews") {
+            policy::apply(
+                &ctx,
+                warden_sandbox::seed::COMPANY_POLICY,
+                "company-policy.toml",
+                "benchmark",
+            )
+            .await?;
+        }
+        if run("check") {
+            rows.extend(check_rows(&ctx, scale).await?);
+        }
+        if scale >= 100_000 && run("reviews") {
+            rows.extend(reviews_bench(&db, &ctx).await?);
+        }
+        if scale >= 100_000 && run("who-can") {
+            let (warden, sql) = who_can(&db)?;
+            rows.push(Row {
+                what: format!("`warden who-can customer.contact:read`, {scale} staff"),
+                warden,
+                baseline: sql,
+                baseline_name: "same query, mariadb client",
+                budget: "< 0.2 s".into(),
+            });
+        }
+        ctx.close().await;
+    }
+
+    print_rows(&rows);
+    Ok(())
+}
+
+/// Seeding 10,000 staff and the log, next to the server copying the log onto itself.
+async fn seeding_rows(
+    server: &warden_sandbox::TestServer,
+    log_rows: u64,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
     let db = server.fresh_database().await?;
     let conn = Database::connect(&db.spec()?).await?;
     let opts = SeedOptions {
@@ -117,66 +177,65 @@ async fn main() -> anyhow::Result<()> {
         budget: "< 30 s".into(),
     });
     conn.close().await;
+    Ok(())
+}
 
-    for scale in scales {
-        eprintln!("seeding {scale} staff …");
-        let (db, ctx) = seeded(server, scale).await?;
-        let one_pass = median(
-            futures_runs(3, || async {
-                let t = Instant::now();
-                let all = directory::effective_for_everyone(&ctx).await?;
-                anyhow::ensure!(all.len() == scale as usize, "{} users", all.len());
-                Ok(t.elapsed())
-            })
-            .await?,
-        );
-        eprintln!("naive loop over {scale} staff …");
-        let naive = naive_loop(&db).await?;
-        rows.push(Row {
-            what: format!("effective permissions, {scale} staff"),
-            warden: one_pass,
-            baseline: naive,
-            baseline_name: "a query per user",
-            budget: if scale >= 100_000 {
-                "< 2 s, ≥ 20× faster".into()
-            } else {
-                "≥ 20× faster".into()
-            },
-        });
-        policy::apply(
-            &ctx,
-            warden_sandbox::seed::COMPANY_POLICY,
-            "company-policy.toml",
-            "benchmark",
-        )
-        .await?;
-        let read = median(
-            futures_runs(3, || async {
-                let t = Instant::now();
-                let (users, _) = directory::read_directory(&ctx).await?;
-                anyhow::ensure!(users == scale as usize, "{users} users");
-                Ok(t.elapsed())
-            })
-            .await?,
-        );
-        let t = Instant::now();
-        let first = findings::check(&ctx, PolicySource::Current).await?;
-        let first_run = t.elapsed();
-        anyhow::ensure!(
-            first.stored && first.opened > 0,
-            "the first check recorded nothing"
-        );
-        let steady = median(
-            futures_runs(3, || async {
-                let t = Instant::now();
-                let again = findings::check(&ctx, PolicySource::Current).await?;
-                anyhow::ensure!(again.opened == 0, "a re-check opened {}", again.opened);
-                Ok(t.elapsed())
-            })
-            .await?,
-        );
-        let budget = if scale >= 100_000 { "< 2 s" } else { "" };
-        rows.push(Row {
+/// Effective permissions of everyone: one pass, next to a query per user.
+async fn effective_row(db: &TestDatabase, ctx: &Ctx, scale: u32) -> anyhow::Result<Row> {
+    let one_pass = median(
+        futures_runs(3, || async {
+            let t = Instant::now();
+            let all = directory::effective_for_everyone(ctx).await?;
+            anyhow::ensure!(all.len() == scale as usize, "{} users", all.len());
+            Ok(t.elapsed())
+        })
+        .await?,
+    );
+    eprintln!("naive loop over {scale} staff …");
+    let naive = naive_loop(db).await?;
+    Ok(Row {
+        what: format!("effective permissions, {scale} staff"),
+        warden: one_pass,
+        baseline: naive,
+        baseline_name: "a query per user",
+        budget: if scale >= 100_000 {
+            "< 2 s, ≥ 20× faster".into()
+        } else {
+            "≥ 20× faster".into()
+        },
+    })
+}
+
+/// `warden check`: the first run and a steady re-check, next to reading the directory.
+async fn check_rows(ctx: &Ctx, scale: u32) -> anyhow::Result<Vec<Row>> {
+    let read = median(
+        futures_runs(3, || async {
+            let t = Instant::now();
+            let (users, _) = directory::read_directory(ctx).await?;
+            anyhow::ensure!(users == scale as usize, "{users} users");
+            Ok(t.elapsed())
+        })
+        .await?,
+    );
+    let t = Instant::now();
+    let first = findings::check(ctx, PolicySource::Current).await?;
+    let first_run = t.elapsed();
+    anyhow::ensure!(
+        first.stored && first.opened > 0,
+        "the first check recorded nothing"
+    );
+    let steady = median(
+        futures_runs(3, || async {
+            let t = Instant::now();
+            let again = findings::check(ctx, PolicySource::Current).await?;
+            anyhow::ensure!(again.opened == 0, "a re-check opened {}", again.opened);
+            Ok(t.elapsed())
+        })
+        .await?,
+    );
+    let budget = if scale >= 100_000 { "< 2 s" } else { "" };
+    Ok(vec![
+        Row {
             what: format!(
                 "check, first run ({} findings), {scale} staff",
                 format_count(first.findings.len())
@@ -185,30 +244,15 @@ async fn main() -> anyhow::Result<()> {
             baseline: read,
             baseline_name: "directory read alone",
             budget: budget.into(),
-        });
-        rows.push(Row {
+        },
+        Row {
             what: format!("check, re-check, {scale} staff"),
             warden: steady,
             baseline: read,
             baseline_name: "directory read alone",
             budget: budget.into(),
-        });
-        if scale >= 100_000 {
-            rows.extend(reviews_bench(&db, &ctx).await?);
-            let (warden, sql) = who_can(&db)?;
-            rows.push(Row {
-                what: format!("`warden who-can customer.contact:read`, {scale} staff"),
-                warden,
-                baseline: sql,
-                baseline_name: "same query, mariadb client",
-                budget: "< 0.2 s".into(),
-            });
-        }
-        ctx.close().await;
-    }
-
-    print_rows(&rows);
-    Ok(())
+        },
+    ])
 }
 
 fn print_rows(rows: &[Row]) {
@@ -494,6 +538,25 @@ fn format_count(n: usize) -> String {
 /// one autocommitted INSERT each; then 10,000 items decided in one request.
 async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
     use warden_service::reviews::{self, DecideRequest, ReassignRequest, Scope, StartRequest};
+    // The issue's shape: about three roles a person (the sandbox gives most one), so each
+    // person gets two more, chosen by role id; the launch then has about 300,000 items.
+    let conn = Database::connect(&db.spec()?).await?;
+    let (roles,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM roles")
+        .fetch_one(conn.app())
+        .await?;
+    for offset in [3, 7] {
+        sqlx::query(
+            "INSERT IGNORE INTO user_roles (user_id, role_id, granted_at, granted_by, expires_at) \
+             SELECT g.user_id, (g.role_id + ?) MOD ? + 1, g.granted_at, g.granted_by, NULL \
+             FROM (SELECT user_id, MIN(role_id) AS role_id, MIN(granted_at) AS granted_at, \
+                          MIN(granted_by) AS granted_by \
+                   FROM user_roles GROUP BY user_id) g",
+        )
+        .bind(offset)
+        .bind(roles)
+        .execute(conn.app())
+        .await?;
+    }
     eprintln!("launching a review over every grant …");
     let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     let t = Instant::now();
@@ -512,7 +575,6 @@ async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Result<Vec<Row>>
     let launch = t.elapsed();
 
     eprintln!("inserting the same {} items one by one …", started.items);
-    let conn = Database::connect(&db.spec()?).await?;
     sqlx::raw_sql("CREATE TABLE naive_items LIKE warden_review_items")
         .execute(conn.gov())
         .await?;

@@ -14,7 +14,7 @@ use crate::directory::{
     DirectGrant, Effective, PermissionId, RoleGrant, RoleId, User, UserId, Via,
 };
 use crate::policy::{
-    Assignment, Decision, JobFunction, Policy, Subject, decide_with, sod_conflicts,
+    Assignment, Decision, JobFunction, Policy, SodSides, Subject, decide_with, sod_conflicts,
 };
 
 macro_rules! kinds {
@@ -294,7 +294,7 @@ struct Judge<'a> {
     /// so every pair is decided once, not once per person.
     allowed: HashMap<(*const JobFunction, PermissionId), bool>,
     /// For each separation-of-duties rule, the permissions meeting each of its patterns.
-    sod_sides: Vec<Vec<BTreeSet<PermissionId>>>,
+    sod_sides: SodSides,
 }
 
 impl Judge<'_> {
@@ -391,13 +391,7 @@ impl Judge<'_> {
     }
 
     fn sod(&mut self, s: &Subject<'_>, held: &Effective) {
-        // Most people meet no rule: decided on permission ids, before any key is looked at.
-        let meets = |sides: &Vec<BTreeSet<PermissionId>>| {
-            sides
-                .iter()
-                .all(|side| side.iter().any(|p| held.contains_key(p)))
-        };
-        if !self.sod_sides.iter().any(meets) {
+        if !self.sod_sides.any_met(held) {
             return;
         }
         let keyed: Vec<(&str, &BTreeSet<Via>)> = held
@@ -520,23 +514,10 @@ pub fn evaluate(policy: &Policy, facts: Facts<'_>) -> Evaluation {
     for d in facts.direct {
         direct_of.entry(d.user).or_default().push(d.permission);
     }
-    let sod_sides = policy
-        .separation_of_duties
-        .iter()
-        .map(|rule| {
-            rule.conflict
-                .iter()
-                .map(|g| {
-                    facts
-                        .permission_keys
-                        .iter()
-                        .filter(|(_, k)| g.matches(k))
-                        .map(|(p, _)| *p)
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
+    let sod_sides = SodSides::new(
+        policy,
+        (facts.permission_keys.iter()).map(|(p, k)| (*p, k.as_str())),
+    );
     let mut judge = Judge {
         policy,
         facts,

@@ -607,6 +607,48 @@ pub fn decide_with(
         .collect()
 }
 
+/// Each separation-of-duties rule's sides as sets of permission ids, so that whether a
+/// person meets a rule is decided on the ids they hold, before any key or glob is looked
+/// at: most people meet none.
+#[derive(Debug, Clone)]
+pub struct SodSides(Vec<Vec<BTreeSet<PermissionId>>>);
+
+impl SodSides {
+    /// `keys`: every permission of the directory with its key.
+    pub fn new<'k>(
+        policy: &Policy,
+        keys: impl IntoIterator<Item = (PermissionId, &'k str)>,
+    ) -> Self {
+        let keys: Vec<(PermissionId, &str)> = keys.into_iter().collect();
+        Self(
+            policy
+                .separation_of_duties
+                .iter()
+                .map(|rule| {
+                    rule.conflict
+                        .iter()
+                        .map(|g| {
+                            (keys.iter())
+                                .filter(|(_, k)| g.matches(k))
+                                .map(|(p, _)| *p)
+                                .collect()
+                        })
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether someone holding `held` meets every side of some rule.
+    pub fn any_met(&self, held: &Effective) -> bool {
+        self.0.iter().any(|sides| {
+            sides
+                .iter()
+                .all(|side| side.iter().any(|p| held.contains_key(p)))
+        })
+    }
+}
+
 /// Separation-of-duties rules a person breaks, with the permission keys that meet each
 /// pattern of the rule.
 pub fn sod_conflicts<'p>(

@@ -4,8 +4,10 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::directory::User;
-use crate::policy::{Assignment, Policy, Subject};
+use std::collections::HashMap;
+
+use crate::directory::{Effective, PermissionId, User};
+use crate::policy::{Assignment, JobFunction, Policy, SodRule, SodSides, Subject};
 
 /// Who reviews a grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +98,65 @@ pub struct Context {
     pub reason: String,
 }
 
+/// What a grant's context needs to know of the person, worked out once per person and
+/// shared by all their grants: the job function that gives them a baseline (none when no
+/// job function, or several, match) and the separation-of-duties rules they break.
+#[derive(Debug, Clone)]
+pub struct Person<'p> {
+    job: Option<&'p JobFunction>,
+    sod: Vec<(&'p SodRule, Vec<Vec<String>>)>,
+}
+
+impl<'p> Person<'p> {
+    /// `held_keys`: every permission key the person holds, through any role or directly.
+    pub fn new(policy: &'p Policy, s: &Subject<'_>, held_keys: &[&str]) -> Self {
+        Self {
+            job: Self::job_of(policy, s),
+            sod: crate::policy::sod_conflicts(policy, held_keys),
+        }
+    }
+
+    /// [`Person::new`] for someone holding `held`, with `keys` naming its permissions:
+    /// keys are looked up and matched only when `sides` says a rule may be broken.
+    pub fn holding(
+        policy: &'p Policy,
+        s: &Subject<'_>,
+        held: &Effective,
+        sides: &SodSides,
+        keys: &HashMap<PermissionId, &str>,
+    ) -> Self {
+        if !sides.any_met(held) {
+            return Self {
+                job: Self::job_of(policy, s),
+                sod: Vec::new(),
+            };
+        }
+        let held_keys: Vec<&str> = held.keys().filter_map(|p| keys.get(p).copied()).collect();
+        Self::new(policy, s, &held_keys)
+    }
+
+    fn job_of(policy: &'p Policy, s: &Subject<'_>) -> Option<&'p JobFunction> {
+        match policy.assign(s) {
+            Assignment::One(job) => Some(job),
+            Assignment::None | Assignment::Ambiguous(_) => None,
+        }
+    }
+
+    /// The job function whose baseline applies, if exactly one does.
+    pub fn job(&self) -> Option<&'p JobFunction> {
+        self.job
+    }
+}
+
+/// The permission keys of a role that a job function's baseline does not allow.
+pub fn outside_baseline(job: &JobFunction, role_keys: &[&str]) -> Vec<String> {
+    role_keys
+        .iter()
+        .filter(|k| !job.allow.iter().any(|g| g.matches(k)))
+        .map(|k| k.to_string())
+        .collect()
+}
+
 /// The reviewer's context and Warden's suggestion for a grant of a role (with its
 /// permission keys) to a person, under a policy. `unused_days`: how long without use makes
 /// a grant worth revoking.
@@ -108,26 +169,38 @@ pub fn context(
     now: NaiveDateTime,
     unused_days: u32,
 ) -> Context {
-    let (baseline, outside) = match policy.assign(s) {
-        Assignment::One(job) => {
-            let outside: Vec<String> = role_keys
-                .iter()
-                .filter(|k| !job.allow.iter().any(|g| g.matches(k)))
-                .map(|k| k.to_string())
-                .collect();
-            (
-                if outside.is_empty() {
-                    "match"
-                } else {
-                    "excess"
-                },
-                outside,
-            )
-        }
-        Assignment::None | Assignment::Ambiguous(_) => ("none", Vec::new()),
+    let person = Person::new(policy, s, held_keys);
+    let outside = person.job().map(|j| outside_baseline(j, role_keys));
+    context_of(
+        &person,
+        s.user,
+        role_keys,
+        outside.as_deref(),
+        last_used,
+        now,
+        unused_days,
+    )
+}
+
+/// [`context`] from what is shared between grants: the [`Person`], and the role's keys
+/// outside their job function's baseline (`None` when they have no baseline).
+pub fn context_of(
+    person: &Person<'_>,
+    user: &User,
+    role_keys: &[&str],
+    outside: Option<&[String]>,
+    last_used: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+    unused_days: u32,
+) -> Context {
+    let (baseline, outside) = match outside {
+        Some([]) => ("match", Vec::new()),
+        Some(o) => ("excess", o.to_vec()),
+        None => ("none", Vec::new()),
     };
-    let sod: Vec<String> = crate::policy::sod_conflicts(policy, held_keys)
-        .into_iter()
+    let sod: Vec<String> = person
+        .sod
+        .iter()
         .filter(|(_, sides)| {
             sides
                 .iter()
@@ -137,8 +210,8 @@ pub fn context(
         .map(|(rule, _)| rule.name.clone())
         .collect();
     let stale = last_used.is_none_or(|t| t < now - chrono::Duration::days(i64::from(unused_days)));
-    let (suggestion, reason) = if !s.user.active {
-        (Verdict::Revoke, format!("the account is {}", s.user.status))
+    let (suggestion, reason) = if !user.active {
+        (Verdict::Revoke, format!("the account is {}", user.status))
     } else if let Some(rule) = sod.first() {
         (
             Verdict::Revoke,
@@ -312,5 +385,46 @@ conflict = ["refund:request", "refund:approve"]
             90,
         );
         assert_eq!((c.baseline, c.suggestion), ("none", Verdict::Revoke));
+    }
+
+    #[test]
+    fn a_person_judged_on_permission_ids_breaks_the_same_rules_as_on_keys() {
+        let p = Policy::parse(POLICY).unwrap();
+        let keys: HashMap<PermissionId, &str> = [
+            (PermissionId(1), "refund:request"),
+            (PermissionId(2), "refund:approve"),
+            (PermissionId(3), "ticket:read"),
+        ]
+        .into();
+        let sides = SodSides::new(&p, keys.iter().map(|(id, k)| (*id, *k)));
+        let ada = person(1, "ada", "support", true);
+        let s = Subject {
+            user: &ada,
+            roles: &[],
+        };
+        let holding = |ids: &[i64]| -> Effective {
+            ids.iter()
+                .map(|i| (PermissionId(*i), [crate::directory::Via::Direct].into()))
+                .collect()
+        };
+        for held in [&[1, 2, 3][..], &[1, 3], &[2], &[]] {
+            let effective = holding(held);
+            let held_keys: Vec<&str> = held.iter().map(|i| keys[&PermissionId(*i)]).collect();
+            let by_ids = Person::holding(&p, &s, &effective, &sides, &keys);
+            let by_keys = Person::new(&p, &s, &held_keys);
+            let role = ["refund:request"];
+            let outside = by_ids.job().map(|j| outside_baseline(j, &role));
+            assert_eq!(
+                outside.as_deref(),
+                Some(&[][..]),
+                "refund:request is in the baseline"
+            );
+            assert_eq!(
+                context_of(&by_ids, &ada, &role, outside.as_deref(), None, now(), 90),
+                context_of(&by_keys, &ada, &role, outside.as_deref(), None, now(), 90),
+                "{held:?}"
+            );
+            assert_eq!(sides.any_met(&effective), held.len() == 3);
+        }
     }
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use warden_core::console::ConsoleRole;
 use warden_core::directory::{PermissionId, RoleId, User, UserId};
-use warden_core::policy::{Assignment, Policy, Subject};
-use warden_core::review::{ReviewerRule, Verdict, context, reviewer_for};
+use warden_core::policy::{Policy, Subject};
+use warden_core::review::{self, ReviewerRule, Verdict, reviewer_for};
 use warden_store::governance::Change;
 use warden_store::reviews::{self as store, NewCampaign, NewItem};
 
@@ -100,112 +100,50 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
     let read_ms = t.elapsed().as_millis() as u64;
     let effective = loaded.effective(m.mapping().semantics);
     let users: HashMap<UserId, &User> = loaded.users.iter().map(|u| (u.id, u)).collect();
-    let role_names: HashMap<RoleId, &str> = loaded
-        .roles
-        .iter()
-        .map(|r| (r.id, r.name.as_str()))
-        .collect();
-    let owners: HashMap<RoleId, Option<UserId>> =
-        loaded.roles.iter().map(|r| (r.id, r.owner_id)).collect();
+    let roles: HashMap<RoleId, &warden_core::directory::Role> =
+        loaded.roles.iter().map(|r| (r.id, r)).collect();
     let keys: HashMap<PermissionId, &str> = loaded
         .permissions
         .iter()
         .map(|p| (p.id, p.key.as_str()))
         .collect();
     let roles_of = loaded.roles_by_user();
-    // The last allowed use of each permission by each person.
-    let mut used: HashMap<(UserId, &str), chrono::NaiveDateTime> = HashMap::new();
-    for u in usage.iter().flatten() {
-        used.insert((u.user, u.action.as_str()), u.last_seen);
+    // Each role's permission keys, once.
+    let mut role_keys: HashMap<RoleId, Vec<&str>> = HashMap::new();
+    for r in &loaded.roles {
+        let mut k: Vec<&str> = (loaded.model.permissions_of(r.id).iter())
+            .filter_map(|p| keys.get(p).copied())
+            .collect();
+        k.sort_unstable();
+        role_keys.insert(r.id, k);
     }
+    // Each person's allowed uses: (action, when last), a handful each.
+    let mut used: HashMap<UserId, Vec<(&str, chrono::NaiveDateTime)>> = HashMap::new();
+    for u in usage.iter().flatten() {
+        used.entry(u.user)
+            .or_default()
+            .push((u.action.as_str(), u.last_seen));
+    }
+    let in_scope = |user: &User, role: &str, person: &review::Person<'_>| {
+        let any = |wanted: &[String], v: &str| wanted.iter().any(|w| w.eq_ignore_ascii_case(v));
+        (req.scope.departments.is_empty()
+            || user
+                .department
+                .as_deref()
+                .is_some_and(|d| any(&req.scope.departments, d)))
+            && (req.scope.roles.is_empty() || any(&req.scope.roles, role))
+            && (req.scope.job_functions.is_empty()
+                || person
+                    .job()
+                    .is_some_and(|j| any(&req.scope.job_functions, &j.name)))
+    };
 
     let no_roles = Vec::new();
-    let mut items = Vec::new();
-    for g in &loaded.grants {
-        let (Some(user), Some(role)) = (users.get(&g.user), role_names.get(&g.role)) else {
-            continue;
-        };
-        let roles = roles_of.get(&g.user).unwrap_or(&no_roles);
-        let s = Subject { user, roles };
-        let dept_ok = req.scope.departments.is_empty()
-            || user.department.as_deref().is_some_and(|d| {
-                req.scope
-                    .departments
-                    .iter()
-                    .any(|w| w.eq_ignore_ascii_case(d))
-            });
-        let role_ok = req.scope.roles.is_empty()
-            || req.scope.roles.iter().any(|w| w.eq_ignore_ascii_case(role));
-        let job_ok = req.scope.job_functions.is_empty()
-            || matches!(policy.assign(&s), Assignment::One(j) if req.scope.job_functions.iter().any(|w| w.eq_ignore_ascii_case(&j.name)));
-        if !(dept_ok && role_ok && job_ok) {
-            continue;
-        }
-        let role_keys: Vec<&str> = loaded
-            .model
-            .permissions_of(g.role)
-            .iter()
-            .filter_map(|p| keys.get(p).copied())
-            .collect();
-        let held_keys: Vec<&str> = effective
-            .get(&g.user)
-            .into_iter()
-            .flat_map(|e| e.keys())
-            .filter_map(|p| keys.get(p).copied())
-            .collect();
-        let last_used = role_keys
-            .iter()
-            .filter_map(|k| used.get(&(g.user, *k)))
-            .max()
-            .copied();
-        let c = context(
-            &policy,
-            &s,
-            &role_keys,
-            &held_keys,
-            last_used,
-            now,
-            unused_days,
-        );
-        let manager = user.manager_id.and_then(|m| users.get(&m).copied());
-        let owner = owners
-            .get(&g.role)
-            .copied()
-            .flatten()
-            .and_then(|o| users.get(&o).copied());
-        let reviewer = reviewer_for(rule, user, manager, owner, &fallback);
-        items.push(NewItem {
-            user_id: user.id.0,
-            login: user.login.clone(),
-            department: user.department.clone(),
-            role_id: g.role.0,
-            role: (*role).to_string(),
-            reviewer: reviewer.to_string(),
-            granted_at: g.granted_at,
-            granted_by: g
-                .granted_by
-                .and_then(|b| users.get(&b))
-                .map(|b| b.login.clone()),
-            baseline: c.baseline.to_string(),
-            outside: c.outside.join(", "),
-            sod: c.sod.join(", "),
-            last_used: c.last_used,
-            suggestion: c.suggestion.as_str().to_string(),
-            reason: c.reason.chars().take(500).collect(),
-        });
-    }
-    if items.is_empty() {
-        return Err(Error::Invalid(
-            "nothing is in scope: no grant matches these departments, roles and job functions"
-                .into(),
-        ));
-    }
-    let reviewers = items
-        .iter()
-        .map(|i| i.reviewer.as_str())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len() as u64;
-    let built_ms = t.elapsed().as_millis() as u64 - read_ms;
+    let nothing = warden_core::directory::Effective::new();
+    let sides = warden_core::policy::SodSides::new(&policy, keys.iter().map(|(p, k)| (*p, *k)));
+    let mut people: HashMap<UserId, review::Person<'_>> = HashMap::new();
+    // The role's keys outside a job function's baseline, once per (job function, role).
+    let mut outside: HashMap<(&str, RoleId), Vec<String>> = HashMap::new();
     let scope = serde_json::to_string(&req.scope).unwrap_or_default();
     let mut change = Change::begin(o.db(), &o.actor().login).await?;
     let id = store::insert_campaign(
@@ -219,14 +157,109 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
             due,
             policy_version: Some(stored.version),
         },
-        &items,
     )
     .await?;
+    // Items are built in batches while the previous batch is being written: the database
+    // inserts on one core while Warden builds on the other.
+    let (ready, mut arriving) = tokio::sync::mpsc::channel::<Vec<NewItem>>(2);
+    let build = async {
+        let ready = ready;
+        let mut reviewers = std::collections::BTreeSet::new();
+        let mut batch = Vec::with_capacity(store::ITEM_BATCH);
+        let mut built = 0;
+        for g in &loaded.grants {
+            let (Some(user), Some(role)) = (users.get(&g.user), roles.get(&g.role)) else {
+                continue;
+            };
+            let person = people.entry(g.user).or_insert_with(|| {
+                let s = Subject {
+                    user,
+                    roles: roles_of.get(&g.user).unwrap_or(&no_roles),
+                };
+                let held = effective.get(&g.user).unwrap_or(&nothing);
+                review::Person::holding(&policy, &s, held, &sides, &keys)
+            });
+            if !in_scope(user, &role.name, person) {
+                continue;
+            }
+            let these_keys = role_keys.get(&g.role).map_or(&[][..], Vec::as_slice);
+            let outside = person.job().map(|j| {
+                outside
+                    .entry((j.name.as_str(), g.role))
+                    .or_insert_with(|| review::outside_baseline(j, these_keys))
+                    .as_slice()
+            });
+            let last_used = (used.get(&g.user).into_iter().flatten())
+                .filter(|(action, _)| these_keys.binary_search(action).is_ok())
+                .map(|(_, at)| *at)
+                .max();
+            let c = review::context_of(
+                person,
+                user,
+                these_keys,
+                outside,
+                last_used,
+                now,
+                unused_days,
+            );
+            let manager = user.manager_id.and_then(|m| users.get(&m).copied());
+            let owner = role.owner_id.and_then(|o| users.get(&o).copied());
+            let reviewer = reviewer_for(rule, user, manager, owner, &fallback);
+            reviewers.insert(reviewer);
+            batch.push(NewItem {
+                user_id: user.id.0,
+                login: user.login.clone(),
+                department: user.department.clone(),
+                role_id: g.role.0,
+                role: role.name.clone(),
+                reviewer: reviewer.to_string(),
+                granted_at: g.granted_at,
+                granted_by: g
+                    .granted_by
+                    .and_then(|b| users.get(&b))
+                    .map(|b| b.login.clone()),
+                baseline: c.baseline.to_string(),
+                outside: c.outside.join(", "),
+                sod: c.sod.join(", "),
+                last_used: c.last_used,
+                suggestion: c.suggestion.as_str().to_string(),
+                reason: c.reason.chars().take(500).collect(),
+            });
+            if batch.len() == store::ITEM_BATCH {
+                built += batch.len();
+                if ready.send(std::mem::take(&mut batch)).await.is_err() {
+                    break; // the writer failed: its error is the launch's
+                }
+            }
+        }
+        built += batch.len();
+        if !batch.is_empty() {
+            let _ = ready.send(batch).await;
+        }
+        drop(ready);
+        (built, reviewers.len() as u64)
+    };
+    let write = async {
+        let mut written = 0;
+        while let Some(batch) = arriving.recv().await {
+            store::insert_items(&mut change, id, &batch).await?;
+            written += batch.len();
+        }
+        Ok::<_, Error>(written)
+    };
+    let ((built, reviewers), written) = futures_util::join!(build, write);
+    let written = written?;
+    debug_assert_eq!(built, written);
+    if written == 0 {
+        return Err(Error::Invalid(
+            "nothing is in scope: no grant matches these departments, roles and job functions"
+                .into(),
+        ));
+    }
     tracing::info!(
-        items = items.len(),
+        items = written,
         read_ms,
-        built_ms,
-        stored_ms = t.elapsed().as_millis() as u64 - read_ms - built_ms,
+        built_and_stored_ms = t.elapsed().as_millis() as u64 - read_ms,
         "campaign launched"
     );
     let event = change
@@ -234,7 +267,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
             "review.start",
             &format!("campaign {id}"),
             serde_json::json!({
-                "campaign": id, "name": name, "items": items.len(), "due": due.to_string(),
+                "campaign": id, "name": name, "items": written, "due": due.to_string(),
                 "reviewer": rule.as_str(), "fallback": fallback, "undecided": undecided.as_str(),
                 "policy_version": stored.version,
             }),
@@ -242,7 +275,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
         .await?;
     Ok(Started {
         campaign: id,
-        items: items.len() as u64,
+        items: written as u64,
         reviewers,
         policy_version: stored.version,
         audit_seq: event.seq,

@@ -888,13 +888,19 @@ pub struct Usage {
     pub last_seen: chrono::NaiveDateTime,
 }
 
-/// The access log's allowed accesses since `since`, aggregated per user and action by the
-/// database. None when the mapping has no access log.
+/// The access log's allowed accesses since `since`, per user and action: how often, and
+/// when last. None when the mapping has no access log.
+///
+/// The rows are streamed and counted here rather than grouped by the server: a year of log
+/// has hundreds of thousands of (user, action) pairs, and MariaDB groups those through a
+/// temporary table several times slower than it can send the rows (measured at 1,000,000
+/// rows: 2.1 s grouped, 0.45 s streamed; `warden-bench --only reviews`).
 pub async fn usage_since(
     db: &Database,
     r: &Resolved,
     since: chrono::NaiveDateTime,
 ) -> Result<Option<Vec<Usage>>> {
+    use futures_util::TryStreamExt;
     let Some(log) = &r.mapping().access_log else {
         return Ok(None);
     };
@@ -902,10 +908,8 @@ pub async fn usage_since(
     push_id(&mut qb, "l", Some(&log.user));
     qb.push(", ");
     push_text(&mut qb, "l", Some(&log.action));
-    qb.push(", COUNT(*), ");
-    qb.push("CAST(MAX(")
-        .push(col("l", &log.time))
-        .push(") AS DATETIME)");
+    qb.push(", ");
+    push_time(&mut qb, "l", Some(&log.time));
     qb.push(" FROM ")
         .push(quote(&log.table))
         .push(" l WHERE ")
@@ -920,41 +924,44 @@ pub async fn usage_since(
         }
         qb.push(")");
     }
-    qb.push(" GROUP BY ")
-        .push(col("l", &log.user))
-        .push(", ")
-        .push(col("l", &log.action))
-        .push(" ORDER BY NULL");
-    // Grouping a year of log is one temporary table of (user, action) pairs: let it stay
-    // in memory for this session rather than spill to disk at the server's 16 MB default.
-    let mut conn = db.app().acquire().await.map_err(|e| db.classify(e))?;
-    sqlx::query("SET SESSION tmp_table_size = 268435456, max_heap_table_size = 268435456")
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| db.classify(e))?;
-    let rows = qb
-        .build()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| db.classify(e))?;
-    let rows = rows
-        .iter()
-        .map(|row| {
-            let (Some(user), Some(action), Some(last_seen)) = (
-                row.try_get::<Option<i64>, _>(0)?,
-                row.try_get::<Option<String>, _>(1)?,
-                row.try_get::<Option<chrono::NaiveDateTime>, _>(3)?,
-            ) else {
-                return Ok(None);
-            };
-            Ok(Some(Usage {
+    // Actions are few and repeated: each is kept once, and pairs refer to it by index.
+    let mut actions: Vec<String> = Vec::new();
+    let mut action_ids: HashMap<String, u32> = HashMap::new();
+    let mut pairs: HashMap<(i64, u32), (i64, chrono::NaiveDateTime)> = HashMap::new();
+    let mut rows = qb.build().fetch(db.app());
+    while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
+        let (Some(user), Some(action), Some(at)) = (
+            row.try_get::<Option<i64>, _>(0)
+                .map_err(|e| db.classify(e))?,
+            row.try_get::<Option<&str>, _>(1)
+                .map_err(|e| db.classify(e))?,
+            row.try_get::<Option<chrono::NaiveDateTime>, _>(2)
+                .map_err(|e| db.classify(e))?,
+        ) else {
+            continue;
+        };
+        let action = match action_ids.get(action) {
+            Some(&id) => id,
+            None => {
+                let id = actions.len() as u32;
+                actions.push(action.to_string());
+                action_ids.insert(action.to_string(), id);
+                id
+            }
+        };
+        let e = pairs.entry((user, action)).or_insert((0, at));
+        e.0 += 1;
+        e.1 = e.1.max(at);
+    }
+    Ok(Some(
+        pairs
+            .into_iter()
+            .map(|((user, action), (count, last_seen))| Usage {
                 user: UserId(user),
-                action,
-                count: row.try_get(2)?,
+                action: actions[action as usize].clone(),
+                count,
                 last_seen,
-            }))
-        })
-        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
-        .map_err(|e| db.classify(e))?;
-    Ok(Some(rows.into_iter().flatten().collect()))
+            })
+            .collect(),
+    ))
 }

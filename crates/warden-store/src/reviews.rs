@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::governance::Change;
 
 const BATCH: usize = 500;
+/// Items a launch writes per INSERT (measured: 500 beats 4,000 at 300,000 items).
+pub const ITEM_BATCH: usize = 500;
 
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
@@ -40,12 +42,9 @@ pub struct NewItem {
     pub reason: String,
 }
 
-/// Within a change: stores a campaign and all its items; returns the campaign's id.
-pub async fn insert_campaign(
-    change: &mut Change<'_>,
-    c: &NewCampaign,
-    items: &[NewItem],
-) -> Result<u64> {
+/// Within a change: stores a campaign (its items follow with [`insert_items`]); returns
+/// the campaign's id.
+pub async fn insert_campaign(change: &mut Change<'_>, c: &NewCampaign) -> Result<u64> {
     let db = change.db();
     let actor = change.actor().to_string();
     let id = sqlx::query(
@@ -66,7 +65,13 @@ pub async fn insert_campaign(
     .await
     .map_err(|e| db.classify(e))?
     .last_insert_id();
-    for chunk in items.chunks(BATCH) {
+    Ok(id)
+}
+
+/// Adds items to campaign `id`, in the change that inserted it.
+pub async fn insert_items(change: &mut Change<'_>, id: u64, items: &[NewItem]) -> Result<()> {
+    let db = change.db();
+    for chunk in items.chunks(ITEM_BATCH) {
         let mut qb = QueryBuilder::<MySql>::new(
             "INSERT INTO warden_review_items (campaign_id, user_id, login, department, role_id, \
              role, reviewer, granted_at, granted_by, baseline, outside, sod, last_used, \
@@ -94,7 +99,7 @@ pub async fn insert_campaign(
             .await
             .map_err(|e| db.classify(e))?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// A campaign with its progress.
