@@ -1,7 +1,7 @@
 //! Tauri commands: each takes the state, calls one service function, converts the error.
 //! (Kept out of lib.rs: `#[tauri::command] pub fn` there collides with its generated macro.)
 
-use tauri::State;
+use tauri::{AppHandle, State};
 use warden_service::directory::{
     self, AccessRequest, AccessResponse, DashboardResponse, PermissionsResponse, RoleDetail,
     RoleRequest, RolesResponse, UsersRequest, UsersResponse, WhoCanRequest, WhoCanResponse,
@@ -21,25 +21,42 @@ use warden_service::session::Target;
 use warden_store::{Secret, profiles};
 
 use crate::ipc::{AddProfileRequest, ConnectionInfo, IpcError};
+use crate::reminders;
 use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, IpcError>;
 
 #[tauri::command]
-pub async fn connection(state: State<'_, AppState>, retry: bool) -> Result<ConnectionInfo> {
-    Ok(state.info(retry).await)
+pub async fn connection(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    retry: bool,
+) -> Result<ConnectionInfo> {
+    let info = state.info(retry).await;
+    if info.connected {
+        reminders::notify(&app).await;
+    }
+    Ok(info)
 }
 
 #[tauri::command]
-pub async fn connect(state: State<'_, AppState>, target: Target) -> Result<ConnectionInfo> {
+pub async fn connect(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    target: Target,
+) -> Result<ConnectionInfo> {
     let outcome = state.open(target).await;
     let mut info = state.info(false).await;
     info.error = outcome.err();
+    if info.connected {
+        reminders::notify(&app).await;
+    }
     Ok(info)
 }
 
 #[tauri::command]
 pub async fn add_profile(
+    app: AppHandle,
     state: State<'_, AppState>,
     req: AddProfileRequest,
 ) -> Result<ConnectionInfo> {
@@ -55,7 +72,7 @@ pub async fn add_profile(
         governance_schema: None,
     };
     profiles::add(&req.name, profile, &Secret::new(req.password))?;
-    connect(state, Target::Profile(req.name)).await
+    connect(app, state, Target::Profile(req.name)).await
 }
 
 #[tauri::command]

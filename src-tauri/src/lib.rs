@@ -2,6 +2,7 @@
 
 mod commands;
 pub mod ipc;
+mod reminders;
 mod state;
 
 use tauri::Manager;
@@ -24,7 +25,13 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
         .manage(state::AppState::from_env())
+        .manage(reminders::Shown::default())
+        .setup(|app| {
+            reminders::every_hour(app.handle().clone());
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::connection,
             commands::connect,

@@ -352,11 +352,76 @@ pub async fn list(ctx: &Ctx) -> Result<CampaignList> {
             .map(|c| {
                 let id = c.id;
                 let mut view = CampaignView::from(c);
-                view.remind = remind.remove(&id).unwrap_or_default();
+                view.remind = (remind.remove(&id).unwrap_or_default().into_iter())
+                    .map(|(reviewer, _)| reviewer)
+                    .collect();
                 view
             })
             .collect(),
     })
+}
+
+/// A reminder for the signed-in console user; the desktop app shows each as a desktop
+/// notification. `title` is Warden's own words; `body` names the campaign (user text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Reminder {
+    pub campaign: u64,
+    pub title: String,
+    pub body: String,
+}
+
+/// What the signed-in console user should be reminded of now: their own undecided items
+/// in open campaigns due within [`REMIND_DAYS`] days or overdue and, for an officer, every
+/// overdue campaign with items still undecided.
+pub async fn reminders(ctx: &Ctx) -> Result<Vec<Reminder>> {
+    let db = campaign_reader(ctx, "reading access-review reminders")?;
+    let today = Utc::now().date_naive();
+    let mut pending =
+        store::reviewers_to_remind(db, today + chrono::Duration::days(REMIND_DAYS)).await?;
+    let me = &ctx.actor().login;
+    let officer = ctx.role() == ConsoleRole::Officer;
+    let mut out = Vec::new();
+    for c in store::campaigns(db).await? {
+        let Some(reviewers) = pending.remove(&c.id) else {
+            continue;
+        };
+        let days = (c.due - today).num_days();
+        let when = match days {
+            ..0 => format!("was due {} and is overdue", c.due),
+            0 => "is due today".to_string(),
+            1 => "is due tomorrow".to_string(),
+            n => format!("is due in {n} days ({})", c.due),
+        };
+        if let Some((_, n)) = reviewers.iter().find(|(r, _)| r.eq_ignore_ascii_case(me)) {
+            out.push(Reminder {
+                campaign: c.id,
+                title: format!(
+                    "Access review: {n} item{} to decide",
+                    if *n == 1 { "" } else { "s" }
+                ),
+                body: format!("“{}” {when}.", c.name),
+            });
+        }
+        if officer && days < 0 {
+            let items: u64 = reviewers.iter().map(|(_, n)| n).sum();
+            out.push(Reminder {
+                campaign: c.id,
+                title: "Access review overdue".to_string(),
+                body: format!(
+                    "“{}” {when}: {} {} {items} item{} to decide.",
+                    c.name,
+                    reviewers.len(),
+                    if reviewers.len() == 1 {
+                        "reviewer still has"
+                    } else {
+                        "reviewers still have"
+                    },
+                    if items == 1 { "" } else { "s" },
+                ),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Progress of one reviewer or department.

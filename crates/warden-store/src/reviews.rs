@@ -175,13 +175,13 @@ pub async fn campaign(db: &Database, id: u64) -> Result<Option<Campaign>> {
 }
 
 /// Reviewers with undecided items in open campaigns due on or before `by`, per campaign:
-/// whom to remind (and, past the due date, who is overdue).
+/// whom to remind (and, past the due date, who is overdue), with how many items each.
 pub async fn reviewers_to_remind(
     db: &Database,
     by: NaiveDate,
-) -> Result<std::collections::HashMap<u64, Vec<String>>> {
-    let rows: Vec<(u64, String)> = sqlx::query_as(
-        "SELECT i.campaign_id, i.reviewer FROM warden_review_items i \
+) -> Result<std::collections::HashMap<u64, Vec<(String, u64)>>> {
+    let rows: Vec<(u64, String, i64)> = sqlx::query_as(
+        "SELECT i.campaign_id, i.reviewer, COUNT(*) FROM warden_review_items i \
          JOIN warden_campaigns c ON c.id = i.campaign_id \
          WHERE c.status = 'open' AND c.due <= ? AND i.decision IS NULL \
          GROUP BY i.campaign_id, i.reviewer ORDER BY i.campaign_id, i.reviewer",
@@ -190,9 +190,11 @@ pub async fn reviewers_to_remind(
     .fetch_all(db.gov())
     .await
     .map_err(|e| db.classify(e))?;
-    let mut out: std::collections::HashMap<u64, Vec<String>> = std::collections::HashMap::new();
-    for (campaign, reviewer) in rows {
-        out.entry(campaign).or_default().push(reviewer);
+    let mut out: std::collections::HashMap<u64, Vec<(String, u64)>> =
+        std::collections::HashMap::new();
+    for (campaign, reviewer, pending) in rows {
+        let pending = u64::try_from(pending).unwrap_or(0);
+        out.entry(campaign).or_default().push((reviewer, pending));
     }
     Ok(out)
 }

@@ -54,6 +54,8 @@ pub fn app_path() -> anyhow::Result<PathBuf> {
 pub struct Desktop {
     pub client: Client,
     display: String,
+    /// The FIFO the notification daemon writes each notification it shows to.
+    notified: PathBuf,
     import: PathBuf,
     driver: Group,
     _xvfb: Group,
@@ -96,12 +98,19 @@ impl Desktop {
         let port = free_port()?;
         let native_port = free_port()?;
         // A private session bus with an unlocked Secret Service (gnome-keyring), so the app's
-        // keyring and single-instance lock are real but touch nothing of the machine's.
+        // keyring and single-instance lock are real but touch nothing of the machine's; and
+        // a real notification daemon (dunst) on it, which reports every notification it
+        // shows through the FIFO `notified` (see `Desktop::notification`).
         let keyring = find_program("gnome-keyring-daemon")?;
+        let dunst = find_program("dunst")?;
+        let gdbus = find_program("gdbus")?;
+        let notified = notification_fifo(home)?;
         let mut cmd = Command::new(dbus);
         cmd.args(["--", "sh", "-c"])
             .arg(
                 "echo -n e2e-keyring | \"$0\" --unlock --components=secrets >/dev/null 2>&1; \
+                 \"$5\" -config \"$6\" >/dev/null 2>&1 & \
+                 \"$7\" wait --session --timeout 20 org.freedesktop.Notifications || exit 1; \
                  exec \"$1\" --port \"$2\" --native-port \"$3\" --native-driver \"$4\"",
             )
             .arg(&keyring)
@@ -109,6 +118,9 @@ impl Desktop {
             .arg(port.to_string())
             .arg(native_port.to_string())
             .arg(&native)
+            .arg(&dunst)
+            .arg(&notified.config)
+            .arg(&gdbus)
             .env("DISPLAY", &display)
             .env("HOME", home)
             .env("XDG_CONFIG_HOME", home.join("config"))
@@ -142,6 +154,7 @@ impl Desktop {
         Ok(Self {
             client,
             display,
+            notified: notified.fifo,
             import: find_program("import")?,
             driver,
             _xvfb: xvfb,
@@ -230,6 +243,32 @@ impl Desktop {
     }
 
     /// Saves a screenshot of the window as `<artifacts>/<name>.png`, after the next paint.
+    /// The next desktop notification the daemon shows, as (app name, summary, body); an
+    /// error if none comes within 30 s.
+    pub async fn notification(&self) -> anyhow::Result<(String, String, String)> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let fifo = self.notified.clone();
+        // Opening a FIFO blocks until the daemon's script writes: a plain thread, so a test
+        // that fails waiting does not keep the runtime from shutting down.
+        std::thread::spawn(move || {
+            let _ = tx.send(std::fs::read_to_string(&fifo));
+        });
+        let text = tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .context("no desktop notification within 30 s")??
+            .context("reading the notifications FIFO")?;
+        let line = text
+            .lines()
+            .next()
+            .context("an empty notification record")?;
+        let mut fields = line.splitn(3, '\t').map(str::to_string);
+        Ok((
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+        ))
+    }
+
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         // Two animation frames: the change has been painted, not just laid out.
         self.client
@@ -262,4 +301,35 @@ impl Desktop {
         closed?;
         Ok(())
     }
+}
+
+struct Notified {
+    fifo: PathBuf,
+    config: PathBuf,
+}
+
+/// A FIFO under `home` and a dunst configuration whose one rule runs a script writing each
+/// shown notification to it as `app name <TAB> summary <TAB> body`.
+fn notification_fifo(home: &Path) -> anyhow::Result<Notified> {
+    use std::os::unix::fs::PermissionsExt;
+    let fifo = home.join("notified");
+    let _ = std::fs::remove_file(&fifo);
+    let status = Command::new("mkfifo").arg(&fifo).status()?;
+    anyhow::ensure!(status.success(), "mkfifo {}", fifo.display());
+    let script = home.join("record-notification");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\n# dunst runs this for each notification: app name, summary, body, icon, urgency\n\
+         printf '%s\\t%s\\t%s\\n' \"$1\" \"$2\" \"$3\" > \"$(dirname \"$0\")/notified\"\n",
+    )?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    let config = home.join("dunstrc");
+    std::fs::write(
+        &config,
+        format!(
+            "[record]\n    summary = \"*\"\n    script = \"{}\"\n",
+            script.display()
+        ),
+    )?;
+    Ok(Notified { fifo, config })
 }

@@ -818,8 +818,17 @@ async fn a_whole_review_campaign_through_the_app() {
         let app = Desktop::launch(&db.url, reviewer, &home(&format!("reviewer-{n}")))
             .await
             .unwrap();
+        // Due in three days: the reviewer is reminded by a desktop notification, shown by
+        // a real notification daemon on the app's session bus …
+        let (_, title, body) = app.notification().await.unwrap();
+        let s = if theirs.len() == 1 { "" } else { "s" };
+        assert_eq!(
+            title,
+            format!("Access review: {} item{s} to decide", theirs.len())
+        );
+        assert_eq!(body, format!("“Q4 finance” is due in 3 days ({soon})."));
+        // … and in the app, where the reminder opens their inbox.
         app.click("[data-testid=nav-reviews]").await.unwrap();
-        // Due in three days: the reviewer is reminded, and the reminder opens their inbox.
         app.wait_text("[data-testid=reminder]", Some("Due soon"))
             .await
             .unwrap();

@@ -709,6 +709,29 @@ async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() 
         "everyone with pending items, due in 3 days"
     );
     assert!(!listed[0].overdue);
+    // The reviewer is reminded of their own items; the officer of none yet (nothing is
+    // overdue, and their own items, if any, are counted like anyone's).
+    let reviewer = everyone.iter().find(|r| *r != OFFICER).unwrap().clone();
+    let theirs = items.iter().filter(|i| i.reviewer == reviewer).count();
+    add_console_user(&s.test_db, &reviewer, ConsoleRole::Reviewer).await;
+    let rctx = ctx_as(&s.test_db, &reviewer, Some("reference")).await;
+    let due_in_3 = format!("“Q4 finance” is due in 3 days ({}).", listed[0].due);
+    assert_eq!(
+        reviews::reminders(&rctx).await.unwrap(),
+        [reviews::Reminder {
+            campaign: started.campaign,
+            title: format!(
+                "Access review: {theirs} item{} to decide",
+                if theirs == 1 { "" } else { "s" }
+            ),
+            body: due_in_3.clone(),
+        }]
+    );
+    let officers = reviews::reminders(&ctx).await.unwrap();
+    assert!(
+        officers.iter().all(|r| r.title.contains("to decide")),
+        "{officers:?}"
+    );
     // Past due: overdue, and whoever still has items is listed.
     app_sql(
         &s.test_db,
@@ -740,6 +763,31 @@ async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() 
     assert_eq!(listed[0].remind, pending);
     let detail = reviews::show(&ctx, started.campaign).await.unwrap();
     assert_eq!(detail.overdue_reviewers, pending);
+    // The officer, their own items decided, is told the campaign is overdue and by whom.
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let left = items.iter().filter(|i| i.reviewer != OFFICER).count();
+    assert_eq!(
+        reviews::reminders(&ctx).await.unwrap(),
+        [reviews::Reminder {
+            campaign: started.campaign,
+            title: "Access review overdue".into(),
+            body: format!(
+                "“Q4 finance” was due {yesterday} and is overdue: {} {} {left} item{} to decide.",
+                pending.len(),
+                if pending.len() == 1 {
+                    "reviewer still has"
+                } else {
+                    "reviewers still have"
+                },
+                if left == 1 { "" } else { "s" },
+            ),
+        }]
+    );
+    assert!(
+        reviews::reminders(&rctx).await.unwrap()[0]
+            .body
+            .ends_with("is overdue.")
+    );
     // A campaign a week away or more reminds nobody.
     let later = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     reviews::start(
