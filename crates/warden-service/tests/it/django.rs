@@ -45,6 +45,66 @@ async fn django_db() -> warden_sandbox::TestDatabase {
     test_db
 }
 
+/// Every user's permissions as Django's own auth computes them (tests/django/permissions.py,
+/// run by the Django that `./dev setup` installs): username → sorted `app_label.codename`.
+fn django_says(test_db: &warden_sandbox::TestDatabase) -> BTreeMap<String, Vec<String>> {
+    let python = std::env::var_os("WARDEN_DJANGO_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/warden/django-venv/bin/python")
+        });
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/django/permissions.py"
+    );
+    let out = std::process::Command::new(&python)
+        .arg(script)
+        .arg(&test_db.socket)
+        .arg(&test_db.name)
+        .arg("root")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}. Django is needed to check the django preset: run ./dev setup",
+                python.display()
+            )
+        });
+    assert!(
+        out.status.success(),
+        "Django's permission check failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    all.into_iter()
+        .map(|(user, v)| {
+            let perms = v["perms"].as_array().unwrap();
+            let perms = perms.iter().map(|p| p.as_str().unwrap().to_string());
+            (user, perms.collect())
+        })
+        .collect()
+}
+
+/// What Warden says each of Django's users holds, in the shape of [`django_says`].
+async fn warden_says(ctx: &warden_service::Ctx) -> BTreeMap<String, Vec<String>> {
+    let users = directory::users(ctx, UsersRequest::default())
+        .await
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for u in users.users {
+        let a = directory::access(
+            ctx,
+            AccessRequest {
+                login: u.login.clone(),
+            },
+        )
+        .await
+        .unwrap();
+        out.insert(u.login, perms(&a).into_keys().collect());
+    }
+    out
+}
+
 fn perms(a: &directory::AccessResponse) -> BTreeMap<String, Vec<String>> {
     a.permissions
         .iter()
@@ -100,6 +160,8 @@ async fn django_semantics_hold() {
     );
     assert!(access("frank").await.permissions.is_empty());
     assert_eq!(access("alice").await.user.name.as_deref(), Some("Alice Ng"));
+    // And Django itself agrees, person by person.
+    assert_eq!(warden_says(&ctx).await, django_says(&test_db));
 
     let who = directory::who_can(
         &ctx,
@@ -376,6 +438,14 @@ async fn a_review_revokes_a_django_group_membership() {
         after.get("crm.approve_refund"),
         Some(&vec!["direct".to_string()])
     );
+    // Django's own permission check agrees: bob lost crm.add_refund and kept the rest.
+    let django = django_says(&test_db);
+    assert_eq!(
+        django["bob"],
+        ["crm.approve_refund", "crm.view_customer"],
+        "Django after the revoke"
+    );
+    assert_eq!(warden_says(&ctx).await, django);
     reviews::undo_remediation(&ctx, started.campaign)
         .await
         .unwrap();
@@ -386,5 +456,6 @@ async fn a_review_revokes_a_django_group_membership() {
     .await
     .unwrap();
     assert_eq!(back, 1);
+    assert!(django_says(&test_db)["bob"].contains(&"crm.add_refund".to_string()));
     db.close().await;
 }
