@@ -88,6 +88,57 @@ pub enum Command {
     /// Access review campaigns: start, list, show, items, decide, reassign.
     #[command(subcommand)]
     Review(ReviewCommand),
+    /// The application's access log: search it, scan it with the detectors.
+    #[command(subcommand)]
+    Logs(LogsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogsCommand {
+    /// One page of the access log, newest first; `next` is the cursor of the page after.
+    Search(Box<LogSearchArgs>),
+    /// Run the detectors over rows added since the last scan (officers); `--full` rescans
+    /// every row. Hits become findings (see `warden findings --kind enumeration`).
+    Scan {
+        #[arg(long)]
+        full: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LogSearchArgs {
+    /// Only this person (login).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only people of this department.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Only this action (permission key), e.g. customer.payment:read
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only this resource type, e.g. customer
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// Only this resource id.
+    #[arg(long)]
+    pub resource_id: Option<String>,
+    #[arg(long, value_parser = ["allowed", "denied"])]
+    pub outcome: Option<String>,
+    /// From this time (UTC): YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS].
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Before this time (UTC).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this client address.
+    #[arg(long)]
+    pub client: Option<String>,
+    /// Rows per page (1 to 1000).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+    /// The `next` cursor of the previous page.
+    #[arg(long)]
+    pub after: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -576,3 +576,60 @@ impl Render for UndoResponse {
         t
     }
 }
+
+impl Render for warden_service::logs::ScanResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "scan",
+            "full",
+            "from_id",
+            "to_id",
+            "scanned",
+            "skipped",
+            "found",
+            "new_findings",
+            "extended",
+        ]);
+        t.row(vec![
+            self.scan.to_string(),
+            self.full.to_string(),
+            self.from_id.to_string(),
+            self.to_id.to_string(),
+            self.scanned.to_string(),
+            self.skipped.to_string(),
+            self.found.to_string(),
+            self.new_findings.to_string(),
+            self.extended.to_string(),
+        ]);
+        t
+    }
+}
+
+impl Render for warden_service::logs::SearchResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "id",
+            "at",
+            "login",
+            "action",
+            "resource",
+            "resource_id",
+            "outcome",
+            "client",
+        ]);
+        for r in &self.rows {
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            t.row(vec![
+                r.id.to_string(),
+                text(&r.at),
+                text(&r.login),
+                text(&r.action),
+                text(&r.resource_type),
+                text(&r.resource_id),
+                text(&r.outcome),
+                text(&r.client_address),
+            ]);
+        }
+        t
+    }
+}

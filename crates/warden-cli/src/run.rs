@@ -120,6 +120,50 @@ pub async fn run(cli: Cli) -> Result<u8> {
             .await
         }
         Command::Review(cmd) => review(&cli, cmd).await,
+        Command::Logs(LogsCommand::Scan { full }) => {
+            with_ctx(&cli, true, async |ctx| {
+                print(format, &warden_service::logs::scan(ctx, *full).await?)?;
+                Ok(0)
+            })
+            .await
+        }
+        Command::Logs(LogsCommand::Search(a)) => {
+            let LogSearchArgs {
+                user,
+                department,
+                action,
+                resource,
+                resource_id,
+                outcome,
+                since,
+                until,
+                client,
+                limit,
+                after,
+            } = a.as_ref();
+            let req = warden_service::logs::SearchRequest {
+                user: user.clone(),
+                department: department.clone(),
+                action: action.clone(),
+                resource_type: resource.clone(),
+                resource_id: resource_id.clone(),
+                outcome: outcome.clone(),
+                since: since.clone(),
+                until: until.clone(),
+                client_address: client.clone(),
+                limit: Some(*limit),
+                after: after.clone(),
+            };
+            with_ctx(&cli, true, async |ctx| {
+                let page = warden_service::logs::search(ctx, req).await?;
+                if let Some(next) = &page.next {
+                    note(&cli, &format!("more: --after {next}"));
+                }
+                print(format, &page)?;
+                Ok(0)
+            })
+            .await
+        }
         Command::Findings(args) => {
             with_ctx(&cli, false, async |ctx| {
                 match &args.command {

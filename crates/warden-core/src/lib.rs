@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod console;
 pub mod csv_guard;
+pub mod detectors;
 pub mod directory;
 pub mod error;
 pub mod findings;

@@ -22,6 +22,9 @@ pub struct Policy {
     /// Accepted risks: findings of a kind that the policy expects for some people.
     #[serde(default)]
     pub exception: Vec<Exception>,
+    /// The access-log detectors' thresholds (heuristics; defaults when absent).
+    #[serde(default)]
+    pub detectors: crate::detectors::Detectors,
 }
 
 /// A finding the policy accepts, with the reason an auditor will read: the head of
@@ -187,6 +190,9 @@ impl Policy {
                 ));
             }
         }
+        self.detectors
+            .validate()
+            .map_err(|e| at("[detectors", format!("detectors.{e}")))?;
         Ok(())
     }
 

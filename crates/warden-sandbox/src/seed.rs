@@ -1117,7 +1117,19 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             Some(list) if !list.is_empty() => list[rng.below(list.len() as u64) as usize],
             _ => rng.range(1, n_customers as i64) as u64,
         };
-        let roll = lrng.below(100);
+        let mut roll = lrng.below(100);
+        // Agents and reps open only the customers they serve; one with none (no ticket
+        // assigned, no account owned) works on tickets or leads instead: need-to-know
+        // holds in ordinary traffic, and only the planted case breaks it.
+        if own.is_none_or(|l| l.is_empty()) {
+            roll = match u.dept {
+                "support" if roll < 50 => 45 + roll % 25,
+                "support" => 85 + roll % 15,
+                "sales" if roll < 50 => roll % 30,
+                "sales" => 70 + roll % 30,
+                _ => roll,
+            };
+        }
         let (action, rtype, rid) = match u.dept {
             "support" => match roll {
                 0..=44 => (

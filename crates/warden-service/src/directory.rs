@@ -78,6 +78,7 @@ pub async fn users(ctx: &Ctx, req: UsersRequest) -> Result<UsersResponse> {
         status: req.status,
         search: req.search,
         login: None,
+        ids: None,
     };
     let users = store::users(r.db(), r.mapping()?, &filter).await?;
     Ok(UsersResponse {

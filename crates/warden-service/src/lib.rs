@@ -9,6 +9,7 @@ pub mod directory;
 pub mod error;
 pub mod findings;
 mod input;
+pub mod logs;
 pub mod mapping;
 pub mod policy;
 pub mod reviews;

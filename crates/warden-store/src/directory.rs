@@ -28,6 +28,8 @@ pub struct UserFilter {
     pub search: Option<String>,
     /// One login, case-insensitively.
     pub login: Option<String>,
+    /// Only these ids (an access-log page's people).
+    pub ids: Option<Vec<i64>>,
 }
 
 /// Which role grants to read.
@@ -48,7 +50,7 @@ pub struct Holder {
 }
 
 /// `alias`.`column`
-fn col(alias: &str, column: &str) -> String {
+pub(crate) fn col(alias: &str, column: &str) -> String {
     let mut s = String::with_capacity(alias.len() + column.len() + 3);
     s.push_str(alias);
     s.push('.');
@@ -73,7 +75,7 @@ fn push_cast(
     qb.push(" AS ").push(ty).push(")");
 }
 
-fn push_text(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+pub(crate) fn push_text(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
     push_cast(qb, alias, column, "", "CHAR");
 }
 
@@ -81,11 +83,11 @@ fn push_flag(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>
     push_cast(qb, alias, column, " <> 0", "SIGNED");
 }
 
-fn push_time(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+pub(crate) fn push_time(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
     push_cast(qb, alias, column, "", "DATETIME");
 }
 
-fn push_id(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
+pub(crate) fn push_id(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
     push_cast(qb, alias, column, "", "SIGNED");
 }
 
@@ -311,6 +313,17 @@ pub async fn users(db: &Database, r: &Resolved, filter: &UserFilter) -> Result<V
             .push(col("u", &u.login))
             .push(" = ")
             .push_bind(login.clone());
+    }
+    if let Some(ids) = &filter.ids {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        qb.push(" AND ").push(col("u", &u.id)).push(" IN (");
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
     }
     qb.push(" ORDER BY ")
         .push(col("u", &u.login))

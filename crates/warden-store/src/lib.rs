@@ -9,6 +9,7 @@ pub mod directory;
 pub mod error;
 pub mod findings;
 pub mod governance;
+pub mod logs;
 pub mod profiles;
 pub mod reviews;
 pub mod schema;

@@ -1,0 +1,765 @@
+//! Access-log detectors (DESIGN.md, Access logs): one pass over the log in id order, each
+//! detector a small state machine, each hit a [`Finding`] carrying the ids of the rows
+//! that are its evidence. Pure: the store streams the rows, the service records the hits.
+//!
+//! Every threshold is a heuristic, configurable in the policy's `[detectors]` section (so
+//! it is versioned with the policy) and documented here with its default:
+//!
+//! - **enumeration**: in a window (60 minutes), a person reads more distinct resources of
+//!   one type than a floor (200) *and* than a factor (5) times their own typical window in
+//!   the scan; or a run of consecutive numeric ids (50) in one window, a sequential sweep.
+//! - **denied_burst**: `count` (20) refusals within `window_minutes` (10).
+//! - **off_hours**: an access outside working hours (07:00–20:00, Monday to Friday, in the
+//!   log's own time), per department where configured; one finding per person and day.
+//! - **outside_policy**: an *allowed* access to a permission the policy does not give the
+//!   person: a hole in the backend's authorization (or access held outside the baseline).
+//! - **no_business_reason** (need-to-know): a person of the configured job functions
+//!   (support and sales by default) opens a resource of `resource_type` (customer) with no
+//!   relation to it (a ticket assigned to them, an account they own: the mapping names the
+//!   relations); one finding per person and day.
+//! - **dormant_activity**: activity of an inactive account, or of one whose last login is
+//!   older than the policy's dormancy (90 days) before the access; per person and day.
+//! - **bulk_export**: `per_day` (3) or more accesses whose action matches `actions`
+//!   (`**:export`) by one person in a day.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::directory::{User, UserId};
+use crate::findings::{Finding, FindingKind, fingerprint};
+use crate::glob::Glob;
+use crate::policy::{Policy, Subject, Verdict};
+
+/// At most this many evidence row ids are kept per finding (the count is always exact).
+pub const EVIDENCE_IDS: usize = 1_000;
+
+/// The detectors' thresholds, from the policy's `[detectors]` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Detectors {
+    pub enumeration: Enumeration,
+    pub denied_burst: DeniedBurst,
+    pub off_hours: OffHours,
+    pub need_to_know: NeedToKnow,
+    pub bulk_export: BulkExport,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Enumeration {
+    pub window_minutes: u32,
+    pub floor: u32,
+    pub baseline_factor: f64,
+    pub run: u32,
+}
+
+impl Default for Enumeration {
+    fn default() -> Self {
+        Self {
+            window_minutes: 60,
+            floor: 200,
+            baseline_factor: 5.0,
+            run: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeniedBurst {
+    pub window_minutes: u32,
+    pub count: u32,
+}
+
+impl Default for DeniedBurst {
+    fn default() -> Self {
+        Self {
+            window_minutes: 10,
+            count: 20,
+        }
+    }
+}
+
+/// Working hours: `hours` as `HH:MM-HH:MM`, `days` as three-letter names.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hours {
+    #[serde(default = "default_hours")]
+    pub hours: String,
+    #[serde(default = "default_days")]
+    pub days: Vec<String>,
+}
+
+fn default_hours() -> String {
+    "07:00-20:00".into()
+}
+
+fn default_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"].map(String::from).into()
+}
+
+impl Default for Hours {
+    fn default() -> Self {
+        Self {
+            hours: default_hours(),
+            days: default_days(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OffHours {
+    #[serde(flatten)]
+    pub default: Hours,
+    /// Working hours of a department, where they differ.
+    pub department: HashMap<String, Hours>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NeedToKnow {
+    /// Job functions whose access to a resource needs a relation to it.
+    pub job_functions: Vec<String>,
+    pub resource_type: String,
+}
+
+impl Default for NeedToKnow {
+    fn default() -> Self {
+        Self {
+            job_functions: vec!["support".into(), "sales".into()],
+            resource_type: "customer".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BulkExport {
+    pub actions: Vec<Glob>,
+    pub per_day: u32,
+}
+
+impl Default for BulkExport {
+    fn default() -> Self {
+        Self {
+            actions: Glob::parse("**:export").into_iter().collect(),
+            per_day: 3,
+        }
+    }
+}
+
+/// Working hours parsed: (start, end, days).
+#[derive(Debug, Clone)]
+struct Schedule {
+    start: NaiveTime,
+    end: NaiveTime,
+    days: Vec<Weekday>,
+}
+
+impl Schedule {
+    fn parse(h: &Hours) -> Result<Self, String> {
+        let (a, b) = h
+            .hours
+            .split_once('-')
+            .ok_or_else(|| format!("hours `{}`: expected HH:MM-HH:MM", h.hours))?;
+        let time = |t: &str| {
+            NaiveTime::parse_from_str(t.trim(), "%H:%M")
+                .map_err(|_| format!("hours `{}`: `{t}` is not HH:MM", h.hours))
+        };
+        let days = h
+            .days
+            .iter()
+            .map(|d| {
+                d.parse::<Weekday>()
+                    .map_err(|_| format!("days: `{d}` is not a day (mon, tue, …)"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            start: time(a)?,
+            end: time(b)?,
+            days,
+        })
+    }
+
+    fn working(&self, at: NaiveDateTime) -> bool {
+        let t = at.time();
+        self.days.contains(&at.weekday()) && t >= self.start && t < self.end
+    }
+}
+
+impl Detectors {
+    /// Checks what serde cannot: hours and days, positive thresholds.
+    pub fn validate(&self) -> Result<(), String> {
+        Schedule::parse(&self.off_hours.default).map_err(|e| format!("off_hours: {e}"))?;
+        for (d, h) in &self.off_hours.department {
+            Schedule::parse(h).map_err(|e| format!("off_hours.department.{d}: {e}"))?;
+        }
+        let e = &self.enumeration;
+        if e.window_minutes == 0 || e.floor == 0 || e.run < 2 || e.baseline_factor <= 0.0 {
+            return Err("enumeration: window_minutes, floor and baseline_factor must be positive, and run at least 2".into());
+        }
+        if self.denied_burst.window_minutes == 0 || self.denied_burst.count == 0 {
+            return Err("denied_burst: window_minutes and count must be positive".into());
+        }
+        if self.bulk_export.per_day == 0 {
+            return Err("bulk_export: per_day must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// One access-log row, as the detectors see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub user: UserId,
+    pub action: &'a str,
+    pub resource_type: Option<&'a str>,
+    pub resource_id: Option<&'a str>,
+    pub allowed: bool,
+}
+
+/// What the detectors know besides the log.
+pub struct Facts<'a> {
+    pub policy: &'a Policy,
+    pub users: &'a [User],
+    /// Role names per person (for the policy's `match = { role }`).
+    pub roles: &'a HashMap<UserId, Vec<String>>,
+    /// Permission keys each person holds (any way): says whether an access outside
+    /// policy was even held.
+    pub held: &'a HashMap<UserId, HashSet<String>>,
+    /// (person, resource id) pairs a relation justifies, when the mapping has relations.
+    pub relations: Option<&'a HashSet<(UserId, String)>>,
+}
+
+/// Rows grouped into one finding: how many, the first and last time, some ids.
+#[derive(Debug, Clone)]
+struct Group {
+    count: u64,
+    first: NaiveDateTime,
+    last: NaiveDateTime,
+    ids: Vec<i64>,
+}
+
+impl Group {
+    fn new(at: NaiveDateTime) -> Self {
+        Self {
+            count: 0,
+            first: at,
+            last: at,
+            ids: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, e: &Event<'_>) {
+        self.count += 1;
+        self.first = self.first.min(e.at);
+        self.last = self.last.max(e.at);
+        if self.ids.len() < EVIDENCE_IDS {
+            self.ids.push(e.id);
+        }
+    }
+}
+
+/// One person's reads of one resource type in one window.
+#[derive(Debug, Default)]
+struct Window {
+    distinct: HashSet<String>,
+    numeric: Vec<u64>,
+    group: Option<Group>,
+}
+
+#[derive(Debug)]
+struct Burst {
+    recent: VecDeque<(NaiveDateTime, i64)>,
+    open: Option<Group>,
+}
+
+/// A scan in progress: feed it rows in id order with [`Scan::push`], then [`Scan::finish`].
+pub struct Scan<'a> {
+    facts: Facts<'a>,
+    by_id: HashMap<UserId, &'a User>,
+    cfg: &'a Detectors,
+    default_hours: Schedule,
+    hours: HashMap<String, Schedule>,
+    dormancy_days: i64,
+    need_to_know_jobs: HashSet<String>,
+    // Per-person judgements, memoized.
+    verdicts: HashMap<(UserId, String), bool>,
+    need_to_know: HashMap<UserId, bool>,
+    // Enumeration: open windows, and every closed window's distinct count per person.
+    windows: HashMap<(UserId, String, i64), Window>,
+    newest_window: i64,
+    typical: HashMap<UserId, (u64, u64)>,
+    candidates: Vec<(UserId, String, i64, u64, u64, Group)>,
+    bursts: HashMap<UserId, Burst>,
+    bursts_done: Vec<(UserId, Group)>,
+    off_hours: HashMap<(UserId, NaiveDate), Group>,
+    outside: HashMap<(UserId, String), Group>,
+    no_reason: HashMap<(UserId, NaiveDate), (Group, HashSet<String>)>,
+    dormant: HashMap<(UserId, NaiveDate), Group>,
+    exports: HashMap<(UserId, NaiveDate), Group>,
+    pub scanned: u64,
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(facts: Facts<'a>) -> Result<Self, String> {
+        let cfg = &facts.policy.detectors;
+        cfg.validate()?;
+        let hours = (cfg.off_hours.department.iter())
+            .map(|(d, h)| Ok((d.to_lowercase(), Schedule::parse(h)?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Self {
+            by_id: facts.users.iter().map(|u| (u.id, u)).collect(),
+            cfg,
+            default_hours: Schedule::parse(&cfg.off_hours.default)?,
+            hours,
+            dormancy_days: i64::from(facts.policy.dormancy.as_ref().map_or(90, |d| d.days)),
+            need_to_know_jobs: (cfg.need_to_know.job_functions.iter())
+                .map(|j| j.to_lowercase())
+                .collect(),
+            facts,
+            verdicts: HashMap::new(),
+            need_to_know: HashMap::new(),
+            windows: HashMap::new(),
+            newest_window: i64::MIN,
+            typical: HashMap::new(),
+            candidates: Vec::new(),
+            bursts: HashMap::new(),
+            bursts_done: Vec::new(),
+            off_hours: HashMap::new(),
+            outside: HashMap::new(),
+            no_reason: HashMap::new(),
+            dormant: HashMap::new(),
+            exports: HashMap::new(),
+            scanned: 0,
+        })
+    }
+
+    fn subject(&self, user: &'a User) -> Subject<'a> {
+        static NONE: Vec<String> = Vec::new();
+        Subject {
+            user,
+            roles: self.facts.roles.get(&user.id).unwrap_or(&NONE),
+        }
+    }
+
+    /// Feeds one row. Rows should come in id order (time order, give or take a window).
+    pub fn push(&mut self, e: &Event<'_>) {
+        self.scanned += 1;
+        let Some(&user) = self.by_id.get(&e.user) else {
+            return; // a row of someone not in the directory: nothing to judge it by
+        };
+        let day = e.at.date();
+
+        // Dormant or inactive account at work.
+        let dormant = !user.active
+            || user
+                .last_login
+                .is_none_or(|l| (e.at - l).num_days() > self.dormancy_days);
+        if dormant {
+            self.dormant
+                .entry((e.user, day))
+                .or_insert_with(|| Group::new(e.at))
+                .add(e);
+        }
+
+        // Off hours, by the person's department.
+        let schedule = (user.department.as_deref())
+            .and_then(|d| self.hours.get(&d.to_lowercase()))
+            .unwrap_or(&self.default_hours);
+        if !schedule.working(e.at) {
+            self.off_hours
+                .entry((e.user, day))
+                .or_insert_with(|| Group::new(e.at))
+                .add(e);
+        }
+
+        // Bulk exports.
+        if self
+            .cfg
+            .bulk_export
+            .actions
+            .iter()
+            .any(|g| g.matches(e.action))
+        {
+            self.exports
+                .entry((e.user, day))
+                .or_insert_with(|| Group::new(e.at))
+                .add(e);
+        }
+
+        if e.allowed {
+            self.allowed(user, e);
+        } else {
+            self.denied(e);
+        }
+    }
+
+    fn allowed(&mut self, user: &'a User, e: &Event<'_>) {
+        // Access outside policy.
+        let key = (e.user, e.action.to_string());
+        let ok = match self.verdicts.get(&key) {
+            Some(ok) => *ok,
+            None => {
+                let s = self.subject(user);
+                let ok = matches!(
+                    self.facts.policy.judge_access(&s, e.action),
+                    Verdict::Allowed
+                );
+                self.verdicts.insert(key.clone(), ok);
+                ok
+            }
+        };
+        if !ok {
+            self.outside
+                .entry(key)
+                .or_insert_with(|| Group::new(e.at))
+                .add(e);
+        }
+
+        let (Some(rtype), Some(rid)) = (e.resource_type, e.resource_id) else {
+            return;
+        };
+        // Need-to-know.
+        if let Some(relations) = self.facts.relations
+            && rtype.eq_ignore_ascii_case(&self.cfg.need_to_know.resource_type)
+        {
+            let subject_to = match self.need_to_know.get(&e.user) {
+                Some(s) => *s,
+                None => {
+                    let s = self.subject(user);
+                    let job = match self.facts.policy.assign(&s) {
+                        crate::policy::Assignment::One(j) => Some(j.name.to_lowercase()),
+                        _ => None,
+                    };
+                    let yes = job.is_some_and(|j| self.need_to_know_jobs.contains(&j));
+                    self.need_to_know.insert(e.user, yes);
+                    yes
+                }
+            };
+            if subject_to && !relations.contains(&(e.user, rid.to_string())) {
+                let (g, which) = self
+                    .no_reason
+                    .entry((e.user, e.at.date()))
+                    .or_insert_with(|| (Group::new(e.at), HashSet::new()));
+                g.add(e);
+                if which.len() < EVIDENCE_IDS {
+                    which.insert(rid.to_string());
+                }
+            }
+        }
+
+        // Enumeration: this window's distinct resources.
+        let minutes = i64::from(self.cfg.enumeration.window_minutes);
+        let window = e.at.and_utc().timestamp() / 60 / minutes;
+        if window > self.newest_window {
+            self.newest_window = window;
+            self.close_windows(window - 1);
+        }
+        let w = self
+            .windows
+            .entry((e.user, rtype.to_string(), window))
+            .or_default();
+        if w.distinct.insert(rid.to_string())
+            && let Ok(n) = rid.parse::<u64>()
+        {
+            w.numeric.push(n);
+        }
+        w.group.get_or_insert_with(|| Group::new(e.at)).add(e);
+    }
+
+    fn denied(&mut self, e: &Event<'_>) {
+        let cfg = &self.cfg.denied_burst;
+        let span = chrono::Duration::minutes(i64::from(cfg.window_minutes));
+        let b = self.bursts.entry(e.user).or_insert_with(|| Burst {
+            recent: VecDeque::new(),
+            open: None,
+        });
+        // A burst ends when a window passes without a refusal.
+        if b.open.as_ref().is_some_and(|open| e.at - open.last > span)
+            && let Some(done) = b.open.take()
+        {
+            self.bursts_done.push((e.user, done));
+        }
+        b.recent.push_back((e.at, e.id));
+        while b.recent.front().is_some_and(|(t, _)| e.at - *t > span) {
+            b.recent.pop_front();
+        }
+        match &mut b.open {
+            Some(open) => open.add(e),
+            None if b.recent.len() >= cfg.count as usize => {
+                let mut g = Group::new(b.recent[0].0);
+                for (at, id) in &b.recent {
+                    g.add(&Event {
+                        id: *id,
+                        at: *at,
+                        ..*e
+                    });
+                }
+                b.open = Some(g);
+            }
+            None => {}
+        }
+    }
+
+    /// Closes the windows up to `through`: each one's distinct count joins the person's
+    /// typical window, and one over the floor or with a long run becomes a candidate.
+    fn close_windows(&mut self, through: i64) {
+        let closing: Vec<(UserId, String, i64)> = (self.windows.keys())
+            .filter(|(_, _, w)| *w <= through)
+            .cloned()
+            .collect();
+        for key in closing {
+            let Some(mut w) = self.windows.remove(&key) else {
+                continue;
+            };
+            let distinct = w.distinct.len() as u64;
+            let t = self.typical.entry(key.0).or_insert((0, 0));
+            t.0 += distinct;
+            t.1 += 1;
+            let run = longest_run(&mut w.numeric);
+            let cfg = &self.cfg.enumeration;
+            if (distinct >= u64::from(cfg.floor) || run >= u64::from(cfg.run))
+                && let Some(g) = w.group
+            {
+                self.candidates
+                    .push((key.0, key.1, key.2, distinct, run, g));
+            }
+        }
+    }
+
+    /// Ends the scan: every hit as a finding.
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.close_windows(i64::MAX);
+        let mut bursts = std::mem::take(&mut self.bursts_done);
+        bursts.extend(
+            std::mem::take(&mut self.bursts)
+                .into_iter()
+                .filter_map(|(u, b)| b.open.map(|g| (u, g))),
+        );
+        let mut out = Vec::new();
+        let mut make = |kind: FindingKind,
+                        user: UserId,
+                        about: String,
+                        detail: String,
+                        fix: &str,
+                        g: &Group,
+                        extra: serde_json::Value| {
+            let Some(u) = self.by_id.get(&user) else {
+                return;
+            };
+            let mut evidence = json!({
+                "rows": g.ids,
+                "count": g.count,
+                "first": g.first.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                "last": g.last.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            });
+            if let (Some(e), serde_json::Value::Object(x)) = (evidence.as_object_mut(), extra) {
+                e.extend(x);
+            }
+            out.push(Finding {
+                kind,
+                severity: kind.severity(),
+                subject: u.login.clone(),
+                subject_id: user,
+                department: u.department.clone(),
+                detail,
+                evidence,
+                fix: fix.to_string(),
+                fingerprint: fingerprint(kind, user, &about),
+            });
+        };
+
+        let cfg = &self.cfg.enumeration;
+        for (user, rtype, window, distinct, run, g) in &self.candidates {
+            let (sum, n) = self.typical.get(user).copied().unwrap_or((0, 0));
+            // The person's typical window, this one left out.
+            let typical = if n > 1 {
+                (sum - distinct) as f64 / (n - 1) as f64
+            } else {
+                0.0
+            };
+            let over_floor = *distinct >= u64::from(cfg.floor)
+                && *distinct as f64 >= cfg.baseline_factor * typical;
+            let sweep = *run >= u64::from(cfg.run);
+            if !(over_floor || sweep) {
+                continue;
+            }
+            make(
+                FindingKind::Enumeration,
+                *user,
+                format!("{rtype}/{window}"),
+                format!(
+                    "read {distinct} distinct {rtype} records within {} minutes ({}){}",
+                    cfg.window_minutes,
+                    g.first.format("%Y-%m-%d %H:%M"),
+                    if sweep {
+                        format!(", {run} consecutive ids in sequence")
+                    } else {
+                        String::new()
+                    }
+                ),
+                "Ask the person and their manager what the reads were for; suspend the account if the answer is not convincing, and check whether the data left.",
+                g,
+                json!({ "resource_type": rtype, "distinct": distinct, "longest_run": run,
+                        "typical_window": (typical * 10.0).round() / 10.0,
+                        "window_minutes": cfg.window_minutes }),
+            );
+        }
+
+        for (user, g) in &bursts {
+            make(
+                FindingKind::DeniedBurst,
+                *user,
+                g.first.format("%Y-%m-%dT%H:%M").to_string(),
+                format!(
+                    "{} refused accesses between {} and {}",
+                    g.count,
+                    g.first.format("%Y-%m-%d %H:%M"),
+                    g.last.format("%H:%M")
+                ),
+                "Find out what the person was trying to reach: probing for data outside their role, or a broken client.",
+                g,
+                json!({ "window_minutes": self.cfg.denied_burst.window_minutes }),
+            );
+        }
+        for ((user, day), g) in &self.off_hours {
+            make(
+                FindingKind::OffHours,
+                *user,
+                day.to_string(),
+                format!(
+                    "{} outside working hours on {} ({}, {}–{})",
+                    accesses(g.count),
+                    day,
+                    day.weekday(),
+                    g.first.format("%H:%M"),
+                    g.last.format("%H:%M")
+                ),
+                "Confirm with the person's manager that the work was expected (on call, overtime).",
+                g,
+                json!({ "day": day.to_string() }),
+            );
+        }
+        for ((user, action), g) in &self.outside {
+            let held = self
+                .facts
+                .held
+                .get(user)
+                .is_some_and(|h| h.contains(action.as_str()));
+            make(
+                FindingKind::OutsidePolicy,
+                *user,
+                action.clone(),
+                if held {
+                    format!(
+                        "used `{action}` {} times: held, but outside their baseline",
+                        g.count
+                    )
+                } else {
+                    format!(
+                        "used `{action}` {} times without holding it: the application let it through",
+                        g.count
+                    )
+                },
+                if held {
+                    "Revoke the access outside the baseline, or change the policy if the work needs it."
+                } else {
+                    "The application's authorization has a hole: report it to its developers and check what was read."
+                },
+                g,
+                json!({ "permission": action, "held": held }),
+            );
+        }
+        for ((user, day), (g, which)) in &self.no_reason {
+            let mut which: Vec<&String> = which.iter().collect();
+            which.sort();
+            make(
+                FindingKind::NoBusinessReason,
+                *user,
+                day.to_string(),
+                format!(
+                    "opened {} {} record{} with no ticket or account of theirs on {day}",
+                    which.len(),
+                    self.cfg.need_to_know.resource_type,
+                    if which.len() == 1 { "" } else { "s" }
+                ),
+                "Ask why these records were opened; need-to-know allows only customers the person serves.",
+                g,
+                json!({ "day": day.to_string(), "resources": which }),
+            );
+        }
+        for ((user, day), g) in &self.dormant {
+            let u = self.by_id.get(user);
+            let why = match u {
+                Some(u) if !u.active => format!("the account is {}", u.status),
+                Some(u) => match u.last_login {
+                    Some(l) => format!("last login {}", l.format("%Y-%m-%d")),
+                    None => "never logged in".to_string(),
+                },
+                None => String::new(),
+            };
+            make(
+                FindingKind::DormantActivity,
+                *user,
+                day.to_string(),
+                format!("{} on {day}, yet {why}", accesses(g.count)),
+                "Check whether the credentials are in someone else's hands; disable the account and rotate its secrets.",
+                g,
+                json!({ "day": day.to_string() }),
+            );
+        }
+        for ((user, day), g) in &self.exports {
+            if g.count < u64::from(self.cfg.bulk_export.per_day) {
+                continue;
+            }
+            make(
+                FindingKind::BulkExport,
+                *user,
+                day.to_string(),
+                format!("{} exports on {day}", g.count),
+                "Ask what the exports were for and where the files went.",
+                g,
+                json!({ "day": day.to_string(), "per_day": self.cfg.bulk_export.per_day }),
+            );
+        }
+        out.sort_by(|a, b| {
+            (a.kind.as_str(), &a.subject, &a.fingerprint).cmp(&(
+                b.kind.as_str(),
+                &b.subject,
+                &b.fingerprint,
+            ))
+        });
+        out
+    }
+}
+
+fn accesses(n: u64) -> String {
+    format!("{n} access{}", if n == 1 { "" } else { "es" })
+}
+
+/// The longest run of consecutive integers among `ids` (sorted in place).
+fn longest_run(ids: &mut [u64]) -> u64 {
+    ids.sort_unstable();
+    let (mut best, mut run) = (0u64, 0u64);
+    let mut prev: Option<u64> = None;
+    for &n in ids.iter() {
+        run = match prev {
+            Some(p) if n == p + 1 => run + 1,
+            Some(p) if n == p => run,
+            _ => 1,
+        };
+        best = best.max(run);
+        prev = Some(n);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests;

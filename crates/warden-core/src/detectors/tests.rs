@@ -1,0 +1,325 @@
+use super::*;
+use chrono::NaiveDate;
+
+const POLICY: &str = r#"
+[dormancy]
+days = 90
+
+[[job_function]]
+name = "support"
+match = { department = "support" }
+allow = ["customer.contact:read", "ticket:*"]
+
+[[job_function]]
+name = "finance"
+match = { department = "finance" }
+allow = ["customer.payment:read", "report:export"]
+
+[detectors.off_hours.department.finance]
+hours = "06:00-22:00"
+days = ["mon", "tue", "wed", "thu", "fri", "sat"]
+"#;
+
+fn user(id: i64, login: &str, dept: &str) -> User {
+    User {
+        id: UserId(id),
+        login: login.into(),
+        name: None,
+        email: None,
+        department: Some(dept.into()),
+        title: None,
+        manager_id: None,
+        manager: None,
+        status: "active".into(),
+        active: true,
+        superuser: false,
+        mfa: None,
+        last_login: Some(at(2026, 11, 20, 9, 0)),
+        created: None,
+    }
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(h, min, 0)
+        .unwrap()
+}
+
+struct Row {
+    at: NaiveDateTime,
+    user: i64,
+    action: &'static str,
+    rtype: &'static str,
+    rid: String,
+    allowed: bool,
+}
+
+fn row(at: NaiveDateTime, user: i64, action: &'static str, rid: u64) -> Row {
+    Row {
+        at,
+        user,
+        action,
+        rtype: "customer",
+        rid: rid.to_string(),
+        allowed: true,
+    }
+}
+
+/// Runs the detectors over rows (numbered from 1 in order) and returns (kind, login,
+/// evidence row ids) per finding.
+fn scan(users: &[User], rows: &[Row]) -> Vec<(FindingKind, String, Vec<i64>, Finding)> {
+    let policy = Policy::parse(POLICY).unwrap();
+    let roles = HashMap::new();
+    let mut held: HashMap<UserId, HashSet<String>> = HashMap::new();
+    held.entry(UserId(1))
+        .or_default()
+        .insert("customer.contact:read".into());
+    // ada (1) serves customers 1..=20; bob (2) serves 500..
+    let relations: HashSet<(UserId, String)> = (1..=20)
+        .map(|c| (UserId(1), c.to_string()))
+        .chain((500..=520).map(|c| (UserId(2), c.to_string())))
+        .collect();
+    let mut s = Scan::new(Facts {
+        policy: &policy,
+        users,
+        roles: &roles,
+        held: &held,
+        relations: Some(&relations),
+    })
+    .unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        s.push(&Event {
+            id: i as i64 + 1,
+            at: r.at,
+            user: UserId(r.user),
+            action: r.action,
+            resource_type: Some(r.rtype),
+            resource_id: Some(&r.rid),
+            allowed: r.allowed,
+        });
+    }
+    assert_eq!(s.scanned, rows.len() as u64);
+    s.finish()
+        .into_iter()
+        .map(|f| {
+            let ids = f.evidence["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
+            (f.kind, f.subject.clone(), ids, f)
+        })
+        .collect()
+}
+
+fn people() -> Vec<User> {
+    vec![
+        user(1, "ada", "support"),
+        user(2, "bob", "support"),
+        user(3, "fin", "finance"),
+    ]
+}
+
+/// A working week of ordinary work: each reads their own customers in office hours.
+fn ordinary() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for day in 23..=27 {
+        for h in 9..17 {
+            rows.push(row(
+                at(2026, 11, day, h, 5),
+                1,
+                "customer.contact:read",
+                (h % 20 + 1) as u64,
+            ));
+            rows.push(row(
+                at(2026, 11, day, h, 10),
+                2,
+                "customer.contact:read",
+                500 + h as u64,
+            ));
+            rows.push(row(
+                at(2026, 11, day, h, 15),
+                3,
+                "customer.payment:read",
+                900 + h as u64,
+            ));
+        }
+    }
+    rows.sort_by_key(|r| r.at);
+    rows
+}
+
+#[test]
+fn ordinary_work_is_no_finding() {
+    assert!(scan(&people(), &ordinary()).is_empty());
+}
+
+#[test]
+fn each_detector_finds_its_case_with_the_rows_as_evidence() {
+    let mut rows = ordinary();
+    let first_planted = rows.len() as i64 + 1;
+    // Enumeration: bob reads 300 customers in sequence in 40 minutes, Saturday noon
+    // (bob is support: Saturday is also off hours, and none are his customers).
+    for i in 0..300u64 {
+        rows.push(row(
+            at(2026, 11, 28, 12, 0) + chrono::Duration::seconds(i as i64 * 8),
+            2,
+            "customer.contact:read",
+            1_000 + i,
+        ));
+    }
+    let sweep: Vec<i64> = (first_planted..first_planted + 300).collect();
+    let n = rows.len() as i64;
+    // A denied burst: fin refused 25 times in 5 minutes on Monday.
+    for i in 0..25 {
+        rows.push(Row {
+            allowed: false,
+            ..row(
+                at(2026, 11, 30, 10, 0) + chrono::Duration::seconds(i * 12),
+                3,
+                "customer.contact:read",
+                7,
+            )
+        });
+    }
+    let burst: Vec<i64> = (n + 1..=n + 25).collect();
+    // Outside policy: ada reads payment data (allowed by the application).
+    rows.push(row(at(2026, 11, 30, 11, 0), 1, "customer.payment:read", 3));
+    let outside = rows.len() as i64;
+    // Bulk export: fin exports 3 reports (allowed by the policy), Monday afternoon.
+    for i in 0..3 {
+        rows.push(Row {
+            rtype: "report",
+            ..row(at(2026, 11, 30, 15, i * 10), 3, "report:export", 1)
+        });
+    }
+    let exports: Vec<i64> = (outside + 1..=outside + 3).collect();
+    let found = scan(&people(), &rows);
+    let kinds: Vec<(FindingKind, &str)> = found.iter().map(|(k, l, ..)| (*k, l.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (FindingKind::BulkExport, "fin"),
+            (FindingKind::DeniedBurst, "fin"),
+            (FindingKind::Enumeration, "bob"),
+            (FindingKind::NoBusinessReason, "bob"),
+            (FindingKind::OffHours, "bob"),
+            (FindingKind::OutsidePolicy, "ada"),
+        ],
+        "{found:#?}"
+    );
+    let ids = |k: FindingKind| found.iter().find(|f| f.0 == k).unwrap().2.clone();
+    assert_eq!(ids(FindingKind::Enumeration), sweep);
+    assert_eq!(ids(FindingKind::NoBusinessReason), sweep);
+    assert_eq!(ids(FindingKind::OffHours), sweep);
+    assert_eq!(ids(FindingKind::DeniedBurst), burst);
+    assert_eq!(ids(FindingKind::OutsidePolicy), [outside]);
+    assert_eq!(ids(FindingKind::BulkExport), exports);
+    let e = &found
+        .iter()
+        .find(|f| f.0 == FindingKind::Enumeration)
+        .unwrap()
+        .3;
+    assert_eq!(e.evidence["longest_run"], 300);
+    assert_eq!(e.evidence["distinct"], 300);
+    let o = &found
+        .iter()
+        .find(|f| f.0 == FindingKind::OutsidePolicy)
+        .unwrap()
+        .3;
+    assert_eq!(o.evidence["held"], false, "{}", o.detail);
+    assert!(o.detail.contains("without holding it"), "{}", o.detail);
+}
+
+#[test]
+fn a_person_whose_work_is_wide_is_judged_against_their_own_baseline() {
+    // Fin reads 250 different customers every hour of the week: wide, but their normal.
+    // A window of 260 is over the floor yet not five times their typical window.
+    let mut rows = Vec::new();
+    for day in 23..=27 {
+        for h in 9..17 {
+            for i in 0..250u64 {
+                // Scattered ids: no sequential run.
+                rows.push(row(
+                    at(2026, 11, day, h, 0) + chrono::Duration::seconds(i as i64),
+                    3,
+                    "customer.payment:read",
+                    (i * 7919 + h as u64 * 13 + day as u64 * 101) % 100_000,
+                ));
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.at);
+    let found = scan(&people(), &rows);
+    assert!(
+        !found.iter().any(|f| f.0 == FindingKind::Enumeration),
+        "{:?}",
+        found.iter().map(|f| &f.3.detail).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn dormant_and_inactive_accounts_at_work_are_found_per_day() {
+    let mut users = people();
+    users[0].last_login = Some(at(2026, 6, 1, 9, 0)); // ada: last login in June
+    users[1].active = false; // bob: terminated
+    users[1].status = "terminated".into();
+    let rows = vec![
+        row(at(2026, 11, 23, 10, 0), 1, "customer.contact:read", 2),
+        row(at(2026, 11, 23, 11, 0), 1, "customer.contact:read", 3),
+        row(at(2026, 11, 24, 10, 0), 2, "customer.contact:read", 500),
+        row(at(2026, 11, 24, 10, 0), 3, "customer.payment:read", 5),
+    ];
+    let found = scan(&users, &rows);
+    let dormant: Vec<(&str, &Vec<i64>, &str)> = found
+        .iter()
+        .filter(|f| f.0 == FindingKind::DormantActivity)
+        .map(|f| (f.1.as_str(), &f.2, f.3.detail.as_str()))
+        .collect();
+    assert_eq!(
+        dormant,
+        [
+            (
+                "ada",
+                &vec![1, 2],
+                "2 accesses on 2026-11-23, yet last login 2026-06-01"
+            ),
+            (
+                "bob",
+                &vec![3],
+                "1 access on 2026-11-24, yet the account is terminated"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn thresholds_are_validated_with_the_policy() {
+    let bad = "[detectors.off_hours]\nhours = \"9-5\"\n";
+    let e = Policy::parse(bad).unwrap_err();
+    assert!(e.message.contains("off_hours"), "{e}");
+    assert_eq!(e.line, Some(1));
+    let bad = "[detectors.enumeration]\nfloor = 0\n";
+    assert!(
+        Policy::parse(bad)
+            .unwrap_err()
+            .message
+            .contains("enumeration")
+    );
+    let unknown = "[detectors.enumeration]\nflor = 10\n";
+    let e = Policy::parse(unknown).unwrap_err();
+    assert_eq!((e.line, e.column), (Some(2), Some(1)), "{e}");
+    let ok = "[detectors.bulk_export]\nactions = [\"customer:export\"]\nper_day = 1\n";
+    let p = Policy::parse(ok).unwrap();
+    assert_eq!(p.detectors.bulk_export.per_day, 1);
+    assert_eq!(p.detectors.enumeration, Enumeration::default());
+}
+
+#[test]
+fn the_longest_run_counts_consecutive_ids_once_each() {
+    assert_eq!(longest_run(&mut [5, 3, 4, 4, 9, 10]), 3);
+    assert_eq!(longest_run(&mut []), 0);
+    assert_eq!(longest_run(&mut [7]), 1);
+}

@@ -1,0 +1,496 @@
+//! The application's access log, read through the mapping: streamed in id order for the
+//! detectors (from a checkpoint), searched a page at a time by keyset (never OFFSET), and
+//! the business relations that justify access (need-to-know). Also Warden's record of
+//! scans and their checkpoints (`warden_log_scans`, `warden_log_checkpoints`).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use futures_util::TryStreamExt;
+use sqlx::{MySql, QueryBuilder, Row};
+use warden_core::detectors::{EVIDENCE_IDS, Event};
+use warden_core::directory::UserId;
+use warden_core::findings::{Finding, FindingStatus};
+use warden_core::ident::quote;
+use warden_core::mapping::AccessLogMap;
+
+use crate::connect::Database;
+use crate::directory::{col, push_id, push_text, push_time};
+use crate::error::{Error, Result};
+use crate::governance::Change;
+use crate::schema::Resolved;
+
+/// The checkpoint of the application's own access-log table.
+pub const APP_SOURCE: &str = "app";
+
+fn log_map(r: &Resolved) -> Result<&AccessLogMap> {
+    r.mapping().access_log.as_ref().ok_or_else(|| {
+        Error::Input("the mapping has no access log ([access_log]): nothing to read".into())
+    })
+}
+
+/// `SELECT id, time, user, action, resource type, resource id, outcome, client, agent`
+/// of the log, aliased `l`, every column cast to what Warden reads.
+fn select_rows<'a>(log: &'a AccessLogMap) -> QueryBuilder<'a, MySql> {
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "l", Some(&log.id));
+    qb.push(", ");
+    push_time(&mut qb, "l", Some(&log.time));
+    qb.push(", ");
+    push_id(&mut qb, "l", Some(&log.user));
+    qb.push(", ");
+    push_text(&mut qb, "l", Some(&log.action));
+    qb.push(", ");
+    push_text(&mut qb, "l", log.resource_type.as_deref());
+    qb.push(", ");
+    push_text(&mut qb, "l", log.resource_id.as_deref());
+    qb.push(", ");
+    push_text(&mut qb, "l", log.outcome.as_deref());
+    qb.push(", ");
+    push_text(&mut qb, "l", log.client_address.as_deref());
+    qb.push(", ");
+    push_text(&mut qb, "l", log.user_agent.as_deref());
+    qb.push(" FROM ").push(quote(&log.table)).push(" l");
+    qb
+}
+
+fn allowed(log: &AccessLogMap, outcome: Option<&str>) -> bool {
+    match (&log.outcome, outcome) {
+        (None, _) => true,
+        (Some(_), Some(o)) => log.allowed_values.iter().any(|v| v.eq_ignore_ascii_case(o)),
+        (Some(_), None) => false,
+    }
+}
+
+/// Streams every row with an id above `after`, in id order, to `each`; returns how many
+/// rows and the highest id seen. Rows without a user, time or action are counted in
+/// `skipped` and not passed on.
+pub async fn stream(
+    db: &Database,
+    r: &Resolved,
+    after: i64,
+    mut each: impl FnMut(&Event<'_>),
+) -> Result<Streamed> {
+    let log = log_map(r)?;
+    let mut qb = select_rows(log);
+    qb.push(" WHERE ")
+        .push(col("l", &log.id))
+        .push(" > ")
+        .push_bind(after)
+        .push(" ORDER BY ")
+        .push(col("l", &log.id));
+    let mut out = Streamed {
+        rows: 0,
+        skipped: 0,
+        last_id: after,
+    };
+    let mut rows = qb.build().fetch(db.app());
+    while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
+        let get = || -> std::result::Result<_, sqlx::Error> {
+            Ok((
+                row.try_get::<Option<i64>, _>(0)?,
+                row.try_get::<Option<NaiveDateTime>, _>(1)?,
+                row.try_get::<Option<i64>, _>(2)?,
+                row.try_get::<Option<&str>, _>(3)?,
+                row.try_get::<Option<&str>, _>(4)?,
+                row.try_get::<Option<&str>, _>(5)?,
+                row.try_get::<Option<&str>, _>(6)?,
+            ))
+        };
+        let (id, at, user, action, rtype, rid, outcome) = get().map_err(|e| db.classify(e))?;
+        out.rows += 1;
+        let Some(id) = id else {
+            out.skipped += 1;
+            continue;
+        };
+        out.last_id = out.last_id.max(id);
+        let (Some(at), Some(user), Some(action)) = (at, user, action) else {
+            out.skipped += 1;
+            continue;
+        };
+        each(&Event {
+            id,
+            at,
+            user: UserId(user),
+            action,
+            resource_type: rtype,
+            resource_id: rid,
+            allowed: allowed(log, outcome),
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streamed {
+    pub rows: u64,
+    pub skipped: u64,
+    pub last_id: i64,
+}
+
+/// Every (person, customer id) pair a business relation justifies; None when the mapping
+/// names no relations.
+pub async fn relations(db: &Database, r: &Resolved) -> Result<Option<HashSet<(UserId, String)>>> {
+    let rel = &r.mapping().relations;
+    let maps: Vec<_> = [&rel.tickets, &rel.accounts]
+        .into_iter()
+        .flatten()
+        .collect();
+    if maps.is_empty() {
+        return Ok(None);
+    }
+    let mut out = HashSet::new();
+    for m in maps {
+        let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+        push_id(&mut qb, "t", Some(&m.user));
+        qb.push(", ");
+        push_text(&mut qb, "t", Some(&m.customer));
+        qb.push(" FROM ").push(quote(&m.table)).push(" t");
+        let mut rows = qb.build().fetch(db.app());
+        while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
+            let user: Option<i64> = row.try_get(0).map_err(|e| db.classify(e))?;
+            let customer: Option<String> = row.try_get(1).map_err(|e| db.classify(e))?;
+            if let (Some(u), Some(c)) = (user, customer) {
+                out.insert((UserId(u), c));
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A search of the log; every field optional. `user_ids`: people already resolved from a
+/// login or a department (an empty list matches nothing).
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub user_ids: Option<Vec<i64>>,
+    pub action: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub allowed: Option<bool>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    pub client_address: Option<String>,
+    /// Rows with an id below this one (the previous page's last), newest first.
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// One row of the log as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRow {
+    pub id: i64,
+    pub at: Option<NaiveDateTime>,
+    pub user: Option<i64>,
+    pub action: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub outcome: Option<String>,
+    pub allowed: bool,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// One page of rows matching `s`, newest first, by keyset on the id: a page deep in the
+/// log costs what the first costs. Values are bound; the mapping's identifiers quoted.
+pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRow>> {
+    let log = log_map(r)?;
+    let mut qb = select_rows(log);
+    qb.push(" WHERE 1 = 1");
+    if let Some(ids) = &s.user_ids {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        qb.push(" AND ").push(col("l", &log.user)).push(" IN (");
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+    }
+    let text = |qb: &mut QueryBuilder<'_, MySql>,
+                column: Option<&str>,
+                value: &Option<String>,
+                what: &str|
+     -> Result<()> {
+        if let Some(v) = value {
+            let c = column.ok_or_else(|| {
+                Error::Input(format!(
+                    "the mapping's access log has no {what} column to filter on"
+                ))
+            })?;
+            qb.push(" AND ")
+                .push(col("l", c))
+                .push(" = ")
+                .push_bind(v.clone());
+        }
+        Ok(())
+    };
+    text(&mut qb, Some(&log.action), &s.action, "action")?;
+    text(
+        &mut qb,
+        log.resource_type.as_deref(),
+        &s.resource_type,
+        "resource type",
+    )?;
+    text(
+        &mut qb,
+        log.resource_id.as_deref(),
+        &s.resource_id,
+        "resource id",
+    )?;
+    text(
+        &mut qb,
+        log.client_address.as_deref(),
+        &s.client_address,
+        "client address",
+    )?;
+    if let Some(want) = s.allowed {
+        let outcome = log.outcome.as_deref().ok_or_else(|| {
+            Error::Input("the mapping's access log has no outcome column to filter on".into())
+        })?;
+        qb.push(" AND ").push(col("l", outcome));
+        qb.push(if want { " IN (" } else { " NOT IN (" });
+        let mut sep = qb.separated(", ");
+        for v in &log.allowed_values {
+            sep.push_bind(v.clone());
+        }
+        qb.push(")");
+    }
+    if let Some(t) = s.since {
+        qb.push(" AND ")
+            .push(col("l", &log.time))
+            .push(" >= ")
+            .push_bind(t);
+    }
+    if let Some(t) = s.until {
+        qb.push(" AND ")
+            .push(col("l", &log.time))
+            .push(" < ")
+            .push_bind(t);
+    }
+    if let Some(before) = s.before {
+        qb.push(" AND ")
+            .push(col("l", &log.id))
+            .push(" < ")
+            .push_bind(before);
+    }
+    qb.push(" ORDER BY ")
+        .push(col("l", &log.id))
+        .push(" DESC LIMIT ")
+        .push_bind(s.limit);
+    let rows = qb
+        .build()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+    rows.iter()
+        .filter_map(|row| {
+            let get = || -> std::result::Result<_, sqlx::Error> {
+                let outcome: Option<String> = row.try_get(6)?;
+                Ok(row.try_get::<Option<i64>, _>(0)?.map(|id| LogRow {
+                    id,
+                    at: row.try_get(1).ok().flatten(),
+                    user: row.try_get(2).ok().flatten(),
+                    action: row.try_get(3).ok().flatten(),
+                    resource_type: row.try_get(4).ok().flatten(),
+                    resource_id: row.try_get(5).ok().flatten(),
+                    allowed: allowed(log, outcome.as_deref()),
+                    outcome,
+                    client_address: row.try_get(7).ok().flatten(),
+                    user_agent: row.try_get(8).ok().flatten(),
+                }))
+            };
+            get().map_err(|e| db.classify(e)).transpose()
+        })
+        .collect()
+}
+
+/// Where the last scan of `source` stopped: the highest row id it read (0 before any).
+pub async fn checkpoint(db: &Database, source: &str) -> Result<i64> {
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT last_id FROM warden_log_checkpoints WHERE source = ?")
+            .bind(source)
+            .fetch_optional(db.gov())
+            .await
+            .map_err(|e| db.classify(e))?;
+    Ok(last.unwrap_or(0))
+}
+
+/// A scan to record.
+#[derive(Debug, Clone)]
+pub struct ScanMeta {
+    pub source: String,
+    pub full: bool,
+    pub from_id: i64,
+    pub to_id: i64,
+    pub scanned: u64,
+    pub skipped: u64,
+    pub policy_version: u32,
+}
+
+/// What recording a scan did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub scan: u64,
+    /// Findings not seen before.
+    pub opened: u64,
+    /// Findings seen before that this scan added rows to.
+    pub extended: u64,
+}
+
+/// Within a change: records a scan, its findings (new fingerprints are opened; a known
+/// one gets this scan's rows added to its evidence) and moves the checkpoint.
+pub async fn record_scan(
+    change: &mut Change<'_>,
+    meta: &ScanMeta,
+    findings: &[Finding],
+) -> Result<Recorded> {
+    let db = change.db();
+    let actor = change.actor().to_string();
+    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    let scan = sqlx::query(
+        "INSERT INTO warden_log_scans (ran_at, actor, source, full_scan, from_id, to_id, \
+         scanned, skipped, found, opened, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+    )
+    .bind(at)
+    .bind(&actor)
+    .bind(&meta.source)
+    .bind(meta.full)
+    .bind(meta.from_id)
+    .bind(meta.to_id)
+    .bind(meta.scanned)
+    .bind(meta.skipped)
+    .bind(findings.len() as u64)
+    .bind(meta.policy_version)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?
+    .last_insert_id();
+
+    // Which of these fingerprints are known, with their evidence to extend.
+    let mut known: HashMap<String, (u64, String)> = HashMap::new();
+    for chunk in findings.chunks(500) {
+        let mut qb = QueryBuilder::<MySql>::new(
+            "SELECT fingerprint, id, evidence FROM warden_findings WHERE fingerprint IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for f in chunk {
+            sep.push_bind(f.fingerprint.as_str());
+        }
+        qb.push(")");
+        let rows: Vec<(String, u64, String)> = qb
+            .build_query_as()
+            .fetch_all(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+        for (fp, id, evidence) in rows {
+            known.insert(fp, (id, evidence));
+        }
+    }
+    let (fresh, seen): (Vec<&Finding>, Vec<&Finding>) = findings
+        .iter()
+        .partition(|f| !known.contains_key(&f.fingerprint));
+    for chunk in fresh.chunks(500) {
+        let mut qb = QueryBuilder::<MySql>::new(
+            "INSERT INTO warden_findings (fingerprint, kind, severity, subject, subject_id, \
+             department, detail, evidence, fix, status, first_seen, last_seen, last_run) ",
+        );
+        qb.push_values(chunk, |mut b, f| {
+            b.push_bind(&f.fingerprint)
+                .push_bind(f.kind.as_str())
+                .push_bind(f.severity.as_str())
+                .push_bind(&f.subject)
+                .push_bind(f.subject_id.0)
+                .push_bind(&f.department)
+                .push_bind(&f.detail)
+                .push_bind(f.evidence.to_string())
+                .push_bind(&f.fix)
+                .push_bind(FindingStatus::Open.as_str())
+                .push_bind(at)
+                .push_bind(at)
+                .push_bind(scan);
+        });
+        qb.build()
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    }
+    let mut extended = 0;
+    for f in seen {
+        let (id, old) = &known[&f.fingerprint];
+        let Some(merged) = merge_evidence(old, &f.evidence) else {
+            continue; // the same rows again (a full rescan): nothing new
+        };
+        extended += 1;
+        sqlx::query("UPDATE warden_findings SET evidence = ?, last_seen = ? WHERE id = ?")
+            .bind(merged.to_string())
+            .bind(at)
+            .bind(id)
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    }
+    sqlx::query("UPDATE warden_log_scans SET opened = ? WHERE id = ?")
+        .bind(fresh.len() as u64)
+        .bind(scan)
+        .execute(change.conn())
+        .await
+        .map_err(|e| db.classify(e))?;
+    sqlx::query(
+        "INSERT INTO warden_log_checkpoints (source, last_id, scan_id, updated_at) \
+         VALUES (?, ?, ?, ?) \
+         ON DUPLICATE KEY UPDATE last_id = VALUES(last_id), scan_id = VALUES(scan_id), \
+         updated_at = VALUES(updated_at)",
+    )
+    .bind(&meta.source)
+    .bind(meta.to_id)
+    .bind(scan)
+    .bind(at)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(Recorded {
+        scan,
+        opened: fresh.len() as u64,
+        extended,
+    })
+}
+
+/// A known finding's evidence with a new scan's rows added (count and ids, up to the cap),
+/// or None when the new scan brings no row the old evidence lacks. An incremental scan
+/// (every new row after the old ones) adds its count; a full rescan re-reads the old rows
+/// and its count is the whole.
+fn merge_evidence(old: &str, new: &serde_json::Value) -> Option<serde_json::Value> {
+    let mut old: serde_json::Value = serde_json::from_str(old).ok()?;
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["rows"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_i64()).collect())
+            .unwrap_or_default()
+    };
+    let (old_ids, new_ids) = (ids(&old), ids(new));
+    let (old_count, new_count) = (
+        old["count"].as_u64().unwrap_or(0),
+        new["count"].as_u64().unwrap_or(0),
+    );
+    let known: HashSet<i64> = old_ids.iter().copied().collect();
+    let incremental = new_ids.iter().min() > old_ids.iter().max();
+    let count = if incremental {
+        old_count + new_count
+    } else {
+        old_count.max(new_count)
+    };
+    if count == old_count && new_ids.iter().all(|i| known.contains(i)) {
+        return None;
+    }
+    let mut rows = old_ids;
+    rows.extend(new_ids.into_iter().filter(|i| !known.contains(i)));
+    rows.sort_unstable();
+    rows.truncate(EVIDENCE_IDS);
+    old["rows"] = serde_json::json!(rows);
+    old["count"] = serde_json::json!(count);
+    if let Some(last) = new.get("last") {
+        old["last"] = last.clone();
+    }
+    Some(old)
+}
