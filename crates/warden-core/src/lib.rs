@@ -4,6 +4,7 @@
 //! the service composes them, and both front ends render them.
 
 pub mod audit;
+pub mod auditlog;
 pub mod console;
 pub mod csv_guard;
 pub mod detectors;

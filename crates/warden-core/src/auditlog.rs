@@ -1,0 +1,577 @@
+//! Database audit-log files (DESIGN.md, Access logs): MariaDB `server_audit` lines (plain
+//! or syslog-prefixed), MySQL Enterprise / Percona audit logs in XML (new style with
+//! elements, old style with attributes, a file still being written included) and JSON.
+//! Pure parsing: the store keeps what is read, with its file, line and hash.
+//!
+//! Hostile input: an XML document with a DTD (`<!DOCTYPE`, and so any `<!ENTITY`) is
+//! refused before anything after it is read, so no entity is expanded, no file read and no
+//! connection opened; a record or line that cannot be read is reported with its line
+//! number and the rest goes on.
+
+use std::io::BufRead;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use sha2::{Digest, Sha256};
+
+/// One event of the database's own audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at: NaiveDateTime,
+    pub user: String,
+    pub host: String,
+    pub connection_id: Option<i64>,
+    pub query_id: Option<i64>,
+    /// CONNECT, QUERY, READ, WRITE… (server_audit), or the record's name (Query, Connect…).
+    pub operation: String,
+    pub database: Option<String>,
+    /// The statement or table: text, never run.
+    pub object: Option<String>,
+    pub status: Option<i64>,
+    /// 1-based line where the event starts, in its file.
+    pub line: u64,
+    /// SHA-256 of the event's raw text: the same event imported twice is one row.
+    pub hash: String,
+}
+
+/// A line or record that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub line: u64,
+    pub message: String,
+}
+
+/// Why a whole file is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(
+        "line {line}: a DTD (`<!DOCTYPE …>`) is refused: audit logs never carry one, and Warden reads no entity declaration, so nothing in it is expanded or fetched"
+    )]
+    Dtd { line: u64 },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The longest record or line read; anything longer is malformed (bounded memory).
+pub const MAX_RECORD: usize = 4 << 20;
+
+fn hash(raw: &[u8]) -> String {
+    hex::encode(Sha256::digest(raw))
+}
+
+/// Splits a server_audit line on commas outside single quotes; inside quotes a backslash
+/// escapes the next character. Quoted fields come back unquoted and unescaped.
+fn split_quoted(line: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut cur = String::new();
+    let mut chars = line.chars();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '\\') => match chars.next() {
+                Some('n') => cur.push('\n'),
+                Some('r') => cur.push('\r'),
+                Some('t') => cur.push('\t'),
+                Some(e) => cur.push(e),
+                None => return Err("a backslash at the end of the line".into()),
+            },
+            (true, '\'') => quoted = false,
+            (false, '\'') if cur.is_empty() && !was_quoted => {
+                quoted = true;
+                was_quoted = true;
+            }
+            (false, ',') => {
+                fields.push(std::mem::take(&mut cur));
+                was_quoted = false;
+            }
+            (_, c) => cur.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed".into());
+    }
+    fields.push(cur);
+    Ok(fields)
+}
+
+/// The syslog prefix `Mon DD HH:MM:SS host ident: ` of a server_audit line sent to syslog:
+/// its time (the year is the one that puts it on or before `today`) and the rest.
+fn syslog_prefix(line: &str, today: NaiveDate) -> Option<(NaiveDateTime, &str)> {
+    let (stamp, rest) = (line.get(..15)?, line.get(15..)?);
+    let mut year = today.year();
+    let parse =
+        |y: i32| NaiveDateTime::parse_from_str(&format!("{y} {stamp}"), "%Y %b %e %H:%M:%S").ok();
+    let mut at = parse(year)?;
+    if at.date() > today {
+        year -= 1;
+        at = parse(year)?;
+    }
+    // ` host ident: fields`
+    let rest = rest.trim_start();
+    let (_, after_host) = rest.split_once(' ')?;
+    let (_, fields) = after_host.split_once(": ")?;
+    Some((at, fields.trim_start()))
+}
+
+/// One server_audit line (`line` is its 1-based number); `today` dates syslog lines.
+pub fn server_audit_line(raw: &str, line: u64, today: NaiveDate) -> Result<AuditEvent, Malformed> {
+    let bad = |message: String| Malformed { line, message };
+    let text = raw.trim_end_matches(['\r', '\n']);
+    let (at, fields_text) = match NaiveDateTime::parse_from_str(
+        text.get(..17).unwrap_or(""),
+        "%Y%m%d %H:%M:%S",
+    ) {
+        Ok(at) => (at, text.get(18..).unwrap_or("")),
+        Err(_) => syslog_prefix(text, today).ok_or_else(|| {
+            bad(
+                "expected a server_audit line: `YYYYMMDD HH:MM:SS,host,user,…` or a syslog line"
+                    .into(),
+            )
+        })?,
+    };
+    let f = split_quoted(fields_text).map_err(bad)?;
+    // host, user, client host, connection id, query id, operation, database, object, retcode
+    if f.len() < 9 {
+        return Err(bad(format!("expected 10 fields, found {}", f.len() + 1)));
+    }
+    let number = |i: usize, what: &str| -> Result<Option<i64>, Malformed> {
+        let v = f[i].trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse()
+            .map(Some)
+            .map_err(|_| bad(format!("{what} `{v}` is not a number")))
+    };
+    let n = f.len();
+    // The object may itself have held commas outside quotes (a table list): what lies
+    // between the database and the last field is the object.
+    let object = f[7..n - 1].join(",");
+    Ok(AuditEvent {
+        at,
+        user: f[1].clone(),
+        host: f[2].clone(),
+        connection_id: number(3, "the connection id")?,
+        query_id: number(4, "the query id")?,
+        operation: f[5].clone(),
+        database: Some(f[6].clone()).filter(|d| !d.is_empty()),
+        object: Some(object).filter(|o| !o.is_empty()),
+        status: number(n - 1, "the return code")?,
+        line,
+        hash: hash(text.as_bytes()),
+    })
+}
+
+/// Reads server_audit lines: the events, and every line that could not be read.
+pub fn read_server_audit(
+    input: impl BufRead,
+    today: NaiveDate,
+    mut each: impl FnMut(AuditEvent),
+) -> Result<Vec<Malformed>, Refused> {
+    let mut unreadable = Vec::new();
+    let mut bad = for_lines(input, |n, text| {
+        if text.trim().is_empty() {
+            return;
+        }
+        match server_audit_line(text, n, today) {
+            Ok(e) => each(e),
+            Err(m) => unreadable.push(m),
+        }
+    })?;
+    bad.extend(unreadable);
+    bad.sort_by_key(|m| m.line);
+    Ok(bad)
+}
+
+/// Calls `each` with every line (1-based number, text); lines longer than [`MAX_RECORD`]
+/// or not UTF-8 are malformed.
+fn for_lines(
+    mut input: impl BufRead,
+    mut each: impl FnMut(u64, &str),
+) -> Result<Vec<Malformed>, Refused> {
+    let mut bad = Vec::new();
+    let mut buf = Vec::new();
+    let mut n = 0u64;
+    loop {
+        buf.clear();
+        let read = <&mut _ as std::io::Read>::take(&mut input, MAX_RECORD as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Refused::Io(e.to_string()))?;
+        if read == 0 {
+            return Ok(bad);
+        }
+        n += 1;
+        if buf.len() > MAX_RECORD && !buf.ends_with(b"\n") {
+            bad.push(Malformed {
+                line: n,
+                message: format!("longer than {MAX_RECORD} bytes"),
+            });
+            // Skip to the end of this line.
+            loop {
+                buf.clear();
+                let r = <&mut _ as std::io::Read>::take(&mut input, 1 << 16)
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|e| Refused::Io(e.to_string()))?;
+                if r == 0 || buf.ends_with(b"\n") {
+                    break;
+                }
+            }
+            continue;
+        }
+        match std::str::from_utf8(&buf) {
+            Ok(text) => each(n, text),
+            Err(_) => bad.push(Malformed {
+                line: n,
+                message: "not UTF-8".into(),
+            }),
+        }
+    }
+}
+
+/// Reads a JSON audit log: one JSON object a line, either MySQL Enterprise's records (in
+/// an array, one a line) or Percona's `{"audit_record": {…}}`.
+pub fn read_json(
+    input: impl BufRead,
+    mut each: impl FnMut(AuditEvent),
+) -> Result<Vec<Malformed>, Refused> {
+    let mut unreadable = Vec::new();
+    let mut bad = for_lines(input, |n, text| {
+        let t = text.trim();
+        let t = t.strip_prefix('[').unwrap_or(t).trim();
+        let t = t.strip_suffix(']').unwrap_or(t).trim();
+        let t = t.strip_suffix(',').unwrap_or(t).trim();
+        if t.is_empty() {
+            return;
+        }
+        let parsed = serde_json::from_str::<serde_json::Value>(t)
+            .map_err(|e| format!("not a JSON object: {e}"))
+            .and_then(|v| json_event(&v, n, t));
+        match parsed {
+            Ok(e) => each(e),
+            Err(message) => unreadable.push(Malformed { line: n, message }),
+        }
+    })?;
+    bad.extend(unreadable);
+    bad.sort_by_key(|m| m.line);
+    Ok(bad)
+}
+
+fn json_event(v: &serde_json::Value, line: u64, raw: &str) -> Result<AuditEvent, String> {
+    let s = |v: &serde_json::Value| -> Option<String> {
+        match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let int = |v: &serde_json::Value| -> Option<i64> {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|t| t.trim().parse().ok()))
+    };
+    if let Some(r) = v.get("audit_record") {
+        // Percona: name, timestamp, connection_id, status, sqltext, user, host, ip, db
+        let at = r.get("timestamp").and_then(s).ok_or("no timestamp")?;
+        return Ok(AuditEvent {
+            at: parse_time(&at)?,
+            user: r.get("user").and_then(s).unwrap_or_default(),
+            host: r
+                .get("ip")
+                .and_then(s)
+                .filter(|i| !i.is_empty())
+                .or_else(|| r.get("host").and_then(s))
+                .unwrap_or_default(),
+            connection_id: r.get("connection_id").and_then(int),
+            query_id: None,
+            operation: r.get("name").and_then(s).ok_or("no name")?,
+            database: r.get("db").and_then(s).filter(|d| !d.is_empty()),
+            object: r.get("sqltext").and_then(s).filter(|q| !q.is_empty()),
+            status: r.get("status").and_then(int),
+            line,
+            hash: hash(raw.as_bytes()),
+        });
+    }
+    // MySQL Enterprise: timestamp, class, event, connection_id, account{user,host},
+    // login{ip}, general_data{command, query, status}
+    let at = v.get("timestamp").and_then(s).ok_or("no timestamp")?;
+    let general = v.get("general_data");
+    let operation = general
+        .and_then(|g| g.get("command"))
+        .and_then(s)
+        .or_else(|| v.get("event").and_then(s))
+        .or_else(|| v.get("class").and_then(s))
+        .ok_or("no class or event")?;
+    Ok(AuditEvent {
+        at: parse_time(&at)?,
+        user: v
+            .pointer("/account/user")
+            .and_then(s)
+            .or_else(|| v.pointer("/login/user").and_then(s))
+            .unwrap_or_default(),
+        host: v
+            .pointer("/login/ip")
+            .and_then(s)
+            .filter(|i| !i.is_empty())
+            .or_else(|| v.pointer("/account/host").and_then(s))
+            .unwrap_or_default(),
+        connection_id: v.get("connection_id").and_then(int),
+        query_id: v.get("id").and_then(int),
+        operation,
+        database: v.pointer("/login/db").and_then(s).filter(|d| !d.is_empty()),
+        object: general
+            .and_then(|g| g.get("query"))
+            .and_then(s)
+            .filter(|q| !q.is_empty()),
+        status: general.and_then(|g| g.get("status")).and_then(int),
+        line,
+        hash: hash(raw.as_bytes()),
+    })
+}
+
+/// The timestamps audit logs write: `2026-11-29T10:00:00 UTC`, `2026-11-29T10:00:00Z`,
+/// `2026-11-29 10:00:00`, with or without fractions.
+fn parse_time(text: &str) -> Result<NaiveDateTime, String> {
+    let t = text.trim().trim_end_matches(" UTC").trim_end_matches('Z');
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+        .ok_or_else(|| format!("timestamp `{text}` is not a date and time"))
+}
+
+/// Reads an XML audit log (`<AUDIT><AUDIT_RECORD>…`): new-style records with one element
+/// per field, or old-style with attributes. A document with a DTD is refused at once; a
+/// file still being written (no `</AUDIT>`, a record cut short) gives every whole record.
+pub fn read_xml(
+    input: impl BufRead,
+    mut each: impl FnMut(AuditEvent),
+) -> Result<Vec<Malformed>, Refused> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(Lines {
+        inner: input,
+        newlines: 0,
+        declaration: None,
+        tail: Vec::new(),
+    });
+    reader.config_mut().check_end_names = true;
+    let mut buf = Vec::new();
+    let mut bad = Vec::new();
+    // The record being read: its fields, its start line, its raw text for the hash.
+    let mut record: Option<(Vec<(String, String)>, u64)> = None;
+    let mut field: Option<String> = None;
+    let mut text = String::new();
+    let mut size = 0usize;
+    let mut broken: Option<String> = None;
+    loop {
+        buf.clear();
+        let before = reader.buffer_position();
+        // The line the next event starts on.
+        let line = reader.get_ref().newlines + 1;
+        let ev = reader.read_event_into(&mut buf);
+        if let Some(line) = reader.get_ref().declaration {
+            return Err(Refused::Dtd { line });
+        }
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                bad.push(Malformed {
+                    line,
+                    message: format!("not well-formed XML: {e}: the rest of the file is not read"),
+                });
+                return Ok(bad);
+            }
+        };
+        size += (reader.buffer_position() - before) as usize;
+        match ev {
+            Event::DocType(_) => return Err(Refused::Dtd { line }),
+            Event::Eof => {
+                if let Some((_, start)) = record {
+                    bad.push(Malformed {
+                        line: start,
+                        message:
+                            "the last record is cut short (a file still being written?): skipped"
+                                .into(),
+                    });
+                }
+                return Ok(bad);
+            }
+            Event::Start(e) if e.local_name().as_ref() == "AUDIT_RECORD" => {
+                size = 0;
+                record = Some((record_attributes(&e, &mut broken), line));
+            }
+            Event::Empty(e) if e.local_name().as_ref() == "AUDIT_RECORD" => {
+                size = 0;
+                record = Some((record_attributes(&e, &mut broken), line));
+                finish_record(&mut record, &mut broken, &mut bad, &mut each);
+            }
+            Event::Start(e) if record.is_some() => {
+                field = Some(e.local_name().as_ref().to_uppercase());
+                text.clear();
+            }
+            Event::Text(t) if field.is_some() => text.push_str(&t.xml10_content()),
+            Event::CData(t) if field.is_some() => text.push_str(&t.into_inner()),
+            Event::GeneralRef(r) if field.is_some() => {
+                let name = r.xml10_content();
+                match name.as_ref() {
+                    "amp" => text.push('&'),
+                    "lt" => text.push('<'),
+                    "gt" => text.push('>'),
+                    "quot" => text.push('"'),
+                    "apos" => text.push('\''),
+                    _ => match r.resolve_char_ref() {
+                        Ok(Some(c)) => text.push(c),
+                        _ => {
+                            broken = Some(format!(
+                                "the entity `&{name};` is not declared (and never will be)"
+                            ))
+                        }
+                    },
+                }
+            }
+            Event::End(e) if e.local_name().as_ref() == "AUDIT_RECORD" => {
+                finish_record(&mut record, &mut broken, &mut bad, &mut each);
+            }
+            Event::End(_) if field.is_some() => {
+                if let (Some(name), Some((fields, _))) = (field.take(), record.as_mut()) {
+                    fields.push((name, std::mem::take(&mut text)));
+                }
+            }
+            _ => {}
+        }
+        if record.is_some() && size > MAX_RECORD {
+            let start = record.take().map_or(line, |(_, l)| l);
+            bad.push(Malformed {
+                line: start,
+                message: format!("a record longer than {MAX_RECORD} bytes"),
+            });
+            return Ok(bad);
+        }
+    }
+}
+
+/// A reader that counts the newlines consumed: the line each XML event starts on.
+/// It also watches for `<!DOCTYPE` and `<!ENTITY` in the raw bytes, malformed or not, so
+/// a declaration is refused even where the parser would stop at a syntax error first.
+struct Lines<R> {
+    inner: R,
+    newlines: u64,
+    /// The line of the first declaration seen.
+    declaration: Option<u64>,
+    /// The last bytes consumed, for a marker split between two reads.
+    tail: Vec<u8>,
+}
+
+impl<R> Lines<R> {
+    fn watch(&mut self, bytes: &[u8]) {
+        if self.declaration.is_some() {
+            return;
+        }
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(bytes);
+        let upper = window.to_ascii_uppercase();
+        if let Some(at) = [&b"<!DOCTYPE"[..], b"<!ENTITY"]
+            .iter()
+            .filter_map(|m| upper.windows(m.len()).position(|w| w == *m))
+            .min()
+        {
+            let before = window.len() - bytes.len();
+            let newlines_in = |r: &[u8]| r.iter().filter(|b| **b == b'\n').count() as u64;
+            // Lines counted so far stop before `bytes`; the marker may start in the tail.
+            let line = self.newlines + 1 + newlines_in(&window[before.min(at)..at]);
+            self.declaration = Some(line);
+        }
+        let keep = window.len().saturating_sub(8);
+        self.tail = window[keep..].to_vec();
+    }
+}
+
+impl<R: BufRead> std::io::Read for Lines<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.watch(&out[..n]);
+        self.newlines += out[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let consumed = match self.inner.fill_buf() {
+            Ok(buf) => buf[..amt.min(buf.len())].to_vec(),
+            Err(_) => Vec::new(),
+        };
+        self.watch(&consumed);
+        self.newlines += consumed.iter().filter(|b| **b == b'\n').count() as u64;
+        self.inner.consume(amt);
+    }
+}
+
+/// An old-style record's fields, from its attributes.
+fn record_attributes(
+    e: &quick_xml::events::BytesStart<'_>,
+    broken: &mut Option<String>,
+) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for a in e.attributes() {
+        let value = a.map_err(|err| err.to_string()).and_then(|a| {
+            let v = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|err| err.to_string())?;
+            Ok((a.key.local_name().as_ref().to_uppercase(), v.to_string()))
+        });
+        match value {
+            Ok(f) => fields.push(f),
+            Err(err) => *broken = Some(format!("an attribute that cannot be read: {err}")),
+        }
+    }
+    fields
+}
+
+fn finish_record(
+    record: &mut Option<(Vec<(String, String)>, u64)>,
+    broken: &mut Option<String>,
+    bad: &mut Vec<Malformed>,
+    each: &mut impl FnMut(AuditEvent),
+) {
+    let Some((fields, line)) = record.take() else {
+        return;
+    };
+    if let Some(message) = broken.take() {
+        bad.push(Malformed { line, message });
+        return;
+    }
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let raw: String = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\u{1f}"))
+        .collect();
+    let event = (|| -> Result<AuditEvent, String> {
+        let at = get("TIMESTAMP").ok_or("no TIMESTAMP")?;
+        let user = get("USER").or_else(|| get("PRIV_USER")).unwrap_or_default();
+        Ok(AuditEvent {
+            at: parse_time(&at)?,
+            user,
+            host: get("IP")
+                .filter(|i| !i.is_empty())
+                .or_else(|| get("HOST"))
+                .unwrap_or_default(),
+            connection_id: get("CONNECTION_ID").and_then(|v| v.trim().parse().ok()),
+            query_id: None,
+            operation: get("NAME").ok_or("no NAME")?,
+            database: get("DB").filter(|d| !d.is_empty()),
+            object: get("SQLTEXT").filter(|q| !q.is_empty()),
+            status: get("STATUS").and_then(|v| v.trim().parse().ok()),
+            line,
+            hash: hash(raw.as_bytes()),
+        })
+    })();
+    match event {
+        Ok(e) => each(e),
+        Err(message) => bad.push(Malformed { line, message }),
+    }
+}
+
+#[cfg(test)]
+mod tests;
