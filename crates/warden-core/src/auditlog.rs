@@ -117,18 +117,16 @@ fn syslog_prefix(line: &str, today: NaiveDate) -> Option<(NaiveDateTime, &str)> 
 pub fn server_audit_line(raw: &str, line: u64, today: NaiveDate) -> Result<AuditEvent, Malformed> {
     let bad = |message: String| Malformed { line, message };
     let text = raw.trim_end_matches(['\r', '\n']);
-    let (at, fields_text) = match NaiveDateTime::parse_from_str(
-        text.get(..17).unwrap_or(""),
-        "%Y%m%d %H:%M:%S",
-    ) {
-        Ok(at) => (at, text.get(18..).unwrap_or("")),
-        Err(_) => syslog_prefix(text, today).ok_or_else(|| {
-            bad(
+    let (at, fields_text) =
+        match NaiveDateTime::parse_from_str(text.get(..17).unwrap_or(""), "%Y%m%d %H:%M:%S") {
+            Ok(at) => (at, text.get(18..).unwrap_or("")),
+            Err(_) => syslog_prefix(text, today).ok_or_else(|| {
+                bad(
                 "expected a server_audit line: `YYYYMMDD HH:MM:SS,host,user,…` or a syslog line"
                     .into(),
             )
-        })?,
-    };
+            })?,
+        };
     let f = split_quoted(fields_text).map_err(bad)?;
     // host, user, client host, connection id, query id, operation, database, object, retcode
     if f.len() < 9 {
@@ -494,6 +492,19 @@ impl<R: BufRead> std::io::Read for Lines<R> {
 
 impl<R: BufRead> BufRead for Lines<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        // Look ahead too: the parser may fail on a declaration before consuming it.
+        if self.declaration.is_none() {
+            let ahead = self.inner.fill_buf()?;
+            let upper = ahead.to_ascii_uppercase();
+            if let Some(at) = [&b"<!DOCTYPE"[..], b"<!ENTITY"]
+                .iter()
+                .filter_map(|m| upper.windows(m.len()).position(|w| w == *m))
+                .min()
+            {
+                let lines = ahead[..at].iter().filter(|b| **b == b'\n').count() as u64;
+                self.declaration = Some(self.newlines + 1 + lines);
+            }
+        }
         self.inner.fill_buf()
     }
 
