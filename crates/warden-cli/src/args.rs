@@ -97,6 +97,14 @@ pub enum Command {
 pub enum LogsCommand {
     /// One page of the access log, newest first; `next` is the cursor of the page after.
     Search(Box<LogSearchArgs>),
+    /// Import a database audit-log file (officers): MariaDB server_audit, MySQL Enterprise
+    /// or Percona audit logs in XML or JSON. Importing the same events again imports
+    /// nothing twice; an XML file with a DTD is refused (exit 5).
+    Ingest {
+        #[arg(value_parser = ["server-audit", "audit-xml", "audit-json"])]
+        format: String,
+        file: PathBuf,
+    },
     /// Run the detectors over rows added since the last scan (officers); `--full` rescans
     /// every row. Hits become findings (see `warden findings --kind enumeration`).
     Scan {

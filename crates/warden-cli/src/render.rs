@@ -633,3 +633,25 @@ impl Render for warden_service::logs::SearchResponse {
         t
     }
 }
+
+impl Render for warden_service::logs::IngestResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "file",
+            "format",
+            "read",
+            "imported",
+            "duplicates",
+            "malformed",
+        ]);
+        t.row(vec![
+            self.file.clone(),
+            self.format.clone(),
+            self.read.to_string(),
+            self.imported.to_string(),
+            self.duplicates.to_string(),
+            self.malformed.to_string(),
+        ]);
+        t
+    }
+}

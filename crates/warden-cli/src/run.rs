@@ -120,6 +120,29 @@ pub async fn run(cli: Cli) -> Result<u8> {
             .await
         }
         Command::Review(cmd) => review(&cli, cmd).await,
+        Command::Logs(LogsCommand::Ingest { format, file }) => {
+            with_ctx(&cli, true, async |ctx| {
+                let done = warden_service::logs::ingest(ctx, format, file).await?;
+                for p in &done.problems {
+                    note(
+                        &cli,
+                        &format!("{}: line {}: {}", done.file, p.line, p.message),
+                    );
+                }
+                if done.malformed > done.problems.len() as u64 {
+                    note(
+                        &cli,
+                        &format!(
+                            "… and {} more lines that could not be read",
+                            done.malformed - done.problems.len() as u64
+                        ),
+                    );
+                }
+                print(cli.format, &done)?;
+                Ok(0)
+            })
+            .await
+        }
         Command::Logs(LogsCommand::Scan { full }) => {
             with_ctx(&cli, true, async |ctx| {
                 print(format, &warden_service::logs::scan(ctx, *full).await?)?;

@@ -370,9 +370,18 @@ pub fn read_xml(
         let ev = match ev {
             Ok(ev) => ev,
             Err(e) => {
-                bad.push(Malformed {
-                    line,
-                    message: format!("not well-formed XML: {e}: the rest of the file is not read"),
+                bad.push(match record {
+                    // The end of a file still being written, most likely.
+                    Some((_, start)) => Malformed {
+                        line: start,
+                        message: format!("a record cut short ({e}): skipped"),
+                    },
+                    None => Malformed {
+                        line,
+                        message: format!(
+                            "not well-formed XML: {e}: the rest of the file is not read"
+                        ),
+                    },
                 });
                 return Ok(bad);
             }

@@ -319,3 +319,132 @@ pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
         next,
     })
 }
+
+/// What an import of an audit-log file did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IngestResponse {
+    pub file: String,
+    pub format: String,
+    /// Events read from the file.
+    pub read: u64,
+    /// Events not imported before.
+    pub imported: u64,
+    /// Events already imported (the same file again, or a rotated copy).
+    pub duplicates: u64,
+    /// Lines or records that could not be read: how many, and the first hundred.
+    pub malformed: u64,
+    pub problems: Vec<Problem>,
+    pub audit_seq: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Problem {
+    pub line: u64,
+    pub message: String,
+}
+
+/// The formats `warden logs ingest` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    ServerAudit,
+    Xml,
+    Json,
+}
+
+impl Format {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "server-audit" => Some(Self::ServerAudit),
+            "audit-xml" => Some(Self::Xml),
+            "audit-json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+
+    fn stored_as(self) -> &'static str {
+        match self {
+            Self::ServerAudit => "server_audit",
+            Self::Xml => "audit_xml",
+            Self::Json => "audit_json",
+        }
+    }
+}
+
+/// Events go from the reader to the database in batches of this many.
+const INGEST_BATCH: usize = 1_000;
+
+/// Imports a database audit-log file (`server-audit`, `audit-xml`, `audit-json`) into
+/// Warden's own table, in one change with its audit event: the file is read on a worker
+/// thread while batches are written, so memory stays bounded whatever its size. An XML
+/// file with a DTD is refused whole (nothing is kept); a line that cannot be read is
+/// reported by number and the rest imported.
+pub async fn ingest(ctx: &Ctx, format: &str, path: &std::path::Path) -> Result<IngestResponse> {
+    use warden_core::auditlog::{self, AuditEvent, Malformed, Refused};
+    let o = ctx.as_officer("importing an audit-log file")?;
+    let fmt = Format::parse(format).ok_or_else(|| {
+        Error::Invalid(format!(
+            "`{format}`: expected server-audit, audit-xml or audit-json"
+        ))
+    })?;
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
+    let today = chrono::Utc::now().date_naive();
+    let (ready, mut arriving) = tokio::sync::mpsc::channel::<Vec<AuditEvent>>(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        let input = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut batch = Vec::with_capacity(INGEST_BATCH);
+        let mut send = |e: AuditEvent| {
+            batch.push(e);
+            if batch.len() == INGEST_BATCH {
+                let _ = ready.blocking_send(std::mem::take(&mut batch));
+            }
+        };
+        let result: std::result::Result<Vec<Malformed>, Refused> = match fmt {
+            Format::ServerAudit => auditlog::read_server_audit(input, today, &mut send),
+            Format::Xml => auditlog::read_xml(input, &mut send),
+            Format::Json => auditlog::read_json(input, &mut send),
+        };
+        if !batch.is_empty() {
+            let _ = ready.blocking_send(batch);
+        }
+        result
+    });
+    let mut change = Change::begin(o.db(), &o.actor().login).await?;
+    let (mut read, mut imported) = (0u64, 0u64);
+    while let Some(batch) = arriving.recv().await {
+        read += batch.len() as u64;
+        imported +=
+            store::insert_db_audit_events(&mut change, fmt.stored_as(), &shown, &batch).await?;
+    }
+    let malformed = reader
+        .await
+        .map_err(|e| Error::Invalid(format!("{shown}: the reader stopped: {e}")))?
+        .map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
+    let event = change
+        .commit(
+            "logs.ingest",
+            &shown,
+            serde_json::json!({
+                "file": shown, "format": format, "read": read, "imported": imported,
+                "duplicates": read - imported, "malformed": malformed.len(),
+            }),
+        )
+        .await?;
+    Ok(IngestResponse {
+        file: shown,
+        format: format.to_string(),
+        read,
+        imported,
+        duplicates: read - imported,
+        malformed: malformed.len() as u64,
+        problems: malformed
+            .into_iter()
+            .take(100)
+            .map(|m| Problem {
+                line: m.line,
+                message: m.message,
+            })
+            .collect(),
+        audit_seq: event.seq,
+    })
+}

@@ -494,3 +494,46 @@ fn merge_evidence(old: &str, new: &serde_json::Value) -> Option<serde_json::Valu
     }
     Some(old)
 }
+
+/// Within a change: stores audit-log events read from a file; an event already stored (by
+/// its hash) is skipped. Returns how many were new.
+pub async fn insert_db_audit_events(
+    change: &mut Change<'_>,
+    format: &str,
+    file: &str,
+    events: &[warden_core::auditlog::AuditEvent],
+) -> Result<u64> {
+    let db = change.db();
+    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    let mut new = 0;
+    for chunk in events.chunks(1_000) {
+        let mut qb = QueryBuilder::<MySql>::new(
+            "INSERT IGNORE INTO warden_db_audit_events (format, source_file, line, hash, \
+             occurred_at, db_user, client_host, connection_id, query_id, operation, db_name, \
+             object, status, imported_at) ",
+        );
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(format)
+                .push_bind(file)
+                .push_bind(e.line)
+                .push_bind(hex::decode(&e.hash).unwrap_or_default())
+                .push_bind(e.at)
+                .push_bind(&e.user)
+                .push_bind(&e.host)
+                .push_bind(e.connection_id)
+                .push_bind(e.query_id)
+                .push_bind(&e.operation)
+                .push_bind(&e.database)
+                .push_bind(&e.object)
+                .push_bind(e.status)
+                .push_bind(at);
+        });
+        new += qb
+            .build()
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?
+            .rows_affected();
+    }
+    Ok(new)
+}

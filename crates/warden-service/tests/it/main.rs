@@ -8,6 +8,7 @@ mod authz;
 mod directory;
 mod django;
 mod findings;
+mod ingest;
 mod logs;
 mod mapping;
 mod policy;

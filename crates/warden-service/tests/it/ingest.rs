@@ -1,0 +1,210 @@
+//! Importing database audit-log files: server_audit files written by a real MariaDB with
+//! the plugin loaded during the test (rotation included), XML and JSON in the vendors'
+//! formats; every XXE document refused with nothing kept and no connection opened;
+//! malformed lines reported by number; the same events never imported twice.
+
+use std::io::Write;
+
+use warden_service::ErrorCode;
+use warden_service::logs;
+
+use crate::support::*;
+
+async fn migrated() -> warden_sandbox::TestDatabase {
+    let (test_db, db) = fresh().await;
+    warden_service::setup::migrate(&db, &actor(OFFICER))
+        .await
+        .unwrap();
+    db.close().await;
+    test_db
+}
+
+async fn stored(test_db: &warden_sandbox::TestDatabase) -> Vec<(String, Option<String>, u64)> {
+    let db = warden_store::Database::connect(&test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let rows: Vec<(String, Option<String>, u64)> =
+        sqlx::query_as("SELECT operation, object, line FROM warden_db_audit_events ORDER BY id")
+            .fetch_all(db.gov())
+            .await
+            .unwrap();
+    db.close().await;
+    rows
+}
+
+#[tokio::test]
+async fn server_audit_files_written_by_a_real_mariadb_are_imported_once_across_rotation() {
+    use sqlx::Connection;
+    // A private server with the server_audit plugin, logging to a file of this test's.
+    let dir = tempfile::tempdir().unwrap();
+    let server = warden_sandbox::server::start(&dir.path().join("srv"), None).unwrap();
+    let log = dir.path().join("server_audit.log");
+    let opts = sqlx::mysql::MySqlConnectOptions::new()
+        .socket(&server.socket)
+        .username("root");
+    let mut admin = sqlx::MySqlConnection::connect_with(&opts).await.unwrap();
+    for sql in [
+        "INSTALL SONAME 'server_audit'".to_string(),
+        format!("SET GLOBAL server_audit_file_path = '{}'", log.display()),
+        "SET GLOBAL server_audit_events = 'CONNECT,QUERY,TABLE'".into(),
+        "SET GLOBAL server_audit_logging = ON".into(),
+    ] {
+        sqlx::raw_sql(&sql).execute(&mut admin).await.unwrap();
+    }
+    let tricky = "SELECT name, email FROM crm.customers WHERE note = 'a, b' OR note = \"it's\"";
+    let mut app = sqlx::MySqlConnection::connect_with(&opts).await.unwrap();
+    for sql in [
+        "CREATE DATABASE crm",
+        "CREATE TABLE crm.customers (id INT PRIMARY KEY, name TEXT, email TEXT, note TEXT)",
+        tricky,
+    ] {
+        sqlx::raw_sql(sql).execute(&mut app).await.unwrap();
+    }
+    sqlx::raw_sql("SET GLOBAL server_audit_file_rotate_now = ON")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::raw_sql("SELECT 'after the rotation' FROM crm.customers")
+        .execute(&mut app)
+        .await
+        .unwrap();
+    app.close().await.unwrap();
+    sqlx::raw_sql("SET GLOBAL server_audit_logging = OFF")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    warden_sandbox::server::stop(&dir.path().join("srv")).unwrap();
+    let rotated = dir.path().join("server_audit.log.1");
+    assert!(rotated.is_file(), "the plugin rotated its file");
+
+    let test_db = migrated().await;
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    let first = logs::ingest(&ctx, "server-audit", &rotated).await.unwrap();
+    let second = logs::ingest(&ctx, "server-audit", &log).await.unwrap();
+    assert_eq!(
+        (first.malformed, second.malformed),
+        (0, 0),
+        "{:?}",
+        first.problems
+    );
+    assert!(first.imported >= 5 && second.imported >= 2);
+    let rows = stored(&test_db).await;
+    assert!(
+        rows.iter()
+            .any(|(op, object, _)| op == "QUERY" && object.as_deref() == Some(tricky)),
+        "the statement comes back exactly: {rows:#?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|(op, o, _)| op == "READ" && o.as_deref() == Some("customers")),
+        "{rows:#?}"
+    );
+    assert!(rows.iter().any(|(_, o, _)| {
+        o.as_deref()
+            .is_some_and(|o| o.contains("after the rotation"))
+    }));
+    // Again, both: nothing twice.
+    for f in [&rotated, &log] {
+        let again = logs::ingest(&ctx, "server-audit", f).await.unwrap();
+        assert_eq!(again.imported, 0);
+        assert_eq!(again.duplicates, again.read);
+    }
+    assert_eq!(
+        stored(&test_db).await.len() as u64,
+        first.imported + second.imported
+    );
+}
+
+#[tokio::test]
+async fn every_xxe_document_is_refused_whole_and_opens_no_connection() {
+    let test_db = migrated().await;
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    // A listener the documents point at: an entity resolved would connect to it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/xxe");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut refused = 0;
+    for f in std::fs::read_dir(dir).unwrap() {
+        let path = f.unwrap().path();
+        if path.extension().is_none_or(|e| e != "xml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("http://", &format!("http://127.0.0.1:{port}/?"));
+        // Each document, then the same after a good record: nothing of either is kept.
+        let good = "<AUDIT>\n<AUDIT_RECORD NAME=\"Query\" TIMESTAMP=\"2026-11-28T10:00:00 UTC\" USER=\"u\" SQLTEXT=\"select 1\"/>\n";
+        for (n, body) in [text.clone(), format!("{good}{text}")]
+            .into_iter()
+            .enumerate()
+        {
+            let file = tmp.path().join(format!(
+                "{}-{n}.xml",
+                path.file_stem().unwrap().to_string_lossy()
+            ));
+            std::fs::write(&file, body).unwrap();
+            let e = logs::ingest(&ctx, "audit-xml", &file).await.unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Input, "{}: {e}", path.display());
+            assert!(e.to_string().contains("DTD"), "{e}");
+            refused += 1;
+        }
+    }
+    assert!(refused >= 10, "{refused}");
+    assert!(stored(&test_db).await.is_empty(), "nothing kept");
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "no connection was opened"
+    );
+}
+
+#[tokio::test]
+async fn truncated_xml_mixed_json_and_bad_lines_import_the_good_and_name_the_bad() {
+    let test_db = migrated().await;
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    let tmp = tempfile::tempdir().unwrap();
+    // XML still being written: two whole records, the third cut short.
+    let xml = tmp.path().join("audit.xml");
+    std::fs::write(
+        &xml,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<AUDIT>\n\
+ <AUDIT_RECORD>\n  <TIMESTAMP>2026-11-28T10:00:00 UTC</TIMESTAMP>\n  <NAME>Query</NAME>\n  <CONNECTION_ID>5</CONNECTION_ID>\n  <STATUS>0</STATUS>\n  <USER>app</USER>\n  <HOST>localhost</HOST>\n  <SQLTEXT>SELECT '&lt;script&gt;alert(1)&lt;/script&gt;'</SQLTEXT>\n </AUDIT_RECORD>\n\
+ <AUDIT_RECORD>\n  <TIMESTAMP>2026-11-28T10:00:01 UTC</TIMESTAMP>\n  <NAME>Quit</NAME>\n  <CONNECTION_ID>5</CONNECTION_ID>\n  <STATUS>0</STATUS>\n  <USER>app</USER>\n  <HOST>localhost</HOST>\n </AUDIT_RECORD>\n\
+ <AUDIT_RECORD>\n  <TIMESTAMP>2026-11-28T10:00:02 UTC</TIMESTAMP>\n  <NA",
+    )
+    .unwrap();
+    let done = logs::ingest(&ctx, "audit-xml", &xml).await.unwrap();
+    assert_eq!((done.read, done.imported, done.malformed), (2, 2, 1));
+    assert_eq!(done.problems[0].line, 20);
+    // JSON lines with a bad one in the middle.
+    let json = tmp.path().join("audit.json");
+    let mut f = std::fs::File::create(&json).unwrap();
+    writeln!(f, "{{\"audit_record\":{{\"name\":\"Query\",\"timestamp\":\"2026-11-28T10:00:03Z\",\"connection_id\":\"7\",\"status\":0,\"sqltext\":\"select * from customers where id = '1' OR '1'='1'\",\"user\":\"app\",\"host\":\"localhost\",\"ip\":\"10.0.0.9\",\"db\":\"crm\"}}}}").unwrap();
+    writeln!(f, "{{\"audit_record\": broken").unwrap();
+    writeln!(f, "{{\"audit_record\":{{\"name\":\"Quit\",\"timestamp\":\"2026-11-28T10:00:04Z\",\"connection_id\":\"7\",\"status\":0,\"user\":\"app\",\"host\":\"localhost\"}}}}").unwrap();
+    drop(f);
+    let done = logs::ingest(&ctx, "audit-json", &json).await.unwrap();
+    assert_eq!((done.read, done.imported, done.malformed), (2, 2, 1));
+    assert_eq!(done.problems[0].line, 2);
+    let again = logs::ingest(&ctx, "audit-json", &json).await.unwrap();
+    assert_eq!((again.imported, again.duplicates), (0, 2));
+    let rows = stored(&test_db).await;
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        rows[0].1.as_deref(),
+        Some("SELECT '<script>alert(1)</script>'")
+    );
+    assert_eq!(
+        rows[2].1.as_deref(),
+        Some("select * from customers where id = '1' OR '1'='1'")
+    );
+    // A missing file and an unknown format are named.
+    let e = logs::ingest(&ctx, "audit-xml", &tmp.path().join("nope.xml"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("nope.xml"), "{e}");
+    let e = logs::ingest(&ctx, "csv", &json).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Input);
+}
