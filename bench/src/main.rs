@@ -14,12 +14,17 @@
 //! - launching an access review over every grant of 100,000 staff given three roles each
 //!   (about 300,000 items), next to inserting the same items one INSERT each; deciding
 //!   10,000 of them in one bulk request;
+//! - the access log at 10,000,000 rows (`logs`, its own seed): a page at depth 10M next to
+//!   the first page; a full detector scan next to the `mariadb` client dumping the same
+//!   rows (`--batch --quick`); an incremental scan after 100,000 new rows next to the full
+//!   scan; a server_audit file import (1,000,000 lines) next to parsing it alone;
 //! - the desktop app at 100,000 staff (`--desktop`): launch to the dashboard's first data,
 //!   next to the same data fetched in-process; People filtered, next to `warden users
 //!   --search` asking the database the same question.
 //!
 //! Usage: `./dev bench` or `warden-bench [--scales 10000,100000] [--log-rows 1000000]
-//! [--desktop | --desktop-only] [--only seed,effective,check,reviews,who-can]`.
+//! [--desktop | --desktop-only] [--only seed,effective,check,reviews,who-can,logs]`
+//! [--log-scale 10000000]`.
 //! `RUST_LOG=info` also prints the phases Warden itself logs (read, build, store).
 
 use std::collections::HashMap;
@@ -105,7 +110,20 @@ async fn main() -> anyhow::Result<()> {
         seeding_rows(server, log_rows, &mut rows).await?;
     }
 
-    for scale in scales {
+    if run("logs") {
+        let rows_wanted: u64 = arg("--log-scale")
+            .map(|s| s.parse())
+            .transpose()?
+            .unwrap_or(10_000_000);
+        rows.extend(logs_bench(server, rows_wanted).await?);
+    }
+
+    let per_scale = ["effective", "check", "reviews", "who-can"];
+    for scale in scales
+        .iter()
+        .copied()
+        .filter(|_| per_scale.iter().any(|s| run(s)))
+    {
         eprintln!("seeding {scale} staff …");
         let (db, ctx) = seeded(server, scale).await?;
         if run("effective") {
@@ -679,4 +697,183 @@ async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Result<Vec<Row>>
             budget: "< 2 s".into(),
         },
     ])
+}
+
+/// The access log at `log_rows` rows (10,000 staff): paging, scanning, importing.
+async fn logs_bench(
+    server: &warden_sandbox::TestServer,
+    log_rows: u64,
+) -> anyhow::Result<Vec<Row>> {
+    use warden_service::logs::{self, SearchRequest};
+    eprintln!(
+        "seeding 10,000 staff and {} log rows …",
+        format_count(log_rows as usize)
+    );
+    let db = server.fresh_database().await?;
+    let conn = Database::connect(&db.spec()?).await?;
+    let opts = SeedOptions {
+        users: 10_000,
+        log_rows,
+        seed: 1,
+        scenario: Scenario::Default,
+        hostile: Vec::new(),
+    };
+    warden_sandbox::seed::seed(&conn, &opts).await?;
+    let actor = Actor::local("bench")?;
+    setup::migrate(&conn, &actor).await?;
+    let ctx = Ctx::establish(conn, actor, Mapping::preset("reference")).await?;
+    policy::apply(
+        &ctx,
+        warden_sandbox::seed::COMPANY_POLICY,
+        "company-policy.toml",
+        "benchmark",
+    )
+    .await?;
+    let app = Database::connect(&db.spec()?).await?;
+    let mut out = Vec::new();
+
+    // Paging: the first page, and the page after the deepest row but one hundred.
+    let (min_id,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM access_log")
+        .fetch_one(app.app())
+        .await?;
+    let page = |after: Option<String>| {
+        let ctx = &ctx;
+        async move {
+            let t = Instant::now();
+            let p = logs::search(
+                ctx,
+                SearchRequest {
+                    limit: Some(100),
+                    after,
+                    ..SearchRequest::default()
+                },
+            )
+            .await?;
+            anyhow::ensure!(p.rows.len() == 100, "{} rows", p.rows.len());
+            Ok::<_, anyhow::Error>(t.elapsed())
+        }
+    };
+    let deep_cursor = format!("v1.{}", min_id + 101);
+    page(None).await?;
+    page(Some(deep_cursor.clone())).await?;
+    let mut first = Vec::new();
+    let mut deep = Vec::new();
+    for _ in 0..21 {
+        first.push(page(None).await?);
+        deep.push(page(Some(deep_cursor.clone())).await?);
+    }
+    let (first, deep) = (median(first), median(deep));
+    out.push(Row {
+        what: format!(
+            "log page of 100 at depth {}",
+            format_count(log_rows as usize)
+        ),
+        warden: deep,
+        baseline: first,
+        baseline_name: "the first page",
+        budget: "< 10 ms, ≤ 1.5× the first page".into(),
+    });
+
+    // A full scan, next to the client dumping the same columns.
+    let t = Instant::now();
+    let full = logs::scan(&ctx, true).await?;
+    let scan_t = t.elapsed();
+    anyhow::ensure!(full.scanned == log_rows, "scanned {}", full.scanned);
+    let t = Instant::now();
+    let dump = Command::new("mariadb")
+        .args(["--no-defaults", "-uroot", "--socket"])
+        .arg(&db.socket)
+        .args(["--batch", "--quick", &db.name, "-e"])
+        .arg("SELECT id, occurred_at, user_id, action, resource_type, resource_id, outcome FROM access_log ORDER BY id")
+        .stdout(Stdio::null())
+        .status()
+        .context("the mariadb client (apt: mariadb-client)")?;
+    let dump_t = t.elapsed();
+    anyhow::ensure!(dump.success(), "mariadb dump failed");
+    out.push(Row {
+        what: format!(
+            "detector scan, full, {} rows ({} findings)",
+            format_count(log_rows as usize),
+            full.found
+        ),
+        warden: scan_t,
+        baseline: dump_t,
+        baseline_name: "mariadb --batch --quick dump",
+        budget: "≤ the dump".into(),
+    });
+
+    // 100,000 new rows, then an incremental scan.
+    sqlx::raw_sql(
+        "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, outcome, client_ip, user_agent) \
+         SELECT occurred_at + INTERVAL 1 DAY, user_id, action, resource_type, resource_id, outcome, client_ip, user_agent \
+         FROM access_log ORDER BY id DESC LIMIT 100000",
+    )
+    .execute(app.app())
+    .await?;
+    let t = Instant::now();
+    let inc = logs::scan(&ctx, false).await?;
+    let inc_t = t.elapsed();
+    anyhow::ensure!(inc.scanned == 100_000, "scanned {}", inc.scanned);
+    out.push(Row {
+        what: "detector scan, incremental, 100,000 new rows".into(),
+        warden: inc_t,
+        baseline: scan_t,
+        baseline_name: "the full scan",
+        budget: "< 3% of the full scan".into(),
+    });
+
+    // A server_audit file of 1,000,000 lines.
+    let dir = std::env::temp_dir().join(format!("warden-bench-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("server_audit.log");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        for i in 0..1_000_000u64 {
+            writeln!(
+                w,
+                "20261128 {:02}:{:02}:{:02},db1,app{},10.0.{}.{},{},{},QUERY,crm,'SELECT name, email FROM customers WHERE id = {} AND note <> \\'x, y\\'',0",
+                (i / 3600) % 24,
+                (i / 60) % 60,
+                i % 60,
+                i % 50,
+                i % 250,
+                i % 200,
+                1000 + i % 5000,
+                i,
+                i
+            )?;
+        }
+    }
+    let t = Instant::now();
+    let mut parsed = 0u64;
+    let bad = warden_core::auditlog::read_server_audit(
+        std::io::BufReader::new(std::fs::File::open(&file)?),
+        chrono::Utc::now().date_naive(),
+        |_| parsed += 1,
+    )?;
+    let parse_t = t.elapsed();
+    anyhow::ensure!(
+        parsed == 1_000_000 && bad.is_empty(),
+        "parsed {parsed}, {} bad",
+        bad.len()
+    );
+    let t = Instant::now();
+    let done = logs::ingest(&ctx, "server-audit", &file).await?;
+    let ingest_t = t.elapsed();
+    anyhow::ensure!(done.imported == 1_000_000, "imported {}", done.imported);
+    let _ = std::fs::remove_dir_all(&dir);
+    app.close().await;
+    out.push(Row {
+        what: format!(
+            "server_audit import, 1,000,000 lines ({:.0} lines/s)",
+            1_000_000.0 / ingest_t.as_secs_f64()
+        ),
+        warden: ingest_t,
+        baseline: parse_t,
+        baseline_name: "parsing alone",
+        budget: "≥ 300,000 lines/s".into(),
+    });
+    ctx.close().await;
+    Ok(out)
 }

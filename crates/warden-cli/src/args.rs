@@ -115,6 +115,9 @@ pub enum LogsCommand {
 
 #[derive(Debug, Args)]
 pub struct LogSearchArgs {
+    /// app (the application's log), db-audit (imported audit-log files) or all.
+    #[arg(long, value_parser = ["app", "db-audit", "all"], default_value = "all")]
+    pub source: String,
     /// Only this person (login).
     #[arg(long)]
     pub user: Option<String>,

@@ -628,6 +628,7 @@ impl Render for warden_service::logs::SearchResponse {
                 text(&r.resource_id),
                 text(&r.outcome),
                 text(&r.client_address),
+                text(&r.statement),
             ]);
         }
         t

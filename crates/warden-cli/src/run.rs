@@ -152,6 +152,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Logs(LogsCommand::Search(a)) => {
             let LogSearchArgs {
+                source,
                 user,
                 department,
                 action,
@@ -165,6 +166,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 after,
             } = a.as_ref();
             let req = warden_service::logs::SearchRequest {
+                source: Some(source.clone()),
                 user: user.clone(),
                 department: department.clone(),
                 action: action.clone(),

@@ -136,17 +136,25 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
     })
 }
 
-/// A search of the access log. Times are UTC, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`;
-/// `after` is the `next` cursor of the previous page.
+/// A search of the access logs. Times are UTC, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`;
+/// `after` is the `next` cursor of the previous page. `source`: `app` (the application's
+/// log, through the mapping), `db-audit` (events imported from audit-log files) or `all`
+/// (the default: both, merged newest first).
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(default)]
 pub struct SearchRequest {
+    pub source: Option<String>,
+    /// A login in the application's log; the database account in imported events.
     pub user: Option<String>,
+    /// People of this department (the application's log only).
     pub department: Option<String>,
+    /// The permission key; the operation (QUERY, Connect…) in imported events.
     pub action: Option<String>,
+    /// The resource type; the schema in imported events.
     pub resource_type: Option<String>,
+    /// The resource id (the application's log only).
     pub resource_id: Option<String>,
-    /// `allowed` or `denied`.
+    /// `allowed` or `denied` (a non-zero status, in imported events).
     pub outcome: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -157,6 +165,8 @@ pub struct SearchRequest {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct LogRowView {
+    /// `app` or `db-audit`.
+    pub source: String,
     pub id: i64,
     pub at: Option<String>,
     pub user_id: Option<i64>,
@@ -169,6 +179,10 @@ pub struct LogRowView {
     pub allowed: bool,
     pub client_address: Option<String>,
     pub user_agent: Option<String>,
+    /// The statement of an imported event: text, never run.
+    pub statement: Option<String>,
+    /// Where an imported event came from: `file:line`.
+    pub origin: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -181,20 +195,58 @@ pub struct SearchResponse {
 /// The most rows a page may have.
 pub const MAX_PAGE: u32 = 1_000;
 
-const CURSOR_PREFIX: &str = "v1.";
-
-fn cursor(id: i64) -> String {
-    format!("{CURSOR_PREFIX}{id}")
+/// Where each source of a search stands: not started, before an id, or done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Start,
+    Before(i64),
+    Done,
 }
 
-fn parse_cursor(text: &str) -> Result<i64> {
-    text.strip_prefix(CURSOR_PREFIX)
-        .and_then(|id| id.parse().ok())
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "--after `{text}` is not a cursor: pass the `next` of the previous page"
-            ))
-        })
+impl Mark {
+    fn text(self) -> String {
+        match self {
+            Mark::Start => "-".into(),
+            Mark::Before(id) => id.to_string(),
+            Mark::Done => "x".into(),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "-" => Some(Mark::Start),
+            "x" => Some(Mark::Done),
+            n => n.parse().ok().map(Mark::Before),
+        }
+    }
+
+    fn before(self) -> Option<i64> {
+        match self {
+            Mark::Before(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A cursor: `v2.<app>.<db-audit>`, each a [`Mark`].
+fn cursor(app: Mark, audit: Mark) -> String {
+    format!("v2.{}.{}", app.text(), audit.text())
+}
+
+fn parse_cursor(text: &str) -> Result<(Mark, Mark)> {
+    let bad = || {
+        Error::Invalid(format!(
+            "--after `{text}` is not a cursor: pass the `next` of the previous page"
+        ))
+    };
+    let mut parts = text.strip_prefix("v2.").ok_or_else(bad)?.split('.');
+    let (Some(a), Some(d), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    Ok((
+        Mark::parse(a).ok_or_else(bad)?,
+        Mark::parse(d).ok_or_else(bad)?,
+    ))
 }
 
 fn parse_time(flag: &str, text: &str) -> Result<NaiveDateTime> {
@@ -217,17 +269,27 @@ fn parse_time(flag: &str, text: &str) -> Result<NaiveDateTime> {
     })
 }
 
-/// One page of the application's access log, newest first, with the next page's cursor.
-/// Pages are keyset-paginated on the log's id: page 100,000 costs what page 1 costs.
+/// One page of the access logs, newest first, with the next page's cursor. Each source is
+/// paged by keyset on its id: page 100,000 costs what page 1 costs.
 pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
     let r = ctx.as_reader("searching the access log")?;
-    let (db, m) = (r.db(), r.mapping()?);
+    let db = r.db();
     let limit = req.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(Error::Invalid(format!(
             "--limit {limit}: expected 1 to {MAX_PAGE}"
         )));
     }
+    let (want_app, want_audit) = match req.source.as_deref().unwrap_or("all") {
+        "all" => (true, true),
+        "app" => (true, false),
+        "db-audit" => (false, true),
+        other => {
+            return Err(Error::Invalid(format!(
+                "--source `{other}`: expected app, db-audit or all"
+            )));
+        }
+    };
     let allowed = match req.outcome.as_deref() {
         None => None,
         Some("allowed") => Some(true),
@@ -238,86 +300,201 @@ pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
             )));
         }
     };
-    let text = |what: &str, v: Option<String>| -> Result<Option<String>> {
-        v.map(|v| crate::input::text_field(what, &v, 512))
+    let text = |what: &str, v: &Option<String>| -> Result<Option<String>> {
+        v.as_deref()
+            .map(|v| crate::input::text_field(what, v, 512))
             .transpose()
     };
-    // People, by login or department, become the ids the log refers to.
-    let mut user_ids: Option<Vec<i64>> = None;
-    if req.user.is_some() || req.department.is_some() {
-        let filter = UserFilter {
-            login: text("--user", req.user)?,
-            department: text("--department", req.department)?,
-            ..UserFilter::default()
-        };
-        let people = directory_store::users(db, m, &filter).await?;
-        user_ids = Some(people.iter().map(|u| u.id.0).collect());
-    }
-    let search = Search {
-        user_ids,
-        action: text("--action", req.action)?,
-        resource_type: text("--resource", req.resource_type)?,
-        resource_id: text("--resource-id", req.resource_id)?,
-        allowed,
-        since: req
-            .since
-            .as_deref()
-            .map(|t| parse_time("--since", t))
-            .transpose()?,
-        until: req
-            .until
-            .as_deref()
-            .map(|t| parse_time("--until", t))
-            .transpose()?,
-        client_address: text("--client", req.client_address)?,
-        before: req.after.as_deref().map(parse_cursor).transpose()?,
-        limit,
+    let user = text("--user", &req.user)?;
+    let department = text("--department", &req.department)?;
+    let action = text("--action", &req.action)?;
+    let resource = text("--resource", &req.resource_type)?;
+    let resource_id = text("--resource-id", &req.resource_id)?;
+    let client = text("--client", &req.client_address)?;
+    let since = req
+        .since
+        .as_deref()
+        .map(|t| parse_time("--since", t))
+        .transpose()?;
+    let until = req
+        .until
+        .as_deref()
+        .map(|t| parse_time("--until", t))
+        .transpose()?;
+    let (mut app_mark, mut audit_mark) = match &req.after {
+        Some(c) => parse_cursor(c)?,
+        None => (Mark::Start, Mark::Start),
     };
-    let rows = store::search(db, m, &search).await?;
-    let ids: Vec<i64> = rows
-        .iter()
-        .filter_map(|r| r.user)
+    // A source the search cannot apply to is done from the start: imported events have
+    // no department or resource id, and a mapping may have no access log.
+    let m = if want_app && !want_audit {
+        Some(r.mapping()?)
+    } else {
+        r.mapping().ok()
+    };
+    let app_log = m.filter(|m| m.mapping().access_log.is_some());
+    if !want_app || app_log.is_none() {
+        if want_app && !want_audit {
+            return Err(Error::Invalid(
+                "the mapping has no access log ([access_log]): nothing to search".into(),
+            ));
+        }
+        app_mark = Mark::Done;
+    }
+    if !want_audit || department.is_some() || resource_id.is_some() {
+        audit_mark = Mark::Done;
+    }
+    let mut app_rows = Vec::new();
+    if let (Some(m), false) = (app_log, app_mark == Mark::Done) {
+        let mut user_ids: Option<Vec<i64>> = None;
+        if user.is_some() || department.is_some() {
+            let filter = UserFilter {
+                login: user.clone(),
+                department: department.clone(),
+                ..UserFilter::default()
+            };
+            let people = directory_store::users(db, m, &filter).await?;
+            user_ids = Some(people.iter().map(|u| u.id.0).collect());
+        }
+        app_rows = store::search(
+            db,
+            m,
+            &Search {
+                user_ids,
+                action: action.clone(),
+                resource_type: resource.clone(),
+                resource_id: resource_id.clone(),
+                allowed,
+                since,
+                until,
+                client_address: client.clone(),
+                before: app_mark.before(),
+                limit,
+            },
+        )
+        .await?;
+    }
+    let mut audit_rows = Vec::new();
+    if audit_mark != Mark::Done {
+        audit_rows = store::search_db_audit(
+            db,
+            &store::DbAuditSearch {
+                user: user.clone(),
+                operation: action.clone(),
+                database: resource.clone(),
+                client: client.clone(),
+                allowed,
+                since,
+                until,
+                before: audit_mark.before().map(|b| b.max(0) as u64),
+                limit,
+            },
+        )
+        .await?;
+    }
+    let (app_more, audit_more) = (
+        app_rows.len() == limit as usize,
+        audit_rows.len() == limit as usize,
+    );
+
+    // People on the page, by id.
+    let ids: Vec<i64> = (app_rows.iter().filter_map(|r| r.user))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let people: HashMap<i64, warden_core::directory::User> = directory_store::users(
-        db,
-        m,
-        &UserFilter {
-            ids: Some(ids),
-            ..UserFilter::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .map(|u| (u.id.0, u))
-    .collect();
-    let next = (rows.len() == limit as usize)
-        .then(|| rows.last().map(|r| cursor(r.id)))
-        .flatten();
-    Ok(SearchResponse {
-        rows: rows
-            .into_iter()
-            .map(|row| {
-                let who = row.user.and_then(|u| people.get(&u));
-                LogRowView {
-                    id: row.id,
-                    at: row.at.map(utc),
-                    user_id: row.user,
-                    login: who.map(|u| u.login.clone()),
-                    department: who.and_then(|u| u.department.clone()),
-                    action: row.action,
-                    resource_type: row.resource_type,
-                    resource_id: row.resource_id,
-                    outcome: row.outcome,
-                    allowed: row.allowed,
-                    client_address: row.client_address,
-                    user_agent: row.user_agent,
-                }
-            })
-            .collect(),
-        next,
-    })
+    let people: HashMap<i64, warden_core::directory::User> = match app_log {
+        Some(m) if !ids.is_empty() => directory_store::users(
+            db,
+            m,
+            &UserFilter {
+                ids: Some(ids),
+                ..UserFilter::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|u| (u.id.0, u))
+        .collect(),
+        _ => HashMap::new(),
+    };
+
+    // Newest first across both sources; each advances by what it gave.
+    let mut rows = Vec::with_capacity(limit as usize);
+    let (mut a, mut d) = (
+        app_rows.into_iter().peekable(),
+        audit_rows.into_iter().peekable(),
+    );
+    let (mut last_app, mut last_audit) = (None, None);
+    while rows.len() < limit as usize {
+        let take_app = match (a.peek(), d.peek()) {
+            (Some(x), Some(y)) => x.at.unwrap_or_default() >= y.occurred_at,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if take_app {
+            let Some(row) = a.next() else { break };
+            last_app = Some(row.id);
+            let who = row.user.and_then(|u| people.get(&u));
+            rows.push(LogRowView {
+                source: "app".into(),
+                id: row.id,
+                at: row.at.map(utc),
+                user_id: row.user,
+                login: who.map(|u| u.login.clone()),
+                department: who.and_then(|u| u.department.clone()),
+                action: row.action,
+                resource_type: row.resource_type,
+                resource_id: row.resource_id,
+                outcome: row.outcome,
+                allowed: row.allowed,
+                client_address: row.client_address,
+                user_agent: row.user_agent,
+                statement: None,
+                origin: None,
+            });
+        } else {
+            let Some(e) = d.next() else { break };
+            last_audit = Some(e.id as i64);
+            rows.push(LogRowView {
+                source: "db-audit".into(),
+                id: e.id as i64,
+                at: Some(utc(e.occurred_at)),
+                user_id: None,
+                login: Some(e.db_user),
+                department: None,
+                action: Some(e.operation),
+                resource_type: e.db_name,
+                resource_id: None,
+                outcome: e.status.map(|s| s.to_string()),
+                allowed: e.status.unwrap_or(0) == 0,
+                client_address: Some(e.client_host),
+                user_agent: None,
+                statement: e.object,
+                origin: Some(format!("{}:{}", e.source_file, e.line)),
+            });
+        }
+    }
+    // Each source: past what it gave; done when it gave all it had.
+    let advance = |mark: Mark, last: Option<i64>, rest: bool, more: bool| match (last, rest || more)
+    {
+        (_, false) => Mark::Done,
+        (Some(id), true) => Mark::Before(id),
+        (None, true) => mark,
+    };
+    let next_app = if app_mark == Mark::Done {
+        Mark::Done
+    } else {
+        advance(app_mark, last_app, a.peek().is_some(), app_more)
+    };
+    let next_audit = if audit_mark == Mark::Done {
+        Mark::Done
+    } else {
+        advance(audit_mark, last_audit, d.peek().is_some(), audit_more)
+    };
+    let next =
+        (next_app != Mark::Done || next_audit != Mark::Done).then(|| cursor(next_app, next_audit));
+    Ok(SearchResponse { rows, next })
 }
 
 /// What an import of an audit-log file did.

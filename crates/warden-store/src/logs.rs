@@ -537,3 +537,76 @@ pub async fn insert_db_audit_events(
     }
     Ok(new)
 }
+
+/// One page of imported audit-log events matching `s` (user → the database account,
+/// action → the operation, resource → the schema, client → the client host; allowed means
+/// status 0), newest import first, by keyset on the id.
+pub async fn search_db_audit(db: &Database, s: &DbAuditSearch) -> Result<Vec<DbAuditRow>> {
+    let mut qb = QueryBuilder::<MySql>::new(
+        "SELECT id, occurred_at, db_user, client_host, operation, db_name, object, status, \
+         format, source_file, line FROM warden_db_audit_events WHERE 1 = 1",
+    );
+    let eq = |qb: &mut QueryBuilder<'_, MySql>, column: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            qb.push(" AND ")
+                .push(column)
+                .push(" = ")
+                .push_bind(v.clone());
+        }
+    };
+    eq(&mut qb, "db_user", &s.user);
+    eq(&mut qb, "operation", &s.operation);
+    eq(&mut qb, "db_name", &s.database);
+    eq(&mut qb, "client_host", &s.client);
+    match s.allowed {
+        Some(true) => {
+            qb.push(" AND COALESCE(status, 0) = 0");
+        }
+        Some(false) => {
+            qb.push(" AND COALESCE(status, 0) <> 0");
+        }
+        None => {}
+    }
+    if let Some(t) = s.since {
+        qb.push(" AND occurred_at >= ").push_bind(t);
+    }
+    if let Some(t) = s.until {
+        qb.push(" AND occurred_at < ").push_bind(t);
+    }
+    if let Some(before) = s.before {
+        qb.push(" AND id < ").push_bind(before);
+    }
+    qb.push(" ORDER BY id DESC LIMIT ").push_bind(s.limit);
+    qb.build_query_as()
+        .fetch_all(db.gov())
+        .await
+        .map_err(|e| db.classify(e))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DbAuditSearch {
+    pub user: Option<String>,
+    pub operation: Option<String>,
+    pub database: Option<String>,
+    pub client: Option<String>,
+    pub allowed: Option<bool>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    pub before: Option<u64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DbAuditRow {
+    pub id: u64,
+    pub occurred_at: NaiveDateTime,
+    pub db_user: String,
+    pub client_host: String,
+    pub operation: String,
+    pub db_name: Option<String>,
+    pub object: Option<String>,
+    pub status: Option<i64>,
+    pub format: String,
+    pub source_file: String,
+    pub line: u64,
+}

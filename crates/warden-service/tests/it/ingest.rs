@@ -200,6 +200,66 @@ async fn truncated_xml_mixed_json_and_bad_lines_import_the_good_and_name_the_bad
         rows[2].1.as_deref(),
         Some("select * from customers where id = '1' OR '1'='1'")
     );
+    // Imported events are searched like the application's log, their statements as text.
+    let page = logs::search(
+        &ctx,
+        logs::SearchRequest {
+            source: Some("db-audit".into()),
+            user: Some("app".into()),
+            action: Some("Query".into()),
+            ..logs::SearchRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    let statements: Vec<&str> = page
+        .rows
+        .iter()
+        .filter_map(|r| r.statement.as_deref())
+        .collect();
+    assert_eq!(
+        statements,
+        [
+            "select * from customers where id = '1' OR '1'='1'",
+            "SELECT '<script>alert(1)</script>'"
+        ]
+    );
+    assert!(
+        page.rows[0]
+            .origin
+            .as_deref()
+            .is_some_and(|o| o.ends_with("audit.json:1"))
+    );
+    // Page by page across everything: each event once.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = logs::search(
+            &ctx,
+            logs::SearchRequest {
+                limit: Some(1),
+                after: after.take(),
+                ..logs::SearchRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+        seen.extend(page.rows.iter().map(|r| (r.source.clone(), r.id)));
+        let Some(next) = page.next else { break };
+        after = Some(next);
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let denied = logs::search(
+        &ctx,
+        logs::SearchRequest {
+            source: Some("db-audit".into()),
+            outcome: Some("denied".into()),
+            ..logs::SearchRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(denied.rows.is_empty());
     // A missing file and an unknown format are named.
     let e = logs::ingest(&ctx, "audit-xml", &tmp.path().join("nope.xml"))
         .await
