@@ -733,7 +733,7 @@ async fn logs_bench(
     let mut out = Vec::new();
 
     // Paging: the first page, and the page after the deepest row but one hundred.
-    let (min_id,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM access_log")
+    let (min_id,): (i64,) = sqlx::query_as("SELECT CAST(MIN(id) AS SIGNED) FROM access_log")
         .fetch_one(app.app())
         .await?;
     let page = |after: Option<String>| {
@@ -753,7 +753,8 @@ async fn logs_bench(
             Ok::<_, anyhow::Error>(t.elapsed())
         }
     };
-    let deep_cursor = format!("v1.{}", min_id + 101);
+    // The cursor format: `v2.<app>.<db-audit>` (x: that source is done).
+    let deep_cursor = format!("v2.{}.x", min_id + 101);
     page(None).await?;
     page(Some(deep_cursor.clone())).await?;
     let mut first = Vec::new();
@@ -802,11 +803,11 @@ async fn logs_bench(
         budget: "≤ the dump".into(),
     });
 
-    // 100,000 new rows, then an incremental scan.
+    // 100,000 new rows of ordinary traffic (the oldest rows again), then an incremental scan.
     sqlx::raw_sql(
         "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, outcome, client_ip, user_agent) \
-         SELECT occurred_at + INTERVAL 1 DAY, user_id, action, resource_type, resource_id, outcome, client_ip, user_agent \
-         FROM access_log ORDER BY id DESC LIMIT 100000",
+         SELECT occurred_at, user_id, action, resource_type, resource_id, outcome, client_ip, user_agent \
+         FROM access_log ORDER BY id LIMIT 100000",
     )
     .execute(app.app())
     .await?;

@@ -33,6 +33,69 @@ use crate::findings::{Finding, FindingKind, fingerprint};
 use crate::glob::Glob;
 use crate::policy::{Policy, Subject, Verdict};
 
+/// A fast hasher for the scan's small integer keys (the default SipHash guards against
+/// hash flooding, which keys made of ids and interned names cannot mount).
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_i32(&mut self, n: i32) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+type FxSet<K> = HashSet<K, std::hash::BuildHasherDefault<Fx>>;
+
+/// Names seen in the log (actions, resource types), each kept once.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
 /// At most this many evidence row ids are kept per finding (the count is always exact).
 pub const EVIDENCE_IDS: usize = 1_000;
 
@@ -233,8 +296,8 @@ pub struct Facts<'a> {
     /// Permission keys each person holds (any way): says whether an access outside
     /// policy was even held.
     pub held: &'a HashMap<UserId, HashSet<String>>,
-    /// (person, resource id) pairs a relation justifies, when the mapping has relations.
-    pub relations: Option<&'a HashSet<(UserId, String)>>,
+    /// The resource ids a relation justifies, per person, when the mapping has relations.
+    pub relations: Option<&'a HashMap<UserId, HashSet<String>>>,
 }
 
 /// Rows grouped into one finding: how many, the first and last time, some ids.
@@ -269,8 +332,8 @@ impl Group {
 /// One person's reads of one resource type in one window.
 #[derive(Debug, Default)]
 struct Window {
-    distinct: HashSet<String>,
-    numeric: Vec<u64>,
+    numeric: FxSet<u64>,
+    other: HashSet<String>,
     group: Option<Group>,
 }
 
@@ -280,30 +343,41 @@ struct Burst {
     open: Option<Group>,
 }
 
+/// What the scan needs of a person, looked up once.
+#[derive(Debug, Clone, Copy)]
+struct PersonMemo {
+    schedule: usize,
+    need_to_know: bool,
+}
+
 /// A scan in progress: feed it rows in id order with [`Scan::push`], then [`Scan::finish`].
 pub struct Scan<'a> {
     facts: Facts<'a>,
-    by_id: HashMap<UserId, &'a User>,
+    by_id: FxMap<UserId, &'a User>,
     cfg: &'a Detectors,
-    default_hours: Schedule,
-    hours: HashMap<String, Schedule>,
+    /// Working hours: the default first, then each configured department's.
+    schedules: Vec<Schedule>,
+    departments: HashMap<String, usize>,
     dormancy_days: i64,
     need_to_know_jobs: HashSet<String>,
-    // Per-person judgements, memoized.
-    verdicts: HashMap<(UserId, String), bool>,
-    need_to_know: HashMap<UserId, bool>,
+    names: Names,
+    // Per-person and per-action judgements, memoized.
+    person: FxMap<UserId, PersonMemo>,
+    verdicts: FxMap<(UserId, u32), bool>,
+    exported: Vec<Option<bool>>,
+    need_to_know_type: Option<u32>,
     // Enumeration: open windows, and every closed window's distinct count per person.
-    windows: HashMap<(UserId, String, i64), Window>,
+    windows: FxMap<(UserId, u32, i64), Window>,
     newest_window: i64,
-    typical: HashMap<UserId, (u64, u64)>,
-    candidates: Vec<(UserId, String, i64, u64, u64, Group)>,
-    bursts: HashMap<UserId, Burst>,
+    typical: FxMap<UserId, (u64, u64)>,
+    candidates: Vec<(UserId, u32, i64, u64, u64, Group)>,
+    bursts: FxMap<UserId, Burst>,
     bursts_done: Vec<(UserId, Group)>,
-    off_hours: HashMap<(UserId, NaiveDate), Group>,
-    outside: HashMap<(UserId, String), Group>,
-    no_reason: HashMap<(UserId, NaiveDate), (Group, HashSet<String>)>,
-    dormant: HashMap<(UserId, NaiveDate), Group>,
-    exports: HashMap<(UserId, NaiveDate), Group>,
+    off_hours: FxMap<(UserId, NaiveDate), Group>,
+    outside: FxMap<(UserId, u32), Group>,
+    no_reason: FxMap<(UserId, NaiveDate), (Group, HashSet<String>)>,
+    dormant: FxMap<(UserId, NaiveDate), Group>,
+    exports: FxMap<(UserId, NaiveDate), Group>,
     pub scanned: u64,
 }
 
@@ -311,34 +385,66 @@ impl<'a> Scan<'a> {
     pub fn new(facts: Facts<'a>) -> Result<Self, String> {
         let cfg = &facts.policy.detectors;
         cfg.validate()?;
-        let hours = (cfg.off_hours.department.iter())
-            .map(|(d, h)| Ok((d.to_lowercase(), Schedule::parse(h)?)))
-            .collect::<Result<_, String>>()?;
+        let mut schedules = vec![Schedule::parse(&cfg.off_hours.default)?];
+        let mut departments = HashMap::new();
+        for (d, h) in &cfg.off_hours.department {
+            departments.insert(d.to_lowercase(), schedules.len());
+            schedules.push(Schedule::parse(h)?);
+        }
+        let mut names = Names::default();
+        let need_to_know_type = facts
+            .relations
+            .map(|_| names.id(&cfg.need_to_know.resource_type.to_lowercase()));
         Ok(Self {
             by_id: facts.users.iter().map(|u| (u.id, u)).collect(),
             cfg,
-            default_hours: Schedule::parse(&cfg.off_hours.default)?,
-            hours,
+            schedules,
+            departments,
             dormancy_days: i64::from(facts.policy.dormancy.as_ref().map_or(90, |d| d.days)),
             need_to_know_jobs: (cfg.need_to_know.job_functions.iter())
                 .map(|j| j.to_lowercase())
                 .collect(),
             facts,
-            verdicts: HashMap::new(),
-            need_to_know: HashMap::new(),
-            windows: HashMap::new(),
+            names,
+            person: FxMap::default(),
+            verdicts: FxMap::default(),
+            exported: Vec::new(),
+            need_to_know_type,
+            windows: FxMap::default(),
             newest_window: i64::MIN,
-            typical: HashMap::new(),
+            typical: FxMap::default(),
             candidates: Vec::new(),
-            bursts: HashMap::new(),
+            bursts: FxMap::default(),
             bursts_done: Vec::new(),
-            off_hours: HashMap::new(),
-            outside: HashMap::new(),
-            no_reason: HashMap::new(),
-            dormant: HashMap::new(),
-            exports: HashMap::new(),
+            off_hours: FxMap::default(),
+            outside: FxMap::default(),
+            no_reason: FxMap::default(),
+            dormant: FxMap::default(),
+            exports: FxMap::default(),
             scanned: 0,
         })
+    }
+
+    fn memo(&mut self, user: &'a User) -> PersonMemo {
+        if let Some(m) = self.person.get(&user.id) {
+            return *m;
+        }
+        let schedule = (user.department.as_deref())
+            .and_then(|d| self.departments.get(&d.to_lowercase()).copied())
+            .unwrap_or(0);
+        let s = self.subject(user);
+        let need_to_know = match self.facts.policy.assign(&s) {
+            crate::policy::Assignment::One(j) => {
+                self.need_to_know_jobs.contains(&j.name.to_lowercase())
+            }
+            _ => false,
+        };
+        let m = PersonMemo {
+            schedule,
+            need_to_know,
+        };
+        self.person.insert(user.id, m);
+        m
     }
 
     fn subject(&self, user: &'a User) -> Subject<'a> {
@@ -370,10 +476,8 @@ impl<'a> Scan<'a> {
         }
 
         // Off hours, by the person's department.
-        let schedule = (user.department.as_deref())
-            .and_then(|d| self.hours.get(&d.to_lowercase()))
-            .unwrap_or(&self.default_hours);
-        if !schedule.working(e.at) {
+        let memo = self.memo(user);
+        if !self.schedules[memo.schedule].working(e.at) {
             self.off_hours
                 .entry((e.user, day))
                 .or_insert_with(|| Group::new(e.at))
@@ -381,13 +485,19 @@ impl<'a> Scan<'a> {
         }
 
         // Bulk exports.
-        if self
-            .cfg
-            .bulk_export
-            .actions
-            .iter()
-            .any(|g| g.matches(e.action))
-        {
+        let action = self.names.id(e.action);
+        let exported = match self.exported.get(action as usize).copied().flatten() {
+            Some(x) => x,
+            None => {
+                let x = (self.cfg.bulk_export.actions.iter()).any(|g| g.matches(e.action));
+                if self.exported.len() <= action as usize {
+                    self.exported.resize(action as usize + 1, None);
+                }
+                self.exported[action as usize] = Some(x);
+                x
+            }
+        };
+        if exported {
             self.exports
                 .entry((e.user, day))
                 .or_insert_with(|| Group::new(e.at))
@@ -395,15 +505,15 @@ impl<'a> Scan<'a> {
         }
 
         if e.allowed {
-            self.allowed(user, e);
+            self.allowed(user, e, action, memo);
         } else {
             self.denied(e);
         }
     }
 
-    fn allowed(&mut self, user: &'a User, e: &Event<'_>) {
+    fn allowed(&mut self, user: &'a User, e: &Event<'_>, action: u32, memo: PersonMemo) {
         // Access outside policy.
-        let key = (e.user, e.action.to_string());
+        let key = (e.user, action);
         let ok = match self.verdicts.get(&key) {
             Some(ok) => *ok,
             None => {
@@ -412,7 +522,7 @@ impl<'a> Scan<'a> {
                     self.facts.policy.judge_access(&s, e.action),
                     Verdict::Allowed
                 );
-                self.verdicts.insert(key.clone(), ok);
+                self.verdicts.insert(key, ok);
                 ok
             }
         };
@@ -426,32 +536,24 @@ impl<'a> Scan<'a> {
         let (Some(rtype), Some(rid)) = (e.resource_type, e.resource_id) else {
             return;
         };
+        let rtype = if rtype.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.names.id(&rtype.to_ascii_lowercase())
+        } else {
+            self.names.id(rtype)
+        };
         // Need-to-know.
         if let Some(relations) = self.facts.relations
-            && rtype.eq_ignore_ascii_case(&self.cfg.need_to_know.resource_type)
+            && memo.need_to_know
+            && Some(rtype) == self.need_to_know_type
+            && !relations.get(&e.user).is_some_and(|r| r.contains(rid))
         {
-            let subject_to = match self.need_to_know.get(&e.user) {
-                Some(s) => *s,
-                None => {
-                    let s = self.subject(user);
-                    let job = match self.facts.policy.assign(&s) {
-                        crate::policy::Assignment::One(j) => Some(j.name.to_lowercase()),
-                        _ => None,
-                    };
-                    let yes = job.is_some_and(|j| self.need_to_know_jobs.contains(&j));
-                    self.need_to_know.insert(e.user, yes);
-                    yes
-                }
-            };
-            if subject_to && !relations.contains(&(e.user, rid.to_string())) {
-                let (g, which) = self
-                    .no_reason
-                    .entry((e.user, e.at.date()))
-                    .or_insert_with(|| (Group::new(e.at), HashSet::new()));
-                g.add(e);
-                if which.len() < EVIDENCE_IDS {
-                    which.insert(rid.to_string());
-                }
+            let (g, which) = self
+                .no_reason
+                .entry((e.user, e.at.date()))
+                .or_insert_with(|| (Group::new(e.at), HashSet::new()));
+            g.add(e);
+            if which.len() < EVIDENCE_IDS {
+                which.insert(rid.to_string());
             }
         }
 
@@ -462,14 +564,16 @@ impl<'a> Scan<'a> {
             self.newest_window = window;
             self.close_windows(window - 1);
         }
-        let w = self
-            .windows
-            .entry((e.user, rtype.to_string(), window))
-            .or_default();
-        if w.distinct.insert(rid.to_string())
-            && let Ok(n) = rid.parse::<u64>()
-        {
-            w.numeric.push(n);
+        let w = self.windows.entry((e.user, rtype, window)).or_default();
+        match rid.parse::<u64>() {
+            Ok(n) => {
+                w.numeric.insert(n);
+            }
+            Err(_) => {
+                if !w.other.contains(rid) {
+                    w.other.insert(rid.to_string());
+                }
+            }
         }
         w.group.get_or_insert_with(|| Group::new(e.at)).add(e);
     }
@@ -511,20 +615,24 @@ impl<'a> Scan<'a> {
     /// Closes the windows up to `through`: each one's distinct count joins the person's
     /// typical window, and one over the floor or with a long run becomes a candidate.
     fn close_windows(&mut self, through: i64) {
-        let closing: Vec<(UserId, String, i64)> = (self.windows.keys())
+        let closing: Vec<(UserId, u32, i64)> = (self.windows.keys())
             .filter(|(_, _, w)| *w <= through)
-            .cloned()
+            .copied()
             .collect();
         for key in closing {
-            let Some(mut w) = self.windows.remove(&key) else {
+            let Some(w) = self.windows.remove(&key) else {
                 continue;
             };
-            let distinct = w.distinct.len() as u64;
+            let distinct = (w.numeric.len() + w.other.len()) as u64;
             let t = self.typical.entry(key.0).or_insert((0, 0));
             t.0 += distinct;
             t.1 += 1;
-            let run = longest_run(&mut w.numeric);
             let cfg = &self.cfg.enumeration;
+            if distinct < u64::from(cfg.floor) && (w.numeric.len() as u64) < u64::from(cfg.run) {
+                continue; // neither over the floor nor long enough for a sweep
+            }
+            let mut numeric: Vec<u64> = w.numeric.into_iter().collect();
+            let run = longest_run(&mut numeric);
             if (distinct >= u64::from(cfg.floor) || run >= u64::from(cfg.run))
                 && let Some(g) = w.group
             {
@@ -578,6 +686,7 @@ impl<'a> Scan<'a> {
 
         let cfg = &self.cfg.enumeration;
         for (user, rtype, window, distinct, run, g) in &self.candidates {
+            let rtype = self.names.name(*rtype);
             let (sum, n) = self.typical.get(user).copied().unwrap_or((0, 0));
             // The person's typical window, this one left out.
             let typical = if n > 1 {
@@ -648,15 +757,16 @@ impl<'a> Scan<'a> {
             );
         }
         for ((user, action), g) in &self.outside {
+            let action = self.names.name(*action);
             let held = self
                 .facts
                 .held
                 .get(user)
-                .is_some_and(|h| h.contains(action.as_str()));
+                .is_some_and(|h| h.contains(action));
             make(
                 FindingKind::OutsidePolicy,
                 *user,
-                action.clone(),
+                action.to_string(),
                 if held {
                     format!(
                         "used `{action}` {} times: held, but outside their baseline",

@@ -31,7 +31,7 @@ fn log_map(r: &Resolved) -> Result<&AccessLogMap> {
 
 /// `SELECT id, time, user, action, resource type, resource id, outcome, client, agent`
 /// of the log, aliased `l`, every column cast to what Warden reads.
-fn select_rows<'a>(log: &'a AccessLogMap) -> QueryBuilder<'a, MySql> {
+fn select_rows<'a>(log: &'a AccessLogMap, with_client: bool) -> QueryBuilder<'a, MySql> {
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "l", Some(&log.id));
     qb.push(", ");
@@ -46,10 +46,12 @@ fn select_rows<'a>(log: &'a AccessLogMap) -> QueryBuilder<'a, MySql> {
     push_text(&mut qb, "l", log.resource_id.as_deref());
     qb.push(", ");
     push_text(&mut qb, "l", log.outcome.as_deref());
-    qb.push(", ");
-    push_text(&mut qb, "l", log.client_address.as_deref());
-    qb.push(", ");
-    push_text(&mut qb, "l", log.user_agent.as_deref());
+    if with_client {
+        qb.push(", ");
+        push_text(&mut qb, "l", log.client_address.as_deref());
+        qb.push(", ");
+        push_text(&mut qb, "l", log.user_agent.as_deref());
+    }
     qb.push(" FROM ").push(quote(&log.table)).push(" l");
     qb
 }
@@ -72,7 +74,7 @@ pub async fn stream(
     mut each: impl FnMut(&Event<'_>),
 ) -> Result<Streamed> {
     let log = log_map(r)?;
-    let mut qb = select_rows(log);
+    let mut qb = select_rows(log, false);
     qb.push(" WHERE ")
         .push(col("l", &log.id))
         .push(" > ")
@@ -128,9 +130,12 @@ pub struct Streamed {
     pub last_id: i64,
 }
 
-/// Every (person, customer id) pair a business relation justifies; None when the mapping
+/// The customer ids a business relation justifies, per person; None when the mapping
 /// names no relations.
-pub async fn relations(db: &Database, r: &Resolved) -> Result<Option<HashSet<(UserId, String)>>> {
+pub async fn relations(
+    db: &Database,
+    r: &Resolved,
+) -> Result<Option<HashMap<UserId, HashSet<String>>>> {
     let rel = &r.mapping().relations;
     let maps: Vec<_> = [&rel.tickets, &rel.accounts]
         .into_iter()
@@ -139,7 +144,7 @@ pub async fn relations(db: &Database, r: &Resolved) -> Result<Option<HashSet<(Us
     if maps.is_empty() {
         return Ok(None);
     }
-    let mut out = HashSet::new();
+    let mut out: HashMap<UserId, HashSet<String>> = HashMap::new();
     for m in maps {
         let mut qb = QueryBuilder::<MySql>::new("SELECT ");
         push_id(&mut qb, "t", Some(&m.user));
@@ -151,7 +156,7 @@ pub async fn relations(db: &Database, r: &Resolved) -> Result<Option<HashSet<(Us
             let user: Option<i64> = row.try_get(0).map_err(|e| db.classify(e))?;
             let customer: Option<String> = row.try_get(1).map_err(|e| db.classify(e))?;
             if let (Some(u), Some(c)) = (user, customer) {
-                out.insert((UserId(u), c));
+                out.entry(UserId(u)).or_default().insert(c);
             }
         }
     }
@@ -194,7 +199,7 @@ pub struct LogRow {
 /// log costs what the first costs. Values are bound; the mapping's identifiers quoted.
 pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRow>> {
     let log = log_map(r)?;
-    let mut qb = select_rows(log);
+    let mut qb = select_rows(log, true);
     qb.push(" WHERE 1 = 1");
     if let Some(ids) = &s.user_ids {
         if ids.is_empty() {

@@ -76,10 +76,11 @@ fn scan(users: &[User], rows: &[Row]) -> Vec<(FindingKind, String, Vec<i64>, Fin
         .or_default()
         .insert("customer.contact:read".into());
     // ada (1) serves customers 1..=20; bob (2) serves 500..
-    let relations: HashSet<(UserId, String)> = (1..=20)
-        .map(|c| (UserId(1), c.to_string()))
-        .chain((500..=520).map(|c| (UserId(2), c.to_string())))
-        .collect();
+    let relations: HashMap<UserId, HashSet<String>> = [
+        (UserId(1), (1..=20).map(|c| c.to_string()).collect()),
+        (UserId(2), (500..=520).map(|c| c.to_string()).collect()),
+    ]
+    .into();
     let mut s = Scan::new(Facts {
         policy: &policy,
         users,
