@@ -30,6 +30,8 @@ fn main() {
         "review_decide",
         "review_reassign",
         "review_close",
+        "logs_search",
+        "logs_scan",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

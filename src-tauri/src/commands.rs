@@ -10,6 +10,7 @@ use warden_service::findings::{
     self, CheckResponse, ComplianceSummary, FindingDetail, FindingsRequest, FindingsResponse,
     PolicySource, TriageRequest, TriageResponse,
 };
+use warden_service::logs::{self, ScanResponse, SearchRequest, SearchResponse};
 use warden_service::policy::{
     self, AppliedPolicy, PolicyDiff, PolicyHistory, PolicyLint, PolicyVersionView, SimulateResponse,
 };
@@ -255,4 +256,14 @@ pub async fn review_close(state: State<'_, AppState>, id: u64, dry: bool) -> Res
     state
         .with(async |ctx| reviews::close(ctx, id, dry).await)
         .await
+}
+
+#[tauri::command]
+pub async fn logs_search(state: State<'_, AppState>, req: SearchRequest) -> Result<SearchResponse> {
+    state.with(async |ctx| logs::search(ctx, req).await).await
+}
+
+#[tauri::command]
+pub async fn logs_scan(state: State<'_, AppState>, full: bool) -> Result<ScanResponse> {
+    state.with(async |ctx| logs::scan(ctx, full).await).await
 }

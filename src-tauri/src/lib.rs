@@ -61,6 +61,8 @@ pub fn run() {
             commands::review_decide,
             commands::review_reassign,
             commands::review_close,
+            commands::logs_search,
+            commands::logs_scan,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

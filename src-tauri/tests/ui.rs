@@ -15,6 +15,7 @@ use warden_service::findings::{
     CheckResponse, ComplianceSummary, FindingDetail, FindingsRequest, FindingsResponse,
     TriageRequest, TriageResponse,
 };
+use warden_service::logs::{ScanResponse, SearchRequest, SearchResponse};
 use warden_service::policy::{
     AppliedPolicy, PolicyDiff, PolicyHistory, PolicyLint, PolicyVersionView, SimulateResponse,
 };
@@ -66,6 +67,9 @@ fn generate(dir: &Path) {
     ReassignRequest::export_all(&cfg).unwrap();
     ReassignResponse::export_all(&cfg).unwrap();
     CloseResponse::export_all(&cfg).unwrap();
+    SearchRequest::export_all(&cfg).unwrap();
+    SearchResponse::export_all(&cfg).unwrap();
+    ScanResponse::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

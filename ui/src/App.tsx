@@ -6,6 +6,7 @@ import { Connection } from "./features/connection/Connection";
 import { Dashboard } from "./features/dashboard/Dashboard";
 import { Finding } from "./features/findings/Finding";
 import { Findings } from "./features/findings/Findings";
+import { Logs } from "./features/logs/Logs";
 import { Policies } from "./features/policies/Policies";
 import { Campaign } from "./features/reviews/Campaign";
 import { Inbox } from "./features/reviews/Inbox";
@@ -29,7 +30,7 @@ const NAV: NavItem[] = [
   { label: "Policies", route: { page: "policies" }, key: "o", testid: "nav-policies" },
   { label: "Findings", route: { page: "findings" }, key: "f", testid: "nav-findings" },
   { label: "Reviews", route: { page: "reviews" }, key: "v", testid: "nav-reviews" },
-  { label: "Access logs", route: { page: "coming", what: "Access logs" }, key: "l", testid: "nav-logs" },
+  { label: "Access logs", route: { page: "logs" }, key: "l", testid: "nav-logs" },
   { label: "Exports", route: { page: "coming", what: "Exports" }, key: "e", testid: "nav-exports" },
   { label: "Posture", route: { page: "coming", what: "Posture" }, key: "s", testid: "nav-posture" },
   { label: "Audit trail", route: { page: "coming", what: "Audit trail" }, key: "a", testid: "nav-audit" },
@@ -178,6 +179,7 @@ export function App() {
         {route.page === "reviews" && <Reviews navigate={navigate} officer={conn?.role === "officer"} actor={conn?.actor ?? ""} />}
         {route.page === "campaign" && <Campaign key={route.id} id={route.id} navigate={navigate} officer={conn?.role === "officer"} />}
         {route.page === "inbox" && <Inbox key={route.id} id={route.id} navigate={navigate} />}
+        {route.page === "logs" && <Logs key={JSON.stringify(route)} navigate={navigate} initial={route} officer={conn?.role === "officer"} />}
         {route.page === "connection" && conn && <Connection info={conn} onConnected={(c) => { setConn(c); navigate({ page: "dashboard" }); }} />}
         {route.page === "coming" && <Coming what={route.what} />}
       </main>

@@ -217,8 +217,8 @@ async fn every_directory_screen_shows_the_database() {
     app.screenshot("07-who-can").await.unwrap();
 
     // The sections still to come say so.
-    app.click("[data-testid=nav-logs]").await.unwrap();
-    app.wait_text("main h2", Some("Access logs is coming"))
+    app.click("[data-testid=nav-exports]").await.unwrap();
+    app.wait_text("main h2", Some("Exports is coming"))
         .await
         .unwrap();
     app.screenshot("08-coming").await.unwrap();
@@ -942,4 +942,88 @@ async fn a_whole_review_campaign_through_the_app() {
         );
     }
     conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_finding() {
+    use warden_sandbox::seed::COMPANY_POLICY;
+    let (db, ctx, report) = seeded(Vec::new()).await;
+    let planted = report.planted.unwrap();
+    warden_service::policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let app = Desktop::launch(&db.url, OFFICER, &home("logs"))
+        .await
+        .unwrap();
+
+    // Newest first, two hundred rows a page; the next page follows the last row shown.
+    app.click("[data-testid=nav-logs]").await.unwrap();
+    app.wait_text(
+        "[data-testid=logs-count]",
+        Some("200 rows shown, older rows follow"),
+    )
+    .await
+    .unwrap();
+    app.click("[data-testid=logs-more]").await.unwrap();
+    app.wait_text("[data-testid=logs-count]", Some("400 rows shown"))
+        .await
+        .unwrap();
+
+    // Filters: one person's refusals, the whole match.
+    type_text(&app, "[data-testid=logs-user]", &planted.denied_burst).await;
+    app.select("[data-testid=logs-outcome]", "denied")
+        .await
+        .unwrap();
+    app.click("[data-testid=logs-apply]").await.unwrap();
+    app.wait_text(
+        "[data-testid=logs-count]",
+        Some("120 rows shown, the whole match"),
+    )
+    .await
+    .unwrap();
+    app.wait_text("[role=row][aria-rowindex='1']", Some(&planted.denied_burst))
+        .await
+        .unwrap();
+    app.screenshot("30-access-logs").await.unwrap();
+
+    // The detectors run from here; their hits are findings.
+    app.click("[data-testid=logs-scan]").await.unwrap();
+    let result = app
+        .wait_text("[data-testid=logs-scan-result]", Some("new findings"))
+        .await
+        .unwrap();
+    let bursts = warden_service::findings::findings(
+        &ctx,
+        warden_service::findings::FindingsRequest {
+            kind: Some("denied_burst".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .findings;
+    assert_eq!(bursts.len(), 1, "{result}");
+    assert_eq!(bursts[0].subject, planted.denied_burst);
+
+    // A detector's finding opens its evidence rows in the explorer.
+    app.click("[data-testid=logs-scan-result]").await.unwrap();
+    app.select("[data-testid=findings-kind]", "denied_burst")
+        .await
+        .unwrap();
+    app.wait_text("[role=row][aria-rowindex='1']", Some(&planted.denied_burst))
+        .await
+        .unwrap();
+    app.click("[role=row][aria-rowindex='1']").await.unwrap();
+    app.wait_text("[data-testid=finding-detail]", Some("120 refused"))
+        .await
+        .unwrap();
+    app.click("[data-testid=finding-rows]").await.unwrap();
+    app.wait_text(
+        "[data-testid=logs-count]",
+        Some("120 rows shown, the whole match"),
+    )
+    .await
+    .unwrap();
+    app.screenshot("31-finding-rows").await.unwrap();
+    app.close().await.unwrap();
 }

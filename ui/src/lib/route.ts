@@ -12,6 +12,7 @@ export type Route =
   | { page: "reviews" }
   | { page: "campaign"; id: number }
   | { page: "inbox"; id: number }
+  | { page: "logs"; user?: string; since?: string; until?: string; outcome?: string; action?: string; source?: string }
   | { page: "connection" }
   | { page: "coming"; what: string };
 

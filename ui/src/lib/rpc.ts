@@ -9,6 +9,9 @@ import type { CheckResponse } from "../bindings/CheckResponse";
 import type { CampaignDetail } from "../bindings/CampaignDetail";
 import type { CampaignList } from "../bindings/CampaignList";
 import type { CloseResponse } from "../bindings/CloseResponse";
+import type { ScanResponse } from "../bindings/ScanResponse";
+import type { SearchRequest } from "../bindings/SearchRequest";
+import type { SearchResponse } from "../bindings/SearchResponse";
 import type { DecideRequest } from "../bindings/DecideRequest";
 import type { DecideResponse } from "../bindings/DecideResponse";
 import type { ItemsRequest } from "../bindings/ItemsRequest";
@@ -70,6 +73,8 @@ export type Commands = {
   review_decide: { args: { req: DecideRequest }; result: DecideResponse };
   review_reassign: { args: { req: ReassignRequest }; result: ReassignResponse };
   review_close: { args: { id: number; dry: boolean }; result: CloseResponse };
+  logs_search: { args: { req: SearchRequest }; result: SearchResponse };
+  logs_scan: { args: { full: boolean }; result: ScanResponse };
 };
 
 export type CommandName = keyof Commands;

@@ -81,6 +81,22 @@ export function Finding({ id, navigate }: { id: number; navigate: Navigate }) {
               <dt>Fingerprint</dt><dd className="mono">{f.fingerprint}</dd>
             </dl>
             <h2 className="section-title">Evidence</h2>
+            {(() => {
+              const ev = f.evidence as { rows?: unknown; first?: unknown; last?: unknown } | null;
+              if (!ev || !Array.isArray(ev.rows) || typeof ev.first !== "string" || typeof ev.last !== "string") return null;
+              // The rows are the person's, between the first and the last (inclusive).
+              const until = new Date(Date.parse(`${ev.last}Z`) + 1000).toISOString().slice(0, 19);
+              const outcome = f.kind === "denied_burst" ? "denied" : undefined;
+              return (
+                <button
+                  className="link"
+                  onClick={() => navigate({ page: "logs", user: f.subject, since: ev.first as string, until, outcome, source: "app" })}
+                  data-testid="finding-rows"
+                >
+                  Open these {ev.rows.length.toLocaleString("en-US")} rows in the access log
+                </button>
+              );
+            })()}
             <div className="evidence-box" data-testid="finding-evidence"><Evidence value={f.evidence} /></div>
             <h2 className="section-title">Triage</h2>
             <div className="triage">

@@ -17,6 +17,7 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, L
 export const KINDS = [
   "no_job_function", "excess_permission", "sod_conflict", "too_many_roles", "dormant_account",
   "orphan_account", "inactive_with_roles", "superuser", "no_mfa", "weak_password_hash", "grant_outside_review",
+  "enumeration", "denied_burst", "off_hours", "outside_policy", "no_business_reason", "dormant_activity", "bulk_export",
 ];
 const SEVERITIES = ["high", "medium", "low"];
 const STATUSES = ["open", "acknowledged", "resolved"];
