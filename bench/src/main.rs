@@ -852,7 +852,8 @@ async fn logs_bench(
         std::io::BufReader::new(std::fs::File::open(&file)?),
         chrono::Utc::now().date_naive(),
         |_| parsed += 1,
-    )?;
+    )?
+    .bad;
     let parse_t = t.elapsed();
     anyhow::ensure!(
         parsed == 1_000_000 && bad.is_empty(),

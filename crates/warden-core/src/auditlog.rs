@@ -51,6 +51,16 @@ pub enum Refused {
     Io(String),
 }
 
+/// What reading a file gave besides its events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Read {
+    /// Lines and records that could not be read.
+    pub bad: Vec<Malformed>,
+    /// Every line up to this one is read whole: an unfinished last line or record (a file
+    /// still being written) lies after it and is left for the next import.
+    pub through: u64,
+}
+
 /// The longest record or line read; anything longer is malformed (bounded memory).
 pub const MAX_RECORD: usize = 4 << 20;
 
@@ -165,9 +175,9 @@ pub fn read_server_audit(
     input: impl BufRead,
     today: NaiveDate,
     mut each: impl FnMut(AuditEvent),
-) -> Result<Vec<Malformed>, Refused> {
+) -> Result<Read, Refused> {
     let mut unreadable = Vec::new();
-    let mut bad = for_lines(input, |n, text| {
+    let mut read = for_lines(input, |n, text| {
         if text.trim().is_empty() {
             return;
         }
@@ -176,17 +186,15 @@ pub fn read_server_audit(
             Err(m) => unreadable.push(m),
         }
     })?;
-    bad.extend(unreadable);
-    bad.sort_by_key(|m| m.line);
-    Ok(bad)
+    read.bad.extend(unreadable);
+    read.bad.sort_by_key(|m| m.line);
+    Ok(read)
 }
 
-/// Calls `each` with every line (1-based number, text); lines longer than [`MAX_RECORD`]
-/// or not UTF-8 are malformed.
-fn for_lines(
-    mut input: impl BufRead,
-    mut each: impl FnMut(u64, &str),
-) -> Result<Vec<Malformed>, Refused> {
+/// Calls `each` with every whole line (1-based number, text); lines longer than
+/// [`MAX_RECORD`] or not UTF-8 are malformed; a last line without its newline is still
+/// being written, and is left for the next import.
+fn for_lines(mut input: impl BufRead, mut each: impl FnMut(u64, &str)) -> Result<Read, Refused> {
     let mut bad = Vec::new();
     let mut buf = Vec::new();
     let mut n = 0u64;
@@ -196,9 +204,16 @@ fn for_lines(
             .read_until(b'\n', &mut buf)
             .map_err(|e| Refused::Io(e.to_string()))?;
         if read == 0 {
-            return Ok(bad);
+            return Ok(Read { bad, through: n });
         }
         n += 1;
+        if !buf.ends_with(b"\n") && buf.len() <= MAX_RECORD {
+            // The end of the file, mid-line.
+            return Ok(Read {
+                bad,
+                through: n - 1,
+            });
+        }
         if buf.len() > MAX_RECORD && !buf.ends_with(b"\n") {
             bad.push(Malformed {
                 line: n,
@@ -228,12 +243,9 @@ fn for_lines(
 
 /// Reads a JSON audit log: one JSON object a line, either MySQL Enterprise's records (in
 /// an array, one a line) or Percona's `{"audit_record": {…}}`.
-pub fn read_json(
-    input: impl BufRead,
-    mut each: impl FnMut(AuditEvent),
-) -> Result<Vec<Malformed>, Refused> {
+pub fn read_json(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result<Read, Refused> {
     let mut unreadable = Vec::new();
-    let mut bad = for_lines(input, |n, text| {
+    let mut read = for_lines(input, |n, text| {
         let t = text.trim();
         let t = t.strip_prefix('[').unwrap_or(t).trim();
         let t = t.strip_suffix(']').unwrap_or(t).trim();
@@ -249,9 +261,9 @@ pub fn read_json(
             Err(message) => unreadable.push(Malformed { line: n, message }),
         }
     })?;
-    bad.extend(unreadable);
-    bad.sort_by_key(|m| m.line);
-    Ok(bad)
+    read.bad.extend(unreadable);
+    read.bad.sort_by_key(|m| m.line);
+    Ok(read)
 }
 
 fn json_event(v: &serde_json::Value, line: u64, raw: &str) -> Result<AuditEvent, String> {
@@ -338,10 +350,7 @@ fn parse_time(text: &str) -> Result<NaiveDateTime, String> {
 /// Reads an XML audit log (`<AUDIT><AUDIT_RECORD>…`): new-style records with one element
 /// per field, or old-style with attributes. A document with a DTD is refused at once; a
 /// file still being written (no `</AUDIT>`, a record cut short) gives every whole record.
-pub fn read_xml(
-    input: impl BufRead,
-    mut each: impl FnMut(AuditEvent),
-) -> Result<Vec<Malformed>, Refused> {
+pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result<Read, Refused> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(Lines {
         inner: input,
@@ -370,35 +379,37 @@ pub fn read_xml(
         let ev = match ev {
             Ok(ev) => ev,
             Err(e) => {
-                bad.push(match record {
+                let (line, message) = match record {
                     // The end of a file still being written, most likely.
-                    Some((_, start)) => Malformed {
-                        line: start,
-                        message: format!("a record cut short ({e}): skipped"),
-                    },
-                    None => Malformed {
+                    Some((_, start)) => (
+                        start,
+                        format!("a record cut short ({e}): left for the next import"),
+                    ),
+                    None => (
                         line,
-                        message: format!(
-                            "not well-formed XML: {e}: the rest of the file is not read"
-                        ),
-                    },
+                        format!("not well-formed XML: {e}: the rest of the file is not read"),
+                    ),
+                };
+                bad.push(Malformed { line, message });
+                return Ok(Read {
+                    bad,
+                    through: line - 1,
                 });
-                return Ok(bad);
             }
         };
         size += (reader.buffer_position() - before) as usize;
         match ev {
             Event::DocType(_) => return Err(Refused::Dtd { line }),
             Event::Eof => {
+                let mut through = line - 1;
                 if let Some((_, start)) = record {
                     bad.push(Malformed {
                         line: start,
-                        message:
-                            "the last record is cut short (a file still being written?): skipped"
-                                .into(),
+                        message: "the last record is cut short (a file still being written?): left for the next import".into(),
                     });
+                    through = start - 1;
                 }
-                return Ok(bad);
+                return Ok(Read { bad, through });
             }
             Event::Start(e) if e.local_name().as_ref() == "AUDIT_RECORD" => {
                 size = 0;
@@ -447,9 +458,14 @@ pub fn read_xml(
             let start = record.take().map_or(line, |(_, l)| l);
             bad.push(Malformed {
                 line: start,
-                message: format!("a record longer than {MAX_RECORD} bytes"),
+                message: format!(
+                    "a record longer than {MAX_RECORD} bytes: the rest of the file is not read"
+                ),
             });
-            return Ok(bad);
+            return Ok(Read {
+                bad,
+                through: start - 1,
+            });
         }
     }
 }

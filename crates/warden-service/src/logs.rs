@@ -576,7 +576,7 @@ pub async fn ingest(ctx: &Ctx, format: &str, path: &std::path::Path) -> Result<I
                 let _ = ready.blocking_send(std::mem::take(&mut batch));
             }
         };
-        let result: std::result::Result<Vec<Malformed>, Refused> = match fmt {
+        let result: std::result::Result<auditlog::Read, Refused> = match fmt {
             Format::ServerAudit => auditlog::read_server_audit(input, today, &mut send),
             Format::Xml => auditlog::read_xml(input, &mut send),
             Format::Json => auditlog::read_json(input, &mut send),
@@ -588,15 +588,36 @@ pub async fn ingest(ctx: &Ctx, format: &str, path: &std::path::Path) -> Result<I
     });
     let mut change = Change::begin(o.db(), &o.actor().login).await?;
     let (mut read, mut imported) = (0u64, 0u64);
+    // The file is known by its first event: what an earlier import (of it, or of the file
+    // it was rotated from) took is skipped.
+    let mut file: Option<store::AuditFile> = None;
     while let Some(batch) = arriving.recv().await {
         read += batch.len() as u64;
-        imported +=
-            store::insert_db_audit_events(&mut change, fmt.stored_as(), &shown, &batch).await?;
+        let known = match file {
+            Some(f) => f,
+            None => {
+                let Some(first) = batch.first() else { continue };
+                let f =
+                    store::audit_file(&mut change, fmt.stored_as(), &first.hash, &shown).await?;
+                file = Some(f);
+                f
+            }
+        };
+        let fresh: Vec<AuditEvent> = batch
+            .into_iter()
+            .filter(|e| e.line > known.through_line)
+            .collect();
+        imported += fresh.len() as u64;
+        store::insert_db_audit_events(&mut change, known.id, &fresh).await?;
     }
-    let malformed = reader
+    let result = reader
         .await
         .map_err(|e| Error::Invalid(format!("{shown}: the reader stopped: {e}")))?
         .map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
+    if let Some(f) = file {
+        store::audit_file_through(&mut change, f.id, result.through).await?;
+    }
+    let malformed: Vec<Malformed> = result.bad;
     let event = change
         .commit(
             "logs.ingest",

@@ -500,26 +500,78 @@ fn merge_evidence(old: &str, new: &serde_json::Value) -> Option<serde_json::Valu
     Some(old)
 }
 
-/// Within a change: stores audit-log events read from a file; an event already stored (by
-/// its hash) is skipped. Returns how many were new.
-pub async fn insert_db_audit_events(
+/// An audit-log file as imported so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditFile {
+    pub id: u64,
+    /// Every line up to this one was imported before.
+    pub through_line: u64,
+}
+
+/// Within a change: the file whose first event has `first_event` (hex SHA-256), locked for
+/// this import; registered with nothing imported when it is new.
+pub async fn audit_file(
     change: &mut Change<'_>,
     format: &str,
-    file: &str,
-    events: &[warden_core::auditlog::AuditEvent],
-) -> Result<u64> {
+    first_event: &str,
+    path: &str,
+) -> Result<AuditFile> {
     let db = change.db();
+    let key = hex::decode(first_event).unwrap_or_default();
     let at = Utc::now().naive_utc().trunc_subsecs(6);
-    let mut new = 0;
-    for chunk in events.chunks(1_000) {
+    sqlx::query(
+        "INSERT INTO warden_db_audit_files (format, first_event, path, through_line, \
+         first_import, last_import) VALUES (?, ?, ?, 0, ?, ?) \
+         ON DUPLICATE KEY UPDATE path = VALUES(path), last_import = VALUES(last_import)",
+    )
+    .bind(format)
+    .bind(&key)
+    .bind(path)
+    .bind(at)
+    .bind(at)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    let (id, through_line): (u64, u64) = sqlx::query_as(
+        "SELECT id, through_line FROM warden_db_audit_files \
+         WHERE format = ? AND first_event = ? FOR UPDATE",
+    )
+    .bind(format)
+    .bind(&key)
+    .fetch_one(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(AuditFile { id, through_line })
+}
+
+/// Within a change: records that `file` is now imported through `line`.
+pub async fn audit_file_through(change: &mut Change<'_>, file: u64, line: u64) -> Result<()> {
+    let db = change.db();
+    sqlx::query(
+        "UPDATE warden_db_audit_files SET through_line = GREATEST(through_line, ?) WHERE id = ?",
+    )
+    .bind(line)
+    .bind(file)
+    .execute(change.conn())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(())
+}
+
+/// Within a change: stores audit-log events of `file`.
+pub async fn insert_db_audit_events(
+    change: &mut Change<'_>,
+    file: u64,
+    events: &[warden_core::auditlog::AuditEvent],
+) -> Result<()> {
+    let db = change.db();
+    for chunk in events.chunks(2_000) {
         let mut qb = QueryBuilder::<MySql>::new(
-            "INSERT IGNORE INTO warden_db_audit_events (format, source_file, line, hash, \
-             occurred_at, db_user, client_host, connection_id, query_id, operation, db_name, \
-             object, status, imported_at) ",
+            "INSERT INTO warden_db_audit_events (file_id, line, hash, occurred_at, db_user, \
+             client_host, connection_id, query_id, operation, db_name, object, status) ",
         );
         qb.push_values(chunk, |mut b, e| {
-            b.push_bind(format)
-                .push_bind(file)
+            b.push_bind(file)
                 .push_bind(e.line)
                 .push_bind(hex::decode(&e.hash).unwrap_or_default())
                 .push_bind(e.at)
@@ -530,17 +582,14 @@ pub async fn insert_db_audit_events(
                 .push_bind(&e.operation)
                 .push_bind(&e.database)
                 .push_bind(&e.object)
-                .push_bind(e.status)
-                .push_bind(at);
+                .push_bind(e.status);
         });
-        new += qb
-            .build()
+        qb.build()
             .execute(change.conn())
             .await
-            .map_err(|e| db.classify(e))?
-            .rows_affected();
+            .map_err(|e| db.classify(e))?;
     }
-    Ok(new)
+    Ok(())
 }
 
 /// One page of imported audit-log events matching `s` (user → the database account,
@@ -548,8 +597,10 @@ pub async fn insert_db_audit_events(
 /// status 0), newest import first, by keyset on the id.
 pub async fn search_db_audit(db: &Database, s: &DbAuditSearch) -> Result<Vec<DbAuditRow>> {
     let mut qb = QueryBuilder::<MySql>::new(
-        "SELECT id, occurred_at, db_user, client_host, operation, db_name, object, status, \
-         format, source_file, line FROM warden_db_audit_events WHERE 1 = 1",
+        "SELECT e.id, e.occurred_at, e.db_user, e.client_host, e.operation, e.db_name, \
+         e.object, e.status, f.format, f.path AS source_file, e.line \
+         FROM warden_db_audit_events e JOIN warden_db_audit_files f ON f.id = e.file_id \
+         WHERE 1 = 1",
     );
     let eq = |qb: &mut QueryBuilder<'_, MySql>, column: &str, v: &Option<String>| {
         if let Some(v) = v {
@@ -559,29 +610,29 @@ pub async fn search_db_audit(db: &Database, s: &DbAuditSearch) -> Result<Vec<DbA
                 .push_bind(v.clone());
         }
     };
-    eq(&mut qb, "db_user", &s.user);
-    eq(&mut qb, "operation", &s.operation);
-    eq(&mut qb, "db_name", &s.database);
-    eq(&mut qb, "client_host", &s.client);
+    eq(&mut qb, "e.db_user", &s.user);
+    eq(&mut qb, "e.operation", &s.operation);
+    eq(&mut qb, "e.db_name", &s.database);
+    eq(&mut qb, "e.client_host", &s.client);
     match s.allowed {
         Some(true) => {
-            qb.push(" AND COALESCE(status, 0) = 0");
+            qb.push(" AND COALESCE(e.status, 0) = 0");
         }
         Some(false) => {
-            qb.push(" AND COALESCE(status, 0) <> 0");
+            qb.push(" AND COALESCE(e.status, 0) <> 0");
         }
         None => {}
     }
     if let Some(t) = s.since {
-        qb.push(" AND occurred_at >= ").push_bind(t);
+        qb.push(" AND e.occurred_at >= ").push_bind(t);
     }
     if let Some(t) = s.until {
-        qb.push(" AND occurred_at < ").push_bind(t);
+        qb.push(" AND e.occurred_at < ").push_bind(t);
     }
     if let Some(before) = s.before {
-        qb.push(" AND id < ").push_bind(before);
+        qb.push(" AND e.id < ").push_bind(before);
     }
-    qb.push(" ORDER BY id DESC LIMIT ").push_bind(s.limit);
+    qb.push(" ORDER BY e.id DESC LIMIT ").push_bind(s.limit);
     qb.build_query_as()
         .fetch_all(db.gov())
         .await

@@ -6,8 +6,8 @@ fn today() -> NaiveDate {
 
 fn server_audit(text: &str) -> (Vec<AuditEvent>, Vec<Malformed>) {
     let mut out = Vec::new();
-    let bad = read_server_audit(text.as_bytes(), today(), |e| out.push(e)).unwrap();
-    (out, bad)
+    let read = read_server_audit(text.as_bytes(), today(), |e| out.push(e)).unwrap();
+    (out, read.bad)
 }
 
 #[test]
@@ -51,11 +51,11 @@ Nov 28 10:00:04 db1 mysql-server_auditing:  db1,root,localhost,43,9,QUERY,,'sele
     );
     assert_eq!(s.at.to_string(), "2026-11-28 10:00:04");
     // The same line is the same event, wherever it is read.
-    let (again, _) = server_audit(text.lines().nth(1).unwrap());
+    let (again, _) = server_audit(&format!("{}\n", text.lines().nth(1).unwrap()));
     assert_eq!(again[0].hash, q.hash);
     // A syslog line from December is last year's.
     let (dec, _) =
-        server_audit("Dec 31 23:59:59 db1 mysql-server_auditing: db1,u,h,1,1,QUERY,,'x',0");
+        server_audit("Dec 31 23:59:59 db1 mysql-server_auditing: db1,u,h,1,1,QUERY,,'x',0\n");
     assert_eq!(dec[0].at.year(), 2025);
 }
 
@@ -78,8 +78,8 @@ fn unclosed_quotes_and_short_lines_are_reported_not_guessed() {
 
 fn xml(text: &str) -> Result<(Vec<AuditEvent>, Vec<Malformed>), Refused> {
     let mut out = Vec::new();
-    let bad = read_xml(text.as_bytes(), |e| out.push(e))?;
-    Ok((out, bad))
+    let read = read_xml(text.as_bytes(), |e| out.push(e))?;
+    Ok((out, read.bad))
 }
 
 const NEW_STYLE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
@@ -208,7 +208,8 @@ not json at all
 {"audit_record":{"name":"Query","record":"5_2026-11-28T10:00:02","timestamp":"2026-11-28T10:00:02Z","command_class":"select","connection_id":"12","status":0,"sqltext":"select 1","user":"root[root] @ localhost []","host":"localhost","os_user":"","ip":"","db":"crm"}}
 "#;
     let mut events = Vec::new();
-    let bad = read_json(text.as_bytes(), |e| events.push(e)).unwrap();
+    let read = read_json(text.as_bytes(), |e| events.push(e)).unwrap();
+    let bad = read.bad;
     assert_eq!(events.len(), 3, "{bad:?}");
     assert_eq!(bad.iter().map(|m| m.line).collect::<Vec<_>>(), [4, 5]);
     assert_eq!(
@@ -225,4 +226,22 @@ not json at all
         (Some(12), Some("crm"))
     );
     assert_eq!(events[2].line, 7);
+}
+
+#[test]
+fn an_unfinished_last_line_or_record_is_left_for_the_next_import() {
+    let whole = "20261128 10:00:01,db1,app,h,1,1,QUERY,crm,'select 1',0\n";
+    let text = format!("{whole}20261128 10:00:02,db1,app,h,1,2,QUERY,crm,'sel");
+    let mut events = Vec::new();
+    let read = read_server_audit(text.as_bytes(), today(), |e| events.push(e)).unwrap();
+    assert_eq!((events.len(), read.through, read.bad.len()), (1, 1, 0));
+    let read = read_server_audit(format!("{text}ect 2',0\n").as_bytes(), today(), |_| {}).unwrap();
+    assert_eq!(read.through, 2);
+    let cut = format!(
+        "{NEW_STYLE} <AUDIT_RECORD>\n  <TIMESTAMP>2026-11-28T10:00:02 UTC</TIMESTAMP>\n  <NA"
+    );
+    let read = read_xml(cut.as_bytes(), |_| {}).unwrap();
+    assert_eq!(read.through, 22, "the lines before the cut record");
+    let read = read_xml(NEW_STYLE.as_bytes(), |_| {}).unwrap();
+    assert_eq!(read.through, 22);
 }

@@ -274,3 +274,41 @@ async fn truncated_xml_mixed_json_and_bad_lines_import_the_good_and_name_the_bad
     let e = logs::ingest(&ctx, "csv", &json).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Input);
 }
+
+#[tokio::test]
+async fn a_growing_file_and_its_rotated_copy_import_only_what_is_new() {
+    let test_db = migrated().await;
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let live = tmp.path().join("server_audit.log");
+    let line = |n: u32| {
+        format!("20261128 10:00:{n:02},db1,app,10.0.0.5,42,{n},QUERY,crm,'SELECT {n}',0\n")
+    };
+    // Three whole lines and one still being written.
+    std::fs::write(
+        &live,
+        format!("{}{}{}20261128 10:00:04,db1,app", line(1), line(2), line(3)),
+    )
+    .unwrap();
+    let first = logs::ingest(&ctx, "server-audit", &live).await.unwrap();
+    assert_eq!((first.read, first.imported, first.malformed), (3, 3, 0));
+    // The line is finished and another follows.
+    std::fs::write(
+        &live,
+        format!("{}{}{}{}{}", line(1), line(2), line(3), line(4), line(5)),
+    )
+    .unwrap();
+    let second = logs::ingest(&ctx, "server-audit", &live).await.unwrap();
+    assert_eq!((second.read, second.imported, second.duplicates), (5, 2, 3));
+    // Rotated under another name: nothing new.
+    let rotated = tmp.path().join("server_audit.log.1");
+    std::fs::rename(&live, &rotated).unwrap();
+    let third = logs::ingest(&ctx, "server-audit", &rotated).await.unwrap();
+    assert_eq!((third.imported, third.duplicates), (0, 5));
+    let rows = stored(&test_db).await;
+    let objects: Vec<&str> = rows.iter().filter_map(|r| r.1.as_deref()).collect();
+    assert_eq!(
+        objects,
+        ["SELECT 1", "SELECT 2", "SELECT 3", "SELECT 4", "SELECT 5"]
+    );
+}
