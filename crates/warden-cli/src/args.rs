@@ -101,8 +101,8 @@ pub enum LogsCommand {
     /// or Percona audit logs in XML or JSON. Importing the same events again imports
     /// nothing twice; an XML file with a DTD is refused (exit 5).
     Ingest {
-        #[arg(value_parser = ["server-audit", "audit-xml", "audit-json"])]
-        format: String,
+        #[arg(value_name = "FORMAT", value_parser = ["server-audit", "audit-xml", "audit-json"])]
+        kind: String,
         file: PathBuf,
     },
     /// Run the detectors over rows added since the last scan (officers); `--full` rescans

@@ -120,9 +120,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
             .await
         }
         Command::Review(cmd) => review(&cli, cmd).await,
-        Command::Logs(LogsCommand::Ingest { format, file }) => {
+        Command::Logs(LogsCommand::Ingest { kind, file }) => {
             with_ctx(&cli, true, async |ctx| {
-                let done = warden_service::logs::ingest(ctx, format, file).await?;
+                let done = warden_service::logs::ingest(ctx, kind, file).await?;
                 for p in &done.problems {
                     note(
                         &cli,

@@ -472,3 +472,84 @@ fn a_review_is_started_listed_and_decided_from_the_command_line() {
     let (code, undone) = json(&db, &["review", "undo-remediation", &id]);
     assert_eq!(code, 0, "{undone}");
 }
+
+#[test]
+fn logs_are_scanned_searched_by_cursor_and_hostile_xml_exits_5() {
+    let db = seeded();
+    let dir = scratch("logs");
+    let policy = dir.join("company.toml");
+    std::fs::write(&policy, warden_sandbox::seed::COMPANY_POLICY).unwrap();
+    assert_eq!(
+        json(&db, &["policy", "apply", policy.to_str().unwrap()]).0,
+        0
+    );
+
+    // The contract: {"new_findings": N, "scanned": N}.
+    let (code, scan) = json(&db, &["logs", "scan"]);
+    assert_eq!(code, 0, "{scan}");
+    assert_eq!(scan["scanned"], 3000);
+    assert!(scan["new_findings"].as_u64().unwrap() >= 7, "{scan}");
+    let (_, again) = json(&db, &["logs", "scan"]);
+    assert_eq!(
+        (again["scanned"].as_u64(), again["new_findings"].as_u64()),
+        (Some(0), Some(0))
+    );
+
+    // {"rows": [...], "next": CURSOR|null}, page after page.
+    let (code, page) = json(
+        &db,
+        &["logs", "search", "--source", "app", "--limit", "1000"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(page["rows"].as_array().unwrap().len(), 1000);
+    let next = page["next"].as_str().unwrap().to_string();
+    let (_, page2) = json(
+        &db,
+        &[
+            "logs", "search", "--source", "app", "--limit", "1000", "--after", &next,
+        ],
+    );
+    let last = page["rows"][999]["id"].as_i64().unwrap();
+    assert_eq!(page2["rows"][0]["id"].as_i64().unwrap(), last - 1);
+    let (code, bad) = json(&db, &["logs", "search", "--after", "nonsense"]);
+    assert_eq!(code, 5, "{bad}");
+
+    // An XML file with a DTD: refused with exit 5, nothing imported.
+    let xxe = dir.join("xxe.xml");
+    std::fs::write(
+        &xxe,
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE data [<!ENTITY file SYSTEM \"file:///etc/passwd\">]>\n<AUDIT><AUDIT_RECORD NAME=\"Query\" TIMESTAMP=\"2026-11-28T10:00:00 UTC\" SQLTEXT=\"&file;\"/></AUDIT>\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&db, &["logs", "ingest", "audit-xml", xxe.to_str().unwrap()]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("line 2") && err.contains("DTD"), "{err}");
+    let (_, none) = json(&db, &["logs", "search", "--source", "db-audit"]);
+    assert_eq!(none["rows"].as_array().unwrap().len(), 0);
+
+    // A server_audit file with a bad line: the good ones imported, the bad one named.
+    let audit = dir.join("server_audit.log");
+    std::fs::write(
+        &audit,
+        "20261128 10:00:01,db1,app,10.0.0.5,42,7,QUERY,crm,'SELECT 1',0\nnot a line\n20261128 10:00:02,db1,app,10.0.0.5,42,8,QUERY,crm,'SELECT 2',0\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        &db,
+        &[
+            "--format",
+            "json",
+            "logs",
+            "ingest",
+            "server-audit",
+            audit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let done: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (done["imported"].as_u64(), done["malformed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(err.contains("line 2"), "{err}");
+}

@@ -802,3 +802,167 @@ async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() 
     let listed = reviews::list(&ctx).await.unwrap().campaigns;
     assert!(listed[0].remind.is_empty());
 }
+
+/// The issue's own case: the database server is killed between two users of a close, then
+/// restarted; the re-run finishes, and every user is remediated exactly once.
+#[tokio::test]
+async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("srv");
+    let server = warden_sandbox::server::start(&data, None).unwrap();
+    let spec = warden_store::ConnectSpec::from_url(&server.url).unwrap();
+    let conn = warden_store::Database::connect(&spec).await.unwrap();
+    let opts = warden_sandbox::SeedOptions {
+        users: 300,
+        log_rows: 3_000,
+        seed: 7,
+        scenario: warden_sandbox::Scenario::Default,
+        hostile: Vec::new(),
+    };
+    warden_sandbox::seed::seed(&conn, &opts).await.unwrap();
+    warden_service::setup::migrate(&conn, &actor(OFFICER))
+        .await
+        .unwrap();
+    let ctx = warden_service::Ctx::establish(
+        conn,
+        actor(OFFICER),
+        Some(warden_core::mapping::Mapping::preset("reference").unwrap()),
+    )
+    .await
+    .unwrap();
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let req = StartRequest {
+        undecided: "revoke".into(),
+        ..start_request("Q4 finance", &["finance"], &[], "manager")
+    };
+    let started = reviews::start(&ctx, req).await.unwrap();
+
+    // Who will be remediated, in the order close takes them (by user id).
+    let opts = sqlx::mysql::MySqlConnectOptions::new()
+        .socket(&server.socket)
+        .username("root")
+        .database("warden_demo");
+    let mut app = sqlx::MySqlConnection::connect_with(&opts).await.unwrap();
+    let users: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT CAST(s.id AS SIGNED) FROM warden_review_items i \
+         JOIN staff_users s ON s.login = i.login WHERE i.campaign_id = ? ORDER BY 1",
+    )
+    .bind(started.campaign)
+    .fetch_all(&mut app)
+    .await
+    .unwrap();
+    assert!(users.len() >= 3, "{users:?}");
+    let grants = |rows: &[(i64, i64)], u: i64| rows.iter().filter(|r| r.0 == u).count();
+    let all_grants = "SELECT CAST(user_id AS SIGNED), CAST(role_id AS SIGNED) FROM user_roles";
+    let before: Vec<(i64, i64)> = sqlx::query_as(all_grants)
+        .fetch_all(&mut app)
+        .await
+        .unwrap();
+
+    // Another session holds the second user's grants: the close remediates the first user,
+    // commits, and waits on the second, when the server is killed.
+    let mut holder = sqlx::MySqlConnection::connect_with(&opts).await.unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::query("SELECT role_id FROM user_roles WHERE user_id = ? FOR UPDATE")
+        .bind(users[1])
+        .fetch_all(&mut holder)
+        .await
+        .unwrap();
+    let campaign = started.campaign;
+    let closing = tokio::spawn(async move { reviews::close(&ctx, campaign, false).await });
+    // The first user's remediation is committed (and the second's cannot be).
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE user_id = ?")
+            .bind(users[0])
+            .fetch_one(&mut app)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            !closing.is_finished(),
+            "close ended before reaching the second user"
+        );
+        tokio::task::yield_now().await;
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &server.pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(closing.await.unwrap().is_err(), "the close lost its server");
+    drop(holder);
+    drop(app);
+
+    // Restarted: the first user is remediated, the others untouched.
+    let server = warden_sandbox::server::start(&data, None).unwrap();
+    let mut app = sqlx::MySqlConnection::connect_with(
+        &sqlx::mysql::MySqlConnectOptions::new()
+            .socket(&server.socket)
+            .username("root")
+            .database("warden_demo"),
+    )
+    .await
+    .unwrap();
+    let midway: Vec<(i64, i64)> = sqlx::query_as(all_grants)
+        .fetch_all(&mut app)
+        .await
+        .unwrap();
+    assert_eq!(
+        grants(&midway, users[0]),
+        0,
+        "the first user was remediated"
+    );
+    for u in &users[1..] {
+        assert_eq!(
+            grants(&midway, *u),
+            grants(&before, *u),
+            "user {u} untouched"
+        );
+    }
+
+    // The re-run finishes the rest; each user is remediated exactly once.
+    let conn =
+        warden_store::Database::connect(&warden_store::ConnectSpec::from_url(&server.url).unwrap())
+            .await
+            .unwrap();
+    let ctx = warden_service::Ctx::establish(
+        conn,
+        actor(OFFICER),
+        Some(warden_core::mapping::Mapping::preset("reference").unwrap()),
+    )
+    .await
+    .unwrap();
+    let rerun = reviews::close(&ctx, campaign, false).await.unwrap();
+    assert!(rerun.closed);
+    let done: Vec<(i64, i64)> = sqlx::query_as(all_grants)
+        .fetch_all(&mut app)
+        .await
+        .unwrap();
+    for u in &users {
+        assert_eq!(grants(&done, *u), 0, "user {u} remediated");
+    }
+    let remediated: Vec<String> = sqlx::query_scalar(
+        "SELECT target FROM warden_audit_events WHERE action = 'review.remediate' ORDER BY target",
+    )
+    .fetch_all(&mut app)
+    .await
+    .unwrap();
+    let mut once = remediated.clone();
+    once.dedup();
+    assert_eq!(remediated, once, "no user twice");
+    assert_eq!(remediated.len(), users.len());
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM warden_remediations")
+        .fetch_one(&mut app)
+        .await
+        .unwrap();
+    let revoked = before.iter().filter(|g| users.contains(&g.0)).count() as i64;
+    assert_eq!(kept, revoked, "every removed row kept once for undo");
+    ctx.close().await;
+    app.close().await.unwrap();
+    warden_sandbox::server::stop(&data).unwrap();
+}
