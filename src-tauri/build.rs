@@ -32,6 +32,7 @@ fn main() {
         "review_close",
         "logs_search",
         "logs_scan",
+        "logs_timeline",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

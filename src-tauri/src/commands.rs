@@ -10,7 +10,7 @@ use warden_service::findings::{
     self, CheckResponse, ComplianceSummary, FindingDetail, FindingsRequest, FindingsResponse,
     PolicySource, TriageRequest, TriageResponse,
 };
-use warden_service::logs::{self, ScanResponse, SearchRequest, SearchResponse};
+use warden_service::logs::{self, ScanResponse, SearchRequest, SearchResponse, TimelineResponse};
 use warden_service::policy::{
     self, AppliedPolicy, PolicyDiff, PolicyHistory, PolicyLint, PolicyVersionView, SimulateResponse,
 };
@@ -266,4 +266,15 @@ pub async fn logs_search(state: State<'_, AppState>, req: SearchRequest) -> Resu
 #[tauri::command]
 pub async fn logs_scan(state: State<'_, AppState>, full: bool) -> Result<ScanResponse> {
     state.with(async |ctx| logs::scan(ctx, full).await).await
+}
+
+#[tauri::command]
+pub async fn logs_timeline(
+    state: State<'_, AppState>,
+    req: SearchRequest,
+    buckets: u32,
+) -> Result<TimelineResponse> {
+    state
+        .with(async |ctx| logs::timeline(ctx, req, buckets).await)
+        .await
 }

@@ -63,6 +63,7 @@ pub fn run() {
             commands::review_close,
             commands::logs_search,
             commands::logs_scan,
+            commands::logs_timeline,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -15,7 +15,7 @@ use warden_service::findings::{
     CheckResponse, ComplianceSummary, FindingDetail, FindingsRequest, FindingsResponse,
     TriageRequest, TriageResponse,
 };
-use warden_service::logs::{ScanResponse, SearchRequest, SearchResponse};
+use warden_service::logs::{ScanResponse, SearchRequest, SearchResponse, TimelineResponse};
 use warden_service::policy::{
     AppliedPolicy, PolicyDiff, PolicyHistory, PolicyLint, PolicyVersionView, SimulateResponse,
 };
@@ -70,6 +70,7 @@ fn generate(dir: &Path) {
     SearchRequest::export_all(&cfg).unwrap();
     SearchResponse::export_all(&cfg).unwrap();
     ScanResponse::export_all(&cfg).unwrap();
+    TimelineResponse::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -269,6 +269,83 @@ fn parse_time(flag: &str, text: &str) -> Result<NaiveDateTime> {
     })
 }
 
+/// A search's filters, checked once for every source.
+#[derive(Clone)]
+struct Filters {
+    allowed: Option<bool>,
+    user: Option<String>,
+    department: Option<String>,
+    action: Option<String>,
+    resource: Option<String>,
+    resource_id: Option<String>,
+    client: Option<String>,
+    since: Option<NaiveDateTime>,
+    until: Option<NaiveDateTime>,
+}
+
+impl Filters {
+    fn parse(req: &SearchRequest) -> Result<Self> {
+        let allowed = match req.outcome.as_deref() {
+            None => None,
+            Some("allowed") => Some(true),
+            Some("denied") => Some(false),
+            Some(other) => {
+                return Err(Error::Invalid(format!(
+                    "--outcome `{other}`: expected allowed or denied"
+                )));
+            }
+        };
+        let text = |what: &str, v: &Option<String>| -> Result<Option<String>> {
+            v.as_deref()
+                .map(|v| crate::input::text_field(what, v, 512))
+                .transpose()
+        };
+        let time =
+            |what: &str, v: &Option<String>| v.as_deref().map(|t| parse_time(what, t)).transpose();
+        Ok(Self {
+            allowed,
+            user: text("--user", &req.user)?,
+            department: text("--department", &req.department)?,
+            action: text("--action", &req.action)?,
+            resource: text("--resource", &req.resource_type)?,
+            resource_id: text("--resource-id", &req.resource_id)?,
+            client: text("--client", &req.client_address)?,
+            since: time("--since", &req.since)?,
+            until: time("--until", &req.until)?,
+        })
+    }
+
+    /// The application log's search: people by login or department become their ids.
+    async fn app_search(
+        self,
+        db: &warden_store::Database,
+        m: &warden_store::schema::Resolved,
+    ) -> Result<Search> {
+        let mut user_ids: Option<Vec<i64>> = None;
+        if self.user.is_some() || self.department.is_some() {
+            let filter = UserFilter {
+                login: self.user,
+                department: self.department,
+                ..UserFilter::default()
+            };
+            let people = directory_store::users(db, m, &filter).await?;
+            user_ids = Some(people.iter().map(|u| u.id.0).collect());
+        }
+        Ok(Search {
+            user_ids,
+            action: self.action,
+            resource_type: self.resource,
+            resource_id: self.resource_id,
+            allowed: self.allowed,
+            since: self.since,
+            until: self.until,
+            client_address: self.client,
+            before: None,
+            limit: 0,
+        })
+    }
+}
+
 /// One page of the access logs, newest first, with the next page's cursor. Each source is
 /// paged by keyset on its id: page 100,000 costs what page 1 costs.
 pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
@@ -280,6 +357,7 @@ pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
             "--limit {limit}: expected 1 to {MAX_PAGE}"
         )));
     }
+    let filters = Filters::parse(&req)?;
     let (want_app, want_audit) = match req.source.as_deref().unwrap_or("all") {
         "all" => (true, true),
         "app" => (true, false),
@@ -290,37 +368,17 @@ pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
             )));
         }
     };
-    let allowed = match req.outcome.as_deref() {
-        None => None,
-        Some("allowed") => Some(true),
-        Some("denied") => Some(false),
-        Some(other) => {
-            return Err(Error::Invalid(format!(
-                "--outcome `{other}`: expected allowed or denied"
-            )));
-        }
-    };
-    let text = |what: &str, v: &Option<String>| -> Result<Option<String>> {
-        v.as_deref()
-            .map(|v| crate::input::text_field(what, v, 512))
-            .transpose()
-    };
-    let user = text("--user", &req.user)?;
-    let department = text("--department", &req.department)?;
-    let action = text("--action", &req.action)?;
-    let resource = text("--resource", &req.resource_type)?;
-    let resource_id = text("--resource-id", &req.resource_id)?;
-    let client = text("--client", &req.client_address)?;
-    let since = req
-        .since
-        .as_deref()
-        .map(|t| parse_time("--since", t))
-        .transpose()?;
-    let until = req
-        .until
-        .as_deref()
-        .map(|t| parse_time("--until", t))
-        .transpose()?;
+    let Filters {
+        allowed,
+        user,
+        department,
+        action,
+        resource,
+        resource_id,
+        client,
+        since,
+        until,
+    } = filters.clone();
     let (mut app_mark, mut audit_mark) = match &req.after {
         Some(c) => parse_cursor(c)?,
         None => (Mark::Start, Mark::Start),
@@ -346,33 +404,10 @@ pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
     }
     let mut app_rows = Vec::new();
     if let (Some(m), false) = (app_log, app_mark == Mark::Done) {
-        let mut user_ids: Option<Vec<i64>> = None;
-        if user.is_some() || department.is_some() {
-            let filter = UserFilter {
-                login: user.clone(),
-                department: department.clone(),
-                ..UserFilter::default()
-            };
-            let people = directory_store::users(db, m, &filter).await?;
-            user_ids = Some(people.iter().map(|u| u.id.0).collect());
-        }
-        app_rows = store::search(
-            db,
-            m,
-            &Search {
-                user_ids,
-                action: action.clone(),
-                resource_type: resource.clone(),
-                resource_id: resource_id.clone(),
-                allowed,
-                since,
-                until,
-                client_address: client.clone(),
-                before: app_mark.before(),
-                limit,
-            },
-        )
-        .await?;
+        let mut search = filters.app_search(db, m).await?;
+        search.before = app_mark.before();
+        search.limit = limit;
+        app_rows = store::search(db, m, &search).await?;
     }
     let mut audit_rows = Vec::new();
     if audit_mark != Mark::Done {
@@ -644,5 +679,66 @@ pub async fn ingest(ctx: &Ctx, format: &str, path: &std::path::Path) -> Result<I
             })
             .collect(),
         audit_seq: event.seq,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TimelinePoint {
+    /// The bucket's start (UTC).
+    pub at: String,
+    pub allowed: u64,
+    pub denied: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TimelineResponse {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub bucket_seconds: u64,
+    pub points: Vec<TimelinePoint>,
+}
+
+/// Allowed and denied accesses of the application's log over time, for the explorer's
+/// chart: the search's filters (its page ignored), over its time range (or the matching
+/// rows' own), in about `buckets` equal buckets of at least a minute.
+pub async fn timeline(ctx: &Ctx, req: SearchRequest, buckets: u32) -> Result<TimelineResponse> {
+    let r = ctx.as_reader("charting the access log")?;
+    let (db, m) = (r.db(), r.mapping()?);
+    let search = Filters::parse(&req)?.app_search(db, m).await?;
+    let empty = TimelineResponse {
+        from: None,
+        to: None,
+        bucket_seconds: 0,
+        points: Vec::new(),
+    };
+    let (from, to) = match (search.since, search.until) {
+        (Some(a), Some(b)) => (a, b),
+        _ => match store::time_range(db, m, &search).await? {
+            Some((a, b)) => (
+                search.since.unwrap_or(a),
+                search.until.unwrap_or(b + chrono::Duration::seconds(1)),
+            ),
+            None => return Ok(empty),
+        },
+    };
+    if to <= from {
+        return Ok(empty);
+    }
+    let span = (to - from).num_seconds().max(60);
+    let bucket = (span + i64::from(buckets.clamp(1, 500)) - 1) / i64::from(buckets.clamp(1, 500));
+    let bucket = bucket.max(60);
+    let counts = store::timeline(db, m, &search, from, bucket).await?;
+    Ok(TimelineResponse {
+        from: Some(utc(from)),
+        to: Some(utc(to)),
+        bucket_seconds: bucket as u64,
+        points: counts
+            .into_iter()
+            .map(|(b, allowed, denied)| TimelinePoint {
+                at: utc(from + chrono::Duration::seconds(b * bucket)),
+                allowed: allowed.max(0) as u64,
+                denied: denied.max(0) as u64,
+            })
+            .collect(),
     })
 }

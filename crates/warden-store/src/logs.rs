@@ -195,15 +195,16 @@ pub struct LogRow {
     pub user_agent: Option<String>,
 }
 
-/// One page of rows matching `s`, newest first, by keyset on the id: a page deep in the
-/// log costs what the first costs. Values are bound; the mapping's identifiers quoted.
-pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRow>> {
-    let log = log_map(r)?;
-    let mut qb = select_rows(log, true);
+/// ` WHERE …` for every filter of `s` but the page's; false when nothing can match.
+fn push_filters<'a>(
+    qb: &mut QueryBuilder<'a, MySql>,
+    log: &'a AccessLogMap,
+    s: &Search,
+) -> Result<bool> {
     qb.push(" WHERE 1 = 1");
     if let Some(ids) = &s.user_ids {
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(false);
         }
         qb.push(" AND ").push(col("l", &log.user)).push(" IN (");
         let mut sep = qb.separated(", ");
@@ -212,7 +213,7 @@ pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRo
         }
         qb.push(")");
     }
-    let text = |qb: &mut QueryBuilder<'_, MySql>,
+    let text = |qb: &mut QueryBuilder<'a, MySql>,
                 column: Option<&str>,
                 value: &Option<String>,
                 what: &str|
@@ -230,21 +231,21 @@ pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRo
         }
         Ok(())
     };
-    text(&mut qb, Some(&log.action), &s.action, "action")?;
+    text(qb, Some(&log.action), &s.action, "action")?;
     text(
-        &mut qb,
+        qb,
         log.resource_type.as_deref(),
         &s.resource_type,
         "resource type",
     )?;
     text(
-        &mut qb,
+        qb,
         log.resource_id.as_deref(),
         &s.resource_id,
         "resource id",
     )?;
     text(
-        &mut qb,
+        qb,
         log.client_address.as_deref(),
         &s.client_address,
         "client address",
@@ -272,6 +273,17 @@ pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRo
             .push(col("l", &log.time))
             .push(" < ")
             .push_bind(t);
+    }
+    Ok(true)
+}
+
+/// One page of rows matching `s`, newest first, by keyset on the id: a page deep in the
+/// log costs what the first costs. Values are bound; the mapping's identifiers quoted.
+pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRow>> {
+    let log = log_map(r)?;
+    let mut qb = select_rows(log, true);
+    if !push_filters(&mut qb, log, s)? {
+        return Ok(Vec::new());
     }
     if let Some(before) = s.before {
         qb.push(" AND ")
@@ -665,4 +677,77 @@ pub struct DbAuditRow {
     pub format: String,
     pub source_file: String,
     pub line: u64,
+}
+
+/// Allowed and denied accesses matching `s` (its page ignored), per bucket of
+/// `bucket_seconds` from `from`: (bucket index, allowed, denied), in order.
+pub async fn timeline(
+    db: &Database,
+    r: &Resolved,
+    s: &Search,
+    from: NaiveDateTime,
+    bucket_seconds: i64,
+) -> Result<Vec<(i64, i64, i64)>> {
+    let log = log_map(r)?;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(FLOOR(TIMESTAMPDIFF(SECOND, ");
+    qb.push_bind(from)
+        .push(", ")
+        .push(col("l", &log.time))
+        .push(") / ")
+        .push_bind(bucket_seconds)
+        .push(") AS SIGNED) AS b, ");
+    match &log.outcome {
+        Some(outcome) => {
+            qb.push("CAST(SUM(").push(col("l", outcome)).push(" IN (");
+            let mut sep = qb.separated(", ");
+            for v in &log.allowed_values {
+                sep.push_bind(v.clone());
+            }
+            qb.push(")) AS SIGNED), CAST(SUM(")
+                .push(col("l", outcome))
+                .push(" NOT IN (");
+            let mut sep = qb.separated(", ");
+            for v in &log.allowed_values {
+                sep.push_bind(v.clone());
+            }
+            qb.push(")) AS SIGNED)");
+        }
+        None => {
+            qb.push("CAST(COUNT(*) AS SIGNED), CAST(0 AS SIGNED)");
+        }
+    }
+    qb.push(" FROM ").push(quote(&log.table)).push(" l");
+    if !push_filters(&mut qb, log, s)? {
+        return Ok(Vec::new());
+    }
+    qb.push(" GROUP BY b ORDER BY b");
+    qb.build_query_as()
+        .fetch_all(db.app())
+        .await
+        .map_err(|e| db.classify(e))
+}
+
+/// The first and last time of the rows matching `s` (its page ignored).
+pub async fn time_range(
+    db: &Database,
+    r: &Resolved,
+    s: &Search,
+) -> Result<Option<(NaiveDateTime, NaiveDateTime)>> {
+    let log = log_map(r)?;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MIN(");
+    qb.push(col("l", &log.time))
+        .push(") AS DATETIME), CAST(MAX(")
+        .push(col("l", &log.time))
+        .push(") AS DATETIME) FROM ")
+        .push(quote(&log.table))
+        .push(" l");
+    if !push_filters(&mut qb, log, s)? {
+        return Ok(None);
+    }
+    let (a, b): (Option<NaiveDateTime>, Option<NaiveDateTime>) = qb
+        .build_query_as()
+        .fetch_one(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(a.zip(b))
 }

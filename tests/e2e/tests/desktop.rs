@@ -969,6 +969,70 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
         .await
         .unwrap();
 
+    // The timeline: dragging across its middle zooms the table to that span.
+    app.wait_for(
+        "document.querySelector('[data-testid=logs-timeline] canvas')",
+        vec![],
+    )
+    .await
+    .unwrap();
+    app.js(
+        "const c = document.querySelector('[data-testid=logs-timeline] canvas');\
+         const r = c.getBoundingClientRect(); const y = r.top + r.height / 2;\
+         const at = (f) => ({ clientX: r.left + r.width * f, clientY: y, bubbles: true });\
+         c.dispatchEvent(new MouseEvent('mousedown', at(0.4)));\
+         c.dispatchEvent(new MouseEvent('mousemove', at(0.6)));\
+         c.dispatchEvent(new MouseEvent('mouseup', at(0.6)));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let span = app
+        .wait_for(
+            "(() => { const s = document.querySelector('[data-testid=logs-since]').value; \
+               const u = document.querySelector('[data-testid=logs-until]').value; \
+               return s && u ? [s, u] : null; })()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (since, until) = (
+        span[0].as_str().unwrap().to_string(),
+        span[1].as_str().unwrap().to_string(),
+    );
+    assert!(since < until, "{since} .. {until}");
+    let zoomed = warden_service::logs::search(
+        &ctx,
+        warden_service::logs::SearchRequest {
+            source: Some("app".into()),
+            since: Some(since.clone()),
+            until: Some(until.clone()),
+            limit: Some(1),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let newest = zoomed.rows[0]
+        .at
+        .clone()
+        .unwrap()
+        .replace('T', " ")
+        .replace('Z', "");
+    app.wait_text("[role=row][aria-rowindex='1']", Some(&newest))
+        .await
+        .unwrap();
+    app.screenshot("29-access-log-zoomed").await.unwrap();
+    app.js(
+        "const s = document.querySelector('[data-testid=logs-since]'); \
+         const u = document.querySelector('[data-testid=logs-until]'); \
+         const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set; \
+         for (const el of [s, u]) { set.call(el, ''); el.dispatchEvent(new Event('input', { bubbles: true })); }",
+        vec![],
+    )
+    .await
+    .unwrap();
+
     // Filters: one person's refusals, the whole match.
     type_text(&app, "[data-testid=logs-user]", &planted.denied_burst).await;
     app.select("[data-testid=logs-outcome]", "denied")
@@ -985,6 +1049,25 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
         .await
         .unwrap();
     app.screenshot("30-access-logs").await.unwrap();
+
+    // A row opens the person, whose page shows their recent activity.
+    app.click("[role=row][aria-rowindex='1']").await.unwrap();
+    app.wait_text("[data-testid=person-login]", Some(&planted.denied_burst))
+        .await
+        .unwrap();
+    app.wait_text(
+        "[data-testid=person-activity]",
+        Some("customer.payment:read"),
+    )
+    .await
+    .unwrap();
+    app.click("[data-testid=person-activity-all]")
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=logs-user]", None)
+        .await
+        .unwrap();
+    app.click("[data-testid=nav-logs]").await.unwrap();
 
     // The detectors run from here; their hits are findings.
     app.click("[data-testid=logs-scan]").await.unwrap();

@@ -12,6 +12,7 @@ import type { CloseResponse } from "../bindings/CloseResponse";
 import type { ScanResponse } from "../bindings/ScanResponse";
 import type { SearchRequest } from "../bindings/SearchRequest";
 import type { SearchResponse } from "../bindings/SearchResponse";
+import type { TimelineResponse } from "../bindings/TimelineResponse";
 import type { DecideRequest } from "../bindings/DecideRequest";
 import type { DecideResponse } from "../bindings/DecideResponse";
 import type { ItemsRequest } from "../bindings/ItemsRequest";
@@ -75,6 +76,7 @@ export type Commands = {
   review_close: { args: { id: number; dry: boolean }; result: CloseResponse };
   logs_search: { args: { req: SearchRequest }; result: SearchResponse };
   logs_scan: { args: { full: boolean }; result: ScanResponse };
+  logs_timeline: { args: { req: SearchRequest; buckets: number }; result: TimelineResponse };
 };
 
 export type CommandName = keyof Commands;

@@ -313,6 +313,27 @@ async fn search_pages_by_keyset_and_its_filters_are_only_values() {
     .await
     .unwrap();
     assert_eq!(that_day.rows.len(), 120);
+    // The chart's counts over time agree with the rows.
+    let chart = logs::timeline(
+        &ctx,
+        SearchRequest {
+            user: Some(s.planted.denied_burst.clone()),
+            since: Some(day.to_string()),
+            until: Some(format!("{day}T23:59:59")),
+            ..SearchRequest::default()
+        },
+        24,
+    )
+    .await
+    .unwrap();
+    assert_eq!(chart.bucket_seconds, 3_600);
+    assert!(chart.points.len() <= 24);
+    assert_eq!(chart.points.iter().map(|p| p.denied).sum::<u64>(), 120);
+    let everything = logs::timeline(&ctx, SearchRequest::default(), 50)
+        .await
+        .unwrap();
+    let counted: u64 = everything.points.iter().map(|p| p.allowed + p.denied).sum();
+    assert_eq!(counted as i64, total);
 
     // Bad input is named.
     for (req, words) in [

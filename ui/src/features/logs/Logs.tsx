@@ -1,16 +1,84 @@
 // Access logs: the application's log and the database's imported audit events, filtered
 // and paged by keyset ("Older rows" asks for the page after the last one shown, so a page
 // deep in the log costs what the first costs); officers run the detectors from here.
-import { useCallback, useEffect, useState } from "react";
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from "chart.js";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { IpcError } from "../../bindings/IpcError";
 import type { LogRowView } from "../../bindings/LogRowView";
 import type { SearchRequest } from "../../bindings/SearchRequest";
+import type { TimelineResponse } from "../../bindings/TimelineResponse";
+import { cssVar } from "../../lib/css";
 import type { Navigate } from "../../lib/route";
 import { call } from "../../lib/rpc";
 import { Empty, ErrorPanel, Loading } from "../../lib/states";
 import { VirtualTable, type Column } from "../../lib/VirtualTable";
 
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
+
 const PAGE = 200;
+
+/** Allowed and denied accesses over the range; drag across it to zoom the table to a span. */
+function Timeline({ data, onBrush }: { data: TimelineResponse; onBrush: (since: string, until: string) => void }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const chart = useRef<Chart | null>(null);
+  const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
+  useEffect(() => {
+    if (!canvas.current) return;
+    const c = new Chart(canvas.current, {
+      type: "bar",
+      data: {
+        labels: data.points.map((p) => p.at.slice(5, 16).replace("T", " ")),
+        datasets: [
+          { label: "allowed", data: data.points.map((p) => p.allowed), backgroundColor: cssVar("--accent") },
+          { label: "denied", data: data.points.map((p) => p.denied), backgroundColor: cssVar("--danger") },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        color: cssVar("--text-2"),
+        scales: {
+          x: { stacked: true, ticks: { color: cssVar("--text-2"), maxRotation: 0, autoSkipPadding: 16 }, grid: { display: false } },
+          y: { stacked: true, ticks: { color: cssVar("--text-2") } },
+        },
+      },
+    });
+    chart.current = c;
+    return () => { c.destroy(); chart.current = null; };
+  }, [data]);
+  const index = (x: number) => {
+    const scale = chart.current?.scales.x;
+    if (!scale) return 0;
+    const v = Math.round(scale.getValueForPixel(x) ?? 0);
+    return Math.min(Math.max(v, 0), data.points.length - 1);
+  };
+  const x = (e: React.MouseEvent) => e.clientX - (canvas.current?.getBoundingClientRect().left ?? 0);
+  const finish = () => {
+    if (!drag || data.points.length === 0) return setDrag(null);
+    const [a, b] = [data.points[index(Math.min(drag.from, drag.to))], data.points[index(Math.max(drag.from, drag.to))]];
+    setDrag(null);
+    if (!a || !b) return;
+    const end = new Date(Date.parse(b.at) + data.bucket_seconds * 1000).toISOString();
+    onBrush(a.at.slice(0, 19), end.slice(0, 19));
+  };
+  return (
+    <div className="chart-box small brushable" data-testid="logs-timeline">
+      <canvas
+        ref={canvas}
+        role="img"
+        aria-label="Allowed and denied accesses over time; drag across to zoom"
+        onMouseDown={(e) => setDrag({ from: x(e), to: x(e) })}
+        onMouseMove={(e) => drag && setDrag({ ...drag, to: x(e) })}
+        onMouseUp={finish}
+        onMouseLeave={() => setDrag(null)}
+      />
+      {drag && (
+        <div className="brush" style={{ left: Math.min(drag.from, drag.to), width: Math.abs(drag.to - drag.from) }} />
+      )}
+    </div>
+  );
+}
 
 const when = (t: string | null) => (t ? t.replace("T", " ").replace("Z", "") : null);
 
@@ -79,6 +147,7 @@ export function Logs({ navigate, initial, officer }: { navigate: Navigate; initi
   const [error, setError] = useState<IpcError | null>(null);
   const [scan, setScan] = useState<string | null>(null);
   const [scanning, setScanning] = useState(false);
+  const [timeline, setTimeline] = useState<TimelineResponse | null>(null);
 
   const load = useCallback((filters: LogFilters, after: string | null) => {
     setState(after ? "more" : "loading");
@@ -94,6 +163,15 @@ export function Logs({ navigate, initial, officer }: { navigate: Navigate; initi
   }, []);
 
   useEffect(() => load(applied, null), [applied, load]);
+  useEffect(() => {
+    if ((applied.source ?? "all") === "db-audit") return setTimeline(null);
+    call("logs_timeline", { req: request(applied, null), buckets: 48 }).then(setTimeline, () => setTimeline(null));
+  }, [applied]);
+  const brush = (since: string, until: string) => {
+    const zoomed = { ...applied, since, until };
+    setDraft(zoomed);
+    setApplied(zoomed);
+  };
 
   const runScan = () => {
     setScanning(true);
@@ -158,6 +236,7 @@ export function Logs({ navigate, initial, officer }: { navigate: Navigate; initi
         <button className="primary" type="submit" data-testid="logs-apply">Search</button>
       </form>
       {error && <ErrorPanel error={error} />}
+      {timeline && timeline.points.length > 0 && <Timeline data={timeline} onBrush={brush} />}
       {state === "loading" && <Loading />}
       {state !== "loading" && rows.length === 0 && !error && (
         <Empty title="No rows match">

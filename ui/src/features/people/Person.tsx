@@ -2,6 +2,42 @@ import type { Navigate } from "../../lib/route";
 import { ErrorPanel, Loading } from "../../lib/states";
 import { useCall } from "../../lib/useCall";
 
+/** The person's recent activity in the application's access log, newest first. */
+function Activity({ login, navigate }: { login: string; navigate: Navigate }) {
+  const req = {
+    source: "app", user: login, department: null, action: null, resource_type: null, resource_id: null,
+    outcome: null, since: null, until: null, client_address: null, limit: 20, after: null,
+  };
+  const [loaded] = useCall("logs_search", { req }, `activity:${login}`);
+  if (loaded.state === "loading") return <Loading rows={3} />;
+  if (loaded.state === "error") return <p className="muted">No access log to show ({loaded.error.message}).</p>;
+  const rows = loaded.data.rows;
+  return (
+    <>
+      {rows.length === 0 ? (
+        <p className="muted">No access in the log.</p>
+      ) : (
+        <table className="plain" data-testid="person-activity">
+          <thead><tr><th>Time (UTC)</th><th>Action</th><th>Resource</th><th>Outcome</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.id}>
+                <td className="num">{r.at?.replace("T", " ").replace("Z", "") ?? ""}</td>
+                <td className="mono">{r.action ?? ""}</td>
+                <td>{[r.resource_type, r.resource_id].filter(Boolean).join(" ")}</td>
+                <td>{r.outcome ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <button className="link" onClick={() => navigate({ page: "logs", user: login, source: "app" })} data-testid="person-activity-all">
+        All of {login}'s activity in Access logs
+      </button>
+    </>
+  );
+}
+
 export function Person({ login, navigate }: { login: string; navigate: Navigate }) {
   const [loaded, reload] = useCall("access", { req: { login } }, `person:${login}`);
   return (
@@ -60,6 +96,8 @@ export function Person({ login, navigate }: { login: string; navigate: Navigate 
               </tbody>
             </table>
           )}
+          <h2 className="section-title">Recent activity</h2>
+          <Activity login={login} navigate={navigate} />
         </div>
       )}
     </section>
