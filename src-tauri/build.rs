@@ -33,6 +33,8 @@ fn main() {
         "logs_search",
         "logs_scan",
         "logs_timeline",
+        "logs_import",
+        "logs_import_status",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -278,3 +278,37 @@ pub async fn logs_timeline(
         .with(async |ctx| logs::timeline(ctx, req, buckets).await)
         .await
 }
+
+/// Starts importing an audit-log file in the background; returns the import's id.
+#[tauri::command]
+pub async fn logs_import(
+    app: AppHandle,
+    imports: State<'_, crate::imports::Imports>,
+    format: String,
+    path: String,
+) -> Result<u64> {
+    let (id, progress) = imports.start();
+    tauri::async_runtime::spawn(async move {
+        use tauri::Manager;
+        let state = app.state::<AppState>();
+        let path = std::path::PathBuf::from(path);
+        let outcome = state
+            .with(async |ctx| logs::ingest_with(ctx, &format, &path, progress).await)
+            .await;
+        app.state::<crate::imports::Imports>().finish(id, outcome);
+    });
+    Ok(id)
+}
+
+/// How far an import has come.
+#[tauri::command]
+pub fn logs_import_status(
+    imports: State<'_, crate::imports::Imports>,
+    id: u64,
+) -> Result<crate::ipc::ImportStatus> {
+    imports.status(id).ok_or_else(|| IpcError {
+        code: "not_found".into(),
+        message: format!("no import {id}"),
+        detail: None,
+    })
+}

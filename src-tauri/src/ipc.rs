@@ -88,3 +88,17 @@ pub struct AddProfileRequest {
     pub mapping: String,
     pub password: String,
 }
+
+/// How far a file import has come; `result` or `error` once `done`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ImportStatus {
+    pub id: u64,
+    /// Bytes of the file read, of `total`.
+    pub bytes: u64,
+    pub total: u64,
+    /// Events read so far.
+    pub events: u64,
+    pub done: bool,
+    pub result: Option<warden_service::logs::IngestResponse>,
+    pub error: Option<IpcError>,
+}

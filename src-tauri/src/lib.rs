@@ -1,6 +1,7 @@
 //! Warden's desktop shell: Tauri commands that are thin adapters over warden-service.
 
 mod commands;
+mod imports;
 pub mod ipc;
 mod reminders;
 mod state;
@@ -28,6 +29,7 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .manage(state::AppState::from_env())
         .manage(reminders::Shown::default())
+        .manage(imports::Imports::default())
         .setup(|app| {
             reminders::every_hour(app.handle().clone());
             Ok(())
@@ -64,6 +66,8 @@ pub fn run() {
             commands::logs_search,
             commands::logs_scan,
             commands::logs_timeline,
+            commands::logs_import,
+            commands::logs_import_status,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

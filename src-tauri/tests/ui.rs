@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
-use warden_desktop::ipc::{AddProfileRequest, ConnectionInfo, IpcError};
+use warden_desktop::ipc::{AddProfileRequest, ConnectionInfo, ImportStatus, IpcError};
 use warden_service::directory::*;
 use warden_service::findings::{
     CheckResponse, ComplianceSummary, FindingDetail, FindingsRequest, FindingsResponse,
@@ -71,6 +71,7 @@ fn generate(dir: &Path) {
     SearchResponse::export_all(&cfg).unwrap();
     ScanResponse::export_all(&cfg).unwrap();
     TimelineResponse::export_all(&cfg).unwrap();
+    ImportStatus::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -591,6 +591,42 @@ const INGEST_BATCH: usize = 1_000;
 /// file with a DTD is refused whole (nothing is kept); a line that cannot be read is
 /// reported by number and the rest imported.
 pub async fn ingest(ctx: &Ctx, format: &str, path: &std::path::Path) -> Result<IngestResponse> {
+    ingest_with(ctx, format, path, std::sync::Arc::default()).await
+}
+
+/// How far an import has come: bytes of the file read (of `total`), events sent to the
+/// database. Read while the import runs, for a progress bar.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes: std::sync::atomic::AtomicU64,
+    pub total: std::sync::atomic::AtomicU64,
+    pub events: std::sync::atomic::AtomicU64,
+}
+
+/// A file whose reads are counted into a [`Progress`].
+struct Counted {
+    file: std::fs::File,
+    progress: std::sync::Arc<Progress>,
+}
+
+impl std::io::Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.progress
+            .bytes
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// [`ingest`], reporting its progress as it goes.
+pub async fn ingest_with(
+    ctx: &Ctx,
+    format: &str,
+    path: &std::path::Path,
+    progress: std::sync::Arc<Progress>,
+) -> Result<IngestResponse> {
+    use std::sync::atomic::Ordering;
     use warden_core::auditlog::{self, AuditEvent, Malformed, Refused};
     let o = ctx.as_officer("importing an audit-log file")?;
     let fmt = Format::parse(format).ok_or_else(|| {
@@ -600,10 +636,16 @@ pub async fn ingest(ctx: &Ctx, format: &str, path: &std::path::Path) -> Result<I
     })?;
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    progress.total.store(size, Ordering::Relaxed);
+    let counted = Counted {
+        file,
+        progress: progress.clone(),
+    };
     let today = chrono::Utc::now().date_naive();
     let (ready, mut arriving) = tokio::sync::mpsc::channel::<Vec<AuditEvent>>(4);
     let reader = tokio::task::spawn_blocking(move || {
-        let input = std::io::BufReader::with_capacity(1 << 20, file);
+        let input = std::io::BufReader::with_capacity(1 << 20, counted);
         let mut batch = Vec::with_capacity(INGEST_BATCH);
         let mut send = |e: AuditEvent| {
             batch.push(e);
@@ -628,6 +670,7 @@ pub async fn ingest(ctx: &Ctx, format: &str, path: &std::path::Path) -> Result<I
     let mut file: Option<store::AuditFile> = None;
     while let Some(batch) = arriving.recv().await {
         read += batch.len() as u64;
+        progress.events.store(read, Ordering::Relaxed);
         let known = match file {
             Some(f) => f,
             None => {

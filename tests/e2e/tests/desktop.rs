@@ -1108,5 +1108,50 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
     .await
     .unwrap();
     app.screenshot("31-finding-rows").await.unwrap();
+
+    // A database audit-log file, imported with a progress bar; its bad line is named.
+    let file = app.home.join("server_audit.log");
+    std::fs::write(
+        &file,
+        "20261128 10:00:01,db1,app,10.0.0.5,42,7,QUERY,crm,'SELECT name FROM customers WHERE note = \\'<b>x</b>\\'',0\n\
+         not an audit line\n\
+         20261128 10:00:02,db1,app,10.0.0.5,42,8,QUERY,crm,'SELECT 2',1045\n",
+    )
+    .unwrap();
+    app.click("[data-testid=logs-import]").await.unwrap();
+    app.select("[data-testid=import-format]", "server-audit")
+        .await
+        .unwrap();
+    type_text(&app, "[data-testid=import-path]", file.to_str().unwrap()).await;
+    app.click("[data-testid=import-start]").await.unwrap();
+    app.wait_text("[data-testid=import-result]", Some("Imported 2 events"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=import-problems]", Some("line 2"))
+        .await
+        .unwrap();
+    app.wait_for(
+        "document.querySelector('[data-testid=import-progress]')",
+        vec![],
+    )
+    .await
+    .unwrap();
+    app.screenshot("32-import").await.unwrap();
+    app.click("[data-testid=nav-logs]").await.unwrap();
+    app.wait_text("[data-testid=logs-count]", None).await.unwrap();
+    app.select("[data-testid=logs-source]", "db-audit")
+        .await
+        .unwrap();
+    app.click("[data-testid=logs-apply]").await.unwrap();
+    app.wait_text(
+        "[data-testid=logs-count]",
+        Some("2 rows shown, the whole match"),
+    )
+    .await
+    .unwrap();
+    // The statement is text: the markup in it shows as written.
+    app.wait_text("[role=row][aria-rowindex='2']", Some("<b>x</b>"))
+        .await
+        .unwrap();
     app.close().await.unwrap();
 }

@@ -13,6 +13,7 @@ import type { ScanResponse } from "../bindings/ScanResponse";
 import type { SearchRequest } from "../bindings/SearchRequest";
 import type { SearchResponse } from "../bindings/SearchResponse";
 import type { TimelineResponse } from "../bindings/TimelineResponse";
+import type { ImportStatus } from "../bindings/ImportStatus";
 import type { DecideRequest } from "../bindings/DecideRequest";
 import type { DecideResponse } from "../bindings/DecideResponse";
 import type { ItemsRequest } from "../bindings/ItemsRequest";
@@ -77,6 +78,8 @@ export type Commands = {
   logs_search: { args: { req: SearchRequest }; result: SearchResponse };
   logs_scan: { args: { full: boolean }; result: ScanResponse };
   logs_timeline: { args: { req: SearchRequest; buckets: number }; result: TimelineResponse };
+  logs_import: { args: { format: string; path: string }; result: number };
+  logs_import_status: { args: { id: number }; result: ImportStatus };
 };
 
 export type CommandName = keyof Commands;

@@ -9,6 +9,7 @@ import type { SearchRequest } from "../../bindings/SearchRequest";
 import type { TimelineResponse } from "../../bindings/TimelineResponse";
 import { cssVar } from "../../lib/css";
 import type { Navigate } from "../../lib/route";
+import { Import } from "./Import";
 import { call } from "../../lib/rpc";
 import { Empty, ErrorPanel, Loading } from "../../lib/states";
 import { VirtualTable, type Column } from "../../lib/VirtualTable";
@@ -148,6 +149,8 @@ export function Logs({ navigate, initial, officer }: { navigate: Navigate; initi
   const [scan, setScan] = useState<string | null>(null);
   const [scanning, setScanning] = useState(false);
   const [timeline, setTimeline] = useState<TimelineResponse | null>(null);
+  const [importing, setImporting] = useState(false);
+  const imported = useCallback(() => setApplied((a) => ({ ...a })), []);
 
   const load = useCallback((filters: LogFilters, after: string | null) => {
     setState(after ? "more" : "loading");
@@ -194,12 +197,18 @@ export function Logs({ navigate, initial, officer }: { navigate: Navigate; initi
             {scanning ? "Scanning…" : "Scan new rows"}
           </button>
         )}
+        {officer && (
+          <button onClick={() => setImporting(true)} disabled={importing} data-testid="logs-import">
+            Import a file…
+          </button>
+        )}
         {scan && (
           <button className="link" onClick={() => navigate({ page: "findings", status: "open" })} data-testid="logs-scan-result">
             {scan}
           </button>
         )}
       </header>
+      {importing && <Import onDone={imported} onClose={() => setImporting(false)} />}
       <form
         className="filters"
         aria-label="Filters"

@@ -1,0 +1,95 @@
+// Importing a database audit-log file: the format and the file's path on this machine,
+// then a progress bar (bytes read of the file) until the import reports what it kept, what
+// it had already, and the lines it could not read.
+import { useEffect, useState } from "react";
+import type { ImportStatus } from "../../bindings/ImportStatus";
+import type { IpcError } from "../../bindings/IpcError";
+import { call } from "../../lib/rpc";
+import { ErrorPanel } from "../../lib/states";
+
+const FORMATS = [
+  { value: "server-audit", label: "MariaDB server_audit" },
+  { value: "audit-xml", label: "MySQL / Percona audit log (XML)" },
+  { value: "audit-json", label: "MySQL / Percona audit log (JSON)" },
+];
+
+export function Import({ onDone, onClose }: { onDone: () => void; onClose: () => void }) {
+  const [format, setFormat] = useState("server-audit");
+  const [path, setPath] = useState("");
+  const [job, setJob] = useState<number | null>(null);
+  const [status, setStatus] = useState<ImportStatus | null>(null);
+  const [error, setError] = useState<IpcError | null>(null);
+
+  useEffect(() => {
+    if (job === null) return;
+    let stop = false;
+    const poll = () => {
+      call("logs_import_status", { id: job }).then(
+        (s) => {
+          if (stop) return;
+          setStatus(s);
+          if (s.done) {
+            if (s.error) setError(s.error);
+            else onDone();
+          } else {
+            window.setTimeout(poll, 200);
+          }
+        },
+        (e: IpcError) => setError(e),
+      );
+    };
+    poll();
+    return () => { stop = true; };
+  }, [job, onDone]);
+
+  const start = () => {
+    setError(null);
+    setStatus(null);
+    call("logs_import", { format, path: path.trim() }).then(setJob, (e: IpcError) => setError(e));
+  };
+  const running = job !== null && !(status?.done ?? false);
+  const r = status?.result;
+
+  return (
+    <div className="wizard" role="dialog" aria-label="Import an audit-log file" data-testid="import-dialog">
+      <div className="filters">
+        <label>
+          Format
+          <select value={format} onChange={(e) => setFormat(e.target.value)} disabled={running} data-testid="import-format">
+            {FORMATS.map((f) => <option key={f.value} value={f.value}>{f.label}</option>)}
+          </select>
+        </label>
+        <label className="wide">
+          File (a path on this machine)
+          <input value={path} onChange={(e) => setPath(e.target.value)} placeholder="/var/log/mysql/server_audit.log" disabled={running} data-testid="import-path" />
+        </label>
+        <button className="primary" onClick={start} disabled={running || path.trim() === ""} data-testid="import-start">
+          {running ? "Importing…" : "Import"}
+        </button>
+        <button onClick={onClose} disabled={running}>Close</button>
+      </div>
+      {status && (
+        <div className="preview">
+          <progress max={Math.max(status.total, 1)} value={status.bytes} aria-label="Bytes read" data-testid="import-progress" />
+          <span className="muted">
+            {status.bytes.toLocaleString("en-US")} of {status.total.toLocaleString("en-US")} bytes, {status.events.toLocaleString("en-US")} events read
+          </span>
+        </div>
+      )}
+      {r && (
+        <div className="preview" role="status" data-testid="import-result">
+          <p>
+            Imported {r.imported.toLocaleString("en-US")} events ({r.duplicates.toLocaleString("en-US")} already imported) from {r.file};
+            {" "}{r.malformed === 0 ? "every line read." : `${r.malformed} ${r.malformed === 1 ? "line" : "lines"} could not be read:`}
+          </p>
+          {r.problems.length > 0 && (
+            <ul className="evidence-list" data-testid="import-problems">
+              {r.problems.map((p) => <li key={p.line}>line {p.line}: {p.message}</li>)}
+            </ul>
+          )}
+        </div>
+      )}
+      {error && <ErrorPanel error={error} />}
+    </div>
+  );
+}
