@@ -99,11 +99,13 @@ pub enum LogsCommand {
     Search(Box<LogSearchArgs>),
     /// Import a database audit-log file (officers): MariaDB server_audit, MySQL Enterprise
     /// or Percona audit logs in XML or JSON. Importing the same events again imports
-    /// nothing twice; an XML file with a DTD is refused (exit 5).
+    /// nothing twice; an XML file with a DTD is refused (exit 5). `table`: the application's
+    /// own log is read where it is; this shows its checkpoint and the rows waiting for a scan.
     Ingest {
-        #[arg(value_name = "FORMAT", value_parser = ["server-audit", "audit-xml", "audit-json"])]
+        #[arg(value_name = "FORMAT", value_parser = ["table", "server-audit", "audit-xml", "audit-json"])]
         kind: String,
-        file: PathBuf,
+        /// The file (not for `table`).
+        file: Option<PathBuf>,
     },
     /// Run the detectors over rows added since the last scan (officers); `--full` rescans
     /// every row. Hits become findings (see `warden findings --kind enumeration`).

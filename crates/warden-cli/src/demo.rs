@@ -33,8 +33,8 @@ struct Tour {
     evaluated: u32,
 }
 
-/// The company's policy in force (applied on first run) and a check against it, so the
-/// demo shows findings from its first screen.
+/// The company's policy in force (applied on first run), a check against it and a scan of
+/// the access log, so the demo shows findings from its first screen.
 async fn baseline(cli: &Cli, ctx: &warden_service::Ctx) -> Result<CheckResponse> {
     if policy::history(ctx).await?.versions.is_empty() {
         policy::apply(
@@ -46,7 +46,19 @@ async fn baseline(cli: &Cli, ctx: &warden_service::Ctx) -> Result<CheckResponse>
         .await?;
         note(cli, "Applied the synthetic company's policy as version 1.");
     }
-    Ok(findings::check(ctx, PolicySource::Current).await?)
+    let check = findings::check(ctx, PolicySource::Current).await?;
+    // The access-log detectors too, from where the last scan stopped.
+    let scan = warden_service::logs::scan(ctx, false).await?;
+    if scan.scanned > 0 {
+        note(
+            cli,
+            &format!(
+                "Scanned {} access-log rows with the detectors: {} new findings (see Findings, or `warden findings --kind enumeration`).",
+                scan.scanned, scan.new_findings
+            ),
+        );
+    }
+    Ok(check)
 }
 
 impl Render for Tour {

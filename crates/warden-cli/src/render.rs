@@ -656,3 +656,17 @@ impl Render for warden_service::logs::IngestResponse {
         t
     }
 }
+
+impl Render for warden_service::logs::TableStatus {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["source", "table", "checkpoint", "newest_id", "waiting"]);
+        t.row(vec![
+            self.source.clone(),
+            self.table.clone(),
+            self.checkpoint.to_string(),
+            self.newest_id.map(|n| n.to_string()).unwrap_or_default(),
+            self.waiting.to_string(),
+        ]);
+        t
+    }
+}

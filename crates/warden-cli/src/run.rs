@@ -120,7 +120,24 @@ pub async fn run(cli: Cli) -> Result<u8> {
             .await
         }
         Command::Review(cmd) => review(&cli, cmd).await,
+        Command::Logs(LogsCommand::Ingest { kind, file: None }) if kind == "table" => {
+            with_ctx(&cli, true, async |ctx| {
+                print(cli.format, &warden_service::logs::table_status(ctx).await?)?;
+                Ok(0)
+            })
+            .await
+        }
         Command::Logs(LogsCommand::Ingest { kind, file }) => {
+            let Some(file) = file.as_ref().filter(|_| kind != "table") else {
+                return Err(Failure::usage(format!(
+                    "logs ingest {kind}: {}",
+                    if kind == "table" {
+                        "takes no file (the application's table is read where it is)"
+                    } else {
+                        "which file?"
+                    }
+                )));
+            };
             with_ctx(&cli, true, async |ctx| {
                 let done = warden_service::logs::ingest(ctx, kind, file).await?;
                 for p in &done.problems {

@@ -785,3 +785,31 @@ pub async fn timeline(ctx: &Ctx, req: SearchRequest, buckets: u32) -> Result<Tim
             .collect(),
     })
 }
+
+/// The application's own log, read where it is: its table, the scans' checkpoint, and how
+/// many rows wait for the next scan (`warden logs ingest table`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TableStatus {
+    pub source: String,
+    pub table: String,
+    pub checkpoint: i64,
+    pub newest_id: Option<i64>,
+    pub waiting: i64,
+}
+
+pub async fn table_status(ctx: &Ctx) -> Result<TableStatus> {
+    let r = ctx.as_reader("reading the access log's state")?;
+    let (db, m) = (r.db(), r.mapping()?);
+    let table = (m.mapping().access_log.as_ref())
+        .map(|l| l.table.clone())
+        .ok_or_else(|| Error::Invalid("the mapping has no access log ([access_log])".into()))?;
+    let checkpoint = store::checkpoint(db, APP_SOURCE).await?;
+    let (newest, waiting) = store::rows_after(db, m, checkpoint).await?;
+    Ok(TableStatus {
+        source: APP_SOURCE.into(),
+        table,
+        checkpoint,
+        newest_id: newest,
+        waiting,
+    })
+}

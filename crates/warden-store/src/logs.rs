@@ -751,3 +751,22 @@ pub async fn time_range(
         .map_err(|e| db.classify(e))?;
     Ok(a.zip(b))
 }
+
+/// The newest row id of the application's log, and how many rows lie after `after`.
+pub async fn rows_after(db: &Database, r: &Resolved, after: i64) -> Result<(Option<i64>, i64)> {
+    let log = log_map(r)?;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MAX(");
+    qb.push(col("l", &log.id))
+        .push(") AS SIGNED), COUNT(*) FROM ")
+        .push(quote(&log.table))
+        .push(" l WHERE ")
+        .push(col("l", &log.id))
+        .push(" > ")
+        .push_bind(after);
+    let (newest, count): (Option<i64>, i64) = qb
+        .build_query_as()
+        .fetch_one(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok((newest, count))
+}

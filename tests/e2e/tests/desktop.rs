@@ -1138,7 +1138,9 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
     .unwrap();
     app.screenshot("32-import").await.unwrap();
     app.click("[data-testid=nav-logs]").await.unwrap();
-    app.wait_text("[data-testid=logs-count]", None).await.unwrap();
+    app.wait_text("[data-testid=logs-count]", None)
+        .await
+        .unwrap();
     app.select("[data-testid=logs-source]", "db-audit")
         .await
         .unwrap();

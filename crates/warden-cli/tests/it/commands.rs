@@ -484,11 +484,26 @@ fn logs_are_scanned_searched_by_cursor_and_hostile_xml_exits_5() {
         0
     );
 
+    // The application's table is read where it is: 3000 rows wait for the first scan.
+    let (code, table) = json(&db, &["logs", "ingest", "table"]);
+    assert_eq!(code, 0, "{table}");
+    assert_eq!(
+        (table["checkpoint"].as_i64(), table["waiting"].as_i64()),
+        (Some(0), Some(3000))
+    );
+    assert_eq!(
+        run(&db, &["logs", "ingest", "server-audit"]).0,
+        2,
+        "a file is needed"
+    );
+
     // The contract: {"new_findings": N, "scanned": N}.
     let (code, scan) = json(&db, &["logs", "scan"]);
     assert_eq!(code, 0, "{scan}");
     assert_eq!(scan["scanned"], 3000);
     assert!(scan["new_findings"].as_u64().unwrap() >= 7, "{scan}");
+    let (_, table) = json(&db, &["logs", "ingest", "table"]);
+    assert_eq!(table["waiting"].as_i64(), Some(0));
     let (_, again) = json(&db, &["logs", "scan"]);
     assert_eq!(
         (again["scanned"].as_u64(), again["new_findings"].as_u64()),
