@@ -219,8 +219,8 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
                     .and_then(|b| users.get(&b))
                     .map(|b| b.login.clone()),
                 baseline: c.baseline.to_string(),
-                outside: c.outside.join(", "),
-                sod: c.sod.join(", "),
+                outside: fit(c.outside.join(", "), 2000),
+                sod: fit(c.sod.join(", "), 1000),
                 last_used: c.last_used,
                 suggestion: c.suggestion.as_str().to_string(),
                 reason: c.reason.chars().take(500).collect(),
@@ -300,6 +300,16 @@ pub struct CampaignView {
     /// Reviewers with undecided items when the due date is a week away or past: whom to
     /// remind (overdue, once `overdue` is true).
     pub remind: Vec<String>,
+}
+
+/// `text` cut to `max` characters, ending in "…" when cut.
+fn fit(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// How many days before the due date reviewers are reminded.
