@@ -846,7 +846,32 @@ impl<'a> Scan<'a> {
                 &b.fingerprint,
             ))
         });
-        out
+        // A window reopened by a row that came late (ids not quite in time order) is the
+        // same finding: one per fingerprint, its rows together.
+        let mut merged: Vec<Finding> = Vec::with_capacity(out.len());
+        for f in out {
+            match merged.last_mut() {
+                Some(last) if last.fingerprint == f.fingerprint => merge_rows(last, &f),
+                _ => merged.push(f),
+            }
+        }
+        merged
+    }
+}
+
+/// Adds `other`'s evidence rows and count to `into` (the same finding, found twice).
+fn merge_rows(into: &mut Finding, other: &Finding) {
+    let rows = |f: &Finding| -> Vec<serde_json::Value> {
+        f.evidence["rows"].as_array().cloned().unwrap_or_default()
+    };
+    let mut all = rows(into);
+    all.extend(rows(other));
+    all.truncate(EVIDENCE_IDS);
+    let count = into.evidence["count"].as_u64().unwrap_or(0)
+        + other.evidence["count"].as_u64().unwrap_or(0);
+    if let Some(e) = into.evidence.as_object_mut() {
+        e.insert("rows".into(), serde_json::Value::Array(all));
+        e.insert("count".into(), json!(count));
     }
 }
 

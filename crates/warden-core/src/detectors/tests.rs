@@ -324,3 +324,34 @@ fn the_longest_run_counts_consecutive_ids_once_each() {
     assert_eq!(longest_run(&mut []), 0);
     assert_eq!(longest_run(&mut [7]), 1);
 }
+
+#[test]
+fn a_row_that_comes_late_joins_its_finding_instead_of_making_another() {
+    // A sweep of 310 customers in one hour, whose last 60 rows are logged after a row of
+    // the next hour (two application servers writing one log).
+    let sweep = |i: u64| {
+        row(
+            at(2026, 11, 28, 12, 0) + chrono::Duration::seconds(i as i64 * 10),
+            2,
+            "customer.contact:read",
+            1_000 + i,
+        )
+    };
+    let mut rows: Vec<Row> = (0..250u64).map(sweep).collect();
+    rows.push(row(at(2026, 11, 28, 13, 5), 1, "customer.contact:read", 3));
+    rows.extend((250..310u64).map(sweep));
+    let found = scan(&people(), &rows);
+    let sweeps: Vec<_> = found
+        .iter()
+        .filter(|f| f.0 == FindingKind::Enumeration)
+        .collect();
+    assert_eq!(sweeps.len(), 1, "{found:#?}");
+    assert_eq!(sweeps[0].3.evidence["count"], 310);
+    let fingerprints: std::collections::BTreeSet<_> =
+        found.iter().map(|f| &f.3.fingerprint).collect();
+    assert_eq!(
+        fingerprints.len(),
+        found.len(),
+        "one finding per fingerprint"
+    );
+}
