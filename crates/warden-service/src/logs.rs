@@ -33,6 +33,9 @@ pub struct ScanResponse {
     pub from_id: i64,
     pub to_id: i64,
     pub full: bool,
+    /// The log was behind the checkpoint (emptied or re-created), so it was read from the
+    /// start.
+    pub restarted: bool,
     pub scan: u64,
     pub policy_version: u32,
     pub audit_seq: u64,
@@ -54,11 +57,21 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
         .map_err(|e| Error::Invalid(format!("stored policy v{}: {e}", stored.version)))?;
     let r = crate::Reader::from(o);
     let (db, m) = (r.db(), r.mapping()?);
-    let from_id = if full {
+    let mut from_id = if full {
         0
     } else {
         store::checkpoint(db, APP_SOURCE).await?
     };
+    // A checkpoint past the log's newest row means the table was emptied or re-created
+    // (its ids started again): reading after the checkpoint would miss every new row.
+    let restarted = from_id > 0 && store::newest_id(db, m).await?.is_none_or(|n| n < from_id);
+    if restarted {
+        tracing::warn!(
+            checkpoint = from_id,
+            "the access log is behind the checkpoint: scanning it from the start"
+        );
+        from_id = 0;
+    }
     let t = std::time::Instant::now();
     let (loaded, relations) =
         futures_util::try_join!(load(&r), async { Ok(store::relations(db, m).await?) })?;
@@ -114,7 +127,7 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
             "logs.scan",
             &format!("scan {}", recorded.scan),
             serde_json::json!({
-                "scan": recorded.scan, "full": full, "from_id": from_id,
+                "scan": recorded.scan, "full": full, "restarted": restarted, "from_id": from_id,
                 "to_id": streamed.last_id, "scanned": streamed.rows,
                 "found": findings.len(), "opened": recorded.opened,
                 "policy_version": stored.version,
@@ -130,6 +143,7 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
         from_id,
         to_id: streamed.last_id,
         full,
+        restarted,
         scan: recorded.scan,
         policy_version: stored.version,
         audit_seq: event.seq,

@@ -770,3 +770,19 @@ pub async fn rows_after(db: &Database, r: &Resolved, after: i64) -> Result<(Opti
         .map_err(|e| db.classify(e))?;
     Ok((newest, count))
 }
+
+/// The newest row id of the application's log (None when it is empty).
+pub async fn newest_id(db: &Database, r: &Resolved) -> Result<Option<i64>> {
+    let log = log_map(r)?;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MAX(");
+    qb.push(col("l", &log.id))
+        .push(") AS SIGNED) FROM ")
+        .push(quote(&log.table))
+        .push(" l");
+    let (newest,): (Option<i64>,) = qb
+        .build_query_as()
+        .fetch_one(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(newest)
+}

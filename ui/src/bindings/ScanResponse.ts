@@ -24,4 +24,9 @@ extended: number,
 /**
  * Rows with `from_id < id <= to_id` were read.
  */
-from_id: number, to_id: number, full: boolean, scan: number, policy_version: number, audit_seq: number, };
+from_id: number, to_id: number, full: boolean, 
+/**
+ * The log was behind the checkpoint (emptied or re-created), so it was read from the
+ * start.
+ */
+restarted: boolean, scan: number, policy_version: number, audit_seq: number, };

@@ -181,6 +181,7 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
         (again.from_id, again.scanned, again.new_findings),
         (first.to_id, 0, 0)
     );
+    assert!(!again.restarted);
 
     // Thirty refusals in five minutes arrive: only they are read, and they are a burst.
     let someone = s.planted.excess_role.clone();
@@ -223,6 +224,28 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
     assert_eq!(full.new_findings, 0);
     assert_eq!(full.found, first.found + third.found);
 
+    // The log emptied and its ids started again: the next scan reads it from the start.
+    app_sql(
+        &s.test_db,
+        "DELETE FROM access_log WHERE id > 0 + 0 * LENGTH(?)",
+        &[""],
+    )
+    .await;
+    app_sql(&s.test_db, "ALTER TABLE access_log AUTO_INCREMENT = 1", &[]).await;
+    app_sql(
+        &s.test_db,
+        "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, \
+         outcome, client_ip, user_agent) \
+         SELECT UTC_DATE() - INTERVAL 1 DAY + INTERVAL 10 HOUR + INTERVAL seq MINUTE, u.id, \
+                'ticket:read', 'ticket', seq, 'allowed', '10.9.9.9', 'curl' \
+         FROM staff_users u JOIN seq_1_to_12 ON 1 = 1 WHERE u.login = ?",
+        &[&someone],
+    )
+    .await;
+    let after_reset = logs::scan(&ctx, false).await.unwrap();
+    assert!(after_reset.restarted);
+    assert_eq!((after_reset.from_id, after_reset.scanned), (0, 12));
+
     // Officers only; each scan is in the audit trail.
     add_console_user(
         &s.test_db,
@@ -239,7 +262,7 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
         "logs.scan",
     )
     .await;
-    assert_eq!(scans, 4);
+    assert_eq!(scans, 5);
 }
 
 #[tokio::test]
