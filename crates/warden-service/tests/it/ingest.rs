@@ -43,14 +43,23 @@ async fn server_audit_files_written_by_a_real_mariadb_are_imported_once_across_r
         .socket(&server.socket)
         .username("root");
     let mut admin = sqlx::MySqlConnection::connect_with(&opts).await.unwrap();
-    for sql in [
-        "INSTALL SONAME 'server_audit'".to_string(),
-        format!("SET GLOBAL server_audit_file_path = '{}'", log.display()),
-        "SET GLOBAL server_audit_events = 'CONNECT,QUERY,TABLE'".into(),
-        "SET GLOBAL server_audit_logging = ON".into(),
-    ] {
-        sqlx::raw_sql(&sql).execute(&mut admin).await.unwrap();
-    }
+    sqlx::raw_sql("INSTALL SONAME 'server_audit'")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    // The file path is a value: bound, like any other.
+    sqlx::query("SET GLOBAL server_audit_file_path = ?")
+        .bind(log.to_str().unwrap())
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "SET GLOBAL server_audit_events = 'CONNECT,QUERY,TABLE'; \
+         SET GLOBAL server_audit_logging = ON",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
     let tricky = "SELECT name, email FROM crm.customers WHERE note = 'a, b' OR note = \"it's\"";
     let mut app = sqlx::MySqlConnection::connect_with(&opts).await.unwrap();
     for sql in [
