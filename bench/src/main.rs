@@ -308,11 +308,21 @@ async fn seeded(
     server: &warden_sandbox::TestServer,
     users: u32,
 ) -> anyhow::Result<(TestDatabase, Ctx)> {
+    seeded_with_log(server, users, u64::from(users) * 10).await
+}
+
+/// The synthetic company at `users` staff with `log_rows` access-log rows, migrated, and a
+/// context on it for the benchmark's officer.
+async fn seeded_with_log(
+    server: &warden_sandbox::TestServer,
+    users: u32,
+    log_rows: u64,
+) -> anyhow::Result<(TestDatabase, Ctx)> {
     let db = server.fresh_database().await?;
     let conn = Database::connect(&db.spec()?).await?;
     let opts = SeedOptions {
         users,
-        log_rows: u64::from(users) * 10,
+        log_rows,
         seed: 1,
         scenario: Scenario::Default,
         hostile: Vec::new(),
@@ -709,19 +719,7 @@ async fn logs_bench(
         "seeding 10,000 staff and {} log rows …",
         format_count(log_rows as usize)
     );
-    let db = server.fresh_database().await?;
-    let conn = Database::connect(&db.spec()?).await?;
-    let opts = SeedOptions {
-        users: 10_000,
-        log_rows,
-        seed: 1,
-        scenario: Scenario::Default,
-        hostile: Vec::new(),
-    };
-    warden_sandbox::seed::seed(&conn, &opts).await?;
-    let actor = Actor::local("bench")?;
-    setup::migrate(&conn, &actor).await?;
-    let ctx = Ctx::establish(conn, actor, Mapping::preset("reference")).await?;
+    let (db, ctx) = seeded_with_log(server, 10_000, log_rows).await?;
     policy::apply(
         &ctx,
         warden_sandbox::seed::COMPANY_POLICY,

@@ -482,6 +482,15 @@ struct Lines<R> {
     tail: Vec<u8>,
 }
 
+/// Where the first `<!DOCTYPE` or `<!ENTITY` starts in `bytes`, in any case.
+fn declaration(bytes: &[u8]) -> Option<usize> {
+    let upper = bytes.to_ascii_uppercase();
+    [&b"<!DOCTYPE"[..], b"<!ENTITY"]
+        .iter()
+        .filter_map(|m| upper.windows(m.len()).position(|w| w == *m))
+        .min()
+}
+
 impl<R> Lines<R> {
     fn watch(&mut self, bytes: &[u8]) {
         if self.declaration.is_some() {
@@ -489,12 +498,7 @@ impl<R> Lines<R> {
         }
         let mut window = std::mem::take(&mut self.tail);
         window.extend_from_slice(bytes);
-        let upper = window.to_ascii_uppercase();
-        if let Some(at) = [&b"<!DOCTYPE"[..], b"<!ENTITY"]
-            .iter()
-            .filter_map(|m| upper.windows(m.len()).position(|w| w == *m))
-            .min()
-        {
+        if let Some(at) = declaration(&window) {
             let before = window.len() - bytes.len();
             let newlines_in = |r: &[u8]| r.iter().filter(|b| **b == b'\n').count() as u64;
             // Lines counted so far stop before `bytes`; the marker may start in the tail.
@@ -520,12 +524,7 @@ impl<R: BufRead> BufRead for Lines<R> {
         // Look ahead too: the parser may fail on a declaration before consuming it.
         if self.declaration.is_none() {
             let ahead = self.inner.fill_buf()?;
-            let upper = ahead.to_ascii_uppercase();
-            if let Some(at) = [&b"<!DOCTYPE"[..], b"<!ENTITY"]
-                .iter()
-                .filter_map(|m| upper.windows(m.len()).position(|w| w == *m))
-                .min()
-            {
+            if let Some(at) = declaration(ahead) {
                 let lines = ahead[..at].iter().filter(|b| **b == b'\n').count() as u64;
                 self.declaration = Some(self.newlines + 1 + lines);
             }

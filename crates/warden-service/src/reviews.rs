@@ -223,7 +223,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
                 sod: fit(c.sod.join(", "), 1000),
                 last_used: c.last_used,
                 suggestion: c.suggestion.as_str().to_string(),
-                reason: c.reason.chars().take(500).collect(),
+                reason: fit(c.reason, 500),
             });
             if batch.len() == store::ITEM_BATCH {
                 built += batch.len();

@@ -57,6 +57,43 @@ pub struct Recorded {
     pub first_seen: NaiveDateTime,
 }
 
+/// Within a change: stores `findings` as new open findings, first and last seen `at`,
+/// found by run `run` (a check run, or a log scan for the detectors' kinds).
+pub(crate) async fn insert_open(
+    change: &mut Change<'_>,
+    findings: &[&Finding],
+    at: NaiveDateTime,
+    run: u64,
+) -> Result<()> {
+    let db = change.db();
+    for chunk in findings.chunks(BATCH) {
+        let mut qb = QueryBuilder::<MySql>::new(
+            "INSERT INTO warden_findings (fingerprint, kind, severity, subject, subject_id, \
+             department, detail, evidence, fix, status, first_seen, last_seen, last_run) ",
+        );
+        qb.push_values(chunk, |mut b, f| {
+            b.push_bind(&f.fingerprint)
+                .push_bind(f.kind.as_str())
+                .push_bind(f.severity.as_str())
+                .push_bind(&f.subject)
+                .push_bind(f.subject_id.0)
+                .push_bind(&f.department)
+                .push_bind(&f.detail)
+                .push_bind(f.evidence.to_string())
+                .push_bind(&f.fix)
+                .push_bind(FindingStatus::Open.as_str())
+                .push_bind(at)
+                .push_bind(at)
+                .push_bind(run);
+        });
+        qb.build()
+            .execute(change.conn())
+            .await
+            .map_err(|e| db.classify(e))?;
+    }
+    Ok(())
+}
+
 /// Within a change: records a check run. Findings not seen before are opened; those seen
 /// again that had been resolved are reopened; those of the `judged` kinds not seen this
 /// time are resolved as fixed (last seen at the previous run). A finding seen again and
@@ -135,31 +172,7 @@ pub async fn record_check(
         );
     }
 
-    for chunk in fresh.chunks(BATCH) {
-        let mut qb = QueryBuilder::<MySql>::new(
-            "INSERT INTO warden_findings (fingerprint, kind, severity, subject, subject_id, \
-             department, detail, evidence, fix, status, first_seen, last_seen, last_run) ",
-        );
-        qb.push_values(chunk, |mut b, f| {
-            b.push_bind(&f.fingerprint)
-                .push_bind(f.kind.as_str())
-                .push_bind(f.severity.as_str())
-                .push_bind(&f.subject)
-                .push_bind(f.subject_id.0)
-                .push_bind(&f.department)
-                .push_bind(&f.detail)
-                .push_bind(f.evidence.to_string())
-                .push_bind(&f.fix)
-                .push_bind(FindingStatus::Open.as_str())
-                .push_bind(at)
-                .push_bind(at)
-                .push_bind(run_id);
-        });
-        qb.build()
-            .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
-    }
+    insert_open(change, &fresh, at, run_id).await?;
     if !fresh.is_empty() {
         let ids: Vec<(u64, String)> = sqlx::query_as(
             "SELECT id, fingerprint FROM warden_findings WHERE first_seen = ? AND last_run = ?",

@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::detectors::{EVIDENCE_IDS, Event};
 use warden_core::directory::UserId;
-use warden_core::findings::{Finding, FindingStatus};
+use warden_core::findings::Finding;
 use warden_core::ident::quote;
 use warden_core::mapping::AccessLogMap;
 
@@ -407,31 +407,7 @@ pub async fn record_scan(
     let (fresh, seen): (Vec<&Finding>, Vec<&Finding>) = findings
         .iter()
         .partition(|f| !known.contains_key(&f.fingerprint));
-    for chunk in fresh.chunks(500) {
-        let mut qb = QueryBuilder::<MySql>::new(
-            "INSERT INTO warden_findings (fingerprint, kind, severity, subject, subject_id, \
-             department, detail, evidence, fix, status, first_seen, last_seen, last_run) ",
-        );
-        qb.push_values(chunk, |mut b, f| {
-            b.push_bind(&f.fingerprint)
-                .push_bind(f.kind.as_str())
-                .push_bind(f.severity.as_str())
-                .push_bind(&f.subject)
-                .push_bind(f.subject_id.0)
-                .push_bind(&f.department)
-                .push_bind(&f.detail)
-                .push_bind(f.evidence.to_string())
-                .push_bind(&f.fix)
-                .push_bind(FindingStatus::Open.as_str())
-                .push_bind(at)
-                .push_bind(at)
-                .push_bind(scan);
-        });
-        qb.build()
-            .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
-    }
+    crate::findings::insert_open(change, &fresh, at, scan).await?;
     let mut extended = 0;
     for f in seen {
         let (id, old) = &known[&f.fingerprint];
