@@ -44,7 +44,13 @@ impl std::hash::Hasher for Fx {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        for b in chunks.remainder() {
             self.write_u64(u64::from(*b));
         }
     }
@@ -71,12 +77,11 @@ impl std::hash::Hasher for Fx {
 }
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
-type FxSet<K> = HashSet<K, std::hash::BuildHasherDefault<Fx>>;
 
 /// Names seen in the log (actions, resource types), each kept once.
 #[derive(Default)]
 struct Names {
-    ids: HashMap<String, u32>,
+    ids: FxMap<String, u32>,
     names: Vec<String>,
 }
 
@@ -300,13 +305,63 @@ pub struct Facts<'a> {
     pub relations: Option<&'a HashMap<UserId, HashSet<String>>>,
 }
 
+/// A list that keeps its first few items inline: most windows and groups hold a row or
+/// two, and an allocation per row would cost more than judging it.
+#[derive(Debug, Clone)]
+enum Few<T> {
+    Inline(u8, [T; 3]),
+    Heap(Vec<T>),
+}
+
+impl<T: Copy + Default> Default for Few<T> {
+    fn default() -> Self {
+        Few::Inline(0, [T::default(); 3])
+    }
+}
+
+impl<T: Copy + Default> Few<T> {
+    fn push(&mut self, v: T) {
+        match self {
+            Few::Inline(n, a) if usize::from(*n) < a.len() => {
+                a[usize::from(*n)] = v;
+                *n += 1;
+            }
+            Few::Inline(_, a) => {
+                let mut heap = Vec::with_capacity(a.len() * 4);
+                heap.extend_from_slice(a);
+                heap.push(v);
+                *self = Few::Heap(heap);
+            }
+            Few::Heap(h) => h.push(v),
+        }
+    }
+
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Few::Inline(n, a) => &a[..usize::from(*n)],
+            Few::Heap(h) => h,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Few::Inline(n, a) => &mut a[..usize::from(*n)],
+            Few::Heap(h) => h,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+}
+
 /// Rows grouped into one finding: how many, the first and last time, some ids.
 #[derive(Debug, Clone)]
 struct Group {
     count: u64,
     first: NaiveDateTime,
     last: NaiveDateTime,
-    ids: Vec<i64>,
+    ids: Few<i64>,
 }
 
 impl Group {
@@ -315,7 +370,7 @@ impl Group {
             count: 0,
             first: at,
             last: at,
-            ids: Vec::new(),
+            ids: Few::default(),
         }
     }
 
@@ -332,9 +387,39 @@ impl Group {
 /// One person's reads of one resource type in one window.
 #[derive(Debug, Default)]
 struct Window {
-    numeric: FxSet<u64>,
+    /// Numeric ids read, repeats included until [`Window::distinct`] (or a growing list)
+    /// sorts them out.
+    numeric: Few<u64>,
     other: HashSet<String>,
     group: Option<Group>,
+}
+
+impl Window {
+    fn read(&mut self, n: u64) {
+        self.numeric.push(n);
+        // A person re-reading the same few records keeps the list short.
+        if let Few::Heap(h) = &mut self.numeric
+            && h.len() >= 1_024
+            && h.len().is_power_of_two()
+        {
+            h.sort_unstable();
+            h.dedup();
+        }
+    }
+
+    /// The numeric ids read, sorted and each once.
+    fn distinct(&mut self) -> &[u64] {
+        let ids = self.numeric.as_mut_slice();
+        ids.sort_unstable();
+        let mut kept = 0;
+        for i in 0..ids.len() {
+            if kept == 0 || ids[i] != ids[kept - 1] {
+                ids[kept] = ids[i];
+                kept += 1;
+            }
+        }
+        &self.numeric.as_slice()[..kept]
+    }
 }
 
 #[derive(Debug)]
@@ -350,19 +435,34 @@ struct PersonMemo {
     need_to_know: bool,
 }
 
+/// A person's row of what every log row of theirs consults, together in one place: the
+/// scan is bound by memory lookups, and one per row is what it can afford.
+struct Person<'a> {
+    user: &'a User,
+    /// From this time on the account counts as dormant (the earliest time when it is
+    /// inactive or has never logged in).
+    dormant_from: NaiveDateTime,
+    memo: Option<PersonMemo>,
+    /// Access-outside-policy verdicts for action ids below 64: which are known, and which
+    /// of those the policy grants. Higher ids use `Scan::verdicts`.
+    known: u64,
+    granted: u64,
+    /// The resource ids a relation justifies for this person.
+    relations: Option<&'a HashSet<String>>,
+}
+
 /// A scan in progress: feed it rows in id order with [`Scan::push`], then [`Scan::finish`].
 pub struct Scan<'a> {
     facts: Facts<'a>,
-    by_id: FxMap<UserId, &'a User>,
+    by_id: FxMap<UserId, u32>,
+    people: Vec<Person<'a>>,
     cfg: &'a Detectors,
     /// Working hours: the default first, then each configured department's.
     schedules: Vec<Schedule>,
     departments: HashMap<String, usize>,
-    dormancy_days: i64,
     need_to_know_jobs: HashSet<String>,
     names: Names,
     // Per-person and per-action judgements, memoized.
-    person: FxMap<UserId, PersonMemo>,
     verdicts: FxMap<(UserId, u32), bool>,
     exported: Vec<Option<bool>>,
     need_to_know_type: Option<u32>,
@@ -395,18 +495,37 @@ impl<'a> Scan<'a> {
         let need_to_know_type = facts
             .relations
             .map(|_| names.id(&cfg.need_to_know.resource_type.to_lowercase()));
+        let dormancy_days = i64::from(facts.policy.dormancy.as_ref().map_or(90, |d| d.days));
+        let people: Vec<Person<'a>> = (facts.users.iter())
+            .map(|user| Person {
+                user,
+                // Dormant when more than `dormancy_days` whole days have passed since the
+                // last login: from the last login plus one more day than that.
+                dormant_from: match user.last_login {
+                    Some(l) if user.active => l
+                        .checked_add_signed(chrono::Duration::days(dormancy_days + 1))
+                        .unwrap_or(NaiveDateTime::MAX),
+                    _ => NaiveDateTime::MIN,
+                },
+                memo: None,
+                known: 0,
+                granted: 0,
+                relations: facts.relations.and_then(|r| r.get(&user.id)),
+            })
+            .collect();
         Ok(Self {
-            by_id: facts.users.iter().map(|u| (u.id, u)).collect(),
+            by_id: (people.iter().enumerate())
+                .map(|(i, p)| (p.user.id, i as u32))
+                .collect(),
+            people,
             cfg,
             schedules,
             departments,
-            dormancy_days: i64::from(facts.policy.dormancy.as_ref().map_or(90, |d| d.days)),
             need_to_know_jobs: (cfg.need_to_know.job_functions.iter())
                 .map(|j| j.to_lowercase())
                 .collect(),
             facts,
             names,
-            person: FxMap::default(),
             verdicts: FxMap::default(),
             exported: Vec::new(),
             need_to_know_type,
@@ -425,9 +544,10 @@ impl<'a> Scan<'a> {
         })
     }
 
-    fn memo(&mut self, user: &'a User) -> PersonMemo {
-        if let Some(m) = self.person.get(&user.id) {
-            return *m;
+    fn memo(&mut self, person: usize) -> PersonMemo {
+        let user = self.people[person].user;
+        if let Some(m) = self.people[person].memo {
+            return m;
         }
         let schedule = (user.department.as_deref())
             .and_then(|d| self.departments.get(&d.to_lowercase()).copied())
@@ -443,8 +563,40 @@ impl<'a> Scan<'a> {
             schedule,
             need_to_know,
         };
-        self.person.insert(user.id, m);
+        self.people[person].memo = Some(m);
         m
+    }
+
+    fn user(&self, id: UserId) -> Option<&'a User> {
+        let i = *self.by_id.get(&id)?;
+        Some(self.people[i as usize].user)
+    }
+
+    /// Whether the policy grants this person this action (memoized).
+    fn grants(&mut self, person: usize, action: u32, name: &str) -> bool {
+        let p = &self.people[person];
+        let bit = 1u64.checked_shl(action).unwrap_or(0);
+        if bit != 0 && p.known & bit != 0 {
+            return p.granted & bit != 0;
+        }
+        let key = (p.user.id, action);
+        if bit == 0
+            && let Some(ok) = self.verdicts.get(&key)
+        {
+            return *ok;
+        }
+        let s = self.subject(p.user);
+        let ok = matches!(self.facts.policy.judge_access(&s, name), Verdict::Allowed);
+        let p = &mut self.people[person];
+        if bit != 0 {
+            p.known |= bit;
+            if ok {
+                p.granted |= bit;
+            }
+        } else {
+            self.verdicts.insert(key, ok);
+        }
+        ok
     }
 
     fn subject(&self, user: &'a User) -> Subject<'a> {
@@ -458,16 +610,14 @@ impl<'a> Scan<'a> {
     /// Feeds one row. Rows should come in id order (time order, give or take a window).
     pub fn push(&mut self, e: &Event<'_>) {
         self.scanned += 1;
-        let Some(&user) = self.by_id.get(&e.user) else {
+        let Some(&person) = self.by_id.get(&e.user) else {
             return; // a row of someone not in the directory: nothing to judge it by
         };
+        let person = person as usize;
         let day = e.at.date();
 
         // Dormant or inactive account at work.
-        let dormant = !user.active
-            || user
-                .last_login
-                .is_none_or(|l| (e.at - l).num_days() > self.dormancy_days);
+        let dormant = e.at >= self.people[person].dormant_from;
         if dormant {
             self.dormant
                 .entry((e.user, day))
@@ -476,7 +626,7 @@ impl<'a> Scan<'a> {
         }
 
         // Off hours, by the person's department.
-        let memo = self.memo(user);
+        let memo = self.memo(person);
         if !self.schedules[memo.schedule].working(e.at) {
             self.off_hours
                 .entry((e.user, day))
@@ -505,30 +655,17 @@ impl<'a> Scan<'a> {
         }
 
         if e.allowed {
-            self.allowed(user, e, action, memo);
+            self.allowed(person, e, action, memo);
         } else {
             self.denied(e);
         }
     }
 
-    fn allowed(&mut self, user: &'a User, e: &Event<'_>, action: u32, memo: PersonMemo) {
+    fn allowed(&mut self, person: usize, e: &Event<'_>, action: u32, memo: PersonMemo) {
         // Access outside policy.
-        let key = (e.user, action);
-        let ok = match self.verdicts.get(&key) {
-            Some(ok) => *ok,
-            None => {
-                let s = self.subject(user);
-                let ok = matches!(
-                    self.facts.policy.judge_access(&s, e.action),
-                    Verdict::Allowed
-                );
-                self.verdicts.insert(key, ok);
-                ok
-            }
-        };
-        if !ok {
+        if !self.grants(person, action, e.action) {
             self.outside
-                .entry(key)
+                .entry((e.user, action))
                 .or_insert_with(|| Group::new(e.at))
                 .add(e);
         }
@@ -542,10 +679,12 @@ impl<'a> Scan<'a> {
             self.names.id(rtype)
         };
         // Need-to-know.
-        if let Some(relations) = self.facts.relations
+        if self.facts.relations.is_some()
             && memo.need_to_know
             && Some(rtype) == self.need_to_know_type
-            && !relations.get(&e.user).is_some_and(|r| r.contains(rid))
+            && !self.people[person]
+                .relations
+                .is_some_and(|r| r.contains(rid))
         {
             let (g, which) = self
                 .no_reason
@@ -566,9 +705,7 @@ impl<'a> Scan<'a> {
         }
         let w = self.windows.entry((e.user, rtype, window)).or_default();
         match rid.parse::<u64>() {
-            Ok(n) => {
-                w.numeric.insert(n);
-            }
+            Ok(n) => w.read(n),
             Err(_) => {
                 if !w.other.contains(rid) {
                     w.other.insert(rid.to_string());
@@ -620,19 +757,19 @@ impl<'a> Scan<'a> {
             .copied()
             .collect();
         for key in closing {
-            let Some(w) = self.windows.remove(&key) else {
+            let Some(mut w) = self.windows.remove(&key) else {
                 continue;
             };
-            let distinct = (w.numeric.len() + w.other.len()) as u64;
+            let numeric = w.distinct();
+            let (numeric, run) = (numeric.len() as u64, longest_run(numeric));
+            let distinct = numeric + w.other.len() as u64;
             let t = self.typical.entry(key.0).or_insert((0, 0));
             t.0 += distinct;
             t.1 += 1;
             let cfg = &self.cfg.enumeration;
-            if distinct < u64::from(cfg.floor) && (w.numeric.len() as u64) < u64::from(cfg.run) {
+            if distinct < u64::from(cfg.floor) && numeric < u64::from(cfg.run) {
                 continue; // neither over the floor nor long enough for a sweep
             }
-            let mut numeric: Vec<u64> = w.numeric.into_iter().collect();
-            let run = longest_run(&mut numeric);
             if (distinct >= u64::from(cfg.floor) || run >= u64::from(cfg.run))
                 && let Some(g) = w.group
             {
@@ -659,11 +796,11 @@ impl<'a> Scan<'a> {
                         fix: &str,
                         g: &Group,
                         extra: serde_json::Value| {
-            let Some(u) = self.by_id.get(&user) else {
+            let Some(u) = self.user(user) else {
                 return;
             };
             let mut evidence = json!({
-                "rows": g.ids,
+                "rows": g.ids.as_slice(),
                 "count": g.count,
                 "first": g.first.format("%Y-%m-%dT%H:%M:%S").to_string(),
                 "last": g.last.format("%Y-%m-%dT%H:%M:%S").to_string(),
@@ -806,7 +943,7 @@ impl<'a> Scan<'a> {
             );
         }
         for ((user, day), g) in &self.dormant {
-            let u = self.by_id.get(user);
+            let u = self.user(*user);
             let why = match u {
                 Some(u) if !u.active => format!("the account is {}", u.status),
                 Some(u) => match u.last_login {
@@ -880,8 +1017,8 @@ fn accesses(n: u64) -> String {
 }
 
 /// The longest run of consecutive integers among `ids` (sorted in place).
-fn longest_run(ids: &mut [u64]) -> u64 {
-    ids.sort_unstable();
+/// The longest run of consecutive ids in sorted `ids`.
+fn longest_run(ids: &[u64]) -> u64 {
     let (mut best, mut run) = (0u64, 0u64);
     let mut prev: Option<u64> = None;
     for &n in ids.iter() {

@@ -75,35 +75,55 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
     let t = std::time::Instant::now();
     let (loaded, relations) =
         futures_util::try_join!(load(&r), async { Ok(store::relations(db, m).await?) })?;
-    let roles = loaded.roles_by_user();
-    let keys: HashMap<_, &str> = (loaded.permissions.iter())
-        .map(|p| (p.id, p.key.as_str()))
-        .collect();
-    let held: HashMap<UserId, HashSet<String>> = loaded
-        .effective(m.mapping().semantics)
-        .into_iter()
-        .map(|(u, e)| {
-            let k = e.keys().filter_map(|p| keys.get(p)).map(|k| k.to_string());
-            (u, k.collect())
-        })
-        .collect();
-    let mut detectors = Scan::new(Facts {
-        policy: &policy,
-        users: &loaded.users,
-        roles: &roles,
-        held: &held,
-        relations: relations.as_ref(),
-    })
-    .map_err(|e| Error::Invalid(format!("stored policy v{}: detectors.{e}", stored.version)))?;
     let read = t.elapsed();
-    let streamed = store::stream(db, m, from_id, |e| detectors.push(e)).await?;
-    let streamed_at = t.elapsed();
-    let findings = detectors.finish();
+    // The detectors judge on a thread of their own while the next rows arrive: reading
+    // and judging each take about one core.
+    let semantics = m.mapping().semantics;
+    let version = stored.version;
+    let (batches, mut arriving) = tokio::sync::mpsc::channel::<store::LogBatch>(8);
+    let judge = tokio::task::spawn_blocking(move || -> Result<_> {
+        let roles = loaded.roles_by_user();
+        let keys: HashMap<_, &str> = (loaded.permissions.iter())
+            .map(|p| (p.id, p.key.as_str()))
+            .collect();
+        let held: HashMap<UserId, HashSet<String>> = loaded
+            .effective(semantics)
+            .into_iter()
+            .map(|(u, e)| {
+                let k = e.keys().filter_map(|p| keys.get(p)).map(|k| k.to_string());
+                (u, k.collect())
+            })
+            .collect();
+        let mut detectors = Scan::new(Facts {
+            policy: &policy,
+            users: &loaded.users,
+            roles: &roles,
+            held: &held,
+            relations: relations.as_ref(),
+        })
+        .map_err(|e| Error::Invalid(format!("stored policy v{version}: detectors.{e}")))?;
+        while let Some(batch) = arriving.blocking_recv() {
+            for e in batch.events() {
+                detectors.push(&e);
+            }
+        }
+        Ok(detectors.finish())
+    });
+    // A judge that stopped (a bad `[detectors]` section) drops its end: reading stops too.
+    let sent = store::stream(db, m, from_id, |batch| {
+        let batches = batches.clone();
+        async move { batches.send(batch).await.is_ok() }
+    })
+    .await;
+    drop(batches);
+    let findings = judge
+        .await
+        .map_err(|e| Error::Invalid(format!("the detectors stopped: {e}")))??;
+    let streamed = sent?;
     tracing::info!(
         rows = streamed.rows,
         directory_ms = read.as_millis() as u64,
-        stream_ms = (streamed_at - read).as_millis() as u64,
-        finish_ms = (t.elapsed() - streamed_at).as_millis() as u64,
+        scan_ms = (t.elapsed() - read).as_millis() as u64,
         found = findings.len(),
         "access log scanned"
     );

@@ -5,8 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::{NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use futures_util::TryStreamExt;
+use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::detectors::{EVIDENCE_IDS, Event};
 use warden_core::directory::UserId;
@@ -31,7 +32,7 @@ fn log_map(r: &Resolved) -> Result<&AccessLogMap> {
 
 /// `SELECT id, time, user, action, resource type, resource id, outcome, client, agent`
 /// of the log, aliased `l`, every column cast to what Warden reads.
-fn select_rows<'a>(log: &'a AccessLogMap, with_client: bool) -> QueryBuilder<'a, MySql> {
+fn select_rows(log: &AccessLogMap) -> QueryBuilder<'_, MySql> {
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "l", Some(&log.id));
     qb.push(", ");
@@ -46,12 +47,10 @@ fn select_rows<'a>(log: &'a AccessLogMap, with_client: bool) -> QueryBuilder<'a,
     push_text(&mut qb, "l", log.resource_id.as_deref());
     qb.push(", ");
     push_text(&mut qb, "l", log.outcome.as_deref());
-    if with_client {
-        qb.push(", ");
-        push_text(&mut qb, "l", log.client_address.as_deref());
-        qb.push(", ");
-        push_text(&mut qb, "l", log.user_agent.as_deref());
-    }
+    qb.push(", ");
+    push_text(&mut qb, "l", log.client_address.as_deref());
+    qb.push(", ");
+    push_text(&mut qb, "l", log.user_agent.as_deref());
     qb.push(" FROM ").push(quote(&log.table)).push(" l");
     qb
 }
@@ -64,18 +63,50 @@ fn allowed(log: &AccessLogMap, outcome: Option<&str>) -> bool {
     }
 }
 
-/// Streams every row with an id above `after`, in id order, to `each`; returns how many
-/// rows and the highest id seen. Rows without a user, time or action are counted in
-/// `skipped` and not passed on.
-pub async fn stream(
+/// Rows handed on per batch by [`stream`].
+const BATCH: usize = 4_096;
+
+/// Reads every row with an id above `after`, in id order, and hands them to `send` in
+/// batches, so the caller can judge one batch on another thread while the next arrives;
+/// `send` answers false to stop early. Rows without an id, time, user or action, or with
+/// one that does not read as one (an id that is not an integer, a time that is not a date
+/// and time, text that is not UTF-8), are counted as skipped.
+///
+/// Values are read from the row's bytes by the column's type ([`Cell`]) into a compact
+/// batch (one buffer for its text): sqlx's typed decoding, and a row object per row
+/// crossing threads, cost more than the detectors.
+pub async fn stream<F, Fut>(
     db: &Database,
     r: &Resolved,
     after: i64,
-    mut each: impl FnMut(&Event<'_>),
-) -> Result<Streamed> {
+    mut send: F,
+) -> Result<Streamed>
+where
+    F: FnMut(LogBatch) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
     let log = log_map(r)?;
-    let mut qb = select_rows(log, false);
-    qb.push(" WHERE ")
+    // Plain columns, no casts: each is read by its own type.
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    let columns = [
+        Some(&log.id),
+        Some(&log.time),
+        Some(&log.user),
+        Some(&log.action),
+        log.resource_type.as_ref(),
+        log.resource_id.as_ref(),
+        log.outcome.as_ref(),
+    ];
+    let mut sep = qb.separated(", ");
+    for c in columns {
+        match c {
+            Some(c) => sep.push(col("l", c)),
+            None => sep.push("NULL"),
+        };
+    }
+    qb.push(" FROM ")
+        .push(quote(&log.table))
+        .push(" l WHERE ")
         .push(col("l", &log.id))
         .push(" > ")
         .push_bind(after)
@@ -87,40 +118,320 @@ pub async fn stream(
         last_id: after,
     };
     let mut rows = qb.build().fetch(db.app());
+    let mut batch = LogBatch::default();
+    let mut cells: Option<[Cell; 7]> = None;
     while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
-        let get = || -> std::result::Result<_, sqlx::Error> {
-            Ok((
-                row.try_get::<Option<i64>, _>(0)?,
-                row.try_get::<Option<NaiveDateTime>, _>(1)?,
-                row.try_get::<Option<i64>, _>(2)?,
-                row.try_get::<Option<&str>, _>(3)?,
-                row.try_get::<Option<&str>, _>(4)?,
-                row.try_get::<Option<&str>, _>(5)?,
-                row.try_get::<Option<&str>, _>(6)?,
-            ))
-        };
-        let (id, at, user, action, rtype, rid, outcome) = get().map_err(|e| db.classify(e))?;
+        let cells = cells.get_or_insert_with(|| Cell::of(&row));
         out.rows += 1;
-        let Some(id) = id else {
+        if !batch.push(&row, cells, log, &mut out.last_id)? {
             out.skipped += 1;
-            continue;
-        };
-        out.last_id = out.last_id.max(id);
-        let (Some(at), Some(user), Some(action)) = (at, user, action) else {
-            out.skipped += 1;
-            continue;
-        };
-        each(&Event {
-            id,
-            at,
-            user: UserId(user),
-            action,
-            resource_type: rtype,
-            resource_id: rid,
-            allowed: allowed(log, outcome),
-        });
+        }
+        if batch.rows.len() == BATCH && !send(std::mem::take(&mut batch)).await {
+            return Ok(out);
+        }
+    }
+    if !batch.rows.is_empty() {
+        send(batch).await;
     }
     Ok(out)
+}
+
+/// How a column's values arrive in a binary-protocol row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    /// A little-endian integer of this many bytes.
+    Int { bytes: usize, unsigned: bool },
+    /// A length byte, then year (2 bytes), month, day[, hour, minute, second[, micros (4)]].
+    Time,
+    /// The value's text (strings, decimals, enums, JSON).
+    Text,
+    /// Nothing Warden reads (floats, TIME, bits, NULL).
+    Other,
+}
+
+impl Cell {
+    fn of(row: &MySqlRow) -> [Cell; 7] {
+        use sqlx::{Column, TypeInfo};
+        let mut cells = [Cell::Other; 7];
+        for (cell, column) in cells.iter_mut().zip(row.columns()) {
+            let name = column.type_info().name();
+            let unsigned = name.ends_with("UNSIGNED");
+            *cell = match name.trim_end_matches(" UNSIGNED") {
+                "BIGINT" => Cell::Int { bytes: 8, unsigned },
+                "INT" | "MEDIUMINT" => Cell::Int { bytes: 4, unsigned },
+                "SMALLINT" | "YEAR" => Cell::Int { bytes: 2, unsigned },
+                "TINYINT" | "BOOLEAN" => Cell::Int { bytes: 1, unsigned },
+                "DATETIME" | "TIMESTAMP" | "DATE" => Cell::Time,
+                "FLOAT" | "DOUBLE" | "TIME" | "BIT" | "NULL" | "GEOMETRY" => Cell::Other,
+                _ => Cell::Text,
+            };
+        }
+        cells
+    }
+
+    fn int(self, b: &[u8]) -> Option<i64> {
+        match self {
+            Cell::Int { bytes, unsigned } if b.len() == bytes => {
+                let mut le = [0u8; 8];
+                le[..bytes].copy_from_slice(b);
+                if !unsigned && b[bytes - 1] & 0x80 != 0 {
+                    le[bytes..].fill(0xff); // sign-extend
+                    return Some(i64::from_le_bytes(le));
+                }
+                i64::try_from(u64::from_le_bytes(le)).ok()
+            }
+            Cell::Text => text::int(b),
+            _ => None,
+        }
+    }
+
+    fn time(self, b: &[u8]) -> Option<NaiveDateTime> {
+        match self {
+            Cell::Time => {
+                let (&len, v) = b.split_first()?;
+                let v = v.get(..usize::from(len))?;
+                let at = |i: usize| v.get(i).copied().map_or(0, u32::from);
+                let year = i32::from(u16::from_le_bytes([*v.first()?, *v.get(1)?]));
+                let micros = match v.get(7..11) {
+                    Some(m) => u32::from_le_bytes([m[0], m[1], m[2], m[3]]),
+                    None => 0,
+                };
+                NaiveDate::from_ymd_opt(year, at(2), at(3))?.and_hms_micro_opt(
+                    at(4),
+                    at(5),
+                    at(6),
+                    micros,
+                )
+            }
+            Cell::Text => text::datetime(b),
+            _ => None,
+        }
+    }
+}
+
+/// Where a text lies in a batch's buffer.
+#[derive(Debug, Clone, Copy)]
+struct Span(u32, u32);
+
+#[derive(Debug)]
+struct BatchRow {
+    id: i64,
+    at: NaiveDateTime,
+    user: i64,
+    allowed: bool,
+    action: Span,
+    resource_type: Option<Span>,
+    resource_id: Option<Span>,
+}
+
+/// Access-log rows read for the detectors, their text in one buffer.
+#[derive(Debug, Default)]
+pub struct LogBatch {
+    rows: Vec<BatchRow>,
+    text: String,
+}
+
+impl LogBatch {
+    /// Reads one row; false when it lacks what the detectors need (skipped).
+    fn push(
+        &mut self,
+        row: &MySqlRow,
+        cells: &[Cell; 7],
+        log: &AccessLogMap,
+        last_id: &mut i64,
+    ) -> Result<bool> {
+        let Some(id) = raw(row, 0)?.and_then(|b| cells[0].int(b)) else {
+            return Ok(false);
+        };
+        *last_id = (*last_id).max(id);
+        let at = raw(row, 1)?.and_then(|b| cells[1].time(b));
+        let user = raw(row, 2)?.and_then(|b| cells[2].int(b));
+        let mark = self.text.len();
+        let action = self.keep(row, cells, 3)?;
+        let (Some(at), Some(user), Some(action)) = (at, user, action) else {
+            self.text.truncate(mark);
+            return Ok(false);
+        };
+        let outcome = raw(row, 6)?.and_then(|b| std::str::from_utf8(b).ok());
+        let row = BatchRow {
+            id,
+            at,
+            user,
+            allowed: allowed(log, outcome),
+            action,
+            resource_type: self.keep(row, cells, 4)?,
+            resource_id: self.keep(row, cells, 5)?,
+        };
+        self.rows.push(row);
+        Ok(true)
+    }
+
+    /// Copies cell `i`'s text (an integer as its digits) into the buffer.
+    fn keep(&mut self, row: &MySqlRow, cells: &[Cell; 7], i: usize) -> Result<Option<Span>> {
+        let Some(b) = raw(row, i)? else {
+            return Ok(None);
+        };
+        let start = self.text.len();
+        match cells[i] {
+            Cell::Text => match std::str::from_utf8(b) {
+                Ok(s) => self.text.push_str(s),
+                Err(_) => return Ok(None),
+            },
+            c @ Cell::Int { .. } => match c.int(b) {
+                Some(n) => {
+                    use std::fmt::Write;
+                    let _ = write!(self.text, "{n}");
+                }
+                None => return Ok(None),
+            },
+            Cell::Time | Cell::Other => return Ok(None),
+        }
+        Ok(Some(Span(start as u32, (self.text.len() - start) as u32)))
+    }
+
+    fn text(&self, s: Span) -> &str {
+        self.text
+            .get(s.0 as usize..(s.0 + s.1) as usize)
+            .unwrap_or_default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The batch's rows, in the order read.
+    pub fn events(&self) -> impl Iterator<Item = Event<'_>> {
+        self.rows.iter().map(|r| Event {
+            id: r.id,
+            at: r.at,
+            user: UserId(r.user),
+            action: self.text(r.action),
+            resource_type: r.resource_type.map(|s| self.text(s)),
+            resource_id: r.resource_id.map(|s| self.text(s)),
+            allowed: r.allowed,
+        })
+    }
+}
+
+/// Cell `i`'s bytes as the protocol sent them; None for NULL.
+fn raw(row: &MySqlRow, i: usize) -> Result<Option<&[u8]>> {
+    row.try_get_unchecked::<Option<&[u8]>, _>(i)
+        .map_err(|e| Error::Database(format!("the access log's column {}: {e}", i + 1)))
+}
+
+/// Values as text, for columns of a text type.
+mod text {
+    use chrono::{NaiveDate, NaiveDateTime};
+
+    pub fn int(b: &[u8]) -> Option<i64> {
+        let (neg, digits) = match b.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, b),
+        };
+        if digits.is_empty() || digits.len() > 19 {
+            return None;
+        }
+        let mut n: i64 = 0;
+        for &d in digits {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            n = n.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+        }
+        Some(if neg { -n } else { n })
+    }
+
+    fn digits(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` with up to six fractional digits.
+    pub fn datetime(b: &[u8]) -> Option<NaiveDateTime> {
+        if b.len() < 19
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b' '
+            || b[13] != b':'
+            || b[16] != b':'
+        {
+            return None;
+        }
+        let micros = match &b[19..] {
+            [] => 0,
+            [b'.', frac @ ..] if !frac.is_empty() && frac.len() <= 6 => {
+                digits(frac)? * 10u32.pow(6 - frac.len() as u32)
+            }
+            _ => return None,
+        };
+        NaiveDate::from_ymd_opt(
+            digits(&b[0..4])? as i32,
+            digits(&b[5..7])?,
+            digits(&b[8..10])?,
+        )?
+        .and_hms_micro_opt(
+            digits(&b[11..13])?,
+            digits(&b[14..16])?,
+            digits(&b[17..19])?,
+            micros,
+        )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn integers_are_read_exactly_and_anything_else_refused() {
+            assert_eq!(int(b"0"), Some(0));
+            assert_eq!(int(b"-42"), Some(-42));
+            assert_eq!(int(b"9223372036854775807"), Some(i64::MAX));
+            for bad in [
+                &b""[..],
+                b"-",
+                b"1.5",
+                b" 1",
+                b"12a",
+                b"99999999999999999999",
+            ] {
+                assert_eq!(int(bad), None, "{:?}", String::from_utf8_lossy(bad));
+            }
+        }
+
+        #[test]
+        fn datetimes_keep_their_fraction_and_refuse_other_shapes() {
+            let at = |s: &str| datetime(s.as_bytes()).map(|t| t.to_string());
+            assert_eq!(
+                at("2026-11-28 09:05:07").as_deref(),
+                Some("2026-11-28 09:05:07")
+            );
+            assert_eq!(
+                at("2026-11-28 09:05:07.25").as_deref(),
+                Some("2026-11-28 09:05:07.250")
+            );
+            assert_eq!(
+                at("2026-11-28 09:05:07.000001").as_deref(),
+                Some("2026-11-28 09:05:07.000001")
+            );
+            for bad in [
+                "2026-11-28",
+                "2026-11-28T09:05:07",
+                "2026-13-28 09:05:07",
+                "2026-11-28 25:05:07",
+                "2026-11-28 09:05:07.",
+                "2026-11-28 09:05:07.1234567",
+                "2026-11-28 09:05:07x",
+                "2026-1a-28 09:05:07",
+            ] {
+                assert_eq!(at(bad), None, "{bad}");
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,7 +592,7 @@ fn push_filters<'a>(
 /// log costs what the first costs. Values are bound; the mapping's identifiers quoted.
 pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRow>> {
     let log = log_map(r)?;
-    let mut qb = select_rows(log, true);
+    let mut qb = select_rows(log);
     if !push_filters(&mut qb, log, s)? {
         return Ok(Vec::new());
     }
@@ -761,4 +1072,56 @@ pub async fn newest_id(db: &Database, r: &Resolved) -> Result<Option<i64>> {
         .await
         .map_err(|e| db.classify(e))?;
     Ok(newest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_integers_are_read_by_their_width_and_sign() {
+        let signed = |bytes| Cell::Int {
+            bytes,
+            unsigned: false,
+        };
+        let unsigned = |bytes| Cell::Int {
+            bytes,
+            unsigned: true,
+        };
+        assert_eq!(signed(8).int(&(-5i64).to_le_bytes()), Some(-5));
+        assert_eq!(unsigned(8).int(&42u64.to_le_bytes()), Some(42));
+        assert_eq!(unsigned(8).int(&u64::MAX.to_le_bytes()), None, "beyond i64");
+        assert_eq!(signed(4).int(&(-7i32).to_le_bytes()), Some(-7));
+        assert_eq!(
+            unsigned(4).int(&u32::MAX.to_le_bytes()),
+            Some(4_294_967_295)
+        );
+        assert_eq!(signed(2).int(&(-300i16).to_le_bytes()), Some(-300));
+        assert_eq!(unsigned(1).int(&[200]), Some(200));
+        assert_eq!(signed(1).int(&[200]), Some(-56));
+        assert_eq!(signed(4).int(&[1, 2]), None, "a short value");
+        assert_eq!(Cell::Text.int(b"123"), Some(123));
+        assert_eq!(Cell::Time.int(b"123"), None);
+    }
+
+    #[test]
+    fn binary_times_are_read_at_every_length() {
+        let t = |b: &[u8]| Cell::Time.time(b).map(|t| t.to_string());
+        let date = [4, 0xea, 0x07, 11, 28];
+        assert_eq!(t(&date).as_deref(), Some("2026-11-28 00:00:00"));
+        let secs = [7, 0xea, 0x07, 11, 28, 9, 5, 7];
+        assert_eq!(t(&secs).as_deref(), Some("2026-11-28 09:05:07"));
+        let mut micros = vec![11, 0xea, 0x07, 11, 28, 9, 5, 7];
+        micros.extend_from_slice(&250_000u32.to_le_bytes());
+        assert_eq!(t(&micros).as_deref(), Some("2026-11-28 09:05:07.250"));
+        assert_eq!(t(&[0]), None, "the zero date");
+        assert_eq!(t(&[7, 0xea, 0x07, 13, 28, 9, 5, 7]), None, "month 13");
+        assert_eq!(t(&[7, 0xea, 0x07, 11]), None, "cut short");
+        assert_eq!(
+            Cell::Text
+                .time(b"2026-11-28 09:05:07")
+                .map(|t| t.to_string()),
+            Some("2026-11-28 09:05:07".into())
+        );
+    }
 }

@@ -320,9 +320,21 @@ fn thresholds_are_validated_with_the_policy() {
 
 #[test]
 fn the_longest_run_counts_consecutive_ids_once_each() {
-    assert_eq!(longest_run(&mut [5, 3, 4, 4, 9, 10]), 3);
-    assert_eq!(longest_run(&mut []), 0);
-    assert_eq!(longest_run(&mut [7]), 1);
+    let window = |ids: &[u64]| {
+        let mut w = Window::default();
+        for &n in ids {
+            w.read(n);
+        }
+        let distinct = w.distinct().to_vec();
+        (longest_run(&distinct), distinct)
+    };
+    assert_eq!(window(&[5, 3, 4, 4, 9, 10]), (3, vec![3, 4, 5, 9, 10]));
+    assert_eq!(window(&[]), (0, vec![]));
+    assert_eq!(window(&[7]), (1, vec![7]));
+    assert_eq!(window(&[7, 7, 7, 7, 7]), (1, vec![7]));
+    // Past the inline few and past a dedup of the growing list: still exact.
+    let many: Vec<u64> = (0..5_000).map(|i| (i * 7) % 1_500).collect();
+    assert_eq!(window(&many), (1_500, (0..1_500).collect()));
 }
 
 #[test]
@@ -354,4 +366,24 @@ fn a_row_that_comes_late_joins_its_finding_instead_of_making_another() {
         found.len(),
         "one finding per fingerprint"
     );
+}
+
+#[test]
+fn dormancy_begins_after_whole_days_past_the_threshold() {
+    // Last login 2026-08-01 09:00; 90 days later is 2026-10-30 09:00. Ninety whole days
+    // (and up to a day more) is not yet dormant; the first instant of day 91 is.
+    let mut users = people();
+    users[0].last_login = Some(at(2026, 8, 1, 9, 0));
+    let just_before = at(2026, 10, 31, 8, 59) + chrono::Duration::seconds(59);
+    let rows = vec![
+        row(at(2026, 10, 30, 10, 0), 1, "customer.contact:read", 2),
+        row(just_before, 1, "customer.contact:read", 3),
+        row(at(2026, 10, 31, 9, 0), 1, "customer.contact:read", 4),
+    ];
+    let found = scan(&users, &rows);
+    let dormant: Vec<&Vec<i64>> = (found.iter())
+        .filter(|f| f.0 == FindingKind::DormantActivity)
+        .map(|f| &f.2)
+        .collect();
+    assert_eq!(dormant, [&vec![3]]);
 }

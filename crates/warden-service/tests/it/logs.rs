@@ -265,6 +265,55 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
     assert_eq!(scans, 5);
 }
 
+/// The detectors read the log's own column types, whatever the application chose: the
+/// same log with other types gives the same findings.
+#[tokio::test]
+async fn a_log_of_other_column_types_is_judged_the_same() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    // The bulk exports' resource is "all-customers": a number instead, so that every
+    // resource id can be an integer column.
+    app_sql(
+        &s.test_db,
+        "UPDATE access_log SET resource_id = '0' WHERE resource_id = ?",
+        &["all-customers"],
+    )
+    .await;
+    let before = logs::scan(&ctx, true).await.unwrap();
+    assert!(before.found >= 7, "{before:?}");
+    assert_eq!(before.skipped, 0);
+    let numeric = scalar(
+        &s.test_db,
+        "SELECT COUNT(*) FROM access_log WHERE resource_id NOT REGEXP ?",
+        "^[0-9]+$",
+    )
+    .await;
+    assert_eq!(numeric, 0);
+    app_sql(
+        &s.test_db,
+        "ALTER TABLE access_log MODIFY id INT UNSIGNED NOT NULL AUTO_INCREMENT, \
+         MODIFY occurred_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), \
+         MODIFY user_id VARCHAR(20) NOT NULL, MODIFY resource_type CHAR(32) NOT NULL, \
+         MODIFY resource_id INT NOT NULL, MODIFY outcome ENUM('allowed', 'denied') NOT NULL",
+        &[],
+    )
+    .await;
+    let after = logs::scan(&ctx, true).await.unwrap();
+    assert_eq!(
+        (
+            after.scanned,
+            after.skipped,
+            after.found,
+            after.new_findings,
+            after.to_id
+        ),
+        (before.scanned, 0, before.found, 0, before.to_id)
+    );
+}
+
 #[tokio::test]
 async fn search_pages_by_keyset_and_its_filters_are_only_values() {
     let s = seeded().await;
