@@ -65,7 +65,52 @@ pub struct Read {
 pub const MAX_RECORD: usize = 4 << 20;
 
 fn hash(raw: &[u8]) -> String {
-    hex::encode(Sha256::digest(raw))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(raw);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// `YYYYMMDD HH:MM:SS`, server_audit's own timestamp, read by hand: chrono's
+/// format-string parser cost more than the rest of a line.
+fn audit_stamp(t: &[u8]) -> Option<NaiveDateTime> {
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        mo0,
+        mo1,
+        d0,
+        d1,
+        b' ',
+        h0,
+        h1,
+        b':',
+        mi0,
+        mi1,
+        b':',
+        s0,
+        s1,
+    ] = *t
+    else {
+        return None;
+    };
+    let n = |digits: &[u8]| -> Option<u32> {
+        digits.iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(
+        i32::try_from(n(&[y0, y1, y2, y3])?).ok()?,
+        n(&[mo0, mo1])?,
+        n(&[d0, d1])?,
+    )?
+    .and_hms_opt(n(&[h0, h1])?, n(&[mi0, mi1])?, n(&[s0, s1])?)
 }
 
 /// Splits a server_audit line on commas outside single quotes; inside quotes a backslash
@@ -127,16 +172,15 @@ fn syslog_prefix(line: &str, today: NaiveDate) -> Option<(NaiveDateTime, &str)> 
 pub fn server_audit_line(raw: &str, line: u64, today: NaiveDate) -> Result<AuditEvent, Malformed> {
     let bad = |message: String| Malformed { line, message };
     let text = raw.trim_end_matches(['\r', '\n']);
-    let (at, fields_text) =
-        match NaiveDateTime::parse_from_str(text.get(..17).unwrap_or(""), "%Y%m%d %H:%M:%S") {
-            Ok(at) => (at, text.get(18..).unwrap_or("")),
-            Err(_) => syslog_prefix(text, today).ok_or_else(|| {
-                bad(
+    let (at, fields_text) = match audit_stamp(text.as_bytes().get(..17).unwrap_or_default()) {
+        Some(at) => (at, text.get(18..).unwrap_or("")),
+        None => syslog_prefix(text, today).ok_or_else(|| {
+            bad(
                 "expected a server_audit line: `YYYYMMDD HH:MM:SS,host,user,…` or a syslog line"
                     .into(),
             )
-            })?,
-        };
+        })?,
+    };
     let f = split_quoted(fields_text).map_err(bad)?;
     // host, user, client host, connection id, query id, operation, database, object, retcode
     if f.len() < 9 {

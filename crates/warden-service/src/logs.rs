@@ -616,8 +616,8 @@ impl Format {
     }
 }
 
-/// Events go from the reader to the database in batches of this many.
-const INGEST_BATCH: usize = 1_000;
+/// Events go from the reader to the database in batches of this many: whole blocks.
+const INGEST_BATCH: usize = 4 * store::AUDIT_BLOCK;
 
 /// Imports a database audit-log file (`server-audit`, `audit-xml`, `audit-json`) into
 /// Warden's own table, in one change with its audit event: the file is read on a worker

@@ -245,3 +245,29 @@ fn an_unfinished_last_line_or_record_is_left_for_the_next_import() {
     let read = read_xml(NEW_STYLE.as_bytes(), |_| {}).unwrap();
     assert_eq!(read.through, 22);
 }
+
+#[test]
+fn server_audit_stamps_are_read_exactly() {
+    let t = |s: &str| audit_stamp(s.as_bytes()).map(|t| t.to_string());
+    assert_eq!(
+        t("20261128 09:05:07").as_deref(),
+        Some("2026-11-28 09:05:07")
+    );
+    for bad in [
+        "20261128 09:05:0",
+        "20261128 09:05:07,",
+        "20261128T09:05:07",
+        "20261328 09:05:07",
+        "20261128 24:05:07",
+        "2026112a 09:05:07",
+        "20261128 09-05-07",
+        "",
+    ] {
+        assert_eq!(t(bad), None, "{bad}");
+    }
+    assert_eq!(hash(b"abc").len(), 64);
+    assert_eq!(
+        hash(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}

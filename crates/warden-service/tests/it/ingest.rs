@@ -23,13 +23,19 @@ async fn stored(test_db: &warden_sandbox::TestDatabase) -> Vec<(String, Option<S
     let db = warden_store::Database::connect(&test_db.spec().unwrap())
         .await
         .unwrap();
-    let rows: Vec<(String, Option<String>, u64)> =
-        sqlx::query_as("SELECT operation, object, line FROM warden_db_audit_events ORDER BY id")
-            .fetch_all(db.gov())
-            .await
-            .unwrap();
+    let search = warden_store::logs::DbAuditSearch {
+        limit: 1_000_000,
+        ..Default::default()
+    };
+    let rows = warden_store::logs::search_db_audit(&db, &search)
+        .await
+        .unwrap();
     db.close().await;
-    rows
+    // Oldest first.
+    rows.into_iter()
+        .rev()
+        .map(|r| (r.operation, r.object, r.line))
+        .collect()
 }
 
 #[tokio::test]
@@ -320,4 +326,135 @@ async fn a_growing_file_and_its_rotated_copy_import_only_what_is_new() {
         objects,
         ["SELECT 1", "SELECT 2", "SELECT 3", "SELECT 4", "SELECT 5"]
     );
+}
+
+/// Events imported before they were kept in blocks (one row each, migration 0007) are
+/// converted by migration 0009, and read back as they were.
+#[tokio::test]
+async fn events_stored_one_row_each_are_converted_into_blocks_by_the_migration() {
+    let (test_db, db) = fresh().await;
+    warden_service::setup::migrate(&db, &actor(OFFICER))
+        .await
+        .unwrap();
+    // Back to the schema of migration 0008: the one-row-per-event table, with events.
+    let gov = db.gov();
+    for sql in [
+        "DROP TABLE warden_db_audit_blocks",
+        "DELETE FROM warden_schema_migrations WHERE version = 9",
+        "CREATE TABLE warden_db_audit_events (
+            id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+            file_id BIGINT UNSIGNED NOT NULL, line BIGINT UNSIGNED NOT NULL,
+            hash BINARY(32) NOT NULL, occurred_at DATETIME(6) NOT NULL,
+            db_user VARCHAR(512) NOT NULL, client_host VARCHAR(255) NOT NULL,
+            connection_id BIGINT NULL, query_id BIGINT NULL, operation VARCHAR(64) NOT NULL,
+            db_name VARCHAR(255) NULL, object MEDIUMTEXT NULL, status BIGINT NULL
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    ] {
+        sqlx::raw_sql(sql).execute(gov).await.unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO warden_db_audit_files (id, format, first_event, path, through_line, \
+         first_import, last_import) VALUES (7, 'server_audit', ?, ?, 2000, NOW(6), NOW(6))",
+    )
+    .bind(vec![1u8; 32])
+    .bind("/var/log/mysql/server_audit.log")
+    .execute(gov)
+    .await
+    .unwrap();
+    // 1,500 events, two blocks' worth, one with a quote, a NULL schema and a refusal.
+    sqlx::query(
+        "INSERT INTO warden_db_audit_events (file_id, line, hash, occurred_at, db_user, \
+         client_host, connection_id, query_id, operation, db_name, object, status) \
+         SELECT 7, seq, UNHEX(SHA2(seq, 256)), ? + INTERVAL seq SECOND, 'app', '10.0.0.5', \
+                40, seq, 'QUERY', IF(seq = 1500, NULL, 'crm'), \
+                CONCAT('SELECT * FROM t WHERE note = ''it''''s'' AND id = ', seq), \
+                IF(seq = 1500, 1142, 0) \
+         FROM seq_1_to_1500",
+    )
+    .bind(
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 28)
+            .unwrap()
+            .and_hms_opt(9, 0, 0),
+    )
+    .execute(gov)
+    .await
+    .unwrap();
+
+    let report = warden_service::setup::migrate(&db, &actor(OFFICER))
+        .await
+        .unwrap();
+    assert!(report.applied.contains(&9), "{report:?}");
+    let gone: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+    )
+    .bind("warden_db_audit_events")
+    .fetch_one(gov)
+    .await
+    .unwrap();
+    assert_eq!(gone, 0);
+
+    let all = warden_store::logs::search_db_audit(
+        &db,
+        &warden_store::logs::DbAuditSearch {
+            limit: 10_000,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 1_500);
+    let lines: Vec<u64> = all.iter().map(|r| r.line).collect();
+    assert_eq!(
+        lines,
+        (1..=1_500).rev().collect::<Vec<u64>>(),
+        "newest first"
+    );
+    let newest = &all[0];
+    assert_eq!(
+        (
+            newest.occurred_at.to_string().as_str(),
+            newest.db_user.as_str(),
+            newest.db_name.as_deref(),
+            newest.object.as_deref(),
+            newest.status,
+            newest.source_file.as_str(),
+        ),
+        (
+            "2026-11-28 09:25:00",
+            "app",
+            None,
+            Some("SELECT * FROM t WHERE note = 'it''s' AND id = 1500"),
+            Some(1142),
+            "/var/log/mysql/server_audit.log",
+        )
+    );
+    // Refusals only, and a page after a cursor, read the converted blocks the same way.
+    let refused = warden_store::logs::search_db_audit(
+        &db,
+        &warden_store::logs::DbAuditSearch {
+            allowed: Some(false),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.iter().map(|r| r.line).collect::<Vec<_>>(), [1500]);
+    let after = warden_store::logs::search_db_audit(
+        &db,
+        &warden_store::logs::DbAuditSearch {
+            before: Some(all[999].id),
+            limit: 1_000,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        after.iter().map(|r| r.line).collect::<Vec<_>>(),
+        (1..=500).rev().collect::<Vec<u64>>()
+    );
+    db.close().await;
+    drop(test_db);
 }
