@@ -77,6 +77,36 @@ impl std::hash::Hasher for Fx {
 }
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+type FxSet<K> = HashSet<K, std::hash::BuildHasherDefault<Fx>>;
+
+/// `s` as a number when it is one written the one way (digits, no leading zero): such ids
+/// are compared as numbers, which a lookup does without following a pointer.
+fn canonical_number(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 || (b.len() > 1 && b[0] == b'0') {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+    })
+}
+
+/// The resource ids a relation justifies for one person.
+struct Justified<'a> {
+    /// Those written as canonical numbers.
+    numeric: FxSet<u64>,
+    /// All of them, as written.
+    text: &'a HashSet<String>,
+}
+
+impl Justified<'_> {
+    fn contains(&self, id: &str) -> bool {
+        match canonical_number(id) {
+            Some(n) => self.numeric.contains(&n),
+            None => self.text.contains(id),
+        }
+    }
+}
 
 /// Names seen in the log (actions, resource types), each kept once.
 #[derive(Default)]
@@ -447,8 +477,8 @@ struct Person<'a> {
     /// of those the policy grants. Higher ids use `Scan::verdicts`.
     known: u64,
     granted: u64,
-    /// The resource ids a relation justifies for this person.
-    relations: Option<&'a HashSet<String>>,
+    /// Where the resource ids a relation justifies for this person are (`Scan::justified`).
+    relations: Option<u32>,
 }
 
 /// A scan in progress: feed it rows in id order with [`Scan::push`], then [`Scan::finish`].
@@ -456,6 +486,7 @@ pub struct Scan<'a> {
     facts: Facts<'a>,
     by_id: FxMap<UserId, u32>,
     people: Vec<Person<'a>>,
+    justified: Vec<Justified<'a>>,
     cfg: &'a Detectors,
     /// Working hours: the default first, then each configured department's.
     schedules: Vec<Schedule>,
@@ -510,10 +541,22 @@ impl<'a> Scan<'a> {
                 memo: None,
                 known: 0,
                 granted: 0,
-                relations: facts.relations.and_then(|r| r.get(&user.id)),
+                relations: None,
             })
             .collect();
+        let mut people = people;
+        let mut justified = Vec::new();
+        for p in &mut people {
+            if let Some(text) = facts.relations.and_then(|r| r.get(&p.user.id)) {
+                p.relations = Some(justified.len() as u32);
+                justified.push(Justified {
+                    numeric: text.iter().filter_map(|t| canonical_number(t)).collect(),
+                    text,
+                });
+            }
+        }
         Ok(Self {
+            justified,
             by_id: (people.iter().enumerate())
                 .map(|(i, p)| (p.user.id, i as u32))
                 .collect(),
@@ -682,9 +725,8 @@ impl<'a> Scan<'a> {
         if self.facts.relations.is_some()
             && memo.need_to_know
             && Some(rtype) == self.need_to_know_type
-            && !self.people[person]
-                .relations
-                .is_some_and(|r| r.contains(rid))
+            && !(self.people[person].relations)
+                .is_some_and(|i| self.justified[i as usize].contains(rid))
         {
             let (g, which) = self
                 .no_reason

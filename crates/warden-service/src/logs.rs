@@ -102,12 +102,16 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
             relations: relations.as_ref(),
         })
         .map_err(|e| Error::Invalid(format!("stored policy v{version}: detectors.{e}")))?;
+        let mut unreadable = 0;
         while let Some(batch) = arriving.blocking_recv() {
+            let mut judged = 0;
             for e in batch.events() {
                 detectors.push(&e);
+                judged += 1;
             }
+            unreadable += (batch.len() - judged) as u64;
         }
-        Ok(detectors.finish())
+        Ok((detectors.finish(), unreadable))
     });
     // A judge that stopped (a bad `[detectors]` section) drops its end: reading stops too.
     let sent = store::stream(db, m, from_id, |batch| {
@@ -116,10 +120,11 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
     })
     .await;
     drop(batches);
-    let findings = judge
+    let (findings, unreadable) = judge
         .await
         .map_err(|e| Error::Invalid(format!("the detectors stopped: {e}")))??;
-    let streamed = sent?;
+    let mut streamed = sent?;
+    streamed.skipped += unreadable;
     tracing::info!(
         rows = streamed.rows,
         directory_ms = read.as_millis() as u64,

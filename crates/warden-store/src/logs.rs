@@ -55,10 +55,12 @@ fn select_rows(log: &AccessLogMap) -> QueryBuilder<'_, MySql> {
     qb
 }
 
-fn allowed(log: &AccessLogMap, outcome: Option<&str>) -> bool {
+fn allowed(log: &AccessLogMap, outcome: Option<&[u8]>) -> bool {
     match (&log.outcome, outcome) {
         (None, _) => true,
-        (Some(_), Some(o)) => log.allowed_values.iter().any(|v| v.eq_ignore_ascii_case(o)),
+        (Some(_), Some(o)) => {
+            (log.allowed_values.iter()).any(|v| v.as_bytes().eq_ignore_ascii_case(o))
+        }
         (Some(_), None) => false,
     }
 }
@@ -224,11 +226,12 @@ struct BatchRow {
     resource_id: Option<Span>,
 }
 
-/// Access-log rows read for the detectors, their text in one buffer.
+/// Access-log rows read for the detectors, their text in one buffer, checked to be UTF-8
+/// where the batch is judged (once for the whole buffer, on the judging thread).
 #[derive(Debug, Default)]
 pub struct LogBatch {
     rows: Vec<BatchRow>,
-    text: String,
+    text: Vec<u8>,
 }
 
 impl LogBatch {
@@ -252,7 +255,7 @@ impl LogBatch {
             self.text.truncate(mark);
             return Ok(false);
         };
-        let outcome = raw(row, 6)?.and_then(|b| std::str::from_utf8(b).ok());
+        let outcome = raw(row, 6)?;
         let row = BatchRow {
             id,
             at,
@@ -273,13 +276,10 @@ impl LogBatch {
         };
         let start = self.text.len();
         match cells[i] {
-            Cell::Text => match std::str::from_utf8(b) {
-                Ok(s) => self.text.push_str(s),
-                Err(_) => return Ok(None),
-            },
+            Cell::Text => self.text.extend_from_slice(b),
             c @ Cell::Int { .. } => match c.int(b) {
                 Some(n) => {
-                    use std::fmt::Write;
+                    use std::io::Write;
                     let _ = write!(self.text, "{n}");
                 }
                 None => return Ok(None),
@@ -287,12 +287,6 @@ impl LogBatch {
             Cell::Time | Cell::Other => return Ok(None),
         }
         Ok(Some(Span(start as u32, (self.text.len() - start) as u32)))
-    }
-
-    fn text(&self, s: Span) -> &str {
-        self.text
-            .get(s.0 as usize..(s.0 + s.1) as usize)
-            .unwrap_or_default()
     }
 
     pub fn len(&self) -> usize {
@@ -303,16 +297,29 @@ impl LogBatch {
         self.rows.is_empty()
     }
 
-    /// The batch's rows, in the order read.
+    /// The batch's rows, in the order read, but for those whose action is not UTF-8 (the
+    /// caller counts them as skipped: [`LogBatch::len`] less the rows yielded); a
+    /// resource type or id that is not UTF-8 is left out of its row.
     pub fn events(&self) -> impl Iterator<Item = Event<'_>> {
-        self.rows.iter().map(|r| Event {
-            id: r.id,
-            at: r.at,
-            user: UserId(r.user),
-            action: self.text(r.action),
-            resource_type: r.resource_type.map(|s| self.text(s)),
-            resource_id: r.resource_id.map(|s| self.text(s)),
-            allowed: r.allowed,
+        // Valid as a whole and cut at character boundaries means each piece is valid.
+        let whole = std::str::from_utf8(&self.text).ok();
+        let piece = move |s: Span| -> Option<&str> {
+            let range = s.0 as usize..(s.0 + s.1) as usize;
+            match whole {
+                Some(w) => w.get(range),
+                None => (self.text.get(range)).and_then(|b| std::str::from_utf8(b).ok()),
+            }
+        };
+        self.rows.iter().filter_map(move |r| {
+            Some(Event {
+                id: r.id,
+                at: r.at,
+                user: UserId(r.user),
+                action: piece(r.action)?,
+                resource_type: r.resource_type.and_then(piece),
+                resource_id: r.resource_id.and_then(piece),
+                allowed: r.allowed,
+            })
         })
     }
 }
@@ -622,7 +629,7 @@ pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRo
                     action: row.try_get(3).ok().flatten(),
                     resource_type: row.try_get(4).ok().flatten(),
                     resource_id: row.try_get(5).ok().flatten(),
-                    allowed: allowed(log, outcome.as_deref()),
+                    allowed: allowed(log, outcome.as_deref().map(str::as_bytes)),
                     outcome,
                     client_address: row.try_get(7).ok().flatten(),
                     user_agent: row.try_get(8).ok().flatten(),

@@ -387,3 +387,28 @@ fn dormancy_begins_after_whole_days_past_the_threshold() {
         .collect();
     assert_eq!(dormant, [&vec![3]]);
 }
+
+#[test]
+fn justified_ids_compare_as_written_whether_numbers_or_not() {
+    assert_eq!(canonical_number("0"), Some(0));
+    assert_eq!(canonical_number("123"), Some(123));
+    for not in ["", "007", "+5", "-1", "1.0", "12a", "99999999999999999999"] {
+        assert_eq!(canonical_number(not), None, "{not}");
+    }
+    let text: HashSet<String> = ["7", "007", "cust-9", "0"].map(String::from).into();
+    let j = Justified {
+        numeric: text.iter().filter_map(|t| canonical_number(t)).collect(),
+        text: &text,
+    };
+    for (id, yes) in [
+        ("7", true),
+        ("007", true),
+        ("0007", false),
+        ("cust-9", true),
+        ("cust-09", false),
+        ("0", true),
+        ("8", false),
+    ] {
+        assert_eq!(j.contains(id), yes, "{id}");
+    }
+}

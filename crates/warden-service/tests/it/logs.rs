@@ -297,7 +297,8 @@ async fn a_log_of_other_column_types_is_judged_the_same() {
         "ALTER TABLE access_log MODIFY id INT UNSIGNED NOT NULL AUTO_INCREMENT, \
          MODIFY occurred_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), \
          MODIFY user_id VARCHAR(20) NOT NULL, MODIFY resource_type CHAR(32) NOT NULL, \
-         MODIFY resource_id INT NOT NULL, MODIFY outcome ENUM('allowed', 'denied') NOT NULL",
+         MODIFY resource_id INT NOT NULL, MODIFY outcome ENUM('allowed', 'denied') NOT NULL, \
+         MODIFY action VARBINARY(100) NOT NULL",
         &[],
     )
     .await;
@@ -312,6 +313,22 @@ async fn a_log_of_other_column_types_is_judged_the_same() {
         ),
         (before.scanned, 0, before.found, 0, before.to_id)
     );
+
+    // A row whose action is not text is counted as skipped, not judged, and not lost.
+    app_sql(
+        &s.test_db,
+        "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, \
+         outcome, client_ip, user_agent) VALUES (NOW(), '1', UNHEX(?), 'customer', 1, \
+         'allowed', '10.0.0.1', 'curl')",
+        &["FFFE41"],
+    )
+    .await;
+    let unreadable = logs::scan(&ctx, false).await.unwrap();
+    assert_eq!(
+        (unreadable.scanned, unreadable.skipped, unreadable.found),
+        (1, 1, 0)
+    );
+    assert_eq!(unreadable.to_id, before.to_id + 1);
 }
 
 #[tokio::test]
