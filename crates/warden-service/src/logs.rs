@@ -127,6 +127,7 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
     streamed.skipped += unreadable;
     tracing::info!(
         rows = streamed.rows,
+        by_wire = streamed.by_wire,
         directory_ms = read.as_millis() as u64,
         scan_ms = (t.elapsed() - read).as_millis() as u64,
         found = findings.len(),

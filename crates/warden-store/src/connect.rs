@@ -216,6 +216,9 @@ pub struct Database {
     gov: MySqlPool,
     target: String,
     governance_schema: Option<String>,
+    /// How to open one more connection to the application's schema outside the pool
+    /// (`crate::wire`, for the access log's bulk read).
+    spec: ConnectSpec,
 }
 
 impl Database {
@@ -248,6 +251,7 @@ impl Database {
                         gov,
                         target,
                         governance_schema: spec.governance_schema.clone(),
+                        spec: spec.clone(),
                     });
                 }
                 Err(e) => {
@@ -276,6 +280,11 @@ impl Database {
 
     pub fn governance_schema(&self) -> Option<&str> {
         self.governance_schema.as_deref()
+    }
+
+    /// How the pools connected, password included.
+    pub(crate) fn spec(&self) -> &ConnectSpec {
+        &self.spec
     }
 
     pub(crate) fn classify(&self, e: sqlx::Error) -> Error {

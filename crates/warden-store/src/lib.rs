@@ -14,6 +14,7 @@ pub mod profiles;
 pub mod reviews;
 pub mod schema;
 pub mod secret;
+mod wire;
 
 pub use connect::{ConnectSpec, Database};
 pub use error::{Error, Result};

@@ -76,7 +76,9 @@ const BATCH: usize = 4_096;
 ///
 /// Values are read from the row's bytes by the column's type ([`Cell`]) into a compact
 /// batch (one buffer for its text): sqlx's typed decoding, and a row object per row
-/// crossing threads, cost more than the detectors.
+/// crossing threads, cost more than the detectors. Over a Unix socket the rows are read by
+/// [`crate::wire`], without sqlx's per-row machinery; elsewhere (TCP, TLS), or when that
+/// reader cannot connect, through sqlx.
 pub async fn stream<F, Fut>(
     db: &Database,
     r: &Resolved,
@@ -118,14 +120,28 @@ where
         rows: 0,
         skipped: 0,
         last_id: after,
+        by_wire: false,
     };
+    match crate::wire::Wire::connect(db.spec()).await {
+        Ok(mut wire) => {
+            out.by_wire = true;
+            let result = stream_wire(&mut wire, qb.sql(), after, log, &mut out, &mut send).await;
+            wire.quit().await;
+            return result.map(|()| out);
+        }
+        Err(why) => tracing::debug!(%why, "reading the access log through sqlx"),
+    }
     let mut rows = qb.build().fetch(db.app());
     let mut batch = LogBatch::default();
-    let mut cells: Option<[Cell; 7]> = None;
+    let mut kinds: Option<[Cell; 7]> = None;
     while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
-        let cells = cells.get_or_insert_with(|| Cell::of(&row));
+        let kinds = kinds.get_or_insert_with(|| Cell::of(&row));
+        let mut cells = [None; 7];
+        for (i, c) in cells.iter_mut().enumerate() {
+            *c = raw(&row, i)?;
+        }
         out.rows += 1;
-        if !batch.push(&row, cells, log, &mut out.last_id)? {
+        if !batch.push(&cells, kinds, log, &mut out.last_id) {
             out.skipped += 1;
         }
         if batch.rows.len() == BATCH && !send(std::mem::take(&mut batch)).await {
@@ -136,6 +152,50 @@ where
         send(batch).await;
     }
     Ok(out)
+}
+
+/// [`stream`]'s reading by [`crate::wire`].
+async fn stream_wire<F, Fut>(
+    wire: &mut crate::wire::Wire,
+    sql: &str,
+    after: i64,
+    log: &AccessLogMap,
+    out: &mut Streamed,
+    send: &mut F,
+) -> Result<()>
+where
+    F: FnMut(LogBatch) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let failed = |e: crate::wire::Refusal| Error::Database(format!("reading the access log: {e}"));
+    let types = wire.execute(sql, after).await.map_err(failed)?;
+    let mut kinds = [Cell::Other; 7];
+    if types.len() != kinds.len() {
+        return Err(Error::Database(format!(
+            "reading the access log: {} columns, not {}",
+            types.len(),
+            kinds.len()
+        )));
+    }
+    for (k, t) in kinds.iter_mut().zip(&types) {
+        *k = Cell::named(crate::wire::type_name(*t));
+    }
+    let mut batch = LogBatch::default();
+    while let Some(row) = wire.row().await.map_err(failed)? {
+        let mut cells = [None; 7];
+        crate::wire::cells(row, &types, &mut cells).map_err(failed)?;
+        out.rows += 1;
+        if !batch.push(&cells, &kinds, log, &mut out.last_id) {
+            out.skipped += 1;
+        }
+        if batch.rows.len() == BATCH && !send(std::mem::take(&mut batch)).await {
+            return Ok(());
+        }
+    }
+    if !batch.rows.is_empty() {
+        send(batch).await;
+    }
+    Ok(())
 }
 
 /// How a column's values arrive in a binary-protocol row.
@@ -156,19 +216,23 @@ impl Cell {
         use sqlx::{Column, TypeInfo};
         let mut cells = [Cell::Other; 7];
         for (cell, column) in cells.iter_mut().zip(row.columns()) {
-            let name = column.type_info().name();
-            let unsigned = name.ends_with("UNSIGNED");
-            *cell = match name.trim_end_matches(" UNSIGNED") {
-                "BIGINT" => Cell::Int { bytes: 8, unsigned },
-                "INT" | "MEDIUMINT" => Cell::Int { bytes: 4, unsigned },
-                "SMALLINT" | "YEAR" => Cell::Int { bytes: 2, unsigned },
-                "TINYINT" | "BOOLEAN" => Cell::Int { bytes: 1, unsigned },
-                "DATETIME" | "TIMESTAMP" | "DATE" => Cell::Time,
-                "FLOAT" | "DOUBLE" | "TIME" | "BIT" | "NULL" | "GEOMETRY" => Cell::Other,
-                _ => Cell::Text,
-            };
+            *cell = Cell::named(column.type_info().name());
         }
         cells
+    }
+
+    /// By the type's name as sqlx spells it (`BIGINT UNSIGNED`, `DATETIME`, `VARCHAR`…).
+    fn named(name: &str) -> Cell {
+        let unsigned = name.ends_with("UNSIGNED");
+        match name.trim_end_matches(" UNSIGNED") {
+            "BIGINT" => Cell::Int { bytes: 8, unsigned },
+            "INT" | "MEDIUMINT" => Cell::Int { bytes: 4, unsigned },
+            "SMALLINT" | "YEAR" => Cell::Int { bytes: 2, unsigned },
+            "TINYINT" | "BOOLEAN" => Cell::Int { bytes: 1, unsigned },
+            "DATETIME" | "TIMESTAMP" | "DATE" => Cell::Time,
+            "FLOAT" | "DOUBLE" | "TIME" | "BIT" | "NULL" | "GEOMETRY" => Cell::Other,
+            _ => Cell::Text,
+        }
     }
 
     fn int(self, b: &[u8]) -> Option<i64> {
@@ -236,57 +300,56 @@ pub struct LogBatch {
 
 impl LogBatch {
     /// Reads one row; false when it lacks what the detectors need (skipped).
+    /// Reads one row's cells (id, time, user, action, resource type, resource id,
+    /// outcome); false when it lacks what the detectors need (skipped).
     fn push(
         &mut self,
-        row: &MySqlRow,
-        cells: &[Cell; 7],
+        cells: &[Option<&[u8]>; 7],
+        kinds: &[Cell; 7],
         log: &AccessLogMap,
         last_id: &mut i64,
-    ) -> Result<bool> {
-        let Some(id) = raw(row, 0)?.and_then(|b| cells[0].int(b)) else {
-            return Ok(false);
+    ) -> bool {
+        let Some(id) = cells[0].and_then(|b| kinds[0].int(b)) else {
+            return false;
         };
         *last_id = (*last_id).max(id);
-        let at = raw(row, 1)?.and_then(|b| cells[1].time(b));
-        let user = raw(row, 2)?.and_then(|b| cells[2].int(b));
+        let at = cells[1].and_then(|b| kinds[1].time(b));
+        let user = cells[2].and_then(|b| kinds[2].int(b));
         let mark = self.text.len();
-        let action = self.keep(row, cells, 3)?;
+        let action = self.keep(cells[3], kinds[3]);
         let (Some(at), Some(user), Some(action)) = (at, user, action) else {
             self.text.truncate(mark);
-            return Ok(false);
+            return false;
         };
-        let outcome = raw(row, 6)?;
         let row = BatchRow {
             id,
             at,
             user,
-            allowed: allowed(log, outcome),
+            allowed: allowed(log, cells[6]),
             action,
-            resource_type: self.keep(row, cells, 4)?,
-            resource_id: self.keep(row, cells, 5)?,
+            resource_type: self.keep(cells[4], kinds[4]),
+            resource_id: self.keep(cells[5], kinds[5]),
         };
         self.rows.push(row);
-        Ok(true)
+        true
     }
 
-    /// Copies cell `i`'s text (an integer as its digits) into the buffer.
-    fn keep(&mut self, row: &MySqlRow, cells: &[Cell; 7], i: usize) -> Result<Option<Span>> {
-        let Some(b) = raw(row, i)? else {
-            return Ok(None);
-        };
+    /// Copies a cell's text (an integer as its digits) into the buffer.
+    fn keep(&mut self, cell: Option<&[u8]>, kind: Cell) -> Option<Span> {
+        let b = cell?;
         let start = self.text.len();
-        match cells[i] {
+        match kind {
             Cell::Text => self.text.extend_from_slice(b),
             c @ Cell::Int { .. } => match c.int(b) {
                 Some(n) => {
                     use std::io::Write;
                     let _ = write!(self.text, "{n}");
                 }
-                None => return Ok(None),
+                None => return None,
             },
-            Cell::Time | Cell::Other => return Ok(None),
+            Cell::Time | Cell::Other => return None,
         }
-        Ok(Some(Span(start as u32, (self.text.len() - start) as u32)))
+        Some(Span(start as u32, (self.text.len() - start) as u32))
     }
 
     pub fn len(&self) -> usize {
@@ -446,6 +509,8 @@ pub struct Streamed {
     pub rows: u64,
     pub skipped: u64,
     pub last_id: i64,
+    /// Read by [`crate::wire`] (over a Unix socket) rather than through sqlx.
+    pub by_wire: bool,
 }
 
 /// The customer ids a business relation justifies, per person; None when the mapping

@@ -331,6 +331,68 @@ async fn a_log_of_other_column_types_is_judged_the_same() {
     assert_eq!(unreadable.to_id, before.to_id + 1);
 }
 
+/// Over a Unix socket the log is read by Warden's own protocol reader, as root without a
+/// password and as an account with one; over TCP through sqlx; the rows are the same.
+#[tokio::test]
+async fn the_log_reads_the_same_by_the_socket_reader_and_through_sqlx() {
+    let s = seeded().await;
+    let schema = warden_core::ident::quote(&s.test_db.name);
+    for account in ["'scan_reader'@'localhost'", "'scan_reader'@'127.0.0.1'"] {
+        let create = ["CREATE USER ", account, " IDENTIFIED BY 'pw'"].concat();
+        app_sql(&s.test_db, &create, &[]).await;
+        let grant = ["GRANT SELECT ON ", &schema, ".* TO ", account].concat();
+        app_sql(&s.test_db, &grant, &[]).await;
+    }
+    let mapping = || warden_core::mapping::Mapping::preset("reference").unwrap();
+    let read = |spec: warden_store::ConnectSpec| async move {
+        let db = warden_store::Database::connect(&spec).await.unwrap();
+        let resolved = warden_store::schema::resolve(&db, mapping()).await.unwrap();
+        let mut rows = Vec::new();
+        let streamed = warden_store::logs::stream(&db, &resolved, 0, |batch| {
+            rows.extend(batch.events().map(|e| {
+                (
+                    e.id,
+                    e.at,
+                    e.user,
+                    e.action.to_string(),
+                    e.resource_id.map(str::to_string),
+                )
+            }));
+            async { true }
+        })
+        .await
+        .unwrap();
+        db.close().await;
+        (streamed, rows)
+    };
+    let socket = s.test_db.spec().unwrap();
+    let (by_root, root_rows) = read(socket.clone()).await;
+    assert!(by_root.by_wire, "{by_root:?}");
+    assert!(by_root.rows > 1_000);
+
+    let mut with_password = socket.clone();
+    with_password.user = "scan_reader".into();
+    with_password.password = Some(warden_store::Secret::new("pw"));
+    let (by_account, account_rows) = read(with_password.clone()).await;
+    assert!(by_account.by_wire);
+    assert_eq!(account_rows, root_rows);
+
+    let mut wrong = with_password.clone();
+    wrong.password = Some(warden_store::Secret::new("not-it"));
+    assert!(warden_store::Database::connect(&wrong).await.is_err());
+
+    let mut tcp = with_password;
+    tcp.socket = None;
+    tcp.hosts = vec![format!("127.0.0.1:{}", s.test_db.port)];
+    let (by_sqlx, sqlx_rows) = read(tcp).await;
+    assert!(!by_sqlx.by_wire);
+    assert_eq!(
+        (by_sqlx.rows, by_sqlx.last_id),
+        (by_root.rows, by_root.last_id)
+    );
+    assert_eq!(sqlx_rows, root_rows);
+}
+
 #[tokio::test]
 async fn search_pages_by_keyset_and_its_filters_are_only_values() {
     let s = seeded().await;
