@@ -91,6 +91,16 @@ pub enum Command {
     /// The application's access log: search it, scan it with the detectors.
     #[command(subcommand)]
     Logs(LogsCommand),
+    /// Warden's own audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit trail's hash chain and compare its end with the head Warden
+    /// recorded; exit 1 naming the first bad sequence number when it does not verify.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

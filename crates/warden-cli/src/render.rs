@@ -670,3 +670,18 @@ impl Render for warden_service::logs::TableStatus {
         t
     }
 }
+
+impl Render for warden_core::audit::Verification {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["ok", "events", "first_bad_seq", "reason"]);
+        t.row(vec![
+            self.ok.to_string(),
+            self.events.to_string(),
+            self.first_bad_seq
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            opt(&self.reason),
+        ]);
+        t
+    }
+}

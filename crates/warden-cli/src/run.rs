@@ -120,6 +120,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
             .await
         }
         Command::Review(cmd) => review(&cli, cmd).await,
+        Command::Audit(AuditCommand::Verify) => {
+            with_ctx(&cli, false, async |ctx| {
+                let checked = warden_service::audit::verify(ctx).await?;
+                if let (Some(seq), Some(reason)) = (checked.first_bad_seq, &checked.reason) {
+                    note(
+                        &cli,
+                        &format!("the audit trail is broken at {seq}: {reason}"),
+                    );
+                }
+                print(format, &checked)?;
+                Ok(u8::from(!checked.ok))
+            })
+            .await
+        }
         Command::Logs(LogsCommand::Ingest { kind, file: None }) if kind == "table" => {
             with_ctx(&cli, true, async |ctx| {
                 print(cli.format, &warden_service::logs::table_status(ctx).await?)?;

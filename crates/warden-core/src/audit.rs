@@ -48,10 +48,178 @@ impl AuditEvent {
     }
 }
 
+/// An event as stored, with the previous hash and the hash stored beside it.
+pub type StoredEvent = (AuditEvent, String, String);
+
+/// What recomputing the chain found (`warden audit verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub ok: bool,
+    /// Events read.
+    pub events: u64,
+    /// The first sequence number where the stored trail stops being the one Warden wrote.
+    pub first_bad_seq: Option<u64>,
+    /// What is wrong there.
+    pub reason: Option<String>,
+}
+
+/// Recomputes the chain from the first event. `events` are as stored, in sequence order,
+/// each with its stored previous hash and hash; `head` is the sequence number and hash
+/// Warden recorded with the last event it appended (`warden_audit_head`). An event
+/// altered, removed, inserted or reordered behind Warden's back breaks the chain at or
+/// before its place; events removed from the end or added after it disagree with the head.
+/// (Someone able to rewrite every later event and the head as well is beyond what a chain
+/// kept in the same database can show: exports record the head for that.)
+pub fn verify(events: &[StoredEvent], head: (u64, &str)) -> Verification {
+    let n = events.len() as u64;
+    let bad = |seq: u64, reason: String| Verification {
+        ok: false,
+        events: n,
+        first_bad_seq: Some(seq),
+        reason: Some(reason),
+    };
+    let mut expected = 1u64;
+    let mut previous = GENESIS_HASH.to_string();
+    for (event, stored_previous, stored_hash) in events {
+        if event.seq > expected {
+            return bad(
+                expected,
+                format!(
+                    "event {expected} is missing (the next one stored is {})",
+                    event.seq
+                ),
+            );
+        }
+        if event.seq < expected {
+            return bad(
+                event.seq,
+                format!("event {} appears twice or out of order", event.seq),
+            );
+        }
+        if *stored_previous != previous {
+            return bad(
+                event.seq,
+                format!(
+                    "event {} does not follow the event before it (its previous hash differs)",
+                    event.seq
+                ),
+            );
+        }
+        let hash = event.chain_hash(&previous);
+        if hash != *stored_hash {
+            return bad(
+                event.seq,
+                format!(
+                    "event {} was altered (its content does not match its hash)",
+                    event.seq
+                ),
+            );
+        }
+        previous = hash;
+        expected += 1;
+    }
+    let last = expected - 1;
+    let (head_seq, head_hash) = head;
+    if head_seq > last {
+        return bad(
+            last + 1,
+            format!("events {} to {head_seq} are missing from the end", last + 1),
+        );
+    }
+    if head_seq < last {
+        return bad(
+            head_seq + 1,
+            format!(
+                "event {} was added after the last one Warden appended ({head_seq})",
+                head_seq + 1
+            ),
+        );
+    }
+    if head_hash != previous {
+        return bad(
+            last,
+            format!("event {last} is not the one Warden appended last"),
+        );
+    }
+    Verification {
+        ok: true,
+        events: n,
+        first_bad_seq: None,
+        reason: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// A chain of `n` events as Warden writes it, and its head.
+    fn chain(n: u64) -> (Vec<StoredEvent>, (u64, String)) {
+        let mut previous = GENESIS_HASH.to_string();
+        let mut out = Vec::new();
+        for seq in 1..=n {
+            let e = event(seq);
+            let hash = e.chain_hash(&previous);
+            out.push((e, previous.clone(), hash.clone()));
+            previous = hash;
+        }
+        (out, (n, previous))
+    }
+
+    fn first_bad(events: &[StoredEvent], head: &(u64, String)) -> Option<u64> {
+        verify(events, (head.0, &head.1)).first_bad_seq
+    }
+
+    #[test]
+    fn an_intact_chain_verifies_and_each_kind_of_tampering_is_found_where_it_is() {
+        let (events, head) = chain(5);
+        let ok = verify(&events, (head.0, &head.1));
+        assert_eq!((ok.ok, ok.events, ok.first_bad_seq), (true, 5, None));
+        let empty = verify(&[], (0, GENESIS_HASH));
+        assert!(empty.ok);
+
+        // UPDATE: a field changed.
+        let mut altered = events.clone();
+        altered[2].0.target = "mallory".into();
+        assert_eq!(first_bad(&altered, &head), Some(3));
+        // ...and its hash recomputed: the next event no longer follows it.
+        altered[2].2 = altered[2].0.chain_hash(&altered[2].1);
+        assert_eq!(first_bad(&altered, &head), Some(4));
+
+        // DELETE: one in the middle, or the last.
+        let mut gap = events.clone();
+        gap.remove(1);
+        assert_eq!(first_bad(&gap, &head), Some(2));
+        let mut cut = events.clone();
+        cut.pop();
+        assert_eq!(first_bad(&cut, &head), Some(5));
+
+        // INSERT: after the head, or a forged event in the middle (the rest renumbered).
+        let mut extra = events.clone();
+        let mut forged = event(6);
+        forged.action = "policy.apply".into();
+        let hash = forged.chain_hash(&head.1);
+        extra.push((forged, head.1.clone(), hash));
+        assert_eq!(first_bad(&extra, &head), Some(6));
+        let mut middle = events.clone();
+        let mut fake = event(3);
+        fake.actor = "mallory".into();
+        let fake_hash = fake.chain_hash(&middle[1].2);
+        middle.insert(2, (fake, middle[1].2.clone(), fake_hash));
+        for (i, e) in middle.iter_mut().enumerate().skip(3) {
+            e.0.seq = i as u64 + 1;
+        }
+        assert_eq!(first_bad(&middle, &head), Some(4));
+
+        // Reordered.
+        let mut swapped = events.clone();
+        swapped.swap(1, 2);
+        assert_eq!(first_bad(&swapped, &head), Some(2));
+
+        // The head itself changed.
+        assert_eq!(first_bad(&events, &(5, GENESIS_HASH.into())), Some(5));
+    }
 
     fn event(seq: u64) -> AuditEvent {
         AuditEvent {

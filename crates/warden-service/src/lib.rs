@@ -4,6 +4,7 @@
 //! only through a role proof obtained from the context ([`Ctx::as_officer`],
 //! [`Ctx::as_reader`]), so a use case that forgets its authorization check does not compile.
 
+pub mod audit;
 pub mod context;
 pub mod directory;
 pub mod error;

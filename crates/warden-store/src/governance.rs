@@ -304,8 +304,16 @@ pub async fn delete_console_user(change: &mut Change<'_>, login: &str) -> Result
     Ok(done.rows_affected() > 0)
 }
 
+/// The sequence number and hash of the last event Warden appended.
+pub async fn audit_head(db: &Database) -> Result<(u64, String)> {
+    sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1")
+        .fetch_one(db.gov())
+        .await
+        .map_err(|e| db.classify(e))
+}
+
 /// The audit trail in order (for verification and display).
-pub async fn audit_events(db: &Database) -> Result<Vec<(AuditEvent, String, String)>> {
+pub async fn audit_events(db: &Database) -> Result<Vec<warden_core::audit::StoredEvent>> {
     type Row = (
         u64,
         chrono::NaiveDateTime,

@@ -568,3 +568,44 @@ fn logs_are_scanned_searched_by_cursor_and_hostile_xml_exits_5() {
     );
     assert!(err.contains("line 2"), "{err}");
 }
+
+#[test]
+fn audit_verify_prints_the_documented_shape_and_exits_1_at_the_first_bad_seq() {
+    let db = fresh();
+    assert_eq!(json(&db, &["migrate"]).0, 0);
+    assert_eq!(
+        json(
+            &db,
+            &["console-users", "add", "ann.auditor", "--role", "auditor"]
+        )
+        .0,
+        0
+    );
+    // The contract: {"ok": bool, "events": N, "first_bad_seq": N|null}.
+    let (code, intact) = json(&db, &["audit", "verify"]);
+    assert_eq!(code, 0, "{intact}");
+    assert_eq!(intact["ok"], true);
+    assert_eq!(intact["first_bad_seq"], serde_json::Value::Null);
+    let events = intact["events"].as_u64().unwrap();
+    assert!(events >= 2, "{intact}");
+
+    // An officer's event rewritten behind Warden's back.
+    block_on(async {
+        let store = warden_store::Database::connect(&db.spec().unwrap())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE warden_audit_events SET actor = ? WHERE seq = ?")
+            .bind("mallory")
+            .bind(events)
+            .execute(store.gov())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let (code, broken) = json(&db, &["audit", "verify"]);
+    assert_eq!(code, 1, "{broken}");
+    assert_eq!(broken["ok"], false);
+    assert_eq!(broken["first_bad_seq"].as_u64(), Some(events));
+    let (_, _, stderr) = run(&db, &["audit", "verify"]);
+    assert!(stderr.contains("altered"), "{stderr}");
+}

@@ -1,0 +1,164 @@
+//! The audit trail's integrity: an intact chain verifies; each kind of change made behind
+//! Warden's back (an UPDATE, a DELETE in the middle or at the end, an INSERT) is found at
+//! its sequence number; concurrent writers append a gap-free chain.
+
+use warden_core::audit::{AuditEvent, Verification};
+use warden_core::console::ConsoleRole;
+
+use crate::support::*;
+
+/// A fresh database with a few changes on its trail, and an officer's context.
+async fn trail() -> (warden_sandbox::TestDatabase, warden_service::Ctx) {
+    let (test_db, db) = fresh().await;
+    warden_service::setup::migrate(&db, &actor(OFFICER))
+        .await
+        .unwrap();
+    db.close().await;
+    for login in ["ann.auditor", "rob.reviewer", "ava.auditor"] {
+        let role = if login.contains("auditor") {
+            ConsoleRole::Auditor
+        } else {
+            ConsoleRole::Reviewer
+        };
+        add_console_user(&test_db, login, role).await;
+    }
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    (test_db, ctx)
+}
+
+async fn verify(ctx: &warden_service::Ctx) -> Verification {
+    warden_service::audit::verify(ctx).await.unwrap()
+}
+
+async fn gov_sql(test_db: &warden_sandbox::TestDatabase, sql: &str, binds: &[String]) {
+    let db = warden_store::Database::connect(&test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(b);
+    }
+    q.execute(db.gov()).await.unwrap();
+    db.close().await;
+}
+
+#[tokio::test]
+async fn each_kind_of_change_behind_wardens_back_is_found_at_its_place() {
+    let (_db, ctx) = trail().await;
+    let intact = verify(&ctx).await;
+    assert!(intact.ok, "{intact:?}");
+    let n = intact.events;
+    assert!(n >= 4, "{intact:?}");
+    ctx.close().await;
+
+    // UPDATE: one event's target.
+    let (db, ctx) = trail().await;
+    gov_sql(
+        &db,
+        "UPDATE warden_audit_events SET target = ? WHERE seq = ?",
+        &["mallory".into(), "2".into()],
+    )
+    .await;
+    let v = verify(&ctx).await;
+    assert_eq!((v.ok, v.first_bad_seq), (false, Some(2)), "{v:?}");
+    assert!(v.reason.unwrap().contains("altered"));
+    ctx.close().await;
+
+    // DELETE: one in the middle; the last one.
+    let (db, ctx) = trail().await;
+    gov_sql(
+        &db,
+        "DELETE FROM warden_audit_events WHERE seq = ?",
+        &["3".into()],
+    )
+    .await;
+    let v = verify(&ctx).await;
+    assert_eq!(v.first_bad_seq, Some(3), "{v:?}");
+    assert!(v.reason.unwrap().contains("missing"));
+    ctx.close().await;
+    let (db, ctx) = trail().await;
+    gov_sql(
+        &db,
+        "DELETE FROM warden_audit_events WHERE seq = ?",
+        &[n.to_string()],
+    )
+    .await;
+    let v = verify(&ctx).await;
+    assert_eq!(v.first_bad_seq, Some(n), "{v:?}");
+    ctx.close().await;
+
+    // INSERT: a well-formed event after the last, its hash chained like Warden's.
+    let (db, ctx) = trail().await;
+    let store = warden_store::Database::connect(&db.spec().unwrap())
+        .await
+        .unwrap();
+    let head = warden_store::governance::audit_head(&store).await.unwrap();
+    store.close().await;
+    let forged = AuditEvent {
+        seq: head.0 + 1,
+        occurred_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 28)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .unwrap()
+            .and_utc(),
+        actor: "mallory".into(),
+        db_account: "root@localhost".into(),
+        action: "console_user.add".into(),
+        target: "mallory".into(),
+        details: serde_json::json!({"role": "officer"}),
+    };
+    let hash = forged.chain_hash(&head.1);
+    gov_sql(
+        &db,
+        "INSERT INTO warden_audit_events \
+         (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            forged.seq.to_string(),
+            "2026-11-28 12:00:00".into(),
+            forged.actor.clone(),
+            forged.db_account.clone(),
+            forged.action.clone(),
+            forged.target.clone(),
+            forged.details.to_string(),
+            head.1.clone(),
+            hash,
+        ],
+    )
+    .await;
+    let v = verify(&ctx).await;
+    assert_eq!(v.first_bad_seq, Some(n + 1), "{v:?}");
+    assert!(v.reason.unwrap().contains("added after"));
+    ctx.close().await;
+}
+
+#[tokio::test]
+async fn concurrent_writers_append_a_gap_free_chain() {
+    let (db, ctx) = trail().await;
+    let before = verify(&ctx).await.events;
+    let writers: Vec<_> = (0..12)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                add_console_user(&db, &format!("writer.{i}"), ConsoleRole::Auditor).await;
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let after = verify(&ctx).await;
+    assert!(after.ok, "{after:?}");
+    assert_eq!(after.events, before + 12);
+    ctx.close().await;
+}
+
+#[tokio::test]
+async fn reviewers_may_not_verify_and_auditors_may() {
+    let (db, officer) = trail().await;
+    officer.close().await;
+    let auditor = ctx_as(&db, "ann.auditor", None).await;
+    assert!(verify(&auditor).await.ok);
+    let reviewer = ctx_as(&db, "rob.reviewer", None).await;
+    let refused = warden_service::audit::verify(&reviewer).await.unwrap_err();
+    assert_eq!(refused.code(), warden_service::ErrorCode::Forbidden);
+}
