@@ -94,6 +94,27 @@ pub enum Command {
     /// Warden's own audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Audit evidence as CSV with a manifest an auditor can re-check; `export verify`.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The console audit trail, one row per event with its hash (officers and auditors).
+    AuditTrail {
+        /// The CSV to write; NAME.csv.manifest.json is written beside it.
+        #[arg(long, value_name = "FILE.csv")]
+        out: std::path::PathBuf,
+        /// Begin with a UTF-8 byte-order mark (for spreadsheets).
+        #[arg(long)]
+        bom: bool,
+    },
+    /// Re-check an export against its manifest offline: exit 0 intact, 1 altered (named).
+    Verify {
+        /// The CSV, or its manifest.
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -685,3 +685,30 @@ impl Render for warden_core::audit::Verification {
         t
     }
 }
+
+impl Render for warden_service::export::ExportResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["file", "manifest", "rows", "sha256", "audit_seq"]);
+        t.row(vec![
+            self.file.clone(),
+            self.manifest.clone(),
+            self.rows.to_string(),
+            self.sha256.clone(),
+            self.audit_seq.to_string(),
+        ]);
+        t
+    }
+}
+
+impl Render for warden_service::export::VerifyResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["ok", "file", "rows", "problems"]);
+        t.row(vec![
+            self.ok.to_string(),
+            self.file.clone(),
+            self.rows.to_string(),
+            self.problems.join("; "),
+        ]);
+        t
+    }
+}

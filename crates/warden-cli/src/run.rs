@@ -120,6 +120,22 @@ pub async fn run(cli: Cli) -> Result<u8> {
             .await
         }
         Command::Review(cmd) => review(&cli, cmd).await,
+        Command::Export(ExportCommand::AuditTrail { out, bom }) => {
+            with_ctx(&cli, false, async |ctx| {
+                let done = warden_service::export::audit_trail(ctx, out, *bom).await?;
+                print(format, &done)?;
+                Ok(0)
+            })
+            .await
+        }
+        Command::Export(ExportCommand::Verify { path }) => {
+            let checked = warden_service::export::verify(path)?;
+            for p in &checked.problems {
+                note(&cli, &format!("altered: {p}"));
+            }
+            print(format, &checked)?;
+            Ok(u8::from(!checked.ok))
+        }
         Command::Audit(AuditCommand::Verify) => {
             with_ctx(&cli, false, async |ctx| {
                 let checked = warden_service::audit::verify(ctx).await?;

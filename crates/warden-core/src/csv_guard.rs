@@ -2,7 +2,7 @@
 //! leading `'`, so it shows as the literal text.
 
 /// The characters that make a spreadsheet treat a cell as a formula or a control.
-const TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+const TRIGGERS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\n'];
 
 /// Whether a cell needs the guard.
 pub fn needs_guard(cell: &str) -> bool {
@@ -15,6 +15,14 @@ pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
         std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The cell as it was before [`guard`]: what a reader that strips the guard gets back.
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest) => rest,
+        _ => cell,
     }
 }
 
@@ -33,5 +41,27 @@ mod tests {
         assert_eq!(guard("alice"), "alice");
         assert_eq!(guard(""), "");
         assert_eq!(guard("a=b"), "a=b");
+        assert_eq!(guard("\nx"), "'\nx");
+    }
+
+    #[test]
+    fn every_payload_of_the_corpus_is_neutralised_and_comes_back_unguarded() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpora/csv/payloads.txt"
+        );
+        let corpus =
+            std::fs::read_to_string(path).expect("the CSV corpus in ../shared/corpora/csv");
+        let mut seen = 0;
+        for payload in corpus.lines().filter(|l| !l.is_empty()) {
+            let guarded = guard(payload);
+            let first = guarded.chars().next().unwrap_or(' ');
+            assert!(!TRIGGERS.contains(&first), "{payload:?} -> {guarded:?}");
+            assert_eq!(unguard(&guarded), payload);
+            seen += 1;
+        }
+        assert!(seen >= 15, "the corpus was read ({seen} payloads)");
+        // Text that merely starts with a quote is left alone both ways.
+        assert_eq!(unguard(&guard("'quoted")), "'quoted");
     }
 }

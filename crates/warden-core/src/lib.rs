@@ -10,6 +10,7 @@ pub mod csv_guard;
 pub mod detectors;
 pub mod directory;
 pub mod error;
+pub mod export;
 pub mod findings;
 pub mod glob;
 pub mod ident;

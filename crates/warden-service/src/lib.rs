@@ -8,6 +8,7 @@ pub mod audit;
 pub mod context;
 pub mod directory;
 pub mod error;
+pub mod export;
 pub mod findings;
 mod input;
 pub mod logs;

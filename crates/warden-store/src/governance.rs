@@ -304,6 +304,89 @@ pub async fn delete_console_user(change: &mut Change<'_>, login: &str) -> Result
     Ok(done.rows_affected() > 0)
 }
 
+/// The audit trail's events in order, each passed to `each` as it arrives (constant
+/// memory whatever the trail's length).
+pub async fn stream_audit_events(
+    db: &Database,
+    mut each: impl FnMut(&AuditEvent, &str) -> std::io::Result<()>,
+) -> Result<u64> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query_as::<_, AuditRow>(AUDIT_EVENTS).fetch(db.gov());
+    let mut n = 0;
+    while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
+        let (event, _, hash) = audit_event(row)?;
+        each(&event, &hash).map_err(|e| Error::Input(format!("writing the export: {e}")))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The query behind [`audit_events`] and [`stream_audit_events`].
+pub const AUDIT_EVENTS: &str = "SELECT seq, occurred_at, actor, db_account, action, target, \
+     details, prev_hash, hash FROM warden_audit_events ORDER BY seq";
+
+type AuditRow = (
+    u64,
+    chrono::NaiveDateTime,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn audit_event(
+    (seq, at, actor, db_account, action, target, details, prev, hash): AuditRow,
+) -> Result<warden_core::audit::StoredEvent> {
+    let details = serde_json::from_str(&details)
+        .map_err(|e| Error::Database(format!("audit event {seq}: details: {e}")))?;
+    Ok((
+        AuditEvent {
+            seq,
+            occurred_at: at.and_utc(),
+            actor,
+            db_account,
+            action,
+            target,
+            details,
+        },
+        prev,
+        hash,
+    ))
+}
+
+/// Who the server is and where it stands: `@@server_uuid` (MySQL only), `@@server_id`,
+/// `@@version`, and the GTID position (MySQL's `@@gtid_executed`, MariaDB's
+/// `@@gtid_current_pos`); what a server lacks is None.
+pub async fn server_identity(db: &Database) -> Result<warden_core::export::Source> {
+    let (server_id, version): (Option<u64>, String) =
+        sqlx::query_as("SELECT CAST(@@server_id AS UNSIGNED), CAST(@@version AS CHAR)")
+            .fetch_one(db.app())
+            .await
+            .map_err(|e| db.classify(e))?;
+    let optional = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, Option<String>>(sql)
+            .fetch_one(db.app())
+            .await
+            .ok()
+            .flatten()
+            .filter(|s| !s.is_empty())
+    };
+    let server_uuid = optional("SELECT CAST(@@server_uuid AS CHAR)").await;
+    let position = match optional("SELECT CAST(@@gtid_executed AS CHAR)").await {
+        Some(p) => Some(p),
+        None => optional("SELECT CAST(@@gtid_current_pos AS CHAR)").await,
+    };
+    Ok(warden_core::export::Source {
+        server_uuid,
+        server_id,
+        version,
+        position,
+    })
+}
+
 /// The sequence number and hash of the last event Warden appended.
 pub async fn audit_head(db: &Database) -> Result<(u64, String)> {
     sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1")
@@ -314,45 +397,11 @@ pub async fn audit_head(db: &Database) -> Result<(u64, String)> {
 
 /// The audit trail in order (for verification and display).
 pub async fn audit_events(db: &Database) -> Result<Vec<warden_core::audit::StoredEvent>> {
-    type Row = (
-        u64,
-        chrono::NaiveDateTime,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash \
-         FROM warden_audit_events ORDER BY seq",
-    )
-    .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
-    rows.into_iter()
-        .map(
-            |(seq, at, actor, db_account, action, target, details, prev, hash)| {
-                let details = serde_json::from_str(&details)
-                    .map_err(|e| Error::Database(format!("audit event {seq}: details: {e}")))?;
-                Ok((
-                    AuditEvent {
-                        seq,
-                        occurred_at: at.and_utc(),
-                        actor,
-                        db_account,
-                        action,
-                        target,
-                        details,
-                    },
-                    prev,
-                    hash,
-                ))
-            },
-        )
-        .collect()
+    let rows: Vec<AuditRow> = sqlx::query_as(AUDIT_EVENTS)
+        .fetch_all(db.gov())
+        .await
+        .map_err(|e| db.classify(e))?;
+    rows.into_iter().map(audit_event).collect()
 }
 
 /// A stored policy version.

@@ -609,3 +609,110 @@ fn audit_verify_prints_the_documented_shape_and_exits_1_at_the_first_bad_seq() {
     let (_, _, stderr) = run(&db, &["audit", "verify"]);
     assert!(stderr.contains("altered"), "{stderr}");
 }
+
+#[test]
+fn the_audit_trail_exports_guarded_with_a_manifest_and_any_alteration_exits_1() {
+    let db = seeded();
+    let dir = scratch("export-trail");
+    let policy = dir.join("company.toml");
+    std::fs::write(&policy, warden_sandbox::seed::COMPANY_POLICY).unwrap();
+    // A formula payload rides in a policy comment, which the trail records in details.
+    let corpus = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpora/csv/payloads.txt"
+    ))
+    .unwrap();
+    let payload = corpus.lines().find(|l| l.starts_with('=')).unwrap();
+    let (code, applied) = json(
+        &db,
+        &[
+            "policy",
+            "apply",
+            policy.to_str().unwrap(),
+            "--comment",
+            payload,
+        ],
+    );
+    assert_eq!(code, 0, "{applied}");
+
+    let out = dir.join("trail.csv");
+    let (code, done) = json(
+        &db,
+        &[
+            "export",
+            "audit-trail",
+            "--out",
+            out.to_str().unwrap(),
+            "--bom",
+        ],
+    );
+    assert_eq!(code, 0, "{done}");
+    let rows = done["rows"].as_u64().unwrap();
+    assert!(rows >= 2, "{done}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF\"seq\","));
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        !text.contains(",\"="),
+        "no cell starts with a formula trigger"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("trail.csv.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["kind"], "audit-trail");
+    assert_eq!(manifest["rows"], rows);
+    assert_eq!(manifest["sha256"], done["sha256"]);
+    assert!(manifest["audit_head"]["seq"].as_u64().unwrap() >= rows);
+    assert!(
+        manifest["source"]["version"]
+            .as_str()
+            .unwrap()
+            .contains("MariaDB")
+    );
+    // Nothing is left under a temporary name; the export itself is on the trail.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("partial")), "{names:?}");
+    let (_, trail) = json(&db, &["audit", "verify"]);
+    assert_eq!(trail["ok"], true);
+    assert_eq!(
+        trail["events"].as_u64(),
+        Some(done["audit_seq"].as_u64().unwrap())
+    );
+
+    // Intact: exit 0, offline (no database named).
+    let verify = |path: &std::path::Path| {
+        let out = warden()
+            .args([
+                "--format",
+                "json",
+                "export",
+                "verify",
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap_or(-1), doc)
+    };
+    let (code, ok) = verify(&out);
+    assert_eq!(
+        (code, &ok["ok"]),
+        (0, &serde_json::Value::Bool(true)),
+        "{ok}"
+    );
+
+    // One byte changed: exit 1, the hash named.
+    let mut altered = bytes.clone();
+    let at = text.find("policy.apply").unwrap();
+    altered[at] = b'P';
+    std::fs::write(&out, &altered).unwrap();
+    let (code, bad) = verify(&dir.join("trail.csv.manifest.json"));
+    assert_eq!(code, 1, "{bad}");
+    assert!(
+        bad["problems"][0].as_str().unwrap().contains("SHA-256"),
+        "{bad}"
+    );
+}

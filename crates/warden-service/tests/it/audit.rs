@@ -162,3 +162,39 @@ async fn reviewers_may_not_verify_and_auditors_may() {
     let refused = warden_service::audit::verify(&reviewer).await.unwrap_err();
     assert_eq!(refused.code(), warden_service::ErrorCode::Forbidden);
 }
+
+#[tokio::test]
+async fn an_export_is_written_whole_under_its_name_or_not_at_all_and_never_replaces_one() {
+    let (_db, ctx) = trail().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("trail.csv");
+    let done = warden_service::export::audit_trail(&ctx, &out, false)
+        .await
+        .unwrap();
+    assert!(done.rows >= 4);
+    let first = std::fs::read(&out).unwrap();
+    assert!(warden_service::export::verify(&out).unwrap().ok);
+
+    // The same name again: refused, the first export untouched.
+    let again = warden_service::export::audit_trail(&ctx, &out, false)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("exists"), "{again}");
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+    assert!(warden_service::export::verify(&out).unwrap().ok);
+
+    // A directory that is not there: an error, and no file anywhere.
+    let nowhere = dir.path().join("missing").join("trail.csv");
+    assert!(
+        warden_service::export::audit_trail(&ctx, &nowhere, false)
+            .await
+            .is_err()
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["trail.csv", "trail.csv.manifest.json"]);
+    ctx.close().await;
+}

@@ -1,0 +1,216 @@
+//! Exports an auditor can verify (DESIGN.md, Exports and evidence): the CSV is written to
+//! a temporary name beside its destination, hashed and counted as it goes, synced and
+//! renamed into place, then its manifest the same way; the export is an event on the
+//! audit trail. `verify` re-checks a file against its manifest offline.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use warden_core::export::{CsvOut, Head, MANIFEST_FORMAT, Manifest};
+use warden_store::governance::Change;
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportResponse {
+    pub file: String,
+    pub manifest: String,
+    pub rows: u64,
+    pub sha256: String,
+    pub audit_seq: u64,
+}
+
+/// `NAME.csv.manifest.json` beside `NAME.csv`.
+pub fn manifest_path(csv: &Path) -> PathBuf {
+    let mut name = csv.file_name().unwrap_or_default().to_os_string();
+    name.push(".manifest.json");
+    csv.with_file_name(name)
+}
+
+/// A file being written under a temporary name in its destination's directory, renamed
+/// into place only when complete: a reader never sees half a file under the final name.
+struct Staged {
+    temp: PathBuf,
+    dest: PathBuf,
+}
+
+impl Staged {
+    fn create(dest: &Path) -> Result<(Self, std::fs::File)> {
+        // Evidence is never overwritten: a new export takes a new name.
+        if dest.exists() {
+            return Err(Error::Invalid(format!(
+                "{} exists: an export never replaces one; choose another name",
+                dest.display()
+            )));
+        }
+        let name = dest
+            .file_name()
+            .ok_or_else(|| Error::Invalid(format!("{}: not a file name", dest.display())))?;
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".partial-{}", std::process::id()));
+        let temp = dest.with_file_name(temp_name);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", temp.display())))?;
+        Ok((
+            Self {
+                temp,
+                dest: dest.to_path_buf(),
+            },
+            file,
+        ))
+    }
+
+    fn commit(self, file: std::fs::File) -> Result<()> {
+        let fail = |e: std::io::Error| Error::Invalid(format!("{}: {e}", self.dest.display()));
+        file.sync_all().map_err(fail)?;
+        drop(file);
+        std::fs::rename(&self.temp, &self.dest).map_err(fail)?;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // Not committed (an error, a cancelled export): nothing is left behind. After a
+        // rename the temporary name no longer exists and this does nothing.
+        let _ = std::fs::remove_file(&self.temp);
+    }
+}
+
+/// The console audit trail as CSV, one row per event with its hashes (officers and
+/// auditors).
+pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportResponse> {
+    let r = ctx.as_reader("exporting the audit trail")?;
+    let db = r.db();
+    let (head_seq, head_hash) = warden_store::governance::audit_head(db).await?;
+    let source = warden_store::governance::server_identity(db).await?;
+    let (staged, file) = Staged::create(out)?;
+    let io = |e: std::io::Error| Error::Invalid(format!("{}: {e}", out.display()));
+    let mut csv = CsvOut::new(
+        std::io::BufWriter::with_capacity(1 << 20, file),
+        &[
+            "seq",
+            "occurred_at",
+            "actor",
+            "db_account",
+            "action",
+            "target",
+            "details",
+            "hash",
+        ],
+        bom,
+    )
+    .map_err(io)?;
+    warden_store::governance::stream_audit_events(db, |e, hash| {
+        csv.row([
+            e.seq.to_string(),
+            e.occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            e.actor.clone(),
+            e.db_account.clone(),
+            e.action.clone(),
+            e.target.clone(),
+            e.details.to_string(),
+            hash.to_string(),
+        ])
+    })
+    .await?;
+    let (buffered, written) = csv.finish().map_err(io)?;
+    let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
+    staged.commit(file)?;
+
+    let file_name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT.into(),
+        kind: "audit-trail".into(),
+        parameters: serde_json::json!({ "bom": bom }),
+        population_query: warden_store::governance::AUDIT_EVENTS.into(),
+        source,
+        file: file_name.clone(),
+        rows: written.rows,
+        bytes: written.bytes,
+        sha256: written.sha256.clone(),
+        bom,
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        generated_by: ctx.actor().login.clone(),
+        audit_head: Head {
+            seq: head_seq,
+            hash: head_hash,
+        },
+    };
+    let manifest_path = manifest_path(out);
+    let (staged, mut file) = Staged::create(&manifest_path)?;
+    serde_json::to_writer_pretty(&mut file, &manifest)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", manifest_path.display())))?;
+    file.write_all(b"\n").map_err(io)?;
+    staged.commit(file)?;
+
+    let change = Change::begin(db, &ctx.actor().login).await?;
+    let event = change
+        .commit(
+            "export.audit_trail",
+            &file_name,
+            serde_json::json!({
+                "file": file_name, "rows": written.rows, "sha256": written.sha256,
+                "audit_head_seq": head_seq,
+            }),
+        )
+        .await?;
+    Ok(ExportResponse {
+        file: out.display().to_string(),
+        manifest: manifest_path.display().to_string(),
+        rows: written.rows,
+        sha256: written.sha256,
+        audit_seq: event.seq,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyResponse {
+    pub ok: bool,
+    pub file: String,
+    pub rows: u64,
+    /// What differs from the manifest; empty when intact.
+    pub problems: Vec<String>,
+}
+
+/// Re-checks an exported CSV (or its manifest's path) against its manifest: SHA-256, byte
+/// and row counts. Offline: no database is needed.
+pub fn verify(path: &Path) -> Result<VerifyResponse> {
+    let csv_path = match path.to_string_lossy().strip_suffix(".manifest.json") {
+        Some(csv) => PathBuf::from(csv),
+        None => path.to_path_buf(),
+    };
+    let manifest_path = manifest_path(&csv_path);
+    let read =
+        |p: &Path| std::fs::read(p).map_err(|e| Error::Invalid(format!("{}: {e}", p.display())));
+    let manifest: Manifest = serde_json::from_slice(&read(&manifest_path)?)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", manifest_path.display())))?;
+    let bytes = read(&csv_path)?;
+    let mut problems = warden_core::export::verify(&bytes, &manifest);
+    let on_disk = csv_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    if on_disk.as_deref() != Some(manifest.file.as_str()) {
+        problems.push(format!(
+            "the manifest describes {:?}, not {:?}",
+            manifest.file,
+            on_disk.unwrap_or_default()
+        ));
+    }
+    Ok(VerifyResponse {
+        ok: problems.is_empty(),
+        file: csv_path.display().to_string(),
+        rows: manifest.rows,
+        problems,
+    })
+}
