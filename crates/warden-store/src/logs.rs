@@ -69,8 +69,7 @@ fn allowed(log: &AccessLogMap, outcome: Option<&[u8]>) -> bool {
 const BATCH: usize = 4_096;
 
 /// Reads every row with an id above `after`, in id order, and hands them to `send` in
-/// batches, so the caller can judge one batch on another thread while the next arrives;
-/// `send` answers false to stop early. Rows without an id, time, user or action, or with
+/// batches; `send` answers false to stop early. Rows without an id, time, user or action, or with
 /// one that does not read as one (an id that is not an integer, a time that is not a date
 /// and time, text that is not UTF-8), are counted as skipped.
 ///

@@ -6,11 +6,25 @@ use warden_sandbox::TestDatabase;
 
 pub const OFFICER: &str = "olivia.officer";
 
-/// A private folder for config files and the like, kept for the test run.
+/// A private folder for config files and the like, kept for the test run. The folders of
+/// earlier runs (their process gone) are removed first: a sandbox's data directory in
+/// each would otherwise fill the disk run after run.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir()
-        .join("warden-cli-tests")
-        .join(format!("{}-{name}", std::process::id()));
+    static PRUNED: OnceLock<()> = OnceLock::new();
+    let root = std::env::temp_dir().join("warden-cli-tests");
+    PRUNED.get_or_init(|| {
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.split('-').next().unwrap_or_default();
+            let alive = pid.parse::<u32>().is_ok_and(|p| {
+                p == std::process::id() || std::path::Path::new("/proc").join(pid).exists()
+            });
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
+    let dir = root.join(format!("{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
