@@ -110,6 +110,16 @@ pub enum ExportCommand {
         #[arg(long)]
         bom: bool,
     },
+    /// Access-log search results (the `logs search` filters), every page of them, newest
+    /// first (officers and auditors).
+    Logs {
+        #[arg(long, value_name = "FILE.csv")]
+        out: std::path::PathBuf,
+        #[arg(long)]
+        bom: bool,
+        #[command(flatten)]
+        filters: Box<LogFilters>,
+    },
     /// Re-check an export against its manifest offline: exit 0 intact, 1 altered (named).
     Verify {
         /// The CSV, or its manifest.
@@ -148,6 +158,19 @@ pub enum LogsCommand {
 
 #[derive(Debug, Args)]
 pub struct LogSearchArgs {
+    #[command(flatten)]
+    pub filters: LogFilters,
+    /// Rows per page (1 to 1000).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+    /// The `next` cursor of the previous page.
+    #[arg(long)]
+    pub after: Option<String>,
+}
+
+/// What `logs search` and `export logs` select.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogFilters {
     /// app (the application's log), db-audit (imported audit-log files) or all.
     #[arg(long, value_parser = ["app", "db-audit", "all"], default_value = "all")]
     pub source: String,
@@ -177,12 +200,25 @@ pub struct LogSearchArgs {
     /// Only this client address.
     #[arg(long)]
     pub client: Option<String>,
-    /// Rows per page (1 to 1000).
-    #[arg(long, default_value_t = 100)]
-    pub limit: u32,
-    /// The `next` cursor of the previous page.
-    #[arg(long)]
-    pub after: Option<String>,
+}
+
+impl LogFilters {
+    pub fn request(&self) -> warden_service::logs::SearchRequest {
+        warden_service::logs::SearchRequest {
+            source: Some(self.source.clone()),
+            user: self.user.clone(),
+            department: self.department.clone(),
+            action: self.action.clone(),
+            resource_type: self.resource.clone(),
+            resource_id: self.resource_id.clone(),
+            outcome: self.outcome.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+            client_address: self.client.clone(),
+            limit: None,
+            after: None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -128,6 +128,14 @@ pub async fn run(cli: Cli) -> Result<u8> {
             })
             .await
         }
+        Command::Export(ExportCommand::Logs { out, bom, filters }) => {
+            with_ctx(&cli, true, async |ctx| {
+                let done = warden_service::export::logs(ctx, filters.request(), out, *bom).await?;
+                print(format, &done)?;
+                Ok(0)
+            })
+            .await
+        }
         Command::Export(ExportCommand::Verify { path }) => {
             let checked = warden_service::export::verify(path)?;
             for p in &checked.problems {
@@ -198,33 +206,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
             .await
         }
         Command::Logs(LogsCommand::Search(a)) => {
-            let LogSearchArgs {
-                source,
-                user,
-                department,
-                action,
-                resource,
-                resource_id,
-                outcome,
-                since,
-                until,
-                client,
-                limit,
-                after,
-            } = a.as_ref();
             let req = warden_service::logs::SearchRequest {
-                source: Some(source.clone()),
-                user: user.clone(),
-                department: department.clone(),
-                action: action.clone(),
-                resource_type: resource.clone(),
-                resource_id: resource_id.clone(),
-                outcome: outcome.clone(),
-                since: since.clone(),
-                until: until.clone(),
-                client_address: client.clone(),
-                limit: Some(*limit),
-                after: after.clone(),
+                limit: Some(a.limit),
+                after: a.after.clone(),
+                ..a.filters.request()
             };
             with_ctx(&cli, true, async |ctx| {
                 let page = warden_service::logs::search(ctx, req).await?;

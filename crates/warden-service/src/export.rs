@@ -83,44 +83,38 @@ impl Drop for Staged {
     }
 }
 
-/// The console audit trail as CSV, one row per event with its hashes (officers and
-/// auditors).
-pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportResponse> {
-    let r = ctx.as_reader("exporting the audit trail")?;
-    let db = r.db();
+/// The file an export writes, and what its manifest says of it.
+struct Report<'a> {
+    kind: &'static str,
+    parameters: serde_json::Value,
+    population_query: String,
+    header: &'a [&'a str],
+    out: &'a Path,
+    bom: bool,
+}
+
+type Out = CsvOut<std::io::BufWriter<std::fs::File>>;
+
+/// Writes `report`: the CSV filled by `fill` under a temporary name, renamed into place
+/// when complete; its manifest the same way; then the export's audit event.
+async fn write(
+    ctx: &Ctx,
+    db: &warden_store::Database,
+    report: Report<'_>,
+    fill: impl AsyncFnOnce(&mut Out) -> Result<()>,
+) -> Result<ExportResponse> {
+    let out = report.out;
+    let io = |e: std::io::Error| Error::Invalid(format!("{}: {e}", out.display()));
     let (head_seq, head_hash) = warden_store::governance::audit_head(db).await?;
     let source = warden_store::governance::server_identity(db).await?;
     let (staged, file) = Staged::create(out)?;
-    let io = |e: std::io::Error| Error::Invalid(format!("{}: {e}", out.display()));
     let mut csv = CsvOut::new(
         std::io::BufWriter::with_capacity(1 << 20, file),
-        &[
-            "seq",
-            "occurred_at",
-            "actor",
-            "db_account",
-            "action",
-            "target",
-            "details",
-            "hash",
-        ],
-        bom,
+        report.header,
+        report.bom,
     )
     .map_err(io)?;
-    warden_store::governance::stream_audit_events(db, |e, hash| {
-        csv.row([
-            e.seq.to_string(),
-            e.occurred_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            e.actor.clone(),
-            e.db_account.clone(),
-            e.action.clone(),
-            e.target.clone(),
-            e.details.to_string(),
-            hash.to_string(),
-        ])
-    })
-    .await?;
+    fill(&mut csv).await?;
     let (buffered, written) = csv.finish().map_err(io)?;
     let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
     staged.commit(file)?;
@@ -131,15 +125,15 @@ pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportRespo
         .unwrap_or_default();
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
-        kind: "audit-trail".into(),
-        parameters: serde_json::json!({ "bom": bom }),
-        population_query: warden_store::governance::AUDIT_EVENTS.into(),
+        kind: report.kind.into(),
+        parameters: report.parameters,
+        population_query: report.population_query,
         source,
         file: file_name.clone(),
         rows: written.rows,
         bytes: written.bytes,
         sha256: written.sha256.clone(),
-        bom,
+        bom: report.bom,
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         generated_by: ctx.actor().login.clone(),
         audit_head: Head {
@@ -157,11 +151,11 @@ pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportRespo
     let change = Change::begin(db, &ctx.actor().login).await?;
     let event = change
         .commit(
-            "export.audit_trail",
+            &format!("export.{}", report.kind),
             &file_name,
             serde_json::json!({
                 "file": file_name, "rows": written.rows, "sha256": written.sha256,
-                "audit_head_seq": head_seq,
+                "parameters": manifest.parameters, "audit_head_seq": head_seq,
             }),
         )
         .await?;
@@ -172,6 +166,128 @@ pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportRespo
         sha256: written.sha256,
         audit_seq: event.seq,
     })
+}
+
+/// The console audit trail as CSV, one row per event with its hash (officers and
+/// auditors).
+pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportResponse> {
+    let r = ctx.as_reader("exporting the audit trail")?;
+    let db = r.db();
+    let report = Report {
+        kind: "audit-trail",
+        parameters: serde_json::json!({ "bom": bom }),
+        population_query: warden_store::governance::AUDIT_EVENTS.into(),
+        header: &[
+            "seq",
+            "occurred_at",
+            "actor",
+            "db_account",
+            "action",
+            "target",
+            "details",
+            "hash",
+        ],
+        out,
+        bom,
+    };
+    write(ctx, db, report, async |csv: &mut Out| {
+        warden_store::governance::stream_audit_events(db, |e, hash| {
+            csv.row([
+                e.seq.to_string(),
+                e.occurred_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                e.actor.clone(),
+                e.db_account.clone(),
+                e.action.clone(),
+                e.target.clone(),
+                e.details.to_string(),
+                hash.to_string(),
+            ])
+        })
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Access-log search results: every page of `req`'s search (its page size and cursor
+/// ignored), newest first, a page at a time (memory stays that of one page).
+pub async fn logs(
+    ctx: &Ctx,
+    req: crate::logs::SearchRequest,
+    out: &Path,
+    bom: bool,
+) -> Result<ExportResponse> {
+    let r = ctx.as_reader("exporting access-log search results")?;
+    let db = r.db();
+    let mut parameters =
+        serde_json::to_value(&req).map_err(|e| Error::Invalid(format!("the search: {e}")))?;
+    if let Some(p) = parameters.as_object_mut() {
+        p.remove("limit");
+        p.remove("after");
+        p.insert("bom".into(), bom.into());
+    }
+    let report = Report {
+        kind: "logs",
+        parameters,
+        population_query: "warden logs search with these parameters: the application's \
+            access log through the mapping and the imported audit-log events, newest first, \
+            by keyset pages"
+            .into(),
+        header: &[
+            "source",
+            "id",
+            "at",
+            "user_id",
+            "login",
+            "department",
+            "action",
+            "resource_type",
+            "resource_id",
+            "outcome",
+            "client_address",
+            "user_agent",
+            "statement",
+            "origin",
+        ],
+        out,
+        bom,
+    };
+    write(ctx, db, report, async |csv: &mut Out| {
+        let mut page_req = crate::logs::SearchRequest {
+            limit: Some(crate::logs::MAX_PAGE),
+            after: None,
+            ..req
+        };
+        loop {
+            let page = crate::logs::search(ctx, page_req.clone()).await?;
+            for row in page.rows {
+                let text = |v: Option<String>| v.unwrap_or_default();
+                csv.row([
+                    row.source,
+                    row.id.to_string(),
+                    text(row.at),
+                    row.user_id.map(|u| u.to_string()).unwrap_or_default(),
+                    text(row.login),
+                    text(row.department),
+                    text(row.action),
+                    text(row.resource_type),
+                    text(row.resource_id),
+                    text(row.outcome),
+                    text(row.client_address),
+                    text(row.user_agent),
+                    text(row.statement),
+                    text(row.origin),
+                ])
+                .map_err(|e| Error::Invalid(format!("{}: {e}", out.display())))?;
+            }
+            match page.next {
+                Some(next) => page_req.after = Some(next),
+                None => return Ok(()),
+            }
+        }
+    })
+    .await
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -168,7 +168,7 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
 /// `after` is the `next` cursor of the previous page. `source`: `app` (the application's
 /// log, through the mapping), `db-audit` (events imported from audit-log files) or `all`
 /// (the default: both, merged newest first).
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct SearchRequest {
     pub source: Option<String>,

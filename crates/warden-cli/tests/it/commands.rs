@@ -716,3 +716,64 @@ fn the_audit_trail_exports_guarded_with_a_manifest_and_any_alteration_exits_1() 
         "{bad}"
     );
 }
+
+#[test]
+fn log_search_results_export_every_page_and_verify() {
+    let db = seeded();
+    let dir = scratch("export-logs");
+    let denied: i64 = block_on(async {
+        let store = warden_store::Database::connect(&db.spec().unwrap())
+            .await
+            .unwrap();
+        let n = sqlx::query_scalar("SELECT COUNT(*) FROM access_log WHERE outcome = ?")
+            .bind("denied")
+            .fetch_one(store.app())
+            .await
+            .unwrap();
+        store.close().await;
+        n
+    });
+    assert!(denied > 0);
+    let out = dir.join("denied.csv");
+    let (code, done) = json(
+        &db,
+        &[
+            "export",
+            "logs",
+            "--out",
+            out.to_str().unwrap(),
+            "--source",
+            "app",
+            "--outcome",
+            "denied",
+        ],
+    );
+    assert_eq!(code, 0, "{done}");
+    assert_eq!(done["rows"].as_i64(), Some(denied));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("denied.csv.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["kind"], "logs");
+    assert_eq!(manifest["parameters"]["outcome"], "denied");
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    assert_eq!(reader.headers().unwrap().get(9), Some("outcome"));
+    assert!(reader.records().all(|r| &r.unwrap()[9] == "denied"));
+
+    // Every page, however many: all 3,000 rows of the log.
+    let all = dir.join("all.csv");
+    let (code, done) = json(
+        &db,
+        &[
+            "export",
+            "logs",
+            "--out",
+            all.to_str().unwrap(),
+            "--source",
+            "app",
+        ],
+    );
+    assert_eq!(code, 0, "{done}");
+    assert_eq!(done["rows"], 3000);
+    let (code, _) = json(&db, &["export", "verify", all.to_str().unwrap()]);
+    assert_eq!(code, 0);
+}
