@@ -777,3 +777,90 @@ fn log_search_results_export_every_page_and_verify() {
     let (code, _) = json(&db, &["export", "verify", all.to_str().unwrap()]);
     assert_eq!(code, 0);
 }
+
+/// An export killed midway (SIGKILL: nothing of Warden runs after it) leaves no file under
+/// its final name, nor a manifest: only its temporary file, which a later export to the
+/// same name does not mind.
+#[test]
+fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
+    use sqlx::Connection;
+    let db = seeded();
+    let dir = scratch("export-killed");
+    let out = dir.join("killed.csv");
+    block_on(async {
+        // Hold the log locked, so the export stops at its first page and waits there.
+        let mut holder = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+        sqlx::query("LOCK TABLES access_log WRITE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("warden"))
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env("WARDEN_ACTOR", OFFICER)
+            .env_remove("WARDEN_DATABASE_URL")
+            .args([
+                "--database-url",
+                &db.url,
+                "--format",
+                "json",
+                "export",
+                "logs",
+            ])
+            .args(["--source", "app", "--out", out.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Until its query waits on the lock (the server says so), with the file begun.
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE STATE LIKE ? AND INFO LIKE ?",
+            )
+            .bind("Waiting for table%")
+            .bind("%access_log%")
+            .fetch_one(&mut holder)
+            .await
+            .unwrap();
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the export ended early"
+            );
+            if waiting > 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        sqlx::query("UNLOCK TABLES")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        holder.close().await.unwrap();
+    });
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!out.exists(), "{names:?}");
+    assert!(!dir.join("killed.csv.manifest.json").exists(), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with(".killed.csv.partial-")),
+        "{names:?}"
+    );
+    // The name is still free: a new export takes it, whole.
+    let (code, done) = json(
+        &db,
+        &[
+            "export",
+            "logs",
+            "--source",
+            "app",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{done}");
+    assert_eq!(done["rows"], 3000);
+}
