@@ -110,6 +110,28 @@ pub enum ExportCommand {
         #[arg(long)]
         bom: bool,
     },
+    /// Recorded findings, most severe first, with their evidence (officers and auditors).
+    Findings {
+        #[arg(long, value_name = "FILE.csv")]
+        out: std::path::PathBuf,
+        #[arg(long)]
+        bom: bool,
+        /// Only this kind (e.g. excess_permission).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this status: open, acknowledged, resolved.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this severity: low, medium, high.
+        #[arg(long)]
+        severity: Option<String>,
+        /// Only this department.
+        #[arg(long)]
+        department: Option<String>,
+        /// Only this person (login).
+        #[arg(long)]
+        subject: Option<String>,
+    },
     /// Access-log search results (the `logs search` filters), every page of them, newest
     /// first (officers and auditors).
     Logs {

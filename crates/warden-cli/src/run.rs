@@ -136,6 +136,29 @@ pub async fn run(cli: Cli) -> Result<u8> {
             })
             .await
         }
+        Command::Export(ExportCommand::Findings {
+            out,
+            bom,
+            kind,
+            status,
+            severity,
+            department,
+            subject,
+        }) => {
+            let req = findings::FindingsRequest {
+                kind: kind.clone(),
+                severity: severity.clone(),
+                status: status.clone(),
+                department: department.clone(),
+                subject: subject.clone(),
+            };
+            with_ctx(&cli, false, async |ctx| {
+                let done = warden_service::export::findings(ctx, req, out, *bom).await?;
+                print(format, &done)?;
+                Ok(0)
+            })
+            .await
+        }
         Command::Export(ExportCommand::Verify { path }) => {
             let checked = warden_service::export::verify(path)?;
             for p in &checked.problems {

@@ -370,7 +370,7 @@ pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
     })
 }
 
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct FindingsRequest {
     pub kind: Option<String>,
     pub severity: Option<String>,

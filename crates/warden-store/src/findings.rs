@@ -382,7 +382,7 @@ pub struct FindingFilter {
     pub subject: Option<String>,
 }
 
-const FINDING_COLUMNS: &str = "SELECT id, fingerprint, kind, severity, subject, department, \
+pub const FINDING_COLUMNS: &str = "SELECT id, fingerprint, kind, severity, subject, department, \
      detail, evidence, fix, status, first_seen, last_seen, resolved_at FROM warden_findings";
 
 fn finding_from_row(row: &sqlx::mysql::MySqlRow) -> Result<StoredFinding> {

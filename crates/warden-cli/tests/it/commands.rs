@@ -864,3 +864,66 @@ fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
     assert_eq!(code, 0, "{done}");
     assert_eq!(done["rows"], 3000);
 }
+
+#[test]
+fn findings_export_as_the_findings_command_lists_them() {
+    let db = seeded();
+    let dir = scratch("export-findings");
+    let file = dir.join("company.toml");
+    std::fs::write(&file, warden_sandbox::seed::COMPANY_POLICY).unwrap();
+    assert_eq!(json(&db, &["policy", "apply", file.to_str().unwrap()]).0, 0);
+    assert_eq!(json(&db, &["check"]).0, 0);
+    let (_, high) = json(&db, &["findings", "--severity", "high"]);
+    let listed: Vec<String> = high["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!listed.is_empty());
+
+    let out = dir.join("high.csv");
+    let (code, done) = json(
+        &db,
+        &[
+            "export",
+            "findings",
+            "--severity",
+            "high",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{done}");
+    assert_eq!(done["rows"].as_u64(), Some(listed.len() as u64));
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let exported: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[9].to_string())
+        .collect();
+    assert_eq!(exported, listed, "the same findings in the same order");
+    let (code, _) = json(&db, &["export", "verify", out.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let (code, bad) = json(
+        &db,
+        &[
+            "export",
+            "findings",
+            "--severity",
+            "urgent",
+            "--out",
+            dir.join("x.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 5, "input rejected: {bad}");
+    assert!(!dir.join("x.csv").exists());
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        !left.iter().any(|n| n.to_string_lossy().contains("x.csv")),
+        "{left:?}"
+    );
+}
