@@ -110,6 +110,14 @@ pub enum ExportCommand {
         #[arg(long)]
         bom: bool,
     },
+    /// The user access listing: who has what, through which role, granted when and by
+    /// whom (officers and auditors).
+    Access {
+        #[arg(long, value_name = "FILE.csv")]
+        out: std::path::PathBuf,
+        #[arg(long)]
+        bom: bool,
+    },
     /// Recorded findings, most severe first, with their evidence (officers and auditors).
     Findings {
         #[arg(long, value_name = "FILE.csv")]

@@ -136,6 +136,14 @@ pub async fn run(cli: Cli) -> Result<u8> {
             })
             .await
         }
+        Command::Export(ExportCommand::Access { out, bom }) => {
+            with_ctx(&cli, true, async |ctx| {
+                let done = warden_service::export::access(ctx, out, *bom).await?;
+                print(format, &done)?;
+                Ok(0)
+            })
+            .await
+        }
         Command::Export(ExportCommand::Findings {
             out,
             bom,

@@ -927,3 +927,56 @@ fn findings_export_as_the_findings_command_lists_them() {
         "{left:?}"
     );
 }
+
+#[test]
+fn the_access_listing_exports_every_grant_with_its_role_permissions_and_granter() {
+    let db = seeded();
+    let dir = scratch("export-access");
+    let (grants, direct): (i64, i64) = block_on(async {
+        let store = warden_store::Database::connect(&db.spec().unwrap())
+            .await
+            .unwrap();
+        let count = |sql: &'static str| {
+            let store = &store;
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(store.app())
+                    .await
+                    .unwrap()
+            }
+        };
+        let n = (
+            // Expired grants are no longer access.
+            count(
+                "SELECT COUNT(*) FROM user_roles \
+                 WHERE expires_at IS NULL OR expires_at > UTC_TIMESTAMP()",
+            )
+            .await,
+            count("SELECT COUNT(*) FROM user_permissions").await,
+        );
+        store.close().await;
+        n
+    });
+    let out = dir.join("access.csv");
+    let (code, done) = json(&db, &["export", "access", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{done}");
+    assert_eq!(done["rows"].as_i64(), Some(grants + direct));
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let by_role: Vec<_> = rows.iter().filter(|r| &r[4] == "role").collect();
+    assert_eq!(by_role.len() as i64, grants);
+    assert!(
+        by_role.iter().all(|r| !r[5].is_empty()),
+        "every role row names its role"
+    );
+    assert!(
+        by_role.iter().any(|r| r[6].contains(':')),
+        "and its permissions"
+    );
+    assert!(
+        by_role.iter().any(|r| !r[7].is_empty() && !r[8].is_empty()),
+        "when and by whom"
+    );
+    let (code, _) = json(&db, &["export", "verify", out.to_str().unwrap()]);
+    assert_eq!(code, 0);
+}
