@@ -48,9 +48,12 @@ impl Staged {
         let name = dest
             .file_name()
             .ok_or_else(|| Error::Invalid(format!("{}: not a file name", dest.display())))?;
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".partial-{}", std::process::id()));
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(name);
+        prefix.push(".partial-");
+        sweep_abandoned(dest, &prefix.to_string_lossy());
+        let mut temp_name = prefix;
+        temp_name.push(std::process::id().to_string());
         let temp = dest.with_file_name(temp_name);
         let file = std::fs::OpenOptions::new()
             .write(true)
@@ -72,6 +75,30 @@ impl Staged {
         drop(file);
         std::fs::rename(&self.temp, &self.dest).map_err(fail)?;
         Ok(())
+    }
+}
+
+/// Removes the temporary files of earlier exports to the same name whose process is gone
+/// (killed midway: nothing of it ran after). Only where the process table can be read
+/// (Linux's /proc): elsewhere a file of a running export could not be told apart.
+fn sweep_abandoned(dest: &Path, prefix: &str) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
+            tracing::info!(file = %entry.path().display(), "removing an abandoned export");
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -779,8 +779,8 @@ fn log_search_results_export_every_page_and_verify() {
 }
 
 /// An export killed midway (SIGKILL: nothing of Warden runs after it) leaves no file under
-/// its final name, nor a manifest: only its temporary file, which a later export to the
-/// same name does not mind.
+/// its final name, nor a manifest: only its temporary file, which the next export to the
+/// same name removes.
 #[test]
 fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
     use sqlx::Connection;
@@ -863,6 +863,11 @@ fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
     );
     assert_eq!(code, 0, "{done}");
     assert_eq!(done["rows"], 3000);
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".partial-")), "{names:?}");
 }
 
 #[test]
