@@ -330,8 +330,13 @@ impl Wire {
             Some(0x00) => return Err(protocol("a query that should return rows returned none")),
             _ => {}
         }
-        let count = Reader(head).lenenc()? as usize;
-        let mut types = Vec::with_capacity(count);
+        let count = Reader(head).lenenc()?;
+        // A result set has at most 4,096 columns; anything else is not a server's answer
+        // (and must not become an allocation).
+        if count > 4_096 {
+            return Err(protocol("a column count"));
+        }
+        let mut types = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let def = self.packet().await?;
             let mut r = Reader(def);
