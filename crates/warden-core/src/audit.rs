@@ -207,8 +207,8 @@ mod tests {
         fake.actor = "mallory".into();
         let fake_hash = fake.chain_hash(&middle[1].2);
         middle.insert(2, (fake, middle[1].2.clone(), fake_hash));
-        for (i, e) in middle.iter_mut().enumerate().skip(3) {
-            e.0.seq = i as u64 + 1;
+        for (i, e) in middle[3..].iter_mut().enumerate() {
+            e.0.seq = i as u64 + 4;
         }
         assert_eq!(first_bad(&middle, &head), Some(4));
 

