@@ -150,9 +150,18 @@ pub enum ExportCommand {
         #[command(flatten)]
         filters: Box<LogFilters>,
     },
-    /// Re-check an export against its manifest offline: exit 0 intact, 1 altered (named).
+    /// A closed campaign's evidence pack, signed off by the officer exporting it: a new
+    /// folder with manifest.json, review_items.csv, access_before.csv, access_after.csv and
+    /// action_log.csv; the sign-off is an event on the audit trail (officers).
+    Campaign {
+        id: u64,
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
+    /// Re-check an export or an evidence pack offline: hashes, row counts, the audit
+    /// trail's chain to its head, a pack's sign-off; exit 0 intact, 1 altered (named).
     Verify {
-        /// The CSV, or its manifest.
+        /// The CSV, its manifest, or a pack's folder.
         path: std::path::PathBuf,
     },
 }
@@ -162,6 +171,29 @@ pub enum AuditCommand {
     /// Recompute the audit trail's hash chain and compare its end with the head Warden
     /// recorded; exit 1 naming the first bad sequence number when it does not verify.
     Verify,
+    /// The audit trail, newest first, a page at a time (officers and auditors).
+    List {
+        /// Actions starting with this (`review.` lists every review action).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+        /// Targets containing this text.
+        #[arg(long)]
+        target: Option<String>,
+        /// From this time (UTC): YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS].
+        #[arg(long)]
+        since: Option<String>,
+        /// Before this time (UTC).
+        #[arg(long)]
+        until: Option<String>,
+        /// Events per page (1 to 500).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// The `next` of the previous page.
+        #[arg(long)]
+        before: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -712,3 +712,30 @@ impl Render for warden_service::export::VerifyResponse {
         t
     }
 }
+
+impl Render for warden_service::export::PackResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["file", "rows", "sha256"]);
+        for f in &self.files {
+            t.row(vec![f.file.clone(), f.rows.to_string(), f.sha256.clone()]);
+        }
+        t
+    }
+}
+
+impl Render for warden_service::audit::EventsResponse {
+    fn table(&self) -> Table {
+        let mut t = Table::new(&["seq", "occurred_at", "actor", "action", "target", "hash"]);
+        for e in &self.events {
+            t.row(vec![
+                e.seq.to_string(),
+                e.occurred_at.clone(),
+                e.actor.clone(),
+                e.action.clone(),
+                e.target.clone(),
+                e.hash.chars().take(12).collect(),
+            ]);
+        }
+        t
+    }
+}

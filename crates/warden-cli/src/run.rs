@@ -167,6 +167,38 @@ pub async fn run(cli: Cli) -> Result<u8> {
             })
             .await
         }
+        Command::Export(ExportCommand::Campaign { id, out }) => {
+            with_ctx(&cli, true, async |ctx| {
+                let done = warden_service::export::campaign(ctx, *id, out).await?;
+                print(format, &done)?;
+                Ok(0)
+            })
+            .await
+        }
+        Command::Audit(AuditCommand::List {
+            action,
+            actor,
+            target,
+            since,
+            until,
+            limit,
+            before,
+        }) => {
+            let req = warden_service::audit::EventsRequest {
+                action: action.clone(),
+                actor: actor.clone(),
+                target: target.clone(),
+                since: since.clone(),
+                until: until.clone(),
+                limit: Some(*limit),
+                before: *before,
+            };
+            with_ctx(&cli, false, async |ctx| {
+                print(format, &warden_service::audit::events(ctx, req).await?)?;
+                Ok(0)
+            })
+            .await
+        }
         Command::Export(ExportCommand::Verify { path }) => {
             let checked = warden_service::export::verify(path)?;
             for p in &checked.problems {

@@ -4,9 +4,10 @@
 /// The characters that make a spreadsheet treat a cell as a formula or a control.
 const TRIGGERS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\n'];
 
-/// Whether a cell needs the guard.
+/// Whether a cell needs the guard: it starts with a trigger, or it already looks guarded
+/// (a `'` before a trigger), so that [`unguard`] gives back exactly what was written.
 pub fn needs_guard(cell: &str) -> bool {
-    cell.starts_with(TRIGGERS)
+    cell.starts_with(TRIGGERS) || cell.strip_prefix('\'').is_some_and(needs_guard)
 }
 
 /// The cell as it must be written to a CSV file.
@@ -42,6 +43,12 @@ mod tests {
         assert_eq!(guard(""), "");
         assert_eq!(guard("a=b"), "a=b");
         assert_eq!(guard("\nx"), "'\nx");
+        // Text that already looks guarded is guarded again, so unguarding is exact.
+        assert_eq!(guard("'=1"), "''=1");
+        assert_eq!(guard("'x"), "'x");
+        for original in ["'=1", "''=1", "=1", "'x", "'", "''"] {
+            assert_eq!(unguard(&guard(original)), original, "{original:?}");
+        }
     }
 
     #[test]

@@ -137,7 +137,8 @@ pub struct Manifest {
     pub audit_head: Head,
 }
 
-/// What differs between a CSV file and its manifest; empty when it is intact.
+/// What differs between a CSV file and its manifest; empty when it is intact. An export of
+/// the audit trail is also re-chained: see [`verify_trail`].
 pub fn verify(csv_bytes: &[u8], manifest: &Manifest) -> Vec<String> {
     let mut problems = Vec::new();
     if manifest.format != MANIFEST_FORMAT {
@@ -146,42 +147,331 @@ pub fn verify(csv_bytes: &[u8], manifest: &Manifest) -> Vec<String> {
             manifest.format
         ));
     }
-    let sha256 = hex::encode(Sha256::digest(csv_bytes));
-    if sha256 != manifest.sha256 {
-        problems.push(format!(
-            "{}: its SHA-256 is {sha256}, the manifest says {} (the file was altered)",
-            manifest.file, manifest.sha256
-        ));
+    let described = Described {
+        file: manifest.file.clone(),
+        rows: manifest.rows,
+        bytes: manifest.bytes,
+        sha256: manifest.sha256.clone(),
+    };
+    problems.extend(described.check(csv_bytes));
+    if manifest.kind == "audit-trail" && problems.is_empty() {
+        problems.extend(verify_trail(csv_bytes, &manifest.audit_head));
     }
-    if csv_bytes.len() as u64 != manifest.bytes {
-        problems.push(format!(
-            "{}: {} bytes, the manifest says {}",
-            manifest.file,
-            csv_bytes.len(),
-            manifest.bytes
-        ));
+    problems
+}
+
+/// A file as a manifest describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Described {
+    pub file: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl Described {
+    pub fn of(file: &str, w: &Written) -> Self {
+        Self {
+            file: file.into(),
+            rows: w.rows,
+            bytes: w.bytes,
+            sha256: w.sha256.clone(),
+        }
     }
-    let body = csv_bytes.strip_prefix(BOM).unwrap_or(csv_bytes);
+
+    /// What differs between `bytes` and this description: hash, length, rows (a CSV that
+    /// does not parse is named at its first bad row).
+    pub fn check(&self, bytes: &[u8]) -> Vec<String> {
+        let mut problems = Vec::new();
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        if sha256 != self.sha256 {
+            problems.push(format!(
+                "{}: its SHA-256 is {sha256}, the manifest says {} (the file was altered)",
+                self.file, self.sha256
+            ));
+        }
+        if bytes.len() as u64 != self.bytes {
+            problems.push(format!(
+                "{}: {} bytes, the manifest says {}",
+                self.file,
+                bytes.len(),
+                self.bytes
+            ));
+        }
+        match records(bytes) {
+            Ok(rows) if rows.len() as u64 != self.rows => problems.push(format!(
+                "{}: {} rows, the manifest says {}",
+                self.file,
+                rows.len(),
+                self.rows
+            )),
+            Ok(_) => {}
+            Err(e) => problems.push(format!("{}: {e}", self.file)),
+        }
+        problems
+    }
+}
+
+/// A CSV file's header and rows, each cell with its guard removed.
+pub type Table = (Vec<String>, Vec<Vec<String>>);
+
+fn records(bytes: &[u8]) -> Result<Vec<csv::StringRecord>, String> {
+    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(body);
-    let mut rows = 0u64;
-    for (i, record) in reader.records().enumerate() {
-        match record {
-            Ok(_) => rows += 1,
-            Err(e) => {
-                problems.push(format!("{}: row {}: {e}", manifest.file, i + 1));
-                return problems;
+    (reader.records().enumerate())
+        .map(|(i, r)| r.map_err(|e| format!("row {}: {e}", i + 1)))
+        .collect()
+}
+
+/// Reads a CSV file Warden wrote back into its header and unguarded cells.
+pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
+    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body);
+    let header = reader
+        .headers()
+        .map_err(|e| format!("the header: {e}"))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = (reader.records().enumerate())
+        .map(|(i, r)| {
+            r.map(|r| {
+                r.iter()
+                    .map(|c| crate::csv_guard::unguard(c).to_string())
+                    .collect()
+            })
+            .map_err(|e| format!("row {}: {e}", i + 1))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((header, rows))
+}
+
+/// The columns of an audit-trail export, in order.
+pub const TRAIL_COLUMNS: [&str; 8] = [
+    "seq",
+    "occurred_at",
+    "actor",
+    "db_account",
+    "action",
+    "target",
+    "details",
+    "hash",
+];
+
+/// Re-chains an audit-trail export offline: every event's hash is recomputed from the
+/// one before it (the first from the genesis hash) and compared with the hash written
+/// beside it, and the event at the manifest's head must carry the head's hash. Names the
+/// first event that does not hold.
+pub fn verify_trail(csv_bytes: &[u8], head: &Head) -> Vec<String> {
+    let (header, rows) = match read_table(csv_bytes) {
+        Ok(t) => t,
+        Err(e) => return vec![format!("the audit trail: {e}")],
+    };
+    if header != TRAIL_COLUMNS {
+        return vec![format!(
+            "the audit trail's columns are {header:?}, not {TRAIL_COLUMNS:?}"
+        )];
+    }
+    let mut previous = crate::audit::GENESIS_HASH.to_string();
+    let mut head_seen = head.seq == 0;
+    for (i, row) in rows.iter().enumerate() {
+        let line = i + 1;
+        let event = (|| {
+            Some(crate::audit::AuditEvent {
+                seq: row[0].parse().ok()?,
+                occurred_at: chrono::DateTime::parse_from_rfc3339(&row[1])
+                    .ok()?
+                    .with_timezone(&chrono::Utc),
+                actor: row[2].clone(),
+                db_account: row[3].clone(),
+                action: row[4].clone(),
+                target: row[5].clone(),
+                details: serde_json::from_str(&row[6]).ok()?,
+            })
+        })();
+        let Some(event) = event else {
+            return vec![format!(
+                "the audit trail: row {line} does not read as an event"
+            )];
+        };
+        if event.seq != line as u64 {
+            return vec![format!(
+                "the audit trail: row {line} holds event {}, not event {line}",
+                event.seq
+            )];
+        }
+        let hash = event.chain_hash(&previous);
+        if hash != row[7] {
+            return vec![format!(
+                "the audit trail: event {} does not chain (its content or an earlier event was altered)",
+                event.seq
+            )];
+        }
+        if event.seq == head.seq {
+            if hash != head.hash {
+                return vec![format!(
+                    "the audit trail: event {} is not the head the manifest records",
+                    event.seq
+                )];
+            }
+            head_seen = true;
+        }
+        previous = hash;
+    }
+    if !head_seen {
+        return vec![format!(
+            "the audit trail ends before event {}, the head the manifest records",
+            head.seq
+        )];
+    }
+    Vec::new()
+}
+
+/// A campaign evidence pack's `manifest.json` (DESIGN.md, Exports and evidence).
+pub const PACK_FORMAT: &str = "warden-pack/1";
+
+/// The files of a pack, in the order they are listed.
+pub const PACK_FILES: [&str; 4] = [
+    "review_items.csv",
+    "access_before.csv",
+    "access_after.csv",
+    "action_log.csv",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackManifest {
+    pub format: String,
+    pub campaign: serde_json::Value,
+    /// How the population was chosen, and the query it was read with.
+    pub scope: serde_json::Value,
+    pub population_query: String,
+    pub source: Source,
+    pub totals: serde_json::Value,
+    pub files: Vec<Described>,
+    /// The officer's sign-off: the audit-trail event that records it, whole, so that its
+    /// hash can be recomputed here and compared with the trail's.
+    pub sign_off: crate::audit::AuditEvent,
+    pub sign_off_previous_hash: String,
+    pub sign_off_hash: String,
+    pub generated_at: String,
+    pub generated_by: String,
+}
+
+impl PackManifest {
+    /// SHA-256 of everything the manifest says but its sign-off, as canonical JSON: the
+    /// sign-off event attests it, so no word of the manifest can change unnoticed.
+    pub fn body_sha256(&self) -> String {
+        let mut body = serde_json::to_value(self).unwrap_or_default();
+        if let Some(fields) = body.as_object_mut() {
+            for signed in ["sign_off", "sign_off_previous_hash", "sign_off_hash"] {
+                fields.remove(signed);
             }
         }
+        hex::encode(Sha256::digest(body.to_string().as_bytes()))
     }
-    if rows != manifest.rows {
+}
+
+/// What differs between a pack's files and its manifest; empty when it is intact.
+/// `read` gives a file of the pack's folder by name; `present` lists the folder.
+pub fn verify_pack(
+    manifest: &PackManifest,
+    read: impl Fn(&str) -> Option<Vec<u8>>,
+    present: &[String],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if manifest.format != PACK_FORMAT {
         problems.push(format!(
-            "{}: {rows} rows, the manifest says {}",
-            manifest.file, manifest.rows
+            "manifest.json is of format {:?}, not {PACK_FORMAT:?}",
+            manifest.format
         ));
     }
+    for name in PACK_FILES {
+        if !manifest.files.iter().any(|f| f.file == name) {
+            problems.push(format!("manifest.json does not describe {name}"));
+        }
+    }
+    for f in &manifest.files {
+        match read(&f.file) {
+            Some(bytes) => problems.extend(f.check(&bytes)),
+            None => problems.push(format!("{}: missing from the pack", f.file)),
+        }
+    }
+    for name in present {
+        if name != "manifest.json" && !manifest.files.iter().any(|f| &f.file == name) {
+            problems.push(format!("{name}: in the pack but not in its manifest"));
+        }
+    }
+    // The sign-off event: its hash, and the file hashes it attests.
+    let s = &manifest.sign_off;
+    if s.chain_hash(&manifest.sign_off_previous_hash) != manifest.sign_off_hash {
+        problems.push(format!(
+            "manifest.json: the sign-off (audit event {}) does not match its hash (the manifest was altered)",
+            s.seq
+        ));
+    }
+    if s.details["manifest_sha256"].as_str() != Some(manifest.body_sha256().as_str()) {
+        problems.push(format!(
+            "manifest.json: altered since the sign-off (audit event {}): its content does not \
+             match the digest the sign-off attests",
+            s.seq
+        ));
+    }
+    for f in &manifest.files {
+        let attested = s.details["files"][&f.file].as_str();
+        if attested != Some(f.sha256.as_str()) {
+            problems.push(format!(
+                "manifest.json: the sign-off attests {} as {}, the manifest lists {}",
+                f.file,
+                attested.unwrap_or("nothing"),
+                f.sha256
+            ));
+        }
+    }
+    if problems.is_empty() {
+        problems.extend(revocations_done(&read));
+    }
     problems
+}
+
+/// Every item remediated as revoked is absent from `access_after.csv`: the pack proves
+/// its own revocations.
+fn revocations_done(read: &impl Fn(&str) -> Option<Vec<u8>>) -> Vec<String> {
+    let table = |name: &str| {
+        read(name)
+            .ok_or_else(|| format!("{name}: missing"))
+            .and_then(|b| read_table(&b).map_err(|e| format!("{name}: {e}")))
+    };
+    let (items, after) = match (table("review_items.csv"), table("access_after.csv")) {
+        (Ok(i), Ok(a)) => (i, a),
+        (Err(e), _) | (_, Err(e)) => return vec![e],
+    };
+    let column = |t: &Table, name: &str| t.0.iter().position(|h| h == name);
+    let (Some(iu), Some(ir), Some(ix)) = (
+        column(&items, "user_id"),
+        column(&items, "role"),
+        column(&items, "result"),
+    ) else {
+        return vec!["review_items.csv: no user_id, role or result column".into()];
+    };
+    let (Some(au), Some(ar)) = (column(&after, "user_id"), column(&after, "role")) else {
+        return vec!["access_after.csv: no user_id or role column".into()];
+    };
+    let held: std::collections::HashSet<(&str, &str)> = (after.1.iter())
+        .map(|r| (r[au].as_str(), r[ar].as_str()))
+        .collect();
+    (items.1.iter())
+        .filter(|r| r[ix] == "revoked" && held.contains(&(r[iu].as_str(), r[ir].as_str())))
+        .map(|r| {
+            format!(
+                "access_after.csv: user {} still holds {}, which review_items.csv says was revoked",
+                r[iu], r[ir]
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -199,7 +489,7 @@ mod tests {
     fn manifest(w: &Written, bom: bool) -> Manifest {
         Manifest {
             format: MANIFEST_FORMAT.into(),
-            kind: "audit-trail".into(),
+            kind: "findings".into(),
             parameters: serde_json::json!({}),
             population_query: "SELECT …".into(),
             source: Source {
@@ -272,6 +562,186 @@ mod tests {
             problems
                 .iter()
                 .any(|p| p.contains("1 rows, the manifest says 2")),
+            "{problems:?}"
+        );
+    }
+
+    fn event(seq: u64, actor: &str) -> crate::audit::AuditEvent {
+        crate::audit::AuditEvent {
+            seq,
+            occurred_at: chrono::DateTime::from_timestamp(1_790_000_000 + seq as i64, 123_456_000)
+                .unwrap(),
+            actor: actor.into(),
+            db_account: "warden@%".into(),
+            action: "policy.apply".into(),
+            target: "=cmd|' /C calc'!A0".into(),
+            details: serde_json::json!({ "version": seq, "note": "-1+1" }),
+        }
+    }
+
+    /// An audit-trail export of `events`, with the hashes of the chain.
+    fn trail_csv(events: &[crate::audit::AuditEvent]) -> (Vec<u8>, Head) {
+        let mut out = CsvOut::new(Vec::new(), &TRAIL_COLUMNS, false).unwrap();
+        let mut previous = crate::audit::GENESIS_HASH.to_string();
+        for e in events {
+            let hash = e.chain_hash(&previous);
+            out.row([
+                e.seq.to_string(),
+                e.occurred_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                e.actor.clone(),
+                e.db_account.clone(),
+                e.action.clone(),
+                e.target.clone(),
+                e.details.to_string(),
+                hash.clone(),
+            ])
+            .unwrap();
+            previous = hash;
+        }
+        let (bytes, _) = out.finish().unwrap();
+        let head = Head {
+            seq: events.len() as u64,
+            hash: previous,
+        };
+        (bytes, head)
+    }
+
+    #[test]
+    fn a_trail_export_is_rechained_offline_to_its_head() {
+        let events: Vec<_> = (1..=4).map(|i| event(i, "-olivia")).collect();
+        let (bytes, head) = trail_csv(&events);
+        assert_eq!(verify_trail(&bytes, &head), Vec::<String>::new());
+        // An event rewritten with a hash recomputed for it alone breaks the next link.
+        let mut forged = events.clone();
+        forged[1].actor = "mallory".into();
+        let (rewritten, _) = trail_csv(&forged[..2]);
+        let (tail, _) = trail_csv(&events);
+        let mut spliced = rewritten.clone();
+        let rest = tail
+            .split(|&b| b == b'\n')
+            .skip(3)
+            .collect::<Vec<_>>()
+            .join(&b'\n');
+        spliced.extend_from_slice(&rest);
+        let problems = verify_trail(&spliced, &head);
+        assert!(
+            problems[0].contains("event 3 does not chain"),
+            "{problems:?}"
+        );
+        // An event dropped from the end: the head is not reached.
+        let (short, _) = trail_csv(&events[..3]);
+        let problems = verify_trail(&short, &head);
+        assert!(problems[0].contains("ends before event 4"), "{problems:?}");
+        // A row removed from the middle.
+        let gap: Vec<_> = [events[0].clone(), events[2].clone()].to_vec();
+        let (gapped, _) = trail_csv(&gap);
+        let problems = verify_trail(&gapped, &head);
+        assert!(problems[0].contains("row 2 holds event 3"), "{problems:?}");
+    }
+
+    fn pack_with(
+        after_rows: &[[&str; 7]],
+    ) -> (PackManifest, std::collections::HashMap<String, Vec<u8>>) {
+        let mut files = std::collections::HashMap::new();
+        let mut described = Vec::new();
+        let mut put = |name: &str, header: &[&str], rows: Vec<Vec<&str>>| {
+            let mut out = CsvOut::new(Vec::new(), header, false).unwrap();
+            for r in rows {
+                out.row(r).unwrap();
+            }
+            let (bytes, w) = out.finish().unwrap();
+            described.push(Described::of(name, &w));
+            files.insert(name.to_string(), bytes);
+        };
+        let access = [
+            "user_id",
+            "login",
+            "department",
+            "role",
+            "granted_at",
+            "granted_by",
+            "item_id",
+        ];
+        put(
+            "review_items.csv",
+            &["item_id", "user_id", "role", "decision", "result"],
+            vec![
+                vec!["1", "7", "refund_approver", "revoke", "revoked"],
+                vec!["2", "7", "support_agent", "keep", ""],
+            ],
+        );
+        put("access_before.csv", &access, vec![]);
+        put(
+            "access_after.csv",
+            &access,
+            after_rows.iter().map(|r| r.to_vec()).collect(),
+        );
+        put("action_log.csv", &TRAIL_COLUMNS, vec![]);
+        let mut m = PackManifest {
+            format: PACK_FORMAT.into(),
+            campaign: serde_json::json!({ "id": 1 }),
+            scope: serde_json::json!({}),
+            population_query: "…".into(),
+            source: Source {
+                server_uuid: None,
+                server_id: Some(1),
+                version: "10.11".into(),
+                position: None,
+            },
+            totals: serde_json::json!({}),
+            files: described,
+            sign_off: event(9, "olivia"),
+            sign_off_previous_hash: "ab".into(),
+            sign_off_hash: String::new(),
+            generated_at: "2026-11-29T00:00:00Z".into(),
+            generated_by: "olivia".into(),
+        };
+        let attested: serde_json::Map<_, _> = m
+            .files
+            .iter()
+            .map(|f| (f.file.clone(), f.sha256.clone().into()))
+            .collect();
+        m.sign_off.details =
+            serde_json::json!({ "files": attested, "manifest_sha256": m.body_sha256() });
+        m.sign_off_hash = m.sign_off.chain_hash("ab");
+        (m, files)
+    }
+
+    #[test]
+    fn a_pack_proves_its_revocations_from_its_own_files() {
+        let kept = ["7", "amy", "support", "support_agent", "", "", "2"];
+        let (m, files) = pack_with(&[kept]);
+        let names: Vec<String> = files.keys().cloned().collect();
+        assert_eq!(
+            verify_pack(&m, |n| files.get(n).cloned(), &names),
+            Vec::<String>::new()
+        );
+        // A pack whose "after" still holds the revoked grant does not verify.
+        let (m, files) = pack_with(&[
+            kept,
+            ["7", "amy", "support", "refund_approver", "", "", "1"],
+        ]);
+        let problems = verify_pack(&m, |n| files.get(n).cloned(), &names);
+        assert!(
+            problems[0].contains("still holds refund_approver"),
+            "{problems:?}"
+        );
+        // A file missing, and the sign-off's own hash broken.
+        let (mut m, mut files) = pack_with(&[kept]);
+        files.remove("action_log.csv");
+        m.sign_off.actor = "mallory".into();
+        let problems = verify_pack(&m, |n| files.get(n).cloned(), &names);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("action_log.csv: missing")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("does not match its hash")),
             "{problems:?}"
         );
     }

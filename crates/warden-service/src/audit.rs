@@ -1,9 +1,11 @@
 //! The audit trail's own integrity (DESIGN.md, Audit trail).
 
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use warden_core::audit::Verification;
 
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Recomputes the audit trail's hash chain from its first event and compares its end with
 /// the head Warden recorded: the first sequence number where the stored trail is not the
@@ -24,4 +26,107 @@ pub async fn verify(ctx: &Ctx) -> Result<Verification> {
         );
     }
     Ok(checked)
+}
+
+/// A listing of the audit trail (the Audit trail screen, `warden audit list`): filters
+/// optional, times UTC as in log searches; `before` is the previous page's `next`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct EventsRequest {
+    /// Actions starting with this (`review.` lists every review action).
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    /// Targets containing this text.
+    pub target: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<u32>,
+    pub before: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EventView {
+    pub seq: u64,
+    pub occurred_at: String,
+    pub actor: String,
+    pub db_account: String,
+    pub action: String,
+    pub target: String,
+    /// The event's details as JSON text (shown as text, never as markup).
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EventsResponse {
+    pub events: Vec<EventView>,
+    /// The `before` of the next (older) page, or null on the last.
+    pub next: Option<u64>,
+    /// The chain's head as Warden recorded it.
+    pub head_seq: u64,
+    pub head_hash: String,
+}
+
+/// The most events a page may have.
+pub const MAX_EVENTS: u32 = 500;
+
+/// A page of the audit trail, newest first (officers and auditors).
+pub async fn events(ctx: &Ctx, req: EventsRequest) -> Result<EventsResponse> {
+    let r = ctx.as_reader("reading the audit trail")?;
+    let db = r.db();
+    let limit = req.limit.unwrap_or(100);
+    if !(1..=MAX_EVENTS).contains(&limit) {
+        return Err(Error::Invalid(format!(
+            "--limit {limit}: expected 1 to {MAX_EVENTS}"
+        )));
+    }
+    let text = |what: &str, v: &Option<String>| -> Result<Option<String>> {
+        (v.as_deref())
+            .map(|v| crate::input::text_field(what, v, 190))
+            .transpose()
+    };
+    let time = |what: &str, v: &Option<String>| {
+        (v.as_deref())
+            .map(|t| crate::logs::parse_time(what, t))
+            .transpose()
+    };
+    let search = warden_store::governance::AuditSearch {
+        action: text("--action", &req.action)?,
+        actor: text("--actor", &req.actor)?,
+        target: text("--target", &req.target)?,
+        since: time("--since", &req.since)?,
+        until: time("--until", &req.until)?,
+        before: req.before,
+        limit,
+    };
+    let (found, (head_seq, head_hash)) = futures_util::try_join!(
+        warden_store::governance::search_audit_events(db, &search),
+        warden_store::governance::audit_head(db),
+    )?;
+    let next = (found.len() == limit as usize)
+        .then(|| found.last().map(|(e, _, _)| e.seq))
+        .flatten();
+    let events = found
+        .into_iter()
+        .map(|(e, prev_hash, hash)| EventView {
+            seq: e.seq,
+            occurred_at: e
+                .occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            actor: e.actor,
+            db_account: e.db_account,
+            action: e.action,
+            target: e.target,
+            details: e.details.to_string(),
+            prev_hash,
+            hash,
+        })
+        .collect();
+    Ok(EventsResponse {
+        events,
+        next,
+        head_seq,
+        head_hash,
+    })
 }

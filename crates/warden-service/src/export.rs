@@ -13,6 +13,9 @@ use warden_store::governance::Change;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 
+mod pack;
+pub use pack::{PackResponse, campaign};
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportResponse {
     pub file: String,
@@ -39,10 +42,29 @@ pub fn manifest_path(csv: &Path) -> PathBuf {
 struct Staged {
     temp: PathBuf,
     dest: PathBuf,
+    dir: bool,
 }
 
 impl Staged {
     fn create(dest: &Path) -> Result<(Self, std::fs::File)> {
+        let staged = Self::stage(dest, false)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged.temp)
+            .map_err(|e| file_error(&staged.temp, e))?;
+        Ok((staged, file))
+    }
+
+    /// A folder (the evidence pack) staged the same way: written whole under a temporary
+    /// name, then renamed.
+    fn create_dir(dest: &Path) -> Result<Self> {
+        let staged = Self::stage(dest, true)?;
+        std::fs::create_dir(&staged.temp).map_err(|e| file_error(&staged.temp, e))?;
+        Ok(staged)
+    }
+
+    fn stage(dest: &Path, dir: bool) -> Result<Self> {
         // Evidence is never overwritten: a new export takes a new name.
         if dest.exists() {
             return Err(Error::Invalid(format!(
@@ -59,25 +81,27 @@ impl Staged {
         sweep_abandoned(dest, &prefix.to_string_lossy());
         let mut temp_name = prefix;
         temp_name.push(std::process::id().to_string());
-        let temp = dest.with_file_name(temp_name);
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(|e| file_error(&temp, e))?;
-        Ok((
-            Self {
-                temp,
-                dest: dest.to_path_buf(),
-            },
-            file,
-        ))
+        Ok(Self {
+            temp: dest.with_file_name(temp_name),
+            dest: dest.to_path_buf(),
+            dir,
+        })
     }
 
     fn commit(self, file: std::fs::File) -> Result<()> {
         let fail = |e: std::io::Error| file_error(&self.dest, e);
         file.sync_all().map_err(fail)?;
         drop(file);
+        std::fs::rename(&self.temp, &self.dest).map_err(fail)?;
+        Ok(())
+    }
+
+    /// Renames a staged folder into place once every file in it is synced.
+    fn commit_dir(self) -> Result<()> {
+        let fail = |e: std::io::Error| file_error(&self.dest, e);
+        std::fs::File::open(&self.temp)
+            .and_then(|d| d.sync_all())
+            .map_err(fail)?;
         std::fs::rename(&self.temp, &self.dest).map_err(fail)?;
         Ok(())
     }
@@ -102,7 +126,11 @@ fn sweep_abandoned(dest: &Path, prefix: &str) {
         };
         if pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
             tracing::info!(file = %entry.path().display(), "removing an abandoned export");
-            let _ = std::fs::remove_file(entry.path());
+            let path = entry.path();
+            let _ = match path.is_dir() {
+                true => std::fs::remove_dir_all(&path),
+                false => std::fs::remove_file(&path),
+            };
         }
     }
 }
@@ -111,7 +139,10 @@ impl Drop for Staged {
     fn drop(&mut self) {
         // Not committed (an error, a cancelled export): nothing is left behind. After a
         // rename the temporary name no longer exists and this does nothing.
-        let _ = std::fs::remove_file(&self.temp);
+        let _ = match self.dir {
+            true => std::fs::remove_dir_all(&self.temp),
+            false => std::fs::remove_file(&self.temp),
+        };
     }
 }
 
@@ -209,16 +240,7 @@ pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportRespo
         kind: "audit-trail",
         parameters: serde_json::json!({ "bom": bom }),
         population_query: warden_store::governance::AUDIT_EVENTS.into(),
-        header: &[
-            "seq",
-            "occurred_at",
-            "actor",
-            "db_account",
-            "action",
-            "target",
-            "details",
-            "hash",
-        ],
+        header: &warden_core::export::TRAIL_COLUMNS,
         out,
         bom,
     };
@@ -503,16 +525,32 @@ pub struct VerifyResponse {
 }
 
 /// Re-checks an exported CSV (or its manifest's path) against its manifest: SHA-256, byte
-/// and row counts. Offline: no database is needed.
+/// and row counts, and for the audit trail its hash chain up to the recorded head; or an
+/// evidence pack's folder against its manifest.json. Offline: no database is needed.
 pub fn verify(path: &Path) -> Result<VerifyResponse> {
+    if path.is_dir() {
+        return pack::verify(path);
+    }
     let csv_path = match path.to_string_lossy().strip_suffix(".manifest.json") {
         Some(csv) => PathBuf::from(csv),
         None => path.to_path_buf(),
     };
     let manifest_path = manifest_path(&csv_path);
     let read = |p: &Path| std::fs::read(p).map_err(|e| file_error(p, e));
-    let manifest: Manifest = serde_json::from_slice(&read(&manifest_path)?)
-        .map_err(|e| file_error(&manifest_path, e))?;
+    let manifest: Manifest = match serde_json::from_slice(&read(&manifest_path)?) {
+        Ok(m) => m,
+        Err(e) => {
+            return Ok(VerifyResponse {
+                ok: false,
+                file: csv_path.display().to_string(),
+                rows: 0,
+                problems: vec![format!(
+                    "{}: does not read as a manifest: {e}",
+                    manifest_path.display()
+                )],
+            });
+        }
+    };
     let bytes = read(&csv_path)?;
     let mut problems = warden_core::export::verify(&bytes, &manifest);
     let on_disk = csv_path

@@ -277,7 +277,7 @@ fn parse_cursor(text: &str) -> Result<(Mark, Mark)> {
     ))
 }
 
-fn parse_time(flag: &str, text: &str) -> Result<NaiveDateTime> {
+pub(crate) fn parse_time(flag: &str, text: &str) -> Result<NaiveDateTime> {
     let t = text.trim();
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         return Ok(d.and_time(chrono::NaiveTime::MIN));

@@ -681,13 +681,25 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
         .commit(
             "review.decide",
             &format!("review items {}", summarize_ids(&decided)),
-            serde_json::json!({ "items": decided, "decision": verdict.as_str(), "comment": comment, "key": key }),
+            serde_json::json!({
+                "campaign": campaigns_of(&locked), "items": decided,
+                "decision": verdict.as_str(), "comment": comment, "key": key,
+            }),
         )
         .await?;
     Ok(DecideResponse {
         decided,
         audit_seq: Some(event.seq),
     })
+}
+
+/// The campaign of locked items: one number, or a list when they span several.
+fn campaigns_of(locked: &[(store::Item, String)]) -> serde_json::Value {
+    let ids: std::collections::BTreeSet<u64> = locked.iter().map(|(i, _)| i.campaign_id).collect();
+    match ids.len() {
+        1 => ids.into_iter().next().into(),
+        _ => ids.into_iter().collect::<Vec<_>>().into(),
+    }
 }
 
 fn summarize_ids(ids: &[u64]) -> String {
@@ -769,11 +781,18 @@ pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignRespons
         }
     }
     let ids: Vec<u64> = locked.iter().map(|(i, _)| i.id).collect();
+    // Who each item was with, for the evidence pack's `reassigned_from`.
+    let from: serde_json::Map<String, serde_json::Value> = (locked.iter())
+        .map(|(i, _)| (i.id.to_string(), i.reviewer.clone().into()))
+        .collect();
     let event = change
         .commit(
             "review.reassign",
             &format!("review items {}", summarize_ids(&ids)),
-            serde_json::json!({ "items": ids, "to": to, "comment": comment }),
+            serde_json::json!({
+                "campaign": campaigns_of(&locked), "items": ids, "to": to,
+                "from": from, "comment": comment,
+            }),
         )
         .await?;
     Ok(ReassignResponse {

@@ -197,11 +197,22 @@ impl<'a> Change<'a> {
 
     /// Appends the audit event and commits the change with it.
     pub async fn commit(
-        mut self,
+        self,
         action: &str,
         target: &str,
         details: serde_json::Value,
     ) -> Result<AuditEvent> {
+        Ok(self.commit_chained(action, target, details).await?.0)
+    }
+
+    /// [`Change::commit`], answering the event with its previous hash and its hash (for
+    /// evidence that carries the event itself).
+    pub async fn commit_chained(
+        mut self,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Result<warden_core::audit::StoredEvent> {
         let db = self.db;
         let (seq, prev): (u64, String) =
             sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1 FOR UPDATE")
@@ -247,7 +258,7 @@ impl<'a> Change<'a> {
             .await
             .map_err(|e| db.classify(e))?;
         self.tx.commit().await.map_err(|e| db.classify(e))?;
-        Ok(event)
+        Ok((event, prev, hash))
     }
 }
 
@@ -319,6 +330,64 @@ pub async fn stream_audit_events(
         n += 1;
     }
     Ok(n)
+}
+
+/// Which audit events to list: each filter optional; `before` the previous page's last
+/// sequence number.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSearch {
+    /// Actions starting with this (`review.` lists every review action).
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    /// Targets containing this text.
+    pub target: Option<String>,
+    pub since: Option<chrono::NaiveDateTime>,
+    pub until: Option<chrono::NaiveDateTime>,
+    pub before: Option<u64>,
+    pub limit: u32,
+}
+
+/// One page of audit events matching `s`, newest first, by keyset on the sequence number.
+pub async fn search_audit_events(
+    db: &Database,
+    s: &AuditSearch,
+) -> Result<Vec<warden_core::audit::StoredEvent>> {
+    let mut qb = sqlx::QueryBuilder::<MySql>::new(
+        "SELECT seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash \
+         FROM warden_audit_events WHERE 1 = 1",
+    );
+    let like = |text: &str| {
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    };
+    if let Some(a) = &s.action {
+        qb.push(" AND action LIKE ")
+            .push_bind([&like(a), "%"].concat());
+    }
+    if let Some(a) = &s.actor {
+        qb.push(" AND actor = ").push_bind(a.clone());
+    }
+    if let Some(t) = &s.target {
+        qb.push(" AND target LIKE ")
+            .push_bind(["%", &like(t), "%"].concat());
+    }
+    if let Some(t) = s.since {
+        qb.push(" AND occurred_at >= ").push_bind(t);
+    }
+    if let Some(t) = s.until {
+        qb.push(" AND occurred_at < ").push_bind(t);
+    }
+    if let Some(b) = s.before {
+        qb.push(" AND seq < ").push_bind(b);
+    }
+    qb.push(" ORDER BY seq DESC LIMIT ").push_bind(s.limit);
+    let rows: Vec<AuditRow> = qb
+        .build_query_as()
+        .fetch_all(db.gov())
+        .await
+        .map_err(|e| db.classify(e))?;
+    rows.into_iter().map(audit_event).collect()
 }
 
 /// The query behind [`audit_events`] and [`stream_audit_events`].

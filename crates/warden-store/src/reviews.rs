@@ -223,11 +223,14 @@ pub struct Item {
     pub version: u32,
     pub user_id: i64,
     pub role_id: i64,
+    /// `revoked`, `absent` (already gone) or `restored` (undone), once remediated.
+    pub remediation: Option<String>,
 }
 
-const ITEM_COLUMNS: &str = "SELECT id, campaign_id, login, department, role, reviewer, \
+pub const ITEM_COLUMNS: &str = "SELECT id, campaign_id, login, department, role, reviewer, \
      granted_at, granted_by, baseline, outside, sod, last_used, suggestion, reason, decision, \
-     decided_by, decided_at, comment, version, user_id, role_id FROM warden_review_items";
+     decided_by, decided_at, comment, version, user_id, role_id, remediation \
+     FROM warden_review_items";
 
 fn item_from_row(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Item, sqlx::Error> {
     Ok(Item {
@@ -252,6 +255,7 @@ fn item_from_row(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Item, sqlx:
         version: row.try_get(18)?,
         user_id: row.try_get(19)?,
         role_id: row.try_get(20)?,
+        remediation: row.try_get(21)?,
     })
 }
 
@@ -409,17 +413,21 @@ pub async fn record_reassign(
     Ok(done.rows_affected() == 1)
 }
 
+/// The comment of an item decided by the campaign's default at close (no response).
+pub const DEFAULT_COMMENT: &str = "undecided at close: the campaign default";
+
 /// Within a change: gives every undecided item of a campaign the campaign's default.
 pub async fn apply_default(change: &mut Change<'_>, campaign: u64, verdict: &str) -> Result<u64> {
     let db = change.db();
     let done = sqlx::query(
         "UPDATE warden_review_items SET decision = ?, decided_by = ?, decided_at = ?, \
-         comment = 'undecided at close: the campaign default', version = version + 1 \
+         comment = ?, version = version + 1 \
          WHERE campaign_id = ? AND decision IS NULL",
     )
     .bind(verdict)
     .bind(change.actor().to_string())
     .bind(Utc::now().naive_utc().trunc_subsecs(6))
+    .bind(DEFAULT_COMMENT)
     .bind(campaign)
     .execute(change.conn())
     .await
@@ -628,6 +636,33 @@ pub async fn mark_closed(change: &mut Change<'_>, campaign: u64) -> Result<()> {
         .await
         .map_err(|e| db.classify(e))?;
     Ok(())
+}
+
+/// When a campaign's remediation removed an item's grant, and when that was undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remediation {
+    pub item: u64,
+    pub removed_at: NaiveDateTime,
+    pub undone_at: Option<NaiveDateTime>,
+}
+
+pub async fn remediations(db: &Database, campaign: u64) -> Result<Vec<Remediation>> {
+    let rows: Vec<(u64, NaiveDateTime, Option<NaiveDateTime>)> = sqlx::query_as(
+        "SELECT item_id, removed_at, undone_at FROM warden_remediations \
+         WHERE campaign_id = ? ORDER BY id",
+    )
+    .bind(campaign)
+    .fetch_all(db.gov())
+    .await
+    .map_err(|e| db.classify(e))?;
+    Ok(rows
+        .into_iter()
+        .map(|(item, removed_at, undone_at)| Remediation {
+            item,
+            removed_at,
+            undone_at,
+        })
+        .collect())
 }
 
 /// A removed row still to put back.

@@ -469,6 +469,56 @@ fn a_review_is_started_listed_and_decided_from_the_command_line() {
     let (code, closed) = json(&db, &["review", "close", &id]);
     assert_eq!(code, 0, "{closed}");
     assert_eq!(closed["closed"], true);
+
+    // The evidence pack: signed off on the trail, verified offline, any alteration exit 1.
+    let pack = dir.join("q4-finance");
+    let (code, packed) = json(
+        &db,
+        &["export", "campaign", &id, "--out", pack.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{packed}");
+    assert_eq!(
+        packed["files"].as_array().map(Vec::len),
+        Some(4),
+        "{packed}"
+    );
+    let verify = || {
+        let out = warden()
+            .args([
+                "--format",
+                "json",
+                "export",
+                "verify",
+                pack.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap_or(-1), doc)
+    };
+    assert_eq!(verify().0, 0, "{}", verify().1);
+    let (code, signed) = json(&db, &["audit", "list", "--action", "review.sign_off"]);
+    assert_eq!(code, 0, "{signed}");
+    assert_eq!(signed["events"][0]["seq"], packed["audit_seq"]);
+    assert_eq!(signed["events"][0]["target"], format!("campaign {id}"));
+    let items_csv = pack.join("review_items.csv");
+    let original = std::fs::read(&items_csv).unwrap();
+    let mut altered = original.clone();
+    let last = altered.len() - 3;
+    altered[last] ^= 0x20;
+    std::fs::write(&items_csv, &altered).unwrap();
+    let (code, bad) = verify();
+    assert_eq!(code, 1, "{bad}");
+    assert!(
+        bad["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("review_items.csv: its SHA-256"),
+        "{bad}"
+    );
+    std::fs::write(&items_csv, &original).unwrap();
+    assert_eq!(verify().0, 0);
+
     let (code, undone) = json(&db, &["review", "undo-remediation", &id]);
     assert_eq!(code, 0, "{undone}");
 }

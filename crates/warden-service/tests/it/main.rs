@@ -12,6 +12,7 @@ mod findings;
 mod ingest;
 mod logs;
 mod mapping;
+mod pack;
 mod policy;
 mod reviews;
 mod sqli;

@@ -1,0 +1,268 @@
+//! The campaign evidence pack: written whole for a closed campaign, its sign-off on the
+//! trail, every revocation provable from its own files, and any byte of any file altered
+//! named by the offline verifier.
+
+use warden_sandbox::seed::COMPANY_POLICY;
+use warden_service::reviews::{
+    self, DecideRequest, ItemsRequest, ReassignRequest, Scope, StartRequest,
+};
+use warden_service::{ErrorCode, policy};
+
+use crate::support::*;
+
+/// A closed finance campaign: everything reassigned to the officer, one item revoked, one
+/// approved, the rest left to the default (keep); returns the campaign id.
+async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
+    policy::apply(ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let started = reviews::start(
+        ctx,
+        StartRequest {
+            name: "Q4 finance".into(),
+            due: (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string(),
+            scope: Scope {
+                departments: vec!["finance".into()],
+                roles: Vec::new(),
+                job_functions: Vec::new(),
+            },
+            reviewer: "manager".into(),
+            fallback: OFFICER.into(),
+            undecided: "keep".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let id = started.campaign;
+    let items = reviews::items(
+        ctx,
+        ItemsRequest {
+            campaign: id,
+            reviewer: None,
+            pending: false,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    assert!(items.len() >= 3, "{} items", items.len());
+    let ids: Vec<u64> = items.iter().map(|i| i.id).collect();
+    reviews::reassign(
+        ctx,
+        ReassignRequest {
+            items: ids.clone(),
+            to: OFFICER.into(),
+            comment: "the officer reviews finance".into(),
+        },
+    )
+    .await
+    .unwrap();
+    for (item, decision) in [(ids[0], "revoke"), (ids[1], "approve")] {
+        reviews::decide(
+            ctx,
+            DecideRequest {
+                items: vec![item],
+                decision: decision.into(),
+                comment: "=HYPERLINK(\"http://evil\")".into(),
+                key: format!("k{item}"),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    // Not closed yet: no pack.
+    let dir = tempfile::tempdir().unwrap();
+    let open = warden_service::export::campaign(ctx, id, &dir.path().join("pack"))
+        .await
+        .unwrap_err();
+    assert!(open.to_string().contains("close it first"), "{open}");
+    assert!(!dir.path().join("pack").exists());
+    reviews::close(ctx, id, false).await.unwrap();
+    id
+}
+
+fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    warden_core::export::read_table(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn column(t: &(Vec<String>, Vec<Vec<String>>), name: &str) -> usize {
+    t.0.iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+#[tokio::test]
+async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    let id = closed_campaign(&ctx).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("q4-finance");
+    let done = warden_service::export::campaign(&ctx, id, &pack)
+        .await
+        .unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&pack)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "access_after.csv",
+            "access_before.csv",
+            "action_log.csv",
+            "manifest.json",
+            "review_items.csv"
+        ]
+    );
+    // Nothing else was left beside it (no temporary folder).
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    let checked = warden_service::export::verify(&pack).unwrap();
+    assert!(checked.ok, "{:?}", checked.problems);
+
+    // The review items: one per item, decisions, reviewer relation, remediation.
+    let items = table(&pack.join("review_items.csv"));
+    let before = table(&pack.join("access_before.csv"));
+    let after = table(&pack.join("access_after.csv"));
+    assert_eq!(items.1.len(), before.1.len());
+    let (decision, result, relation, from, comment) = (
+        column(&items, "decision"),
+        column(&items, "result"),
+        column(&items, "reviewer_relation"),
+        column(&items, "reassigned_from"),
+        column(&items, "comment"),
+    );
+    let revoked: Vec<&Vec<String>> = items.1.iter().filter(|r| r[decision] == "revoke").collect();
+    assert_eq!(revoked.len(), 1);
+    assert!(["revoked", "absent"].contains(&revoked[0][result].as_str()));
+    assert!(
+        items
+            .1
+            .iter()
+            .all(|r| r[relation] == "reassigned" && !r[from].is_empty())
+    );
+    // The formula in a comment is text once the guard is stripped, and guarded on disk.
+    assert!(
+        items
+            .1
+            .iter()
+            .any(|r| r[comment] == "=HYPERLINK(\"http://evil\")")
+    );
+    let raw = std::fs::read_to_string(pack.join("review_items.csv")).unwrap();
+    assert!(raw.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""));
+    // The revoked grant is in the population before and not after; the rest are in both.
+    let (user, role) = (column(&items, "user_id"), column(&items, "role"));
+    let pair = |t: &(Vec<String>, Vec<Vec<String>>), r: &Vec<String>| {
+        let (u, ro) = (column(t, "user_id"), column(t, "role"));
+        t.1.iter().any(|x| x[u] == r[user] && x[ro] == r[role])
+    };
+    for r in &items.1 {
+        assert!(pair(&before, r));
+        assert_eq!(pair(&after, r), r[decision] != "revoke", "{r:?}");
+    }
+    // The action log: the campaign's events, launch to close, with their hashes.
+    let log = table(&pack.join("action_log.csv"));
+    let actions: Vec<&str> = log.1.iter().map(|r| r[4].as_str()).collect();
+    for a in [
+        "review.start",
+        "review.reassign",
+        "review.decide",
+        "review.default",
+        "review.remediate",
+        "review.close",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+
+    // The sign-off is on the trail, the event the manifest carries, and the chain holds.
+    let manifest: warden_core::export::PackManifest =
+        serde_json::from_slice(&std::fs::read(pack.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.sign_off.seq, done.audit_seq);
+    assert_eq!(manifest.sign_off.action, "review.sign_off");
+    assert_eq!(manifest.totals["revoked"], 1);
+    assert_eq!(manifest.totals["approved"], 1);
+    assert_eq!(manifest.totals["no_response"], items.1.len() as u64 - 2);
+    let trail = warden_service::audit::verify(&ctx).await.unwrap();
+    assert!(trail.ok);
+    let events = warden_service::audit::events(
+        &ctx,
+        warden_service::audit::EventsRequest {
+            action: Some("review.sign_off".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        events.events.last().map(|e| e.hash.as_str()),
+        Some(manifest.sign_off_hash.as_str())
+    );
+
+    // Each file altered by one byte, one at a time: named.
+    for name in names {
+        let path = pack.join(&name);
+        let original = std::fs::read(&path).unwrap();
+        let mut altered = original.clone();
+        let at = original.len() / 2;
+        altered[at] = if altered[at] == b'7' { b'8' } else { b'7' };
+        std::fs::write(&path, &altered).unwrap();
+        let checked = warden_service::export::verify(&pack).unwrap();
+        assert!(!checked.ok, "{name} altered, yet intact");
+        let named = checked.problems.iter().any(|p| p.contains(&name));
+        assert!(named, "{name}: {:?}", checked.problems);
+        std::fs::write(&path, &original).unwrap();
+    }
+    assert!(warden_service::export::verify(&pack).unwrap().ok);
+    // A word of the manifest changed, still valid JSON: the sign-off no longer attests it.
+    let path = pack.join("manifest.json");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        original.replacen("\"Q4 finance\"", "\"Q4 finance (amended)\"", 1),
+    )
+    .unwrap();
+    let checked = warden_service::export::verify(&pack).unwrap();
+    assert!(
+        checked
+            .problems
+            .iter()
+            .any(|p| p.contains("altered since the sign-off")),
+        "{:?}",
+        checked.problems
+    );
+    std::fs::write(&path, original).unwrap();
+
+    // A file the manifest does not list: named.
+    std::fs::write(pack.join("extra.csv"), b"x").unwrap();
+    let checked = warden_service::export::verify(&pack).unwrap();
+    assert!(
+        checked.problems.iter().any(|p| p.contains("extra.csv")),
+        "{:?}",
+        checked.problems
+    );
+    std::fs::remove_file(pack.join("extra.csv")).unwrap();
+
+    // A pack is never written over, and only officers sign off.
+    let again = warden_service::export::campaign(&ctx, id, &pack)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("exists"), "{again}");
+    add_console_user(
+        &s.test_db,
+        "ann.auditor",
+        warden_core::console::ConsoleRole::Auditor,
+    )
+    .await;
+    let auditor = ctx_as(&s.test_db, "ann.auditor", None).await;
+    let err = warden_service::export::campaign(&auditor, id, &dir.path().join("mine"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden);
+    assert!(
+        warden_service::export::verify(&pack).unwrap().ok,
+        "verifying needs no role"
+    );
+    auditor.close().await;
+    ctx.close().await;
+}
