@@ -38,6 +38,7 @@ impl From<warden_service::Error> for IpcError {
             ErrorCode::Conflict => "conflict",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Database => "database",
+            ErrorCode::Cancelled => "cancelled",
         };
         Self {
             code: code.into(),

@@ -31,9 +31,10 @@ impl Failure {
     }
 
     /// 2 usage or configuration, 3 unreachable or read-only, 4 not allowed, 5 input
-    /// rejected, 6 conflict.
+    /// rejected, 6 conflict; 130 (128 + SIGINT, as a shell reports it) interrupted.
     pub fn exit_code(&self) -> u8 {
         match self.code {
+            ErrorCode::Cancelled => 130,
             ErrorCode::Config | ErrorCode::NotFound | ErrorCode::Database => 2,
             ErrorCode::Unavailable | ErrorCode::ReadOnly => 3,
             ErrorCode::Forbidden => 4,

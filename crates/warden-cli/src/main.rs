@@ -5,6 +5,7 @@ mod args;
 mod demo;
 mod failure;
 mod output;
+mod progress;
 mod render;
 mod run;
 

@@ -122,7 +122,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Review(cmd) => review(&cli, cmd).await,
         Command::Export(ExportCommand::AuditTrail { out, bom }) => {
             with_ctx(&cli, false, async |ctx| {
-                let done = warden_service::export::audit_trail(ctx, out, *bom).await?;
+                let done = crate::progress::exporting(&cli, "export audit-trail", async |p| {
+                    warden_service::export::audit_trail(ctx, out, *bom, p).await
+                })
+                .await?;
                 print(format, &done)?;
                 Ok(0)
             })
@@ -130,7 +133,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Export(ExportCommand::Logs { out, bom, filters }) => {
             with_ctx(&cli, true, async |ctx| {
-                let done = warden_service::export::logs(ctx, filters.request(), out, *bom).await?;
+                let done = crate::progress::exporting(&cli, "export logs", async |p| {
+                    warden_service::export::logs(ctx, filters.request(), out, *bom, p).await
+                })
+                .await?;
                 print(format, &done)?;
                 Ok(0)
             })
@@ -138,7 +144,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Export(ExportCommand::Access { out, bom }) => {
             with_ctx(&cli, true, async |ctx| {
-                let done = warden_service::export::access(ctx, out, *bom).await?;
+                let done = crate::progress::exporting(&cli, "export access", async |p| {
+                    warden_service::export::access(ctx, out, *bom, p).await
+                })
+                .await?;
                 print(format, &done)?;
                 Ok(0)
             })
@@ -161,7 +170,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 subject: subject.clone(),
             };
             with_ctx(&cli, false, async |ctx| {
-                let done = warden_service::export::findings(ctx, req, out, *bom).await?;
+                let done = crate::progress::exporting(&cli, "export findings", async |p| {
+                    warden_service::export::findings(ctx, req, out, *bom, p).await
+                })
+                .await?;
                 print(format, &done)?;
                 Ok(0)
             })

@@ -2,12 +2,34 @@
 //! leading `'`, so it shows as the literal text.
 
 /// The characters that make a spreadsheet treat a cell as a formula or a control.
+#[cfg(test)]
 const TRIGGERS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\n'];
 
 /// Whether a cell needs the guard: it starts with a trigger, or it already looks guarded
 /// (a `'` before a trigger), so that [`unguard`] gives back exactly what was written.
 pub fn needs_guard(cell: &str) -> bool {
-    cell.starts_with(TRIGGERS) || cell.strip_prefix('\'').is_some_and(needs_guard)
+    needs_guard_bytes(cell.as_bytes())
+}
+
+/// [`needs_guard`] of a cell's bytes.
+pub fn needs_guard_bytes(cell: &[u8]) -> bool {
+    match cell.first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n') => true,
+        Some(b'\'') => needs_guard_bytes(&cell[1..]),
+        _ => false,
+    }
+}
+
+/// [`guard`] of a cell's bytes.
+pub fn guard_bytes(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if needs_guard_bytes(cell) {
+        let mut guarded = Vec::with_capacity(cell.len() + 1);
+        guarded.push(b'\'');
+        guarded.extend_from_slice(cell);
+        std::borrow::Cow::Owned(guarded)
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 /// The cell as it must be written to a CSV file.

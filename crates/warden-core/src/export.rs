@@ -82,6 +82,21 @@ impl<W: Write> CsvOut<W> {
         Ok(())
     }
 
+    /// Writes one row of cells given as bytes (UTF-8 text), each guarded: for rows read
+    /// straight from the database, without a `String` per cell.
+    pub fn row_bytes(&mut self, cells: &[&[u8]]) -> std::io::Result<()> {
+        self.csv
+            .write_record(cells.iter().map(|c| crate::csv_guard::guard_bytes(c)))
+            .map_err(std::io::Error::other)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Rows written so far (the header not counted).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
     /// Flushes and says what was written; the writer is handed back (to sync and close).
     pub fn finish(self) -> std::io::Result<(W, Written)> {
         let rows = self.rows;

@@ -23,6 +23,9 @@ pub enum Error {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
+    /// Stopped at the user's request, leaving nothing half-done.
+    #[error("{0}")]
+    Cancelled(String),
     #[error(transparent)]
     Store(#[from] warden_store::Error),
 }
@@ -56,6 +59,8 @@ pub enum ErrorCode {
     NotFound,
     /// Anything else the database reported.
     Database,
+    /// Stopped at the user's request.
+    Cancelled,
 }
 
 impl Error {
@@ -65,6 +70,7 @@ impl Error {
             Self::Forbidden { .. } | Self::NotConsoleUser(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Invalid(_) => ErrorCode::Input,
+            Self::Cancelled(_) => ErrorCode::Cancelled,
             Self::Store(s) => match s {
                 S::Unavailable { .. } => ErrorCode::Unavailable,
                 S::ReadOnly { .. } => ErrorCode::ReadOnly,

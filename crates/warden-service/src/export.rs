@@ -5,6 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
 use warden_core::export::{CsvOut, Head, MANIFEST_FORMAT, Manifest};
@@ -146,6 +147,68 @@ impl Drop for Staged {
     }
 }
 
+/// How far an export has come, and whether it was asked to stop: read and set from
+/// another task (the CLI's progress bar and Ctrl-C, the app's progress and Cancel).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Rows written so far.
+    pub rows: AtomicU64,
+    /// About how many rows there will be; 0 when not known in advance.
+    pub total: AtomicU64,
+    cancelled: AtomicBool,
+}
+
+impl Progress {
+    /// Asks the export to stop: it removes what it wrote and answers
+    /// [`Error::Cancelled`].
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+/// The CSV an export fills, counting its rows into the export's [`Progress`] and
+/// stopping it when cancelled (a row refused with [`std::io::ErrorKind::Interrupted`]).
+pub struct Sheet<'p> {
+    csv: CsvOut<std::io::BufWriter<std::fs::File>>,
+    progress: &'p Progress,
+}
+
+/// Rows between two updates of [`Progress::rows`].
+const PROGRESS_EVERY: u64 = 4_096;
+
+impl Sheet<'_> {
+    fn check(&self) -> std::io::Result<()> {
+        let rows = self.csv.rows();
+        if rows.is_multiple_of(PROGRESS_EVERY) {
+            self.progress.rows.store(rows, Ordering::Relaxed);
+            if self.progress.is_cancelled() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "cancelled",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn row<S: AsRef<str>>(
+        &mut self,
+        cells: impl IntoIterator<Item = S>,
+    ) -> std::io::Result<()> {
+        self.check()?;
+        self.csv.row(cells)
+    }
+
+    pub fn row_bytes(&mut self, cells: &[&[u8]]) -> std::io::Result<()> {
+        self.check()?;
+        self.csv.row_bytes(cells)
+    }
+}
+
 /// The file an export writes, and what its manifest says of it.
 struct Report<'a> {
     kind: &'static str,
@@ -154,9 +217,10 @@ struct Report<'a> {
     header: &'a [&'a str],
     out: &'a Path,
     bom: bool,
+    progress: &'a Progress,
 }
 
-type Out = CsvOut<std::io::BufWriter<std::fs::File>>;
+type Out<'p> = Sheet<'p>;
 
 /// Writes `report`: the CSV filled by `fill` under a temporary name, renamed into place
 /// when complete; its manifest the same way; then the export's audit event.
@@ -164,21 +228,35 @@ async fn write(
     ctx: &Ctx,
     db: &warden_store::Database,
     report: Report<'_>,
-    fill: impl AsyncFnOnce(&mut Out) -> Result<()>,
+    fill: impl AsyncFnOnce(&mut Out<'_>) -> Result<()>,
 ) -> Result<ExportResponse> {
     let out = report.out;
     let io = |e: std::io::Error| file_error(out, e);
     let (head_seq, head_hash) = warden_store::governance::audit_head(db).await?;
     let source = warden_store::governance::server_identity(db).await?;
     let (staged, file) = Staged::create(out)?;
-    let mut csv = CsvOut::new(
+    let csv = CsvOut::new(
         std::io::BufWriter::with_capacity(1 << 20, file),
         report.header,
         report.bom,
     )
     .map_err(io)?;
-    fill(&mut csv).await?;
-    let (buffered, written) = csv.finish().map_err(io)?;
+    let mut sheet = Sheet {
+        csv,
+        progress: report.progress,
+    };
+    if let Err(e) = fill(&mut sheet).await {
+        // The staged file is removed as it drops.
+        return Err(match report.progress.is_cancelled() {
+            true => Error::Cancelled(format!(
+                "the export to {} was cancelled: nothing was written",
+                out.display()
+            )),
+            false => e,
+        });
+    }
+    let (buffered, written) = sheet.csv.finish().map_err(io)?;
+    report.progress.rows.store(written.rows, Ordering::Relaxed);
     let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
     staged.commit(file)?;
 
@@ -233,9 +311,16 @@ async fn write(
 
 /// The console audit trail as CSV, one row per event with its hash (officers and
 /// auditors).
-pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportResponse> {
+pub async fn audit_trail(
+    ctx: &Ctx,
+    out: &Path,
+    bom: bool,
+    progress: &Progress,
+) -> Result<ExportResponse> {
     let r = ctx.as_reader("exporting the audit trail")?;
     let db = r.db();
+    let (head, _) = warden_store::governance::audit_head(db).await?;
+    progress.total.store(head, Ordering::Relaxed);
     let report = Report {
         kind: "audit-trail",
         parameters: serde_json::json!({ "bom": bom }),
@@ -243,6 +328,7 @@ pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportRespo
         header: &warden_core::export::TRAIL_COLUMNS,
         out,
         bom,
+        progress,
     };
     write(ctx, db, report, async |csv: &mut Out| {
         warden_store::governance::stream_audit_events(db, |e, hash| {
@@ -268,10 +354,17 @@ pub async fn audit_trail(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportRespo
 /// and by whom; one row per role held, with the permissions it brings (inheritance
 /// included), and one per direct grant (officers and auditors). Read as the directory is
 /// read everywhere in Warden: a handful of bulk queries, bounded by the directory.
-pub async fn access(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportResponse> {
+pub async fn access(
+    ctx: &Ctx,
+    out: &Path,
+    bom: bool,
+    progress: &Progress,
+) -> Result<ExportResponse> {
     let r = ctx.as_reader("exporting the access listing")?;
     let db = r.db();
     let loaded = crate::directory::load(&r).await?;
+    let rows = loaded.grants.len() + loaded.direct.len();
+    progress.total.store(rows as u64, Ordering::Relaxed);
     let report = Report {
         kind: "access",
         parameters: serde_json::json!({ "bom": bom }),
@@ -292,6 +385,7 @@ pub async fn access(ctx: &Ctx, out: &Path, bom: bool) -> Result<ExportResponse> 
         ],
         out,
         bom,
+        progress,
     };
     write(ctx, db, report, async |csv: &mut Out| {
         use std::collections::HashMap;
@@ -375,6 +469,7 @@ pub async fn findings(
     req: crate::findings::FindingsRequest,
     out: &Path,
     bom: bool,
+    progress: &Progress,
 ) -> Result<ExportResponse> {
     let r = ctx.as_reader("exporting findings")?;
     let db = r.db();
@@ -408,9 +503,11 @@ pub async fn findings(
         ],
         out,
         bom,
+        progress,
     };
     write(ctx, db, report, async |csv: &mut Out| {
         let found = crate::findings::findings(ctx, req).await?.findings;
+        progress.total.store(found.len() as u64, Ordering::Relaxed);
         for f in found {
             let text = |v: Option<String>| v.unwrap_or_default();
             csv.row([
@@ -435,14 +532,19 @@ pub async fn findings(
     .await
 }
 
-/// Access-log search results: every page of `req`'s search (its page size and cursor
-/// ignored), newest first, a page at a time (memory stays that of one page).
+/// Access-log search results: every row `req`'s search matches (its page size and cursor
+/// ignored), newest first, both sources merged as the search merges them. The
+/// application's log is one statement streamed straight into the file a batch at a time;
+/// imported events are read a page at a time beside it. Memory is a batch, a page and
+/// the directory's logins, whatever the log's size.
 pub async fn logs(
     ctx: &Ctx,
     req: crate::logs::SearchRequest,
     out: &Path,
     bom: bool,
+    progress: &Progress,
 ) -> Result<ExportResponse> {
+    use warden_store::logs as store;
     let r = ctx.as_reader("exporting access-log search results")?;
     let db = r.db();
     let mut parameters =
@@ -452,67 +554,285 @@ pub async fn logs(
         p.remove("after");
         p.insert("bom".into(), bom.into());
     }
+    let plan = crate::logs::plan(&r, &req).await?;
+    // Logins and departments by id: the directory, not the log, bounds this.
+    let mut people = std::collections::HashMap::new();
+    if let Some((m, _)) = &plan.app {
+        let filter = warden_store::directory::UserFilter::default();
+        for u in warden_store::directory::users(db, m, &filter).await? {
+            people.insert(u.id.0, (u.login, u.department.unwrap_or_default()));
+        }
+    }
+    let unfiltered = req_is_unfiltered(&req);
     let report = Report {
         kind: "logs",
         parameters,
         population_query: "warden logs search with these parameters: the application's \
-            access log through the mapping and the imported audit-log events, newest first, \
-            by keyset pages"
+            access log through the mapping (one statement, newest id first) and the imported \
+            audit-log events (keyset pages), merged newest first"
             .into(),
-        header: &[
-            "source",
-            "id",
-            "at",
-            "user_id",
-            "login",
-            "department",
-            "action",
-            "resource_type",
-            "resource_id",
-            "outcome",
-            "client_address",
-            "user_agent",
-            "statement",
-            "origin",
-        ],
+        header: &LOG_COLUMNS,
         out,
         bom,
+        progress,
     };
-    write(ctx, db, report, async |csv: &mut Out| {
-        let mut page_req = crate::logs::SearchRequest {
-            limit: Some(crate::logs::MAX_PAGE),
-            after: None,
-            ..req
+    write(ctx, db, report, async |sheet: &mut Out| {
+        let fail = |e: std::io::Error| file_error(out, e);
+        let mut imported = ImportedEvents {
+            db,
+            search: plan.audit.clone(),
+            page: std::collections::VecDeque::new(),
         };
-        loop {
-            let page = crate::logs::search(ctx, page_req.clone()).await?;
-            for row in page.rows {
-                let text = |v: Option<String>| v.unwrap_or_default();
-                csv.row([
-                    row.source,
-                    row.id.to_string(),
-                    text(row.at),
-                    row.user_id.map(|u| u.to_string()).unwrap_or_default(),
-                    text(row.login),
-                    text(row.department),
-                    text(row.action),
-                    text(row.resource_type),
-                    text(row.resource_id),
-                    text(row.outcome),
-                    text(row.client_address),
-                    text(row.user_agent),
-                    text(row.statement),
-                    text(row.origin),
-                ])
-                .map_err(|e| file_error(out, e))?;
+        if let Some((m, search)) = &plan.app {
+            // Unfiltered, the log's id range is about its size (ids are dense).
+            if unfiltered && let Some((low, high)) = store::id_range(db, m).await? {
+                let about = u64::try_from(high - low + 1).unwrap_or(0);
+                progress.total.store(about, Ordering::Relaxed);
             }
-            match page.next {
-                Some(next) => page_req.after = Some(next),
-                None => return Ok(()),
-            }
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<store::ExportBatch>(2);
+            let read = async move {
+                let read = store::export(db, m, search, |batch| {
+                    let tx = tx.clone();
+                    async move { tx.send(batch).await.is_ok() }
+                })
+                .await;
+                drop(tx);
+                read
+            };
+            let written = async {
+                while let Some(batch) = rx.recv().await {
+                    let utf8 = batch.is_utf8();
+                    let mut line = LogLine::default();
+                    for row in batch.rows() {
+                        let at = row.at.unwrap_or_default();
+                        while let Some(e) = imported.next_after(at).await? {
+                            sheet.row(imported_cells(&e)).map_err(fail)?;
+                        }
+                        line.app(&row, row.user.and_then(|u| people.get(&u)), utf8);
+                        sheet.row_bytes(&line.cells()).map_err(fail)?;
+                    }
+                }
+                Ok::<_, Error>(())
+            };
+            let (read, written) = tokio::join!(read, written);
+            written?;
+            read?;
         }
+        while let Some(e) = imported.next_after(chrono::NaiveDateTime::MIN).await? {
+            sheet.row(imported_cells(&e)).map_err(fail)?;
+        }
+        Ok(())
     })
     .await
+}
+
+/// Whether a log search has no filter at all (every row is exported).
+fn req_is_unfiltered(req: &crate::logs::SearchRequest) -> bool {
+    let crate::logs::SearchRequest {
+        source: _,
+        user,
+        department,
+        action,
+        resource_type,
+        resource_id,
+        outcome,
+        since,
+        until,
+        client_address,
+        limit: _,
+        after: _,
+    } = req;
+    [
+        user,
+        department,
+        action,
+        resource_type,
+        resource_id,
+        outcome,
+        since,
+        until,
+        client_address,
+    ]
+    .iter()
+    .all(|f| f.is_none())
+}
+
+/// The columns of a log export: both sources' rows, as `logs search` shows them.
+const LOG_COLUMNS: [&str; 14] = [
+    "source",
+    "id",
+    "at",
+    "user_id",
+    "login",
+    "department",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "client_address",
+    "user_agent",
+    "statement",
+    "origin",
+];
+
+/// Imported audit-log events matching a search, newest first, a page at a time.
+struct ImportedEvents<'a> {
+    db: &'a warden_store::Database,
+    /// None once every page is read (or when the search does not apply to them).
+    search: Option<warden_store::logs::DbAuditSearch>,
+    page: std::collections::VecDeque<warden_store::logs::DbAuditRow>,
+}
+
+impl ImportedEvents<'_> {
+    /// The next event if it happened after `at` (the search's order: an application row
+    /// goes first when at the same time or later).
+    async fn next_after(
+        &mut self,
+        at: chrono::NaiveDateTime,
+    ) -> Result<Option<warden_store::logs::DbAuditRow>> {
+        if self.page.is_empty()
+            && let Some(search) = &mut self.search
+        {
+            search.limit = crate::logs::MAX_PAGE;
+            let page = warden_store::logs::search_db_audit(self.db, search).await?;
+            match page.last() {
+                Some(last) if page.len() == search.limit as usize => search.before = Some(last.id),
+                _ => self.search = None,
+            }
+            self.page.extend(page);
+        }
+        Ok(match self.page.front() {
+            Some(e) if e.occurred_at > at => self.page.pop_front(),
+            _ => None,
+        })
+    }
+}
+
+fn imported_cells(e: &warden_store::logs::DbAuditRow) -> [String; 14] {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        "db-audit".into(),
+        e.id.to_string(),
+        crate::directory::utc(e.occurred_at),
+        String::new(),
+        e.db_user.clone(),
+        String::new(),
+        e.operation.clone(),
+        text(&e.db_name),
+        String::new(),
+        e.status.map(|s| s.to_string()).unwrap_or_default(),
+        e.client_host.clone(),
+        String::new(),
+        text(&e.object),
+        format!("{}:{}", e.source_file, e.line),
+    ]
+}
+
+/// One application-log row being written: its numbers and time as text in buffers
+/// reused from row to row, its text cells borrowed from the batch.
+#[derive(Default)]
+struct LogLine<'b> {
+    id: Short,
+    user: Short,
+    at: Short,
+    person: Option<&'b (String, String)>,
+    text: [std::borrow::Cow<'b, [u8]>; 6],
+}
+
+/// A short text (a number, a time) in a buffer of its own.
+#[derive(Default)]
+struct Short([u8; 20], usize);
+
+impl Short {
+    fn bytes(&self) -> &[u8] {
+        &self.0[..self.1]
+    }
+
+    fn number(&mut self, n: Option<i64>) {
+        let mut digits = itoa::Buffer::new();
+        let text = n.map_or(&b""[..], |n| digits.format(n).as_bytes());
+        self.0[..text.len()].copy_from_slice(text);
+        self.1 = text.len();
+    }
+}
+
+impl<'b> LogLine<'b> {
+    fn app(
+        &mut self,
+        row: &warden_store::logs::ExportedRow<'b>,
+        person: Option<&'b (String, String)>,
+        utf8: bool,
+    ) {
+        self.id.number(Some(row.id));
+        self.user.number(row.user);
+        self.at.1 = row.at.map_or(0, |t| iso_utc(t, &mut self.at.0));
+        self.person = person;
+        for (out, cell) in self.text.iter_mut().zip(row.text) {
+            let bytes = cell.unwrap_or_default();
+            *out = match utf8 {
+                true => std::borrow::Cow::Borrowed(bytes),
+                // The batch holds text that is not UTF-8: each cell of it is mended.
+                false => match String::from_utf8_lossy(bytes) {
+                    std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(bytes),
+                    std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
+                },
+            };
+        }
+    }
+
+    fn cells(&self) -> [&[u8]; 14] {
+        let (login, department) = match self.person {
+            Some((l, d)) => (l.as_bytes(), d.as_bytes()),
+            None => (&b""[..], &b""[..]),
+        };
+        [
+            b"app",
+            self.id.bytes(),
+            self.at.bytes(),
+            self.user.bytes(),
+            login,
+            department,
+            &self.text[0],
+            &self.text[1],
+            &self.text[2],
+            &self.text[3],
+            &self.text[4],
+            &self.text[5],
+            b"",
+            b"",
+        ]
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (as the search shows times) into `out`; its length. Written by
+/// hand: chrono's formatter, once per row of a ten-million-row export, costs seconds.
+fn iso_utc(t: chrono::NaiveDateTime, out: &mut [u8; 20]) -> usize {
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        let text = crate::directory::utc(t);
+        let n = text.len().min(out.len());
+        out[..n].copy_from_slice(&text.as_bytes()[..n]);
+        return n;
+    }
+    let two = |out: &mut [u8], v: u32| {
+        out[0] = b'0' + (v / 10) as u8;
+        out[1] = b'0' + (v % 10) as u8;
+    };
+    two(&mut out[0..2], year as u32 / 100);
+    two(&mut out[2..4], year as u32 % 100);
+    out[4] = b'-';
+    two(&mut out[5..7], t.month());
+    out[7] = b'-';
+    two(&mut out[8..10], t.day());
+    out[10] = b'T';
+    two(&mut out[11..13], t.hour());
+    out[13] = b':';
+    two(&mut out[14..16], t.minute());
+    out[16] = b':';
+    two(&mut out[17..19], t.second());
+    out[19] = b'Z';
+    20
 }
 
 #[derive(Debug, Clone, Serialize)]

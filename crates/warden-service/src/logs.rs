@@ -374,6 +374,61 @@ impl Filters {
     }
 }
 
+/// What a search reads from each source, its page aside: the application's log through
+/// the mapping, with people resolved to ids (None when the search cannot apply to it),
+/// and the imported audit-log events (likewise).
+pub(crate) struct Plan<'m> {
+    pub app: Option<(&'m warden_store::schema::Resolved, Search)>,
+    pub audit: Option<store::DbAuditSearch>,
+}
+
+/// Checks `req`'s filters and source, and plans each source's part.
+pub(crate) async fn plan<'r>(r: &'r crate::Reader<'_>, req: &SearchRequest) -> Result<Plan<'r>> {
+    let filters = Filters::parse(req)?;
+    let (want_app, want_audit) = match req.source.as_deref().unwrap_or("all") {
+        "all" => (true, true),
+        "app" => (true, false),
+        "db-audit" => (false, true),
+        other => {
+            return Err(Error::Invalid(format!(
+                "--source `{other}`: expected app, db-audit or all"
+            )));
+        }
+    };
+    // A source the search cannot apply to is left out: imported events have no
+    // department or resource id, and a mapping may have no access log.
+    let m = if want_app && !want_audit {
+        Some(r.mapping()?)
+    } else {
+        r.mapping().ok()
+    };
+    let app_log = m.filter(|m| m.mapping().access_log.is_some());
+    if want_app && !want_audit && app_log.is_none() {
+        return Err(Error::Invalid(
+            "the mapping has no access log ([access_log]): nothing to search".into(),
+        ));
+    }
+    let audit =
+        (want_audit && filters.department.is_none() && filters.resource_id.is_none()).then(|| {
+            store::DbAuditSearch {
+                user: filters.user.clone(),
+                operation: filters.action.clone(),
+                database: filters.resource.clone(),
+                client: filters.client.clone(),
+                allowed: filters.allowed,
+                since: filters.since,
+                until: filters.until,
+                before: None,
+                limit: 0,
+            }
+        });
+    let app = match app_log.filter(|_| want_app) {
+        Some(m) => Some((m, filters.app_search(r.db(), m).await?)),
+        None => None,
+    };
+    Ok(Plan { app, audit })
+}
+
 /// One page of the access logs, newest first, with the next page's cursor. Each source is
 /// paged by keyset on its id: page 100,000 costs what page 1 costs.
 pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
@@ -385,75 +440,35 @@ pub async fn search(ctx: &Ctx, req: SearchRequest) -> Result<SearchResponse> {
             "--limit {limit}: expected 1 to {MAX_PAGE}"
         )));
     }
-    let filters = Filters::parse(&req)?;
-    let (want_app, want_audit) = match req.source.as_deref().unwrap_or("all") {
-        "all" => (true, true),
-        "app" => (true, false),
-        "db-audit" => (false, true),
-        other => {
-            return Err(Error::Invalid(format!(
-                "--source `{other}`: expected app, db-audit or all"
-            )));
-        }
-    };
-    let Filters {
-        allowed,
-        user,
-        department,
-        action,
-        resource,
-        resource_id,
-        client,
-        since,
-        until,
-    } = filters.clone();
+    let plan = plan(&r, &req).await?;
     let (mut app_mark, mut audit_mark) = match &req.after {
         Some(c) => parse_cursor(c)?,
         None => (Mark::Start, Mark::Start),
     };
-    // A source the search cannot apply to is done from the start: imported events have
-    // no department or resource id, and a mapping may have no access log.
-    let m = if want_app && !want_audit {
-        Some(r.mapping()?)
-    } else {
-        r.mapping().ok()
-    };
-    let app_log = m.filter(|m| m.mapping().access_log.is_some());
-    if !want_app || app_log.is_none() {
-        if want_app && !want_audit {
-            return Err(Error::Invalid(
-                "the mapping has no access log ([access_log]): nothing to search".into(),
-            ));
-        }
+    if plan.app.is_none() {
         app_mark = Mark::Done;
     }
-    if !want_audit || department.is_some() || resource_id.is_some() {
+    if plan.audit.is_none() {
         audit_mark = Mark::Done;
     }
+    let app_log = plan.app.as_ref().map(|(m, _)| *m);
     let mut app_rows = Vec::new();
-    if let (Some(m), false) = (app_log, app_mark == Mark::Done) {
-        let mut search = filters.app_search(db, m).await?;
-        search.before = app_mark.before();
-        search.limit = limit;
+    if let (Some((m, search)), false) = (&plan.app, app_mark == Mark::Done) {
+        let search = Search {
+            before: app_mark.before(),
+            limit,
+            ..search.clone()
+        };
         app_rows = store::search(db, m, &search).await?;
     }
     let mut audit_rows = Vec::new();
-    if audit_mark != Mark::Done {
-        audit_rows = store::search_db_audit(
-            db,
-            &store::DbAuditSearch {
-                user: user.clone(),
-                operation: action.clone(),
-                database: resource.clone(),
-                client: client.clone(),
-                allowed,
-                since,
-                until,
-                before: audit_mark.before().map(|b| b.max(0) as u64),
-                limit,
-            },
-        )
-        .await?;
+    if let (Some(audit), false) = (&plan.audit, audit_mark == Mark::Done) {
+        let audit = store::DbAuditSearch {
+            before: audit_mark.before().map(|b| b.max(0) as u64),
+            limit,
+            ..audit.clone()
+        };
+        audit_rows = store::search_db_audit(db, &audit).await?;
     }
     let (app_more, audit_more) = (
         app_rows.len() == limit as usize,

@@ -20,6 +20,7 @@ use crate::directory::{col, push_id, push_text, push_time};
 use crate::error::{Error, Result};
 use crate::governance::Change;
 use crate::schema::Resolved;
+use crate::wire::Param;
 
 /// The checkpoint of the application's own access-log table.
 pub const APP_SOURCE: &str = "app";
@@ -121,80 +122,108 @@ where
         last_id: after,
         by_wire: false,
     };
-    match crate::wire::Wire::connect(db.spec()).await {
-        Ok(mut wire) => {
-            out.by_wire = true;
-            let result = stream_wire(&mut wire, qb.sql(), after, log, &mut out, &mut send).await;
-            wire.quit().await;
-            return result.map(|()| out);
-        }
-        Err(why) => tracing::debug!(%why, "reading the access log through sqlx"),
-    }
-    let mut rows = qb.build().fetch(db.app());
-    let mut batch = LogBatch::default();
-    let mut kinds: Option<[Cell; 7]> = None;
-    while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
-        let kinds = kinds.get_or_insert_with(|| Cell::of(&row));
-        let mut cells = [None; 7];
-        for (i, c) in cells.iter_mut().enumerate() {
-            *c = raw(&row, i)?;
-        }
-        out.rows += 1;
-        if !batch.push(&cells, kinds, log, &mut out.last_id) {
-            out.skipped += 1;
-        }
-        if batch.rows.len() == BATCH && !send(std::mem::take(&mut batch)).await {
-            return Ok(out);
-        }
-    }
-    if !batch.rows.is_empty() {
-        send(batch).await;
-    }
+    let (mut rows, mut skipped, mut last_id) = (0, 0, after);
+    out.by_wire = read_rows(
+        db,
+        qb,
+        &[Param::Int(after)],
+        "reading the access log",
+        |batch: &mut LogBatch, cells: &[Option<&[u8]>; 7], kinds: &[Cell; 7]| {
+            rows += 1;
+            if !batch.push(cells, kinds, log, &mut last_id) {
+                skipped += 1;
+            }
+            batch.rows.len() >= BATCH
+        },
+        &mut send,
+    )
+    .await?;
+    out.rows = rows;
+    out.skipped = skipped;
+    out.last_id = last_id;
     Ok(out)
 }
 
-/// [`stream`]'s reading by [`crate::wire`].
-async fn stream_wire<F, Fut>(
-    wire: &mut crate::wire::Wire,
-    sql: &str,
-    after: i64,
-    log: &AccessLogMap,
-    out: &mut Streamed,
+/// Runs `qb` (its values also given as `params`, in the same order) and hands its rows,
+/// as binary-protocol cells with each column's [`Cell`] kind, to `push`, which adds one to
+/// a batch and says when the batch is full; each full batch (and the last) goes to `send`,
+/// which answers false to stop reading. Rows are read by [`crate::wire`] over a Unix
+/// socket, otherwise (or when it cannot connect) through sqlx. True when read by wire.
+async fn read_rows<const N: usize, B, P, F, Fut>(
+    db: &Database,
+    mut qb: QueryBuilder<'_, MySql>,
+    params: &[Param],
+    what: &str,
+    mut push: P,
     send: &mut F,
-) -> Result<()>
+) -> Result<bool>
 where
-    F: FnMut(LogBatch) -> Fut,
+    B: Default,
+    P: FnMut(&mut B, &[Option<&[u8]>; N], &[Cell; N]) -> bool,
+    F: FnMut(B) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let failed = |e: crate::wire::Refusal| Error::Database(format!("reading the access log: {e}"));
-    let types = wire.execute(sql, after).await.map_err(failed)?;
-    let mut kinds = [Cell::Other; 7];
-    if types.len() != kinds.len() {
-        return Err(Error::Database(format!(
-            "reading the access log: {} columns, not {}",
-            types.len(),
-            kinds.len()
-        )));
-    }
-    for (k, t) in kinds.iter_mut().zip(&types) {
-        *k = Cell::named(crate::wire::type_name(*t));
-    }
-    let mut batch = LogBatch::default();
-    while let Some(row) = wire.row().await.map_err(failed)? {
-        let mut cells = [None; 7];
-        crate::wire::cells(row, &types, &mut cells).map_err(failed)?;
-        out.rows += 1;
-        if !batch.push(&cells, &kinds, log, &mut out.last_id) {
-            out.skipped += 1;
+    let mut batch = B::default();
+    let mut pending = false;
+    match crate::wire::Wire::connect(db.spec()).await {
+        Ok(mut wire) => {
+            let failed = |e: crate::wire::Refusal| Error::Database(format!("{what}: {e}"));
+            let read = async {
+                let types = wire.execute(qb.sql(), params).await.map_err(failed)?;
+                if types.len() != N {
+                    return Err(Error::Database(format!(
+                        "{what}: {} columns, not {N}",
+                        types.len()
+                    )));
+                }
+                let mut kinds = [Cell::Other; N];
+                for (k, t) in kinds.iter_mut().zip(&types) {
+                    *k = Cell::named(crate::wire::type_name(*t));
+                }
+                while let Some(row) = wire.row().await.map_err(failed)? {
+                    let mut cells = [None; N];
+                    crate::wire::cells(row, &types, &mut cells).map_err(failed)?;
+                    pending = true;
+                    if push(&mut batch, &cells, &kinds) {
+                        pending = false;
+                        if !send(std::mem::take(&mut batch)).await {
+                            return Ok(false);
+                        }
+                    }
+                }
+                Ok(true)
+            };
+            let finished = read.await;
+            if matches!(finished, Ok(true)) {
+                wire.quit().await;
+            }
+            if finished? && pending {
+                send(batch).await;
+            }
+            return Ok(true);
         }
-        if batch.rows.len() == BATCH && !send(std::mem::take(&mut batch)).await {
-            return Ok(());
+        Err(why) => tracing::debug!(%why, "{what} through sqlx"),
+    }
+    let mut rows = qb.build().fetch(db.app());
+    let mut kinds: Option<[Cell; N]> = None;
+    while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
+        let kinds = kinds.get_or_insert_with(|| Cell::of(&row));
+        let mut cells = [None; N];
+        for (i, c) in cells.iter_mut().enumerate() {
+            *c = raw(&row, i)?;
+        }
+        pending = true;
+        if push(&mut batch, &cells, kinds) {
+            pending = false;
+            if !send(std::mem::take(&mut batch)).await {
+                return Ok(false);
+            }
         }
     }
-    if !batch.rows.is_empty() {
+    if pending {
         send(batch).await;
     }
-    Ok(())
+    Ok(false)
 }
 
 /// How a column's values arrive in a binary-protocol row.
@@ -206,14 +235,16 @@ enum Cell {
     Time,
     /// The value's text (strings, decimals, enums, JSON).
     Text,
-    /// Nothing Warden reads (floats, TIME, bits, NULL).
+    /// A little-endian IEEE float of 4 or 8 bytes.
+    Float,
+    /// Nothing Warden reads (TIME, bits, NULL).
     Other,
 }
 
 impl Cell {
-    fn of(row: &MySqlRow) -> [Cell; 7] {
+    fn of<const N: usize>(row: &MySqlRow) -> [Cell; N] {
         use sqlx::{Column, TypeInfo};
-        let mut cells = [Cell::Other; 7];
+        let mut cells = [Cell::Other; N];
         for (cell, column) in cells.iter_mut().zip(row.columns()) {
             *cell = Cell::named(column.type_info().name());
         }
@@ -229,7 +260,8 @@ impl Cell {
             "SMALLINT" | "YEAR" => Cell::Int { bytes: 2, unsigned },
             "TINYINT" | "BOOLEAN" => Cell::Int { bytes: 1, unsigned },
             "DATETIME" | "TIMESTAMP" | "DATE" => Cell::Time,
-            "FLOAT" | "DOUBLE" | "TIME" | "BIT" | "NULL" | "GEOMETRY" => Cell::Other,
+            "FLOAT" | "DOUBLE" => Cell::Float,
+            "TIME" | "BIT" | "NULL" | "GEOMETRY" => Cell::Other,
             _ => Cell::Text,
         }
     }
@@ -248,6 +280,38 @@ impl Cell {
             Cell::Text => text::int(b),
             _ => None,
         }
+    }
+
+    /// Appends the value as text (a time as `YYYY-MM-DD HH:MM:SS[.ffffff]`); false, and
+    /// nothing appended, for what has no text here.
+    fn write_text(self, b: &[u8], out: &mut Vec<u8>) -> bool {
+        use std::io::Write;
+        match self {
+            Cell::Text => out.extend_from_slice(b),
+            Cell::Int { .. } => match self.int(b) {
+                Some(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+                None => return false,
+            },
+            Cell::Time => match self.time(b) {
+                Some(t) => {
+                    let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S%.f"));
+                }
+                None => return false,
+            },
+            Cell::Float => match *b {
+                [a, b2, c, d] => {
+                    let _ = write!(out, "{}", f32::from_le_bytes([a, b2, c, d]));
+                }
+                _ => match <[u8; 8]>::try_from(b) {
+                    Ok(eight) => {
+                        let _ = write!(out, "{}", f64::from_le_bytes(eight));
+                    }
+                    Err(_) => return false,
+                },
+            },
+            Cell::Other => return false,
+        }
+        true
     }
 
     fn time(self, b: &[u8]) -> Option<NaiveDateTime> {
@@ -346,7 +410,7 @@ impl LogBatch {
                 }
                 None => return None,
             },
-            Cell::Time | Cell::Other => return None,
+            Cell::Time | Cell::Float | Cell::Other => return None,
         }
         Some(Span(start as u32, (self.text.len() - start) as u32))
     }
@@ -578,10 +642,13 @@ pub struct LogRow {
 }
 
 /// ` WHERE …` for every filter of `s` but the page's; false when nothing can match.
+/// The values of [`push_filters`]' `?`s, in order, for [`crate::wire`] (which binds its
+/// own values: the query builder's stay with sqlx).
 fn push_filters<'a>(
     qb: &mut QueryBuilder<'a, MySql>,
     log: &'a AccessLogMap,
     s: &Search,
+    params: &mut Vec<Param>,
 ) -> Result<bool> {
     qb.push(" WHERE 1 = 1");
     if let Some(ids) = &s.user_ids {
@@ -592,13 +659,14 @@ fn push_filters<'a>(
         let mut sep = qb.separated(", ");
         for id in ids {
             sep.push_bind(*id);
+            params.push(Param::Int(*id));
         }
         qb.push(")");
     }
-    let text = |qb: &mut QueryBuilder<'a, MySql>,
-                column: Option<&str>,
-                value: &Option<String>,
-                what: &str|
+    let mut text = |qb: &mut QueryBuilder<'a, MySql>,
+                    column: Option<&str>,
+                    value: &Option<String>,
+                    what: &str|
      -> Result<()> {
         if let Some(v) = value {
             let c = column.ok_or_else(|| {
@@ -610,6 +678,7 @@ fn push_filters<'a>(
                 .push(col("l", c))
                 .push(" = ")
                 .push_bind(v.clone());
+            params.push(Param::Text(v.clone()));
         }
         Ok(())
     };
@@ -641,20 +710,19 @@ fn push_filters<'a>(
         let mut sep = qb.separated(", ");
         for v in &log.allowed_values {
             sep.push_bind(v.clone());
+            params.push(Param::Text(v.clone()));
         }
         qb.push(")");
     }
-    if let Some(t) = s.since {
-        qb.push(" AND ")
-            .push(col("l", &log.time))
-            .push(" >= ")
-            .push_bind(t);
-    }
-    if let Some(t) = s.until {
-        qb.push(" AND ")
-            .push(col("l", &log.time))
-            .push(" < ")
-            .push_bind(t);
+    let times = [(s.since, " >= "), (s.until, " < ")];
+    for (t, op) in times {
+        if let Some(t) = t {
+            qb.push(" AND ")
+                .push(col("l", &log.time))
+                .push(op)
+                .push_bind(t);
+            params.push(Param::Text(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()));
+        }
     }
     Ok(true)
 }
@@ -664,7 +732,7 @@ fn push_filters<'a>(
 pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRow>> {
     let log = log_map(r)?;
     let mut qb = select_rows(log);
-    if !push_filters(&mut qb, log, s)? {
+    if !push_filters(&mut qb, log, s, &mut Vec::new())? {
         return Ok(Vec::new());
     }
     if let Some(before) = s.before {
@@ -702,6 +770,153 @@ pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRo
             get().map_err(|e| db.classify(e)).transpose()
         })
         .collect()
+}
+
+/// Access-log rows read for an export, their text in one buffer.
+#[derive(Debug, Default)]
+pub struct ExportBatch {
+    rows: Vec<ExportRow>,
+    text: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct ExportRow {
+    id: i64,
+    at: Option<NaiveDateTime>,
+    user: Option<i64>,
+    allowed: bool,
+    /// Action, resource type, resource id, outcome, client address, user agent.
+    text: [Option<Span>; 6],
+}
+
+/// One exported row: its text cells as the database gave them (UTF-8 when
+/// [`ExportBatch::is_utf8`]), numbers and times as text.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportedRow<'a> {
+    pub id: i64,
+    pub at: Option<NaiveDateTime>,
+    pub user: Option<i64>,
+    pub allowed: bool,
+    /// Action, resource type, resource id, outcome, client address, user agent.
+    pub text: [Option<&'a [u8]>; 6],
+}
+
+impl ExportBatch {
+    /// Reads one row (id, time, user, then the six text columns); a row without an id is
+    /// left out, as the search leaves it out.
+    fn push(&mut self, cells: &[Option<&[u8]>; 9], kinds: &[Cell; 9], log: &AccessLogMap) {
+        let Some(id) = cells[0].and_then(|b| kinds[0].int(b)) else {
+            return;
+        };
+        let mut text = [None; 6];
+        for (t, i) in text.iter_mut().zip(3..9) {
+            *t = cells[i].and_then(|b| {
+                let start = self.text.len();
+                kinds[i]
+                    .write_text(b, &mut self.text)
+                    .then(|| Span(start as u32, (self.text.len() - start) as u32))
+            });
+        }
+        self.rows.push(ExportRow {
+            id,
+            at: cells[1].and_then(|b| kinds[1].time(b)),
+            user: cells[2].and_then(|b| kinds[2].int(b)),
+            allowed: allowed(log, cells[6]),
+            text,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Whether all of the batch's text is UTF-8 (checked at once: then each cell is).
+    pub fn is_utf8(&self) -> bool {
+        std::str::from_utf8(&self.text).is_ok()
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = ExportedRow<'_>> {
+        let piece = |s: Span| self.text.get(s.0 as usize..(s.0 + s.1) as usize);
+        self.rows.iter().map(move |r| ExportedRow {
+            id: r.id,
+            at: r.at,
+            user: r.user,
+            allowed: r.allowed,
+            text: r.text.map(|s| s.and_then(piece)),
+        })
+    }
+}
+
+/// Every row matching `s` (its page ignored), newest first, in batches handed to `send`
+/// (false to stop): one statement whose rows stream as the server reads them, so memory
+/// is a batch's whatever the log's size. Values are bound; the mapping's identifiers
+/// quoted. True when read by [`crate::wire`].
+pub async fn export<F, Fut>(db: &Database, r: &Resolved, s: &Search, mut send: F) -> Result<bool>
+where
+    F: FnMut(ExportBatch) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let log = log_map(r)?;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    let columns = [
+        Some(&log.id),
+        Some(&log.time),
+        Some(&log.user),
+        Some(&log.action),
+        log.resource_type.as_ref(),
+        log.resource_id.as_ref(),
+        log.outcome.as_ref(),
+        log.client_address.as_ref(),
+        log.user_agent.as_ref(),
+    ];
+    let mut sep = qb.separated(", ");
+    for c in columns {
+        match c {
+            Some(c) => sep.push(col("l", c)),
+            None => sep.push("NULL"),
+        };
+    }
+    qb.push(" FROM ").push(quote(&log.table)).push(" l");
+    let mut params = Vec::new();
+    if !push_filters(&mut qb, log, s, &mut params)? {
+        return Ok(false);
+    }
+    qb.push(" ORDER BY ").push(col("l", &log.id)).push(" DESC");
+    read_rows(
+        db,
+        qb,
+        &params,
+        "exporting the access log",
+        |batch: &mut ExportBatch, cells: &[Option<&[u8]>; 9], kinds: &[Cell; 9]| {
+            batch.push(cells, kinds, log);
+            batch.rows.len() >= BATCH
+        },
+        &mut send,
+    )
+    .await
+}
+
+/// The lowest and highest id of the log (None when empty): where an export newest first
+/// stands, for its progress.
+pub async fn id_range(db: &Database, r: &Resolved) -> Result<Option<(i64, i64)>> {
+    let log = log_map(r)?;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MIN(");
+    qb.push(col("l", &log.id))
+        .push(") AS SIGNED), CAST(MAX(")
+        .push(col("l", &log.id))
+        .push(") AS SIGNED) FROM ")
+        .push(quote(&log.table))
+        .push(" l");
+    let (low, high): (Option<i64>, Option<i64>) = qb
+        .build_query_as()
+        .fetch_one(db.app())
+        .await
+        .map_err(|e| db.classify(e))?;
+    Ok(low.zip(high))
 }
 
 /// Where the last scan of `source` stopped: the highest row id it read (0 before any).
@@ -1230,7 +1445,7 @@ pub async fn timeline(
         }
     }
     qb.push(" FROM ").push(quote(&log.table)).push(" l");
-    if !push_filters(&mut qb, log, s)? {
+    if !push_filters(&mut qb, log, s, &mut Vec::new())? {
         return Ok(Vec::new());
     }
     qb.push(" GROUP BY b ORDER BY b");
@@ -1254,7 +1469,7 @@ pub async fn time_range(
         .push(") AS DATETIME) FROM ")
         .push(quote(&log.table))
         .push(" l");
-    if !push_filters(&mut qb, log, s)? {
+    if !push_filters(&mut qb, log, s, &mut Vec::new())? {
         return Ok(None);
     }
     let (a, b): (Option<NaiveDateTime>, Option<NaiveDateTime>) = qb

@@ -63,6 +63,15 @@ pub(crate) struct ColumnType {
     pub unsigned: bool,
 }
 
+/// A value bound to a prepared statement's `?`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Param {
+    Int(i64),
+    /// Text; also a time as `YYYY-MM-DD HH:MM:SS[.ffffff]`, which the server compares
+    /// with a temporal column as that time.
+    Text(String),
+}
+
 /// A connection, authenticated, with the statement's rows coming.
 pub(crate) struct Wire {
     socket: UnixStream,
@@ -285,9 +294,9 @@ impl Wire {
         }
     }
 
-    /// Prepares `sql` (one `?`, an integer), executes it with `value`, and reads the result
-    /// set's column definitions: then [`Wire::row`] gives the rows.
-    pub(crate) async fn execute(&mut self, sql: &str, value: i64) -> Result<Vec<ColumnType>> {
+    /// Prepares `sql`, executes it with `params` (one per `?`, in order), and reads the
+    /// result set's column definitions: then [`Wire::row`] gives the rows.
+    pub(crate) async fn execute(&mut self, sql: &str, params: &[Param]) -> Result<Vec<ColumnType>> {
         let mut out = Vec::with_capacity(sql.len() + 1);
         out.push(0x16);
         out.extend_from_slice(sql.as_bytes());
@@ -302,28 +311,26 @@ impl Wire {
         }
         let id = r.u32()?;
         let columns = usize::from(r.u16()?);
-        let params = usize::from(r.u16()?);
-        if params != 1 {
-            return Err(Refusal::Protocol(format!("{params} parameters, not one")));
+        let wanted = usize::from(r.u16()?);
+        if wanted != params.len() {
+            return Err(Refusal::Protocol(format!(
+                "the statement has {wanted} parameters, {} were given",
+                params.len()
+            )));
         }
-        for _ in 0..params {
+        for _ in 0..wanted {
             self.packet().await?;
         }
-        self.eof().await?;
+        if wanted > 0 {
+            self.eof().await?;
+        }
         for _ in 0..columns {
             self.packet().await?;
         }
         if columns > 0 {
             self.eof().await?;
         }
-        // Execute: no cursor, once, the one parameter a signed 8-byte integer.
-        let mut exec = vec![0x17];
-        exec.extend_from_slice(&id.to_le_bytes());
-        exec.push(0);
-        exec.extend_from_slice(&1u32.to_le_bytes());
-        exec.extend_from_slice(&[0, 1, 0x08, 0x00]);
-        exec.extend_from_slice(&value.to_le_bytes());
-        self.command(&exec).await?;
+        self.command(&execute_command(id, params)?).await?;
         let head = self.packet().await?;
         match head.first() {
             Some(0xff) => return Err(server_error(head)),
@@ -385,6 +392,48 @@ impl Wire {
     pub(crate) async fn quit(mut self) {
         let _ = self.command(&[0x01]).await;
     }
+}
+
+/// COM_STMT_EXECUTE of statement `id` with `params`: no cursor, once, no value NULL,
+/// each typed (a signed 8-byte integer, or a string).
+fn execute_command(id: u32, params: &[Param]) -> Result<Vec<u8>> {
+    let mut exec = vec![0x17];
+    exec.extend_from_slice(&id.to_le_bytes());
+    exec.push(0);
+    exec.extend_from_slice(&1u32.to_le_bytes());
+    if params.is_empty() {
+        return Ok(exec);
+    }
+    exec.resize(exec.len() + params.len().div_ceil(8), 0); // the NULL bitmap: none
+    exec.push(1); // types follow
+    for p in params {
+        exec.extend_from_slice(match p {
+            Param::Int(_) => &[0x08, 0x00],
+            Param::Text(_) => &[0xfe, 0x00],
+        });
+    }
+    for p in params {
+        match p {
+            Param::Int(v) => exec.extend_from_slice(&v.to_le_bytes()),
+            Param::Text(t) => {
+                let n = t.len();
+                match n {
+                    0..0xfb => exec.push(n as u8),
+                    0xfb..0x1_0000 => {
+                        exec.push(0xfc);
+                        exec.extend_from_slice(&(n as u16).to_le_bytes());
+                    }
+                    0x1_0000..0x100_0000 => {
+                        exec.push(0xfd);
+                        exec.extend_from_slice(&(n as u32).to_le_bytes()[..3]);
+                    }
+                    _ => return Err(Refusal::Protocol("a value too long to send".into())),
+                }
+                exec.extend_from_slice(t.as_bytes());
+            }
+        }
+    }
+    Ok(exec)
 }
 
 /// Splits a binary row into its cells by the columns' types (`out` has one place per

@@ -828,66 +828,115 @@ fn log_search_results_export_every_page_and_verify() {
     assert_eq!(code, 0);
 }
 
+/// Starts `warden export logs --out OUT` with the log held locked, and returns once its
+/// query waits on the lock (the server says so) with its file begun; the lock's holder
+/// comes back with it, to release.
+async fn held_export(
+    db: &warden_sandbox::TestDatabase,
+    dir: &std::path::Path,
+    out: &std::path::Path,
+) -> (std::process::Child, sqlx::MySqlConnection) {
+    use sqlx::Connection;
+    let mut holder = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    sqlx::query("LOCK TABLES access_log WRITE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("warden"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("WARDEN_ACTOR", OFFICER)
+        .env_remove("WARDEN_DATABASE_URL")
+        .args([
+            "--database-url",
+            &db.url,
+            "--format",
+            "json",
+            "export",
+            "logs",
+        ])
+        .args(["--source", "app", "--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = child;
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE STATE LIKE ? AND INFO LIKE ?",
+        )
+        .bind("Waiting for table%")
+        .bind("%access_log%")
+        .fetch_one(&mut holder)
+        .await
+        .unwrap();
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the export ended early"
+        );
+        if waiting > 0 {
+            return (child, holder);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn release(mut holder: sqlx::MySqlConnection) {
+    use sqlx::Connection;
+    sqlx::query("UNLOCK TABLES")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    holder.close().await.unwrap();
+}
+
+/// Ctrl-C (SIGINT) cancels an export: what it wrote is removed, nothing is on the trail,
+/// and the command exits 130 saying so.
+#[test]
+fn an_export_interrupted_by_ctrl_c_removes_what_it_wrote_and_exits_130() {
+    let db = seeded();
+    let dir = scratch("export-interrupted");
+    let out = dir.join("interrupted.csv");
+    let child = block_on(async {
+        let (child, holder) = held_export(&db, &dir, &out).await;
+        let pid = child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        release(holder).await;
+        child
+    });
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(130), "{err}");
+    assert!(err.contains("cancelled"), "{err}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.contains("interrupted")),
+        "nothing left: {names:?}"
+    );
+    let (_, trail) = json(&db, &["audit", "list", "--action", "export."]);
+    assert_eq!(trail["events"].as_array().map(Vec::len), Some(0), "{trail}");
+}
+
 /// An export killed midway (SIGKILL: nothing of Warden runs after it) leaves no file under
 /// its final name, nor a manifest: only its temporary file, which the next export to the
 /// same name removes.
 #[test]
 fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
-    use sqlx::Connection;
     let db = seeded();
     let dir = scratch("export-killed");
     let out = dir.join("killed.csv");
     block_on(async {
-        // Hold the log locked, so the export stops at its first page and waits there.
-        let mut holder = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
-        sqlx::query("LOCK TABLES access_log WRITE")
-            .execute(&mut holder)
-            .await
-            .unwrap();
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("warden"))
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .env("WARDEN_ACTOR", OFFICER)
-            .env_remove("WARDEN_DATABASE_URL")
-            .args([
-                "--database-url",
-                &db.url,
-                "--format",
-                "json",
-                "export",
-                "logs",
-            ])
-            .args(["--source", "app", "--out", out.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // Until its query waits on the lock (the server says so), with the file begun.
-        loop {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-                 WHERE STATE LIKE ? AND INFO LIKE ?",
-            )
-            .bind("Waiting for table%")
-            .bind("%access_log%")
-            .fetch_one(&mut holder)
-            .await
-            .unwrap();
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the export ended early"
-            );
-            if waiting > 0 {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
+        let (mut child, holder) = held_export(&db, &dir, &out).await;
         child.kill().unwrap();
         child.wait().unwrap();
-        sqlx::query("UNLOCK TABLES")
-            .execute(&mut holder)
-            .await
-            .unwrap();
-        holder.close().await.unwrap();
+        release(holder).await;
     });
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

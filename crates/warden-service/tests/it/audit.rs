@@ -151,7 +151,7 @@ async fn an_export_is_written_whole_under_its_name_or_not_at_all_and_never_repla
     let (_db, ctx) = trail().await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("trail.csv");
-    let done = warden_service::export::audit_trail(&ctx, &out, false)
+    let done = warden_service::export::audit_trail(&ctx, &out, false, &Default::default())
         .await
         .unwrap();
     assert!(done.rows >= 4);
@@ -159,7 +159,7 @@ async fn an_export_is_written_whole_under_its_name_or_not_at_all_and_never_repla
     assert!(warden_service::export::verify(&out).unwrap().ok);
 
     // The same name again: refused, the first export untouched.
-    let again = warden_service::export::audit_trail(&ctx, &out, false)
+    let again = warden_service::export::audit_trail(&ctx, &out, false, &Default::default())
         .await
         .unwrap_err();
     assert!(again.to_string().contains("exists"), "{again}");
@@ -169,7 +169,7 @@ async fn an_export_is_written_whole_under_its_name_or_not_at_all_and_never_repla
     // A directory that is not there: an error, and no file anywhere.
     let nowhere = dir.path().join("missing").join("trail.csv");
     assert!(
-        warden_service::export::audit_trail(&ctx, &nowhere, false)
+        warden_service::export::audit_trail(&ctx, &nowhere, false, &Default::default())
             .await
             .is_err()
     );

@@ -8,6 +8,7 @@ mod audit;
 mod authz;
 mod directory;
 mod django;
+mod export;
 mod findings;
 mod ingest;
 mod logs;

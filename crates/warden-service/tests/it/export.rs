@@ -1,0 +1,215 @@
+//! Exports: a log export holds exactly the rows the search's pages hold, cell for cell,
+//! both sources merged, read by the socket reader and through sqlx alike; a cancelled
+//! export leaves nothing behind.
+
+use warden_core::mapping::Mapping;
+use warden_service::export::Progress;
+use warden_service::logs::{self, SearchRequest};
+use warden_service::{Ctx, ErrorCode};
+
+use crate::support::*;
+
+/// Imports `n` audit-log events spread over the application log's time range, so that
+/// both sources interleave (and the imported ones take more than one page).
+async fn import_events(s: &Seeded, ctx: &Ctx, n: u32) {
+    let db = warden_store::Database::connect(&s.test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let (low, high): (chrono::NaiveDateTime, chrono::NaiveDateTime) =
+        sqlx::query_as("SELECT MIN(occurred_at), MAX(occurred_at) FROM access_log")
+            .fetch_one(db.app())
+            .await
+            .unwrap();
+    db.close().await;
+    let step = (high - low) / n as i32;
+    let mut file = String::new();
+    for i in 0..n {
+        let at = low + step * i as i32;
+        let status = if i % 7 == 0 { "1045" } else { "0" };
+        file.push_str(
+            &[
+                at.format("%Y%m%d %H:%M:%S").to_string().as_str(),
+                ",db1,",
+                if i % 2 == 0 { "app" } else { "=1+1" },
+                ",10.0.0.5,42,",
+                i.to_string().as_str(),
+                ",QUERY,crm,'SELECT ",
+                i.to_string().as_str(),
+                "',",
+                status,
+                "\n",
+            ]
+            .concat(),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server_audit.log");
+    std::fs::write(&path, file).unwrap();
+    let done = logs::ingest(ctx, "server-audit", &path).await.unwrap();
+    assert_eq!(done.imported, u64::from(n));
+}
+
+/// Every page of `req`'s search, each row as the export writes it.
+async fn searched(ctx: &Ctx, req: &SearchRequest) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let page = logs::search(
+            ctx,
+            SearchRequest {
+                limit: Some(logs::MAX_PAGE),
+                after: after.clone(),
+                ..req.clone()
+            },
+        )
+        .await
+        .unwrap();
+        for r in page.rows {
+            let text = |v: Option<String>| v.unwrap_or_default();
+            rows.push(vec![
+                r.source,
+                r.id.to_string(),
+                text(r.at),
+                r.user_id.map(|u| u.to_string()).unwrap_or_default(),
+                text(r.login),
+                text(r.department),
+                text(r.action),
+                text(r.resource_type),
+                text(r.resource_id),
+                text(r.outcome),
+                text(r.client_address),
+                text(r.user_agent),
+                text(r.statement),
+                text(r.origin),
+            ]);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return rows,
+        }
+    }
+}
+
+async fn exported(ctx: &Ctx, req: &SearchRequest, out: &std::path::Path) -> Vec<Vec<String>> {
+    let progress = Progress::default();
+    let done = warden_service::export::logs(ctx, req.clone(), out, false, &progress)
+        .await
+        .unwrap();
+    assert_eq!(
+        progress.rows.load(std::sync::atomic::Ordering::Relaxed),
+        done.rows
+    );
+    assert!(warden_service::export::verify(out).unwrap().ok);
+    warden_core::export::read_table(&std::fs::read(out).unwrap())
+        .unwrap()
+        .1
+}
+
+#[tokio::test]
+async fn a_log_export_holds_what_the_search_pages_hold_by_socket_and_over_tcp() {
+    let s = seeded().await;
+    let socket_ctx = officer(&s.test_db).await;
+    import_events(&s, &socket_ctx, 1_500).await;
+    // Over TCP (as a remote server is reached), by an account of its own.
+    let schema = warden_core::ident::quote(&s.test_db.name);
+    let account = "'export_reader'@'127.0.0.1'";
+    let create = ["CREATE USER ", account, " IDENTIFIED BY 'pw'"].concat();
+    app_sql(&s.test_db, &create, &[]).await;
+    let grant = ["GRANT ALL ON ", &schema, ".* TO ", account].concat();
+    app_sql(&s.test_db, &grant, &[]).await;
+    let mut tcp = s.test_db.spec().unwrap();
+    tcp.user = "export_reader".into();
+    tcp.password = Some(warden_store::Secret::new("pw"));
+    tcp.socket = None;
+    tcp.hosts = vec![format!("127.0.0.1:{}", s.test_db.port)];
+    let tcp_ctx = Ctx::establish(
+        warden_store::Database::connect(&tcp).await.unwrap(),
+        actor(OFFICER),
+        Some(Mapping::preset("reference").unwrap()),
+    )
+    .await
+    .unwrap();
+    let requests = [
+        SearchRequest::default(),
+        SearchRequest {
+            source: Some("app".into()),
+            ..SearchRequest::default()
+        },
+        SearchRequest {
+            outcome: Some("denied".into()),
+            since: Some("2000-01-01".into()),
+            ..SearchRequest::default()
+        },
+        SearchRequest {
+            user: Some("app".into()),
+            action: Some("QUERY".into()),
+            ..SearchRequest::default()
+        },
+        SearchRequest {
+            source: Some("app".into()),
+            department: Some("support".into()),
+            until: Some("2100-01-01T00:00".into()),
+            ..SearchRequest::default()
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, req) in requests.iter().enumerate() {
+        let expected = searched(&socket_ctx, req).await;
+        assert!(!expected.is_empty(), "{req:?}");
+        for (how, ctx) in [("socket", &socket_ctx), ("tcp", &tcp_ctx)] {
+            let out = dir.path().join(format!("{how}-{i}.csv"));
+            let rows = exported(ctx, req, &out).await;
+            assert_eq!(rows.len(), expected.len(), "{how} {req:?}");
+            assert!(
+                rows == expected,
+                "{how} {req:?}: the export differs from the search"
+            );
+        }
+    }
+    // Both sources, interleaved: imported events are not all at one end.
+    let all = searched(&socket_ctx, &requests[0]).await;
+    let first_imported = all.iter().position(|r| r[0] == "db-audit").unwrap();
+    let last_imported = all.iter().rposition(|r| r[0] == "db-audit").unwrap();
+    assert!(
+        all[first_imported..last_imported]
+            .iter()
+            .any(|r| r[0] == "app")
+    );
+    socket_ctx.close().await;
+    tcp_ctx.close().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_export_leaves_nothing_and_says_so() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let progress = Progress::default();
+    progress.cancel();
+    let out = dir.path().join("logs.csv");
+    let e = warden_service::export::logs(&ctx, SearchRequest::default(), &out, false, &progress)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Cancelled, "{e}");
+    let e = warden_service::export::access(&ctx, &dir.path().join("a.csv"), false, &progress)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Cancelled, "{e}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing left"
+    );
+    // Nothing was exported, so nothing is on the trail as exported.
+    let events = warden_service::audit::events(
+        &ctx,
+        warden_service::audit::EventsRequest {
+            action: Some("export.".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(events.events.is_empty());
+    ctx.close().await;
+}
