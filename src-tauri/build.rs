@@ -35,6 +35,12 @@ fn main() {
         "logs_timeline",
         "logs_import",
         "logs_import_status",
+        "export_start",
+        "export_status",
+        "export_cancel",
+        "export_verify",
+        "audit_events",
+        "audit_verify",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -18,12 +18,14 @@
 //!   the first page; a full detector scan next to the `mariadb` client dumping the same
 //!   rows (`--batch --quick`); an incremental scan after 100,000 new rows next to the full
 //!   scan; a server_audit file import (1,000,000 lines) next to parsing it alone;
+//!   `warden export logs` of every row next to the client writing them to a file, and
+//!   its peak memory (`--only export`: the export alone);
 //! - the desktop app at 100,000 staff (`--desktop`): launch to the dashboard's first data,
 //!   next to the same data fetched in-process; People filtered, next to `warden users
 //!   --search` asking the database the same question.
 //!
 //! Usage: `./dev bench` or `warden-bench [--scales 10000,100000] [--log-rows 1000000]
-//! [--desktop | --desktop-only] [--only seed,effective,check,reviews,who-can,logs]`
+//! [--desktop | --desktop-only] [--only seed,effective,check,reviews,who-can,logs,export]`
 //! [--log-scale 10000000]`.
 //! `RUST_LOG=info` also prints the phases Warden itself logs (read, build, store).
 
@@ -48,6 +50,8 @@ struct Row {
     baseline: Duration,
     baseline_name: &'static str,
     budget: String,
+    /// The figures are memory (a duration's milliseconds read as megabytes), not time.
+    megabytes: bool,
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -110,12 +114,12 @@ async fn main() -> anyhow::Result<()> {
         seeding_rows(server, log_rows, &mut rows).await?;
     }
 
-    if run("logs") {
+    if run("logs") || run("export") {
         let rows_wanted: u64 = arg("--log-scale")
             .map(|s| s.parse())
             .transpose()?
             .unwrap_or(10_000_000);
-        rows.extend(logs_bench(server, rows_wanted).await?);
+        rows.extend(logs_bench(server, rows_wanted, run("logs")).await?);
     }
 
     let per_scale = ["effective", "check", "reviews", "who-can"];
@@ -152,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
                 baseline: sql,
                 baseline_name: "same query, mariadb client",
                 budget: "< 0.2 s".into(),
+                megabytes: false,
             });
         }
         ctx.close().await;
@@ -193,6 +198,7 @@ async fn seeding_rows(
         baseline: copy,
         baseline_name: "server INSERT…SELECT of the log",
         budget: "< 30 s".into(),
+        megabytes: false,
     });
     conn.close().await;
     Ok(())
@@ -221,6 +227,7 @@ async fn effective_row(db: &TestDatabase, ctx: &Ctx, scale: u32) -> anyhow::Resu
         } else {
             "≥ 20× faster".into()
         },
+        megabytes: false,
     })
 }
 
@@ -262,6 +269,7 @@ async fn check_rows(ctx: &Ctx, scale: u32) -> anyhow::Result<Vec<Row>> {
             baseline: read,
             baseline_name: "directory read alone",
             budget: budget.into(),
+            megabytes: false,
         },
         Row {
             what: format!("check, re-check, {scale} staff"),
@@ -269,6 +277,7 @@ async fn check_rows(ctx: &Ctx, scale: u32) -> anyhow::Result<Vec<Row>> {
             baseline: read,
             baseline_name: "directory read alone",
             budget: budget.into(),
+            megabytes: false,
         },
     ])
 }
@@ -280,11 +289,15 @@ fn print_rows(rows: &[Row]) {
         "scenario", "warden", "baseline", "baseline is", "ratio"
     );
     for r in rows {
+        let figure = |d: Duration| match r.megabytes {
+            true => format!("{} MB", d.as_millis()),
+            false => secs(d),
+        };
         println!(
             "{:<56} {:>10} {:>10}  {:<32} {:>7.1}×  {}",
             r.what,
-            secs(r.warden),
-            secs(r.baseline),
+            figure(r.warden),
+            figure(r.baseline),
             r.baseline_name,
             r.baseline.as_secs_f64() / r.warden.as_secs_f64().max(1e-9),
             r.budget
@@ -529,6 +542,7 @@ async fn desktop(server: &warden_sandbox::TestServer) -> anyhow::Result<Vec<Row>
             baseline: in_process,
             baseline_name: "same data, in-process service",
             budget: "< 1.5 s".into(),
+            megabytes: false,
         },
         Row {
             what: format!("desktop: People filtered ({expected} of 100k shown)"),
@@ -536,6 +550,7 @@ async fn desktop(server: &warden_sandbox::TestServer) -> anyhow::Result<Vec<Row>
             baseline: cli,
             baseline_name: "`warden users --search`, whole",
             budget: "< 300 ms".into(),
+            megabytes: false,
         },
     ])
 }
@@ -698,6 +713,7 @@ async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Result<Vec<Row>>
             baseline: naive,
             baseline_name: "one INSERT per item, autocommit",
             budget: "< 15 s, ≥ 10× faster".into(),
+            megabytes: false,
         },
         Row {
             what: "review decide, 10,000 items in one request".into(),
@@ -705,6 +721,89 @@ async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Result<Vec<Row>>
             baseline: launch,
             baseline_name: "the launch above",
             budget: "< 2 s".into(),
+            megabytes: false,
+        },
+    ])
+}
+
+/// `warden export logs --source app` of every row (medians of three), next to `mariadb
+/// --batch --quick` writing the same columns in the same order to a file; the export's
+/// peak memory (GNU time's maximum resident set size) next to the budget.
+fn export_rows(db: &TestDatabase, log_rows: u64) -> anyhow::Result<Vec<Row>> {
+    let dir = std::env::temp_dir().join(format!("warden-bench-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = &db.url;
+    let warden = sibling("warden")?;
+    let (mut ours, mut client, mut peak_kb) = (Vec::new(), Vec::new(), 0u64);
+    for run in 0..3 {
+        let csv = dir.join(format!("logs-{run}.csv"));
+        let t = Instant::now();
+        let done = Command::new("/usr/bin/time")
+            .args(["-f", "%M", "-o"])
+            .arg(dir.join("peak"))
+            .arg(&warden)
+            .args(["--quiet", "--database-url", url, "--format", "json"])
+            .args(["export", "logs", "--source", "app", "--out"])
+            .arg(&csv)
+            .env("WARDEN_ACTOR", "bench")
+            .env_remove("WARDEN_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .output()
+            .context("GNU time (apt: time)")?;
+        ours.push(t.elapsed());
+        anyhow::ensure!(
+            done.status.success(),
+            "warden export: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let written: serde_json::Value = serde_json::from_slice(&done.stdout)?;
+        anyhow::ensure!(
+            written["rows"].as_u64() == Some(log_rows),
+            "exported {}",
+            written["rows"]
+        );
+        let peak: u64 = std::fs::read_to_string(dir.join("peak"))?.trim().parse()?;
+        peak_kb = peak_kb.max(peak);
+        let dump = dir.join(format!("dump-{run}.tsv"));
+        let t = Instant::now();
+        let status = Command::new("mariadb")
+            .args(["--no-defaults", "-uroot", "--socket"])
+            .arg(&db.socket)
+            .args(["--batch", "--quick", &db.name, "-e"])
+            .arg(
+                "SELECT id, occurred_at, user_id, action, resource_type, resource_id, outcome, \
+                 client_ip, user_agent FROM access_log ORDER BY id DESC",
+            )
+            .stdout(std::fs::File::create(&dump)?)
+            .status()?;
+        client.push(t.elapsed());
+        anyhow::ensure!(status.success(), "mariadb dump failed");
+        std::fs::remove_file(&csv)?;
+        std::fs::remove_file(dir.join(format!("logs-{run}.csv.manifest.json")))?;
+        std::fs::remove_file(&dump)?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let (ours, client) = (median(ours), median(client));
+    Ok(vec![
+        Row {
+            what: format!(
+                "`warden export logs`, {} rows to CSV ({:.2}× the client's throughput)",
+                format_count(log_rows as usize),
+                client.as_secs_f64() / ours.as_secs_f64()
+            ),
+            warden: ours,
+            baseline: client,
+            baseline_name: "mariadb --batch --quick to a file",
+            budget: "≥ 1.8× the client's throughput".into(),
+            megabytes: false,
+        },
+        Row {
+            what: "the same export's peak memory (resident)".into(),
+            warden: Duration::from_millis(peak_kb / 1024),
+            baseline: Duration::from_millis(64),
+            baseline_name: "the budget, 64 MB",
+            budget: "< 64 MB".into(),
+            megabytes: true,
         },
     ])
 }
@@ -713,6 +812,7 @@ async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Result<Vec<Row>>
 async fn logs_bench(
     server: &warden_sandbox::TestServer,
     log_rows: u64,
+    all: bool,
 ) -> anyhow::Result<Vec<Row>> {
     use warden_service::logs::{self, SearchRequest};
     eprintln!(
@@ -729,6 +829,13 @@ async fn logs_bench(
     .await?;
     let app = Database::connect(&db.spec()?).await?;
     let mut out = Vec::new();
+    if !all {
+        // `--only export`: the export alone.
+        out.extend(export_rows(&db, log_rows)?);
+        app.close().await;
+        ctx.close().await;
+        return Ok(out);
+    }
 
     // Paging: the first page, and the page after the deepest row but one hundred.
     let (min_id,): (i64,) = sqlx::query_as("SELECT CAST(MIN(id) AS SIGNED) FROM access_log")
@@ -771,6 +878,7 @@ async fn logs_bench(
         baseline: first,
         baseline_name: "the first page",
         budget: "< 10 ms, ≤ 1.5× the first page".into(),
+        megabytes: false,
     });
 
     // A full scan, next to the client dumping the same columns.
@@ -799,7 +907,12 @@ async fn logs_bench(
         baseline: dump_t,
         baseline_name: "mariadb --batch --quick dump",
         budget: "≤ the dump".into(),
+        megabytes: false,
     });
+
+    // Exporting every row to CSV, the whole `warden export logs` command, next to the client
+    // dumping the same rows in the same order to a file; and its peak memory.
+    out.extend(export_rows(&db, log_rows)?);
 
     // 100,000 new rows of ordinary traffic (the oldest rows again), then an incremental scan.
     sqlx::raw_sql(
@@ -819,6 +932,7 @@ async fn logs_bench(
         baseline: scan_t,
         baseline_name: "the full scan",
         budget: "< 3% of the full scan".into(),
+        megabytes: false,
     });
 
     // A server_audit file of 1,000,000 lines.
@@ -873,6 +987,7 @@ async fn logs_bench(
         baseline: parse_t,
         baseline_name: "parsing alone",
         budget: "≥ 300,000 lines/s".into(),
+        megabytes: false,
     });
     ctx.close().await;
     Ok(out)

@@ -312,3 +312,104 @@ pub fn logs_import_status(
         detail: None,
     })
 }
+
+/// Starts an export in the background; returns its id (see `export_status`).
+#[tauri::command]
+pub async fn export_start(
+    app: AppHandle,
+    exports: State<'_, crate::exports::Exports>,
+    req: crate::ipc::ExportRequest,
+) -> Result<u64> {
+    let (id, progress) = exports.start();
+    tauri::async_runtime::spawn(async move {
+        use tauri::Manager;
+        use warden_service::export;
+        let state = app.state::<AppState>();
+        let out = std::path::PathBuf::from(req.path.trim());
+        let (bom, p) = (req.bom, &*progress);
+        let outcome = state
+            .with(async |ctx| match req.kind.as_str() {
+                "access" => export::access(ctx, &out, bom, p).await,
+                "audit-trail" => export::audit_trail(ctx, &out, bom, p).await,
+                "findings" => {
+                    let filters = req.findings.unwrap_or_default();
+                    export::findings(ctx, filters, &out, bom, p).await
+                }
+                "logs" => export::logs(ctx, req.logs.unwrap_or_default(), &out, bom, p).await,
+                "campaign" => {
+                    let id = req.campaign.ok_or_else(|| {
+                        warden_service::Error::Invalid("which campaign? (its id)".into())
+                    })?;
+                    let pack = export::campaign(ctx, id, &out).await?;
+                    let rows = pack.files.iter().map(|f| f.rows).sum();
+                    progress
+                        .rows
+                        .store(rows, std::sync::atomic::Ordering::Relaxed);
+                    Ok(export::ExportResponse {
+                        manifest: out.join("manifest.json").display().to_string(),
+                        file: pack.dir,
+                        rows,
+                        sha256: pack.manifest_sha256,
+                        audit_seq: pack.audit_seq,
+                    })
+                }
+                other => Err(warden_service::Error::Invalid(format!(
+                    "`{other}`: expected access, findings, logs, audit-trail or campaign"
+                ))),
+            })
+            .await;
+        app.state::<crate::exports::Exports>().finish(id, outcome);
+    });
+    Ok(id)
+}
+
+/// How far an export has come.
+#[tauri::command]
+pub fn export_status(
+    exports: State<'_, crate::exports::Exports>,
+    id: u64,
+) -> Result<crate::ipc::ExportStatus> {
+    exports.status(id).ok_or_else(|| IpcError {
+        code: "not_found".into(),
+        message: format!("no export {id}"),
+        detail: None,
+    })
+}
+
+/// Asks an export to stop: it removes what it wrote.
+#[tauri::command]
+pub fn export_cancel(exports: State<'_, crate::exports::Exports>, id: u64) -> Result<()> {
+    match exports.cancel(id) {
+        true => Ok(()),
+        false => Err(IpcError {
+            code: "not_found".into(),
+            message: format!("no export {id}"),
+            detail: None,
+        }),
+    }
+}
+
+/// Re-checks an export or an evidence pack offline.
+#[tauri::command]
+pub async fn export_verify(path: String) -> Result<warden_service::export::VerifyResponse> {
+    Ok(warden_service::export::verify(std::path::Path::new(
+        path.trim(),
+    ))?)
+}
+
+#[tauri::command]
+pub async fn audit_events(
+    state: State<'_, AppState>,
+    req: warden_service::audit::EventsRequest,
+) -> Result<warden_service::audit::EventsResponse> {
+    state
+        .with(async |ctx| warden_service::audit::events(ctx, req).await)
+        .await
+}
+
+#[tauri::command]
+pub async fn audit_verify(state: State<'_, AppState>) -> Result<warden_service::audit::ChainState> {
+    state
+        .with(async |ctx| warden_service::audit::chain(ctx).await)
+        .await
+}

@@ -90,6 +90,37 @@ pub struct AddProfileRequest {
     pub password: String,
 }
 
+/// An export to start: its kind (`access`, `findings`, `logs`, `audit-trail`, or
+/// `campaign`: a closed campaign's evidence pack, a folder), where to write it (a path on
+/// this machine; a new name: evidence is never overwritten), and its filters.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ExportRequest {
+    pub kind: String,
+    pub path: String,
+    /// Begin the CSV with a UTF-8 byte-order mark (for spreadsheets).
+    pub bom: bool,
+    /// For `logs`: the search.
+    pub logs: Option<warden_service::logs::SearchRequest>,
+    /// For `findings`: the filters.
+    pub findings: Option<warden_service::findings::FindingsRequest>,
+    /// For `campaign`: its id.
+    pub campaign: Option<u64>,
+}
+
+/// How far an export has come; `result` or `error` once `done`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportStatus {
+    pub id: u64,
+    /// Rows written so far, of about `total` (0: not known in advance).
+    pub rows: u64,
+    pub total: u64,
+    /// Cancel was asked and the export is removing what it wrote.
+    pub cancelling: bool,
+    pub done: bool,
+    pub result: Option<warden_service::export::ExportResponse>,
+    pub error: Option<IpcError>,
+}
+
 /// How far a file import has come; `result` or `error` once `done`.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ImportStatus {

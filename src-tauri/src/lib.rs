@@ -1,6 +1,7 @@
 //! Warden's desktop shell: Tauri commands that are thin adapters over warden-service.
 
 mod commands;
+mod exports;
 mod imports;
 pub mod ipc;
 mod reminders;
@@ -30,6 +31,7 @@ pub fn run() {
         .manage(state::AppState::from_env())
         .manage(reminders::Shown::default())
         .manage(imports::Imports::default())
+        .manage(exports::Exports::default())
         .setup(|app| {
             reminders::every_hour(app.handle().clone());
             Ok(())
@@ -68,6 +70,12 @@ pub fn run() {
             commands::logs_timeline,
             commands::logs_import,
             commands::logs_import_status,
+            commands::export_start,
+            commands::export_status,
+            commands::export_cancel,
+            commands::export_verify,
+            commands::audit_events,
+            commands::audit_verify,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

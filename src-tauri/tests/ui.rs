@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
-use warden_desktop::ipc::{AddProfileRequest, ConnectionInfo, ImportStatus, IpcError};
+use warden_desktop::ipc::{
+    AddProfileRequest, ConnectionInfo, ExportRequest, ExportStatus, ImportStatus, IpcError,
+};
 use warden_service::directory::*;
 use warden_service::findings::{
     CheckResponse, ComplianceSummary, FindingDetail, FindingsRequest, FindingsResponse,
@@ -72,6 +74,12 @@ fn generate(dir: &Path) {
     ScanResponse::export_all(&cfg).unwrap();
     TimelineResponse::export_all(&cfg).unwrap();
     ImportStatus::export_all(&cfg).unwrap();
+    ExportRequest::export_all(&cfg).unwrap();
+    ExportStatus::export_all(&cfg).unwrap();
+    warden_service::export::VerifyResponse::export_all(&cfg).unwrap();
+    warden_service::audit::EventsRequest::export_all(&cfg).unwrap();
+    warden_service::audit::EventsResponse::export_all(&cfg).unwrap();
+    warden_service::audit::ChainState::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -3,7 +3,9 @@ import type { ConnectionInfo } from "./bindings/ConnectionInfo";
 import type { IpcError } from "./bindings/IpcError";
 import { Coming } from "./features/coming/Coming";
 import { Connection } from "./features/connection/Connection";
+import { AuditTrail } from "./features/audit/AuditTrail";
 import { Dashboard } from "./features/dashboard/Dashboard";
+import { Exports } from "./features/exports/Exports";
 import { Finding } from "./features/findings/Finding";
 import { Findings } from "./features/findings/Findings";
 import { Logs } from "./features/logs/Logs";
@@ -31,9 +33,9 @@ const NAV: NavItem[] = [
   { label: "Findings", route: { page: "findings" }, key: "f", testid: "nav-findings" },
   { label: "Reviews", route: { page: "reviews" }, key: "v", testid: "nav-reviews" },
   { label: "Access logs", route: { page: "logs" }, key: "l", testid: "nav-logs" },
-  { label: "Exports", route: { page: "coming", what: "Exports" }, key: "e", testid: "nav-exports" },
+  { label: "Exports", route: { page: "exports" }, key: "e", testid: "nav-exports" },
   { label: "Posture", route: { page: "coming", what: "Posture" }, key: "s", testid: "nav-posture" },
-  { label: "Audit trail", route: { page: "coming", what: "Audit trail" }, key: "a", testid: "nav-audit" },
+  { label: "Audit trail", route: { page: "audit" }, key: "a", testid: "nav-audit" },
 ];
 
 function sameSection(a: Route, b: Route): boolean {
@@ -181,6 +183,8 @@ export function App() {
         {route.page === "inbox" && <Inbox key={route.id} id={route.id} navigate={navigate} />}
         {route.page === "logs" && <Logs key={JSON.stringify(route)} navigate={navigate} initial={route} officer={conn?.role === "officer"} />}
         {route.page === "connection" && conn && <Connection info={conn} onConnected={(c) => { setConn(c); navigate({ page: "dashboard" }); }} />}
+        {route.page === "exports" && <Exports officer={conn?.role === "officer"} />}
+        {route.page === "audit" && <AuditTrail />}
         {route.page === "coming" && <Coming what={route.what} />}
       </main>
       {help && (
@@ -190,6 +194,7 @@ export function App() {
             <dt>/ or Ctrl+K</dt><dd>search</dd>
             <dt>g then d, p, r, w</dt><dd>Dashboard, People, Roles, Who can…</dd>
             <dt>g then o, f, v</dt><dd>Policies, Findings, Reviews</dd>
+            <dt>g then l, e, a</dt><dd>Access logs, Exports, Audit trail</dd>
             <dt>j / k, arrows</dt><dd>move in lists</dd>
             <dt>Enter</dt><dd>open</dd>
             <dt>?</dt><dd>this help</dd>

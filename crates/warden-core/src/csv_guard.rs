@@ -12,12 +12,14 @@ pub fn needs_guard(cell: &str) -> bool {
 }
 
 /// [`needs_guard`] of a cell's bytes.
+#[inline]
 pub fn needs_guard_bytes(cell: &[u8]) -> bool {
-    match cell.first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n') => true,
-        Some(b'\'') => needs_guard_bytes(&cell[1..]),
-        _ => false,
-    }
+    // Past any leading `'`, the first other character decides.
+    let first = cell.iter().find(|&&b| b != b'\'');
+    matches!(
+        first,
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n')
+    )
 }
 
 /// [`guard`] of a cell's bytes.

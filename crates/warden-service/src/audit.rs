@@ -28,6 +28,28 @@ pub async fn verify(ctx: &Ctx) -> Result<Verification> {
     Ok(checked)
 }
 
+/// The chain's state as the Audit trail screen shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ChainState {
+    pub ok: bool,
+    /// Events read.
+    pub events: u64,
+    /// Where the stored trail stops being the one Warden wrote, and why.
+    pub first_bad_seq: Option<u64>,
+    pub reason: Option<String>,
+}
+
+/// [`verify`], for the screen.
+pub async fn chain(ctx: &Ctx) -> Result<ChainState> {
+    let v = verify(ctx).await?;
+    Ok(ChainState {
+        ok: v.ok,
+        events: v.events,
+        first_bad_seq: v.first_bad_seq,
+        reason: v.reason,
+    })
+}
+
 /// A listing of the audit trail (the Audit trail screen, `warden audit list`): filters
 /// optional, times UTC as in log searches; `before` is the previous page's `next`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 mod pack;
 pub use pack::{PackResponse, campaign};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ExportResponse {
     pub file: String,
     pub manifest: String,
@@ -175,16 +175,71 @@ impl Progress {
 pub struct Sheet<'p> {
     csv: CsvOut<std::io::BufWriter<std::fs::File>>,
     progress: &'p Progress,
+    syncer: Syncer,
+}
+
+/// Writes what an export has written so far to disk beside it, on a thread of its own, so
+/// that the sync that makes the file durable before its rename finds little left to do
+/// (a large export's dirty pages would otherwise all be flushed at the end, in line).
+struct Syncer {
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    synced_at: u64,
+}
+
+/// Bytes written between two background syncs.
+const SYNC_EVERY: u64 = 64 << 20;
+
+impl Syncer {
+    fn new(file: &std::fs::File) -> Self {
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = file.try_clone().ok().and_then(|file| {
+            std::thread::Builder::new()
+                .name("warden-export-sync".into())
+                .spawn(move || {
+                    while woken.recv().is_ok() {
+                        let _ = file.sync_data();
+                    }
+                })
+                .ok()
+        });
+        Self {
+            wake: Some(wake),
+            thread,
+            synced_at: 0,
+        }
+    }
+
+    /// Asks for a sync once another [`SYNC_EVERY`] bytes are written (never waits: a sync
+    /// still running takes the next request in its stride).
+    fn written(&mut self, bytes: u64) {
+        if bytes >= self.synced_at + SYNC_EVERY {
+            self.synced_at = bytes;
+            if let Some(wake) = &self.wake {
+                let _ = wake.try_send(());
+            }
+        }
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.wake = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Rows between two updates of [`Progress::rows`].
 const PROGRESS_EVERY: u64 = 4_096;
 
 impl Sheet<'_> {
-    fn check(&self) -> std::io::Result<()> {
+    fn check(&mut self) -> std::io::Result<()> {
         let rows = self.csv.rows();
         if rows.is_multiple_of(PROGRESS_EVERY) {
             self.progress.rows.store(rows, Ordering::Relaxed);
+            self.syncer.written(self.csv.bytes());
             if self.progress.is_cancelled() {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::Interrupted,
@@ -206,6 +261,12 @@ impl Sheet<'_> {
     pub fn row_bytes(&mut self, cells: &[&[u8]]) -> std::io::Result<()> {
         self.check()?;
         self.csv.row_bytes(cells)
+    }
+
+    /// [`Sheet::row_bytes`] of cells known to hold no `"`.
+    pub fn row_bytes_unquoted(&mut self, cells: &[&[u8]]) -> std::io::Result<()> {
+        self.check()?;
+        self.csv.row_bytes_unquoted(cells)
     }
 }
 
@@ -235,6 +296,7 @@ async fn write(
     let (head_seq, head_hash) = warden_store::governance::audit_head(db).await?;
     let source = warden_store::governance::server_identity(db).await?;
     let (staged, file) = Staged::create(out)?;
+    let syncer = Syncer::new(&file);
     let csv = CsvOut::new(
         std::io::BufWriter::with_capacity(1 << 20, file),
         report.header,
@@ -244,6 +306,7 @@ async fn write(
     let mut sheet = Sheet {
         csv,
         progress: report.progress,
+        syncer,
     };
     if let Err(e) = fill(&mut sheet).await {
         // The staged file is removed as it drops.
@@ -255,6 +318,7 @@ async fn write(
             false => e,
         });
     }
+    drop(sheet.syncer);
     let (buffered, written) = sheet.csv.finish().map_err(io)?;
     report.progress.rows.store(written.rows, Ordering::Relaxed);
     let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
@@ -563,6 +627,8 @@ pub async fn logs(
             people.insert(u.id.0, (u.login, u.department.unwrap_or_default()));
         }
     }
+    // Whether any login or department holds a `"` (then every row is checked for one).
+    let quoted_people = (people.values()).any(|(l, d)| l.contains('"') || d.contains('"'));
     let unfiltered = req_is_unfiltered(&req);
     let report = Report {
         kind: "logs",
@@ -602,6 +668,8 @@ pub async fn logs(
             let written = async {
                 while let Some(batch) = rx.recv().await {
                     let utf8 = batch.is_utf8();
+                    // Checked once per batch: with no `"` anywhere, no cell needs one doubled.
+                    let plain = utf8 && !quoted_people && !batch.contains(b'"');
                     let mut line = LogLine::default();
                     for row in batch.rows() {
                         let at = row.at.unwrap_or_default();
@@ -609,7 +677,11 @@ pub async fn logs(
                             sheet.row(imported_cells(&e)).map_err(fail)?;
                         }
                         line.app(&row, row.user.and_then(|u| people.get(&u)), utf8);
-                        sheet.row_bytes(&line.cells()).map_err(fail)?;
+                        match plain {
+                            true => sheet.row_bytes_unquoted(&line.cells()),
+                            false => sheet.row_bytes(&line.cells()),
+                        }
+                        .map_err(fail)?;
                     }
                 }
                 Ok::<_, Error>(())
@@ -835,7 +907,7 @@ fn iso_utc(t: chrono::NaiveDateTime, out: &mut [u8; 20]) -> usize {
     20
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct VerifyResponse {
     pub ok: bool,
     pub file: String,

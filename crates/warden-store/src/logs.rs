@@ -127,6 +127,7 @@ where
         db,
         qb,
         &[Param::Int(after)],
+        true,
         "reading the access log",
         |batch: &mut LogBatch, cells: &[Option<&[u8]>; 7], kinds: &[Cell; 7]| {
             rows += 1;
@@ -148,11 +149,13 @@ where
 /// as binary-protocol cells with each column's [`Cell`] kind, to `push`, which adds one to
 /// a batch and says when the batch is full; each full batch (and the last) goes to `send`,
 /// which answers false to stop reading. Rows are read by [`crate::wire`] over a Unix
-/// socket, otherwise (or when it cannot connect) through sqlx. True when read by wire.
+/// socket when `by_wire`, otherwise (or when it cannot connect) through sqlx. True when
+/// read by wire.
 async fn read_rows<const N: usize, B, P, F, Fut>(
     db: &Database,
     mut qb: QueryBuilder<'_, MySql>,
     params: &[Param],
+    by_wire: bool,
     what: &str,
     mut push: P,
     send: &mut F,
@@ -165,7 +168,13 @@ where
 {
     let mut batch = B::default();
     let mut pending = false;
-    match crate::wire::Wire::connect(db.spec()).await {
+    let wire = match by_wire {
+        true => crate::wire::Wire::connect(db.spec()).await,
+        false => Err(crate::wire::Refusal::Unsupported(
+            "read through sqlx".into(),
+        )),
+    };
+    match wire {
         Ok(mut wire) => {
             let failed = |e: crate::wire::Refusal| Error::Database(format!("{what}: {e}"));
             let read = async {
@@ -839,6 +848,11 @@ impl ExportBatch {
         std::str::from_utf8(&self.text).is_ok()
     }
 
+    /// Whether any of the batch's text holds `byte` (checked at once).
+    pub fn contains(&self, byte: u8) -> bool {
+        memchr::memchr(byte, &self.text).is_some()
+    }
+
     pub fn rows(&self) -> impl Iterator<Item = ExportedRow<'_>> {
         let piece = |s: Span| self.text.get(s.0 as usize..(s.0 + s.1) as usize);
         self.rows.iter().map(move |r| ExportedRow {
@@ -886,10 +900,18 @@ where
         return Ok(false);
     }
     qb.push(" ORDER BY ").push(col("l", &log.id)).push(" DESC");
+    if db.spec().socket.is_some() {
+        let spec = db.spec().clone();
+        let read = export_by_wire(spec, qb.sql().to_string(), params.clone(), log.clone());
+        if read_beside(read, &mut send).await? {
+            return Ok(true);
+        }
+    }
     read_rows(
         db,
         qb,
         &params,
+        false,
         "exporting the access log",
         |batch: &mut ExportBatch, cells: &[Option<&[u8]>; 9], kinds: &[Cell; 9]| {
             batch.push(cells, kinds, log);
@@ -898,6 +920,118 @@ where
         &mut send,
     )
     .await
+}
+
+/// What a reader thread ends with: done, or could not connect (read another way), or
+/// failed midway.
+enum Beside {
+    Done,
+    NoConnection(String),
+    Failed(String),
+}
+
+/// A reader on a thread of its own, with its batches arriving and its outcome to come.
+struct Reader<B> {
+    batches: tokio::sync::mpsc::Receiver<B>,
+    outcome: tokio::sync::oneshot::Receiver<Beside>,
+}
+
+/// Hands the batches of a reader on its own thread to `send` (false: stop), then says
+/// whether the reader did it all (false: it could not connect; nothing was sent).
+async fn read_beside<B, F, Fut>(reader: Result<Reader<B>>, send: &mut F) -> Result<bool>
+where
+    F: FnMut(B) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let Reader {
+        mut batches,
+        outcome,
+    } = reader?;
+    while let Some(batch) = batches.recv().await {
+        if !send(batch).await {
+            break;
+        }
+    }
+    // Stopped early: the reader's next send fails and it ends.
+    drop(batches);
+    match outcome.await {
+        Ok(Beside::Done) => Ok(true),
+        Ok(Beside::NoConnection(why)) => {
+            tracing::debug!(%why, "exporting the access log through sqlx");
+            Ok(false)
+        }
+        Ok(Beside::Failed(why)) => Err(Error::Database(why)),
+        Err(_) => Err(Error::Database(
+            "exporting the access log: the reader stopped".into(),
+        )),
+    }
+}
+
+/// Reads an export's rows by [`crate::wire`] on a thread of its own (with a runtime of
+/// its own), so that reading overlaps the caller's writing: the server produces rows on
+/// one core while the file is written on the other.
+fn export_by_wire(
+    spec: crate::connect::ConnectSpec,
+    sql: String,
+    params: Vec<Param>,
+    log: AccessLogMap,
+) -> Result<Reader<ExportBatch>> {
+    let (tx, batches) = tokio::sync::mpsc::channel::<ExportBatch>(4);
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    let read = async move {
+        let mut wire = match crate::wire::Wire::connect(&spec).await {
+            Ok(w) => w,
+            Err(e) => return Beside::NoConnection(e.to_string()),
+        };
+        let failed =
+            |e: crate::wire::Refusal| Beside::Failed(format!("exporting the access log: {e}"));
+        let types = match wire.execute(&sql, &params).await {
+            Ok(t) if t.len() == 9 => t,
+            Ok(t) => {
+                return Beside::Failed(format!("exporting the access log: {} columns", t.len()));
+            }
+            Err(e) => return failed(e),
+        };
+        let mut kinds = [Cell::Other; 9];
+        for (k, t) in kinds.iter_mut().zip(&types) {
+            *k = Cell::named(crate::wire::type_name(*t));
+        }
+        let mut batch = ExportBatch::default();
+        loop {
+            let row = match wire.row().await {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(e) => return failed(e),
+            };
+            let mut cells = [None; 9];
+            if let Err(e) = crate::wire::cells(row, &types, &mut cells) {
+                return failed(e);
+            }
+            batch.push(&cells, &kinds, &log);
+            if batch.rows.len() >= BATCH && tx.send(std::mem::take(&mut batch)).await.is_err() {
+                return Beside::Done; // the caller stopped
+            }
+        }
+        if !batch.rows.is_empty() {
+            let _ = tx.send(batch).await;
+        }
+        wire.quit().await;
+        Beside::Done
+    };
+    std::thread::Builder::new()
+        .name("warden-export-reader".into())
+        .spawn(move || {
+            let outcome = match tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+            {
+                Ok(rt) => rt.block_on(read),
+                Err(e) => Beside::NoConnection(format!("no runtime for the reader: {e}")),
+            };
+            let _ = done.send(outcome);
+        })
+        .map_err(|e| Error::Database(format!("starting the export's reader: {e}")))?;
+    Ok(Reader { batches, outcome })
 }
 
 /// The lowest and highest id of the log (None when empty): where an export newest first

@@ -1157,3 +1157,142 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
         .unwrap();
     app.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_are_written_verified_and_cancelled_and_the_audit_trail_lists_them() {
+    use sqlx::Connection;
+    use warden_sandbox::seed::COMPANY_POLICY;
+    let (db, ctx, _) = seeded(Vec::new()).await;
+    warden_service::policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let app = Desktop::launch(&db.url, OFFICER, &home("exports"))
+        .await
+        .unwrap();
+    let dir = app.home.join("evidence");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // The access listing, written with its manifest; the screen says what the file holds.
+    app.click("[data-testid=nav-exports]").await.unwrap();
+    let access = dir.join("access.csv");
+    type_text(&app, "[data-testid=export-path]", access.to_str().unwrap()).await;
+    app.click("[data-testid=export-start]").await.unwrap();
+    let result = app
+        .wait_text("[data-testid=export-result]", Some("rows to"))
+        .await
+        .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("access.csv.manifest.json")).unwrap())
+            .unwrap();
+    let rows = manifest["rows"].as_u64().unwrap();
+    assert!(rows > 300, "{manifest}");
+    assert!(
+        result.contains(&format!("Wrote {} rows", format_rows(rows))),
+        "{result}"
+    );
+    assert!(
+        result.contains(manifest["sha256"].as_str().unwrap()),
+        "{result}"
+    );
+    app.screenshot("40-export-written").await.unwrap();
+
+    // Verified from the screen: intact, then one byte altered and named.
+    type_text(&app, "[data-testid=verify-path]", access.to_str().unwrap()).await;
+    app.click("[data-testid=verify-start]").await.unwrap();
+    app.wait_text("[data-testid=verify-result]", Some("intact"))
+        .await
+        .unwrap();
+    let mut bytes = std::fs::read(&access).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&access, &bytes).unwrap();
+    app.click("[data-testid=verify-start]").await.unwrap();
+    app.wait_text("[data-testid=verify-problems]", Some("SHA-256"))
+        .await
+        .unwrap();
+    app.screenshot("41-export-altered").await.unwrap();
+
+    // A log export held at the database, cancelled: nothing is left, and it says so.
+    let mut holder = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    sqlx::query("LOCK TABLES access_log WRITE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    app.select("[data-testid=export-kind]", "logs")
+        .await
+        .unwrap();
+    let logs = dir.join("logs.csv");
+    type_text(&app, "[data-testid=export-path]", logs.to_str().unwrap()).await;
+    app.click("[data-testid=export-start]").await.unwrap();
+    app.wait_text("[data-testid=export-running]", None)
+        .await
+        .unwrap();
+    app.screenshot("42-export-running").await.unwrap();
+    app.click("[data-testid=export-cancel]").await.unwrap();
+    app.wait_text("[data-testid=export-counts]", Some("cancelling"))
+        .await
+        .unwrap();
+    sqlx::query("UNLOCK TABLES")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    holder.close().await.unwrap();
+    app.wait_text("[role=alert]", Some("cancelled"))
+        .await
+        .unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["access.csv", "access.csv.manifest.json"]);
+
+    // The audit trail: the chain intact, the export on it newest first, an event opened.
+    app.click("[data-testid=nav-audit]").await.unwrap();
+    app.wait_text("[data-testid=chain-state]", Some("chain intact"))
+        .await
+        .unwrap();
+    app.wait_text("[role=row][aria-rowindex='1']", Some("export.access"))
+        .await
+        .unwrap();
+    app.select("[data-testid=audit-action]", "policy.")
+        .await
+        .unwrap();
+    app.wait_text("[role=row][aria-rowindex='1']", Some("policy.apply"))
+        .await
+        .unwrap();
+    app.click("[role=row][aria-rowindex='1']").await.unwrap();
+    app.wait_text("[data-testid=audit-details]", Some("baseline"))
+        .await
+        .unwrap();
+    app.screenshot("43-audit-trail").await.unwrap();
+
+    // An event rewritten behind Warden's back: the screen names where the chain breaks.
+    let mut behind = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE warden_audit_events SET actor = ? WHERE seq = 1")
+        .bind("mallory")
+        .execute(&mut behind)
+        .await
+        .unwrap();
+    behind.close().await.unwrap();
+    app.click("[data-testid=chain-verify]").await.unwrap();
+    app.wait_text("[data-testid=chain-state]", Some("chain broken at event 1"))
+        .await
+        .unwrap();
+    app.screenshot("44-audit-trail-broken").await.unwrap();
+    app.close().await.unwrap();
+    ctx.close().await;
+}
+
+/// 1234 as the app shows it: `1,234`.
+fn format_rows(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}

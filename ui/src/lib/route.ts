@@ -13,6 +13,8 @@ export type Route =
   | { page: "campaign"; id: number }
   | { page: "inbox"; id: number }
   | { page: "logs"; user?: string; since?: string; until?: string; outcome?: string; action?: string; source?: string }
+  | { page: "exports" }
+  | { page: "audit" }
   | { page: "connection" }
   | { page: "coming"; what: string };
 

@@ -45,6 +45,12 @@ import type { UsersRequest } from "../bindings/UsersRequest";
 import type { UsersResponse } from "../bindings/UsersResponse";
 import type { WhoCanRequest } from "../bindings/WhoCanRequest";
 import type { WhoCanResponse } from "../bindings/WhoCanResponse";
+import type { ExportRequest } from "../bindings/ExportRequest";
+import type { ExportStatus } from "../bindings/ExportStatus";
+import type { VerifyResponse } from "../bindings/VerifyResponse";
+import type { EventsRequest } from "../bindings/EventsRequest";
+import type { EventsResponse } from "../bindings/EventsResponse";
+import type { ChainState } from "../bindings/ChainState";
 
 export type Commands = {
   connection: { args: { retry: boolean }; result: ConnectionInfo };
@@ -80,6 +86,12 @@ export type Commands = {
   logs_timeline: { args: { req: SearchRequest; buckets: number }; result: TimelineResponse };
   logs_import: { args: { format: string; path: string }; result: number };
   logs_import_status: { args: { id: number }; result: ImportStatus };
+  export_start: { args: { req: ExportRequest }; result: number };
+  export_status: { args: { id: number }; result: ExportStatus };
+  export_cancel: { args: { id: number }; result: null };
+  export_verify: { args: { path: string }; result: VerifyResponse };
+  audit_events: { args: { req: EventsRequest }; result: EventsResponse };
+  audit_verify: { args: Record<string, never>; result: ChainState };
 };
 
 export type CommandName = keyof Commands;

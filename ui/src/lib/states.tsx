@@ -36,6 +36,7 @@ const NEXT_STEP: Record<string, string> = {
   not_found: "It may have been renamed or removed.",
   input: "Correct the input and try again.",
   conflict: "Someone else changed it first: reload and try again.",
+  cancelled: "Nothing was left behind; start it again when you are ready.",
 };
 
 export function ErrorPanel({

@@ -23,6 +23,8 @@ pub struct PackResponse {
     pub dir: String,
     pub campaign: u64,
     pub files: Vec<Described>,
+    /// SHA-256 of manifest.json: the pack's fingerprint.
+    pub manifest_sha256: String,
     /// The sign-off's event on the audit trail.
     pub audit_seq: u64,
 }
@@ -425,14 +427,20 @@ pub async fn campaign(ctx: &Ctx, id: u64, dest: &Path) -> Result<PackResponse> {
         .open(&path)
         .map_err(|e| file_error(&path, e))?;
     let fail = |e: std::io::Error| file_error(&path, e);
-    serde_json::to_writer_pretty(&mut file, &manifest).map_err(|e| file_error(&path, e))?;
-    std::io::Write::write_all(&mut file, b"\n").map_err(fail)?;
+    let mut text = serde_json::to_vec_pretty(&manifest).map_err(|e| file_error(&path, e))?;
+    text.push(b'\n');
+    std::io::Write::write_all(&mut file, &text).map_err(fail)?;
+    let manifest_sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&text))
+    };
     file.sync_all().map_err(fail)?;
     staged.commit_dir()?;
     Ok(PackResponse {
         dir: dest.display().to_string(),
         campaign: id,
         files,
+        manifest_sha256,
         audit_seq: event.seq,
     })
 }

@@ -1,0 +1,197 @@
+// Exports: audit evidence written to a file on this machine, with a manifest an auditor can
+// re-check; a progress bar with counts, time left and Cancel while it runs (a cancelled
+// export leaves nothing behind); and the offline check of any export or evidence pack.
+import { useEffect, useRef, useState } from "react";
+import type { ExportStatus } from "../../bindings/ExportStatus";
+import type { IpcError } from "../../bindings/IpcError";
+import type { VerifyResponse } from "../../bindings/VerifyResponse";
+import { call } from "../../lib/rpc";
+import { ErrorPanel } from "../../lib/states";
+
+const KINDS = [
+  { value: "access", label: "User access listing", hint: "who has what, through which role, granted when and by whom" },
+  { value: "findings", label: "Findings", hint: "recorded findings with their evidence" },
+  { value: "logs", label: "Access-log search results", hint: "every row the search matches, newest first" },
+  { value: "audit-trail", label: "Console audit trail", hint: "every change made through Warden, with its hash chain" },
+  { value: "campaign", label: "Campaign evidence pack", hint: "a closed campaign's folder, signed off by you (officers)" },
+];
+
+/** Seconds as "1 min 5 s" or "12 s". */
+function duration(s: number): string {
+  const whole = Math.max(0, Math.round(s));
+  return whole >= 60 ? `${Math.floor(whole / 60)} min ${whole % 60} s` : `${whole} s`;
+}
+
+function Progress({ status, started, onCancel }: { status: ExportStatus; started: number; onCancel: () => void }) {
+  const elapsed = (Date.now() - started) / 1000;
+  const rate = elapsed > 0 ? status.rows / elapsed : 0;
+  const left = status.total > status.rows && rate > 0 ? (status.total - status.rows) / rate : null;
+  return (
+    <div className="preview" data-testid="export-running">
+      {status.total > 0
+        ? <progress max={status.total} value={Math.min(status.rows, status.total)} aria-label="Rows written" data-testid="export-progress" />
+        : <progress aria-label="Rows written" data-testid="export-progress" />}
+      <span className="muted" data-testid="export-counts">
+        {status.rows.toLocaleString("en-US")}
+        {status.total > 0 ? ` of about ${status.total.toLocaleString("en-US")}` : ""} rows
+        {left !== null ? `, about ${duration(left)} left` : ""}
+        {status.cancelling ? " — cancelling, removing what was written…" : ""}
+      </span>
+      <button onClick={onCancel} disabled={status.cancelling} data-testid="export-cancel">Cancel</button>
+    </div>
+  );
+}
+
+export function Exports({ officer }: { officer: boolean }) {
+  const [kind, setKind] = useState("access");
+  const [path, setPath] = useState("");
+  const [bom, setBom] = useState(false);
+  const [campaign, setCampaign] = useState("");
+  const [logUser, setLogUser] = useState("");
+  const [logOutcome, setLogOutcome] = useState("");
+  const [logSince, setLogSince] = useState("");
+  const [job, setJob] = useState<number | null>(null);
+  const [status, setStatus] = useState<ExportStatus | null>(null);
+  const [error, setError] = useState<IpcError | null>(null);
+  const started = useRef(0);
+  const [verifyPath, setVerifyPath] = useState("");
+  const [verified, setVerified] = useState<VerifyResponse | null>(null);
+  const [verifyError, setVerifyError] = useState<IpcError | null>(null);
+
+  useEffect(() => {
+    if (job === null) return;
+    let stop = false;
+    const poll = () => {
+      call("export_status", { id: job }).then(
+        (s) => {
+          if (stop) return;
+          setStatus(s);
+          if (s.done) {
+            if (s.error) setError(s.error);
+            setJob(null);
+          } else {
+            window.setTimeout(poll, 200);
+          }
+        },
+        (e: IpcError) => setError(e),
+      );
+    };
+    poll();
+    return () => { stop = true; };
+  }, [job]);
+
+  const start = () => {
+    setError(null);
+    setStatus(null);
+    started.current = Date.now();
+    const text = (v: string) => (v.trim() === "" ? null : v.trim());
+    call("export_start", {
+      req: {
+        kind,
+        path: path.trim(),
+        bom,
+        logs: kind === "logs"
+          ? { source: null, user: text(logUser), department: null, action: null, resource_type: null, resource_id: null, outcome: text(logOutcome), since: text(logSince), until: null, client_address: null, limit: null, after: null }
+          : null,
+        findings: null,
+        campaign: kind === "campaign" && campaign.trim() !== "" ? Number(campaign) : null,
+      },
+    }).then(setJob, (e: IpcError) => setError(e));
+  };
+  const cancel = () => {
+    if (job !== null) call("export_cancel", { id: job }).catch((e: IpcError) => setError(e));
+  };
+  const verify = () => {
+    setVerified(null);
+    setVerifyError(null);
+    call("export_verify", { path: verifyPath.trim() }).then(setVerified, (e: IpcError) => setVerifyError(e));
+  };
+  const running = job !== null;
+  const done = status?.done ? status.result : null;
+  const chosen = KINDS.find((k) => k.value === kind);
+
+  return (
+    <section className="page">
+      <header className="page-head">
+        <h1>Exports</h1>
+        <button className="primary" onClick={start} disabled={running || path.trim() === "" || (kind === "campaign" && campaign.trim() === "")} data-testid="export-start">
+          {running ? "Exporting…" : "Export"}
+        </button>
+      </header>
+      <p className="muted">
+        Evidence is written beside its manifest (SHA-256, row count, source server, the audit trail's head), under a new name: an export never replaces one.
+      </p>
+      <div className="filters" role="group" aria-label="What to export">
+        <label>
+          Report
+          <select value={kind} onChange={(e) => setKind(e.target.value)} disabled={running} data-testid="export-kind">
+            {KINDS.filter((k) => officer || k.value !== "campaign").map((k) => <option key={k.value} value={k.value}>{k.label}</option>)}
+          </select>
+        </label>
+        <label className="wide">
+          {kind === "campaign" ? "New folder (a path on this machine)" : "New file (a path on this machine)"}
+          <input value={path} onChange={(e) => setPath(e.target.value)} placeholder={kind === "campaign" ? "/home/me/evidence/q4-review" : "/home/me/evidence/access.csv"} disabled={running} data-testid="export-path" />
+        </label>
+        {kind !== "campaign" && (
+          <label className="check">
+            <input type="checkbox" checked={bom} onChange={(e) => setBom(e.target.checked)} disabled={running} data-testid="export-bom" />
+            UTF-8 byte-order mark (for spreadsheets)
+          </label>
+        )}
+        {kind === "campaign" && (
+          <label>
+            Campaign id
+            <input value={campaign} onChange={(e) => setCampaign(e.target.value.replace(/[^0-9]/g, ""))} inputMode="numeric" disabled={running} data-testid="export-campaign" />
+          </label>
+        )}
+      </div>
+      {kind === "logs" && (
+        <div className="chips" role="group" aria-label="Search">
+          <input aria-label="User" placeholder="user (login)" value={logUser} onChange={(e) => setLogUser(e.target.value)} disabled={running} data-testid="export-log-user" />
+          <select aria-label="Outcome" value={logOutcome} onChange={(e) => setLogOutcome(e.target.value)} disabled={running} data-testid="export-log-outcome">
+            <option value="">Any outcome</option>
+            <option value="allowed">allowed</option>
+            <option value="denied">denied</option>
+          </select>
+          <input aria-label="Since (UTC)" placeholder="since YYYY-MM-DD" value={logSince} onChange={(e) => setLogSince(e.target.value)} disabled={running} data-testid="export-log-since" />
+        </div>
+      )}
+      {chosen && <p className="muted">{chosen.hint}.</p>}
+      {status && !status.done && <Progress status={status} started={started.current} onCancel={cancel} />}
+      {done && (
+        <div className="preview" role="status" data-testid="export-result">
+          <p>
+            Wrote {done.rows.toLocaleString("en-US")} rows to <span className="mono">{done.file}</span>; manifest <span className="mono">{done.manifest}</span>; recorded as audit event {done.audit_seq}.
+          </p>
+          <p>SHA-256 <span className="mono" data-testid="export-sha">{done.sha256}</span></p>
+        </div>
+      )}
+      {error && <ErrorPanel error={error} />}
+
+      <h2>Verify an export</h2>
+      <p className="muted">Re-checks a CSV against its manifest, or an evidence pack's folder, offline: hashes, row counts, the audit trail's chain, the sign-off.</p>
+      <div className="filters">
+        <label className="wide">
+          File or folder
+          <input value={verifyPath} onChange={(e) => setVerifyPath(e.target.value)} placeholder="/home/me/evidence/access.csv" data-testid="verify-path" />
+        </label>
+        <button onClick={verify} disabled={verifyPath.trim() === ""} data-testid="verify-start">Verify</button>
+      </div>
+      {verified && (
+        <div className={"preview" + (verified.ok ? "" : " alert")} role="status" data-testid="verify-result">
+          {verified.ok
+            ? <p><span className="badge ok">intact</span> {verified.rows.toLocaleString("en-US")} rows, every hash as the manifest says.</p>
+            : (
+              <>
+                <p><span className="badge danger">altered</span> {verified.file}</p>
+                <ul className="evidence-list" data-testid="verify-problems">
+                  {verified.problems.map((p) => <li key={p}>{p}</li>)}
+                </ul>
+              </>
+            )}
+        </div>
+      )}
+      {verifyError && <ErrorPanel error={verifyError} />}
+    </section>
+  );
+}
