@@ -619,6 +619,37 @@ mod tests {
     }
 
     #[test]
+    fn rows_of_bytes_are_written_as_rows_of_text_are() {
+        let corpus = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpora/csv/payloads.txt"
+        ))
+        .expect("the CSV corpus");
+        let mut cells: Vec<&str> = corpus.lines().collect();
+        cells.extend(["", "'", "''=x", "a \"quoted\" word", "\"", "line\r\nbreak"]);
+        let write = |how: u8| {
+            let mut out = CsvOut::new(Vec::new(), &["a", "b"], false).unwrap();
+            for c in &cells {
+                let row = [c.as_bytes(), b"x"];
+                match how {
+                    0 => out.row([*c, "x"]).unwrap(),
+                    1 => out.row_bytes(&row).unwrap(),
+                    _ if !c.contains('"') => out.row_bytes_unquoted(&row).unwrap(),
+                    _ => out.row_bytes(&row).unwrap(),
+                }
+            }
+            out.finish().unwrap()
+        };
+        let (text, w) = write(0);
+        assert_eq!(write(1), (text.clone(), w.clone()));
+        assert_eq!(write(2), (text.clone(), w));
+        let mut r = csv::Reader::from_reader(&text[..]);
+        for (record, cell) in r.records().zip(&cells) {
+            assert_eq!(crate::csv_guard::unguard(&record.unwrap()[0]), *cell);
+        }
+    }
+
+    #[test]
     fn any_byte_altered_or_a_row_removed_is_named() {
         let (bytes, w) = written(&[["alice", "ok"], ["bob", "fine"]], false);
         let m = manifest(&w, false);

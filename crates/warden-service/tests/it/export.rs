@@ -213,3 +213,56 @@ async fn a_cancelled_export_leaves_nothing_and_says_so() {
     assert!(events.events.is_empty());
     ctx.close().await;
 }
+
+#[tokio::test]
+async fn every_csv_payload_in_a_name_comes_out_neutralised_and_reads_back_whole() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpora/csv/payloads.txt"
+    );
+    let payloads: Vec<String> = (std::fs::read_to_string(path).unwrap().lines())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    let (test_db, db) = fresh().await;
+    let opts = warden_sandbox::SeedOptions {
+        users: 100,
+        log_rows: 500,
+        seed: 3,
+        scenario: warden_sandbox::Scenario::Default,
+        hostile: payloads.clone(),
+    };
+    warden_sandbox::seed::seed(&db, &opts).await.unwrap();
+    warden_service::setup::migrate(&db, &actor(OFFICER))
+        .await
+        .unwrap();
+    db.close().await;
+    let ctx = officer(&test_db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("access.csv");
+    warden_service::export::access(&ctx, &out, true, &Progress::default())
+        .await
+        .unwrap();
+    assert!(warden_service::export::verify(&out).unwrap().ok);
+    // On disk: no cell starts with a trigger (the BOM aside).
+    let bytes = std::fs::read(&out).unwrap();
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']),
+                "{cell:?}"
+            );
+        }
+    }
+    // A reader that strips the guard gets every payload back whole, as a person's name.
+    let (header, rows) = warden_core::export::read_table(&bytes).unwrap();
+    let name = header.iter().position(|h| h == "name").unwrap();
+    for payload in &payloads {
+        assert!(
+            rows.iter().any(|r| &r[name] == payload),
+            "{payload:?} is not a name in the export"
+        );
+    }
+    ctx.close().await;
+}

@@ -45,7 +45,7 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
     .await
     .unwrap()
     .items;
-    assert!(items.len() >= 3, "{} items", items.len());
+    assert!(items.len() >= 4, "{} items", items.len());
     let ids: Vec<u64> = items.iter().map(|i| i.id).collect();
     reviews::reassign(
         ctx,
@@ -57,6 +57,21 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
     )
     .await
     .unwrap();
+    // Every CSV-injection payload rides in a decision's comment (one item is left to the
+    // default).
+    for (item, payload) in ids[2..ids.len() - 1].iter().zip(payloads()) {
+        reviews::decide(
+            ctx,
+            DecideRequest {
+                items: vec![*item],
+                decision: "approve".into(),
+                comment: payload,
+                key: format!("p{item}"),
+            },
+        )
+        .await
+        .unwrap();
+    }
     for (item, decision) in [(ids[0], "revoke"), (ids[1], "approve")] {
         reviews::decide(
             ctx,
@@ -79,6 +94,18 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
     assert!(!dir.path().join("pack").exists());
     reviews::close(ctx, id, false).await.unwrap();
     id
+}
+
+/// The lines of the CSV-injection corpus.
+fn payloads() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpora/csv/payloads.txt"
+    );
+    (std::fs::read_to_string(path).unwrap().lines())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -151,6 +178,25 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
     );
     let raw = std::fs::read_to_string(pack.join("review_items.csv")).unwrap();
     assert!(raw.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""));
+    // So is every payload of the corpus a comment carried; no cell on disk starts with a
+    // formula trigger.
+    for payload in payloads().into_iter().take(items.1.len() - 3) {
+        assert!(
+            items.1.iter().any(|r| r[comment] == payload),
+            "{payload:?} lost"
+        );
+    }
+    for name in ["review_items.csv", "action_log.csv"] {
+        let mut reader = csv::Reader::from_path(pack.join(name)).unwrap();
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']),
+                    "{name}: {cell:?}"
+                );
+            }
+        }
+    }
     // The revoked grant is in the population before and not after; the rest are in both.
     let (user, role) = (column(&items, "user_id"), column(&items, "role"));
     let pair = |t: &(Vec<String>, Vec<Vec<String>>), r: &Vec<String>| {
@@ -180,9 +226,13 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
         serde_json::from_slice(&std::fs::read(pack.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest.sign_off.seq, done.audit_seq);
     assert_eq!(manifest.sign_off.action, "review.sign_off");
+    let with_payload = payloads().len().min(items.1.len() - 3) as u64;
     assert_eq!(manifest.totals["revoked"], 1);
-    assert_eq!(manifest.totals["approved"], 1);
-    assert_eq!(manifest.totals["no_response"], items.1.len() as u64 - 2);
+    assert_eq!(manifest.totals["approved"], 1 + with_payload);
+    assert_eq!(
+        manifest.totals["no_response"],
+        items.1.len() as u64 - 2 - with_payload
+    );
     let trail = warden_service::audit::verify(&ctx).await.unwrap();
     assert!(trail.ok);
     let events = warden_service::audit::events(

@@ -13,7 +13,7 @@ const ACTIONS = ["", "policy.", "review.", "finding.", "logs.", "export.", "cons
 
 const COLUMNS: Column<EventView>[] = [
   { key: "seq", title: "Seq", width: 70, value: (e) => e.seq, numeric: true },
-  { key: "occurred_at", title: "When (UTC)", width: 200, value: (e) => e.occurred_at.replace("T", " ").replace("Z", ""), numeric: true },
+  { key: "occurred_at", title: "When (UTC)", width: 240, value: (e) => e.occurred_at.replace("T", " ").replace("Z", ""), numeric: true },
   { key: "actor", title: "Actor", width: 150, value: (e) => e.actor, mono: true },
   { key: "action", title: "Action", width: 170, value: (e) => e.action, mono: true },
   { key: "target", title: "Target", width: 260, value: (e) => e.target },
