@@ -620,7 +620,8 @@ pub async fn logs(
     }
     let plan = crate::logs::plan(&r, &req).await?;
     // Logins and departments by id: the directory, not the log, bounds this.
-    let mut people = std::collections::HashMap::new();
+    type ById = std::hash::BuildHasherDefault<warden_core::detectors::Fx>;
+    let mut people = std::collections::HashMap::with_hasher(ById::default());
     if let Some((m, _)) = &plan.app {
         let filter = warden_store::directory::UserFilter::default();
         for u in warden_store::directory::users(db, m, &filter).await? {
@@ -655,6 +656,27 @@ pub async fn logs(
                 let about = u64::try_from(high - low + 1).unwrap_or(0);
                 progress.total.store(about, Ordering::Relaxed);
             }
+            // Nothing to merge in: each row straight from the socket into the file.
+            if imported.is_done().await? {
+                let mut failure = None;
+                let each = store::export_each(db, m, search, |row| {
+                    let person = row.user.and_then(|u| people.get(&u));
+                    match app_row(sheet, row, person, quoted_people) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            failure = Some(e);
+                            false
+                        }
+                    }
+                })
+                .await?;
+                if let Some(e) = failure {
+                    return Err(fail(e));
+                }
+                if each.is_some() {
+                    return Ok(());
+                }
+            }
             let (tx, mut rx) = tokio::sync::mpsc::channel::<store::ExportBatch>(2);
             let read = async move {
                 let read = store::export(db, m, search, |batch| {
@@ -667,21 +689,14 @@ pub async fn logs(
             };
             let written = async {
                 while let Some(batch) = rx.recv().await {
-                    let utf8 = batch.is_utf8();
-                    // Checked once per batch: with no `"` anywhere, no cell needs one doubled.
-                    let plain = utf8 && !quoted_people && !batch.contains(b'"');
-                    let mut line = LogLine::default();
                     for row in batch.rows() {
-                        let at = row.at.unwrap_or_default();
-                        while let Some(e) = imported.next_after(at).await? {
+                        while imported.pending()
+                            && let Some(e) = imported.next_after(row.at.unwrap_or_default()).await?
+                        {
                             sheet.row(imported_cells(&e)).map_err(fail)?;
                         }
-                        line.app(&row, row.user.and_then(|u| people.get(&u)), utf8);
-                        match plain {
-                            true => sheet.row_bytes_unquoted(&line.cells()),
-                            false => sheet.row_bytes(&line.cells()),
-                        }
-                        .map_err(fail)?;
+                        let person = row.user.and_then(|u| people.get(&u));
+                        app_row(sheet, &row, person, quoted_people).map_err(fail)?;
                     }
                 }
                 Ok::<_, Error>(())
@@ -756,12 +771,19 @@ struct ImportedEvents<'a> {
 }
 
 impl ImportedEvents<'_> {
-    /// The next event if it happened after `at` (the search's order: an application row
-    /// goes first when at the same time or later).
-    async fn next_after(
-        &mut self,
-        at: chrono::NaiveDateTime,
-    ) -> Result<Option<warden_store::logs::DbAuditRow>> {
+    /// Whether any event may still come.
+    fn pending(&self) -> bool {
+        self.search.is_some() || !self.page.is_empty()
+    }
+
+    /// Whether no event will come (the first page is read to know).
+    async fn is_done(&mut self) -> Result<bool> {
+        self.fill().await?;
+        Ok(!self.pending())
+    }
+
+    /// Reads the next page when this one is used up.
+    async fn fill(&mut self) -> Result<()> {
         if self.page.is_empty()
             && let Some(search) = &mut self.search
         {
@@ -773,6 +795,16 @@ impl ImportedEvents<'_> {
             }
             self.page.extend(page);
         }
+        Ok(())
+    }
+
+    /// The next event if it happened after `at` (the search's order: an application row
+    /// goes first when at the same time or later).
+    async fn next_after(
+        &mut self,
+        at: chrono::NaiveDateTime,
+    ) -> Result<Option<warden_store::logs::DbAuditRow>> {
+        self.fill().await?;
         Ok(match self.page.front() {
             Some(e) if e.occurred_at > at => self.page.pop_front(),
             _ => None,
@@ -873,6 +905,24 @@ impl<'b> LogLine<'b> {
             b"",
             b"",
         ]
+    }
+}
+
+/// Writes one row of the application's log: its cells as the search shows them, checked
+/// for UTF-8 (a cell that is not is mended) and, unless the row is known to hold no `"`,
+/// for quotes to double.
+fn app_row(
+    sheet: &mut Out<'_>,
+    row: &warden_store::logs::ExportedRow<'_>,
+    person: Option<&(String, String)>,
+    quoted_people: bool,
+) -> std::io::Result<()> {
+    let utf8 = (row.text.iter().flatten()).all(|c| c.is_ascii() || std::str::from_utf8(c).is_ok());
+    let mut line = LogLine::default();
+    line.app(row, person, utf8);
+    match row.quote_free && !quoted_people {
+        true => sheet.row_bytes_unquoted(&line.cells()),
+        false => sheet.row_bytes(&line.cells()),
     }
 }
 

@@ -808,6 +808,9 @@ pub struct ExportedRow<'a> {
     pub allowed: bool,
     /// Action, resource type, resource id, outcome, client address, user agent.
     pub text: [Option<&'a [u8]>; 6],
+    /// No text cell holds a `"` (checked over the row or its batch at once; false when it
+    /// may).
+    pub quote_free: bool,
 }
 
 impl ExportBatch {
@@ -855,12 +858,14 @@ impl ExportBatch {
 
     pub fn rows(&self) -> impl Iterator<Item = ExportedRow<'_>> {
         let piece = |s: Span| self.text.get(s.0 as usize..(s.0 + s.1) as usize);
+        let quote_free = !self.contains(b'"');
         self.rows.iter().map(move |r| ExportedRow {
             id: r.id,
             at: r.at,
             user: r.user,
             allowed: r.allowed,
             text: r.text.map(|s| s.and_then(piece)),
+            quote_free,
         })
     }
 }
@@ -875,6 +880,37 @@ where
     Fut: std::future::Future<Output = bool>,
 {
     let log = log_map(r)?;
+    let Some((qb, params)) = export_query(log, s)? else {
+        return Ok(false);
+    };
+    if db.spec().socket.is_some() {
+        let spec = db.spec().clone();
+        let read = export_by_wire(spec, qb.sql().to_string(), params.clone(), log.clone());
+        if read_beside(read, &mut send).await? {
+            return Ok(true);
+        }
+    }
+    read_rows(
+        db,
+        qb,
+        &params,
+        false,
+        "exporting the access log",
+        |batch: &mut ExportBatch, cells: &[Option<&[u8]>; 9], kinds: &[Cell; 9]| {
+            batch.push(cells, kinds, log);
+            batch.rows.len() >= BATCH
+        },
+        &mut send,
+    )
+    .await
+}
+
+/// An export's statement and its values: the nine columns Warden reads, every filter of
+/// `s`, newest first; None when nothing can match.
+fn export_query<'a>(
+    log: &'a AccessLogMap,
+    s: &Search,
+) -> Result<Option<(QueryBuilder<'a, MySql>, Vec<Param>)>> {
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     let columns = [
         Some(&log.id),
@@ -897,29 +933,100 @@ where
     qb.push(" FROM ").push(quote(&log.table)).push(" l");
     let mut params = Vec::new();
     if !push_filters(&mut qb, log, s, &mut params)? {
-        return Ok(false);
+        return Ok(None);
     }
     qb.push(" ORDER BY ").push(col("l", &log.id)).push(" DESC");
-    if db.spec().socket.is_some() {
-        let spec = db.spec().clone();
-        let read = export_by_wire(spec, qb.sql().to_string(), params.clone(), log.clone());
-        if read_beside(read, &mut send).await? {
-            return Ok(true);
+    Ok(Some((qb, params)))
+}
+
+/// Where an exported row's text cell lies: in the row as read, or (a number, a time,
+/// written out) in a buffer beside it.
+#[derive(Clone, Copy)]
+enum Piece {
+    Cell(usize),
+    Written(usize, usize),
+}
+
+/// Every row matching `s` (its page ignored), newest first, handed to `each` as it comes
+/// off the socket (`each` answers false to stop): no batch, no second thread, so that
+/// this thread reads and writes while the server works on the other core, neither
+/// waiting on the other. By [`crate::wire`] only: None when it cannot connect (then
+/// [`export`]). The rows handed on, otherwise.
+pub async fn export_each(
+    db: &Database,
+    r: &Resolved,
+    s: &Search,
+    mut each: impl FnMut(&ExportedRow<'_>) -> bool,
+) -> Result<Option<u64>> {
+    let log = log_map(r)?;
+    let Some((qb, params)) = export_query(log, s)? else {
+        return Ok(Some(0));
+    };
+    let mut wire = match crate::wire::Wire::connect(db.spec()).await {
+        Ok(w) => w,
+        Err(why) => {
+            tracing::debug!(%why, "exporting the access log another way");
+            return Ok(None);
+        }
+    };
+    let failed =
+        |e: crate::wire::Refusal| Error::Database(format!("exporting the access log: {e}"));
+    let types = wire.execute(qb.sql(), &params).await.map_err(failed)?;
+    if types.len() != 9 {
+        return Err(Error::Database(format!(
+            "exporting the access log: {} columns, not 9",
+            types.len()
+        )));
+    }
+    let mut kinds = [Cell::Other; 9];
+    for (k, t) in kinds.iter_mut().zip(&types) {
+        *k = Cell::named(crate::wire::type_name(*t));
+    }
+    let mut written = Vec::with_capacity(256);
+    let mut rows = 0u64;
+    loop {
+        let Some(row) = wire.row().await.map_err(failed)? else {
+            break;
+        };
+        let mut cells = [None; 9];
+        crate::wire::cells(row, &types, &mut cells).map_err(failed)?;
+        let Some(id) = cells[0].and_then(|b| kinds[0].int(b)) else {
+            continue;
+        };
+        written.clear();
+        let mut pieces = [None; 6];
+        for (piece, i) in pieces.iter_mut().zip(3..9) {
+            *piece = cells[i].and_then(|b| match kinds[i] {
+                Cell::Text => Some(Piece::Cell(i)),
+                kind => {
+                    let start = written.len();
+                    let ok = kind.write_text(b, &mut written);
+                    ok.then_some(Piece::Written(start, written.len()))
+                }
+            });
+        }
+        let exported = ExportedRow {
+            id,
+            at: cells[1].and_then(|b| kinds[1].time(b)),
+            user: cells[2].and_then(|b| kinds[2].int(b)),
+            allowed: allowed(log, cells[6]),
+            text: pieces.map(|p| {
+                p.and_then(|p| match p {
+                    Piece::Cell(i) => cells[i],
+                    Piece::Written(a, b) => written.get(a..b),
+                })
+            }),
+            // Over the whole row at once: a `"` in a number's bytes only costs a check.
+            quote_free: memchr::memchr(b'"', row).is_none(),
+        };
+        rows += 1;
+        if !each(&exported) {
+            // Stopped: the connection is dropped, and the server stops the statement.
+            return Ok(Some(rows));
         }
     }
-    read_rows(
-        db,
-        qb,
-        &params,
-        false,
-        "exporting the access log",
-        |batch: &mut ExportBatch, cells: &[Option<&[u8]>; 9], kinds: &[Cell; 9]| {
-            batch.push(cells, kinds, log);
-            batch.rows.len() >= BATCH
-        },
-        &mut send,
-    )
-    .await
+    wire.quit().await;
+    Ok(Some(rows))
 }
 
 /// What a reader thread ends with: done, or could not connect (read another way), or

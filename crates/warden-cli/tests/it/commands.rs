@@ -826,6 +826,30 @@ fn log_search_results_export_every_page_and_verify() {
     assert_eq!(done["rows"], 3000);
     let (code, _) = json(&db, &["export", "verify", all.to_str().unwrap()]);
     assert_eq!(code, 0);
+    // Progress goes to stderr (here not a terminal: a line per tenth, then the total),
+    // never into the JSON on stdout; --quiet silences it.
+    let again = dir.join("again.csv");
+    let args = [
+        "--format",
+        "json",
+        "export",
+        "logs",
+        "--source",
+        "app",
+        "--out",
+        again.to_str().unwrap(),
+    ];
+    let (code, out, err) = run(&db, &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.ends_with("export logs: 3,000 rows written\n"), "{err}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+        "{out}"
+    );
+    std::fs::remove_file(&again).unwrap();
+    std::fs::remove_file(dir.join("again.csv.manifest.json")).unwrap();
+    let (code, _, err) = run(&db, &[&["--quiet"], &args[..]].concat());
+    assert_eq!((code, err.as_str()), (0, ""));
 }
 
 /// Starts `warden export logs --out OUT` with the log held locked, and returns once its
