@@ -217,8 +217,8 @@ async fn every_directory_screen_shows_the_database() {
     app.screenshot("07-who-can").await.unwrap();
 
     // The sections still to come say so.
-    app.click("[data-testid=nav-exports]").await.unwrap();
-    app.wait_text("main h2", Some("Exports is coming"))
+    app.click("[data-testid=nav-posture]").await.unwrap();
+    app.wait_text("main h2", Some("Posture is coming"))
         .await
         .unwrap();
     app.screenshot("08-coming").await.unwrap();
