@@ -340,7 +340,7 @@ pub async fn export_start(
                     let id = req.campaign.ok_or_else(|| {
                         warden_service::Error::Invalid("which campaign? (its id)".into())
                     })?;
-                    let pack = export::campaign(ctx, id, &out).await?;
+                    let pack = export::campaign(ctx, id, &out, p).await?;
                     let rows = pack.files.iter().map(|f| f.rows).sum();
                     progress
                         .rows

@@ -181,7 +181,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Export(ExportCommand::Campaign { id, out }) => {
             with_ctx(&cli, true, async |ctx| {
-                let done = warden_service::export::campaign(ctx, *id, out).await?;
+                let done = crate::progress::exporting(&cli, "export campaign", async |p| {
+                    warden_service::export::campaign(ctx, *id, out, p).await
+                })
+                .await?;
                 print(format, &done)?;
                 Ok(0)
             })

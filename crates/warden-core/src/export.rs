@@ -215,6 +215,19 @@ pub struct Manifest {
 /// What differs between a CSV file and its manifest; empty when it is intact. An export of
 /// the audit trail is also re-chained: see [`verify_trail`].
 pub fn verify(csv_bytes: &[u8], manifest: &Manifest) -> Vec<String> {
+    let mut problems =
+        verify_described(csv_bytes, manifest).unwrap_or_else(|e| vec![e.to_string()]);
+    if manifest.kind == "audit-trail" && problems.is_empty() {
+        problems.extend(verify_trail(csv_bytes, &manifest.audit_head));
+    }
+    problems
+}
+
+/// [`verify`] but for the audit trail's re-chaining, of a file as it streams.
+pub fn verify_described(
+    input: impl std::io::Read,
+    manifest: &Manifest,
+) -> std::io::Result<Vec<String>> {
     let mut problems = Vec::new();
     if manifest.format != MANIFEST_FORMAT {
         problems.push(format!(
@@ -228,11 +241,8 @@ pub fn verify(csv_bytes: &[u8], manifest: &Manifest) -> Vec<String> {
         bytes: manifest.bytes,
         sha256: manifest.sha256.clone(),
     };
-    problems.extend(described.check(csv_bytes));
-    if manifest.kind == "audit-trail" && problems.is_empty() {
-        problems.extend(verify_trail(csv_bytes, &manifest.audit_head));
-    }
-    problems
+    problems.extend(described.check_reader(input)?);
+    Ok(problems)
 }
 
 /// A file as a manifest describes it.
@@ -257,48 +267,79 @@ impl Described {
     /// What differs between `bytes` and this description: hash, length, rows (a CSV that
     /// does not parse is named at its first bad row).
     pub fn check(&self, bytes: &[u8]) -> Vec<String> {
+        self.check_reader(bytes)
+            .unwrap_or_else(|e| vec![format!("{}: {e}", self.file)])
+    }
+
+    /// [`Described::check`] of a file read as it streams (an export of millions of rows
+    /// is never held whole): hashed and counted as the rows are counted.
+    pub fn check_reader(&self, input: impl std::io::Read) -> std::io::Result<Vec<String>> {
+        let mut hashing = HashingReader {
+            inner: input,
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        // The csv crate skips a leading byte-order mark.
+        let counted = {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(true)
+                .from_reader(&mut hashing);
+            let mut record = csv::ByteRecord::new();
+            let mut rows = 0u64;
+            loop {
+                match reader.read_byte_record(&mut record) {
+                    Ok(true) => rows += 1,
+                    Ok(false) => break Ok(rows),
+                    Err(e) => break Err(format!("row {}: {e}", rows + 1)),
+                }
+            }
+        };
+        // Whatever the reader left unread (after a bad row) still counts.
+        std::io::copy(&mut hashing, &mut std::io::sink())?;
         let mut problems = Vec::new();
-        let sha256 = hex::encode(Sha256::digest(bytes));
+        let sha256 = hex::encode(hashing.hasher.finalize());
         if sha256 != self.sha256 {
             problems.push(format!(
                 "{}: its SHA-256 is {sha256}, the manifest says {} (the file was altered)",
                 self.file, self.sha256
             ));
         }
-        if bytes.len() as u64 != self.bytes {
+        if hashing.bytes != self.bytes {
             problems.push(format!(
                 "{}: {} bytes, the manifest says {}",
-                self.file,
-                bytes.len(),
-                self.bytes
+                self.file, hashing.bytes, self.bytes
             ));
         }
-        match records(bytes) {
-            Ok(rows) if rows.len() as u64 != self.rows => problems.push(format!(
-                "{}: {} rows, the manifest says {}",
-                self.file,
-                rows.len(),
-                self.rows
+        match counted {
+            Ok(rows) if rows != self.rows => problems.push(format!(
+                "{}: {rows} rows, the manifest says {}",
+                self.file, self.rows
             )),
             Ok(_) => {}
             Err(e) => problems.push(format!("{}: {e}", self.file)),
         }
-        problems
+        Ok(problems)
+    }
+}
+
+/// Hashes and counts what is read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
     }
 }
 
 /// A CSV file's header and rows, each cell with its guard removed.
 pub type Table = (Vec<String>, Vec<Vec<String>>);
-
-fn records(bytes: &[u8]) -> Result<Vec<csv::StringRecord>, String> {
-    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(body);
-    (reader.records().enumerate())
-        .map(|(i, r)| r.map_err(|e| format!("row {}: {e}", i + 1)))
-        .collect()
-}
 
 /// Reads a CSV file Warden wrote back into its header and unguarded cells.
 pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
@@ -475,7 +516,8 @@ pub fn verify_pack(
             None => problems.push(format!("{}: missing from the pack", f.file)),
         }
     }
-    for name in present {
+    // Hidden files (a file manager's `.DS_Store`) are not evidence, and not counted.
+    for name in present.iter().filter(|n| !n.starts_with('.')) {
         if name != "manifest.json" && !manifest.files.iter().any(|f| &f.file == name) {
             problems.push(format!("{name}: in the pack but not in its manifest"));
         }
@@ -507,7 +549,16 @@ pub fn verify_pack(
         }
     }
     if problems.is_empty() {
-        problems.extend(revocations_done(&read));
+        let acknowledged = manifest.totals["held_again"].as_u64().unwrap_or(0);
+        let held = revocations_done(&read);
+        // A revoked grant held again when the pack was made (granted anew since the close)
+        // is counted in the totals, which the sign-off attests: the pack says so itself.
+        if held.len() as u64 != acknowledged {
+            problems.extend(held);
+            problems.push(format!(
+                "manifest.json counts {acknowledged} revoked grants held again; access_after.csv shows otherwise"
+            ));
+        }
     }
     problems
 }
@@ -748,6 +799,7 @@ mod tests {
 
     fn pack_with(
         after_rows: &[[&str; 7]],
+        totals: serde_json::Value,
     ) -> (PackManifest, std::collections::HashMap<String, Vec<u8>>) {
         let mut files = std::collections::HashMap::new();
         let mut described = Vec::new();
@@ -795,7 +847,7 @@ mod tests {
                 version: "10.11".into(),
                 position: None,
             },
-            totals: serde_json::json!({}),
+            totals,
             files: described,
             sign_off: event(9, "olivia"),
             sign_off_previous_hash: "ab".into(),
@@ -817,24 +869,30 @@ mod tests {
     #[test]
     fn a_pack_proves_its_revocations_from_its_own_files() {
         let kept = ["7", "amy", "support", "support_agent", "", "", "2"];
-        let (m, files) = pack_with(&[kept]);
-        let names: Vec<String> = files.keys().cloned().collect();
+        let none = || serde_json::json!({ "held_again": 0 });
+        let (m, files) = pack_with(&[kept], none());
+        let mut names: Vec<String> = files.keys().cloned().collect();
         assert_eq!(
             verify_pack(&m, |n| files.get(n).cloned(), &names),
             Vec::<String>::new()
         );
-        // A pack whose "after" still holds the revoked grant does not verify.
-        let (m, files) = pack_with(&[
-            kept,
-            ["7", "amy", "support", "refund_approver", "", "", "1"],
-        ]);
+        // A hidden file beside them is no evidence, and no problem.
+        names.push(".DS_Store".into());
+        assert!(verify_pack(&m, |n| files.get(n).cloned(), &names).is_empty());
+        // A pack whose "after" still holds the revoked grant, unsaid, does not verify;
+        // said in its totals (granted anew since the close), it does.
+        let regranted = ["7", "amy", "support", "refund_approver", "", "", "1"];
+        let (m, files) = pack_with(&[kept, regranted], none());
         let problems = verify_pack(&m, |n| files.get(n).cloned(), &names);
         assert!(
             problems[0].contains("still holds refund_approver"),
             "{problems:?}"
         );
+        let said = serde_json::json!({ "held_again": 1 });
+        let (m, files) = pack_with(&[kept, regranted], said);
+        assert!(verify_pack(&m, |n| files.get(n).cloned(), &names).is_empty());
         // A file missing, and the sign-off's own hash broken.
-        let (mut m, mut files) = pack_with(&[kept]);
+        let (mut m, mut files) = pack_with(&[kept], none());
         files.remove("action_log.csv");
         m.sign_off.actor = "mallory".into();
         let problems = verify_pack(&m, |n| files.get(n).cloned(), &names);

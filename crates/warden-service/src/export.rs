@@ -26,6 +26,14 @@ pub struct ExportResponse {
     pub audit_seq: u64,
 }
 
+/// What a cancelled export answers.
+fn cancelled(out: &Path) -> Error {
+    Error::Cancelled(format!(
+        "the export to {} was cancelled: nothing was written",
+        out.display()
+    ))
+}
+
 /// An error about a file, naming it.
 fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Invalid(format!("{}: {e}", path.display()))
@@ -48,24 +56,36 @@ struct Staged {
 
 impl Staged {
     fn create(dest: &Path) -> Result<(Self, std::fs::File)> {
-        let staged = Self::stage(dest, false)?;
+        let temp = Self::temp_name(dest)?;
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&staged.temp)
-            .map_err(|e| file_error(&staged.temp, e))?;
+            .open(&temp)
+            .map_err(|e| file_error(&temp, e))?;
+        // Only what this export created is ever removed.
+        let staged = Self {
+            temp,
+            dest: dest.to_path_buf(),
+            dir: false,
+        };
         Ok((staged, file))
     }
 
     /// A folder (the evidence pack) staged the same way: written whole under a temporary
     /// name, then renamed.
     fn create_dir(dest: &Path) -> Result<Self> {
-        let staged = Self::stage(dest, true)?;
-        std::fs::create_dir(&staged.temp).map_err(|e| file_error(&staged.temp, e))?;
-        Ok(staged)
+        let temp = Self::temp_name(dest)?;
+        std::fs::create_dir(&temp).map_err(|e| file_error(&temp, e))?;
+        Ok(Self {
+            temp,
+            dest: dest.to_path_buf(),
+            dir: true,
+        })
     }
 
-    fn stage(dest: &Path, dir: bool) -> Result<Self> {
+    /// `.NAME.partial-PID-N` beside `dest`: N counts this process's exports, so two at
+    /// once to one name (the app can run several) never share a temporary.
+    fn temp_name(dest: &Path) -> Result<PathBuf> {
         // Evidence is never overwritten: a new export takes a new name.
         if dest.exists() {
             return Err(Error::Invalid(format!(
@@ -80,20 +100,28 @@ impl Staged {
         prefix.push(name);
         prefix.push(".partial-");
         sweep_abandoned(dest, &prefix.to_string_lossy());
+        static EXPORTS: AtomicU64 = AtomicU64::new(0);
+        let n = EXPORTS.fetch_add(1, Ordering::Relaxed);
         let mut temp_name = prefix;
-        temp_name.push(std::process::id().to_string());
-        Ok(Self {
-            temp: dest.with_file_name(temp_name),
-            dest: dest.to_path_buf(),
-            dir,
-        })
+        temp_name.push(format!("{}-{n}", std::process::id()));
+        Ok(dest.with_file_name(temp_name))
     }
 
+    /// Syncs the file and gives it its final name, never replacing a file that appeared
+    /// there meanwhile (another process's export): a hard link fails if the name is taken,
+    /// where a rename would silently replace it.
     fn commit(self, file: std::fs::File) -> Result<()> {
         let fail = |e: std::io::Error| file_error(&self.dest, e);
         file.sync_all().map_err(fail)?;
         drop(file);
-        std::fs::rename(&self.temp, &self.dest).map_err(fail)?;
+        std::fs::hard_link(&self.temp, &self.dest).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::Invalid(format!(
+                "{} appeared while the export was written: an export never replaces one",
+                self.dest.display()
+            )),
+            _ => fail(e),
+        })?;
+        // The temporary name goes as `self` drops.
         Ok(())
     }
 
@@ -103,6 +131,14 @@ impl Staged {
         std::fs::File::open(&self.temp)
             .and_then(|d| d.sync_all())
             .map_err(fail)?;
+        // A folder cannot be linked: a rename onto a folder with anything in it fails, and
+        // one that appeared meanwhile is refused here first.
+        if self.dest.exists() {
+            return Err(Error::Invalid(format!(
+                "{} appeared while the pack was written: an export never replaces one",
+                self.dest.display()
+            )));
+        }
         std::fs::rename(&self.temp, &self.dest).map_err(fail)?;
         Ok(())
     }
@@ -122,7 +158,10 @@ fn sweep_abandoned(dest: &Path, prefix: &str) {
     };
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+        let Some(pid) = (name.to_str())
+            .and_then(|n| n.strip_prefix(prefix))
+            .map(|rest| rest.split('-').next().unwrap_or(rest))
+        else {
             continue;
         };
         if pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
@@ -295,6 +334,14 @@ async fn write(
     let io = |e: std::io::Error| file_error(out, e);
     let (head_seq, head_hash) = warden_store::governance::audit_head(db).await?;
     let source = warden_store::governance::server_identity(db).await?;
+    // Both names free before anything is written: never a CSV without its manifest.
+    let manifest_path = manifest_path(out);
+    if manifest_path.exists() {
+        return Err(Error::Invalid(format!(
+            "{} exists: an export never replaces one; choose another name",
+            manifest_path.display()
+        )));
+    }
     let (staged, file) = Staged::create(out)?;
     let syncer = Syncer::new(&file);
     let csv = CsvOut::new(
@@ -308,16 +355,12 @@ async fn write(
         progress: report.progress,
         syncer,
     };
-    if let Err(e) = fill(&mut sheet).await {
-        // The staged file is removed as it drops.
-        return Err(match report.progress.is_cancelled() {
-            true => Error::Cancelled(format!(
-                "the export to {} was cancelled: nothing was written",
-                out.display()
-            )),
-            false => e,
-        });
+    let filled = fill(&mut sheet).await;
+    // Cancelled (whether or not a row noticed): the staged file is removed as it drops.
+    if report.progress.is_cancelled() {
+        return Err(cancelled(out));
     }
+    filled?;
     drop(sheet.syncer);
     let (buffered, written) = sheet.csv.finish().map_err(io)?;
     report.progress.rows.store(written.rows, Ordering::Relaxed);
@@ -346,7 +389,6 @@ async fn write(
             hash: head_hash,
         },
     };
-    let manifest_path = manifest_path(out);
     let (staged, mut file) = Staged::create(&manifest_path)?;
     serde_json::to_writer_pretty(&mut file, &manifest)
         .map_err(|e| file_error(&manifest_path, e))?;
@@ -677,7 +719,7 @@ pub async fn logs(
                     return Ok(());
                 }
             }
-            let (tx, mut rx) = tokio::sync::mpsc::channel::<store::ExportBatch>(2);
+            let (tx, rx) = tokio::sync::mpsc::channel::<store::ExportBatch>(2);
             let read = async move {
                 let read = store::export(db, m, search, |batch| {
                     let tx = tx.clone();
@@ -688,6 +730,9 @@ pub async fn logs(
                 read
             };
             let written = async {
+                // Owned here: when writing stops (an error, a cancel), the reader's next
+                // send fails and it ends, rather than waiting on a full channel for good.
+                let mut rx = rx;
                 while let Some(batch) = rx.recv().await {
                     for row in batch.rows() {
                         while imported.pending()
@@ -993,8 +1038,17 @@ pub fn verify(path: &Path) -> Result<VerifyResponse> {
             });
         }
     };
-    let bytes = read(&csv_path)?;
-    let mut problems = warden_core::export::verify(&bytes, &manifest);
+    // Streamed (a large export is never held whole), but for the audit trail, which is
+    // re-chained event by event.
+    let mut problems = match manifest.kind.as_str() {
+        "audit-trail" => warden_core::export::verify(&read(&csv_path)?, &manifest),
+        _ => {
+            let file = std::fs::File::open(&csv_path).map_err(|e| file_error(&csv_path, e))?;
+            let input = std::io::BufReader::with_capacity(1 << 20, file);
+            warden_core::export::verify_described(input, &manifest)
+                .map_err(|e| file_error(&csv_path, e))?
+        }
+    };
     let on_disk = csv_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());

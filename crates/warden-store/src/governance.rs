@@ -213,6 +213,26 @@ impl<'a> Change<'a> {
         target: &str,
         details: serde_json::Value,
     ) -> Result<warden_core::audit::StoredEvent> {
+        let event = self.append(action, target, details).await?;
+        self.finish().await?;
+        Ok(event)
+    }
+
+    /// Commits a change whose event [`Change::append`] wrote.
+    pub async fn finish(self) -> Result<()> {
+        let db = self.db;
+        self.tx.commit().await.map_err(|e| db.classify(e))
+    }
+
+    /// Writes the change's audit event without committing it yet: for a change whose
+    /// evidence carries its own event (a campaign's sign-off), made durable first and only
+    /// then committed with [`Change::finish`]; dropped instead, nothing is recorded.
+    pub async fn append(
+        &mut self,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Result<warden_core::audit::StoredEvent> {
         let db = self.db;
         let (seq, prev): (u64, String) =
             sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1 FOR UPDATE")
@@ -257,7 +277,6 @@ impl<'a> Change<'a> {
             .execute(&mut *self.tx)
             .await
             .map_err(|e| db.classify(e))?;
-        self.tx.commit().await.map_err(|e| db.classify(e))?;
         Ok((event, prev, hash))
     }
 }
@@ -356,21 +375,25 @@ pub async fn search_audit_events(
         "SELECT seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash \
          FROM warden_audit_events WHERE 1 = 1",
     );
+    // `!` escapes LIKE's wildcards, named explicitly: a backslash is no escape under
+    // NO_BACKSLASH_ESCAPES.
     let like = |text: &str| {
-        text.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
+        text.replace('!', "!!")
+            .replace('%', "!%")
+            .replace('_', "!_")
     };
     if let Some(a) = &s.action {
         qb.push(" AND action LIKE ")
-            .push_bind([&like(a), "%"].concat());
+            .push_bind([&like(a), "%"].concat())
+            .push(" ESCAPE '!'");
     }
     if let Some(a) = &s.actor {
         qb.push(" AND actor = ").push_bind(a.clone());
     }
     if let Some(t) = &s.target {
         qb.push(" AND target LIKE ")
-            .push_bind(["%", &like(t), "%"].concat());
+            .push_bind(["%", &like(t), "%"].concat())
+            .push(" ESCAPE '!'");
     }
     if let Some(t) = s.since {
         qb.push(" AND occurred_at >= ").push_bind(t);

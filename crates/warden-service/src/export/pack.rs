@@ -136,7 +136,12 @@ impl History {
 
 /// Writes the evidence pack of closed campaign `id` to the new folder `dest` and records
 /// the officer's sign-off on the audit trail (officers only: the export is the sign-off).
-pub async fn campaign(ctx: &Ctx, id: u64, dest: &Path) -> Result<PackResponse> {
+pub async fn campaign(
+    ctx: &Ctx,
+    id: u64,
+    dest: &Path,
+    progress: &super::Progress,
+) -> Result<PackResponse> {
     let o = ctx.as_officer("signing off a campaign's evidence pack")?;
     let db = o.db();
     let c = store::campaign(db, id)
@@ -343,6 +348,14 @@ pub async fn campaign(ctx: &Ctx, id: u64, dest: &Path) -> Result<PackResponse> {
         .filter(|(g, role)| people.contains(&g.user.0) && roles.contains(role))
         .collect();
     now.sort_by_key(|(g, role)| (g.user.0, *role));
+    // Revoked at the close but held again now (granted anew since): counted, and so
+    // attested by the sign-off, rather than hidden.
+    let held: HashSet<(i64, &str)> = now.iter().map(|(g, role)| (g.user.0, *role)).collect();
+    let held_again = (items.iter())
+        .filter(|i| i.remediation.as_deref() == Some("revoked"))
+        .filter(|i| held.contains(&(i.user_id, i.role.as_str())))
+        .count();
+    totals.insert("held_again", held_again as u64);
     let (path, mut out) = csv("access_after.csv", &ACCESS)?;
     for (g, role) in now {
         let u = users.get(&g.user.0);
@@ -406,9 +419,14 @@ pub async fn campaign(ctx: &Ctx, id: u64, dest: &Path) -> Result<PackResponse> {
     let attested: serde_json::Map<String, serde_json::Value> = (files.iter())
         .map(|f| (f.file.clone(), f.sha256.clone().into()))
         .collect();
-    let (event, previous, hash) = Change::begin(db, &me)
-        .await?
-        .commit_chained(
+    if progress.is_cancelled() {
+        return Err(super::cancelled(dest));
+    }
+    // The event is written but committed only once the pack is in place: a pack that
+    // could not be written leaves no sign-off behind, and a sign-off always has its pack.
+    let mut change = Change::begin(db, &me).await?;
+    let (event, previous, hash) = change
+        .append(
             "review.sign_off",
             &format!("campaign {id}"),
             serde_json::json!({
@@ -436,6 +454,15 @@ pub async fn campaign(ctx: &Ctx, id: u64, dest: &Path) -> Result<PackResponse> {
     };
     file.sync_all().map_err(fail)?;
     staged.commit_dir()?;
+    let rows = files.iter().map(|f| f.rows).sum();
+    progress
+        .rows
+        .store(rows, std::sync::atomic::Ordering::Relaxed);
+    if let Err(e) = change.finish().await {
+        // Not recorded: the pack is not evidence of a sign-off, and goes.
+        let _ = std::fs::remove_dir_all(dest);
+        return Err(e.into());
+    }
     Ok(PackResponse {
         dir: dest.display().to_string(),
         campaign: id,

@@ -266,3 +266,73 @@ async fn every_csv_payload_in_a_name_comes_out_neutralised_and_reads_back_whole(
     }
     ctx.close().await;
 }
+
+#[tokio::test]
+async fn a_merging_log_export_cancelled_midway_ends_and_leaves_nothing() {
+    // More rows than the reader's channels hold: cancelled, the writer stops reading, and
+    // the reader (on a thread of its own) must end rather than wait on a full channel.
+    let (test_db, db) = fresh().await;
+    let opts = warden_sandbox::SeedOptions {
+        users: 100,
+        log_rows: 60_000,
+        seed: 5,
+        scenario: warden_sandbox::Scenario::Default,
+        hostile: Vec::new(),
+    };
+    warden_sandbox::seed::seed(&db, &opts).await.unwrap();
+    warden_service::setup::migrate(&db, &actor(OFFICER))
+        .await
+        .unwrap();
+    db.close().await;
+    let s = Seeded {
+        test_db,
+        planted: Default::default(),
+    };
+    let ctx = officer(&s.test_db).await;
+    import_events(&s, &ctx, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("all.csv");
+    let progress = Progress::default();
+    progress.cancel();
+    let export =
+        warden_service::export::logs(&ctx, SearchRequest::default(), &out, false, &progress);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(30), export)
+        .await
+        .expect("the export ends when cancelled");
+    assert_eq!(ended.unwrap_err().code(), ErrorCode::Cancelled);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    ctx.close().await;
+}
+
+#[tokio::test]
+async fn two_exports_to_one_name_at_once_leave_one_whole_export() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("access.csv");
+    let (p1, p2) = (Progress::default(), Progress::default());
+    let (a, b) = tokio::join!(
+        warden_service::export::access(&ctx, &out, false, &p1),
+        warden_service::export::access(&ctx, &out, false, &p2),
+    );
+    assert_eq!(u8::from(a.is_ok()) + u8::from(b.is_ok()), 1, "{a:?} {b:?}");
+    let refused = a.err().or(b.err()).unwrap();
+    assert!(refused.to_string().contains("never replaces"), "{refused}");
+    assert!(warden_service::export::verify(&out).unwrap().ok);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["access.csv", "access.csv.manifest.json"]);
+
+    // A manifest already there under the new name: nothing is written, not even the CSV.
+    let other = dir.path().join("other.csv");
+    std::fs::write(dir.path().join("other.csv.manifest.json"), b"{}").unwrap();
+    let e = warden_service::export::access(&ctx, &other, false, &Progress::default())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("never replaces"), "{e}");
+    assert!(!other.exists());
+    ctx.close().await;
+}

@@ -87,9 +87,10 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
     }
     // Not closed yet: no pack.
     let dir = tempfile::tempdir().unwrap();
-    let open = warden_service::export::campaign(ctx, id, &dir.path().join("pack"))
-        .await
-        .unwrap_err();
+    let open =
+        warden_service::export::campaign(ctx, id, &dir.path().join("pack"), &Default::default())
+            .await
+            .unwrap_err();
     assert!(open.to_string().contains("close it first"), "{open}");
     assert!(!dir.path().join("pack").exists());
     reviews::close(ctx, id, false).await.unwrap();
@@ -125,7 +126,7 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
     let id = closed_campaign(&ctx).await;
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("q4-finance");
-    let done = warden_service::export::campaign(&ctx, id, &pack)
+    let done = warden_service::export::campaign(&ctx, id, &pack, &Default::default())
         .await
         .unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&pack)
@@ -293,8 +294,27 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
     );
     std::fs::remove_file(pack.join("extra.csv")).unwrap();
 
+    // Cancelled before the sign-off: no folder, no event.
+    let cancel = warden_service::export::Progress::default();
+    cancel.cancel();
+    let before = warden_service::audit::verify(&ctx).await.unwrap().events;
+    let e = warden_service::export::campaign(&ctx, id, &dir.path().join("cancelled"), &cancel)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Cancelled, "{e}");
+    assert!(!dir.path().join("cancelled").exists());
+    assert_eq!(
+        warden_service::audit::verify(&ctx).await.unwrap().events,
+        before
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the pack"
+    );
+
     // A pack is never written over, and only officers sign off.
-    let again = warden_service::export::campaign(&ctx, id, &pack)
+    let again = warden_service::export::campaign(&ctx, id, &pack, &Default::default())
         .await
         .unwrap_err();
     assert!(again.to_string().contains("exists"), "{again}");
@@ -305,9 +325,14 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
     )
     .await;
     let auditor = ctx_as(&s.test_db, "ann.auditor", None).await;
-    let err = warden_service::export::campaign(&auditor, id, &dir.path().join("mine"))
-        .await
-        .unwrap_err();
+    let err = warden_service::export::campaign(
+        &auditor,
+        id,
+        &dir.path().join("mine"),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Forbidden);
     assert!(
         warden_service::export::verify(&pack).unwrap().ok,

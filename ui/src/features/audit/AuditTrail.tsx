@@ -1,7 +1,7 @@
 // The console audit trail: every change made through Warden, newest first, filtered by
 // action, actor and time; the hash chain's state (recomputed on demand) above it; an
 // event opened shows its details and hashes as text.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { ChainState } from "../../bindings/ChainState";
 import type { EventView } from "../../bindings/EventView";
 import type { IpcError } from "../../bindings/IpcError";
@@ -67,15 +67,19 @@ export function AuditTrail() {
     limit: 200,
     before,
   });
+  // Each load is numbered: a page that arrives after the filters changed is dropped.
+  const latest = useRef(0);
   const load = (before: number | null) => {
     setError(null);
     if (before === null) setEvents(null);
+    const ticket = ++latest.current;
     call("audit_events", { req: req(before) }).then(
       (page) => {
+        if (ticket !== latest.current) return;
         setEvents((old) => (before === null || old === null ? page.events : [...old, ...page.events]));
         setNext(page.next);
       },
-      (e: IpcError) => setError(e),
+      (e: IpcError) => ticket === latest.current && setError(e),
     );
   };
   // eslint-disable-next-line react-hooks/exhaustive-deps

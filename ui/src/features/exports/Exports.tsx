@@ -73,7 +73,7 @@ export function Exports({ officer }: { officer: boolean }) {
             window.setTimeout(poll, 200);
           }
         },
-        (e: IpcError) => setError(e),
+        (e: IpcError) => { setError(e); setJob(null); },
       );
     };
     poll();
