@@ -163,6 +163,11 @@ pub enum ExportCommand {
     Verify {
         /// The CSV, its manifest, or a pack's folder.
         path: std::path::PathBuf,
+        /// Also against the live audit trail (needs the database): the trail must verify
+        /// and record this very export (a pack's sign-off, an export's SHA-256), which
+        /// catches a file rewritten together with its manifest.
+        #[arg(long)]
+        against_trail: bool,
     },
 }
 

@@ -214,13 +214,30 @@ pub async fn run(cli: Cli) -> Result<u8> {
             })
             .await
         }
-        Command::Export(ExportCommand::Verify { path }) => {
+        Command::Export(ExportCommand::Verify {
+            path,
+            against_trail: false,
+        }) => {
             let checked = warden_service::export::verify(path)?;
             for p in &checked.problems {
                 note(&cli, &format!("altered: {p}"));
             }
             print(format, &checked)?;
             Ok(u8::from(!checked.ok))
+        }
+        Command::Export(ExportCommand::Verify {
+            path,
+            against_trail: true,
+        }) => {
+            with_ctx(&cli, false, async |ctx| {
+                let checked = warden_service::export::verify_against_trail(ctx, path).await?;
+                for p in &checked.problems {
+                    note(&cli, &format!("altered: {p}"));
+                }
+                print(format, &checked)?;
+                Ok(u8::from(!checked.ok))
+            })
+            .await
         }
         Command::Audit(AuditCommand::Verify) => {
             with_ctx(&cli, false, async |ctx| {

@@ -497,6 +497,20 @@ fn a_review_is_started_listed_and_decided_from_the_command_line() {
         (out.status.code().unwrap_or(-1), doc)
     };
     assert_eq!(verify().0, 0, "{}", verify().1);
+    let (code, against) = json(
+        &db,
+        &[
+            "export",
+            "verify",
+            pack.to_str().unwrap(),
+            "--against-trail",
+        ],
+    );
+    assert_eq!(
+        (code, &against["ok"]),
+        (0, &serde_json::Value::Bool(true)),
+        "{against}"
+    );
     let (code, signed) = json(&db, &["audit", "list", "--action", "review.sign_off"]);
     assert_eq!(code, 0, "{signed}");
     assert_eq!(signed["events"][0]["seq"], packed["audit_seq"]);

@@ -326,6 +326,43 @@ async fn two_exports_to_one_name_at_once_leave_one_whole_export() {
     names.sort();
     assert_eq!(names, ["access.csv", "access.csv.manifest.json"]);
 
+    // Against the trail: the export event records this file's hash. A copy rewritten with
+    // its manifest (a row dropped, every count and hash recomputed) holds offline, and is
+    // named against the trail.
+    assert!(
+        warden_service::export::verify_against_trail(&ctx, &out)
+            .await
+            .unwrap()
+            .ok
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+    lines.truncate(lines.len() - 1);
+    std::fs::write(&out, lines.concat()).unwrap();
+    let manifest_file = dir.path().join("access.csv.manifest.json");
+    let mut m: warden_core::export::Manifest =
+        serde_json::from_slice(&std::fs::read(&manifest_file).unwrap()).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    m.rows -= 1;
+    m.bytes = bytes.len() as u64;
+    m.sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    std::fs::write(&manifest_file, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    assert!(
+        warden_service::export::verify(&out).unwrap().ok,
+        "offline, it holds"
+    );
+    let against = warden_service::export::verify_against_trail(&ctx, &out)
+        .await
+        .unwrap();
+    assert!(
+        !against.ok && against.problems[0].contains("no export.access event"),
+        "{:?}",
+        against.problems
+    );
+
     // A manifest already there under the new name: nothing is written, not even the CSV.
     let other = dir.path().join("other.csv");
     std::fs::write(dir.path().join("other.csv.manifest.json"), b"{}").unwrap();

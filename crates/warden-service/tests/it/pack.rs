@@ -294,6 +294,65 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
     );
     std::fs::remove_file(pack.join("extra.csv")).unwrap();
 
+    // Forged whole: a grant put back into access_after.csv and every hash recomputed, the
+    // sign-off's included. Offline that cannot be told; against the trail it is.
+    assert!(
+        warden_service::export::verify_against_trail(&ctx, &pack)
+            .await
+            .unwrap()
+            .ok
+    );
+    let forged = dir.path().join("forged");
+    std::fs::create_dir(&forged).unwrap();
+    for name in [
+        "review_items.csv",
+        "access_before.csv",
+        "access_after.csv",
+        "action_log.csv",
+    ] {
+        std::fs::copy(pack.join(name), forged.join(name)).unwrap();
+    }
+    let after = std::fs::read_to_string(forged.join("access_after.csv")).unwrap();
+    let mut lines: Vec<&str> = after.split_inclusive("\r\n").collect();
+    lines.truncate(lines.len() - 1);
+    std::fs::write(forged.join("access_after.csv"), lines.concat()).unwrap();
+    let mut m = manifest.clone();
+    for f in &mut m.files {
+        let bytes = std::fs::read(forged.join(&f.file)).unwrap();
+        let (_, rows) = warden_core::export::read_table(&bytes).unwrap();
+        f.rows = rows.len() as u64;
+        f.bytes = bytes.len() as u64;
+        f.sha256 = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&bytes))
+        };
+        m.sign_off.details["files"][&f.file] = f.sha256.clone().into();
+    }
+    m.sign_off.details["manifest_sha256"] = m.body_sha256().into();
+    m.sign_off_hash = m.sign_off.chain_hash(&m.sign_off_previous_hash);
+    std::fs::write(
+        forged.join("manifest.json"),
+        serde_json::to_vec_pretty(&m).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        warden_service::export::verify(&forged).unwrap().ok,
+        "offline, it holds"
+    );
+    let against = warden_service::export::verify_against_trail(&ctx, &forged)
+        .await
+        .unwrap();
+    assert!(!against.ok);
+    assert!(
+        against
+            .problems
+            .iter()
+            .any(|p| p.contains("is not the sign-off")),
+        "{:?}",
+        against.problems
+    );
+    std::fs::remove_dir_all(&forged).unwrap();
+
     // Cancelled before the sign-off: no folder, no event.
     let cancel = warden_service::export::Progress::default();
     cancel.cancel();
