@@ -306,7 +306,7 @@ pub fn logs_import_status(
     imports: State<'_, crate::imports::Imports>,
     id: u64,
 ) -> Result<crate::ipc::ImportStatus> {
-    imports.status(id).ok_or_else(|| IpcError {
+    crate::imports::status(&imports, id).ok_or_else(|| IpcError {
         code: "not_found".into(),
         message: format!("no import {id}"),
         detail: None,
@@ -323,40 +323,9 @@ pub async fn export_start(
     let (id, progress) = exports.start();
     tauri::async_runtime::spawn(async move {
         use tauri::Manager;
-        use warden_service::export;
         let state = app.state::<AppState>();
-        let out = std::path::PathBuf::from(req.path.trim());
-        let (bom, p) = (req.bom, &*progress);
         let outcome = state
-            .with(async |ctx| match req.kind.as_str() {
-                "access" => export::access(ctx, &out, bom, p).await,
-                "audit-trail" => export::audit_trail(ctx, &out, bom, p).await,
-                "findings" => {
-                    let filters = req.findings.unwrap_or_default();
-                    export::findings(ctx, filters, &out, bom, p).await
-                }
-                "logs" => export::logs(ctx, req.logs.unwrap_or_default(), &out, bom, p).await,
-                "campaign" => {
-                    let id = req.campaign.ok_or_else(|| {
-                        warden_service::Error::Invalid("which campaign? (its id)".into())
-                    })?;
-                    let pack = export::campaign(ctx, id, &out, p).await?;
-                    let rows = pack.files.iter().map(|f| f.rows).sum();
-                    progress
-                        .rows
-                        .store(rows, std::sync::atomic::Ordering::Relaxed);
-                    Ok(export::ExportResponse {
-                        manifest: out.join("manifest.json").display().to_string(),
-                        file: pack.dir,
-                        rows,
-                        sha256: pack.manifest_sha256,
-                        audit_seq: pack.audit_seq,
-                    })
-                }
-                other => Err(warden_service::Error::Invalid(format!(
-                    "`{other}`: expected access, findings, logs, audit-trail or campaign"
-                ))),
-            })
+            .with(async |ctx| warden_service::export::by_kind(ctx, req, &progress).await)
             .await;
         app.state::<crate::exports::Exports>().finish(id, outcome);
     });
@@ -369,7 +338,7 @@ pub fn export_status(
     exports: State<'_, crate::exports::Exports>,
     id: u64,
 ) -> Result<crate::ipc::ExportStatus> {
-    exports.status(id).ok_or_else(|| IpcError {
+    crate::exports::status(&exports, id).ok_or_else(|| IpcError {
         code: "not_found".into(),
         message: format!("no export {id}"),
         detail: None,
@@ -379,7 +348,7 @@ pub fn export_status(
 /// Asks an export to stop: it removes what it wrote.
 #[tauri::command]
 pub fn export_cancel(exports: State<'_, crate::exports::Exports>, id: u64) -> Result<()> {
-    match exports.cancel(id) {
+    match crate::exports::cancel(&exports, id) {
         true => Ok(()),
         false => Err(IpcError {
             code: "not_found".into(),

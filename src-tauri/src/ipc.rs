@@ -90,22 +90,7 @@ pub struct AddProfileRequest {
     pub password: String,
 }
 
-/// An export to start: its kind (`access`, `findings`, `logs`, `audit-trail`, or
-/// `campaign`: a closed campaign's evidence pack, a folder), where to write it (a path on
-/// this machine; a new name: evidence is never overwritten), and its filters.
-#[derive(Debug, Clone, Deserialize, TS)]
-pub struct ExportRequest {
-    pub kind: String,
-    pub path: String,
-    /// Begin the CSV with a UTF-8 byte-order mark (for spreadsheets).
-    pub bom: bool,
-    /// For `logs`: the search.
-    pub logs: Option<warden_service::logs::SearchRequest>,
-    /// For `findings`: the filters.
-    pub findings: Option<warden_service::findings::FindingsRequest>,
-    /// For `campaign`: its id.
-    pub campaign: Option<u64>,
-}
+pub use warden_service::export::ExportRequest;
 
 /// How far an export has come; `result` or `error` once `done`.
 #[derive(Debug, Clone, Serialize, TS)]

@@ -4,6 +4,7 @@ mod commands;
 mod exports;
 mod imports;
 pub mod ipc;
+mod jobs;
 mod reminders;
 mod state;
 

@@ -378,6 +378,22 @@ pub const TRAIL_COLUMNS: [&str; 8] = [
     "hash",
 ];
 
+/// An audit event as a row of [`TRAIL_COLUMNS`], with its hash: what [`verify_trail`]
+/// reads back.
+pub fn trail_row(e: &crate::audit::AuditEvent, hash: &str) -> [String; 8] {
+    [
+        e.seq.to_string(),
+        e.occurred_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        e.actor.clone(),
+        e.db_account.clone(),
+        e.action.clone(),
+        e.target.clone(),
+        e.details.to_string(),
+        hash.to_string(),
+    ]
+}
+
 /// Re-chains an audit-trail export offline: every event's hash is recomputed from the
 /// one before it (the first from the genesis hash) and compared with the hash written
 /// beside it, and the event at the manifest's head must carry the head's hash. Names the
@@ -742,18 +758,7 @@ mod tests {
         let mut previous = crate::audit::GENESIS_HASH.to_string();
         for e in events {
             let hash = e.chain_hash(&previous);
-            out.row([
-                e.seq.to_string(),
-                e.occurred_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                e.actor.clone(),
-                e.db_account.clone(),
-                e.action.clone(),
-                e.target.clone(),
-                e.details.to_string(),
-                hash.clone(),
-            ])
-            .unwrap();
+            out.row(trail_row(e, &hash)).unwrap();
             previous = hash;
         }
         let (bytes, _) = out.finish().unwrap();

@@ -415,6 +415,51 @@ async fn write(
     })
 }
 
+/// An export to start: its kind (`access`, `findings`, `logs`, `audit-trail`, or
+/// `campaign`: a closed campaign's evidence pack, a folder), where to write it (a path on
+/// this machine; a new name: evidence is never overwritten), and its filters.
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+pub struct ExportRequest {
+    pub kind: String,
+    pub path: String,
+    /// Begin the CSV with a UTF-8 byte-order mark (for spreadsheets).
+    pub bom: bool,
+    /// For `logs`: the search.
+    pub logs: Option<crate::logs::SearchRequest>,
+    /// For `findings`: the filters.
+    pub findings: Option<crate::findings::FindingsRequest>,
+    /// For `campaign`: its id.
+    pub campaign: Option<u64>,
+}
+
+/// Runs the export `req` names (the desktop app's one door to every kind); a pack is
+/// answered as its folder, its manifest, its rows in all and the manifest's SHA-256.
+pub async fn by_kind(ctx: &Ctx, req: ExportRequest, progress: &Progress) -> Result<ExportResponse> {
+    let out = PathBuf::from(req.path.trim());
+    let bom = req.bom;
+    match req.kind.as_str() {
+        "access" => access(ctx, &out, bom, progress).await,
+        "audit-trail" => audit_trail(ctx, &out, bom, progress).await,
+        "findings" => findings(ctx, req.findings.unwrap_or_default(), &out, bom, progress).await,
+        "logs" => logs(ctx, req.logs.unwrap_or_default(), &out, bom, progress).await,
+        "campaign" => {
+            let id =
+                (req.campaign).ok_or_else(|| Error::Invalid("which campaign? (its id)".into()))?;
+            let pack = campaign(ctx, id, &out, progress).await?;
+            Ok(ExportResponse {
+                manifest: out.join("manifest.json").display().to_string(),
+                file: pack.dir,
+                rows: pack.files.iter().map(|f| f.rows).sum(),
+                sha256: pack.manifest_sha256,
+                audit_seq: pack.audit_seq,
+            })
+        }
+        other => Err(Error::Invalid(format!(
+            "`{other}`: expected access, findings, logs, audit-trail or campaign"
+        ))),
+    }
+}
+
 /// The console audit trail as CSV, one row per event with its hash (officers and
 /// auditors).
 pub async fn audit_trail(
@@ -438,17 +483,7 @@ pub async fn audit_trail(
     };
     write(ctx, db, report, async |csv: &mut Out| {
         warden_store::governance::stream_audit_events(db, |e, hash| {
-            csv.row([
-                e.seq.to_string(),
-                e.occurred_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                e.actor.clone(),
-                e.db_account.clone(),
-                e.action.clone(),
-                e.target.clone(),
-                e.details.to_string(),
-                hash.to_string(),
-            ])
+            csv.row(warden_core::export::trail_row(e, hash))
         })
         .await?;
         Ok(())

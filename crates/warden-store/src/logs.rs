@@ -56,6 +56,20 @@ fn select_rows(log: &AccessLogMap) -> QueryBuilder<'_, MySql> {
     qb
 }
 
+/// `SELECT` the log's (`l`) columns as they are, no casts: each is read by its own type
+/// ([`Cell`]); NULL where the mapping has none.
+fn select_plain<'a>(columns: &[Option<&String>]) -> QueryBuilder<'a, MySql> {
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    let mut sep = qb.separated(", ");
+    for c in columns {
+        match c {
+            Some(c) => sep.push(col("l", c)),
+            None => sep.push("NULL"),
+        };
+    }
+    qb
+}
+
 fn allowed(log: &AccessLogMap, outcome: Option<&[u8]>) -> bool {
     match (&log.outcome, outcome) {
         (None, _) => true,
@@ -90,9 +104,7 @@ where
     Fut: std::future::Future<Output = bool>,
 {
     let log = log_map(r)?;
-    // Plain columns, no casts: each is read by its own type.
-    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
-    let columns = [
+    let mut qb = select_plain(&[
         Some(&log.id),
         Some(&log.time),
         Some(&log.user),
@@ -100,14 +112,7 @@ where
         log.resource_type.as_ref(),
         log.resource_id.as_ref(),
         log.outcome.as_ref(),
-    ];
-    let mut sep = qb.separated(", ");
-    for c in columns {
-        match c {
-            Some(c) => sep.push(col("l", c)),
-            None => sep.push("NULL"),
-        };
-    }
+    ]);
     qb.push(" FROM ")
         .push(quote(&log.table))
         .push(" l WHERE ")
@@ -911,8 +916,7 @@ fn export_query<'a>(
     log: &'a AccessLogMap,
     s: &Search,
 ) -> Result<Option<(QueryBuilder<'a, MySql>, Vec<Param>)>> {
-    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
-    let columns = [
+    let mut qb = select_plain(&[
         Some(&log.id),
         Some(&log.time),
         Some(&log.user),
@@ -922,14 +926,7 @@ fn export_query<'a>(
         log.outcome.as_ref(),
         log.client_address.as_ref(),
         log.user_agent.as_ref(),
-    ];
-    let mut sep = qb.separated(", ");
-    for c in columns {
-        match c {
-            Some(c) => sep.push(col("l", c)),
-            None => sep.push("NULL"),
-        };
-    }
+    ]);
     qb.push(" FROM ").push(quote(&log.table)).push(" l");
     let mut params = Vec::new();
     if !push_filters(&mut qb, log, s, &mut params)? {

@@ -639,7 +639,7 @@ pub async fn mark_closed(change: &mut Change<'_>, campaign: u64) -> Result<()> {
 }
 
 /// When a campaign's remediation removed an item's grant, and when that was undone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Remediation {
     pub item: u64,
     pub removed_at: NaiveDateTime,
@@ -647,22 +647,14 @@ pub struct Remediation {
 }
 
 pub async fn remediations(db: &Database, campaign: u64) -> Result<Vec<Remediation>> {
-    let rows: Vec<(u64, NaiveDateTime, Option<NaiveDateTime>)> = sqlx::query_as(
-        "SELECT item_id, removed_at, undone_at FROM warden_remediations \
+    sqlx::query_as(
+        "SELECT item_id AS item, removed_at, undone_at FROM warden_remediations \
          WHERE campaign_id = ? ORDER BY id",
     )
     .bind(campaign)
     .fetch_all(db.gov())
     .await
-    .map_err(|e| db.classify(e))?;
-    Ok(rows
-        .into_iter()
-        .map(|(item, removed_at, undone_at)| Remediation {
-            item,
-            removed_at,
-            undone_at,
-        })
-        .collect())
+    .map_err(|e| db.classify(e))
 }
 
 /// A removed row still to put back.

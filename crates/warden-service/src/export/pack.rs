@@ -194,17 +194,7 @@ pub async fn campaign(
             return Ok(());
         }
         history.learn(e);
-        log.row([
-            e.seq.to_string(),
-            e.occurred_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            e.actor.clone(),
-            e.db_account.clone(),
-            e.action.clone(),
-            e.target.clone(),
-            e.details.to_string(),
-            hash.to_string(),
-        ])
+        log.row(warden_core::export::trail_row(e, hash))
     })
     .await?;
     let action_log = close("action_log.csv", &path, log)?;
