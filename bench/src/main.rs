@@ -40,7 +40,7 @@ use warden_core::directory::{Effective, RoleModel, UserId, effective_permissions
 use warden_core::mapping::Mapping;
 use warden_sandbox::{Scenario, SeedOptions, TestDatabase};
 use warden_service::findings::{self, PolicySource};
-use warden_service::{Ctx, directory, policy, setup};
+use warden_service::{Clock, Ctx, directory, policy, setup};
 use warden_store::Database;
 use warden_store::directory::{self as store, GrantScope, UserFilter};
 
@@ -180,6 +180,7 @@ async fn seeding_rows(
         seed: 1,
         scenario: Scenario::Default,
         hostile: Vec::new(),
+        now: Clock::System.now(),
     };
     let t = Instant::now();
     warden_sandbox::seed::seed(&conn, &opts).await?;
@@ -339,10 +340,11 @@ async fn seeded_with_log(
         seed: 1,
         scenario: Scenario::Default,
         hostile: Vec::new(),
+        now: Clock::System.now(),
     };
     warden_sandbox::seed::seed(&conn, &opts).await?;
     let actor = Actor::local("bench")?;
-    setup::migrate(&conn, &actor).await?;
+    setup::migrate(&conn, &actor, Clock::System).await?;
     let ctx = Ctx::establish(conn, actor, Mapping::preset("reference")).await?;
     Ok((db, ctx))
 }
@@ -601,7 +603,7 @@ async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Result<Vec<Row>>
         .await?;
     }
     eprintln!("launching a review over every grant …");
-    let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let due = (Clock::System.today() + chrono::Duration::days(30)).to_string();
     let t = Instant::now();
     let started = reviews::start(
         ctx,
@@ -983,7 +985,7 @@ async fn logs_bench(
     let mut parsed = 0u64;
     let bad = warden_core::auditlog::read_server_audit(
         std::io::BufReader::new(std::fs::File::open(&file)?),
-        chrono::Utc::now().date_naive(),
+        Clock::System.today(),
         |_| parsed += 1,
     )?
     .bad;

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 use warden_service::reviews::{self, Reminder};
@@ -42,16 +42,22 @@ pub fn every_hour<R: Runtime>(app: AppHandle<R>) {
 pub async fn notify<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     let found = state
-        .with(async |ctx| Ok((ctx.actor().login.clone(), reviews::reminders(ctx).await?)))
+        .with(async |ctx| {
+            let today = ctx.clock().today();
+            Ok((
+                ctx.actor().login.clone(),
+                today,
+                reviews::reminders(ctx).await?,
+            ))
+        })
         .await;
-    let (login, reminders) = match found {
+    let (login, today, reminders) = match found {
         Ok(found) => found,
         Err(e) => {
             tracing::debug!(error = %e.message, "no review reminders");
             return;
         }
     };
-    let today = Utc::now().date_naive();
     for r in reminders {
         let key = (login.clone(), r.campaign, r.title.clone(), today);
         let new = app

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::Format;
@@ -498,6 +499,16 @@ pub struct SeedArgs {
     /// staff user's name and title, and a role's name, to prove the UI shows them inert.
     #[arg(long)]
     pub hostile_text: Option<PathBuf>,
+    /// The moment the company is made at, RFC 3339 (default: now). Every date is placed
+    /// relative to it: the same --seed, sizes and --now give byte-identical tables.
+    #[arg(long, value_parser = parse_rfc3339)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{e}: expected RFC 3339, like 2026-11-30T10:00:00Z"))
 }
 
 #[derive(Debug, Args)]

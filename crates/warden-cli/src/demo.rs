@@ -6,7 +6,7 @@ use serde::Serialize;
 use warden_core::mapping::Mapping;
 use warden_service::directory::{self, AccessResponse, RolesResponse, WhoCanResponse};
 use warden_service::findings::{self, CheckResponse, PolicySource};
-use warden_service::{policy, setup};
+use warden_service::{Clock, policy, setup};
 
 use crate::args::{Cli, DemoArgs};
 use crate::failure::Failure;
@@ -129,12 +129,12 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
         let opts = warden_sandbox::SeedOptions {
             users: args.users,
             log_rows: args.log_rows,
-            ..Default::default()
+            ..warden_sandbox::SeedOptions::at(Clock::System.now())
         };
         let report = warden_sandbox::seed::seed(&db, &opts).await?;
         note(cli, &format!("Seeded in {:.1} s.", report.seconds));
     }
-    setup::migrate(&db, &setup::local_actor()?).await?;
+    setup::migrate(&db, &setup::local_actor()?, Clock::System).await?;
     let target = db.target().to_string();
     let mapping = Mapping::preset("reference")
         .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;

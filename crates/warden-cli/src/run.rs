@@ -8,7 +8,7 @@ use warden_core::mapping::Mapping;
 use warden_sandbox::server;
 use warden_service::session::{self, OpenRequest, Target};
 use warden_service::{
-    Ctx, ErrorCode, directory, findings, mapping as mapping_service, policy, reviews, setup,
+    Clock, Ctx, ErrorCode, directory, findings, mapping as mapping_service, policy, reviews, setup,
 };
 use warden_store::{ConnectSpec, Database, Secret, profiles};
 
@@ -28,7 +28,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Migrate => {
             let actor = actor(&cli)?;
             let (db, _) = connect(&cli).await?;
-            let done = setup::migrate(&db, &actor).await;
+            let done = setup::migrate(&db, &actor, Clock::System).await;
             db.close().await;
             print(format, &done?)?;
             Ok(0)
@@ -475,6 +475,7 @@ async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<u8> {
         SandboxCommand::Seed(args) => {
             let scenario = args.scenario.parse()?;
             let opts = warden_sandbox::SeedOptions {
+                now: args.now.unwrap_or_else(|| Clock::System.now()),
                 users: args.users,
                 log_rows: args.log_rows,
                 seed: args.seed,
@@ -491,7 +492,7 @@ async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<u8> {
             note(cli, &format!("seeding {} …", db.target()));
             let report = warden_sandbox::seed::seed(&db, &opts).await?;
             let actor = actor(cli)?;
-            setup::migrate(&db, &actor).await?;
+            setup::migrate(&db, &actor, Clock::System).await?;
             print(format, &report)?;
             db.close().await;
             Ok(0)
@@ -697,12 +698,12 @@ fn scope(args: &[String]) -> Result<reviews::Scope> {
     Ok(scope)
 }
 
-/// A fresh idempotency key for a decision sent from this process.
+/// A fresh idempotency key for a decision sent from this process: the process id and the
+/// standard library's per-process random hash keys (no clock: time is the Clock's alone).
 fn fresh_key() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let digest = warden_core::policy::sha256(&format!("{nanos}:{}", std::process::id()));
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new().hash_one(std::process::id());
+    let digest = warden_core::policy::sha256(&format!("{random}:{}", std::process::id()));
     format!("cli-{}", &digest[..32])
 }
 

@@ -1,11 +1,17 @@
 //! The synthetic company: a customer-support and sales business with managers, roles and
 //! permissions, customers, tickets and accounts, and an access log over the last 120 days
-//! with planted anomalies. Deterministic for a given seed (relative to the day it is made).
+//! with planted anomalies.
+//!
+//! Everything is placed relative to [`SeedOptions::now`], never the wall clock: the same
+//! seed, sizes and `now` give byte-identical tables. Nothing lies in the future of `now`,
+//! and the planted anomalies sit on working days and hours counted back from it (the
+//! off-hours case on a Sunday night), so at any `now` each planted person trips its own
+//! detector and ordinary traffic trips none.
 
 use std::collections::HashSet;
 use std::time::Instant;
 
-use chrono::{Datelike, Duration, NaiveDateTime, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
 use rust_embed::RustEmbed;
 use serde::{Deserialize, Serialize};
 use sqlx::{Executor, MySql, MySqlConnection, QueryBuilder};
@@ -43,6 +49,8 @@ impl std::str::FromStr for Scenario {
 
 #[derive(Debug, Clone)]
 pub struct SeedOptions {
+    /// The moment the company is made at: every date is placed relative to it.
+    pub now: DateTime<Utc>,
     pub users: u32,
     pub log_rows: u64,
     pub seed: u64,
@@ -52,9 +60,11 @@ pub struct SeedOptions {
     pub hostile: Vec<String>,
 }
 
-impl Default for SeedOptions {
-    fn default() -> Self {
+impl SeedOptions {
+    /// The default company (1,000 staff, 100,000 log rows, seed 42), made at `now`.
+    pub fn at(now: DateTime<Utc>) -> Self {
         Self {
+            now,
             users: 1_000,
             log_rows: 100_000,
             seed: 42,
@@ -85,13 +95,13 @@ pub struct Planted {
     pub weak_password_hash: String,
     /// No login and no activity for 200 days.
     pub dormant: String,
-    /// Last login 150 days ago, yet active in the access log this week.
+    /// Last login 150 days ago, yet active in the access log two working days ago.
     pub dormant_activity: String,
     /// Read over a thousand customers in sequence within the hour.
     pub enumeration: String,
     /// A burst of denied reads of payment data.
     pub denied_burst: String,
-    /// Access at 2-3 am on a Sunday.
+    /// Access at 2-3 am on a Sunday, at least a week before `now`.
     pub off_hours: String,
     /// Allowed reads of `customer.payment:read` without holding it: a backend gap.
     pub outside_policy: String,
@@ -522,10 +532,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             .map_err(sql_err)?;
     }
 
-    let now = Utc::now()
-        .naive_utc()
-        .with_nanosecond(0)
-        .unwrap_or_default();
+    let now = opts.now.naive_utc().with_nanosecond(0).unwrap_or_default();
     let mut rng = Rng::new(opts.seed);
     let planted_wanted = opts.scenario == Scenario::Default;
 
@@ -985,8 +992,10 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     )) = &planted
     {
         let u = |id: u64| &users[id as usize - 1];
+        // Each case on a working day of its own, in working hours, so that it trips its
+        // own detector and not off-hours as well.
         // Enumeration: a sequential sweep over customer ids within 45 minutes.
-        let start = at_hour(now - Duration::days(3), 14);
+        let start = at_hour(working_day_before(now, 3), 14);
         let sweep = 1_200.min(n_customers);
         for i in 0..sweep {
             planted_rows.push(LogRow {
@@ -1001,7 +1010,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             });
         }
         // Denied burst: 120 refusals of payment data in 8 minutes.
-        let start = at_hour(now - Duration::days(5), 10);
+        let start = at_hour(working_day_before(now, 5), 10);
         for i in 0..120u64 {
             planted_rows.push(LogRow {
                 at: start + Duration::seconds((i * 4) as i64),
@@ -1014,8 +1023,8 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
                 ua: ua_of(u(*p_denied)),
             });
         }
-        // Off hours: a Sunday between 2 and 3 am.
-        let mut sunday = now - Duration::days(7);
+        // Off hours: a Sunday between 2 and 3 am, a week or two back.
+        let mut sunday = now.date() - Duration::days(7);
         while sunday.weekday() != Weekday::Sun {
             sunday -= Duration::days(1);
         }
@@ -1034,7 +1043,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             });
         }
         // Dormant account suddenly active.
-        let start = at_hour(now - Duration::days(2), 11);
+        let start = at_hour(working_day_before(now, 2), 11);
         for i in 0..25u64 {
             planted_rows.push(LogRow {
                 at: start + Duration::minutes((i * 7) as i64),
@@ -1048,7 +1057,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             });
         }
         // Outside policy: allowed reads of payment data by an agent who does not hold it.
-        let start = at_hour(now - Duration::days(9), 15);
+        let start = at_hour(working_day_before(now, 9), 15);
         for i in 0..25u64 {
             planted_rows.push(LogRow {
                 at: start + Duration::minutes((i * 3) as i64),
@@ -1062,7 +1071,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             });
         }
         // No business reason: customers with no ticket of theirs.
-        let start = at_hour(now - Duration::days(6), 13);
+        let start = at_hour(working_day_before(now, 6), 13);
         let mine: HashSet<u64> = customers_of
             .get(p_nbr)
             .map(|v| v.iter().copied().collect())
@@ -1087,7 +1096,7 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
             cust += 17;
         }
         // Bulk exports of the whole customer list.
-        let start = at_hour(now - Duration::days(4), 17);
+        let start = at_hour(working_day_before(now, 4), 17);
         for i in 0..8u64 {
             planted_rows.push(LogRow {
                 at: start + Duration::minutes((i * 6) as i64),
@@ -1102,16 +1111,17 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
         }
     }
     let normal = opts.log_rows.saturating_sub(planted_rows.len() as u64);
-    let span_minutes = 120 * 24 * 60;
     for _ in 0..normal {
         let u = &users[*lrng.pick(&actors) as usize - 1];
-        let mut at = now - Duration::minutes(lrng.range(60, span_minutes));
-        match at.weekday() {
-            Weekday::Sat => at -= Duration::days(1),
-            Weekday::Sun => at -= Duration::days(2),
+        // Office hours on a working day of the last 120 days, before today: the draws are
+        // the same at any `now`, only the calendar they land on moves.
+        let mut day = now.date() - Duration::days(lrng.range(1, 120));
+        match day.weekday() {
+            Weekday::Sat => day -= Duration::days(1),
+            Weekday::Sun => day -= Duration::days(2),
             _ => {}
         }
-        let at = at_hour(at, lrng.range(8, 18) as u32) + Duration::seconds(lrng.range(0, 3_599));
+        let at = at_hour(day, lrng.range(8, 18) as u32) + Duration::seconds(lrng.range(0, 3_599));
         let own = customers_of.get(&u.id);
         let customer = |rng: &mut Rng| match own {
             Some(list) if !list.is_empty() => list[rng.below(list.len() as u64) as usize],
@@ -1366,8 +1376,23 @@ pub async fn seed(db: &warden_store::Database, opts: &SeedOptions) -> Result<See
     })
 }
 
-fn at_hour(t: NaiveDateTime, hour: u32) -> NaiveDateTime {
-    t.date().and_hms_opt(hour, 0, 0).unwrap_or(t)
+/// `hour` o'clock on `day`.
+fn at_hour(day: NaiveDate, hour: u32) -> NaiveDateTime {
+    day.and_hms_opt(hour, 0, 0).unwrap_or_default()
+}
+
+/// The `n`-th working day (Monday to Friday) before `now`'s date: a whole day in the past,
+/// whatever the day and hour of `now`.
+fn working_day_before(now: NaiveDateTime, n: u32) -> NaiveDate {
+    let mut day = now.date();
+    let mut left = n;
+    while left > 0 {
+        day -= Duration::days(1);
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    day
 }
 
 /// Multi-row INSERTs in batches that stay under the 65,535-placeholder limit.
@@ -1393,4 +1418,35 @@ where
             .map_err(|e| Error::Server(format!("seeding failed ({head}): {e}")))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn working_days_before_now_skip_weekends_and_never_reach_today() {
+        // A week of clocks from Monday 2026-11-23, early and late in the day.
+        for d in 0..7 {
+            for hour in [0, 23] {
+                let now = at_hour(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(), hour)
+                    + Duration::days(d);
+                let mut previous = now.date();
+                for n in 1..=10 {
+                    let day = working_day_before(now, n);
+                    assert!(day < previous, "{now}: working day {n} is {day}");
+                    assert!(!matches!(day.weekday(), Weekday::Sat | Weekday::Sun));
+                    let skipped = (day.succ_opt().unwrap().iter_days())
+                        .take_while(|x| *x < previous)
+                        .filter(|x| !matches!(x.weekday(), Weekday::Sat | Weekday::Sun))
+                        .count();
+                    assert_eq!(
+                        skipped, 0,
+                        "{now}: no working day between {day} and {previous}"
+                    );
+                    previous = day;
+                }
+            }
+        }
+    }
 }

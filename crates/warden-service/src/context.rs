@@ -2,19 +2,22 @@
 
 use warden_core::console::{Actor, ConsoleRole};
 use warden_core::mapping::Mapping;
+use warden_store::governance::Change;
 use warden_store::{Database, Resolved};
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 /// The context of every use case: the connection, the checked mapping, and the actor with
-/// the console role read from Warden's tables. Its fields are private: the database is
-/// reached only through a role proof.
+/// the console role read from Warden's tables, and the clock every use case reads "now"
+/// from. Its fields are private: the database is reached only through a role proof.
 #[derive(Debug)]
 pub struct Ctx {
     db: Database,
     mapping: Option<Resolved>,
     actor: Actor,
     role: ConsoleRole,
+    clock: Clock,
 }
 
 impl Ctx {
@@ -28,6 +31,7 @@ impl Ctx {
                 mapping,
                 actor,
                 role,
+                clock: Clock::System,
             }),
             Err(e) => {
                 db.close().await;
@@ -49,6 +53,16 @@ impl Ctx {
             None => None,
         };
         Ok((role, mapping))
+    }
+
+    /// The same context reading time from `clock` (the system's by default): tests pin it.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     pub fn actor(&self) -> &Actor {
@@ -132,6 +146,16 @@ macro_rules! proof_access {
 
             pub fn actor(&self) -> &'a Actor {
                 &self.0.actor
+            }
+
+            pub fn clock(&self) -> Clock {
+                self.0.clock
+            }
+
+            /// Starts a change by this actor, at this moment of the context's clock.
+            pub async fn change(&self) -> Result<Change<'a>> {
+                let (db, actor) = (&self.0.db, &self.0.actor.login);
+                Ok(Change::begin(db, actor, self.0.clock.now()).await?)
             }
 
             /// The checked mapping; a use case that reads the application needs one.

@@ -115,7 +115,7 @@ pub async fn roles(ctx: &Ctx) -> Result<RolesResponse> {
         &parents,
         &store::role_permissions(db, m).await?,
     );
-    let members = store::role_member_counts(db, m).await?;
+    let members = store::role_member_counts(db, m, r.clock().now_naive()).await?;
     let names: HashMap<RoleId, &str> = roles.iter().map(|r| (r.id, r.name.as_str())).collect();
     Ok(RolesResponse {
         roles: roles
@@ -216,7 +216,8 @@ pub async fn access(ctx: &Ctx, req: AccessRequest) -> Result<AccessResponse> {
         .await?
         .ok_or_else(|| Error::NotFound(format!("no staff user with login `{}`", req.login)))?;
     let catalog = role_catalog(&r).await?;
-    let grants = store::role_grants(db, m, &GrantScope::User(user.id)).await?;
+    let grants =
+        store::role_grants(db, m, &GrantScope::User(user.id), r.clock().now_naive()).await?;
     let direct = store::direct_grants(db, m, Some(user.id)).await?;
     let effective = effective_permissions(
         &user,
@@ -329,7 +330,7 @@ pub async fn who_can(ctx: &Ctx, req: WhoCanRequest) -> Result<WhoCanResponse> {
     // staff would otherwise cost a row-by-row join on the server.
     // Three independent reads, on connections of their own: the server runs them side by side.
     let (members, direct, users) = futures_util::try_join!(
-        store::role_members(db, m, &granting),
+        store::role_members(db, m, &granting, r.clock().now_naive()),
         store::direct_grantees(db, m, permission.id),
         store::user_index(db, m),
     )?;
@@ -401,12 +402,14 @@ pub(crate) struct Loaded {
     pub model: RoleModel,
 }
 
+/// The whole directory, with the grants current at this moment of the context's clock.
 pub(crate) async fn load(r: &Reader<'_>) -> Result<Loaded> {
     let (db, m) = (r.db(), r.mapping()?);
+    let now = r.clock().now_naive();
     let (catalog, users, grants, direct) = futures_util::try_join!(
         role_catalog(r),
         async { Ok(store::users(db, m, &UserFilter::default()).await?) },
-        async { Ok(store::role_grants(db, m, &GrantScope::All).await?) },
+        async { Ok(store::role_grants(db, m, &GrantScope::All, now).await?) },
         async { Ok(store::direct_grants(db, m, None).await?) },
     )?;
     Ok(Loaded {
@@ -500,7 +503,7 @@ pub async fn dashboard(ctx: &Ctx) -> Result<DashboardResponse> {
     let r = ctx.as_reader("reading the dashboard")?;
     let (db, m) = (r.db(), r.mapping()?);
     let (departments, (superusers, without_mfa), roles, permissions) = futures_util::try_join!(
-        store::department_counts(db, m),
+        store::department_counts(db, m, r.clock().now_naive()),
         store::headline_counts(db, m),
         store::roles(db, m),
         store::permissions(db, m),
@@ -607,7 +610,13 @@ pub async fn role(ctx: &Ctx, req: RoleRequest) -> Result<RoleDetail> {
         })
         .collect();
     permissions.sort_by(|a, b| a.key.cmp(&b.key));
-    let grants = store::role_grants(db, m, &GrantScope::Roles(vec![role.id])).await?;
+    let grants = store::role_grants(
+        db,
+        m,
+        &GrantScope::Roles(vec![role.id]),
+        r.clock().now_naive(),
+    )
+    .await?;
     let ids: std::collections::HashSet<UserId> = grants
         .iter()
         .flat_map(|g| [Some(g.user), g.granted_by])

@@ -371,6 +371,7 @@ async fn write(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let at = ctx.clock().now();
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
         kind: report.kind.into(),
@@ -382,7 +383,7 @@ async fn write(
         bytes: written.bytes,
         sha256: written.sha256.clone(),
         bom: report.bom,
-        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        generated_at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         generated_by: ctx.actor().login.clone(),
         audit_head: Head {
             seq: head_seq,
@@ -395,7 +396,7 @@ async fn write(
     file.write_all(b"\n").map_err(io)?;
     staged.commit(file)?;
 
-    let change = Change::begin(db, &ctx.actor().login).await?;
+    let change = Change::begin(db, &ctx.actor().login, at).await?;
     let event = change
         .commit(
             &format!("export.{}", report.kind),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use warden_core::directory::{PermissionId, RoleId};
@@ -13,7 +13,6 @@ use warden_core::findings::{
 use warden_core::policy::Policy;
 use warden_core::snapshot::{Names, Snapshot, grants_outside_review};
 use warden_store::findings::{self as store, FindingFilter, RunMeta, StoredFinding};
-use warden_store::governance::Change;
 
 use crate::context::{Ctx, Reader};
 use crate::directory::{load, utc};
@@ -272,7 +271,7 @@ pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
     let r = ctx.as_reader("checking the directory against a policy")?;
     let started = std::time::Instant::now();
     let (policy, sha256, version) = policy_of(&r, &source).await?;
-    let now = Utc::now().naive_utc();
+    let now = r.clock().now_naive();
     let Judged {
         evaluation,
         snapshot,
@@ -299,8 +298,7 @@ pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
                 .collect(),
         });
     };
-    let db = officer.db();
-    let mut change = Change::begin(db, &officer.actor().login).await?;
+    let mut change = officer.change().await?;
     let judged: Vec<FindingKind> = FindingKind::ALL
         .iter()
         .copied()
@@ -502,7 +500,7 @@ pub async fn triage(ctx: &Ctx, req: TriageRequest) -> Result<TriageResponse> {
             "a triage needs a comment that says why (--comment)".into(),
         ));
     }
-    let mut change = Change::begin(o.db(), &o.actor().login).await?;
+    let mut change = o.change().await?;
     let (from, to) = store::triage(&mut change, req.id, action, comment)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no finding {}", req.id)))?;

@@ -5,6 +5,7 @@
 //! [`Ctx::as_reader`]), so a use case that forgets its authorization check does not compile.
 
 pub mod audit;
+pub mod clock;
 pub mod context;
 pub mod directory;
 pub mod error;
@@ -18,5 +19,6 @@ pub mod reviews;
 pub mod session;
 pub mod setup;
 
+pub use clock::Clock;
 pub use context::{Ctx, Decider, Officer, Reader};
 pub use error::{Error, ErrorCode, Result};

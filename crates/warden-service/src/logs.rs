@@ -10,7 +10,6 @@ use warden_core::detectors::{Facts, Scan};
 use warden_core::directory::UserId;
 use warden_core::policy::Policy;
 use warden_store::directory::{self as directory_store, UserFilter};
-use warden_store::governance::Change;
 use warden_store::logs::{self as store, APP_SOURCE, ScanMeta, Search};
 
 use crate::context::Ctx;
@@ -121,7 +120,7 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
         found = findings.len(),
         "access log scanned"
     );
-    let mut change = Change::begin(o.db(), &o.actor().login).await?;
+    let mut change = o.change().await?;
     let recorded = store::record_scan(
         &mut change,
         &ScanMeta {
@@ -685,7 +684,7 @@ pub async fn ingest_with(
         file,
         progress: progress.clone(),
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = o.clock().today();
     let (ready, mut arriving) = tokio::sync::mpsc::channel::<Vec<AuditEvent>>(4);
     let reader = tokio::task::spawn_blocking(move || {
         let input = std::io::BufReader::with_capacity(1 << 20, counted);
@@ -706,7 +705,7 @@ pub async fn ingest_with(
         }
         result
     });
-    let mut change = Change::begin(o.db(), &o.actor().login).await?;
+    let mut change = o.change().await?;
     let (mut read, mut imported) = (0u64, 0u64);
     // The file is known by its first event: what an earlier import (of it, or of the file
     // it was rotated from) took is skipped.

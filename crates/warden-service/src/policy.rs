@@ -159,7 +159,7 @@ pub async fn apply(
     let checked = validate_against_directory(ctx, text, origin).await?;
     let comment = crate::input::comment(comment)?;
     let sha = warden_core::policy::sha256(text);
-    let mut change = warden_store::governance::Change::begin(o.db(), &o.actor().login).await?;
+    let mut change = o.change().await?;
     if let Some(current) = warden_store::governance::policy_version(o.db(), None).await?
         && current.sha256 == sha
     {
@@ -325,7 +325,7 @@ pub async fn simulate(
         return Err(Error::Invalid(format!("--days {days}: expected 1 to 3660")));
     }
     let (db, m) = (r.db(), r.mapping()?);
-    let since = chrono::Utc::now().naive_utc() - chrono::Duration::days(i64::from(days));
+    let since = r.clock().now_naive() - chrono::Duration::days(i64::from(days));
     let (loaded, usage) = futures_util::try_join!(crate::directory::load(&r), async {
         Ok(warden_store::directory::usage_since(db, m, since).await?)
     },)?;

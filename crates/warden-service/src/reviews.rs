@@ -3,14 +3,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use warden_core::console::ConsoleRole;
 use warden_core::directory::{PermissionId, RoleId, User, UserId};
 use warden_core::policy::{Policy, Subject};
 use warden_core::review::{self, ReviewerRule, Verdict, reviewer_for};
-use warden_store::governance::Change;
 use warden_store::reviews::{self as store, NewCampaign, NewItem};
 
 use crate::context::Ctx;
@@ -56,7 +55,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
     let name = crate::input::text_field("the campaign name", &req.name, 190)?;
     let due = NaiveDate::parse_from_str(req.due.trim(), "%Y-%m-%d")
         .map_err(|_| Error::Invalid(format!("--due `{}`: expected YYYY-MM-DD", req.due)))?;
-    if due < Utc::now().date_naive() {
+    if due < o.clock().today() {
         return Err(Error::Invalid(format!("--due {due} is in the past")));
     }
     let rule = ReviewerRule::parse(&req.reviewer).ok_or_else(|| {
@@ -91,7 +90,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
     let r = crate::Reader::from(o);
     let (db, m) = (r.db(), r.mapping()?);
     let t = std::time::Instant::now();
-    let now = Utc::now().naive_utc();
+    let now = r.clock().now_naive();
     let unused_days = policy.dormancy.as_ref().map_or(90, |d| d.days);
     let since = now - chrono::Duration::days(i64::from(unused_days.max(365)));
     let (loaded, usage) = futures_util::try_join!(load(&r), async {
@@ -145,7 +144,7 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
     // The role's keys outside a job function's baseline, once per (job function, role).
     let mut outside: HashMap<(&str, RoleId), Vec<String>> = HashMap::new();
     let scope = serde_json::to_string(&req.scope).unwrap_or_default();
-    let mut change = Change::begin(o.db(), &o.actor().login).await?;
+    let mut change = o.change().await?;
     let id = store::insert_campaign(
         &mut change,
         &NewCampaign {
@@ -315,11 +314,12 @@ fn fit(text: String, max: usize) -> String {
 /// How many days before the due date reviewers are reminded.
 pub const REMIND_DAYS: i64 = 7;
 
-impl From<store::Campaign> for CampaignView {
-    fn from(c: store::Campaign) -> Self {
+impl CampaignView {
+    /// The campaign as it stands on `today` (whether it is overdue).
+    fn new(c: store::Campaign, today: NaiveDate) -> Self {
         Self {
             id: c.id,
-            overdue: c.status == "open" && c.due < Utc::now().date_naive() && c.decided < c.items,
+            overdue: c.status == "open" && c.due < today && c.decided < c.items,
             name: c.name,
             status: c.status,
             due: c.due.to_string(),
@@ -353,7 +353,8 @@ fn campaign_reader<'a>(ctx: &'a Ctx, what: &'static str) -> Result<&'a warden_st
 /// Every campaign with its progress.
 pub async fn list(ctx: &Ctx) -> Result<CampaignList> {
     let db = campaign_reader(ctx, "listing access reviews")?;
-    let soon = Utc::now().date_naive() + chrono::Duration::days(REMIND_DAYS);
+    let today = ctx.clock().today();
+    let soon = today + chrono::Duration::days(REMIND_DAYS);
     let mut remind = store::reviewers_to_remind(db, soon).await?;
     Ok(CampaignList {
         campaigns: store::campaigns(db)
@@ -361,7 +362,7 @@ pub async fn list(ctx: &Ctx) -> Result<CampaignList> {
             .into_iter()
             .map(|c| {
                 let id = c.id;
-                let mut view = CampaignView::from(c);
+                let mut view = CampaignView::new(c, today);
                 view.remind = (remind.remove(&id).unwrap_or_default().into_iter())
                     .map(|(reviewer, _)| reviewer)
                     .collect();
@@ -385,7 +386,7 @@ pub struct Reminder {
 /// overdue campaign with items still undecided.
 pub async fn reminders(ctx: &Ctx) -> Result<Vec<Reminder>> {
     let db = campaign_reader(ctx, "reading access-review reminders")?;
-    let today = Utc::now().date_naive();
+    let today = ctx.clock().today();
     let mut pending =
         store::reviewers_to_remind(db, today + chrono::Duration::days(REMIND_DAYS)).await?;
     let me = &ctx.actor().login;
@@ -454,10 +455,10 @@ pub struct CampaignDetail {
 /// One campaign with its progress per reviewer and per department.
 pub async fn show(ctx: &Ctx, id: u64) -> Result<CampaignDetail> {
     let db = campaign_reader(ctx, "reading an access review")?;
-    let campaign: CampaignView = store::campaign(db, id)
+    let campaign = store::campaign(db, id)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?
-        .into();
+        .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
+    let campaign = CampaignView::new(campaign, ctx.clock().today());
     let items = store::items(db, id, None, false).await?;
     let tally = |key: &dyn Fn(&store::Item) -> String| {
         let mut m: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -605,7 +606,7 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
         return Err(Error::Invalid("no items to decide".into()));
     }
     let me = reviewer.actor().login.clone();
-    let mut change = Change::begin(reviewer.db(), &me).await?;
+    let mut change = reviewer.change().await?;
     let locked = store::lock_items(&mut change, &req.items).await?;
     if locked.len() != req.items.len() {
         let found: Vec<u64> = locked.iter().map(|(i, _)| i.id).collect();
@@ -745,7 +746,7 @@ pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignRespons
     }
     let me = reviewer.actor().login.clone();
     let officer = ctx.role() == ConsoleRole::Officer;
-    let mut change = Change::begin(reviewer.db(), &me).await?;
+    let mut change = reviewer.change().await?;
     let locked = store::lock_items(&mut change, &req.items).await?;
     if locked.len() != req.items.len() || locked.is_empty() {
         return Err(Error::NotFound(
@@ -837,10 +838,9 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
     let undecided = u64::try_from(campaign.items - campaign.decided).unwrap_or(0);
     let r = crate::Reader::from(o);
     let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
-    let me = o.actor().login.clone();
 
     if !dry_run && undecided > 0 {
-        let mut change = Change::begin(o.db(), &me).await?;
+        let mut change = o.change().await?;
         let n = store::apply_default(&mut change, id, default.as_str()).await?;
         change
             .commit(
@@ -877,7 +877,7 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
         if dry_run {
             continue;
         }
-        let mut change = Change::begin(o.db(), &me).await?;
+        let mut change = o.change().await?;
         let mut removed = 0;
         for rv in revs {
             removed += u32::from(store::remediate(&mut change, &grants, id, rv).await?);
@@ -898,7 +898,7 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
     }
     let closed = !dry_run;
     if closed && campaign.status != "closed" {
-        let mut change = Change::begin(o.db(), &me).await?;
+        let mut change = o.change().await?;
         store::mark_closed(&mut change, id).await?;
         change
             .commit(
@@ -948,10 +948,9 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
     for rm in removed {
         by_user.entry(rm.user_id).or_default().push(rm);
     }
-    let me = o.actor().login.clone();
     let mut restored = 0;
     for (user, rows) in &by_user {
-        let mut change = Change::begin(o.db(), &me).await?;
+        let mut change = o.change().await?;
         for rm in rows {
             store::restore(&mut change, &grants, rm).await?;
         }

@@ -5,6 +5,7 @@ use warden_core::console::{Actor, ConsoleRole, normalize_login};
 use warden_store::Database;
 use warden_store::governance::{self, Change};
 
+use crate::clock::Clock;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 
@@ -44,12 +45,14 @@ pub struct MigrateResponse {
 }
 
 /// Applies Warden's migrations. On a database with no officer yet, the actor becomes the
-/// first officer; once there is one, only an officer may migrate.
-pub async fn migrate(db: &Database, actor: &Actor) -> Result<MigrateResponse> {
+/// first officer; once there is one, only an officer may migrate. What it records happens
+/// at this moment of `clock`.
+pub async fn migrate(db: &Database, actor: &Actor, clock: Clock) -> Result<MigrateResponse> {
+    let at = clock.now();
     if governance::is_migrated(db).await? {
         let role = governance::console_role(db, &actor.login).await?;
         let has_officer = {
-            let mut change = Change::begin(db, &actor.login).await?;
+            let mut change = Change::begin(db, &actor.login, at).await?;
             let n = governance::officer_count(&mut change).await?;
             drop(change);
             n > 0
@@ -66,9 +69,9 @@ pub async fn migrate(db: &Database, actor: &Actor) -> Result<MigrateResponse> {
             });
         }
     }
-    let report = governance::migrate(db).await?;
+    let report = governance::migrate(db, at.naive_utc()).await?;
     if !report.applied.is_empty() {
-        let change = Change::begin(db, &actor.login).await?;
+        let change = Change::begin(db, &actor.login, at).await?;
         change
             .commit(
                 "governance.migrate",
@@ -77,7 +80,7 @@ pub async fn migrate(db: &Database, actor: &Actor) -> Result<MigrateResponse> {
             )
             .await?;
     }
-    let mut change = Change::begin(db, &actor.login).await?;
+    let mut change = Change::begin(db, &actor.login, at).await?;
     let first_officer = if governance::officer_count(&mut change).await? == 0 {
         governance::upsert_console_user(&mut change, &actor.login, ConsoleRole::Officer).await?;
         change
@@ -147,7 +150,7 @@ pub struct ConsoleUserChange {
 pub async fn add_console_user(ctx: &Ctx, req: AddConsoleUser) -> Result<ConsoleUserChange> {
     let o = ctx.as_officer("managing console users")?;
     let login = normalize_login(&req.login)?;
-    let mut change = Change::begin(o.db(), &o.actor().login).await?;
+    let mut change = o.change().await?;
     let previous = governance::role_in_change(&mut change, &login).await?;
     if previous == Some(req.role) {
         return Ok(ConsoleUserChange {
@@ -185,7 +188,7 @@ pub async fn add_console_user(ctx: &Ctx, req: AddConsoleUser) -> Result<ConsoleU
 pub async fn remove_console_user(ctx: &Ctx, login: &str) -> Result<ConsoleUserChange> {
     let o = ctx.as_officer("managing console users")?;
     let login = normalize_login(login)?;
-    let mut change = Change::begin(o.db(), &o.actor().login).await?;
+    let mut change = o.change().await?;
     let previous = governance::role_in_change(&mut change, &login)
         .await?
         .ok_or_else(|| Error::NotFound(format!("{login} is not a console user")))?;

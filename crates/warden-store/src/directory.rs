@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::directory::{
@@ -459,13 +460,16 @@ async fn pairs(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<(i6
         .collect())
 }
 
-fn push_not_expired(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, alias: &str) {
+/// Grants that have not expired at `at` (Warden's clock, never the server's `NOW()`).
+fn push_not_expired(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, alias: &str, at: NaiveDateTime) {
     if let Some(expires) = &m.user_roles.expires_at {
         qb.push(" AND (")
             .push(col(alias, expires))
             .push(" IS NULL OR ")
             .push(col(alias, expires))
-            .push(" > NOW())");
+            .push(" > ")
+            .push_bind(at)
+            .push(")");
     }
 }
 
@@ -478,11 +482,12 @@ fn push_role_list(qb: &mut QueryBuilder<'_, MySql>, roles: &[RoleId]) {
     qb.push(")");
 }
 
-/// Current (unexpired) role grants in scope.
+/// Role grants in scope that are current (unexpired) at `at`.
 pub async fn role_grants(
     db: &Database,
     r: &Resolved,
     scope: &GrantScope,
+    at: NaiveDateTime,
 ) -> Result<Vec<RoleGrant>> {
     let m = r.mapping();
     let ur = &m.user_roles;
@@ -500,7 +505,7 @@ pub async fn role_grants(
     qb.push(" FROM ")
         .push(quote(&ur.table))
         .push(" ur WHERE 1 = 1");
-    push_not_expired(&mut qb, m, "ur");
+    push_not_expired(&mut qb, m, "ur", at);
     match scope {
         GrantScope::All => {}
         GrantScope::User(user) => {
@@ -571,8 +576,12 @@ pub async fn direct_grants(
     })
 }
 
-/// How many current grants each role has.
-pub async fn role_member_counts(db: &Database, r: &Resolved) -> Result<HashMap<RoleId, i64>> {
+/// How many grants current at `at` each role has.
+pub async fn role_member_counts(
+    db: &Database,
+    r: &Resolved,
+    at: NaiveDateTime,
+) -> Result<HashMap<RoleId, i64>> {
     let m = r.mapping();
     let ur = &m.user_roles;
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
@@ -580,7 +589,7 @@ pub async fn role_member_counts(db: &Database, r: &Resolved) -> Result<HashMap<R
     qb.push(", COUNT(*) FROM ")
         .push(quote(&ur.table))
         .push(" ur WHERE 1 = 1");
-    push_not_expired(&mut qb, m, "ur");
+    push_not_expired(&mut qb, m, "ur", at);
     qb.push(" GROUP BY ").push(col("ur", &ur.role));
     Ok(pairs(db, qb)
         .await?
@@ -623,11 +632,12 @@ pub async fn user_index(db: &Database, r: &Resolved) -> Result<Vec<Holder>> {
     holders(db, qb).await
 }
 
-/// (user, role) of the current grants of `roles`, without grant details.
+/// (user, role) of the grants of `roles` current at `at`, without grant details.
 pub async fn role_members(
     db: &Database,
     r: &Resolved,
     roles: &[RoleId],
+    at: NaiveDateTime,
 ) -> Result<Vec<(UserId, RoleId)>> {
     if roles.is_empty() {
         return Ok(Vec::new());
@@ -643,7 +653,7 @@ pub async fn role_members(
         .push(" ur WHERE ")
         .push(col("ur", &ur.role));
     push_role_list(&mut qb, roles);
-    push_not_expired(&mut qb, m, "ur");
+    push_not_expired(&mut qb, m, "ur", at);
     Ok(pairs(db, qb)
         .await?
         .into_iter()
@@ -731,7 +741,12 @@ fn push_department(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping) {
     push_text(qb, "u", m.users.department.as_deref());
 }
 
-pub async fn department_counts(db: &Database, r: &Resolved) -> Result<Vec<DepartmentCounts>> {
+/// Staff, active staff, and the roles and grants current at `at`, per department.
+pub async fn department_counts(
+    db: &Database,
+    r: &Resolved,
+    at: NaiveDateTime,
+) -> Result<Vec<DepartmentCounts>> {
     let m = r.mapping();
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_department(&mut qb, m);
@@ -760,7 +775,7 @@ pub async fn department_counts(db: &Database, r: &Resolved) -> Result<Vec<Depart
         .push(" = ")
         .push(col("ur", &ur.user))
         .push(" WHERE 1 = 1");
-    push_not_expired(&mut qb, m, "ur");
+    push_not_expired(&mut qb, m, "ur", at);
     qb.push(" GROUP BY dept");
     let grants: Vec<(Option<String>, i64, i64)> = qb
         .build_query_as()

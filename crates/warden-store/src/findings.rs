@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::NaiveDateTime;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::directory::UserId;
 use warden_core::findings::{Finding, FindingKind, FindingStatus, Severity, Triage};
@@ -34,10 +34,6 @@ pub struct RunOutcome {
     pub opened: u32,
     pub reopened: u32,
     pub fixed: u32,
-}
-
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
 }
 
 fn id_list(qb: &mut QueryBuilder<'_, MySql>, ids: &[u64]) {
@@ -108,7 +104,7 @@ pub async fn record_check(
 ) -> Result<(RunOutcome, HashMap<String, Recorded>)> {
     let db = change.db();
     let actor = change.actor().to_string();
-    let at = now();
+    let at = change.at();
     let previous_run_at: Option<NaiveDateTime> =
         sqlx::query_scalar("SELECT MAX(ran_at) FROM warden_check_runs")
             .fetch_one(change.conn())
@@ -542,7 +538,7 @@ pub async fn triage(
         Error::Database(format!("warden_findings has an unknown status `{status}`"))
     })?;
     let to = from.triage(action).map_err(Error::Input)?;
-    let at = now();
+    let at = change.at();
     sqlx::query("UPDATE warden_findings SET status = ?, resolved_at = ? WHERE id = ?")
         .bind(to.as_str())
         .bind((to == FindingStatus::Resolved).then_some(at))

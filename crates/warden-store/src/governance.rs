@@ -1,7 +1,7 @@
 //! Warden's own tables (prefix `warden_`): migrations, console users, and the audit trail
 //! that every change appends to inside the change's own transaction.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::{MySql, MySqlConnection, Transaction};
 use warden_core::audit::AuditEvent;
@@ -25,8 +25,9 @@ pub struct MigrationReport {
 /// Bookkeeping lives in `warden_schema_migrations` (not sqlx's `_sqlx_migrations`, so
 /// nothing of Warden's can clash with an application that also uses sqlx). A named lock
 /// keeps two concurrent runs from interleaving; a checksum mismatch of an applied migration
-/// is refused, since migrations must never be edited once landed.
-pub async fn migrate(db: &Database) -> Result<MigrationReport> {
+/// is refused, since migrations must never be edited once landed. Each applied migration is
+/// recorded as applied `at`.
+pub async fn migrate(db: &Database, at: NaiveDateTime) -> Result<MigrationReport> {
     let mut conn = db.gov().acquire().await.map_err(|e| db.classify(e))?;
     let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK('warden_migrate', 30)")
         .fetch_one(&mut *conn)
@@ -37,14 +38,18 @@ pub async fn migrate(db: &Database) -> Result<MigrationReport> {
             "another `warden migrate` is running on this database; retry when it is done".into(),
         ));
     }
-    let result = migrate_locked(db, &mut conn).await;
+    let result = migrate_locked(db, &mut conn, at).await;
     let _ = sqlx::query("DO RELEASE_LOCK('warden_migrate')")
         .execute(&mut *conn)
         .await;
     result
 }
 
-async fn migrate_locked(db: &Database, conn: &mut MySqlConnection) -> Result<MigrationReport> {
+async fn migrate_locked(
+    db: &Database,
+    conn: &mut MySqlConnection,
+    at: NaiveDateTime,
+) -> Result<MigrationReport> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS warden_schema_migrations (
             version      BIGINT       NOT NULL PRIMARY KEY,
@@ -86,11 +91,12 @@ async fn migrate_locked(db: &Database, conn: &mut MySqlConnection) -> Result<Mig
             .map_err(|e| db.classify(e))?;
         sqlx::query(
             "INSERT INTO warden_schema_migrations (version, description, checksum, applied_at) \
-             VALUES (?, ?, ?, UTC_TIMESTAMP(6))",
+             VALUES (?, ?, ?, ?)",
         )
         .bind(migration.version)
         .bind(migration.description.as_ref())
         .bind(checksum)
+        .bind(at)
         .execute(&mut *conn)
         .await
         .map_err(|e| db.classify(e))?;
@@ -157,21 +163,24 @@ pub async fn console_users(db: &Database) -> Result<Vec<ConsoleUser>> {
         .collect()
 }
 
-/// A change being made: one transaction that ends with its audit event.
+/// A change being made: one transaction that ends with its audit event. It happens at one
+/// moment, given by the caller's clock: every time it writes, its event's included.
 pub struct Change<'a> {
     db: &'a Database,
     tx: Transaction<'a, MySql>,
     actor: String,
+    at: DateTime<Utc>,
 }
 
 impl<'a> Change<'a> {
-    /// Starts a change on Warden's tables, made by `actor`.
-    pub async fn begin(db: &'a Database, actor: &str) -> Result<Self> {
+    /// Starts a change on Warden's tables, made by `actor` at `at`.
+    pub async fn begin(db: &'a Database, actor: &str, at: DateTime<Utc>) -> Result<Self> {
         let tx = db.gov().begin().await.map_err(|e| db.classify(e))?;
         let mut change = Self {
             db,
             tx,
             actor: actor.to_string(),
+            at,
         };
         // Lock the head of the audit chain first: every change is serialized behind it, so
         // the checks a change makes (is there an officer yet?) cannot race another change.
@@ -193,6 +202,11 @@ impl<'a> Change<'a> {
 
     pub fn actor(&self) -> &str {
         &self.actor
+    }
+
+    /// The moment of the change, as Warden's tables hold times (UTC, no zone).
+    pub fn at(&self) -> NaiveDateTime {
+        self.at.naive_utc()
     }
 
     /// Appends the audit event and commits the change with it.
@@ -243,7 +257,7 @@ impl<'a> Change<'a> {
             .fetch_one(&mut *self.tx)
             .await
             .map_err(|e| db.classify(e))?;
-        let occurred_at: DateTime<Utc> = Utc::now().trunc_subsecs(6);
+        let occurred_at = self.at;
         let event = AuditEvent {
             seq: seq + 1,
             occurred_at,
@@ -312,10 +326,11 @@ pub async fn upsert_console_user(
     let actor = change.actor.clone();
     sqlx::query(
         "INSERT INTO warden_console_users (login, role, created_at, created_by) \
-         VALUES (?, ?, UTC_TIMESTAMP(6), ?) ON DUPLICATE KEY UPDATE role = VALUES(role)",
+         VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE role = VALUES(role)",
     )
     .bind(login)
     .bind(role.as_str())
+    .bind(change.at())
     .bind(actor)
     .execute(change.conn())
     .await
@@ -539,13 +554,14 @@ pub async fn insert_policy_version(
     let version = newest.unwrap_or(0) + 1;
     sqlx::query(
         "INSERT INTO warden_policy_versions (version, body, sha256, author, comment, applied_at) \
-         VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(version)
     .bind(body)
     .bind(sha256)
     .bind(actor)
     .bind(comment)
+    .bind(change.at())
     .execute(change.conn())
     .await
     .map_err(|e| db.classify(e))?;

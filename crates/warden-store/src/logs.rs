@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDate, NaiveDateTime, SubsecRound, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use futures_util::TryStreamExt;
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, QueryBuilder, Row};
@@ -1199,7 +1199,7 @@ pub async fn record_scan(
 ) -> Result<Recorded> {
     let db = change.db();
     let actor = change.actor().to_string();
-    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    let at = change.at();
     let scan = sqlx::query(
         "INSERT INTO warden_log_scans (ran_at, actor, source, full_scan, from_id, to_id, \
          scanned, skipped, found, opened, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
@@ -1341,7 +1341,7 @@ pub async fn audit_file(
 ) -> Result<AuditFile> {
     let db = change.db();
     let key = hex::decode(first_event).unwrap_or_default();
-    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    let at = change.at();
     sqlx::query(
         "INSERT INTO warden_db_audit_files (format, first_event, path, through_line, \
          first_import, last_import) VALUES (?, ?, ?, 0, ?, ?) \

@@ -1,7 +1,7 @@
 //! Access review campaigns (`warden_campaigns`, `warden_review_items`): launched in one
 //! change with every item, decided item by item exactly once.
 
-use chrono::{NaiveDate, NaiveDateTime, SubsecRound, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{MySql, QueryBuilder, Row};
 
 use crate::connect::Database;
@@ -60,7 +60,7 @@ pub async fn insert_campaign(change: &mut Change<'_>, c: &NewCampaign) -> Result
     .bind(c.due)
     .bind(c.policy_version)
     .bind(&actor)
-    .bind(Utc::now().naive_utc().trunc_subsecs(6))
+    .bind(change.at())
     .execute(change.conn())
     .await
     .map_err(|e| db.classify(e))?
@@ -346,7 +346,7 @@ pub async fn record_decisions(
 ) -> Result<u64> {
     let db = change.db();
     let actor = change.actor().to_string();
-    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    let at = change.at();
     let mut written = 0;
     for chunk in ids.chunks(BATCH) {
         let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_review_items SET decision = ");
@@ -426,7 +426,7 @@ pub async fn apply_default(change: &mut Change<'_>, campaign: u64, verdict: &str
     )
     .bind(verdict)
     .bind(change.actor().to_string())
-    .bind(Utc::now().naive_utc().trunc_subsecs(6))
+    .bind(change.at())
     .bind(DEFAULT_COMMENT)
     .bind(campaign)
     .execute(change.conn())
@@ -601,7 +601,7 @@ pub async fn remediate(
         .execute(change.conn())
         .await
         .map_err(|e| db.classify(e))?;
-    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    let at = change.at();
     for row in &kept {
         sqlx::query(
             "INSERT INTO warden_remediations (campaign_id, item_id, user_id, role_id, removed_row, removed_at) \
@@ -630,7 +630,7 @@ pub async fn remediate(
 pub async fn mark_closed(change: &mut Change<'_>, campaign: u64) -> Result<()> {
     let db = change.db();
     sqlx::query("UPDATE warden_campaigns SET status = 'closed', closed_at = ? WHERE id = ?")
-        .bind(Utc::now().naive_utc().trunc_subsecs(6))
+        .bind(change.at())
         .bind(campaign)
         .execute(change.conn())
         .await
@@ -724,7 +724,7 @@ pub async fn restore(
         .execute(change.conn())
         .await
         .map_err(|e| db.classify(e))?;
-    let at = Utc::now().naive_utc().trunc_subsecs(6);
+    let at = change.at();
     sqlx::query("UPDATE warden_remediations SET undone_at = ? WHERE id = ?")
         .bind(at)
         .bind(removed.id)

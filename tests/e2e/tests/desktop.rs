@@ -10,7 +10,7 @@ use warden_core::console::Actor;
 use warden_core::mapping::Mapping;
 use warden_e2e::Desktop;
 use warden_sandbox::{Scenario, SeedOptions, TestDatabase};
-use warden_service::{Ctx, directory, setup};
+use warden_service::{Clock, Ctx, directory, setup};
 use warden_store::Database;
 
 const OFFICER: &str = "olivia.officer";
@@ -25,10 +25,11 @@ async fn seeded(hostile: Vec<String>) -> (TestDatabase, Ctx, warden_sandbox::See
         seed: 11,
         scenario: Scenario::Default,
         hostile,
+        now: Clock::System.now(),
     };
     let report = warden_sandbox::seed::seed(&db, &opts).await.unwrap();
     let actor = Actor::local(OFFICER).unwrap();
-    setup::migrate(&db, &actor).await.unwrap();
+    setup::migrate(&db, &actor, Clock::System).await.unwrap();
     let ctx = Ctx::establish(db, actor, Mapping::preset("reference"))
         .await
         .unwrap();
@@ -762,7 +763,8 @@ async fn a_whole_review_campaign_through_the_app() {
     app.click("[data-testid=review-new]").await.unwrap();
     type_text(&app, "[data-testid=wizard-name]", "Q4 finance").await;
     type_text(&app, "[data-testid=wizard-departments]", "finance").await;
-    let soon = (chrono::Utc::now().date_naive() + chrono::Duration::days(3)).to_string();
+    // The app reads the system clock: the due date is three of its days away.
+    let soon = (Clock::System.today() + chrono::Duration::days(3)).to_string();
     type_text(&app, "[data-testid=wizard-due]", &soon).await;
     app.select("[data-testid=wizard-undecided]", "revoke")
         .await

@@ -372,7 +372,8 @@ fn a_review_is_started_listed_and_decided_from_the_command_line() {
     let file = dir.join("company.toml");
     std::fs::write(&file, warden_sandbox::seed::COMPANY_POLICY).unwrap();
     assert_eq!(json(&db, &["policy", "apply", file.to_str().unwrap()]).0, 0);
-    let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(14)).to_string();
+    // The binary reads the system clock: the due date is two of its weeks away.
+    let due = (warden_service::Clock::System.today() + chrono::Duration::days(14)).to_string();
     let (code, started) = json(
         &db,
         &[

@@ -368,6 +368,7 @@ pub async fn campaign(
     let me = ctx.actor().login.clone();
     let scope: serde_json::Value =
         serde_json::from_str(&c.scope).unwrap_or_else(|_| c.scope.clone().into());
+    let at = o.clock().now();
     let mut manifest = PackManifest {
         format: PACK_FORMAT.into(),
         campaign: serde_json::json!({
@@ -391,7 +392,7 @@ pub async fn campaign(
         files: files.clone(),
         sign_off: AuditEvent {
             seq: 0,
-            occurred_at: chrono::Utc::now(),
+            occurred_at: at,
             actor: me.clone(),
             db_account: String::new(),
             action: String::new(),
@@ -400,7 +401,7 @@ pub async fn campaign(
         },
         sign_off_previous_hash: String::new(),
         sign_off_hash: String::new(),
-        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        generated_at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         generated_by: me.clone(),
     };
     // The sign-off: an event on the trail attesting every file's hash and the manifest's
@@ -414,7 +415,7 @@ pub async fn campaign(
     }
     // The event is written but committed only once the pack is in place: a pack that
     // could not be written leaves no sign-off behind, and a sign-off always has its pack.
-    let mut change = Change::begin(db, &me).await?;
+    let mut change = Change::begin(db, &me, at).await?;
     let (event, previous, hash) = change
         .append(
             "review.sign_off",

@@ -10,7 +10,7 @@ use crate::support::*;
 /// A fresh database with a few changes on its trail, and an officer's context.
 async fn trail() -> (warden_sandbox::TestDatabase, warden_service::Ctx) {
     let (test_db, db) = fresh().await;
-    warden_service::setup::migrate(&db, &actor(OFFICER))
+    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
         .await
         .unwrap();
     db.close().await;

@@ -93,11 +93,11 @@ async fn strangers_and_unmigrated_databases_are_refused_clearly() {
 async fn migrate_is_idempotent_and_needs_an_officer_once_there_is_one() {
     let s = seeded().await;
     let db = Database::connect(&s.test_db.spec().unwrap()).await.unwrap();
-    let again = setup::migrate(&db, &actor(OFFICER)).await.unwrap();
+    let again = setup::migrate(&db, &actor(OFFICER), clock()).await.unwrap();
     assert!(again.applied.is_empty());
     assert!(!again.already_applied.is_empty());
     assert_eq!(again.first_officer, None);
-    let err = setup::migrate(&db, &actor("eve.stranger"))
+    let err = setup::migrate(&db, &actor("eve.stranger"), clock())
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Forbidden);

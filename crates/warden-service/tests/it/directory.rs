@@ -150,8 +150,9 @@ async fn roles_count_members_and_inherited_permissions() {
         .unwrap();
     let raw: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
-         WHERE r.name = 'support_billing' AND (ur.expires_at IS NULL OR ur.expires_at > NOW())",
+         WHERE r.name = 'support_billing' AND (ur.expires_at IS NULL OR ur.expires_at > ?)",
     )
+    .bind(clock().now_naive())
     .fetch_one(db.app())
     .await
     .unwrap();

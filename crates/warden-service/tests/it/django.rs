@@ -40,7 +40,7 @@ async fn django_db() -> warden_sandbox::TestDatabase {
     .unwrap();
     sqlx::raw_sql(&schema).execute(db.app()).await.unwrap();
     sqlx::raw_sql(DATA).execute(db.app()).await.unwrap();
-    setup::migrate(&db, &actor(OFFICER)).await.unwrap();
+    setup::migrate(&db, &actor(OFFICER), clock()).await.unwrap();
     db.close().await;
     test_db
 }
@@ -268,8 +268,8 @@ async fn check_judges_django_with_its_own_semantics() {
     app_sql(
         &test_db,
         "INSERT INTO auth_user (id, password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) \
-         VALUES (7, 'md5$salt$hash', UTC_TIMESTAMP(), 0, 'gina', 'Gina', 'Old', 'gina@example.com', 1, 1, '2024-01-01')",
-        &[],
+         VALUES (7, 'md5$salt$hash', ?, 0, 'gina', 'Gina', 'Old', 'gina@example.com', 1, 1, '2024-01-01')",
+        &[&sql_now()],
     )
     .await;
     app_sql(
@@ -280,8 +280,8 @@ async fn check_judges_django_with_its_own_semantics() {
     .await;
     app_sql(
         &test_db,
-        "UPDATE auth_user SET last_login = UTC_TIMESTAMP() WHERE username = 'alice'",
-        &[],
+        "UPDATE auth_user SET last_login = ? WHERE username = 'alice'",
+        &[&sql_now()],
     )
     .await;
     let ctx = ctx_as(&test_db, OFFICER, Some("django")).await;
@@ -350,8 +350,8 @@ async fn a_review_revokes_a_django_group_membership() {
     let test_db = django_db().await;
     app_sql(
         &test_db,
-        "UPDATE auth_user SET last_login = UTC_TIMESTAMP()",
-        &[],
+        "UPDATE auth_user SET last_login = ?",
+        &[&sql_now()],
     )
     .await;
     let ctx = ctx_as(&test_db, OFFICER, Some("django")).await;
@@ -363,7 +363,7 @@ async fn a_review_revokes_a_django_group_membership() {
         &ctx,
         StartRequest {
             name: "Django groups".into(),
-            due: (chrono::Utc::now().date_naive() + chrono::Duration::days(7)).to_string(),
+            due: day(7),
             scope: Scope::default(),
             reviewer: "manager".into(),
             fallback: OFFICER.into(),

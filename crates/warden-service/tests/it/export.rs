@@ -128,7 +128,8 @@ async fn a_log_export_holds_what_the_search_pages_hold_by_socket_and_over_tcp() 
         Some(Mapping::preset("reference").unwrap()),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .with_clock(clock());
     let requests = [
         SearchRequest::default(),
         SearchRequest {
@@ -231,9 +232,10 @@ async fn every_csv_payload_in_a_name_comes_out_neutralised_and_reads_back_whole(
         seed: 3,
         scenario: warden_sandbox::Scenario::Default,
         hostile: payloads.clone(),
+        ..warden_sandbox::SeedOptions::at(now())
     };
     warden_sandbox::seed::seed(&db, &opts).await.unwrap();
-    warden_service::setup::migrate(&db, &actor(OFFICER))
+    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
         .await
         .unwrap();
     db.close().await;
@@ -278,9 +280,10 @@ async fn a_merging_log_export_cancelled_midway_ends_and_leaves_nothing() {
         seed: 5,
         scenario: warden_sandbox::Scenario::Default,
         hostile: Vec::new(),
+        now: now(),
     };
     warden_sandbox::seed::seed(&db, &opts).await.unwrap();
-    warden_service::setup::migrate(&db, &actor(OFFICER))
+    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
         .await
         .unwrap();
     db.close().await;

@@ -162,9 +162,9 @@ async fn findings_are_followed_over_time_fixed_reopened_and_new_grants_flagged()
 
     // Granted again, outside any review: reopened, and the grant itself is a finding.
     let grant = "INSERT INTO user_roles (user_id, role_id, granted_at, granted_by) \
-                 SELECT u.id, r.id, UTC_TIMESTAMP(), NULL FROM staff_users u, roles r \
+                 SELECT u.id, r.id, ?, NULL FROM staff_users u, roles r \
                  WHERE u.login = ? AND r.name = 'sales_rep'";
-    app_sql(&s.test_db, grant, &[&login]).await;
+    app_sql(&s.test_db, grant, &[&sql_now(), &login]).await;
     let back = findings::check(&ctx, PolicySource::Current).await.unwrap();
     assert!(back.reopened >= 4, "{}", back.reopened);
     assert_eq!(excess(&back, &login, "lead:write").id, Some(id));

@@ -12,7 +12,7 @@ use crate::support::*;
 
 async fn migrated() -> warden_sandbox::TestDatabase {
     let (test_db, db) = fresh().await;
-    warden_service::setup::migrate(&db, &actor(OFFICER))
+    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
         .await
         .unwrap();
     db.close().await;
@@ -343,7 +343,7 @@ async fn a_growing_file_and_its_rotated_copy_import_only_what_is_new() {
 #[tokio::test]
 async fn events_stored_one_row_each_are_converted_into_blocks_by_the_migration() {
     let (test_db, db) = fresh().await;
-    warden_service::setup::migrate(&db, &actor(OFFICER))
+    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
         .await
         .unwrap();
     // Back to the schema of migration 0008: the one-row-per-event table, with events.
@@ -390,7 +390,7 @@ async fn events_stored_one_row_each_are_converted_into_blocks_by_the_migration()
     .await
     .unwrap();
 
-    let report = warden_service::setup::migrate(&db, &actor(OFFICER))
+    let report = warden_service::setup::migrate(&db, &actor(OFFICER), clock())
         .await
         .unwrap();
     assert!(report.applied.contains(&9), "{report:?}");

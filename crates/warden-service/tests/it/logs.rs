@@ -25,6 +25,12 @@ async fn log_findings(ctx: &warden_service::Ctx) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// `hour` o'clock on the day before the pinned clock's (a working day: it is a Wednesday).
+fn yesterday_at(hour: u32) -> String {
+    let day = today() - chrono::Duration::days(1);
+    sql_time(day.and_hms_opt(hour, 0, 0).unwrap())
+}
+
 async fn scalar(test_db: &warden_sandbox::TestDatabase, sql: &str, bind: &str) -> i64 {
     let db = warden_store::Database::connect(&test_db.spec().unwrap())
         .await
@@ -36,6 +42,120 @@ async fn scalar(test_db: &warden_sandbox::TestDatabase, sql: &str, bind: &str) -
         .unwrap();
     db.close().await;
     n
+}
+
+/// (kind, login) of each planted case's own detector.
+fn planted(p: &warden_sandbox::Planted) -> BTreeSet<(String, String)> {
+    [
+        ("enumeration", &p.enumeration),
+        ("denied_burst", &p.denied_burst),
+        ("off_hours", &p.off_hours),
+        ("outside_policy", &p.outside_policy),
+        ("no_business_reason", &p.no_business_reason),
+        ("dormant_activity", &p.dormant_activity),
+        ("bulk_export", &p.bulk_export),
+    ]
+    .into_iter()
+    .map(|(k, l)| (k.to_string(), l.clone()))
+    .collect()
+}
+
+/// Planted cases that read customers they do not serve are need-to-know breaches too:
+/// true hits of another detector, explained by the plant.
+fn explained(p: &warden_sandbox::Planted) -> BTreeSet<(String, String)> {
+    [
+        &p.enumeration,
+        &p.outside_policy,
+        &p.dormant_activity,
+        &p.off_hours,
+    ]
+    .into_iter()
+    .map(|l| ("no_business_reason".to_string(), l.clone()))
+    .collect()
+}
+
+/// The access-log findings of a company seeded at `at`, scanned with the clock at `at`.
+async fn findings_at(at: chrono::DateTime<chrono::Utc>, scenario: Scenario) -> Seen {
+    let clock = warden_service::Clock::fixed(at);
+    let opts = warden_sandbox::SeedOptions {
+        users: 100,
+        log_rows: 1_500,
+        seed: 11,
+        scenario,
+        ..warden_sandbox::SeedOptions::at(at)
+    };
+    let s = seeded_at(opts, clock).await;
+    let ctx = ctx_at(&s.test_db, OFFICER, Some("reference"), clock).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let newest: String = {
+        let db = warden_store::Database::connect(&s.test_db.spec().unwrap())
+            .await
+            .unwrap();
+        let t = sqlx::query_scalar("SELECT CAST(MAX(occurred_at) AS CHAR) FROM access_log")
+            .fetch_one(db.app())
+            .await
+            .unwrap();
+        db.close().await;
+        t
+    };
+    logs::scan(&ctx, false).await.unwrap();
+    let found = log_findings(&ctx).await;
+    ctx.close().await;
+    Seen {
+        found,
+        planted: s.planted,
+        newest,
+    }
+}
+
+struct Seen {
+    found: BTreeSet<(String, String)>,
+    planted: warden_sandbox::Planted,
+    /// The newest access-log row's time, as the server shows it.
+    newest: String,
+}
+
+/// Issue 14: the company made at any hour of any day of a week (28 clocks, each the
+/// seed's `--now` and the scan's clock) gives the same access-log findings: every planted
+/// case by its own detector (and the explained need-to-know hits), and nothing in the
+/// clean company. No row lies in the future of the clock.
+#[tokio::test]
+async fn the_same_findings_at_any_hour_of_any_day_of_a_week() {
+    let monday = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let mut first: Option<BTreeSet<(String, String)>> = None;
+    for day in 0..7 {
+        for (hour, minute) in [(0, 30), (7, 45), (13, 15), (23, 30)] {
+            let at = (monday + chrono::Duration::days(day))
+                .and_hms_opt(hour, minute, 0)
+                .unwrap()
+                .and_utc();
+            let seen = findings_at(at, Scenario::Default).await;
+            let when = at.format("%a %Y-%m-%d %H:%M");
+            assert!(
+                seen.newest < sql_time(at.naive_utc()),
+                "{when}: a row at {} is in the future",
+                seen.newest
+            );
+            let (planted, explained) = (planted(&seen.planted), explained(&seen.planted));
+            assert_eq!(
+                planted.difference(&seen.found).collect::<Vec<_>>(),
+                Vec::<&(String, String)>::new(),
+                "{when}: every planted case is found"
+            );
+            let unexplained: Vec<_> = (seen.found.iter())
+                .filter(|f| !planted.contains(*f) && !explained.contains(*f))
+                .collect();
+            assert_eq!(unexplained, Vec::<&(String, String)>::new(), "{when}");
+            match &first {
+                None => first = Some(seen.found),
+                Some(f) => assert_eq!(&seen.found, f, "{when}: the same findings as Monday 00:30"),
+            }
+            let clean = findings_at(at, Scenario::Clean).await;
+            assert_eq!(clean.found, BTreeSet::new(), "{when}: the clean company");
+        }
+    }
 }
 
 #[tokio::test]
@@ -56,29 +176,7 @@ async fn every_planted_anomaly_is_found_by_its_detector_and_the_clean_company_gi
     let found = log_findings(&ctx).await;
 
     let p = &s.planted;
-    let planted: BTreeSet<(String, String)> = [
-        ("enumeration", &p.enumeration),
-        ("denied_burst", &p.denied_burst),
-        ("off_hours", &p.off_hours),
-        ("outside_policy", &p.outside_policy),
-        ("no_business_reason", &p.no_business_reason),
-        ("dormant_activity", &p.dormant_activity),
-        ("bulk_export", &p.bulk_export),
-    ]
-    .into_iter()
-    .map(|(k, l)| (k.to_string(), l.clone()))
-    .collect();
-    // Planted cases that read customers they do not serve are need-to-know breaches too:
-    // true hits of another detector, explained by the plant.
-    let explained: BTreeSet<(String, String)> = [
-        &p.enumeration,
-        &p.outside_policy,
-        &p.dormant_activity,
-        &p.off_hours,
-    ]
-    .into_iter()
-    .map(|l| ("no_business_reason".to_string(), l.clone()))
-    .collect();
+    let (planted, explained) = (planted(p), explained(p));
     let recall = planted.intersection(&found).count() as f64 / planted.len() as f64;
     let true_hits = found
         .iter()
@@ -189,10 +287,10 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
         &s.test_db,
         "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, \
          outcome, client_ip, user_agent) \
-         SELECT UTC_DATE() - INTERVAL 1 DAY + INTERVAL 11 HOUR + INTERVAL seq * 10 SECOND, \
+         SELECT CAST(? AS DATETIME) + INTERVAL seq * 10 SECOND, \
                 u.id, 'customer.payment:read', 'customer', seq, 'denied', '10.9.9.9', 'curl' \
          FROM staff_users u JOIN seq_1_to_30 ON 1 = 1 WHERE u.login = ?",
-        &[&someone],
+        &[&yesterday_at(11), &someone],
     )
     .await;
     ctx.close().await;
@@ -236,10 +334,10 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
         &s.test_db,
         "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, \
          outcome, client_ip, user_agent) \
-         SELECT UTC_DATE() - INTERVAL 1 DAY + INTERVAL 10 HOUR + INTERVAL seq MINUTE, u.id, \
+         SELECT CAST(? AS DATETIME) + INTERVAL seq MINUTE, u.id, \
                 'ticket:read', 'ticket', seq, 'allowed', '10.9.9.9', 'curl' \
          FROM staff_users u JOIN seq_1_to_12 ON 1 = 1 WHERE u.login = ?",
-        &[&someone],
+        &[&yesterday_at(10), &someone],
     )
     .await;
     let after_reset = logs::scan(&ctx, false).await.unwrap();
@@ -318,9 +416,9 @@ async fn a_log_of_other_column_types_is_judged_the_same() {
     app_sql(
         &s.test_db,
         "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, \
-         outcome, client_ip, user_agent) VALUES (NOW(), '1', UNHEX(?), 'customer', 1, \
+         outcome, client_ip, user_agent) VALUES (?, '1', UNHEX(?), 'customer', 1, \
          'allowed', '10.0.0.1', 'curl')",
-        &["FFFE41"],
+        &[&sql_now(), "FFFE41"],
     )
     .await;
     let unreadable = logs::scan(&ctx, false).await.unwrap();

@@ -20,7 +20,7 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
         ctx,
         StartRequest {
             name: "Q4 finance".into(),
-            due: (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string(),
+            due: day(30),
             scope: Scope {
                 departments: vec!["finance".into()],
                 roles: Vec::new(),

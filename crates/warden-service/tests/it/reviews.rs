@@ -11,7 +11,7 @@ use warden_service::{ErrorCode, policy};
 use crate::support::*;
 
 fn due() -> String {
-    (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string()
+    day(30)
 }
 
 fn start_request(name: &str, departments: &[&str], roles: &[&str], reviewer: &str) -> StartRequest {
@@ -43,11 +43,15 @@ async fn all_items(ctx: &warden_service::Ctx, campaign: u64) -> Vec<ItemView> {
     .items
 }
 
-async fn scalar(test_db: &warden_sandbox::TestDatabase, sql: &str) -> i64 {
+async fn scalar(test_db: &warden_sandbox::TestDatabase, sql: &str, binds: &[&str]) -> i64 {
     let db = warden_store::Database::connect(&test_db.spec().unwrap())
         .await
         .unwrap();
-    let n: i64 = sqlx::query_scalar(sql).fetch_one(db.app()).await.unwrap();
+    let mut q = sqlx::query_scalar(sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    let n: i64 = q.fetch_one(db.app()).await.unwrap();
     db.close().await;
     n
 }
@@ -76,7 +80,8 @@ async fn launch_snapshots_every_grant_in_scope_with_context_and_a_suggestion() {
     let grants = scalar(
         &s.test_db,
         "SELECT COUNT(*) FROM user_roles ur JOIN staff_users u ON u.id = ur.user_id \
-         WHERE u.department = 'support' AND (ur.expires_at IS NULL OR ur.expires_at > UTC_TIMESTAMP())",
+         WHERE u.department = 'support' AND (ur.expires_at IS NULL OR ur.expires_at > ?)",
+        &[&sql_now()],
     )
     .await;
     assert_eq!(started.items as i64, grants);
@@ -342,7 +347,7 @@ async fn the_sqli_corpus_in_campaign_names_and_comments_is_only_text() {
     policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
         .await
         .unwrap();
-    let before = scalar(&s.test_db, "SELECT COUNT(*) FROM user_roles").await;
+    let before = scalar(&s.test_db, "SELECT COUNT(*) FROM user_roles", &[]).await;
     let payloads: Vec<String> = crate::sqli::corpus()
         .into_iter()
         .map(|(_, l)| {
@@ -389,7 +394,7 @@ async fn the_sqli_corpus_in_campaign_names_and_comments_is_only_text() {
         assert!(payloads.contains(item.comment.as_ref().unwrap()));
     }
     assert_eq!(
-        scalar(&s.test_db, "SELECT COUNT(*) FROM user_roles").await,
+        scalar(&s.test_db, "SELECT COUNT(*) FROM user_roles", &[]).await,
         before
     );
 }
@@ -647,7 +652,7 @@ async fn the_next_quarter_starts_from_a_template_and_a_queue_moves_whole() {
     let q3 = reviews::start(&ctx, start_request("Q3 sales", &["sales"], &[], "manager"))
         .await
         .unwrap();
-    let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(120)).to_string();
+    let due = day(120);
     let q4 = reviews::start_like(&ctx, q3.campaign, "Q4 sales", &due)
         .await
         .unwrap();
@@ -689,7 +694,7 @@ async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() 
     policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
         .await
         .unwrap();
-    let soon = (chrono::Utc::now().date_naive() + chrono::Duration::days(3)).to_string();
+    let soon = day(3);
     let started = reviews::start(
         &ctx,
         StartRequest {
@@ -735,8 +740,8 @@ async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() 
     // Past due: overdue, and whoever still has items is listed.
     app_sql(
         &s.test_db,
-        "UPDATE warden_campaigns SET due = UTC_DATE() - INTERVAL 1 DAY",
-        &[],
+        "UPDATE warden_campaigns SET due = ?",
+        &[&day(-1)],
     )
     .await;
     let mine: Vec<u64> = items
@@ -764,7 +769,7 @@ async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() 
     let detail = reviews::show(&ctx, started.campaign).await.unwrap();
     assert_eq!(detail.overdue_reviewers, pending);
     // The officer, their own items decided, is told the campaign is overdue and by whom.
-    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let yesterday = day(-1);
     let left = items.iter().filter(|i| i.reviewer != OFFICER).count();
     assert_eq!(
         reviews::reminders(&ctx).await.unwrap(),
@@ -789,7 +794,7 @@ async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() 
             .ends_with("is overdue.")
     );
     // A campaign a week away or more reminds nobody.
-    let later = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let later = day(30);
     reviews::start(
         &ctx,
         StartRequest {
@@ -819,9 +824,10 @@ async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
         seed: 7,
         scenario: warden_sandbox::Scenario::Default,
         hostile: Vec::new(),
+        now: now(),
     };
     warden_sandbox::seed::seed(&conn, &opts).await.unwrap();
-    warden_service::setup::migrate(&conn, &actor(OFFICER))
+    warden_service::setup::migrate(&conn, &actor(OFFICER), clock())
         .await
         .unwrap();
     let ctx = warden_service::Ctx::establish(
@@ -830,7 +836,8 @@ async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
         Some(warden_core::mapping::Mapping::preset("reference").unwrap()),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .with_clock(clock());
     policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
         .await
         .unwrap();
@@ -936,7 +943,8 @@ async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
         Some(warden_core::mapping::Mapping::preset("reference").unwrap()),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .with_clock(clock());
     let rerun = reviews::close(&ctx, campaign, false).await.unwrap();
     assert!(rerun.closed);
     let done: Vec<(i64, i64)> = sqlx::query_as(all_grants)

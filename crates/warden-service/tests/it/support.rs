@@ -1,10 +1,43 @@
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use warden_core::console::{Actor, ConsoleRole};
 use warden_core::mapping::Mapping;
 use warden_sandbox::{Planted, Scenario, SeedOptions, TestDatabase};
-use warden_service::{Ctx, setup};
+use warden_service::{Clock, Ctx, setup};
 use warden_store::Database;
 
 pub const OFFICER: &str = "olivia.officer";
+
+/// The moment every test is at: the company is seeded relative to it and every context's
+/// clock is pinned to it, so no test depends on the day or the hour it runs (a Wednesday
+/// morning; `logs::the_same_findings_at_any_hour_of_any_day` moves it through a week).
+pub fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-25T10:30:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn clock() -> Clock {
+    Clock::fixed(now())
+}
+
+/// The pinned clock's date, `days` on (back when negative), as `--due` takes it.
+pub fn day(days: i64) -> String {
+    (today() + Duration::days(days)).to_string()
+}
+
+pub fn today() -> NaiveDate {
+    clock().today()
+}
+
+/// A time as SQL text, to bind where a test writes the application's rows itself.
+pub fn sql_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The pinned clock's moment as SQL text.
+pub fn sql_now() -> String {
+    sql_time(clock().now_naive())
+}
 
 pub struct Seeded {
     pub test_db: TestDatabase,
@@ -27,16 +60,26 @@ pub async fn seeded() -> Seeded {
 
 /// The same, in a chosen scenario (`Clean`: a compliant control group).
 pub async fn seeded_with(scenario: Scenario) -> Seeded {
+    seeded_at(
+        SeedOptions {
+            users: 300,
+            log_rows: 5_000,
+            seed: 7,
+            scenario,
+            ..SeedOptions::at(now())
+        },
+        clock(),
+    )
+    .await
+}
+
+/// A company made with `opts`, Warden's tables migrated at `clock`.
+pub async fn seeded_at(opts: SeedOptions, clock: Clock) -> Seeded {
     let (test_db, db) = fresh().await;
-    let opts = SeedOptions {
-        users: 300,
-        log_rows: 5_000,
-        seed: 7,
-        scenario,
-        hostile: Vec::new(),
-    };
     let report = warden_sandbox::seed::seed(&db, &opts).await.expect("seed");
-    let done = setup::migrate(&db, &actor(OFFICER)).await.expect("migrate");
+    let done = setup::migrate(&db, &actor(OFFICER), clock)
+        .await
+        .expect("migrate");
     assert_eq!(done.first_officer.as_deref(), Some(OFFICER));
     db.close().await;
     Seeded {
@@ -49,7 +92,17 @@ pub fn actor(login: &str) -> Actor {
     Actor::local(login).unwrap()
 }
 
+/// A context for `login`, its clock pinned to [`now`].
 pub async fn ctx_as(test_db: &TestDatabase, login: &str, mapping: Option<&str>) -> Ctx {
+    ctx_at(test_db, login, mapping, clock()).await
+}
+
+pub async fn ctx_at(
+    test_db: &TestDatabase,
+    login: &str,
+    mapping: Option<&str>,
+    clock: Clock,
+) -> Ctx {
     let db = Database::connect(&test_db.spec().unwrap()).await.unwrap();
     Ctx::establish(
         db,
@@ -58,6 +111,7 @@ pub async fn ctx_as(test_db: &TestDatabase, login: &str, mapping: Option<&str>) 
     )
     .await
     .unwrap()
+    .with_clock(clock)
 }
 
 pub async fn officer(test_db: &TestDatabase) -> Ctx {
