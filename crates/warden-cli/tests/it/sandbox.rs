@@ -192,3 +192,75 @@ fn a_missing_mariadb_says_what_to_install() {
         "{stderr}"
     );
 }
+
+/// The application's tables of `db`, each with its CHECKSUM TABLE.
+fn company_checksums(db: &warden_sandbox::TestDatabase) -> Vec<(String, Option<i64>)> {
+    block_on(async {
+        let conn = warden_store::Database::connect(&db.spec().unwrap())
+            .await
+            .unwrap();
+        let all = warden_sandbox::server::table_checksums(&conn)
+            .await
+            .unwrap();
+        conn.close().await;
+        all.into_iter()
+            .filter(|(table, _)| !table.starts_with("warden_"))
+            .collect()
+    })
+}
+
+fn seed_at(db: &warden_sandbox::TestDatabase, now: &str) -> (i32, String) {
+    let (code, _, stderr) = run(
+        db,
+        &[
+            "sandbox",
+            "seed",
+            "--users",
+            "60",
+            "--log-rows",
+            "800",
+            "--seed",
+            "5",
+            "--now",
+            now,
+        ],
+    );
+    (code, stderr)
+}
+
+/// `--now` places the company: the same seed, sizes and `--now` give byte-identical
+/// tables, whatever day the command runs; another `--now` gives another company.
+#[test]
+fn the_same_seed_sizes_and_now_give_byte_identical_tables() {
+    let (a, b, c) = (fresh(), fresh(), fresh());
+    assert_eq!(seed_at(&a, "2026-11-29T23:30:00Z").0, 0);
+    assert_eq!(
+        seed_at(&b, "2026-11-30T00:30:00+01:00").0,
+        0,
+        "the same instant"
+    );
+    assert_eq!(seed_at(&c, "2026-12-02T09:00:00Z").0, 0);
+    let (a, b, c) = (
+        company_checksums(&a),
+        company_checksums(&b),
+        company_checksums(&c),
+    );
+    assert!(a.len() >= 10, "{a:?}");
+    assert!(
+        a.iter().all(|(_, sum)| sum.is_some_and(|s| s != 0)),
+        "{a:?}"
+    );
+    assert_eq!(a, b);
+    let moved: Vec<&String> = (a.iter().zip(&c))
+        .filter(|(x, y)| x.1 != y.1)
+        .map(|(x, _)| &x.0)
+        .collect();
+    assert!(moved.contains(&&"access_log".to_string()), "{moved:?}");
+
+    let (code, stderr) = seed_at(&fresh(), "yesterday");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--now") && stderr.contains("RFC 3339"),
+        "{stderr}"
+    );
+}
