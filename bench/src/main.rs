@@ -366,8 +366,9 @@ async fn naive_loop(db: &TestDatabase) -> anyhow::Result<Duration> {
     );
     let users = store::users(&conn, &mapping, &UserFilter::default()).await?;
     let mut all: HashMap<UserId, Effective> = HashMap::with_capacity(users.len());
+    let now = Clock::System.now_naive();
     for u in &users {
-        let grants = store::role_grants(&conn, &mapping, &GrantScope::User(u.id)).await?;
+        let grants = store::role_grants(&conn, &mapping, &GrantScope::User(u.id), now).await?;
         let direct = store::direct_grants(&conn, &mapping, Some(u.id)).await?;
         let eff = effective_permissions(
             u,

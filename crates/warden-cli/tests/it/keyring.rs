@@ -57,9 +57,14 @@ printf '%s\n' "$PW" | "$WARDEN" profile add kr --host 127.0.0.1 --port "$PORT" -
         .env("PORT", db.port.to_string())
         .env("DB", &db.name)
         .env("OUT", &out)
-        .status()
+        .output()
         .expect("dbus-run-session (apt: dbus, gnome-keyring) must be installed");
-    assert!(status.success());
+    assert!(
+        status.status.success(),
+        "dbus-run-session: {}; {}",
+        status.status,
+        String::from_utf8_lossy(&status.stderr)
+    );
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
     assert_eq!(
         read("add.code").trim(),
