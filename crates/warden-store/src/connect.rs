@@ -287,10 +287,6 @@ impl Database {
         &self.spec
     }
 
-    pub(crate) fn classify(&self, e: sqlx::Error) -> Error {
-        classify(&self.target, e)
-    }
-
     pub async fn close(&self) {
         self.app.close().await;
         self.gov.close().await;

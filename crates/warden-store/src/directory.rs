@@ -212,15 +212,11 @@ async fn fetch_mapped<T>(
     mut qb: QueryBuilder<'_, MySql>,
     row: impl Fn(&MySqlRow) -> std::result::Result<T, sqlx::Error>,
 ) -> Result<Vec<T>> {
-    let rows = qb
-        .build()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
+    let rows = qb.build().fetch_all(db.app()).await?;
+    Ok(rows
+        .iter()
         .map(row)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| db.classify(e))
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
@@ -449,11 +445,7 @@ pub async fn role_permissions(db: &Database, r: &Resolved) -> Result<Vec<(RoleId
 }
 
 async fn pairs(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<(i64, i64)>> {
-    let rows: Vec<(Option<i64>, Option<i64>)> = qb
-        .build_query_as()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let rows: Vec<(Option<i64>, Option<i64>)> = qb.build_query_as().fetch_all(db.app()).await?;
     Ok(rows
         .into_iter()
         .filter_map(|(a, b)| Some((a?, b?)))
@@ -519,12 +511,9 @@ pub async fn role_grants(
             push_role_list(&mut qb, roles);
         }
     }
-    let rows = qb
-        .build()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
+    let rows = qb.build().fetch_all(db.app()).await?;
+    Ok(rows
+        .iter()
         .filter_map(|row| {
             let grant = (|| {
                 let (Some(user), Some(role)) = (
@@ -542,8 +531,7 @@ pub async fn role_grants(
             })();
             grant.transpose()
         })
-        .collect::<std::result::Result<_, sqlx::Error>>()
-        .map_err(|e| db.classify(e))
+        .collect::<std::result::Result<_, sqlx::Error>>()?)
 }
 
 /// Permissions granted to users directly (for one user, or all).
@@ -715,11 +703,7 @@ pub async fn users_by_ids(
         sep.push_bind(id.0);
     }
     qb.push(")");
-    let rows: Vec<(i64, Option<String>)> = qb
-        .build_query_as()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let rows: Vec<(i64, Option<String>)> = qb.build_query_as().fetch_all(db.app()).await?;
     Ok(rows
         .into_iter()
         .map(|(id, login)| (UserId(id), login.unwrap_or_default()))
@@ -755,11 +739,8 @@ pub async fn department_counts(
     qb.push(") AS SIGNED) FROM ")
         .push(quote(&m.users.table))
         .push(" u GROUP BY dept");
-    let staff: Vec<(Option<String>, i64, Option<i64>)> = qb
-        .build_query_as()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let staff: Vec<(Option<String>, i64, Option<i64>)> =
+        qb.build_query_as().fetch_all(db.app()).await?;
 
     let ur = &m.user_roles;
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
@@ -777,11 +758,7 @@ pub async fn department_counts(
         .push(" WHERE 1 = 1");
     push_not_expired(&mut qb, m, "ur", at);
     qb.push(" GROUP BY dept");
-    let grants: Vec<(Option<String>, i64, i64)> = qb
-        .build_query_as()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let grants: Vec<(Option<String>, i64, i64)> = qb.build_query_as().fetch_all(db.app()).await?;
     Ok(staff
         .into_iter()
         .map(|(department, staff, active)| {
@@ -822,11 +799,8 @@ pub async fn headline_counts(db: &Database, r: &Resolved) -> Result<(i64, Option
         }
     }
     qb.push(" FROM ").push(quote(&m.users.table)).push(" u");
-    let (superusers, without_mfa): (i64, Option<i64>) = qb
-        .build_query_as()
-        .fetch_one(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let (superusers, without_mfa): (i64, Option<i64>) =
+        qb.build_query_as().fetch_one(db.app()).await?;
     Ok((superusers, without_mfa))
 }
 
@@ -957,14 +931,11 @@ pub async fn usage_since(
     let mut action_ids: HashMap<String, u32> = HashMap::new();
     let mut pairs: HashMap<(i64, u32), (i64, chrono::NaiveDateTime)> = HashMap::new();
     let mut rows = qb.build().fetch(db.app());
-    while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
+    while let Some(row) = rows.try_next().await? {
         let (Some(user), Some(action), Some(at)) = (
-            row.try_get::<Option<i64>, _>(0)
-                .map_err(|e| db.classify(e))?,
-            row.try_get::<Option<&str>, _>(1)
-                .map_err(|e| db.classify(e))?,
-            row.try_get::<Option<chrono::NaiveDateTime>, _>(2)
-                .map_err(|e| db.classify(e))?,
+            row.try_get::<Option<i64>, _>(0)?,
+            row.try_get::<Option<&str>, _>(1)?,
+            row.try_get::<Option<chrono::NaiveDateTime>, _>(2)?,
         ) else {
             continue;
         };

@@ -3,11 +3,12 @@ use warden_core::mapping::MappingProblem;
 /// What can go wrong talking to the database, in the domain's words.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The server could not be reached or refused us.
-    #[error("database {target} is unreachable: {reason}")]
+    /// The server could not be reached or refused us. `target` names it when known (the
+    /// connection that failed), empty when the error arose on a query.
+    #[error("{} is unreachable: {reason}", server(.target))]
     Unavailable { target: String, reason: String },
     /// A write was needed but the server is read-only (a replica).
-    #[error("database {target} is read-only (a replica?); this change needs the primary")]
+    #[error("{} is read-only (a replica?); this change needs the primary", server(.target))]
     ReadOnly { target: String },
     /// Warden's own tables are missing.
     #[error("Warden's tables are not in this database: run `warden migrate` first")]
@@ -43,7 +44,23 @@ impl From<warden_core::Error> for Error {
     }
 }
 
-/// Turns a sqlx error into the domain's words. `target` names the server (host:port/db).
+/// "database host:port/db", or "the database" when the server is not named.
+fn server(target: &str) -> String {
+    match target {
+        "" => "the database".to_string(),
+        t => format!("database {t}"),
+    }
+}
+
+/// A query's error in the domain's words, so every query of the store ends in `?`.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        classify("", e)
+    }
+}
+
+/// Turns a sqlx error into the domain's words. `target` names the server (host:port/db),
+/// or is empty.
 pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
     use sqlx::Error as E;
     match e {

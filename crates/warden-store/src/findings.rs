@@ -61,7 +61,6 @@ pub(crate) async fn insert_open(
     at: NaiveDateTime,
     run: u64,
 ) -> Result<()> {
-    let db = change.db();
     for chunk in findings.chunks(BATCH) {
         let mut qb = QueryBuilder::<MySql>::new(
             "INSERT INTO warden_findings (fingerprint, kind, severity, subject, subject_id, \
@@ -82,10 +81,7 @@ pub(crate) async fn insert_open(
                 .push_bind(at)
                 .push_bind(run);
         });
-        qb.build()
-            .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+        qb.build().execute(change.conn()).await?;
     }
     Ok(())
 }
@@ -102,14 +98,12 @@ pub async fn record_check(
     findings: &[Finding],
     judged: &[FindingKind],
 ) -> Result<(RunOutcome, HashMap<String, Recorded>)> {
-    let db = change.db();
     let actor = change.actor().to_string();
     let at = change.at();
     let previous_run_at: Option<NaiveDateTime> =
         sqlx::query_scalar("SELECT MAX(ran_at) FROM warden_check_runs")
             .fetch_one(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     let run_id = sqlx::query(
         "INSERT INTO warden_check_runs (ran_at, actor, policy_version, policy_sha256, \
          evaluated, compliant, found, opened, reopened, fixed, snapshot) \
@@ -124,8 +118,7 @@ pub async fn record_check(
     .bind(u32::try_from(findings.len()).unwrap_or(u32::MAX))
     .bind(&meta.snapshot)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?
+    .await?
     .last_insert_id();
 
     type Existing = (u64, String, String, String, String, NaiveDateTime);
@@ -133,8 +126,7 @@ pub async fn record_check(
         "SELECT id, fingerprint, kind, status, detail, first_seen FROM warden_findings",
     )
     .fetch_all(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     let known: HashMap<&str, &Existing> = existing.iter().map(|e| (e.1.as_str(), e)).collect();
 
     let resolved = FindingStatus::Resolved.as_str();
@@ -176,8 +168,7 @@ pub async fn record_check(
         .bind(at)
         .bind(run_id)
         .fetch_all(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
         for (id, fp) in ids {
             states.insert(
                 fp,
@@ -196,8 +187,7 @@ pub async fn record_check(
             .bind(&f.fix)
             .bind(id)
             .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     }
     for chunk in reappeared.chunks(BATCH) {
         let mut qb =
@@ -209,11 +199,8 @@ pub async fn record_check(
             .push_bind(run_id)
             .push(" WHERE");
         id_list(&mut qb, chunk);
-        qb.build()
-            .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
-        record_events(change, db, chunk, &actor, "reappeared", run_id, at).await?;
+        qb.build().execute(change.conn()).await?;
+        record_events(change, chunk, &actor, "reappeared", run_id, at).await?;
     }
 
     // Whatever of the judged kinds was unresolved and not seen this run is gone from the
@@ -236,11 +223,8 @@ pub async fn record_check(
             .push_bind(previous_run_at)
             .push(", last_seen) WHERE");
         id_list(&mut qb, chunk);
-        qb.build()
-            .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
-        record_events(change, db, chunk, &actor, "fixed", run_id, at).await?;
+        qb.build().execute(change.conn()).await?;
+        record_events(change, chunk, &actor, "fixed", run_id, at).await?;
     }
 
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -257,14 +241,12 @@ pub async fn record_check(
         .bind(outcome.fixed)
         .bind(run_id)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     Ok((outcome, states))
 }
 
 async fn record_events(
     change: &mut Change<'_>,
-    db: &Database,
     ids: &[u64],
     actor: &str,
     action: &str,
@@ -282,10 +264,7 @@ async fn record_events(
             .push_bind("")
             .push_bind(run_id);
     });
-    qb.build()
-        .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+    qb.build().execute(change.conn()).await?;
     Ok(())
 }
 
@@ -307,8 +286,7 @@ pub async fn last_run(db: &Database) -> Result<Option<CheckRun>> {
          FROM warden_check_runs ORDER BY id DESC LIMIT 1",
     )
     .fetch_optional(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(row.map(
         |(id, ran_at, actor, policy_version, evaluated, compliant, found)| CheckRun {
             id,
@@ -324,10 +302,11 @@ pub async fn last_run(db: &Database) -> Result<Option<CheckRun>> {
 
 /// The snapshot of who-has-what the last check saw.
 pub async fn last_snapshot(db: &Database) -> Result<Option<Vec<u8>>> {
-    sqlx::query_scalar("SELECT snapshot FROM warden_check_runs ORDER BY id DESC LIMIT 1")
-        .fetch_optional(db.gov())
-        .await
-        .map_err(|e| db.classify(e))
+    Ok(
+        sqlx::query_scalar("SELECT snapshot FROM warden_check_runs ORDER BY id DESC LIMIT 1")
+            .fetch_optional(db.gov())
+            .await?,
+    )
 }
 
 /// Fingerprints of the findings of `kind` that are still open or acknowledged, by person.
@@ -341,8 +320,7 @@ pub async fn unresolved_fingerprints(
     .bind(kind.as_str())
     .bind(FindingStatus::Resolved.as_str())
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     let mut out: HashMap<UserId, HashSet<String>> = HashMap::new();
     for (user, fp) in rows {
         out.entry(UserId(user)).or_default().insert(fp);
@@ -426,8 +404,7 @@ async fn with_last_seen(
     let latest: Option<NaiveDateTime> =
         sqlx::query_scalar("SELECT MAX(ran_at) FROM warden_check_runs")
             .fetch_one(db.gov())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     if let Some(latest) = latest {
         for f in found
             .iter_mut()
@@ -459,11 +436,7 @@ pub async fn list(db: &Database, filter: &FindingFilter) -> Result<Vec<StoredFin
         qb.push(" AND subject = ").push_bind(s.clone());
     }
     qb.push(" ORDER BY FIELD(severity, 'high', 'medium', 'low'), kind, subject, id");
-    let rows = qb
-        .build()
-        .fetch_all(db.gov())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let rows = qb.build().fetch_all(db.gov()).await?;
     let found = rows
         .iter()
         .map(finding_from_row)
@@ -474,11 +447,7 @@ pub async fn list(db: &Database, filter: &FindingFilter) -> Result<Vec<StoredFin
 pub async fn get(db: &Database, id: u64) -> Result<Option<StoredFinding>> {
     let mut qb = QueryBuilder::<MySql>::new(FINDING_COLUMNS);
     qb.push(" WHERE id = ").push_bind(id);
-    let row = qb
-        .build()
-        .fetch_optional(db.gov())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let row = qb.build().fetch_optional(db.gov()).await?;
     let found = row.as_ref().map(finding_from_row).transpose()?;
     Ok(with_last_seen(db, found.into_iter().collect())
         .await?
@@ -502,8 +471,7 @@ pub async fn events(db: &Database, id: u64) -> Result<Vec<FindingEvent>> {
     )
     .bind(id)
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(occurred_at, actor, action, comment)| FindingEvent {
@@ -523,14 +491,12 @@ pub async fn triage(
     action: Triage,
     comment: &str,
 ) -> Result<Option<(FindingStatus, FindingStatus)>> {
-    let db = change.db();
     let actor = change.actor().to_string();
     let status: Option<String> =
         sqlx::query_scalar("SELECT status FROM warden_findings WHERE id = ? FOR UPDATE")
             .bind(id)
             .fetch_optional(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     let Some(status) = status else {
         return Ok(None);
     };
@@ -544,8 +510,7 @@ pub async fn triage(
         .bind((to == FindingStatus::Resolved).then_some(at))
         .bind(id)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     sqlx::query(
         "INSERT INTO warden_finding_events (finding_id, occurred_at, actor, action, comment) \
          VALUES (?, ?, ?, ?, ?)",
@@ -556,8 +521,7 @@ pub async fn triage(
     .bind(action.past())
     .bind(comment)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(Some((from, to)))
 }
 
@@ -568,8 +532,7 @@ pub async fn counts(db: &Database) -> Result<Vec<(FindingKind, Severity, Finding
          GROUP BY kind, severity, status",
     )
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(rows
         .into_iter()
         .filter_map(|(k, s, st, n)| {

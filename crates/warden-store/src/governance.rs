@@ -28,28 +28,23 @@ pub struct MigrationReport {
 /// is refused, since migrations must never be edited once landed. Each applied migration is
 /// recorded as applied `at`.
 pub async fn migrate(db: &Database, at: NaiveDateTime) -> Result<MigrationReport> {
-    let mut conn = db.gov().acquire().await.map_err(|e| db.classify(e))?;
+    let mut conn = db.gov().acquire().await?;
     let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK('warden_migrate', 30)")
         .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     if locked != Some(1) {
         return Err(Error::Conflict(
             "another `warden migrate` is running on this database; retry when it is done".into(),
         ));
     }
-    let result = migrate_locked(db, &mut conn, at).await;
+    let result = migrate_locked(&mut conn, at).await;
     let _ = sqlx::query("DO RELEASE_LOCK('warden_migrate')")
         .execute(&mut *conn)
         .await;
     result
 }
 
-async fn migrate_locked(
-    db: &Database,
-    conn: &mut MySqlConnection,
-    at: NaiveDateTime,
-) -> Result<MigrationReport> {
+async fn migrate_locked(conn: &mut MySqlConnection, at: NaiveDateTime) -> Result<MigrationReport> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS warden_schema_migrations (
             version      BIGINT       NOT NULL PRIMARY KEY,
@@ -59,13 +54,11 @@ async fn migrate_locked(
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
     )
     .execute(&mut *conn)
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     let applied: Vec<(i64, String)> =
         sqlx::query_as("SELECT version, checksum FROM warden_schema_migrations")
             .fetch_all(&mut *conn)
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     let mut report = MigrationReport {
         applied: Vec::new(),
         already: Vec::new(),
@@ -85,10 +78,7 @@ async fn migrate_locked(
         }
         // DDL commits implicitly in MySQL, so each statement runs on its own; the migration
         // is recorded once all of them succeeded.
-        sqlx::raw_sql(&migration.sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| db.classify(e))?;
+        sqlx::raw_sql(&migration.sql).execute(&mut *conn).await?;
         sqlx::query(
             "INSERT INTO warden_schema_migrations (version, description, checksum, applied_at) \
              VALUES (?, ?, ?, ?)",
@@ -98,8 +88,7 @@ async fn migrate_locked(
         .bind(checksum)
         .bind(at)
         .execute(&mut *conn)
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
         report.applied.push(migration.version);
     }
     Ok(report)
@@ -116,8 +105,7 @@ pub async fn is_migrated(db: &Database) -> Result<bool> {
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'warden_console_users'",
     )
     .fetch_one(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(n > 0)
 }
 
@@ -130,8 +118,7 @@ pub async fn console_role(db: &Database, login: &str) -> Result<Option<ConsoleRo
         sqlx::query_scalar("SELECT role FROM warden_console_users WHERE login = ?")
             .bind(login)
             .fetch_optional(db.gov())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     role.map(|r| r.parse().map_err(Error::from)).transpose()
 }
 
@@ -149,8 +136,7 @@ pub async fn console_users(db: &Database) -> Result<Vec<ConsoleUser>> {
         "SELECT login, role, created_at, created_by FROM warden_console_users ORDER BY login",
     )
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     rows.into_iter()
         .map(|(login, role, created_at, created_by)| {
             Ok(ConsoleUser {
@@ -175,7 +161,7 @@ pub struct Change<'a> {
 impl<'a> Change<'a> {
     /// Starts a change on Warden's tables, made by `actor` at `at`.
     pub async fn begin(db: &'a Database, actor: &str, at: DateTime<Utc>) -> Result<Self> {
-        let tx = db.gov().begin().await.map_err(|e| db.classify(e))?;
+        let tx = db.gov().begin().await?;
         let mut change = Self {
             db,
             tx,
@@ -186,8 +172,7 @@ impl<'a> Change<'a> {
         // the checks a change makes (is there an officer yet?) cannot race another change.
         sqlx::query("SELECT seq FROM warden_audit_head WHERE id = 1 FOR UPDATE")
             .execute(&mut *change.tx)
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
         Ok(change)
     }
 
@@ -234,8 +219,7 @@ impl<'a> Change<'a> {
 
     /// Commits a change whose event [`Change::append`] wrote.
     pub async fn finish(self) -> Result<()> {
-        let db = self.db;
-        self.tx.commit().await.map_err(|e| db.classify(e))
+        Ok(self.tx.commit().await?)
     }
 
     /// Writes the change's audit event without committing it yet: for a change whose
@@ -247,16 +231,13 @@ impl<'a> Change<'a> {
         target: &str,
         details: serde_json::Value,
     ) -> Result<warden_core::audit::StoredEvent> {
-        let db = self.db;
         let (seq, prev): (u64, String) =
             sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1 FOR UPDATE")
                 .fetch_one(&mut *self.tx)
-                .await
-                .map_err(|e| db.classify(e))?;
+                .await?;
         let db_account: String = sqlx::query_scalar("SELECT CAST(CURRENT_USER() AS CHAR)")
             .fetch_one(&mut *self.tx)
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
         let occurred_at = self.at;
         let event = AuditEvent {
             seq: seq + 1,
@@ -283,36 +264,32 @@ impl<'a> Change<'a> {
         .bind(&prev)
         .bind(&hash)
         .execute(&mut *self.tx)
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
         sqlx::query("UPDATE warden_audit_head SET seq = ?, hash = ? WHERE id = 1")
             .bind(event.seq)
             .bind(&hash)
             .execute(&mut *self.tx)
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
         Ok((event, prev, hash))
     }
 }
 
 /// Within a change: how many officers there are.
 pub async fn officer_count(change: &mut Change<'_>) -> Result<i64> {
-    let db = change.db;
-    sqlx::query_scalar("SELECT COUNT(*) FROM warden_console_users WHERE role = 'officer'")
-        .fetch_one(change.conn())
-        .await
-        .map_err(|e| db.classify(e))
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM warden_console_users WHERE role = 'officer'")
+            .fetch_one(change.conn())
+            .await?,
+    )
 }
 
 /// Within a change: a console user's current role.
 pub async fn role_in_change(change: &mut Change<'_>, login: &str) -> Result<Option<ConsoleRole>> {
-    let db = change.db;
     let role: Option<String> =
         sqlx::query_scalar("SELECT role FROM warden_console_users WHERE login = ?")
             .bind(login)
             .fetch_optional(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     role.map(|r| r.parse().map_err(Error::from)).transpose()
 }
 
@@ -322,7 +299,6 @@ pub async fn upsert_console_user(
     login: &str,
     role: ConsoleRole,
 ) -> Result<()> {
-    let db = change.db;
     let actor = change.actor.clone();
     sqlx::query(
         "INSERT INTO warden_console_users (login, role, created_at, created_by) \
@@ -333,19 +309,16 @@ pub async fn upsert_console_user(
     .bind(change.at())
     .bind(actor)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(())
 }
 
 /// Within a change: removes a console user; false when there was none.
 pub async fn delete_console_user(change: &mut Change<'_>, login: &str) -> Result<bool> {
-    let db = change.db;
     let done = sqlx::query("DELETE FROM warden_console_users WHERE login = ?")
         .bind(login)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -358,7 +331,7 @@ pub async fn stream_audit_events(
     use futures_util::TryStreamExt;
     let mut rows = sqlx::query_as::<_, AuditRow>(AUDIT_EVENTS).fetch(db.gov());
     let mut n = 0;
-    while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
+    while let Some(row) = rows.try_next().await? {
         let (event, _, hash) = audit_event(row)?;
         each(&event, &hash).map_err(|e| Error::Input(format!("writing the export: {e}")))?;
         n += 1;
@@ -420,11 +393,7 @@ pub async fn search_audit_events(
         qb.push(" AND seq < ").push_bind(b);
     }
     qb.push(" ORDER BY seq DESC LIMIT ").push_bind(s.limit);
-    let rows: Vec<AuditRow> = qb
-        .build_query_as()
-        .fetch_all(db.gov())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(db.gov()).await?;
     rows.into_iter().map(audit_event).collect()
 }
 
@@ -471,8 +440,7 @@ pub async fn server_identity(db: &Database) -> Result<warden_core::export::Sourc
     let (server_id, version): (Option<u64>, String) =
         sqlx::query_as("SELECT CAST(@@server_id AS UNSIGNED), CAST(@@version AS CHAR)")
             .fetch_one(db.app())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     let optional = |sql: &'static str| async move {
         sqlx::query_scalar::<_, Option<String>>(sql)
             .fetch_one(db.app())
@@ -496,18 +464,16 @@ pub async fn server_identity(db: &Database) -> Result<warden_core::export::Sourc
 
 /// The sequence number and hash of the last event Warden appended.
 pub async fn audit_head(db: &Database) -> Result<(u64, String)> {
-    sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1")
-        .fetch_one(db.gov())
-        .await
-        .map_err(|e| db.classify(e))
+    Ok(
+        sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1")
+            .fetch_one(db.gov())
+            .await?,
+    )
 }
 
 /// The audit trail in order (for verification and display).
 pub async fn audit_events(db: &Database) -> Result<Vec<warden_core::audit::StoredEvent>> {
-    let rows: Vec<AuditRow> = sqlx::query_as(AUDIT_EVENTS)
-        .fetch_all(db.gov())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let rows: Vec<AuditRow> = sqlx::query_as(AUDIT_EVENTS).fetch_all(db.gov()).await?;
     rows.into_iter().map(audit_event).collect()
 }
 
@@ -545,12 +511,10 @@ pub async fn insert_policy_version(
     sha256: &str,
     comment: &str,
 ) -> Result<u32> {
-    let db = change.db;
     let actor = change.actor.clone();
     let newest: Option<u32> = sqlx::query_scalar("SELECT MAX(version) FROM warden_policy_versions")
         .fetch_one(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     let version = newest.unwrap_or(0) + 1;
     sqlx::query(
         "INSERT INTO warden_policy_versions (version, body, sha256, author, comment, applied_at) \
@@ -563,8 +527,7 @@ pub async fn insert_policy_version(
     .bind(comment)
     .bind(change.at())
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(version)
 }
 
@@ -588,8 +551,7 @@ pub async fn policy_version(db: &Database, version: Option<u32>) -> Result<Optio
             .fetch_optional(db.gov())
             .await
         }
-    }
-    .map_err(|e| db.classify(e))?;
+    }?;
     Ok(row.map(policy_from_row))
 }
 
@@ -600,7 +562,6 @@ pub async fn policy_history(db: &Database) -> Result<Vec<PolicyVersion>> {
          FROM warden_policy_versions ORDER BY version DESC",
     )
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(rows.into_iter().map(policy_from_row).collect())
 }

@@ -220,7 +220,7 @@ where
     }
     let mut rows = qb.build().fetch(db.app());
     let mut kinds: Option<[Cell; N]> = None;
-    while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
+    while let Some(row) = rows.try_next().await? {
         let kinds = kinds.get_or_insert_with(|| Cell::of(&row));
         let mut cells = [None; N];
         for (i, c) in cells.iter_mut().enumerate() {
@@ -612,9 +612,9 @@ pub async fn relations(
         push_text(&mut qb, "t", Some(&m.customer));
         qb.push(" FROM ").push(quote(&m.table)).push(" t");
         let mut rows = qb.build().fetch(db.app());
-        while let Some(row) = rows.try_next().await.map_err(|e| db.classify(e))? {
-            let user: Option<i64> = row.try_get(0).map_err(|e| db.classify(e))?;
-            let customer: Option<String> = row.try_get(1).map_err(|e| db.classify(e))?;
+        while let Some(row) = rows.try_next().await? {
+            let user: Option<i64> = row.try_get(0)?;
+            let customer: Option<String> = row.try_get(1)?;
             if let (Some(u), Some(c)) = (user, customer) {
                 out.entry(UserId(u)).or_default().insert(c);
             }
@@ -759,12 +759,9 @@ pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRo
         .push(col("l", &log.id))
         .push(" DESC LIMIT ")
         .push_bind(s.limit);
-    let rows = qb
-        .build()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
+    let rows = qb.build().fetch_all(db.app()).await?;
+    Ok(rows
+        .iter()
         .filter_map(|row| {
             let get = || -> std::result::Result<_, sqlx::Error> {
                 let outcome: Option<String> = row.try_get(6)?;
@@ -781,9 +778,9 @@ pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRo
                     user_agent: row.try_get(8).ok().flatten(),
                 }))
             };
-            get().map_err(|e| db.classify(e)).transpose()
+            get().transpose()
         })
-        .collect()
+        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?)
 }
 
 /// Access-log rows read for an export, their text in one buffer.
@@ -1149,11 +1146,7 @@ pub async fn id_range(db: &Database, r: &Resolved) -> Result<Option<(i64, i64)>>
         .push(") AS SIGNED) FROM ")
         .push(quote(&log.table))
         .push(" l");
-    let (low, high): (Option<i64>, Option<i64>) = qb
-        .build_query_as()
-        .fetch_one(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let (low, high): (Option<i64>, Option<i64>) = qb.build_query_as().fetch_one(db.app()).await?;
     Ok(low.zip(high))
 }
 
@@ -1163,8 +1156,7 @@ pub async fn checkpoint(db: &Database, source: &str) -> Result<i64> {
         sqlx::query_scalar("SELECT last_id FROM warden_log_checkpoints WHERE source = ?")
             .bind(source)
             .fetch_optional(db.gov())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     Ok(last.unwrap_or(0))
 }
 
@@ -1197,7 +1189,6 @@ pub async fn record_scan(
     meta: &ScanMeta,
     findings: &[Finding],
 ) -> Result<Recorded> {
-    let db = change.db();
     let actor = change.actor().to_string();
     let at = change.at();
     let scan = sqlx::query(
@@ -1215,8 +1206,7 @@ pub async fn record_scan(
     .bind(findings.len() as u64)
     .bind(meta.policy_version)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?
+    .await?
     .last_insert_id();
 
     // Which of these fingerprints are known, with their evidence to extend.
@@ -1230,11 +1220,7 @@ pub async fn record_scan(
             sep.push_bind(f.fingerprint.as_str());
         }
         qb.push(")");
-        let rows: Vec<(String, u64, String)> = qb
-            .build_query_as()
-            .fetch_all(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+        let rows: Vec<(String, u64, String)> = qb.build_query_as().fetch_all(change.conn()).await?;
         for (fp, id, evidence) in rows {
             known.insert(fp, (id, evidence));
         }
@@ -1255,15 +1241,13 @@ pub async fn record_scan(
             .bind(at)
             .bind(id)
             .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
     }
     sqlx::query("UPDATE warden_log_scans SET opened = ? WHERE id = ?")
         .bind(fresh.len() as u64)
         .bind(scan)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     sqlx::query(
         "INSERT INTO warden_log_checkpoints (source, last_id, scan_id, updated_at) \
          VALUES (?, ?, ?, ?) \
@@ -1275,8 +1259,7 @@ pub async fn record_scan(
     .bind(scan)
     .bind(at)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(Recorded {
         scan,
         opened: fresh.len() as u64,
@@ -1339,7 +1322,6 @@ pub async fn audit_file(
     first_event: &str,
     path: &str,
 ) -> Result<AuditFile> {
-    let db = change.db();
     let key = hex::decode(first_event).unwrap_or_default();
     let at = change.at();
     sqlx::query(
@@ -1353,8 +1335,7 @@ pub async fn audit_file(
     .bind(at)
     .bind(at)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     let (id, through_line): (u64, u64) = sqlx::query_as(
         "SELECT id, through_line FROM warden_db_audit_files \
          WHERE format = ? AND first_event = ? FOR UPDATE",
@@ -1362,22 +1343,19 @@ pub async fn audit_file(
     .bind(format)
     .bind(&key)
     .fetch_one(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(AuditFile { id, through_line })
 }
 
 /// Within a change: records that `file` is now imported through `line`.
 pub async fn audit_file_through(change: &mut Change<'_>, file: u64, line: u64) -> Result<()> {
-    let db = change.db();
     sqlx::query(
         "UPDATE warden_db_audit_files SET through_line = GREATEST(through_line, ?) WHERE id = ?",
     )
     .bind(line)
     .bind(file)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(())
 }
 
@@ -1498,7 +1476,6 @@ pub async fn insert_db_audit_events(
     file: u64,
     events: &[warden_core::auditlog::AuditEvent],
 ) -> Result<()> {
-    let db = change.db();
     let packed: Vec<Packed> = events
         .chunks(AUDIT_BLOCK)
         .map(pack)
@@ -1518,10 +1495,7 @@ pub async fn insert_db_audit_events(
                 .push_bind("lz4")
                 .push_bind(&p.body);
         });
-        qb.build()
-            .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+        qb.build().execute(change.conn()).await?;
     }
     Ok(())
 }
@@ -1561,11 +1535,8 @@ pub async fn search_db_audit(db: &Database, s: &DbAuditSearch) -> Result<Vec<DbA
         }
         qb.push(" ORDER BY b.id DESC LIMIT ")
             .push_bind(BLOCKS_PER_READ);
-        let blocks: Vec<(u64, String, Vec<u8>, String, String)> = qb
-            .build_query_as()
-            .fetch_all(db.gov())
-            .await
-            .map_err(|e| db.classify(e))?;
+        let blocks: Vec<(u64, String, Vec<u8>, String, String)> =
+            qb.build_query_as().fetch_all(db.gov()).await?;
         for (id, codec, body, format, path) in &blocks {
             let events = unpack(codec, body)?;
             for (i, e) in events.into_iter().enumerate().rev() {
@@ -1687,10 +1658,7 @@ pub async fn timeline(
         return Ok(Vec::new());
     }
     qb.push(" GROUP BY b ORDER BY b");
-    qb.build_query_as()
-        .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))
+    Ok(qb.build_query_as().fetch_all(db.app()).await?)
 }
 
 /// The first and last time of the rows matching `s` (its page ignored).
@@ -1710,11 +1678,8 @@ pub async fn time_range(
     if !push_filters(&mut qb, log, s, &mut Vec::new())? {
         return Ok(None);
     }
-    let (a, b): (Option<NaiveDateTime>, Option<NaiveDateTime>) = qb
-        .build_query_as()
-        .fetch_one(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let (a, b): (Option<NaiveDateTime>, Option<NaiveDateTime>) =
+        qb.build_query_as().fetch_one(db.app()).await?;
     Ok(a.zip(b))
 }
 
@@ -1729,11 +1694,7 @@ pub async fn rows_after(db: &Database, r: &Resolved, after: i64) -> Result<(Opti
         .push(col("l", &log.id))
         .push(" > ")
         .push_bind(after);
-    let (newest, count): (Option<i64>, i64) = qb
-        .build_query_as()
-        .fetch_one(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let (newest, count): (Option<i64>, i64) = qb.build_query_as().fetch_one(db.app()).await?;
     Ok((newest, count))
 }
 
@@ -1745,11 +1706,7 @@ pub async fn newest_id(db: &Database, r: &Resolved) -> Result<Option<i64>> {
         .push(") AS SIGNED) FROM ")
         .push(quote(&log.table))
         .push(" l");
-    let (newest,): (Option<i64>,) = qb
-        .build_query_as()
-        .fetch_one(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let (newest,): (Option<i64>,) = qb.build_query_as().fetch_one(db.app()).await?;
     Ok(newest)
 }
 

@@ -45,7 +45,6 @@ pub struct NewItem {
 /// Within a change: stores a campaign (its items follow with [`insert_items`]); returns
 /// the campaign's id.
 pub async fn insert_campaign(change: &mut Change<'_>, c: &NewCampaign) -> Result<u64> {
-    let db = change.db();
     let actor = change.actor().to_string();
     let id = sqlx::query(
         "INSERT INTO warden_campaigns (name, scope, reviewer_rule, fallback, undecided, due, \
@@ -62,15 +61,13 @@ pub async fn insert_campaign(change: &mut Change<'_>, c: &NewCampaign) -> Result
     .bind(&actor)
     .bind(change.at())
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?
+    .await?
     .last_insert_id();
     Ok(id)
 }
 
 /// Adds items to campaign `id`, in the change that inserted it.
 pub async fn insert_items(change: &mut Change<'_>, id: u64, items: &[NewItem]) -> Result<()> {
-    let db = change.db();
     for chunk in items.chunks(ITEM_BATCH) {
         let mut qb = QueryBuilder::<MySql>::new(
             "INSERT INTO warden_review_items (campaign_id, user_id, login, department, role_id, \
@@ -94,10 +91,7 @@ pub async fn insert_items(change: &mut Change<'_>, id: u64, items: &[NewItem]) -
                 .push_bind(&i.suggestion)
                 .push_bind(&i.reason);
         });
-        qb.build()
-            .execute(change.conn())
-            .await
-            .map_err(|e| db.classify(e))?;
+        qb.build().execute(change.conn()).await?;
     }
     Ok(())
 }
@@ -147,15 +141,11 @@ fn campaign_from_row(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Campaig
 pub async fn campaigns(db: &Database) -> Result<Vec<Campaign>> {
     let mut qb = QueryBuilder::<MySql>::new(CAMPAIGN_COLUMNS);
     qb.push(" GROUP BY c.id ORDER BY c.id DESC");
-    let rows = qb
-        .build()
-        .fetch_all(db.gov())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
+    let rows = qb.build().fetch_all(db.gov()).await?;
+    Ok(rows
+        .iter()
         .map(campaign_from_row)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| db.classify(e))
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 pub async fn campaign(db: &Database, id: u64) -> Result<Option<Campaign>> {
@@ -163,15 +153,8 @@ pub async fn campaign(db: &Database, id: u64) -> Result<Option<Campaign>> {
     qb.push(" WHERE c.id = ")
         .push_bind(id)
         .push(" GROUP BY c.id");
-    let row = qb
-        .build()
-        .fetch_optional(db.gov())
-        .await
-        .map_err(|e| db.classify(e))?;
-    row.as_ref()
-        .map(campaign_from_row)
-        .transpose()
-        .map_err(|e| db.classify(e))
+    let row = qb.build().fetch_optional(db.gov()).await?;
+    Ok(row.as_ref().map(campaign_from_row).transpose()?)
 }
 
 /// Reviewers with undecided items in open campaigns due on or before `by`, per campaign:
@@ -188,8 +171,7 @@ pub async fn reviewers_to_remind(
     )
     .bind(by)
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     let mut out: std::collections::HashMap<u64, Vec<(String, u64)>> =
         std::collections::HashMap::new();
     for (campaign, reviewer, pending) in rows {
@@ -275,20 +257,15 @@ pub async fn items(
         qb.push(" AND decision IS NULL");
     }
     qb.push(" ORDER BY login, role, id");
-    let rows = qb
-        .build()
-        .fetch_all(db.gov())
-        .await
-        .map_err(|e| db.classify(e))?;
-    rows.iter()
+    let rows = qb.build().fetch_all(db.gov()).await?;
+    Ok(rows
+        .iter()
         .map(item_from_row)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| db.classify(e))
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 /// Within a change: items by id, locked for the change, with their campaign's status.
 pub async fn lock_items(change: &mut Change<'_>, ids: &[u64]) -> Result<Vec<(Item, String)>> {
-    let db = change.db();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -299,16 +276,11 @@ pub async fn lock_items(change: &mut Change<'_>, ids: &[u64]) -> Result<Vec<(Ite
         sep.push_bind(*id);
     }
     qb.push(") ORDER BY id FOR UPDATE");
-    let rows = qb
-        .build()
-        .fetch_all(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+    let rows = qb.build().fetch_all(change.conn()).await?;
     let items: Vec<Item> = rows
         .iter()
         .map(item_from_row)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| db.classify(e))?;
+        .collect::<std::result::Result<_, _>>()?;
     let mut campaigns: Vec<u64> = items.iter().map(|i| i.campaign_id).collect();
     campaigns.sort_unstable();
     campaigns.dedup();
@@ -322,8 +294,7 @@ pub async fn lock_items(change: &mut Change<'_>, ids: &[u64]) -> Result<Vec<(Ite
     let statuses: std::collections::HashMap<u64, String> = qb
         .build_query_as::<(u64, String)>()
         .fetch_all(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?
+        .await?
         .into_iter()
         .collect();
     Ok(items
@@ -344,7 +315,6 @@ pub async fn record_decisions(
     comment: &str,
     key: &str,
 ) -> Result<u64> {
-    let db = change.db();
     let actor = change.actor().to_string();
     let at = change.at();
     let mut written = 0;
@@ -369,7 +339,7 @@ pub async fn record_decisions(
             .build()
             .execute(change.conn())
             .await
-            .map_err(|e| match db.classify(e) {
+            .map_err(|e| match Error::from(e) {
                 Error::Conflict(_) => Error::Conflict(format!(
                     "the decision key `{key}` was already used for other items"
                 )),
@@ -382,14 +352,12 @@ pub async fn record_decisions(
 
 /// The key a decision was recorded with, if any.
 pub async fn decision_key(change: &mut Change<'_>, id: u64) -> Result<Option<String>> {
-    let db = change.db();
-    sqlx::query_scalar::<_, Option<String>>(
+    Ok(sqlx::query_scalar::<_, Option<String>>(
         "SELECT decision_key FROM warden_review_items WHERE id = ?",
     )
     .bind(id)
     .fetch_one(change.conn())
-    .await
-    .map_err(|e| db.classify(e))
+    .await?)
 }
 
 /// Within a change: hands an undecided item to another reviewer.
@@ -399,7 +367,6 @@ pub async fn record_reassign(
     version: u32,
     to: &str,
 ) -> Result<bool> {
-    let db = change.db();
     let done = sqlx::query(
         "UPDATE warden_review_items SET reviewer = ?, version = version + 1 \
          WHERE id = ? AND version = ? AND decision IS NULL",
@@ -408,8 +375,7 @@ pub async fn record_reassign(
     .bind(id)
     .bind(version)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -418,7 +384,6 @@ pub const DEFAULT_COMMENT: &str = "undecided at close: the campaign default";
 
 /// Within a change: gives every undecided item of a campaign the campaign's default.
 pub async fn apply_default(change: &mut Change<'_>, campaign: u64, verdict: &str) -> Result<u64> {
-    let db = change.db();
     let done = sqlx::query(
         "UPDATE warden_review_items SET decision = ?, decided_by = ?, decided_at = ?, \
          comment = ?, version = version + 1 \
@@ -430,8 +395,7 @@ pub async fn apply_default(change: &mut Change<'_>, campaign: u64, verdict: &str
     .bind(DEFAULT_COMMENT)
     .bind(campaign)
     .execute(change.conn())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -454,8 +418,7 @@ pub async fn pending_revocations(db: &Database, campaign: u64) -> Result<Vec<Rev
     )
     .bind(campaign)
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(item, user_id, login, role_id, role)| Revocation {
@@ -485,16 +448,14 @@ impl GrantTable {
         let ur = &r.mapping().user_roles;
         let database: String = sqlx::query_scalar("SELECT DATABASE()")
             .fetch_one(db.app())
-            .await
-            .map_err(|e| db.classify(e))?;
+            .await?;
         let columns: Vec<String> = sqlx::query_scalar(
             "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS \
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
         )
         .bind(&ur.table)
         .fetch_all(db.app())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
         for name in std::iter::once(&database).chain(&columns) {
             warden_core::ident::check(name)
                 .map_err(|e| Error::Config(format!("grant table name {name:?} {e}")))?;
@@ -588,19 +549,16 @@ pub async fn remediate(
     campaign: u64,
     r: &Revocation,
 ) -> Result<bool> {
-    let db = change.db();
     let kept: Vec<String> = grants
         .keep_query(r)
         .build_query_scalar()
         .fetch_all(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     grants
         .delete_query(r)
         .build()
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     let at = change.at();
     for row in &kept {
         sqlx::query(
@@ -614,27 +572,23 @@ pub async fn remediate(
         .bind(row)
         .bind(at)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     }
     sqlx::query("UPDATE warden_review_items SET remediation = ? WHERE id = ?")
         .bind(if kept.is_empty() { "absent" } else { "revoked" })
         .bind(r.item)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     Ok(!kept.is_empty())
 }
 
 /// Within a change: marks a campaign closed.
 pub async fn mark_closed(change: &mut Change<'_>, campaign: u64) -> Result<()> {
-    let db = change.db();
     sqlx::query("UPDATE warden_campaigns SET status = 'closed', closed_at = ? WHERE id = ?")
         .bind(change.at())
         .bind(campaign)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     Ok(())
 }
 
@@ -647,14 +601,13 @@ pub struct Remediation {
 }
 
 pub async fn remediations(db: &Database, campaign: u64) -> Result<Vec<Remediation>> {
-    sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT item_id AS item, removed_at, undone_at FROM warden_remediations \
          WHERE campaign_id = ? ORDER BY id",
     )
     .bind(campaign)
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))
+    .await?)
 }
 
 /// A removed row still to put back.
@@ -673,8 +626,7 @@ pub async fn removed_rows(db: &Database, campaign: u64) -> Result<Vec<Removed>> 
     )
     .bind(campaign)
     .fetch_all(db.gov())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(id, item, user_id, row)| Removed {
@@ -692,7 +644,6 @@ pub async fn restore(
     grants: &GrantTable,
     removed: &Removed,
 ) -> Result<()> {
-    let db = change.db();
     let row: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&removed.row)
         .map_err(|e| {
             Error::Database(format!("remediation {} has a damaged row: {e}", removed.id))
@@ -720,21 +671,16 @@ pub async fn restore(
             .push_unseparated(")");
     }
     qb.push(")");
-    qb.build()
-        .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+    qb.build().execute(change.conn()).await?;
     let at = change.at();
     sqlx::query("UPDATE warden_remediations SET undone_at = ? WHERE id = ?")
         .bind(at)
         .bind(removed.id)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     sqlx::query("UPDATE warden_review_items SET remediation = 'restored' WHERE id = ?")
         .bind(removed.item)
         .execute(change.conn())
-        .await
-        .map_err(|e| db.classify(e))?;
+        .await?;
     Ok(())
 }

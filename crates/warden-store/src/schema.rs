@@ -32,8 +32,7 @@ async fn catalog(db: &Database) -> Result<Catalog> {
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()",
     )
     .fetch_all(db.app())
-    .await
-    .map_err(|e| db.classify(e))?;
+    .await?;
     let mut out = Catalog::new();
     for (table, column, ty) in rows {
         out.entry(table).or_default().insert(column, ty);
