@@ -17,6 +17,10 @@ use warden_core::mapping::Mapping;
 
 use crate::connect::Database;
 use crate::error::{Error, Result};
+use crate::mapped::{
+    col, push_active_condition, push_flag, push_id, push_not_expired, push_superuser_condition,
+    push_text, push_time,
+};
 use crate::schema::Resolved;
 
 /// Which users to read.
@@ -50,79 +54,13 @@ pub struct Holder {
     pub superuser: bool,
 }
 
-/// `alias`.`column`
-pub(crate) fn col(alias: &str, column: &str) -> String {
-    let mut s = String::with_capacity(alias.len() + column.len() + 3);
-    s.push_str(alias);
-    s.push('.');
-    s.push_str(&quote(column));
-    s
-}
-
-/// `CAST(alias.column<test> AS ty)`, or a typed NULL when the mapping lacks the column, so
-/// every query reads the same columns in the same order whatever the mapping has.
-fn push_cast(
-    qb: &mut QueryBuilder<'_, MySql>,
-    alias: &str,
-    column: Option<&str>,
-    test: &str,
-    ty: &str,
-) {
-    qb.push("CAST(");
-    match column {
-        Some(c) => qb.push(col(alias, c)).push(test),
-        None => qb.push("NULL"),
-    };
-    qb.push(" AS ").push(ty).push(")");
-}
-
-pub(crate) fn push_text(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
-    push_cast(qb, alias, column, "", "CHAR");
-}
-
-fn push_flag(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
-    push_cast(qb, alias, column, " <> 0", "SIGNED");
-}
-
-pub(crate) fn push_time(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
-    push_cast(qb, alias, column, "", "DATETIME");
-}
-
-pub(crate) fn push_id(qb: &mut QueryBuilder<'_, MySql>, alias: &str, column: Option<&str>) {
-    push_cast(qb, alias, column, "", "SIGNED");
-}
-
-/// The condition "this user is active" in the application's terms.
-fn push_active_condition<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping, alias: &str) {
-    let u = &m.users;
-    if let Some(status) = &u.status {
-        qb.push(col(alias, status)).push(" IN (");
-        let mut sep = qb.separated(", ");
-        for v in &u.active_values {
-            sep.push_bind(v.as_str());
-        }
-        qb.push(")");
-    } else if let Some(active) = &u.active {
-        qb.push(col(alias, active)).push(" <> 0");
-    } else {
-        qb.push("1 = 1");
-    }
-}
-
-fn push_superuser_condition(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, alias: &str) {
-    match &m.users.superuser {
-        Some(c) => qb.push(col(alias, c)).push(" <> 0"),
-        None => qb.push("1 = 0"),
-    };
-}
-
-/// The fourteen user columns read by [`user_from_row`], in order.
+/// The fourteen user columns read by [`user_from_row`], each named.
 fn push_user_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping, with_manager: bool) {
     let u = &m.users;
     push_id(qb, "u", Some(&u.id));
-    qb.push(", ");
+    qb.push(" AS id, ");
     push_text(qb, "u", Some(&u.login));
-    qb.push(", ");
+    qb.push(" AS login, ");
     match &u.name {
         Some(name) => {
             qb.push("CONCAT_WS(' '");
@@ -135,21 +73,21 @@ fn push_user_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping, with_
             qb.push("CAST(NULL AS CHAR)");
         }
     }
-    qb.push(", ");
+    qb.push(" AS name, ");
     push_text(qb, "u", u.email.as_deref());
-    qb.push(", ");
+    qb.push(" AS email, ");
     push_text(qb, "u", u.department.as_deref());
-    qb.push(", ");
+    qb.push(" AS department, ");
     push_text(qb, "u", u.title.as_deref());
-    qb.push(", ");
+    qb.push(" AS title, ");
     push_id(qb, "u", u.manager.as_deref());
-    qb.push(", ");
+    qb.push(" AS manager_id, ");
     if with_manager && u.manager.is_some() {
         push_text(qb, "m", Some(&u.login));
     } else {
         qb.push("CAST(NULL AS CHAR)");
     }
-    qb.push(", ");
+    qb.push(" AS manager, ");
     match (&u.status, &u.active) {
         (Some(status), _) => push_text(qb, "u", Some(status)),
         (None, Some(active)) => {
@@ -161,16 +99,17 @@ fn push_user_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping, with_
             qb.push("'active'");
         }
     }
-    qb.push(", CAST(");
+    qb.push(" AS status, CAST(");
     push_active_condition(qb, m, "u");
-    qb.push(" AS SIGNED), ");
+    qb.push(" AS SIGNED) AS active, ");
     push_flag(qb, "u", u.superuser.as_deref());
-    qb.push(", ");
+    qb.push(" AS superuser, ");
     push_flag(qb, "u", u.mfa.as_deref());
-    qb.push(", ");
+    qb.push(" AS mfa, ");
     push_time(qb, "u", u.last_login.as_deref());
-    qb.push(", ");
+    qb.push(" AS last_login, ");
     push_time(qb, "u", u.created.as_deref());
+    qb.push(" AS created");
 }
 
 fn push_user_from(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, with_manager: bool) {
@@ -188,20 +127,24 @@ fn push_user_from(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, with_manager: b
 
 fn user_from_row(row: &MySqlRow) -> std::result::Result<User, sqlx::Error> {
     Ok(User {
-        id: UserId(row.try_get(0)?),
-        login: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-        name: row.try_get(2)?,
-        email: row.try_get(3)?,
-        department: row.try_get(4)?,
-        title: row.try_get(5)?,
-        manager_id: row.try_get::<Option<i64>, _>(6)?.map(UserId),
-        manager: row.try_get(7)?,
-        status: row.try_get::<Option<String>, _>(8)?.unwrap_or_default(),
-        active: row.try_get::<Option<i64>, _>(9)?.unwrap_or(0) != 0,
-        superuser: row.try_get::<Option<i64>, _>(10)?.unwrap_or(0) != 0,
-        mfa: row.try_get::<Option<i64>, _>(11)?.map(|v| v != 0),
-        last_login: row.try_get(12)?,
-        created: row.try_get(13)?,
+        id: UserId(row.try_get("id")?),
+        login: row
+            .try_get::<Option<String>, _>("login")?
+            .unwrap_or_default(),
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        department: row.try_get("department")?,
+        title: row.try_get("title")?,
+        manager_id: row.try_get::<Option<i64>, _>("manager_id")?.map(UserId),
+        manager: row.try_get("manager")?,
+        status: row
+            .try_get::<Option<String>, _>("status")?
+            .unwrap_or_default(),
+        active: row.try_get::<Option<i64>, _>("active")?.unwrap_or(0) != 0,
+        superuser: row.try_get::<Option<i64>, _>("superuser")?.unwrap_or(0) != 0,
+        mfa: row.try_get::<Option<i64>, _>("mfa")?.map(|v| v != 0),
+        last_login: row.try_get("last_login")?,
+        created: row.try_get("created")?,
     })
 }
 
@@ -344,17 +287,17 @@ pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
     let ro = &m.roles;
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "r", Some(&ro.id));
-    qb.push(", ");
+    qb.push(" AS id, ");
     push_text(&mut qb, "r", Some(&ro.name));
-    qb.push(", ");
+    qb.push(" AS name, ");
     push_id(&mut qb, "r", ro.owner.as_deref());
-    qb.push(", ");
+    qb.push(" AS owner_id, ");
     push_text(
         &mut qb,
         "o",
         ro.owner.as_ref().map(|_| m.users.login.as_str()),
     );
-    qb.push(" FROM ").push(quote(&ro.table)).push(" r");
+    qb.push(" AS owner FROM ").push(quote(&ro.table)).push(" r");
     if let Some(owner) = &ro.owner {
         qb.push(" LEFT JOIN ")
             .push(quote(&m.users.table))
@@ -366,10 +309,12 @@ pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
     qb.push(" ORDER BY ").push(col("r", &ro.name));
     fetch_mapped(db, qb, |row| {
         Ok(Role {
-            id: RoleId(row.try_get(0)?),
-            name: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-            owner_id: row.try_get::<Option<i64>, _>(2)?.map(UserId),
-            owner: row.try_get(3)?,
+            id: RoleId(row.try_get("id")?),
+            name: row
+                .try_get::<Option<String>, _>("name")?
+                .unwrap_or_default(),
+            owner_id: row.try_get::<Option<i64>, _>("owner_id")?.map(UserId),
+            owner: row.try_get("owner")?,
         })
     })
     .await
@@ -380,7 +325,7 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
     let p = &r.mapping().permissions;
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "p", Some(&p.id));
-    qb.push(", ");
+    qb.push(" AS id, ");
     match &p.key_prefix {
         Some(k) => {
             qb.push("CONCAT(CAST(")
@@ -389,7 +334,7 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
                 .push_bind(k.separator.clone())
                 .push(", CAST(")
                 .push(col("p", &p.key))
-                .push(" AS CHAR)) FROM ")
+                .push(" AS CHAR)) AS perm_key FROM ")
                 .push(quote(&p.table))
                 .push(" p JOIN ")
                 .push(quote(&k.table))
@@ -400,13 +345,17 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
         }
         None => {
             push_text(&mut qb, "p", Some(&p.key));
-            qb.push(" FROM ").push(quote(&p.table)).push(" p");
+            qb.push(" AS perm_key FROM ")
+                .push(quote(&p.table))
+                .push(" p");
         }
     }
     let mut out = fetch_mapped(db, qb, |row| {
         Ok(Permission {
-            id: PermissionId(row.try_get(0)?),
-            key: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+            id: PermissionId(row.try_get("id")?),
+            key: row
+                .try_get::<Option<String>, _>("perm_key")?
+                .unwrap_or_default(),
         })
     })
     .await?;
@@ -452,19 +401,6 @@ async fn pairs(db: &Database, mut qb: QueryBuilder<'_, MySql>) -> Result<Vec<(i6
         .collect())
 }
 
-/// Grants that have not expired at `at` (Warden's clock, never the server's `NOW()`).
-fn push_not_expired(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, alias: &str, at: NaiveDateTime) {
-    if let Some(expires) = &m.user_roles.expires_at {
-        qb.push(" AND (")
-            .push(col(alias, expires))
-            .push(" IS NULL OR ")
-            .push(col(alias, expires))
-            .push(" > ")
-            .push_bind(at)
-            .push(")");
-    }
-}
-
 fn push_role_list(qb: &mut QueryBuilder<'_, MySql>, roles: &[RoleId]) {
     qb.push(" IN (");
     let mut sep = qb.separated(", ");
@@ -488,13 +424,13 @@ pub async fn role_grants(
     }
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "ur", Some(&ur.user));
-    qb.push(", ");
+    qb.push(" AS user, ");
     push_id(&mut qb, "ur", Some(&ur.role));
-    qb.push(", ");
+    qb.push(" AS role, ");
     push_time(&mut qb, "ur", ur.granted_at.as_deref());
-    qb.push(", ");
+    qb.push(" AS granted_at, ");
     push_id(&mut qb, "ur", ur.granted_by.as_deref());
-    qb.push(" FROM ")
+    qb.push(" AS granted_by FROM ")
         .push(quote(&ur.table))
         .push(" ur WHERE 1 = 1");
     push_not_expired(&mut qb, m, "ur", at);
@@ -517,16 +453,16 @@ pub async fn role_grants(
         .filter_map(|row| {
             let grant = (|| {
                 let (Some(user), Some(role)) = (
-                    row.try_get::<Option<i64>, _>(0)?,
-                    row.try_get::<Option<i64>, _>(1)?,
+                    row.try_get::<Option<i64>, _>("user")?,
+                    row.try_get::<Option<i64>, _>("role")?,
                 ) else {
                     return Ok(None);
                 };
                 Ok(Some(RoleGrant {
                     user: UserId(user),
                     role: RoleId(role),
-                    granted_at: row.try_get(2)?,
-                    granted_by: row.try_get::<Option<i64>, _>(3)?.map(UserId),
+                    granted_at: row.try_get("granted_at")?,
+                    granted_by: row.try_get::<Option<i64>, _>("granted_by")?.map(UserId),
                 }))
             })();
             grant.transpose()
@@ -590,20 +526,22 @@ pub async fn role_member_counts(
 /// costs, and these lists run to the whole staff.
 fn push_holder_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping) {
     push_id(qb, "u", Some(&m.users.id));
-    qb.push(", ");
+    qb.push(" AS id, ");
     push_text(qb, "u", Some(&m.users.login));
-    qb.push(", CAST((");
+    qb.push(" AS login, CAST((");
     push_active_condition(qb, m, "u");
     qb.push(") + 2 * (");
     push_superuser_condition(qb, m, "u");
-    qb.push(") AS SIGNED)");
+    qb.push(") AS SIGNED) AS flags");
 }
 
 fn holder_from_row(row: &MySqlRow) -> std::result::Result<Holder, sqlx::Error> {
-    let flags = row.try_get::<Option<i64>, _>(2)?.unwrap_or(0);
+    let flags = row.try_get::<Option<i64>, _>("flags")?.unwrap_or(0);
     Ok(Holder {
-        user: UserId(row.try_get(0)?),
-        login: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+        user: UserId(row.try_get("id")?),
+        login: row
+            .try_get::<Option<String>, _>("login")?
+            .unwrap_or_default(),
         active: flags & 1 != 0,
         superuser: flags & 2 != 0,
     })
@@ -831,20 +769,20 @@ pub async fn password_schemes(db: &Database, r: &Resolved) -> Result<HashMap<Use
     let h = col("u", hash);
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "u", Some(&m.users.id));
-    qb.push(", CAST(LEFT(CASE WHEN LEFT(")
+    qb.push(" AS id, CAST(LEFT(CASE WHEN LEFT(")
         .push(h.as_str())
         .push(", 1) = '$' THEN SUBSTRING_INDEX(SUBSTRING_INDEX(")
         .push(h.as_str())
         .push(", '$', 2), '$', -1) ELSE SUBSTRING_INDEX(")
         .push(h.as_str())
-        .push(", '$', 1) END, 32) AS CHAR)")
+        .push(", '$', 1) END, 32) AS CHAR) AS scheme")
         .push(" FROM ")
         .push(quote(&m.users.table))
         .push(" u");
     let rows = fetch_mapped(db, qb, |row| {
         Ok((
-            UserId(row.try_get(0)?),
-            row.try_get::<Option<String>, _>(1)?,
+            UserId(row.try_get("id")?),
+            row.try_get::<Option<String>, _>("scheme")?,
         ))
     })
     .await?;
@@ -866,7 +804,7 @@ pub async fn active_since(
     };
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "l", Some(&log.user));
-    qb.push(" FROM ")
+    qb.push(" AS user FROM ")
         .push(quote(&log.table))
         .push(" l GROUP BY ")
         .push(col("l", &log.user))
@@ -875,7 +813,7 @@ pub async fn active_since(
         .push(") >= ")
         .push_bind(since);
     let ids = fetch_mapped(db, qb, |row| {
-        Ok(row.try_get::<Option<i64>, _>(0)?.map(UserId))
+        Ok(row.try_get::<Option<i64>, _>("user")?.map(UserId))
     })
     .await?;
     Ok(Some(ids.into_iter().flatten().collect()))

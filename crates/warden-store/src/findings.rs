@@ -360,37 +360,24 @@ pub const FINDING_COLUMNS: &str = "SELECT id, fingerprint, kind, severity, subje
      detail, evidence, fix, status, first_seen, last_seen, resolved_at FROM warden_findings";
 
 fn finding_from_row(row: &sqlx::mysql::MySqlRow) -> Result<StoredFinding> {
-    let text = |i: usize| -> Result<String> {
-        row.try_get::<String, _>(i)
-            .map_err(|e| Error::Database(e.to_string()))
-    };
-    let kind = text(2)?;
-    let severity = text(3)?;
-    let status = text(9)?;
+    let text = |name: &str| row.try_get::<String, _>(name);
+    let (kind, severity, status) = (text("kind")?, text("severity")?, text("status")?);
     let bad = |what: &str, v: &str| Error::Database(format!("warden_findings has {what} `{v}`"));
-    let time = |i: usize| {
-        row.try_get::<NaiveDateTime, _>(i)
-            .map_err(|e| Error::Database(e.to_string()))
-    };
     Ok(StoredFinding {
-        id: row
-            .try_get::<u64, _>(0)
-            .map_err(|e| Error::Database(e.to_string()))?,
-        fingerprint: text(1)?,
+        id: row.try_get("id")?,
+        fingerprint: text("fingerprint")?,
         kind: FindingKind::parse(&kind).ok_or_else(|| bad("an unknown kind", &kind))?,
         severity: Severity::parse(&severity)
             .ok_or_else(|| bad("an unknown severity", &severity))?,
-        subject: text(4)?,
-        department: row.try_get(5).map_err(|e| Error::Database(e.to_string()))?,
-        detail: text(6)?,
-        evidence: serde_json::from_str(&text(7)?).unwrap_or(serde_json::Value::Null),
-        fix: text(8)?,
+        subject: text("subject")?,
+        department: row.try_get("department")?,
+        detail: text("detail")?,
+        evidence: serde_json::from_str(&text("evidence")?).unwrap_or(serde_json::Value::Null),
+        fix: text("fix")?,
         status: FindingStatus::parse(&status).ok_or_else(|| bad("an unknown status", &status))?,
-        first_seen: time(10)?,
-        last_seen: time(11)?,
-        resolved_at: row
-            .try_get(12)
-            .map_err(|e| Error::Database(e.to_string()))?,
+        first_seen: row.try_get("first_seen")?,
+        last_seen: row.try_get("last_seen")?,
+        resolved_at: row.try_get("resolved_at")?,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod findings;
 pub mod governance;
 pub mod logs;
+mod mapped;
 pub mod profiles;
 pub mod reviews;
 pub mod schema;

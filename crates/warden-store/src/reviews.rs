@@ -2,7 +2,7 @@
 //! change with every item, decided item by item exactly once.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use sqlx::{MySql, QueryBuilder, Row};
+use sqlx::{MySql, QueryBuilder};
 
 use crate::connect::Database;
 use crate::error::{Error, Result};
@@ -97,7 +97,7 @@ pub async fn insert_items(change: &mut Change<'_>, id: u64, items: &[NewItem]) -
 }
 
 /// A campaign with its progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Campaign {
     pub id: u64,
     pub name: String,
@@ -116,36 +116,14 @@ pub struct Campaign {
 
 const CAMPAIGN_COLUMNS: &str = "SELECT c.id, c.name, c.scope, c.reviewer_rule, c.fallback, \
      c.undecided, c.due, c.policy_version, c.status, c.created_by, c.created_at, \
-     COUNT(i.id), CAST(COALESCE(SUM(i.decision IS NOT NULL), 0) AS SIGNED) \
+     COUNT(i.id) AS items, CAST(COALESCE(SUM(i.decision IS NOT NULL), 0) AS SIGNED) AS decided \
      FROM warden_campaigns c LEFT JOIN warden_review_items i ON i.campaign_id = c.id";
-
-fn campaign_from_row(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Campaign, sqlx::Error> {
-    Ok(Campaign {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        scope: row.try_get(2)?,
-        reviewer_rule: row.try_get(3)?,
-        fallback: row.try_get(4)?,
-        undecided: row.try_get(5)?,
-        due: row.try_get(6)?,
-        policy_version: row.try_get(7)?,
-        status: row.try_get(8)?,
-        created_by: row.try_get(9)?,
-        created_at: row.try_get(10)?,
-        items: row.try_get(11)?,
-        decided: row.try_get(12)?,
-    })
-}
 
 /// Every campaign, newest first, with item and decision counts.
 pub async fn campaigns(db: &Database) -> Result<Vec<Campaign>> {
     let mut qb = QueryBuilder::<MySql>::new(CAMPAIGN_COLUMNS);
     qb.push(" GROUP BY c.id ORDER BY c.id DESC");
-    let rows = qb.build().fetch_all(db.gov()).await?;
-    Ok(rows
-        .iter()
-        .map(campaign_from_row)
-        .collect::<std::result::Result<_, _>>()?)
+    Ok(qb.build_query_as().fetch_all(db.gov()).await?)
 }
 
 pub async fn campaign(db: &Database, id: u64) -> Result<Option<Campaign>> {
@@ -153,8 +131,7 @@ pub async fn campaign(db: &Database, id: u64) -> Result<Option<Campaign>> {
     qb.push(" WHERE c.id = ")
         .push_bind(id)
         .push(" GROUP BY c.id");
-    let row = qb.build().fetch_optional(db.gov()).await?;
-    Ok(row.as_ref().map(campaign_from_row).transpose()?)
+    Ok(qb.build_query_as().fetch_optional(db.gov()).await?)
 }
 
 /// Reviewers with undecided items in open campaigns due on or before `by`, per campaign:
@@ -182,7 +159,7 @@ pub async fn reviewers_to_remind(
 }
 
 /// One review item as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Item {
     pub id: u64,
     pub campaign_id: u64,
@@ -214,33 +191,6 @@ pub const ITEM_COLUMNS: &str = "SELECT id, campaign_id, login, department, role,
      decided_by, decided_at, comment, version, user_id, role_id, remediation \
      FROM warden_review_items";
 
-fn item_from_row(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Item, sqlx::Error> {
-    Ok(Item {
-        id: row.try_get(0)?,
-        campaign_id: row.try_get(1)?,
-        login: row.try_get(2)?,
-        department: row.try_get(3)?,
-        role: row.try_get(4)?,
-        reviewer: row.try_get(5)?,
-        granted_at: row.try_get(6)?,
-        granted_by: row.try_get(7)?,
-        baseline: row.try_get(8)?,
-        outside: row.try_get(9)?,
-        sod: row.try_get(10)?,
-        last_used: row.try_get(11)?,
-        suggestion: row.try_get(12)?,
-        reason: row.try_get(13)?,
-        decision: row.try_get(14)?,
-        decided_by: row.try_get(15)?,
-        decided_at: row.try_get(16)?,
-        comment: row.try_get(17)?,
-        version: row.try_get(18)?,
-        user_id: row.try_get(19)?,
-        role_id: row.try_get(20)?,
-        remediation: row.try_get(21)?,
-    })
-}
-
 /// A campaign's items, for one reviewer or all, pending only or all.
 pub async fn items(
     db: &Database,
@@ -257,11 +207,7 @@ pub async fn items(
         qb.push(" AND decision IS NULL");
     }
     qb.push(" ORDER BY login, role, id");
-    let rows = qb.build().fetch_all(db.gov()).await?;
-    Ok(rows
-        .iter()
-        .map(item_from_row)
-        .collect::<std::result::Result<_, _>>()?)
+    Ok(qb.build_query_as().fetch_all(db.gov()).await?)
 }
 
 /// Within a change: items by id, locked for the change, with their campaign's status.
@@ -276,11 +222,7 @@ pub async fn lock_items(change: &mut Change<'_>, ids: &[u64]) -> Result<Vec<(Ite
         sep.push_bind(*id);
     }
     qb.push(") ORDER BY id FOR UPDATE");
-    let rows = qb.build().fetch_all(change.conn()).await?;
-    let items: Vec<Item> = rows
-        .iter()
-        .map(item_from_row)
-        .collect::<std::result::Result<_, _>>()?;
+    let items: Vec<Item> = qb.build_query_as().fetch_all(change.conn()).await?;
     let mut campaigns: Vec<u64> = items.iter().map(|i| i.campaign_id).collect();
     campaigns.sort_unstable();
     campaigns.dedup();

@@ -9,8 +9,8 @@ use super::search::{Search, push_filters};
 use super::stream::{BATCH, Cell, Span, read_rows};
 use super::{allowed, log_map, select_plain};
 use crate::connect::Database;
-use crate::directory::col;
 use crate::error::{Error, Result};
+use crate::mapped::col;
 use crate::schema::Resolved;
 use crate::wire::Param;
 

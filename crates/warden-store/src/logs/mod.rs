@@ -7,8 +7,8 @@ use sqlx::{MySql, QueryBuilder};
 use warden_core::ident::quote;
 use warden_core::mapping::AccessLogMap;
 
-use crate::directory::{col, push_id, push_text, push_time};
 use crate::error::{Error, Result};
+use crate::mapped::{col, push_id, push_text, push_time};
 use crate::schema::Resolved;
 
 mod audit_blocks;
@@ -41,23 +41,25 @@ fn log_map(r: &Resolved) -> Result<&AccessLogMap> {
 fn select_rows(log: &AccessLogMap) -> QueryBuilder<'_, MySql> {
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "l", Some(&log.id));
-    qb.push(", ");
+    qb.push(" AS id, ");
     push_time(&mut qb, "l", Some(&log.time));
-    qb.push(", ");
+    qb.push(" AS at, ");
     push_id(&mut qb, "l", Some(&log.user));
-    qb.push(", ");
+    qb.push(" AS user, ");
     push_text(&mut qb, "l", Some(&log.action));
-    qb.push(", ");
+    qb.push(" AS action, ");
     push_text(&mut qb, "l", log.resource_type.as_deref());
-    qb.push(", ");
+    qb.push(" AS resource_type, ");
     push_text(&mut qb, "l", log.resource_id.as_deref());
-    qb.push(", ");
+    qb.push(" AS resource_id, ");
     push_text(&mut qb, "l", log.outcome.as_deref());
-    qb.push(", ");
+    qb.push(" AS outcome, ");
     push_text(&mut qb, "l", log.client_address.as_deref());
-    qb.push(", ");
+    qb.push(" AS client_address, ");
     push_text(&mut qb, "l", log.user_agent.as_deref());
-    qb.push(" FROM ").push(quote(&log.table)).push(" l");
+    qb.push(" AS user_agent FROM ")
+        .push(quote(&log.table))
+        .push(" l");
     qb
 }
 

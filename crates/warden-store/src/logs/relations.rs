@@ -8,8 +8,8 @@ use warden_core::directory::UserId;
 use warden_core::ident::quote;
 
 use crate::connect::Database;
-use crate::directory::{push_id, push_text};
 use crate::error::Result;
+use crate::mapped::{push_id, push_text};
 use crate::schema::Resolved;
 
 /// The customer ids a business relation justifies, per person; None when the mapping
@@ -30,13 +30,15 @@ pub async fn relations(
     for m in maps {
         let mut qb = QueryBuilder::<MySql>::new("SELECT ");
         push_id(&mut qb, "t", Some(&m.user));
-        qb.push(", ");
+        qb.push(" AS user, ");
         push_text(&mut qb, "t", Some(&m.customer));
-        qb.push(" FROM ").push(quote(&m.table)).push(" t");
+        qb.push(" AS customer FROM ")
+            .push(quote(&m.table))
+            .push(" t");
         let mut rows = qb.build().fetch(db.app());
         while let Some(row) = rows.try_next().await? {
-            let user: Option<i64> = row.try_get(0)?;
-            let customer: Option<String> = row.try_get(1)?;
+            let user: Option<i64> = row.try_get("user")?;
+            let customer: Option<String> = row.try_get("customer")?;
             if let (Some(u), Some(c)) = (user, customer) {
                 out.entry(UserId(u)).or_default().insert(c);
             }

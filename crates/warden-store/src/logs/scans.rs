@@ -9,9 +9,9 @@ use warden_core::ident::quote;
 
 use super::log_map;
 use crate::connect::Database;
-use crate::directory::col;
 use crate::error::Result;
 use crate::governance::Change;
+use crate::mapped::col;
 use crate::schema::Resolved;
 
 /// The lowest and highest id of the log (None when empty): where an export newest first

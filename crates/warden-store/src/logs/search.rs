@@ -7,8 +7,8 @@ use warden_core::mapping::AccessLogMap;
 
 use super::{allowed, log_map, select_rows};
 use crate::connect::Database;
-use crate::directory::col;
 use crate::error::{Error, Result};
+use crate::mapped::col;
 use crate::schema::Resolved;
 use crate::wire::Param;
 
@@ -153,18 +153,18 @@ pub async fn search(db: &Database, r: &Resolved, s: &Search) -> Result<Vec<LogRo
         .iter()
         .filter_map(|row| {
             let get = || -> std::result::Result<_, sqlx::Error> {
-                let outcome: Option<String> = row.try_get(6)?;
-                Ok(row.try_get::<Option<i64>, _>(0)?.map(|id| LogRow {
+                let outcome: Option<String> = row.try_get("outcome")?;
+                Ok(row.try_get::<Option<i64>, _>("id")?.map(|id| LogRow {
                     id,
-                    at: row.try_get(1).ok().flatten(),
-                    user: row.try_get(2).ok().flatten(),
-                    action: row.try_get(3).ok().flatten(),
-                    resource_type: row.try_get(4).ok().flatten(),
-                    resource_id: row.try_get(5).ok().flatten(),
+                    at: row.try_get("at").ok().flatten(),
+                    user: row.try_get("user").ok().flatten(),
+                    action: row.try_get("action").ok().flatten(),
+                    resource_type: row.try_get("resource_type").ok().flatten(),
+                    resource_id: row.try_get("resource_id").ok().flatten(),
                     allowed: allowed(log, outcome.as_deref().map(str::as_bytes)),
                     outcome,
-                    client_address: row.try_get(7).ok().flatten(),
-                    user_agent: row.try_get(8).ok().flatten(),
+                    client_address: row.try_get("client_address").ok().flatten(),
+                    user_agent: row.try_get("user_agent").ok().flatten(),
                 }))
             };
             get().transpose()

@@ -12,8 +12,8 @@ use warden_core::mapping::AccessLogMap;
 
 use super::{allowed, log_map, select_plain};
 use crate::connect::Database;
-use crate::directory::col;
 use crate::error::{Error, Result};
+use crate::mapped::col;
 use crate::schema::Resolved;
 use crate::wire::Param;
 

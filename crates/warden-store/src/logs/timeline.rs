@@ -7,8 +7,8 @@ use warden_core::ident::quote;
 use super::log_map;
 use super::search::{Search, push_filters};
 use crate::connect::Database;
-use crate::directory::col;
 use crate::error::Result;
+use crate::mapped::col;
 use crate::schema::Resolved;
 
 /// Allowed and denied accesses matching `s` (its page ignored), per bucket of
