@@ -1,0 +1,183 @@
+//! Closing a campaign: its revocations applied to the application, one change per
+//! person, and undone when needed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use ts_rs::TS;
+use warden_core::review::Verdict;
+use warden_store::reviews::{self as store};
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RevocationView {
+    pub item: u64,
+    pub login: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CloseResponse {
+    pub campaign: u64,
+    pub dry_run: bool,
+    /// Undecided items given the campaign's default (would be, in a dry run).
+    pub defaulted: u64,
+    pub default: String,
+    pub revocations: Vec<RevocationView>,
+    /// The statements, per user, that remediation runs (in a dry run) or ran.
+    pub sql: Vec<String>,
+    /// Users whose grants were revoked by this run.
+    pub remediated_users: u64,
+    pub closed: bool,
+}
+
+/// Closes a campaign: undecided items take the campaign's default, then every revocation
+/// is applied to the application's user-role table, one transaction per user with its
+/// audit event, keeping each removed row for undo. A dry run changes nothing and returns
+/// the exact statements. Re-running after a failure finishes what is left: a user is
+/// either wholly remediated or untouched.
+pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
+    let o = ctx.as_officer("closing an access review")?;
+    let campaign = store::campaign(o.db(), id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
+    let default = Verdict::parse(&campaign.undecided).unwrap_or(Verdict::Keep);
+    let undecided = u64::try_from(campaign.items - campaign.decided).unwrap_or(0);
+    let r = crate::Reader::from(o);
+    let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
+
+    if !dry_run && undecided > 0 {
+        let mut change = o.change().await?;
+        let n = store::apply_default(&mut change, id, default.as_str()).await?;
+        change
+            .commit(
+                "review.default",
+                &format!("campaign {id}"),
+                serde_json::json!({ "campaign": id, "items": n, "decision": default.as_str() }),
+            )
+            .await?;
+    }
+    let mut pending = store::pending_revocations(o.db(), id).await?;
+    if dry_run && default == Verdict::Revoke {
+        // Undecided items would be revoked too: show them.
+        for i in store::items(o.db(), id, None, true).await? {
+            pending.push(store::Revocation {
+                item: i.id,
+                user_id: i.user_id,
+                login: i.login,
+                role_id: i.role_id,
+                role: i.role,
+            });
+        }
+    }
+    let mut by_user: BTreeMap<(i64, String), Vec<store::Revocation>> = BTreeMap::new();
+    for rv in &pending {
+        by_user
+            .entry((rv.user_id, rv.login.clone()))
+            .or_default()
+            .push(rv.clone());
+    }
+    let mut sql = Vec::new();
+    let mut remediated_users = 0;
+    for ((_, login), revs) in &by_user {
+        sql.extend(grants.preview(login, revs));
+        if dry_run {
+            continue;
+        }
+        let mut change = o.change().await?;
+        let mut removed = 0;
+        for rv in revs {
+            removed += u32::from(store::remediate(&mut change, &grants, id, rv).await?);
+        }
+        change
+            .commit(
+                "review.remediate",
+                &format!("user {login}"),
+                serde_json::json!({
+                    "campaign": id,
+                    "items": revs.iter().map(|r| r.item).collect::<Vec<_>>(),
+                    "roles": revs.iter().map(|r| r.role.clone()).collect::<Vec<_>>(),
+                    "rows_removed": removed,
+                }),
+            )
+            .await?;
+        remediated_users += 1;
+    }
+    let closed = !dry_run;
+    if closed && campaign.status != "closed" {
+        let mut change = o.change().await?;
+        store::mark_closed(&mut change, id).await?;
+        change
+            .commit(
+                "review.close",
+                &format!("campaign {id}"),
+                serde_json::json!({ "campaign": id, "revoked": pending.len(), "users": by_user.len() }),
+            )
+            .await?;
+    }
+    Ok(CloseResponse {
+        campaign: id,
+        dry_run,
+        defaulted: undecided,
+        default: default.as_str().into(),
+        revocations: pending
+            .iter()
+            .map(|r| RevocationView {
+                item: r.item,
+                login: r.login.clone(),
+                role: r.role.clone(),
+            })
+            .collect(),
+        sql,
+        remediated_users,
+        closed,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UndoResponse {
+    pub campaign: u64,
+    pub restored_rows: u64,
+    pub users: u64,
+}
+
+/// Puts back every row a campaign's remediation removed, exactly as it was, one
+/// transaction per user with its audit event.
+pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
+    let o = ctx.as_officer("undoing a remediation")?;
+    store::campaign(o.db(), id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
+    let r = crate::Reader::from(o);
+    let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
+    let removed = store::removed_rows(o.db(), id).await?;
+    let mut by_user: BTreeMap<i64, Vec<store::Removed>> = BTreeMap::new();
+    for rm in removed {
+        by_user.entry(rm.user_id).or_default().push(rm);
+    }
+    let mut restored = 0;
+    for (user, rows) in &by_user {
+        let mut change = o.change().await?;
+        for rm in rows {
+            store::restore(&mut change, &grants, rm).await?;
+        }
+        change
+            .commit(
+                "review.undo",
+                &format!("user {user}"),
+                serde_json::json!({
+                    "campaign": id,
+                    "items": rows.iter().map(|r| r.item).collect::<Vec<_>>(),
+                }),
+            )
+            .await?;
+        restored += rows.len() as u64;
+    }
+    Ok(UndoResponse {
+        campaign: id,
+        restored_rows: restored,
+        users: by_user.len() as u64,
+    })
+}
