@@ -396,13 +396,7 @@ fn parse_time(text: &str) -> Result<NaiveDateTime, String> {
 /// file still being written (no `</AUDIT>`, a record cut short) gives every whole record.
 pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result<Read, Refused> {
     use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(Lines {
-        inner: input,
-        newlines: 0,
-        declaration: None,
-        tail: Vec::new(),
-    });
-    reader.config_mut().check_end_names = true;
+    let mut reader = Lines::xml_reader(input);
     let mut buf = Vec::new();
     let mut bad = Vec::new();
     // The record being read: its fields, its start line, its raw text for the hash.
@@ -423,37 +417,21 @@ pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result
         let ev = match ev {
             Ok(ev) => ev,
             Err(e) => {
-                let (line, message) = match record {
-                    // The end of a file still being written, most likely.
-                    Some((_, start)) => (
-                        start,
-                        format!("a record cut short ({e}): left for the next import"),
-                    ),
-                    None => (
-                        line,
-                        format!("not well-formed XML: {e}: the rest of the file is not read"),
-                    ),
-                };
-                bad.push(Malformed { line, message });
-                return Ok(Read {
-                    bad,
-                    through: line - 1,
-                });
+                let start = record.as_ref().map(|(_, start)| *start);
+                return Ok(stop(bad, unreadable(start, line, &e)));
             }
         };
         size += (reader.buffer_position() - before) as usize;
         match ev {
             Event::DocType(_) => return Err(Refused::Dtd { line }),
             Event::Eof => {
-                let mut through = line - 1;
-                if let Some((_, start)) = record {
-                    bad.push(Malformed {
-                        line: start,
-                        message: "the last record is cut short (a file still being written?): left for the next import".into(),
-                    });
-                    through = start - 1;
-                }
-                return Ok(Read { bad, through });
+                return Ok(match record {
+                    Some((_, start)) => stop(bad, cut_short_at_end(start)),
+                    None => Read {
+                        bad,
+                        through: line - 1,
+                    },
+                });
             }
             Event::Start(e) if e.local_name().as_ref() == "AUDIT_RECORD" => {
                 size = 0;
@@ -471,21 +449,8 @@ pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result
             Event::Text(t) if field.is_some() => text.push_str(&t.xml10_content()),
             Event::CData(t) if field.is_some() => text.push_str(&t.into_inner()),
             Event::GeneralRef(r) if field.is_some() => {
-                let name = r.xml10_content();
-                match name.as_ref() {
-                    "amp" => text.push('&'),
-                    "lt" => text.push('<'),
-                    "gt" => text.push('>'),
-                    "quot" => text.push('"'),
-                    "apos" => text.push('\''),
-                    _ => match r.resolve_char_ref() {
-                        Ok(Some(c)) => text.push(c),
-                        _ => {
-                            broken = Some(format!(
-                                "the entity `&{name};` is not declared (and never will be)"
-                            ))
-                        }
-                    },
+                if let Err(problem) = push_reference(&r, &mut text) {
+                    broken = Some(problem);
                 }
             }
             Event::End(e) if e.local_name().as_ref() == "AUDIT_RECORD" => {
@@ -498,20 +463,78 @@ pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result
             }
             _ => {}
         }
-        if record.is_some() && size > MAX_RECORD {
-            let start = record.take().map_or(line, |(_, l)| l);
-            bad.push(Malformed {
-                line: start,
-                message: format!(
-                    "a record longer than {MAX_RECORD} bytes: the rest of the file is not read"
-                ),
-            });
-            return Ok(Read {
-                bad,
-                through: start - 1,
-            });
+        if size > MAX_RECORD
+            && let Some((_, start)) = record
+        {
+            return Ok(stop(bad, too_long(start)));
         }
     }
+}
+
+/// A read that stops at `at`: everything before its line is read, nothing after.
+fn stop(mut bad: Vec<Malformed>, at: Malformed) -> Read {
+    let through = at.line - 1;
+    bad.push(at);
+    Read { bad, through }
+}
+
+/// The last record of a file that ends inside it: left for the next import.
+fn cut_short_at_end(start: u64) -> Malformed {
+    Malformed {
+        line: start,
+        message:
+            "the last record is cut short (a file still being written?): left for the next import"
+                .into(),
+    }
+}
+
+/// A record over [`MAX_RECORD`]: the rest of the file is not read.
+fn too_long(start: u64) -> Malformed {
+    Malformed {
+        line: start,
+        message: format!(
+            "a record longer than {MAX_RECORD} bytes: the rest of the file is not read"
+        ),
+    }
+}
+
+/// Where an XML read stops at a parse error. Inside a record it is most likely the end of
+/// a file still being written; outside one, nothing after it can be trusted.
+fn unreadable(record_start: Option<u64>, line: u64, e: &quick_xml::Error) -> Malformed {
+    match record_start {
+        // The end of a file still being written, most likely.
+        Some(start) => Malformed {
+            line: start,
+            message: format!("a record cut short ({e}): left for the next import"),
+        },
+        None => Malformed {
+            line,
+            message: format!("not well-formed XML: {e}: the rest of the file is not read"),
+        },
+    }
+}
+
+/// Appends what a reference (`&amp;`, `&#233;`) stands for to a field's text. Only XML's
+/// own entities and character references resolve: a document declares no others, since
+/// one with a DTD is refused.
+fn push_reference(r: &quick_xml::events::BytesRef<'_>, text: &mut String) -> Result<(), String> {
+    let name = r.xml10_content();
+    match name.as_ref() {
+        "amp" => text.push('&'),
+        "lt" => text.push('<'),
+        "gt" => text.push('>'),
+        "quot" => text.push('"'),
+        "apos" => text.push('\''),
+        _ => match r.resolve_char_ref() {
+            Ok(Some(c)) => text.push(c),
+            _ => {
+                return Err(format!(
+                    "the entity `&{name};` is not declared (and never will be)"
+                ));
+            }
+        },
+    }
+    Ok(())
 }
 
 /// A reader that counts the newlines consumed: the line each XML event starts on.
@@ -533,6 +556,20 @@ fn declaration(bytes: &[u8]) -> Option<usize> {
         .iter()
         .filter_map(|m| upper.windows(m.len()).position(|w| w == *m))
         .min()
+}
+
+impl<R: BufRead> Lines<R> {
+    /// An XML reader over `input` that counts its lines and watches for declarations.
+    fn xml_reader(input: R) -> quick_xml::Reader<Self> {
+        let mut reader = quick_xml::Reader::from_reader(Lines {
+            inner: input,
+            newlines: 0,
+            declaration: None,
+            tail: Vec::new(),
+        });
+        reader.config_mut().check_end_names = true;
+        reader
+    }
 }
 
 impl<R> Lines<R> {

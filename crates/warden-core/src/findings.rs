@@ -4,10 +4,11 @@
 //!
 //! Evaluation is pure: the store reads the directory into [`Facts`], [`evaluate`] judges it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::directory::{
@@ -16,183 +17,7 @@ use crate::directory::{
 use crate::policy::{
     Assignment, Decision, JobFunction, Policy, SodSides, Subject, decide_with, sod_conflicts,
 };
-
-macro_rules! kinds {
-    ($($variant:ident = $name:literal, $severity:ident, $policy:literal;)*) => {
-        /// What a finding is about (CLI.md, Policies and findings).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum FindingKind {
-            $($variant,)*
-        }
-
-        impl FindingKind {
-            pub const ALL: &'static [FindingKind] = &[$(FindingKind::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(FindingKind::$variant => $name,)*
-                }
-            }
-
-            /// How serious a finding of this kind is.
-            pub fn severity(self) -> Severity {
-                match self {
-                    $(FindingKind::$variant => Severity::$severity,)*
-                }
-            }
-
-            /// Found by evaluating a policy against the directory (the others come from
-            /// the access-log detectors).
-            pub fn is_policy_kind(self) -> bool {
-                match self {
-                    $(FindingKind::$variant => $policy,)*
-                }
-            }
-        }
-    };
-}
-
-kinds! {
-    NoJobFunction = "no_job_function", Medium, true;
-    ExcessPermission = "excess_permission", Medium, true;
-    SodConflict = "sod_conflict", High, true;
-    TooManyRoles = "too_many_roles", Low, true;
-    DormantAccount = "dormant_account", Medium, true;
-    OrphanAccount = "orphan_account", Medium, true;
-    InactiveWithRoles = "inactive_with_roles", High, true;
-    Superuser = "superuser", High, true;
-    NoMfa = "no_mfa", Medium, true;
-    WeakPasswordHash = "weak_password_hash", High, true;
-    GrantOutsideReview = "grant_outside_review", Medium, true;
-    Enumeration = "enumeration", High, false;
-    DeniedBurst = "denied_burst", Medium, false;
-    OffHours = "off_hours", Low, false;
-    OutsidePolicy = "outside_policy", High, false;
-    NoBusinessReason = "no_business_reason", Medium, false;
-    DormantActivity = "dormant_activity", High, false;
-    BulkExport = "bulk_export", High, false;
-}
-
-impl FindingKind {
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|k| k.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for FindingKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How serious a finding is; `--fail-on` compares against it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 3] = [Severity::Low, Severity::Medium, Severity::High];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where a finding stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FindingStatus {
-    /// Found and not yet looked at.
-    Open,
-    /// Seen by someone who said so; still present.
-    Acknowledged,
-    /// Gone from the directory, or said to be fixed (reopened if it comes back).
-    Resolved,
-}
-
-impl FindingStatus {
-    pub const ALL: [FindingStatus; 3] = [Self::Open, Self::Acknowledged, Self::Resolved];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Acknowledged => "acknowledged",
-            Self::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// The status a triage action leads to, or why it cannot be taken from here.
-    pub fn triage(self, action: Triage) -> Result<Self, String> {
-        match (self, action) {
-            (Self::Open, Triage::Ack) => Ok(Self::Acknowledged),
-            (Self::Open | Self::Acknowledged, Triage::Resolve) => Ok(Self::Resolved),
-            (Self::Acknowledged | Self::Resolved, Triage::Reopen) => Ok(Self::Open),
-            (from, action) => Err(format!(
-                "a finding that is {} cannot be {}",
-                from.as_str(),
-                action.past()
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for FindingStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What a person can do with a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Triage {
-    Ack,
-    Resolve,
-    Reopen,
-}
-
-impl Triage {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "ack" => Some(Self::Ack),
-            "resolve" => Some(Self::Resolve),
-            "reopen" => Some(Self::Reopen),
-            _ => None,
-        }
-    }
-
-    /// The word stored in a finding's history.
-    pub fn past(self) -> &'static str {
-        match self {
-            Self::Ack => "acknowledged",
-            Self::Resolve => "resolved",
-            Self::Reopen => "reopened",
-        }
-    }
-}
+pub use crate::vocabulary::{FindingKind, FindingStatus, Severity, Triage};
 
 /// One departure from the policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -285,11 +110,100 @@ pub fn is_weak_scheme(scheme: &str) -> bool {
     WEAK.iter().any(|w| w.eq_ignore_ascii_case(scheme.trim()))
 }
 
+/// Judges every person in the directory against the policy.
+pub fn evaluate(policy: &Policy, facts: Facts<'_>) -> Evaluation {
+    let mut judge = Judge::new(policy, facts);
+    let mut eval = Evaluation::default();
+    let mut out = Vec::new();
+    for user in facts.users {
+        let roles = judge.role_names_of(user);
+        let s = Subject {
+            user,
+            roles: &roles,
+        };
+        if !user.active {
+            out.extend(judge.inactive_with_roles(&s));
+            continue;
+        }
+        eval.evaluated += 1;
+        let before = out.len();
+        if let Assignment::Ambiguous(names) = judge.active(&s, &mut out) {
+            eval.ambiguous.push((
+                user.login.clone(),
+                names.into_iter().map(str::to_string).collect(),
+            ));
+        }
+        if out.len() == before {
+            eval.compliant += 1;
+        }
+    }
+    eval.findings = worst_first(out);
+    eval
+}
+
+/// Highest severity first, then by kind and person, so a report reads the same every time.
+fn worst_first(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.kind.cmp(&b.kind))
+            .then_with(|| a.subject.cmp(&b.subject))
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+    });
+    findings
+}
+
+fn finding(
+    kind: FindingKind,
+    user: &User,
+    about: &str,
+    detail: String,
+    evidence: serde_json::Value,
+    fix: String,
+) -> Finding {
+    Finding {
+        kind,
+        severity: kind.severity(),
+        subject: user.login.clone(),
+        subject_id: user.id,
+        department: user.department.clone(),
+        detail,
+        evidence,
+        fix,
+        fingerprint: fingerprint(kind, user.id, about),
+    }
+}
+
+/// What a person holds through grants: a superuser's everything is its own finding.
+fn held_through_grants<'e>(user: &User, effective: Option<&'e Effective>) -> Cow<'e, Effective> {
+    let Some(effective) = effective else {
+        return Cow::Owned(Effective::new());
+    };
+    if !user.superuser {
+        return Cow::Borrowed(effective);
+    }
+    Cow::Owned(
+        effective
+            .iter()
+            .filter_map(|(p, via)| {
+                let via: BTreeSet<Via> = via
+                    .iter()
+                    .filter(|v| **v != Via::Superuser)
+                    .cloned()
+                    .collect();
+                (!via.is_empty()).then_some((*p, via))
+            })
+            .collect(),
+    )
+}
+
+/// The directory indexed for judging, and what judging one person teaches about the next.
 struct Judge<'a> {
     policy: &'a Policy,
     facts: Facts<'a>,
     by_id: HashMap<UserId, &'a User>,
-    out: Vec<Finding>,
+    roles_of: HashMap<UserId, Vec<RoleId>>,
+    direct_of: HashMap<UserId, Vec<PermissionId>>,
     /// Whether a job function (by address) allows a permission: a directory has few of each,
     /// so every pair is decided once, not once per person.
     allowed: HashMap<(*const JobFunction, PermissionId), bool>,
@@ -297,7 +211,53 @@ struct Judge<'a> {
     sod_sides: SodSides,
 }
 
-impl Judge<'_> {
+impl<'a> Judge<'a> {
+    fn new(policy: &'a Policy, facts: Facts<'a>) -> Self {
+        let mut roles_of: HashMap<UserId, Vec<RoleId>> = HashMap::new();
+        for g in facts.grants {
+            roles_of.entry(g.user).or_default().push(g.role);
+        }
+        let mut direct_of: HashMap<UserId, Vec<PermissionId>> = HashMap::new();
+        for d in facts.direct {
+            direct_of.entry(d.user).or_default().push(d.permission);
+        }
+        let sod_sides = SodSides::new(
+            policy,
+            (facts.permission_keys.iter()).map(|(p, k)| (*p, k.as_str())),
+        );
+        Self {
+            policy,
+            facts,
+            by_id: facts.users.iter().map(|u| (u.id, u)).collect(),
+            roles_of,
+            direct_of,
+            allowed: HashMap::new(),
+            sod_sides,
+        }
+    }
+
+    /// Every kind an active person is judged on, in a fixed order, into `out`; the person's
+    /// job function comes back for the caller to report an ambiguous one.
+    fn active(&mut self, s: &Subject<'_>, out: &mut Vec<Finding>) -> Assignment<'a> {
+        let held = held_through_grants(s.user, self.facts.effective.get(&s.user.id));
+        let assignment = self.policy.assign(s);
+        match assignment {
+            Assignment::One(job) => {
+                out.extend(self.excess(s, job, &held));
+                out.extend(self.too_many_roles(s, job));
+            }
+            Assignment::None => out.extend(self.no_job_function(s)),
+            Assignment::Ambiguous(_) => {}
+        }
+        out.extend(self.sod(s, &held));
+        out.extend(self.dormancy(s));
+        out.extend(self.orphan(s));
+        out.extend(self.superuser(s));
+        out.extend(self.no_mfa(s));
+        out.extend(self.weak_password_hash(s));
+        assignment
+    }
+
     fn excepted(&self, kind: FindingKind, s: &Subject<'_>, permission: Option<&str>) -> bool {
         self.policy.accepts(kind, s, permission)
     }
@@ -310,27 +270,17 @@ impl Judge<'_> {
             .unwrap_or_else(|| format!("#{role}"))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        kind: FindingKind,
-        user: &User,
-        about: &str,
-        detail: String,
-        evidence: serde_json::Value,
-        fix: String,
-    ) {
-        self.out.push(Finding {
-            kind,
-            severity: kind.severity(),
-            subject: user.login.clone(),
-            subject_id: user.id,
-            department: user.department.clone(),
-            detail,
-            evidence,
-            fix,
-            fingerprint: fingerprint(kind, user.id, about),
-        });
+    /// The names of the roles a person holds, sorted, each once.
+    fn role_names_of(&self, user: &User) -> Vec<String> {
+        let role_ids = self
+            .roles_of
+            .get(&user.id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let mut names: Vec<String> = role_ids.iter().map(|r| self.role_name(*r)).collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     fn via_names(&self, via: &BTreeSet<Via>) -> Vec<String> {
@@ -343,8 +293,31 @@ impl Judge<'_> {
             .collect()
     }
 
-    fn excess(&mut self, s: &Subject<'_>, job: &JobFunction, held: &Effective) {
+    /// An inactive person who still holds roles or direct grants.
+    fn inactive_with_roles(&self, s: &Subject<'_>) -> Option<Finding> {
         let user = s.user;
+        let direct: Vec<String> = (self.direct_of.get(&user.id).into_iter().flatten())
+            .filter_map(|p| self.facts.permission_keys.get(p).cloned())
+            .collect();
+        if (s.roles.is_empty() && direct.is_empty())
+            || self.excepted(FindingKind::InactiveWithRoles, s, None)
+        {
+            return None;
+        }
+        let mut what: Vec<String> = s.roles.iter().map(|r| format!("role {r}")).collect();
+        what.extend(direct.iter().map(|k| format!("direct `{k}`")));
+        Some(finding(
+            FindingKind::InactiveWithRoles,
+            user,
+            "",
+            format!("is {} but still holds {}", user.status, what.join(", ")),
+            json!({ "status": user.status, "roles": s.roles, "direct": direct }),
+            format!("revoke every role and grant of {}", user.login),
+        ))
+    }
+
+    /// Each permission held that the person's job function does not allow.
+    fn excess(&mut self, s: &Subject<'_>, job: &JobFunction, held: &Effective) -> Vec<Finding> {
         let keys = self.facts.permission_keys;
         let memo = &mut self.allowed;
         let decisions = decide_with(held, |perm| {
@@ -355,95 +328,111 @@ impl Judge<'_> {
                         .is_some_and(|k| job.allow.iter().any(|g| g.matches(k)))
                 })
         });
-        for (perm, decision) in decisions {
-            let (Decision::Excess { via }, Some(key)) = (decision, keys.get(&perm)) else {
-                continue;
-            };
-            if self.excepted(FindingKind::ExcessPermission, s, Some(key)) {
-                continue;
-            }
-            let sources = self.via_names(&via);
-            let fix = match sources.as_slice() {
-                [one] if one == "direct grant" => format!(
-                    "revoke the direct grant of `{key}` from {}, or allow it for {} if the job needs it",
-                    user.login, job.name
-                ),
-                _ => format!(
-                    "revoke {} from {} (each gives `{key}`), or allow it for {} if the job needs it",
-                    sources.join(" and "),
-                    user.login,
-                    job.name
-                ),
-            };
-            self.push(
-                FindingKind::ExcessPermission,
-                user,
-                key,
-                format!(
-                    "holds `{key}`, which job function {} does not allow, through {}",
-                    job.name,
-                    sources.join(", ")
-                ),
-                json!({ "permission": key, "job_function": job.name, "via": sources }),
-                fix,
-            );
-        }
+        decisions
+            .into_iter()
+            .filter_map(|(perm, decision)| match (decision, keys.get(&perm)) {
+                (Decision::Excess { via }, Some(key))
+                    if !self.excepted(FindingKind::ExcessPermission, s, Some(key)) =>
+                {
+                    Some(self.excess_of(s.user, job, key, &via))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
-    fn sod(&mut self, s: &Subject<'_>, held: &Effective) {
+    fn excess_of(&self, user: &User, job: &JobFunction, key: &str, via: &BTreeSet<Via>) -> Finding {
+        let sources = self.via_names(via);
+        let fix = match sources.as_slice() {
+            [one] if one == "direct grant" => format!(
+                "revoke the direct grant of `{key}` from {}, or allow it for {} if the job needs it",
+                user.login, job.name
+            ),
+            _ => format!(
+                "revoke {} from {} (each gives `{key}`), or allow it for {} if the job needs it",
+                sources.join(" and "),
+                user.login,
+                job.name
+            ),
+        };
+        finding(
+            FindingKind::ExcessPermission,
+            user,
+            key,
+            format!(
+                "holds `{key}`, which job function {} does not allow, through {}",
+                job.name,
+                sources.join(", ")
+            ),
+            json!({ "permission": key, "job_function": job.name, "via": sources }),
+            fix,
+        )
+    }
+
+    /// More roles than the job function's budget.
+    fn too_many_roles(&self, s: &Subject<'_>, job: &JobFunction) -> Option<Finding> {
+        let max = job.max_roles?;
+        if s.roles.len() <= max as usize || self.excepted(FindingKind::TooManyRoles, s, None) {
+            return None;
+        }
+        Some(finding(
+            FindingKind::TooManyRoles,
+            s.user,
+            "",
+            format!(
+                "holds {} roles; job function {} allows at most {max}",
+                s.roles.len(),
+                job.name
+            ),
+            json!({ "roles": s.roles, "max_roles": max, "job_function": job.name }),
+            format!(
+                "revoke the roles {} does not need, keeping at most {max}",
+                s.user.login
+            ),
+        ))
+    }
+
+    /// No job function matches: the person has no baseline to be judged against.
+    fn no_job_function(&self, s: &Subject<'_>) -> Option<Finding> {
+        if self.excepted(FindingKind::NoJobFunction, s, None) {
+            return None;
+        }
+        let user = s.user;
+        Some(finding(
+            FindingKind::NoJobFunction,
+            user,
+            "",
+            format!(
+                "no job function matches (department {}, title {}): no baseline",
+                user.department.as_deref().unwrap_or("none"),
+                user.title.as_deref().unwrap_or("none")
+            ),
+            json!({ "department": user.department, "title": user.title, "roles": s.roles }),
+            "add a job function that matches this person, or remove their access".into(),
+        ))
+    }
+
+    /// Each separation-of-duties rule the person breaks.
+    fn sod(&self, s: &Subject<'_>, held: &Effective) -> Vec<Finding> {
         if !self.sod_sides.any_met(held) {
-            return;
+            return Vec::new();
         }
         let keyed: Vec<(&str, &BTreeSet<Via>)> = held
             .iter()
             .filter_map(|(p, via)| self.facts.permission_keys.get(p).map(|k| (k.as_str(), via)))
             .collect();
         let keys: Vec<&str> = keyed.iter().map(|(k, _)| *k).collect();
+        let mut out = Vec::new();
         for (rule, sides) in sod_conflicts(self.policy, &keys) {
             if self.excepted(FindingKind::SodConflict, s, None) {
                 continue;
             }
             let sides: Vec<serde_json::Value> = sides
                 .iter()
-                .map(|side| {
-                    serde_json::Value::Array(
-                        side.iter()
-                            .map(|k| {
-                                let via = keyed
-                                    .iter()
-                                    .find(|(key, _)| key == k)
-                                    .map(|(_, v)| self.via_names(v))
-                                    .unwrap_or_default();
-                                json!({ "permission": k, "via": via })
-                            })
-                            .collect(),
-                    )
-                })
+                .map(|side| self.sod_side(side, &keyed))
                 .collect();
-            let summary: Vec<String> = sides
-                .iter()
-                .map(|side| {
-                    side.as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|p| {
-                            format!(
-                                "`{}` ({})",
-                                p["permission"].as_str().unwrap_or_default(),
-                                p["via"]
-                                    .as_array()
-                                    .into_iter()
-                                    .flatten()
-                                    .filter_map(|v| v.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                })
-                .collect();
-            self.push(
+            let summary: Vec<String> = sides.iter().map(sod_side_summary).collect();
+            out.push(finding(
                 FindingKind::SodConflict,
                 s.user,
                 &rule.name,
@@ -453,23 +442,38 @@ impl Judge<'_> {
                     "revoke one side of `{}` from {}: no one may hold both",
                     rule.name, s.user.login
                 ),
-            );
+            ));
         }
+        out
+    }
+
+    /// One side of a broken rule as evidence: each permission with the ways it is held.
+    fn sod_side(&self, side: &[String], keyed: &[(&str, &BTreeSet<Via>)]) -> serde_json::Value {
+        serde_json::Value::Array(
+            side.iter()
+                .map(|k| {
+                    let via = keyed
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map(|(_, v)| self.via_names(v))
+                        .unwrap_or_default();
+                    json!({ "permission": k, "via": via })
+                })
+                .collect(),
+        )
     }
 
     /// No login and no access-log activity for the policy's dormancy days; judged on what
     /// the mapping has (last login, the access log, or both).
-    fn dormancy(&mut self, s: &Subject<'_>) {
-        let Some(days) = self.policy.dormancy.as_ref().map(|d| d.days) else {
-            return;
-        };
+    fn dormancy(&self, s: &Subject<'_>) -> Option<Finding> {
+        let days = self.policy.dormancy.as_ref().map(|d| d.days)?;
         let log = self.facts.active_in_log;
         if !self.facts.columns.last_login && log.is_none() {
-            return;
+            return None;
         }
         let user = s.user;
         if log.is_some_and(|l| l.contains(&user.id)) {
-            return;
+            return None;
         }
         let cutoff = self.facts.now - Duration::days(i64::from(days));
         let dormant = match user.last_login.filter(|_| self.facts.columns.last_login) {
@@ -478,12 +482,12 @@ impl Judge<'_> {
             None => user.created.is_none_or(|c| c < cutoff),
         };
         if !dormant || self.excepted(FindingKind::DormantAccount, s, None) {
-            return;
+            return None;
         }
         let last = user
             .last_login
             .map_or_else(|| "never".to_string(), |t| t.format("%Y-%m-%d").to_string());
-        self.push(
+        Some(finding(
             FindingKind::DormantAccount,
             user,
             "",
@@ -500,217 +504,110 @@ impl Judge<'_> {
                 "disable {}'s account, or confirm they still need it",
                 user.login
             ),
-        );
+        ))
+    }
+
+    /// No manager, or one who is gone: no one to vouch for the person's access.
+    fn orphan(&self, s: &Subject<'_>) -> Option<Finding> {
+        if !self.facts.columns.managers || self.excepted(FindingKind::OrphanAccount, s, None) {
+            return None;
+        }
+        let user = s.user;
+        let problem = match user.manager_id.map(|m| self.by_id.get(&m).copied()) {
+            None => "has no manager".to_string(),
+            Some(None) => "has a manager who is not in the directory".to_string(),
+            Some(Some(m)) if !m.active => format!("reports to {}, who is {}", m.login, m.status),
+            Some(Some(_)) => return None,
+        };
+        Some(finding(
+            FindingKind::OrphanAccount,
+            user,
+            "",
+            problem,
+            json!({ "manager": user.manager }),
+            format!(
+                "give {} an active manager who can vouch for their access",
+                user.login
+            ),
+        ))
+    }
+
+    fn superuser(&self, s: &Subject<'_>) -> Option<Finding> {
+        let user = s.user;
+        if !user.superuser || self.excepted(FindingKind::Superuser, s, None) {
+            return None;
+        }
+        Some(finding(
+            FindingKind::Superuser,
+            user,
+            "",
+            "is a superuser, who holds every permission".into(),
+            json!({ "department": user.department }),
+            format!(
+                "remove the superuser flag from {}; grant the roles the job needs",
+                user.login
+            ),
+        ))
+    }
+
+    fn no_mfa(&self, s: &Subject<'_>) -> Option<Finding> {
+        let user = s.user;
+        if !self.facts.columns.mfa
+            || user.mfa != Some(false)
+            || self.excepted(FindingKind::NoMfa, s, None)
+        {
+            return None;
+        }
+        Some(finding(
+            FindingKind::NoMfa,
+            user,
+            "",
+            "signs in without multi-factor authentication".into(),
+            json!({}),
+            format!("require {} to enrol a second factor", user.login),
+        ))
+    }
+
+    fn weak_password_hash(&self, s: &Subject<'_>) -> Option<Finding> {
+        let user = s.user;
+        let scheme = self.facts.password_schemes.get(&user.id)?;
+        if !is_weak_scheme(scheme) || self.excepted(FindingKind::WeakPasswordHash, s, None) {
+            return None;
+        }
+        Some(finding(
+            FindingKind::WeakPasswordHash,
+            user,
+            "",
+            format!("password hashed with {scheme}"),
+            json!({ "scheme": scheme }),
+            format!(
+                "expire {}'s password so it is rehashed with a strong scheme",
+                user.login
+            ),
+        ))
     }
 }
 
-/// Judges every person in the directory against the policy.
-pub fn evaluate(policy: &Policy, facts: Facts<'_>) -> Evaluation {
-    let mut roles_of: HashMap<UserId, Vec<RoleId>> = HashMap::new();
-    for g in facts.grants {
-        roles_of.entry(g.user).or_default().push(g.role);
-    }
-    let mut direct_of: HashMap<UserId, Vec<PermissionId>> = HashMap::new();
-    for d in facts.direct {
-        direct_of.entry(d.user).or_default().push(d.permission);
-    }
-    let sod_sides = SodSides::new(
-        policy,
-        (facts.permission_keys.iter()).map(|(p, k)| (*p, k.as_str())),
-    );
-    let mut judge = Judge {
-        policy,
-        facts,
-        by_id: facts.users.iter().map(|u| (u.id, u)).collect(),
-        out: Vec::new(),
-        allowed: HashMap::new(),
-        sod_sides,
-    };
-    let empty = Effective::new();
-    let mut eval = Evaluation::default();
-    for user in facts.users {
-        let role_ids = roles_of.get(&user.id).map(Vec::as_slice).unwrap_or(&[]);
-        let mut role_names: Vec<String> = role_ids.iter().map(|r| judge.role_name(*r)).collect();
-        role_names.sort();
-        role_names.dedup();
-        let s = Subject {
-            user,
-            roles: &role_names,
-        };
-        let before = judge.out.len();
-        if !user.active {
-            let direct: Vec<String> = direct_of
-                .get(&user.id)
-                .into_iter()
-                .flatten()
-                .filter_map(|p| facts.permission_keys.get(p).cloned())
-                .collect();
-            if (!role_names.is_empty() || !direct.is_empty())
-                && !judge.excepted(FindingKind::InactiveWithRoles, &s, None)
-            {
-                let mut what: Vec<String> =
-                    role_names.iter().map(|r| format!("role {r}")).collect();
-                what.extend(direct.iter().map(|k| format!("direct `{k}`")));
-                judge.push(
-                    FindingKind::InactiveWithRoles,
-                    user,
-                    "",
-                    format!("is {} but still holds {}", user.status, what.join(", ")),
-                    json!({ "status": user.status, "roles": role_names, "direct": direct }),
-                    format!("revoke every role and grant of {}", user.login),
-                );
-            }
-            continue;
-        }
-        eval.evaluated += 1;
-        // What the person holds through grants; a superuser's everything is its own finding.
-        let effective = facts.effective.get(&user.id).unwrap_or(&empty);
-        let without_superuser;
-        let held: &Effective = if user.superuser {
-            without_superuser = effective
-                .iter()
-                .filter_map(|(p, via)| {
-                    let via: BTreeSet<Via> = via
-                        .iter()
-                        .filter(|v| **v != Via::Superuser)
-                        .cloned()
-                        .collect();
-                    (!via.is_empty()).then_some((*p, via))
-                })
-                .collect();
-            &without_superuser
-        } else {
-            effective
-        };
-        match policy.assign(&s) {
-            Assignment::One(job) => {
-                judge.excess(&s, job, held);
-                if let Some(max) = job.max_roles
-                    && role_names.len() > max as usize
-                    && !judge.excepted(FindingKind::TooManyRoles, &s, None)
-                {
-                    judge.push(
-                        FindingKind::TooManyRoles,
-                        user,
-                        "",
-                        format!(
-                            "holds {} roles; job function {} allows at most {max}",
-                            role_names.len(),
-                            job.name
-                        ),
-                        json!({ "roles": role_names, "max_roles": max, "job_function": job.name }),
-                        format!(
-                            "revoke the roles {} does not need, keeping at most {max}",
-                            user.login
-                        ),
-                    );
-                }
-            }
-            Assignment::None => {
-                if !judge.excepted(FindingKind::NoJobFunction, &s, None) {
-                    judge.push(
-                        FindingKind::NoJobFunction,
-                        user,
-                        "",
-                        format!(
-                            "no job function matches (department {}, title {}): no baseline",
-                            user.department.as_deref().unwrap_or("none"),
-                            user.title.as_deref().unwrap_or("none")
-                        ),
-                        json!({ "department": user.department, "title": user.title, "roles": role_names }),
-                        "add a job function that matches this person, or remove their access".into(),
-                    );
-                }
-            }
-            Assignment::Ambiguous(names) => {
-                eval.ambiguous.push((
-                    user.login.clone(),
-                    names.into_iter().map(str::to_string).collect(),
-                ));
-            }
-        }
-        judge.sod(&s, held);
-        judge.dormancy(&s);
-        if facts.columns.managers && !judge.excepted(FindingKind::OrphanAccount, &s, None) {
-            let manager = user.manager_id.map(|m| judge.by_id.get(&m).copied());
-            let problem = match manager {
-                None => Some("has no manager".to_string()),
-                Some(None) => Some("has a manager who is not in the directory".to_string()),
-                Some(Some(m)) if !m.active => {
-                    Some(format!("reports to {}, who is {}", m.login, m.status))
-                }
-                Some(Some(_)) => None,
-            };
-            if let Some(problem) = problem {
-                judge.push(
-                    FindingKind::OrphanAccount,
-                    user,
-                    "",
-                    problem,
-                    json!({ "manager": user.manager }),
-                    format!(
-                        "give {} an active manager who can vouch for their access",
-                        user.login
-                    ),
-                );
-            }
-        }
-        if user.superuser && !judge.excepted(FindingKind::Superuser, &s, None) {
-            judge.push(
-                FindingKind::Superuser,
-                user,
-                "",
-                "is a superuser, who holds every permission".into(),
-                json!({ "department": user.department }),
-                format!(
-                    "remove the superuser flag from {}; grant the roles the job needs",
-                    user.login
-                ),
-            );
-        }
-        if facts.columns.mfa
-            && user.mfa == Some(false)
-            && !judge.excepted(FindingKind::NoMfa, &s, None)
-        {
-            judge.push(
-                FindingKind::NoMfa,
-                user,
-                "",
-                "signs in without multi-factor authentication".into(),
-                json!({}),
-                format!("require {} to enrol a second factor", user.login),
-            );
-        }
-        if let Some(scheme) = facts.password_schemes.get(&user.id)
-            && is_weak_scheme(scheme)
-            && !judge.excepted(FindingKind::WeakPasswordHash, &s, None)
-        {
-            judge.push(
-                FindingKind::WeakPasswordHash,
-                user,
-                "",
-                format!("password hashed with {scheme}"),
-                json!({ "scheme": scheme }),
-                format!(
-                    "expire {}'s password so it is rehashed with a strong scheme",
-                    user.login
-                ),
-            );
-        }
-        if judge.out.len() == before {
-            eval.compliant += 1;
-        }
-    }
-    let mut findings = judge.out;
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.kind.cmp(&b.kind))
-            .then_with(|| a.subject.cmp(&b.subject))
-            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
-    });
-    eval.findings = findings;
-    eval
+/// A side of a broken rule in words: "`refund:request` (role billing)".
+fn sod_side_summary(side: &serde_json::Value) -> String {
+    side.as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "`{}` ({})",
+                p["permission"].as_str().unwrap_or_default(),
+                p["via"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 #[cfg(test)]

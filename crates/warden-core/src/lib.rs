@@ -19,5 +19,6 @@ pub mod policy;
 pub mod review;
 pub mod snapshot;
 pub mod suggest;
+pub mod vocabulary;
 
 pub use error::{Error, Result};

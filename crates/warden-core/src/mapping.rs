@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::error::{MappingProblem, summarize};
 use crate::ident;
 
 /// A whole mapping.
@@ -308,36 +309,6 @@ pub struct ColumnRef<'a> {
     pub kind: ColumnKind,
 }
 
-/// Something wrong with a mapping, said so that it can be fixed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MappingProblem {
-    /// The mapping field, such as `users.last_login`.
-    pub field: String,
-    pub table: String,
-    pub column: Option<String>,
-    pub message: String,
-    pub suggestion: Option<String>,
-}
-
-impl std::fmt::Display for MappingProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)?;
-        if let Some(s) = &self.suggestion {
-            write!(f, " (did you mean `{s}`?)")?;
-        }
-        Ok(())
-    }
-}
-
-/// All problems in one line.
-pub fn summarize(problems: &[MappingProblem]) -> String {
-    problems
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// The mapping presets that ship with Warden.
 pub const PRESETS: [&str; 2] = ["reference", "django"];
 
@@ -362,271 +333,30 @@ impl Mapping {
 
     /// Every column the mapping refers to, with the kind it must have.
     pub fn columns(&self) -> Vec<ColumnRef<'_>> {
-        use ColumnKind::*;
-        let mut out = Vec::new();
-        let mut add = |field: &str, table: &'_ str, column: Option<&'_ str>, kind| {
-            if let Some(column) = column {
-                out.push((
-                    field.to_string(),
-                    table.to_string(),
-                    column.to_string(),
-                    kind,
-                ));
-            }
-        };
-        let u = &self.users;
-        add("users.id", &u.table, Some(&u.id), Id);
-        add("users.login", &u.table, Some(&u.login), Text);
-        if let Some(name) = &u.name {
-            for c in name.names() {
-                add("users.name", &u.table, Some(c), Text);
-            }
-        }
-        add("users.email", &u.table, u.email.as_deref(), Text);
-        add("users.department", &u.table, u.department.as_deref(), Text);
-        add("users.title", &u.table, u.title.as_deref(), Text);
-        add("users.manager", &u.table, u.manager.as_deref(), Id);
-        add("users.status", &u.table, u.status.as_deref(), Text);
-        add("users.active", &u.table, u.active.as_deref(), Flag);
-        add("users.last_login", &u.table, u.last_login.as_deref(), Time);
-        add("users.superuser", &u.table, u.superuser.as_deref(), Flag);
-        add("users.mfa", &u.table, u.mfa.as_deref(), Flag);
-        add(
-            "users.password_hash",
-            &u.table,
-            u.password_hash.as_deref(),
-            Text,
-        );
-        add("users.created", &u.table, u.created.as_deref(), Time);
-        let r = &self.roles;
-        add("roles.id", &r.table, Some(&r.id), Id);
-        add("roles.name", &r.table, Some(&r.name), Text);
-        add("roles.owner", &r.table, r.owner.as_deref(), Id);
+        let mut out = Refs(Vec::new());
+        self.users.columns(&mut out);
+        self.roles.columns(&mut out);
         if let Some(h) = &self.role_hierarchy {
-            add("role_hierarchy.role", &h.table, Some(&h.role), Id);
-            add("role_hierarchy.parent", &h.table, Some(&h.parent), Id);
+            h.columns(&mut out);
         }
-        let p = &self.permissions;
-        add("permissions.id", &p.table, Some(&p.id), Id);
-        add("permissions.key", &p.table, Some(&p.key), Text);
-        if let Some(k) = &p.key_prefix {
-            add(
-                "permissions.key_prefix.foreign_key",
-                &p.table,
-                Some(&k.foreign_key),
-                Id,
-            );
-            add("permissions.key_prefix.id", &k.table, Some(&k.id), Id);
-            add(
-                "permissions.key_prefix.column",
-                &k.table,
-                Some(&k.column),
-                Text,
-            );
-        }
-        let rp = &self.role_permissions;
-        add("role_permissions.role", &rp.table, Some(&rp.role), Id);
-        add(
-            "role_permissions.permission",
-            &rp.table,
-            Some(&rp.permission),
-            Id,
-        );
-        let ur = &self.user_roles;
-        add("user_roles.user", &ur.table, Some(&ur.user), Id);
-        add("user_roles.role", &ur.table, Some(&ur.role), Id);
-        add(
-            "user_roles.granted_at",
-            &ur.table,
-            ur.granted_at.as_deref(),
-            Time,
-        );
-        add(
-            "user_roles.granted_by",
-            &ur.table,
-            ur.granted_by.as_deref(),
-            Id,
-        );
-        add(
-            "user_roles.expires_at",
-            &ur.table,
-            ur.expires_at.as_deref(),
-            Time,
-        );
+        self.permissions.columns(&mut out);
+        self.role_permissions.columns(&mut out);
+        self.user_roles.columns(&mut out);
         if let Some(up) = &self.user_permissions {
-            add("user_permissions.user", &up.table, Some(&up.user), Id);
-            add(
-                "user_permissions.permission",
-                &up.table,
-                Some(&up.permission),
-                Id,
-            );
-            add(
-                "user_permissions.granted_at",
-                &up.table,
-                up.granted_at.as_deref(),
-                Time,
-            );
-            add(
-                "user_permissions.granted_by",
-                &up.table,
-                up.granted_by.as_deref(),
-                Id,
-            );
+            up.columns(&mut out);
         }
         if let Some(l) = &self.access_log {
-            add("access_log.id", &l.table, Some(&l.id), Id);
-            add("access_log.time", &l.table, Some(&l.time), Time);
-            add("access_log.user", &l.table, Some(&l.user), Id);
-            add("access_log.action", &l.table, Some(&l.action), Text);
-            add(
-                "access_log.resource_type",
-                &l.table,
-                l.resource_type.as_deref(),
-                Text,
-            );
-            add(
-                "access_log.resource_id",
-                &l.table,
-                l.resource_id.as_deref(),
-                Text,
-            );
-            add("access_log.outcome", &l.table, l.outcome.as_deref(), Text);
-            add(
-                "access_log.client_address",
-                &l.table,
-                l.client_address.as_deref(),
-                Text,
-            );
-            add(
-                "access_log.user_agent",
-                &l.table,
-                l.user_agent.as_deref(),
-                Text,
-            );
+            l.columns(&mut out);
         }
         for (name, rel) in [
             ("tickets", &self.relations.tickets),
             ("accounts", &self.relations.accounts),
         ] {
             if let Some(rel) = rel {
-                add(
-                    &format!("relations.{name}.customer"),
-                    &rel.table,
-                    Some(&rel.customer),
-                    Id,
-                );
-                add(
-                    &format!("relations.{name}.user"),
-                    &rel.table,
-                    Some(&rel.user),
-                    Id,
-                );
+                rel.columns(name, &mut out);
             }
         }
-        // Re-borrow from self so the references live as long as the mapping does.
-        out.into_iter()
-            .map(|(field, table, column, kind)| ColumnRef {
-                table: self.intern(&table),
-                column: self.intern(&column),
-                field,
-                kind,
-            })
-            .collect()
-    }
-
-    /// Finds the mapping's own copy of a name, so [`ColumnRef`] can borrow it.
-    fn intern(&self, name: &str) -> &str {
-        self.all_names()
-            .into_iter()
-            .find(|n| *n == name)
-            .unwrap_or("")
-    }
-
-    fn all_names(&self) -> Vec<&str> {
-        let u = &self.users;
-        let mut names: Vec<&str> = vec![&u.table, &u.id, &u.login];
-        names.extend(u.name.iter().flat_map(Columns::names));
-        names.extend(
-            [
-                &u.email,
-                &u.department,
-                &u.title,
-                &u.manager,
-                &u.status,
-                &u.active,
-                &u.last_login,
-                &u.superuser,
-                &u.mfa,
-                &u.password_hash,
-                &u.created,
-                &self.roles.owner,
-            ]
-            .into_iter()
-            .flatten()
-            .map(String::as_str),
-        );
-        names.extend([
-            self.roles.table.as_str(),
-            &self.roles.id,
-            &self.roles.name,
-            &self.permissions.table,
-            &self.permissions.id,
-            &self.permissions.key,
-            &self.role_permissions.table,
-            &self.role_permissions.role,
-            &self.role_permissions.permission,
-            &self.user_roles.table,
-            &self.user_roles.user,
-            &self.user_roles.role,
-        ]);
-        names.extend(
-            [
-                &self.user_roles.granted_at,
-                &self.user_roles.granted_by,
-                &self.user_roles.expires_at,
-            ]
-            .into_iter()
-            .flatten()
-            .map(String::as_str),
-        );
-        if let Some(h) = &self.role_hierarchy {
-            names.extend([h.table.as_str(), &h.role, &h.parent]);
-        }
-        if let Some(k) = &self.permissions.key_prefix {
-            names.extend([k.table.as_str(), &k.id, &k.foreign_key, &k.column]);
-        }
-        if let Some(up) = &self.user_permissions {
-            names.extend([up.table.as_str(), &up.user, &up.permission]);
-            names.extend(
-                [&up.granted_at, &up.granted_by]
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str),
-            );
-        }
-        if let Some(l) = &self.access_log {
-            names.extend([l.table.as_str(), &l.id, &l.time, &l.user, &l.action]);
-            names.extend(
-                [
-                    &l.resource_type,
-                    &l.resource_id,
-                    &l.outcome,
-                    &l.client_address,
-                    &l.user_agent,
-                ]
-                .into_iter()
-                .flatten()
-                .map(String::as_str),
-            );
-        }
-        for rel in [&self.relations.tickets, &self.relations.accounts]
-            .into_iter()
-            .flatten()
-        {
-            names.extend([rel.table.as_str(), &rel.customer, &rel.user]);
-        }
-        names
+        out.0
     }
 
     /// Problems that can be seen without a database: names that are not identifiers, and
@@ -676,6 +406,183 @@ impl Mapping {
             });
         }
         problems
+    }
+}
+
+/// The columns of a mapping as they are collected, in the order the mapping declares them.
+struct Refs<'a>(Vec<ColumnRef<'a>>);
+
+impl<'a> Refs<'a> {
+    /// Adds a column; an optional one the mapping leaves out is skipped.
+    fn add(&mut self, field: &str, table: &'a str, column: Option<&'a str>, kind: ColumnKind) {
+        if let Some(column) = column {
+            self.0.push(ColumnRef {
+                field: field.to_string(),
+                table,
+                column,
+                kind,
+            });
+        }
+    }
+}
+
+impl UsersMap {
+    fn columns<'a>(&'a self, out: &mut Refs<'a>) {
+        use ColumnKind::*;
+        let t = self.table.as_str();
+        out.add("users.id", t, Some(&self.id), Id);
+        out.add("users.login", t, Some(&self.login), Text);
+        for c in self.name.iter().flat_map(Columns::names) {
+            out.add("users.name", t, Some(c), Text);
+        }
+        out.add("users.email", t, self.email.as_deref(), Text);
+        out.add("users.department", t, self.department.as_deref(), Text);
+        out.add("users.title", t, self.title.as_deref(), Text);
+        out.add("users.manager", t, self.manager.as_deref(), Id);
+        out.add("users.status", t, self.status.as_deref(), Text);
+        out.add("users.active", t, self.active.as_deref(), Flag);
+        out.add("users.last_login", t, self.last_login.as_deref(), Time);
+        out.add("users.superuser", t, self.superuser.as_deref(), Flag);
+        out.add("users.mfa", t, self.mfa.as_deref(), Flag);
+        let hash = self.password_hash.as_deref();
+        out.add("users.password_hash", t, hash, Text);
+        out.add("users.created", t, self.created.as_deref(), Time);
+    }
+}
+
+impl RolesMap {
+    fn columns<'a>(&'a self, out: &mut Refs<'a>) {
+        use ColumnKind::*;
+        out.add("roles.id", &self.table, Some(&self.id), Id);
+        out.add("roles.name", &self.table, Some(&self.name), Text);
+        out.add("roles.owner", &self.table, self.owner.as_deref(), Id);
+    }
+}
+
+impl RoleHierarchyMap {
+    fn columns<'a>(&'a self, out: &mut Refs<'a>) {
+        out.add(
+            "role_hierarchy.role",
+            &self.table,
+            Some(&self.role),
+            ColumnKind::Id,
+        );
+        out.add(
+            "role_hierarchy.parent",
+            &self.table,
+            Some(&self.parent),
+            ColumnKind::Id,
+        );
+    }
+}
+
+impl PermissionsMap {
+    fn columns<'a>(&'a self, out: &mut Refs<'a>) {
+        use ColumnKind::*;
+        out.add("permissions.id", &self.table, Some(&self.id), Id);
+        out.add("permissions.key", &self.table, Some(&self.key), Text);
+        if let Some(k) = &self.key_prefix {
+            let fk = Some(k.foreign_key.as_str());
+            out.add("permissions.key_prefix.foreign_key", &self.table, fk, Id);
+            out.add("permissions.key_prefix.id", &k.table, Some(&k.id), Id);
+            out.add(
+                "permissions.key_prefix.column",
+                &k.table,
+                Some(&k.column),
+                Text,
+            );
+        }
+    }
+}
+
+impl RolePermissionsMap {
+    fn columns<'a>(&'a self, out: &mut Refs<'a>) {
+        let t = self.table.as_str();
+        out.add("role_permissions.role", t, Some(&self.role), ColumnKind::Id);
+        out.add(
+            "role_permissions.permission",
+            t,
+            Some(&self.permission),
+            ColumnKind::Id,
+        );
+    }
+}
+
+impl UserRolesMap {
+    fn columns<'a>(&'a self, out: &mut Refs<'a>) {
+        use ColumnKind::*;
+        let t = self.table.as_str();
+        out.add("user_roles.user", t, Some(&self.user), Id);
+        out.add("user_roles.role", t, Some(&self.role), Id);
+        out.add("user_roles.granted_at", t, self.granted_at.as_deref(), Time);
+        out.add("user_roles.granted_by", t, self.granted_by.as_deref(), Id);
+        out.add("user_roles.expires_at", t, self.expires_at.as_deref(), Time);
+    }
+}
+
+impl UserPermissionsMap {
+    fn columns<'a>(&'a self, out: &mut Refs<'a>) {
+        use ColumnKind::*;
+        let t = self.table.as_str();
+        out.add("user_permissions.user", t, Some(&self.user), Id);
+        out.add("user_permissions.permission", t, Some(&self.permission), Id);
+        out.add(
+            "user_permissions.granted_at",
+            t,
+            self.granted_at.as_deref(),
+            Time,
+        );
+        out.add(
+            "user_permissions.granted_by",
+            t,
+            self.granted_by.as_deref(),
+            Id,
+        );
+    }
+}
+
+impl AccessLogMap {
+    fn columns<'a>(&'a self, out: &mut Refs<'a>) {
+        use ColumnKind::*;
+        let t = self.table.as_str();
+        out.add("access_log.id", t, Some(&self.id), Id);
+        out.add("access_log.time", t, Some(&self.time), Time);
+        out.add("access_log.user", t, Some(&self.user), Id);
+        out.add("access_log.action", t, Some(&self.action), Text);
+        out.add(
+            "access_log.resource_type",
+            t,
+            self.resource_type.as_deref(),
+            Text,
+        );
+        out.add(
+            "access_log.resource_id",
+            t,
+            self.resource_id.as_deref(),
+            Text,
+        );
+        out.add("access_log.outcome", t, self.outcome.as_deref(), Text);
+        out.add(
+            "access_log.client_address",
+            t,
+            self.client_address.as_deref(),
+            Text,
+        );
+        out.add("access_log.user_agent", t, self.user_agent.as_deref(), Text);
+    }
+}
+
+impl RelationMap {
+    /// `name` is the relation's key under `[relations]` (`tickets`, `accounts`).
+    fn columns<'a>(&'a self, name: &str, out: &mut Refs<'a>) {
+        let (t, id) = (self.table.as_str(), ColumnKind::Id);
+        out.add(
+            &format!("relations.{name}.customer"),
+            t,
+            Some(&self.customer),
+            id,
+        );
+        out.add(&format!("relations.{name}.user"), t, Some(&self.user), id);
     }
 }
 

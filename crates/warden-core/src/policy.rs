@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::directory::{Effective, PermissionId, User, Via};
 use crate::glob::Glob;
+use crate::vocabulary::{Detectors, FindingKind};
 
 /// A whole policy document.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -24,7 +25,7 @@ pub struct Policy {
     pub exception: Vec<Exception>,
     /// The access-log detectors' thresholds (heuristics; defaults when absent).
     #[serde(default)]
-    pub detectors: crate::detectors::Detectors,
+    pub detectors: Detectors,
 }
 
 /// A finding the policy accepts, with the reason an auditor will read: the head of
@@ -32,7 +33,7 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exception {
-    pub kind: crate::findings::FindingKind,
+    pub kind: FindingKind,
     #[serde(rename = "match")]
     pub matches: Match,
     /// For `excess_permission` and `sod_conflict`: only these permissions are accepted.
@@ -531,12 +532,7 @@ pub enum Verdict {
 impl Policy {
     /// Whether an exception of the policy accepts a finding of `kind` for this person
     /// (and, for an exception that names permissions, this permission).
-    pub fn accepts(
-        &self,
-        kind: crate::findings::FindingKind,
-        s: &Subject<'_>,
-        permission: Option<&str>,
-    ) -> bool {
+    pub fn accepts(&self, kind: FindingKind, s: &Subject<'_>, permission: Option<&str>) -> bool {
         self.exception.iter().any(|ex| {
             ex.kind == kind
                 && ex.matches.holds(s)
@@ -558,7 +554,7 @@ impl Policy {
             }
             Assignment::One(job) => {
                 if job.allow.iter().any(|g| g.matches(key))
-                    || self.accepts(crate::findings::FindingKind::ExcessPermission, s, Some(key))
+                    || self.accepts(FindingKind::ExcessPermission, s, Some(key))
                 {
                     Verdict::Allowed
                 } else {

@@ -1,4 +1,7 @@
+use super::enumeration::longest_run;
+use super::need_to_know::canonical_number;
 use super::*;
+use crate::findings::FindingKind;
 use chrono::NaiveDate;
 
 const POLICY: &str = r#"
