@@ -2,12 +2,12 @@
 //! documented code.
 
 mod args;
-mod demo;
+mod command;
+mod context;
 mod failure;
 mod output;
 mod progress;
 mod render;
-mod run;
 
 use std::process::ExitCode;
 
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run::run(cli)) {
+    match runtime.block_on(command::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => failure.report(format),
     }

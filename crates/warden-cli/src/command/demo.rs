@@ -8,10 +8,11 @@ use warden_service::directory::{self, AccessResponse, RolesResponse, WhoCanRespo
 use warden_service::findings::{self, CheckResponse, PolicySource};
 use warden_service::{Clock, policy, setup};
 
+use super::sandbox::sandbox_database;
 use crate::args::{Cli, DemoArgs};
+use crate::context::{Result, context_on, note};
 use crate::failure::Failure;
 use crate::output::{Format, Render, Table, print};
-use crate::run::{Result, context_on, note, sandbox_database};
 
 #[derive(Debug, Serialize)]
 struct Department {

@@ -1,0 +1,91 @@
+//! What every command stands on: the database and actor the flags name, a context opened
+//! on them (and always closed), and notes for people on stderr.
+
+use warden_core::console::Actor;
+use warden_core::mapping::Mapping;
+use warden_service::session::{self, OpenRequest, Target};
+use warden_service::{Ctx, setup};
+use warden_store::Database;
+
+use crate::args::Cli;
+use crate::failure::Failure;
+use crate::output::{Render, print};
+
+pub type Result<T> = std::result::Result<T, Failure>;
+
+/// Notes for people go to stderr, never stdout, and not at all with --quiet.
+pub fn note(cli: &Cli, text: &str) {
+    if !cli.quiet {
+        eprintln!("{text}");
+    }
+}
+
+/// The database named by --database-url or --profile.
+pub fn target(cli: &Cli) -> Result<Target> {
+    match (&cli.database_url, &cli.profile) {
+        (Some(url), None) => Ok(Target::Url(url.clone())),
+        (None, Some(name)) => Ok(Target::Profile(name.clone())),
+        _ => Err(Failure::usage(
+            "no database: pass --database-url (or WARDEN_DATABASE_URL) or --profile; \
+             for the sandbox: --database-url \"$(warden sandbox url)\"",
+        )),
+    }
+}
+
+pub async fn connect(cli: &Cli) -> Result<Database> {
+    Ok(session::connect(&target(cli)?).await?.0)
+}
+
+pub fn actor() -> Result<Actor> {
+    Ok(session::actor()?)
+}
+
+pub fn load_mapping(cli: &Cli) -> Result<Mapping> {
+    Ok(session::mapping_for(&target(cli)?, cli.mapping.as_deref())?)
+}
+
+/// Connects, establishes the actor's console role, and checks the mapping if one is needed.
+pub async fn context(cli: &Cli, with_mapping: bool) -> Result<Ctx> {
+    Ok(session::open(&OpenRequest {
+        target: target(cli)?,
+        mapping: cli.mapping.clone(),
+        with_mapping,
+    })
+    .await?)
+}
+
+/// A context on an already connected database (the demo).
+pub async fn context_on(db: Database, mapping: Mapping) -> Result<Ctx> {
+    Ok(Ctx::establish(db, setup::local_actor()?, Some(mapping)).await?)
+}
+
+/// Runs `f` with a context and closes the connections afterwards, whatever `f` returned,
+/// so the server sees a clean goodbye rather than an aborted connection.
+pub async fn with_ctx(
+    cli: &Cli,
+    with_mapping: bool,
+    f: impl AsyncFnOnce(&Ctx) -> Result<u8>,
+) -> Result<u8> {
+    let ctx = context(cli, with_mapping).await?;
+    let result = f(&ctx).await;
+    ctx.close().await;
+    result
+}
+
+/// The shape of most commands: connect, call one use case, print its answer, exit 0.
+pub async fn show<R: Render>(
+    cli: &Cli,
+    with_mapping: bool,
+    call: impl AsyncFnOnce(&Ctx) -> warden_service::Result<R>,
+) -> Result<u8> {
+    with_ctx(cli, with_mapping, async |ctx| {
+        print(cli.format, &call(ctx).await?)?;
+        Ok(0)
+    })
+    .await
+}
+
+/// A file's text, or a usage error naming it.
+pub fn read_file(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
+}
