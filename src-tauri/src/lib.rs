@@ -1,6 +1,8 @@
 //! Warden's desktop shell: Tauri commands that are thin adapters over warden-service.
 
 mod commands;
+#[macro_use]
+pub mod contract;
 mod exports;
 mod imports;
 pub mod ipc;
@@ -9,6 +11,13 @@ mod reminders;
 mod state;
 
 use tauri::Manager;
+
+/// The Tauri handler of every declared command (`declared.rs`), each `commands::NAME`.
+macro_rules! handler {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $res:ty;)*) => {
+        tauri::generate_handler![$(commands::$name),*]
+    };
+}
 
 /// Starts the desktop app.
 pub fn run() {
@@ -37,47 +46,7 @@ pub fn run() {
             reminders::every_hour(app.handle().clone());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::connection,
-            commands::connect,
-            commands::add_profile,
-            commands::dashboard,
-            commands::users,
-            commands::access,
-            commands::roles,
-            commands::role,
-            commands::who_can,
-            commands::permissions,
-            commands::policy_show,
-            commands::policy_history,
-            commands::policy_diff,
-            commands::policy_lint,
-            commands::policy_apply,
-            commands::policy_simulate,
-            commands::check,
-            commands::findings,
-            commands::finding,
-            commands::triage,
-            commands::compliance,
-            commands::review_list,
-            commands::review_show,
-            commands::review_items,
-            commands::review_start,
-            commands::review_decide,
-            commands::review_reassign,
-            commands::review_close,
-            commands::logs_search,
-            commands::logs_scan,
-            commands::logs_timeline,
-            commands::logs_import,
-            commands::logs_import_status,
-            commands::export_start,
-            commands::export_status,
-            commands::export_cancel,
-            commands::export_verify,
-            commands::audit_events,
-            commands::audit_verify,
-        ])
+        .invoke_handler(with_commands!(handler))
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("Warden could not start: {e}");

@@ -254,3 +254,125 @@ fn both_themes_meet_wcag_aa_contrast() {
         }
     }
 }
+
+/// A file generated from the command declaration: rewritten with UPDATE_BINDINGS=1, else
+/// compared.
+fn generated_file(relative: &str, wanted: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if std::env::var("UPDATE_BINDINGS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, wanted).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == wanted,
+        "{relative} drifted from src/declared.rs: run UPDATE_BINDINGS=1 cargo test -p warden-desktop --test ui"
+    );
+}
+
+#[test]
+fn the_capability_and_the_typescript_command_map_are_generated_from_the_declaration() {
+    use warden_desktop::contract::{COMMANDS, capability, typescript};
+    assert!(COMMANDS.len() > 30, "{} commands declared", COMMANDS.len());
+    generated_file("capabilities/default.json", &capability());
+    generated_file("../ui/src/lib/commands.ts", &typescript());
+    let capability: serde_json::Value = serde_json::from_str(&capability()).unwrap();
+    assert_eq!(
+        capability["permissions"].as_array().unwrap().len(),
+        COMMANDS.len(),
+        "one grant per command, nothing else"
+    );
+}
+
+/// Each `#[tauri::command]` of the shell: its name, the arguments the page sends (those
+/// that are not Tauri's own: the app, the state, the window), and what it answers.
+fn rust_commands() -> Vec<(String, Vec<(String, String)>, String)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        // The attribute on a line of its own (not a mention in a comment).
+        for piece in text.split("#[tauri::command]\n").skip(1) {
+            let head = &piece[..piece.find('{').unwrap()];
+            let name = head.split("fn ").nth(1).unwrap();
+            let name: String = (name.chars())
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let open = head.find('(').unwrap();
+            let mut depth = 0;
+            let close = (head.char_indices().skip(open))
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .unwrap()
+                .0;
+            let (params, result) = (&head[open + 1..close], &head[close + 1..]);
+            let mut args = Vec::new();
+            let (mut depth, mut start) = (0, 0);
+            for (i, c) in params.char_indices().chain([(params.len(), ',')]) {
+                match c {
+                    '<' | '(' => depth += 1,
+                    '>' | ')' => depth -= 1,
+                    ',' if depth == 0 => {
+                        let param = params[start..i].trim();
+                        start = i + 1;
+                        let Some((arg, ty)) = param.split_once(':') else {
+                            continue;
+                        };
+                        let ty = ty.trim();
+                        if ["AppHandle", "State<", "tauri::", "Window"]
+                            .iter()
+                            .any(|t| ty.starts_with(t))
+                        {
+                            continue;
+                        }
+                        args.push((arg.trim().to_string(), last_segment(ty)));
+                    }
+                    _ => {}
+                }
+            }
+            let result = result.trim().trim_start_matches("->").trim();
+            let result = result
+                .strip_prefix("Result<")
+                .and_then(|r| r.strip_suffix('>'));
+            out.push((name, args, last_segment(result.unwrap())));
+        }
+    }
+    out
+}
+
+/// `a::b::C<…>` as `C<…>`, spaces gone: how the declaration writes a type.
+fn last_segment(ty: &str) -> String {
+    let ty: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+    match ty.split_once('<') {
+        Some((outer, rest)) => format!("{}<{}", outer.rsplit("::").next().unwrap(), rest),
+        None => ty.rsplit("::").next().unwrap().to_string(),
+    }
+}
+
+#[test]
+fn every_command_is_declared_once_with_its_rust_signature() {
+    use warden_desktop::contract::COMMANDS;
+    let declared: BTreeMap<String, (Vec<(String, String)>, String)> = (COMMANDS.iter())
+        .map(|c| {
+            let args = (c.args.iter())
+                .map(|(a, t)| (a.to_string(), last_segment(t)))
+                .collect();
+            (c.name.to_string(), (args, last_segment(c.result)))
+        })
+        .collect();
+    assert_eq!(declared.len(), COMMANDS.len(), "a command declared twice");
+    let rust: BTreeMap<String, (Vec<(String, String)>, String)> = rust_commands()
+        .into_iter()
+        .map(|(name, args, result)| (name, (args, result)))
+        .collect();
+    assert!(rust.len() > 30, "{} commands found in src/", rust.len());
+    assert_eq!(
+        declared, rust,
+        "src/declared.rs and the #[tauri::command] signatures differ"
+    );
+}
