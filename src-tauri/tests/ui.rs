@@ -283,9 +283,12 @@ fn the_capability_and_the_typescript_command_map_are_generated_from_the_declarat
     );
 }
 
+/// A command's arguments (name, type) and its answer's type.
+type Signature = (Vec<(String, String)>, String);
+
 /// Each `#[tauri::command]` of the shell: its name, the arguments the page sends (those
 /// that are not Tauri's own: the app, the state, the window), and what it answers.
-fn rust_commands() -> Vec<(String, Vec<(String, String)>, String)> {
+fn rust_commands() -> Vec<(String, Signature)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -339,7 +342,7 @@ fn rust_commands() -> Vec<(String, Vec<(String, String)>, String)> {
             let result = result
                 .strip_prefix("Result<")
                 .and_then(|r| r.strip_suffix('>'));
-            out.push((name, args, last_segment(result.unwrap())));
+            out.push((name, (args, last_segment(result.unwrap()))));
         }
     }
     out
@@ -357,7 +360,7 @@ fn last_segment(ty: &str) -> String {
 #[test]
 fn every_command_is_declared_once_with_its_rust_signature() {
     use warden_desktop::contract::COMMANDS;
-    let declared: BTreeMap<String, (Vec<(String, String)>, String)> = (COMMANDS.iter())
+    let declared: BTreeMap<String, Signature> = (COMMANDS.iter())
         .map(|c| {
             let args = (c.args.iter())
                 .map(|(a, t)| (a.to_string(), last_segment(t)))
@@ -366,10 +369,7 @@ fn every_command_is_declared_once_with_its_rust_signature() {
         })
         .collect();
     assert_eq!(declared.len(), COMMANDS.len(), "a command declared twice");
-    let rust: BTreeMap<String, (Vec<(String, String)>, String)> = rust_commands()
-        .into_iter()
-        .map(|(name, args, result)| (name, (args, result)))
-        .collect();
+    let rust: BTreeMap<String, Signature> = rust_commands().into_iter().collect();
     assert!(rust.len() > 30, "{} commands found in src/", rust.len());
     assert_eq!(
         declared, rust,
