@@ -100,57 +100,126 @@ pub async fn record_check(
 ) -> Result<(RunOutcome, HashMap<String, Recorded>)> {
     let actor = change.actor().to_string();
     let at = change.at();
-    let previous_run_at: Option<NaiveDateTime> =
+    let previous_run_at = previous_run_at(change).await?;
+    let run_id = insert_run(change, meta, findings.len(), &actor, at).await?;
+    let existing = known_findings(change).await?;
+    let Sorted {
+        fresh,
+        seen,
+        reappeared,
+        changed,
+        mut states,
+    } = sort_findings(&existing, findings);
+
+    open_fresh(change, &fresh, at, run_id, &mut states).await?;
+    rewrite_changed(change, &changed).await?;
+    reopen(change, &reappeared, &actor, run_id, at).await?;
+    let gone = vanished(&existing, &seen, judged);
+    resolve_vanished(change, &gone, previous_run_at, &actor, run_id, at).await?;
+
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let outcome = RunOutcome {
+        run_id,
+        ran_at: at,
+        opened: count(fresh.len()),
+        reopened: count(reappeared.len()),
+        fixed: count(gone.len()),
+    };
+    update_run_counts(change, &outcome).await?;
+    Ok((outcome, states))
+}
+
+/// When the latest check before this one ran, if any did.
+async fn previous_run_at(change: &mut Change<'_>) -> Result<Option<NaiveDateTime>> {
+    Ok(
         sqlx::query_scalar("SELECT MAX(ran_at) FROM warden_check_runs")
             .fetch_one(change.conn())
-            .await?;
-    let run_id = sqlx::query(
+            .await?,
+    )
+}
+
+/// Inserts the run's row with zero counts (set by [`update_run_counts`] once known) and
+/// returns its id.
+async fn insert_run(
+    change: &mut Change<'_>,
+    meta: &RunMeta,
+    found: usize,
+    actor: &str,
+    at: NaiveDateTime,
+) -> Result<u64> {
+    Ok(sqlx::query(
         "INSERT INTO warden_check_runs (ran_at, actor, policy_version, policy_sha256, \
          evaluated, compliant, found, opened, reopened, fixed, snapshot) \
          VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
     )
     .bind(at)
-    .bind(&actor)
+    .bind(actor)
     .bind(meta.policy_version)
     .bind(&meta.policy_sha256)
     .bind(meta.evaluated)
     .bind(meta.compliant)
-    .bind(u32::try_from(findings.len()).unwrap_or(u32::MAX))
+    .bind(u32::try_from(found).unwrap_or(u32::MAX))
     .bind(&meta.snapshot)
     .execute(change.conn())
     .await?
-    .last_insert_id();
+    .last_insert_id())
+}
 
-    type Existing = (u64, String, String, String, String, NaiveDateTime);
-    let existing: Vec<Existing> = sqlx::query_as(
+/// A stored finding as a run compares against it: id, fingerprint, kind, status, detail,
+/// first seen.
+type Existing = (u64, String, String, String, String, NaiveDateTime);
+
+/// Every finding stored so far, of every kind and status.
+async fn known_findings(change: &mut Change<'_>) -> Result<Vec<Existing>> {
+    Ok(sqlx::query_as(
         "SELECT id, fingerprint, kind, status, detail, first_seen FROM warden_findings",
     )
     .fetch_all(change.conn())
-    .await?;
-    let known: HashMap<&str, &Existing> = existing.iter().map(|e| (e.1.as_str(), e)).collect();
+    .await?)
+}
 
+/// A run's findings sorted against the stored ones.
+struct Sorted<'f> {
+    /// Not stored before: to be opened.
+    fresh: Vec<&'f Finding>,
+    /// Ids of the stored findings this run saw.
+    seen: HashSet<u64>,
+    /// Ids of resolved findings this run saw again: to be reopened.
+    reappeared: Vec<u64>,
+    /// Stored findings whose detail differs from what this run saw: to be rewritten.
+    changed: Vec<(u64, &'f Finding)>,
+    /// Where each stored finding this run saw now stands, by fingerprint.
+    states: HashMap<String, Recorded>,
+}
+
+/// Sorts the run's findings into fresh, reappeared and changed by fingerprint; writes
+/// nothing.
+fn sort_findings<'f>(existing: &[Existing], findings: &'f [Finding]) -> Sorted<'f> {
+    let known: HashMap<&str, &Existing> = existing.iter().map(|e| (e.1.as_str(), e)).collect();
     let resolved = FindingStatus::Resolved.as_str();
-    let mut states: HashMap<String, Recorded> = HashMap::with_capacity(findings.len());
-    let mut fresh = Vec::new();
-    let mut seen = HashSet::new();
-    let mut reappeared = Vec::new();
-    let mut changed = Vec::new();
+    let mut sorted = Sorted {
+        fresh: Vec::new(),
+        seen: HashSet::new(),
+        reappeared: Vec::new(),
+        changed: Vec::new(),
+        states: HashMap::with_capacity(findings.len()),
+    };
     for f in findings {
         let Some((id, _, _, status, detail, first_seen)) = known.get(f.fingerprint.as_str()) else {
-            fresh.push(f);
+            sorted.fresh.push(f);
             continue;
         };
-        seen.insert(*id);
+        sorted.seen.insert(*id);
         let status = if status == resolved {
-            reappeared.push(*id);
+            sorted.reappeared.push(*id);
             FindingStatus::Open
         } else {
             FindingStatus::parse(status).unwrap_or(FindingStatus::Open)
         };
         if *detail != f.detail {
-            changed.push((*id, f));
+            sorted.changed.push((*id, f));
         }
-        states.insert(
+        sorted.states.insert(
             f.fingerprint.clone(),
             Recorded {
                 id: *id,
@@ -159,28 +228,44 @@ pub async fn record_check(
             },
         );
     }
+    sorted
+}
 
-    insert_open(change, &fresh, at, run_id).await?;
-    if !fresh.is_empty() {
-        let ids: Vec<(u64, String)> = sqlx::query_as(
-            "SELECT id, fingerprint FROM warden_findings WHERE first_seen = ? AND last_run = ?",
-        )
-        .bind(at)
-        .bind(run_id)
-        .fetch_all(change.conn())
-        .await?;
-        for (id, fp) in ids {
-            states.insert(
-                fp,
-                Recorded {
-                    id,
-                    status: FindingStatus::Open,
-                    first_seen: at,
-                },
-            );
-        }
+/// Opens the findings seen for the first time and adds where each stands to `states`.
+async fn open_fresh(
+    change: &mut Change<'_>,
+    fresh: &[&Finding],
+    at: NaiveDateTime,
+    run_id: u64,
+    states: &mut HashMap<String, Recorded>,
+) -> Result<()> {
+    insert_open(change, fresh, at, run_id).await?;
+    if fresh.is_empty() {
+        return Ok(());
     }
-    for (id, f) in &changed {
+    let ids: Vec<(u64, String)> = sqlx::query_as(
+        "SELECT id, fingerprint FROM warden_findings WHERE first_seen = ? AND last_run = ?",
+    )
+    .bind(at)
+    .bind(run_id)
+    .fetch_all(change.conn())
+    .await?;
+    for (id, fp) in ids {
+        states.insert(
+            fp,
+            Recorded {
+                id,
+                status: FindingStatus::Open,
+                first_seen: at,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Rewrites the detail, evidence and fix of findings seen again with a new detail.
+async fn rewrite_changed(change: &mut Change<'_>, changed: &[(u64, &Finding)]) -> Result<()> {
+    for (id, f) in changed {
         sqlx::query("UPDATE warden_findings SET detail = ?, evidence = ?, fix = ? WHERE id = ?")
             .bind(&f.detail)
             .bind(f.evidence.to_string())
@@ -189,6 +274,18 @@ pub async fn record_check(
             .execute(change.conn())
             .await?;
     }
+    Ok(())
+}
+
+/// Reopens resolved findings this run saw again, seen last by this run, each with a
+/// `reappeared` event.
+async fn reopen(
+    change: &mut Change<'_>,
+    reappeared: &[u64],
+    actor: &str,
+    run_id: u64,
+    at: NaiveDateTime,
+) -> Result<()> {
     for chunk in reappeared.chunks(BATCH) {
         let mut qb =
             QueryBuilder::<MySql>::new("UPDATE warden_findings SET resolved_at = NULL, status = ");
@@ -200,12 +297,16 @@ pub async fn record_check(
             .push(" WHERE");
         id_list(&mut qb, chunk);
         qb.build().execute(change.conn()).await?;
-        record_events(change, chunk, &actor, "reappeared", run_id, at).await?;
+        record_events(change, chunk, actor, "reappeared", run_id, at).await?;
     }
+    Ok(())
+}
 
-    // Whatever of the judged kinds was unresolved and not seen this run is gone from the
-    // directory; it was last seen by the previous run.
-    let gone: Vec<u64> = existing
+/// Whatever of the judged kinds was unresolved and not seen this run is gone from the
+/// directory.
+fn vanished(existing: &[Existing], seen: &HashSet<u64>, judged: &[FindingKind]) -> Vec<u64> {
+    let resolved = FindingStatus::Resolved.as_str();
+    existing
         .iter()
         .filter(|(id, _, kind, status, ..)| {
             status != resolved
@@ -213,10 +314,22 @@ pub async fn record_check(
                 && FindingKind::parse(kind).is_some_and(|k| judged.contains(&k))
         })
         .map(|(id, ..)| *id)
-        .collect();
+        .collect()
+}
+
+/// Resolves the vanished findings as fixed, each with a `fixed` event; they were last seen
+/// by the previous run.
+async fn resolve_vanished(
+    change: &mut Change<'_>,
+    gone: &[u64],
+    previous_run_at: Option<NaiveDateTime>,
+    actor: &str,
+    run_id: u64,
+    at: NaiveDateTime,
+) -> Result<()> {
     for chunk in gone.chunks(BATCH) {
         let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_findings SET status = ");
-        qb.push_bind(resolved)
+        qb.push_bind(FindingStatus::Resolved.as_str())
             .push(", resolved_at = ")
             .push_bind(at)
             .push(", last_seen = COALESCE(")
@@ -224,25 +337,21 @@ pub async fn record_check(
             .push(", last_seen) WHERE");
         id_list(&mut qb, chunk);
         qb.build().execute(change.conn()).await?;
-        record_events(change, chunk, &actor, "fixed", run_id, at).await?;
+        record_events(change, chunk, actor, "fixed", run_id, at).await?;
     }
+    Ok(())
+}
 
-    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    let outcome = RunOutcome {
-        run_id,
-        ran_at: at,
-        opened: count(fresh.len()),
-        reopened: count(reappeared.len()),
-        fixed: count(gone.len()),
-    };
+/// Sets the run's row to what moved.
+async fn update_run_counts(change: &mut Change<'_>, outcome: &RunOutcome) -> Result<()> {
     sqlx::query("UPDATE warden_check_runs SET opened = ?, reopened = ?, fixed = ? WHERE id = ?")
         .bind(outcome.opened)
         .bind(outcome.reopened)
         .bind(outcome.fixed)
-        .bind(run_id)
+        .bind(outcome.run_id)
         .execute(change.conn())
         .await?;
-    Ok((outcome, states))
+    Ok(())
 }
 
 async fn record_events(

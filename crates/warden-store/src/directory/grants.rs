@@ -1,0 +1,199 @@
+//! Who holds what: role grants current at a moment, direct grants, and the members of
+//! roles.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use sqlx::{MySql, QueryBuilder, Row};
+use warden_core::directory::{DirectGrant, PermissionId, RoleGrant, RoleId, UserId};
+use warden_core::ident::quote;
+
+use super::fetch::pairs;
+use crate::connect::Database;
+use crate::error::Result;
+use crate::mapped::{col, push_id, push_not_expired, push_time};
+use crate::schema::Resolved;
+
+/// Which role grants to read.
+#[derive(Debug, Clone)]
+pub enum GrantScope {
+    All,
+    User(UserId),
+    Roles(Vec<RoleId>),
+}
+
+fn push_role_list(qb: &mut QueryBuilder<'_, MySql>, roles: &[RoleId]) {
+    qb.push(" IN (");
+    let mut sep = qb.separated(", ");
+    for role in roles {
+        sep.push_bind(role.0);
+    }
+    qb.push(")");
+}
+
+/// Role grants in scope that are current (unexpired) at `at`.
+pub async fn role_grants(
+    db: &Database,
+    r: &Resolved,
+    scope: &GrantScope,
+    at: NaiveDateTime,
+) -> Result<Vec<RoleGrant>> {
+    let m = r.mapping();
+    let ur = &m.user_roles;
+    if matches!(scope, GrantScope::Roles(roles) if roles.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "ur", Some(&ur.user));
+    qb.push(" AS user, ");
+    push_id(&mut qb, "ur", Some(&ur.role));
+    qb.push(" AS role, ");
+    push_time(&mut qb, "ur", ur.granted_at.as_deref());
+    qb.push(" AS granted_at, ");
+    push_id(&mut qb, "ur", ur.granted_by.as_deref());
+    qb.push(" AS granted_by FROM ")
+        .push(quote(&ur.table))
+        .push(" ur WHERE 1 = 1");
+    push_not_expired(&mut qb, m, "ur", at);
+    match scope {
+        GrantScope::All => {}
+        GrantScope::User(user) => {
+            qb.push(" AND ")
+                .push(col("ur", &ur.user))
+                .push(" = ")
+                .push_bind(user.0);
+        }
+        GrantScope::Roles(roles) => {
+            qb.push(" AND ").push(col("ur", &ur.role));
+            push_role_list(&mut qb, roles);
+        }
+    }
+    let rows = qb.build().fetch_all(db.app()).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let grant = (|| {
+                let (Some(user), Some(role)) = (
+                    row.try_get::<Option<i64>, _>("user")?,
+                    row.try_get::<Option<i64>, _>("role")?,
+                ) else {
+                    return Ok(None);
+                };
+                Ok(Some(RoleGrant {
+                    user: UserId(user),
+                    role: RoleId(role),
+                    granted_at: row.try_get("granted_at")?,
+                    granted_by: row.try_get::<Option<i64>, _>("granted_by")?.map(UserId),
+                }))
+            })();
+            grant.transpose()
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()?)
+}
+
+/// Permissions granted to users directly (for one user, or all).
+pub async fn direct_grants(
+    db: &Database,
+    r: &Resolved,
+    user: Option<UserId>,
+) -> Result<Vec<DirectGrant>> {
+    let Some(up) = &r.mapping().user_permissions else {
+        return Ok(Vec::new());
+    };
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "up", Some(&up.user));
+    qb.push(", ");
+    push_id(&mut qb, "up", Some(&up.permission));
+    qb.push(" FROM ").push(quote(&up.table)).push(" up");
+    if let Some(user) = user {
+        qb.push(" WHERE ")
+            .push(col("up", &up.user))
+            .push(" = ")
+            .push_bind(user.0);
+    }
+    pairs(db, qb).await.map(|v| {
+        v.into_iter()
+            .map(|(u, p)| DirectGrant {
+                user: UserId(u),
+                permission: PermissionId(p),
+            })
+            .collect()
+    })
+}
+
+/// How many grants current at `at` each role has.
+pub async fn role_member_counts(
+    db: &Database,
+    r: &Resolved,
+    at: NaiveDateTime,
+) -> Result<HashMap<RoleId, i64>> {
+    let m = r.mapping();
+    let ur = &m.user_roles;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "ur", Some(&ur.role));
+    qb.push(", COUNT(*) FROM ")
+        .push(quote(&ur.table))
+        .push(" ur WHERE 1 = 1");
+    push_not_expired(&mut qb, m, "ur", at);
+    qb.push(" GROUP BY ").push(col("ur", &ur.role));
+    Ok(pairs(db, qb)
+        .await?
+        .into_iter()
+        .map(|(r, n)| (RoleId(r), n))
+        .collect())
+}
+
+/// (user, role) of the grants of `roles` current at `at`, without grant details.
+pub async fn role_members(
+    db: &Database,
+    r: &Resolved,
+    roles: &[RoleId],
+    at: NaiveDateTime,
+) -> Result<Vec<(UserId, RoleId)>> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let m = r.mapping();
+    let ur = &m.user_roles;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "ur", Some(&ur.user));
+    qb.push(", ");
+    push_id(&mut qb, "ur", Some(&ur.role));
+    qb.push(" FROM ")
+        .push(quote(&ur.table))
+        .push(" ur WHERE ")
+        .push(col("ur", &ur.role));
+    push_role_list(&mut qb, roles);
+    push_not_expired(&mut qb, m, "ur", at);
+    Ok(pairs(db, qb)
+        .await?
+        .into_iter()
+        .map(|(u, r)| (UserId(u), RoleId(r)))
+        .collect())
+}
+
+/// Users granted `permission` directly.
+pub async fn direct_grantees(
+    db: &Database,
+    r: &Resolved,
+    permission: PermissionId,
+) -> Result<Vec<UserId>> {
+    let Some(up) = &r.mapping().user_permissions else {
+        return Ok(Vec::new());
+    };
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "up", Some(&up.user));
+    qb.push(", ");
+    push_id(&mut qb, "up", Some(&up.permission));
+    qb.push(" FROM ")
+        .push(quote(&up.table))
+        .push(" up WHERE ")
+        .push(col("up", &up.permission))
+        .push(" = ")
+        .push_bind(permission.0);
+    Ok(pairs(db, qb)
+        .await?
+        .into_iter()
+        .map(|(u, _)| UserId(u))
+        .collect())
+}

@@ -1,0 +1,124 @@
+//! Roles, permissions, and how they connect: the role hierarchy and each role's own
+//! permissions.
+
+use sqlx::{MySql, QueryBuilder, Row};
+use warden_core::directory::{Permission, PermissionId, Role, RoleId, UserId};
+use warden_core::ident::quote;
+
+use super::fetch::{fetch_mapped, pairs};
+use crate::connect::Database;
+use crate::error::Result;
+use crate::mapped::{col, push_id, push_text};
+use crate::schema::Resolved;
+
+/// Every role, with its owner's login where the mapping has owners.
+pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
+    let m = r.mapping();
+    let ro = &m.roles;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "r", Some(&ro.id));
+    qb.push(" AS id, ");
+    push_text(&mut qb, "r", Some(&ro.name));
+    qb.push(" AS name, ");
+    push_id(&mut qb, "r", ro.owner.as_deref());
+    qb.push(" AS owner_id, ");
+    push_text(
+        &mut qb,
+        "o",
+        ro.owner.as_ref().map(|_| m.users.login.as_str()),
+    );
+    qb.push(" AS owner FROM ").push(quote(&ro.table)).push(" r");
+    if let Some(owner) = &ro.owner {
+        qb.push(" LEFT JOIN ")
+            .push(quote(&m.users.table))
+            .push(" o ON ")
+            .push(col("o", &m.users.id))
+            .push(" = ")
+            .push(col("r", owner));
+    }
+    qb.push(" ORDER BY ").push(col("r", &ro.name));
+    fetch_mapped(db, qb, |row| {
+        Ok(Role {
+            id: RoleId(row.try_get("id")?),
+            name: row
+                .try_get::<Option<String>, _>("name")?
+                .unwrap_or_default(),
+            owner_id: row.try_get::<Option<i64>, _>("owner_id")?.map(UserId),
+            owner: row.try_get("owner")?,
+        })
+    })
+    .await
+}
+
+/// Every permission with its key (prefixed from a joined table where the mapping says so).
+pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>> {
+    let p = &r.mapping().permissions;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "p", Some(&p.id));
+    qb.push(" AS id, ");
+    match &p.key_prefix {
+        Some(k) => {
+            qb.push("CONCAT(CAST(")
+                .push(col("k", &k.column))
+                .push(" AS CHAR), ")
+                .push_bind(k.separator.clone())
+                .push(", CAST(")
+                .push(col("p", &p.key))
+                .push(" AS CHAR)) AS perm_key FROM ")
+                .push(quote(&p.table))
+                .push(" p JOIN ")
+                .push(quote(&k.table))
+                .push(" k ON ")
+                .push(col("k", &k.id))
+                .push(" = ")
+                .push(col("p", &k.foreign_key));
+        }
+        None => {
+            push_text(&mut qb, "p", Some(&p.key));
+            qb.push(" AS perm_key FROM ")
+                .push(quote(&p.table))
+                .push(" p");
+        }
+    }
+    let mut out = fetch_mapped(db, qb, |row| {
+        Ok(Permission {
+            id: PermissionId(row.try_get("id")?),
+            key: row
+                .try_get::<Option<String>, _>("perm_key")?
+                .unwrap_or_default(),
+        })
+    })
+    .await?;
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// (role, parent) pairs: the role inherits the parent's permissions.
+pub async fn role_hierarchy(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, RoleId)>> {
+    let Some(h) = &r.mapping().role_hierarchy else {
+        return Ok(Vec::new());
+    };
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "h", Some(&h.role));
+    qb.push(", ");
+    push_id(&mut qb, "h", Some(&h.parent));
+    qb.push(" FROM ").push(quote(&h.table)).push(" h");
+    pairs(db, qb)
+        .await
+        .map(|v| v.into_iter().map(|(a, b)| (RoleId(a), RoleId(b))).collect())
+}
+
+/// (role, permission) pairs as granted directly to each role.
+pub async fn role_permissions(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, PermissionId)>> {
+    let rp = &r.mapping().role_permissions;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "rp", Some(&rp.role));
+    qb.push(", ");
+    push_id(&mut qb, "rp", Some(&rp.permission));
+    qb.push(" FROM ").push(quote(&rp.table)).push(" rp");
+    pairs(db, qb).await.map(|v| {
+        v.into_iter()
+            .map(|(a, b)| (RoleId(a), PermissionId(b)))
+            .collect()
+    })
+}
