@@ -9,10 +9,18 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 
 /// Access-log search results: every row `req`'s search matches (its page size and cursor
-/// ignored), newest first, both sources merged as the search merges them. The
-/// application's log is one statement streamed straight into the file a batch at a time;
-/// imported events are read a page at a time beside it. Memory is a batch, a page and
-/// the directory's logins, whatever the log's size.
+/// ignored), newest first, both sources merged as the search merges them. Memory is a
+/// batch, a page and the directory's logins, whatever the log's size.
+///
+/// The application's log is one statement, read by one of two paths (the fast path is
+/// fenced here, and `export::a_log_export_holds_what_the_search_pages_hold_by_socket_and_over_tcp`
+/// checks both give what the search pages give):
+/// - [`straight`], when no imported event matches (nothing to merge): each row goes from
+///   the socket into the file on this thread while the server works on the other core.
+///   Only Warden's own wire reader does this, over a Unix socket; when it cannot connect,
+/// - [`merged`]: rows arrive in batches from a reader on a thread of its own (the wire
+///   reader, or sqlx over TCP and TLS), and imported events, read a page at a time, are
+///   written between them in time order.
 pub async fn logs(
     ctx: &Ctx,
     req: crate::logs::SearchRequest,
@@ -20,7 +28,6 @@ pub async fn logs(
     bom: bool,
     progress: &Progress,
 ) -> Result<ExportResponse> {
-    use warden_store::logs as store;
     let r = ctx.as_reader("exporting access-log search results")?;
     let db = r.db();
     let mut parameters =
@@ -31,17 +38,7 @@ pub async fn logs(
         p.insert("bom".into(), bom.into());
     }
     let plan = crate::logs::plan(&r, &req).await?;
-    // Logins and departments by id: the directory, not the log, bounds this.
-    type ById = std::hash::BuildHasherDefault<warden_core::detectors::Fx>;
-    let mut people = std::collections::HashMap::with_hasher(ById::default());
-    if let Some((m, _)) = &plan.app {
-        let filter = warden_store::directory::UserFilter::default();
-        for u in warden_store::directory::users(db, m, &filter).await? {
-            people.insert(u.id.0, (u.login, u.department.unwrap_or_default()));
-        }
-    }
-    // Whether any login or department holds a `"` (then every row is checked for one).
-    let quoted_people = (people.values()).any(|(l, d)| l.contains('"') || d.contains('"'));
+    let people = People::of(db, plan.app.as_ref().map(|(m, _)| *m)).await?;
     let unfiltered = req_is_unfiltered(&req);
     let report = Report {
         kind: "logs",
@@ -56,7 +53,6 @@ pub async fn logs(
         progress,
     };
     write_report(ctx, db, report, async |sheet: &mut Out| {
-        let fail = |e: std::io::Error| file_error(out, e);
         let mut imported = ImportedEvents {
             db,
             search: plan.audit.clone(),
@@ -64,68 +60,132 @@ pub async fn logs(
         };
         if let Some((m, search)) = &plan.app {
             // Unfiltered, the log's id range is about its size (ids are dense).
-            if unfiltered && let Some((low, high)) = store::id_range(db, m).await? {
+            if unfiltered && let Some((low, high)) = warden_store::logs::id_range(db, m).await? {
                 let about = u64::try_from(high - low + 1).unwrap_or(0);
                 progress.total.store(about, Ordering::Relaxed);
             }
-            // Nothing to merge in: each row straight from the socket into the file.
-            if imported.is_done().await? {
-                let mut failure = None;
-                let each = store::export_each(db, m, search, |row| {
-                    let person = row.user.and_then(|u| people.get(&u));
-                    match app_row(sheet, row, person, quoted_people) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            failure = Some(e);
-                            false
-                        }
-                    }
-                })
-                .await?;
-                if let Some(e) = failure {
-                    return Err(fail(e));
-                }
-                if each.is_some() {
-                    return Ok(());
-                }
+            let app = AppLog {
+                db,
+                m,
+                search,
+                people: &people,
+                out,
+            };
+            if !(imported.is_done().await? && straight(&app, sheet).await?) {
+                merged(&app, sheet, &mut imported).await?;
             }
-            let (tx, rx) = tokio::sync::mpsc::channel::<store::ExportBatch>(2);
-            let read = async move {
-                let read = store::export(db, m, search, |batch| {
-                    let tx = tx.clone();
-                    async move { tx.send(batch).await.is_ok() }
-                })
-                .await;
-                drop(tx);
-                read
-            };
-            let written = async {
-                // Owned here: when writing stops (an error, a cancel), the reader's next
-                // send fails and it ends, rather than waiting on a full channel for good.
-                let mut rx = rx;
-                while let Some(batch) = rx.recv().await {
-                    for row in batch.rows() {
-                        while imported.pending()
-                            && let Some(e) = imported.next_after(row.at.unwrap_or_default()).await?
-                        {
-                            sheet.row(imported_cells(&e)).map_err(fail)?;
-                        }
-                        let person = row.user.and_then(|u| people.get(&u));
-                        app_row(sheet, &row, person, quoted_people).map_err(fail)?;
-                    }
-                }
-                Ok::<_, Error>(())
-            };
-            let (read, written) = tokio::join!(read, written);
-            written?;
-            read?;
         }
         while let Some(e) = imported.next_after(chrono::NaiveDateTime::MIN).await? {
-            sheet.row(imported_cells(&e)).map_err(fail)?;
+            sheet
+                .row(imported_cells(&e))
+                .map_err(|e| file_error(out, e))?;
         }
         Ok(())
     })
     .await
+}
+
+/// Logins and departments by id: the directory, not the log, bounds this.
+struct People {
+    by_id: std::collections::HashMap<
+        i64,
+        (String, String),
+        std::hash::BuildHasherDefault<warden_core::detectors::Fx>,
+    >,
+    /// Whether any login or department holds a `"` (then every row is checked for one).
+    quoted: bool,
+}
+
+impl People {
+    async fn of(db: &warden_store::Database, app: Option<&warden_store::Resolved>) -> Result<Self> {
+        let mut by_id = std::collections::HashMap::default();
+        if let Some(m) = app {
+            let filter = warden_store::directory::UserFilter::default();
+            for u in warden_store::directory::users(db, m, &filter).await? {
+                by_id.insert(u.id.0, (u.login, u.department.unwrap_or_default()));
+            }
+        }
+        let quoted =
+            (by_id.values()).any(|(l, d): &(String, String)| l.contains('"') || d.contains('"'));
+        Ok(Self { by_id, quoted })
+    }
+
+    fn write(
+        &self,
+        sheet: &mut Out<'_>,
+        row: &warden_store::logs::ExportedRow<'_>,
+    ) -> std::io::Result<()> {
+        let person = row.user.and_then(|u| self.by_id.get(&u));
+        app_row(sheet, row, person, self.quoted)
+    }
+}
+
+/// The application's log as an export reads it.
+struct AppLog<'a> {
+    db: &'a warden_store::Database,
+    m: &'a warden_store::Resolved,
+    search: &'a warden_store::logs::Search,
+    people: &'a People,
+    out: &'a Path,
+}
+
+/// Each row straight from the socket into the file; false when the wire reader could not
+/// connect (nothing was written: read the other way).
+async fn straight(app: &AppLog<'_>, sheet: &mut Out<'_>) -> Result<bool> {
+    let mut failure = None;
+    let each = warden_store::logs::export_each(app.db, app.m, app.search, |row| {
+        match app.people.write(sheet, row) {
+            Ok(()) => true,
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        }
+    })
+    .await?;
+    if let Some(e) = failure {
+        return Err(file_error(app.out, e));
+    }
+    Ok(each.is_some())
+}
+
+/// Batches from a reader on its own thread, with imported events written between them.
+async fn merged(
+    app: &AppLog<'_>,
+    sheet: &mut Out<'_>,
+    imported: &mut ImportedEvents<'_>,
+) -> Result<()> {
+    let fail = |e: std::io::Error| file_error(app.out, e);
+    let (tx, rx) = tokio::sync::mpsc::channel::<warden_store::logs::ExportBatch>(2);
+    let read = async move {
+        let read = warden_store::logs::export(app.db, app.m, app.search, |batch| {
+            let tx = tx.clone();
+            async move { tx.send(batch).await.is_ok() }
+        })
+        .await;
+        drop(tx);
+        read
+    };
+    let written = async {
+        // Owned here: when writing stops (an error, a cancel), the reader's next send fails
+        // and it ends, rather than waiting on a full channel for good.
+        let mut rx = rx;
+        while let Some(batch) = rx.recv().await {
+            for row in batch.rows() {
+                while imported.pending()
+                    && let Some(e) = imported.next_after(row.at.unwrap_or_default()).await?
+                {
+                    sheet.row(imported_cells(&e)).map_err(fail)?;
+                }
+                app.people.write(sheet, &row).map_err(fail)?;
+            }
+        }
+        Ok::<_, Error>(())
+    };
+    let (read, written) = tokio::join!(read, written);
+    written?;
+    read?;
+    Ok(())
 }
 
 /// Whether a log search has no filter at all (every row is exported).
