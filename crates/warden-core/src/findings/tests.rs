@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::directory::{Permission, RoleModel, effective_for_all};
 use crate::mapping::Semantics;
