@@ -21,7 +21,7 @@ use warden_service::reviews::{
 use warden_service::session::Target;
 use warden_store::{Secret, profiles};
 
-use crate::ipc::{AddProfileRequest, ConnectionInfo, IpcError};
+use crate::ipc::{AddProfileRequest, ConnectionInfo, IpcCode, IpcError};
 use crate::reminders;
 use crate::state::AppState;
 
@@ -307,7 +307,7 @@ pub fn logs_import_status(
     id: u64,
 ) -> Result<crate::ipc::ImportStatus> {
     crate::imports::status(&imports, id).ok_or_else(|| IpcError {
-        code: "not_found".into(),
+        code: IpcCode::NotFound,
         message: format!("no import {id}"),
         detail: None,
     })
@@ -339,7 +339,7 @@ pub fn export_status(
     id: u64,
 ) -> Result<crate::ipc::ExportStatus> {
     crate::exports::status(&exports, id).ok_or_else(|| IpcError {
-        code: "not_found".into(),
+        code: IpcCode::NotFound,
         message: format!("no export {id}"),
         detail: None,
     })
@@ -351,7 +351,7 @@ pub fn export_cancel(exports: State<'_, crate::exports::Exports>, id: u64) -> Re
     match crate::exports::cancel(&exports, id) {
         true => Ok(()),
         false => Err(IpcError {
-            code: "not_found".into(),
+            code: IpcCode::NotFound,
             message: format!("no export {id}"),
             detail: None,
         }),

@@ -1,6 +1,7 @@
 // Loading, empty and error states, designed rather than default.
 import { useEffect, useState, type ReactNode } from "react";
 import type { IpcError } from "../bindings/IpcError";
+import type { IpcCode } from "../bindings/IpcCode";
 
 /** Skeleton rows, shown only after 150 ms so fast answers never flash. */
 export function Loading({ rows = 8 }: { rows?: number }) {
@@ -28,7 +29,7 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
   );
 }
 
-const NEXT_STEP: Record<string, string> = {
+const NEXT_STEP: Partial<Record<IpcCode, string>> = {
   unavailable: "Check that the database is running and reachable, then retry.",
   read_only: "This connection is to a replica; the change needs the primary.",
   forbidden: "Ask an officer for the console role this needs.",
