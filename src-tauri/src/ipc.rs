@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use warden_core::console::ConsoleRole;
 use warden_service::ErrorCode;
 
 /// Every command fails with this: a code from a closed set, a message for people, and
@@ -102,11 +103,31 @@ pub struct ConnectionInfo {
     pub connected: bool,
     pub target: Option<String>,
     pub actor: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub read_only: bool,
     pub profiles: Vec<ProfileSummary>,
     /// Why the last connection attempt failed.
     pub error: Option<IpcError>,
+}
+
+/// The console role of the signed-in actor, as the page branches on it (a string union in
+/// TypeScript). Mirrors [`ConsoleRole`]; the match below breaks the build when a role is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Officer,
+    Reviewer,
+    Auditor,
+}
+
+impl From<ConsoleRole> for Role {
+    fn from(role: ConsoleRole) -> Self {
+        match role {
+            ConsoleRole::Officer => Self::Officer,
+            ConsoleRole::Reviewer => Self::Reviewer,
+            ConsoleRole::Auditor => Self::Auditor,
+        }
+    }
 }
 
 /// A new profile from the connection screen; the password goes to the OS keyring.
