@@ -2,6 +2,7 @@
 //! (Kept out of lib.rs: `#[tauri::command] pub fn` there collides with its generated macro.)
 
 use tauri::{AppHandle, State};
+use warden_service::ErrorCode;
 use warden_service::directory::{
     self, AccessRequest, AccessResponse, DashboardResponse, PermissionsResponse, RoleDetail,
     RoleRequest, RolesResponse, UsersRequest, UsersResponse, WhoCanRequest, WhoCanResponse,
@@ -307,7 +308,7 @@ pub fn logs_import_status(
     id: u64,
 ) -> Result<crate::ipc::ImportStatus> {
     crate::imports::status(&imports, id).ok_or_else(|| IpcError {
-        code: IpcCode::NotFound,
+        code: IpcCode::Service(ErrorCode::NotFound),
         message: format!("no import {id}"),
         detail: None,
     })
@@ -339,7 +340,7 @@ pub fn export_status(
     id: u64,
 ) -> Result<crate::ipc::ExportStatus> {
     crate::exports::status(&exports, id).ok_or_else(|| IpcError {
-        code: IpcCode::NotFound,
+        code: IpcCode::Service(ErrorCode::NotFound),
         message: format!("no export {id}"),
         detail: None,
     })
@@ -351,7 +352,7 @@ pub fn export_cancel(exports: State<'_, crate::exports::Exports>, id: u64) -> Re
     match crate::exports::cancel(&exports, id) {
         true => Ok(()),
         false => Err(IpcError {
-            code: IpcCode::NotFound,
+            code: IpcCode::Service(ErrorCode::NotFound),
             message: format!("no export {id}"),
             detail: None,
         }),

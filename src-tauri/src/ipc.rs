@@ -17,54 +17,28 @@ pub struct IpcError {
 }
 
 /// The closed set of codes the page branches on: the service's [`ErrorCode`]s, and the
-/// shell's own two. In TypeScript a string union, so a misspelt code fails to compile.
+/// shell's own. In TypeScript a string union, so a misspelt code fails to compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(untagged)]
+pub enum IpcCode {
+    Service(ErrorCode),
+    Shell(ShellCode),
+}
+
+/// What only the shell reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
-pub enum IpcCode {
-    /// Usage or configuration (profiles, mapping, missing migrations).
-    Config,
-    /// The database cannot be reached.
-    Unavailable,
-    /// A write was needed and the database is read-only.
-    ReadOnly,
-    /// The console role does not allow it.
-    Forbidden,
-    /// Input rejected: a bad file, policy or value.
-    Input,
-    /// Someone else changed it first.
-    Conflict,
-    /// It does not exist.
-    NotFound,
-    /// Anything else the database reported.
-    Database,
-    /// Stopped at the user's request.
-    Cancelled,
+pub enum ShellCode {
     /// No session yet: the page is to show the connection screen.
     NotConnected,
     /// The shell itself failed (the page makes this one when a call fails without a code).
     Internal,
 }
 
-impl From<ErrorCode> for IpcCode {
-    fn from(code: ErrorCode) -> Self {
-        match code {
-            ErrorCode::Config => Self::Config,
-            ErrorCode::Unavailable => Self::Unavailable,
-            ErrorCode::ReadOnly => Self::ReadOnly,
-            ErrorCode::Forbidden => Self::Forbidden,
-            ErrorCode::Input => Self::Input,
-            ErrorCode::Conflict => Self::Conflict,
-            ErrorCode::NotFound => Self::NotFound,
-            ErrorCode::Database => Self::Database,
-            ErrorCode::Cancelled => Self::Cancelled,
-        }
-    }
-}
-
 impl IpcError {
     pub fn not_connected() -> Self {
         Self {
-            code: IpcCode::NotConnected,
+            code: IpcCode::Shell(ShellCode::NotConnected),
             message: "Not connected to a database: pick or add a profile.".into(),
             detail: None,
         }
@@ -74,7 +48,7 @@ impl IpcError {
 impl From<warden_service::Error> for IpcError {
     fn from(e: warden_service::Error) -> Self {
         Self {
-            code: e.code().into(),
+            code: IpcCode::Service(e.code()),
             message: e.to_string(),
             detail: None,
         }

@@ -40,7 +40,7 @@ impl From<warden_core::Error> for Error {
 
 /// The closed set of error codes both front ends branch on (the CLI maps them to exit
 /// codes, the desktop app to its error screens).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Usage or configuration (profiles, mapping, missing migrations).
