@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use warden_core::review::{ReviewerRule, Verdict};
 use warden_sandbox::TestDatabase;
 use warden_service::{Clock, Ctx};
 use warden_store::Database;
@@ -40,9 +41,9 @@ pub(crate) async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Resul
             name: "benchmark".into(),
             due,
             scope: Scope::default(),
-            reviewer: "manager".into(),
+            reviewer: ReviewerRule::Manager,
             fallback: "bench".into(),
-            undecided: "keep".into(),
+            undecided: Verdict::Keep,
         },
     )
     .await?;
@@ -122,7 +123,7 @@ pub(crate) async fn reviews_bench(db: &TestDatabase, ctx: &Ctx) -> anyhow::Resul
         ctx,
         DecideRequest {
             items: ids,
-            decision: "approve".into(),
+            decision: Verdict::Keep,
             comment: "benchmark".into(),
             key: "bench".into(),
         },

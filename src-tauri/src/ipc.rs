@@ -77,31 +77,12 @@ pub struct ConnectionInfo {
     pub connected: bool,
     pub target: Option<String>,
     pub actor: Option<String>,
-    pub role: Option<Role>,
+    /// The actor's console role, as the page branches on it (a string union in TypeScript).
+    pub role: Option<ConsoleRole>,
     pub read_only: bool,
     pub profiles: Vec<ProfileSummary>,
     /// Why the last connection attempt failed.
     pub error: Option<IpcError>,
-}
-
-/// The console role of the signed-in actor, as the page branches on it (a string union in
-/// TypeScript). Mirrors [`ConsoleRole`]; the match below breaks the build when a role is added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Officer,
-    Reviewer,
-    Auditor,
-}
-
-impl From<ConsoleRole> for Role {
-    fn from(role: ConsoleRole) -> Self {
-        match role {
-            ConsoleRole::Officer => Self::Officer,
-            ConsoleRole::Reviewer => Self::Reviewer,
-            ConsoleRole::Auditor => Self::Auditor,
-        }
-    }
 }
 
 /// A new profile from the connection screen; the password goes to the OS keyring.

@@ -82,7 +82,7 @@ impl AppState {
             connected: session.is_some(),
             target: session.as_ref().map(|c| c.target().to_string()),
             actor: session.as_ref().map(|c| c.actor().login.clone()),
-            role: session.as_ref().map(|c| c.role().into()),
+            role: session.as_ref().map(|c| c.role()),
             read_only: false,
             profiles,
             error,

@@ -98,3 +98,34 @@ impl From<anyhow::Error> for Failure {
         }
     }
 }
+
+/// The value of a flag that names one of a closed set (`--kind`, `--reviewer`): the
+/// member whose name it is, or an input error listing the names it may be.
+pub fn word<T: Copy + std::fmt::Display>(what: &str, value: &str, all: &[T]) -> Result<T, Failure> {
+    let value = value.trim();
+    all.iter()
+        .copied()
+        .find(|member| member.to_string() == value)
+        .ok_or_else(|| {
+            let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+            Failure::new(
+                ErrorCode::Input,
+                format!(
+                    "unknown {what} `{value}`: expected one of {}",
+                    names.join(", ")
+                ),
+            )
+        })
+}
+
+/// [`word`] for a filter flag: absent or empty does not filter.
+pub fn filter_word<T: Copy + std::fmt::Display>(
+    what: &str,
+    value: Option<&str>,
+    all: &[T],
+) -> Result<Option<T>, Failure> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| word(what, v, all))
+        .transpose()
+}

@@ -382,10 +382,10 @@ fn finding_rows(t: &mut Table, findings: &[FindingView]) {
     for f in findings {
         t.row(vec![
             f.id.map(|i| i.to_string()).unwrap_or_default(),
-            f.severity.clone(),
-            f.kind.clone(),
+            f.severity.to_string(),
+            f.kind.to_string(),
             f.subject.clone(),
-            f.status.clone(),
+            f.status.to_string(),
             f.detail.clone(),
         ]);
     }
@@ -415,10 +415,10 @@ impl Render for FindingDetail {
         let mut t = Table::new(&["field", "value"]);
         for (k, v) in [
             ("id", f.id.map(|i| i.to_string()).unwrap_or_default()),
-            ("kind", f.kind.clone()),
-            ("severity", f.severity.clone()),
+            ("kind", f.kind.to_string()),
+            ("severity", f.severity.to_string()),
             ("subject", f.subject.clone()),
-            ("status", f.status.clone()),
+            ("status", f.status.to_string()),
             ("detail", f.detail.clone()),
             ("fix", f.fix.clone()),
             ("evidence", f.evidence.to_string()),
@@ -442,8 +442,8 @@ impl Render for TriageResponse {
         let mut t = Table::new(&["id", "from", "to", "audit_seq"]);
         t.row(vec![
             self.id.to_string(),
-            self.from.clone(),
-            self.to.clone(),
+            self.from.to_string(),
+            self.to.to_string(),
             self.audit_seq.to_string(),
         ]);
         t
@@ -472,7 +472,7 @@ impl Render for CampaignList {
             t.row(vec![
                 c.id.to_string(),
                 c.name.clone(),
-                c.status.clone(),
+                c.status.to_string(),
                 c.due.clone(),
                 c.decided.to_string(),
                 c.items.to_string(),
@@ -521,9 +521,9 @@ impl Render for ItemsResponse {
                 i.login.clone(),
                 i.role.clone(),
                 i.reviewer.clone(),
-                i.suggestion.clone(),
+                i.suggestion.to_string(),
                 i.reason.clone(),
-                opt(&i.decision),
+                i.decision.map_or_else(String::new, |d| d.to_string()),
             ]);
         }
         t

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A console role. Officers do everything, reviewers decide their own review items,
 /// auditors read and export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ConsoleRole {
     Officer,
@@ -23,17 +24,17 @@ impl ConsoleRole {
         }
     }
 
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
     /// Whether the role may read the whole directory (every user, role and grant).
     pub fn reads_whole_directory(self) -> bool {
         matches!(self, Self::Officer | Self::Auditor)
     }
 }
 
-impl std::fmt::Display for ConsoleRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::named::by_name! { ConsoleRole => "console role" }
 
 impl std::str::FromStr for ConsoleRole {
     type Err = crate::Error;

@@ -15,6 +15,7 @@ pub mod findings;
 pub mod glob;
 pub mod ident;
 pub mod mapping;
+mod named;
 pub mod policy;
 pub mod review;
 pub mod snapshot;

@@ -11,6 +11,7 @@ use crate::policy::{Assignment, JobFunction, Policy, SodRule, SodSides, Subject}
 
 /// Who reviews a grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ReviewerRule {
     /// The person's manager.
@@ -20,6 +21,8 @@ pub enum ReviewerRule {
 }
 
 impl ReviewerRule {
+    pub const ALL: [ReviewerRule; 2] = [Self::Manager, Self::Owner];
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "manager" => Some(Self::Manager),
@@ -38,6 +41,7 @@ impl ReviewerRule {
 
 /// Keep or revoke: a suggestion, a decision, or what undecided items become at close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Keep,
@@ -45,6 +49,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    pub const ALL: [Verdict; 2] = [Self::Keep, Self::Revoke];
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "keep" | "approve" => Some(Self::Keep),
@@ -59,6 +65,111 @@ impl Verdict {
             Self::Revoke => "revoke",
         }
     }
+}
+
+/// Where a campaign stands: open for decisions, or closed (undecided items took the
+/// campaign's default and revocations were applied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum CampaignStatus {
+    Open,
+    Closed,
+}
+
+impl CampaignStatus {
+    pub const ALL: [CampaignStatus; 2] = [Self::Open, Self::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "open" => Some(Self::Open),
+            "closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// How a grant's role compares with the person's baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Baseline {
+    /// The role gives only what the baseline allows.
+    Match,
+    /// The role gives something the baseline does not allow.
+    Excess,
+    /// No job function matches the person, so nothing is allowed.
+    None,
+}
+
+impl Baseline {
+    pub const ALL: [Baseline; 3] = [Self::Match, Self::Excess, Self::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Match => "match",
+            Self::Excess => "excess",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "match" => Some(Self::Match),
+            "excess" => Some(Self::Excess),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+/// What closing a campaign did to a revoked item's grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Remediated {
+    /// The grant was removed from the application's tables.
+    Revoked,
+    /// The grant was already gone.
+    Absent,
+    /// A revocation undone: the grant was put back.
+    Restored,
+}
+
+impl Remediated {
+    pub const ALL: [Remediated; 3] = [Self::Revoked, Self::Absent, Self::Restored];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::Absent => "absent",
+            Self::Restored => "restored",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "revoked" => Some(Self::Revoked),
+            "absent" => Some(Self::Absent),
+            "restored" => Some(Self::Restored),
+            _ => None,
+        }
+    }
+}
+
+crate::named::by_name! {
+    ReviewerRule => "reviewer rule",
+    Verdict => "verdict",
+    CampaignStatus => "campaign status",
+    Baseline => "baseline",
+    Remediated => "remediation",
 }
 
 /// Who reviews a grant to `user` of a role owned by `owner`: the rule's choice, unless it
@@ -85,9 +196,7 @@ pub fn reviewer_for<'a>(
 /// What the reviewer is told about one grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
-    /// `match` (the role gives only what the baseline allows), `excess`, or `none` (no job
-    /// function matches the person).
-    pub baseline: &'static str,
+    pub baseline: Baseline,
     /// Permissions of the role outside the baseline.
     pub outside: Vec<String>,
     /// Separation-of-duties rules the person breaks with this role among the sides.
@@ -194,9 +303,9 @@ pub fn context_of(
     unused_days: u32,
 ) -> Context {
     let (baseline, outside) = match outside {
-        Some([]) => ("match", Vec::new()),
-        Some(o) => ("excess", o.to_vec()),
-        None => ("none", Vec::new()),
+        Some([]) => (Baseline::Match, Vec::new()),
+        Some(o) => (Baseline::Excess, o.to_vec()),
+        None => (Baseline::None, Vec::new()),
     };
     let sod: Vec<String> = person
         .sod
@@ -217,12 +326,12 @@ pub fn context_of(
             Verdict::Revoke,
             format!("breaks separation of duties `{rule}`"),
         )
-    } else if baseline == "none" {
+    } else if baseline == Baseline::None {
         (
             Verdict::Revoke,
             "no job function matches this person: no baseline allows it".to_string(),
         )
-    } else if baseline == "excess" {
+    } else if baseline == Baseline::Excess {
         (
             Verdict::Revoke,
             format!("gives {} outside the baseline", outside.join(", ")),
@@ -339,11 +448,14 @@ conflict = ["refund:request", "refund:approve"]
             now(),
             90,
         );
-        assert_eq!((c.baseline, c.suggestion), ("match", Verdict::Keep));
+        assert_eq!((c.baseline, c.suggestion), (Baseline::Match, Verdict::Keep));
         assert!(c.reason.contains("used 2026-10-29"), "{}", c.reason);
 
         let c = context(&p, &s, &["lead:write"], &["lead:write"], recent, now(), 90);
-        assert_eq!((c.baseline, c.suggestion), ("excess", Verdict::Revoke));
+        assert_eq!(
+            (c.baseline, c.suggestion),
+            (Baseline::Excess, Verdict::Revoke)
+        );
         assert_eq!(c.outside, ["lead:write"]);
 
         let held = ["refund:request", "refund:approve", "ticket:read"];
@@ -384,7 +496,10 @@ conflict = ["refund:request", "refund:approve"]
             now(),
             90,
         );
-        assert_eq!((c.baseline, c.suggestion), ("none", Verdict::Revoke));
+        assert_eq!(
+            (c.baseline, c.suggestion),
+            (Baseline::None, Verdict::Revoke)
+        );
     }
 
     #[test]

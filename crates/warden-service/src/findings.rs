@@ -35,8 +35,8 @@ pub enum PolicySource {
 pub struct FindingView {
     /// Its number in Warden's records; null when the check did not record.
     pub id: Option<u64>,
-    pub kind: String,
-    pub severity: String,
+    pub kind: FindingKind,
+    pub severity: Severity,
     pub subject: String,
     pub department: Option<String>,
     pub detail: String,
@@ -44,7 +44,7 @@ pub struct FindingView {
     pub evidence: serde_json::Value,
     pub fix: String,
     pub fingerprint: String,
-    pub status: String,
+    pub status: FindingStatus,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub resolved_at: Option<String>,
@@ -54,15 +54,15 @@ impl From<StoredFinding> for FindingView {
     fn from(f: StoredFinding) -> Self {
         Self {
             id: Some(f.id),
-            kind: f.kind.as_str().into(),
-            severity: f.severity.as_str().into(),
+            kind: f.kind,
+            severity: f.severity,
             subject: f.subject,
             department: f.department,
             detail: f.detail,
             evidence: f.evidence,
             fix: f.fix,
             fingerprint: f.fingerprint,
-            status: f.status.as_str().into(),
+            status: f.status,
             first_seen: Some(utc(f.first_seen)),
             last_seen: Some(utc(f.last_seen)),
             resolved_at: f.resolved_at.map(utc),
@@ -74,15 +74,15 @@ impl From<Finding> for FindingView {
     fn from(f: Finding) -> Self {
         Self {
             id: None,
-            kind: f.kind.as_str().into(),
-            severity: f.severity.as_str().into(),
+            kind: f.kind,
+            severity: f.severity,
             subject: f.subject,
             department: f.department,
             detail: f.detail,
             evidence: f.evidence,
             fix: f.fix,
             fingerprint: f.fingerprint,
-            status: FindingStatus::Open.as_str().into(),
+            status: FindingStatus::Open,
             first_seen: None,
             last_seen: None,
             resolved_at: None,
@@ -109,10 +109,9 @@ impl CheckResponse {
     /// Whether a finding still awaiting attention is at least `level`: what `--fail-on`
     /// fails on. Acknowledged and resolved findings do not count.
     pub fn fails_at(&self, level: Severity) -> bool {
-        self.findings.iter().any(|f| {
-            f.status == FindingStatus::Open.as_str()
-                && Severity::parse(&f.severity).is_some_and(|s| s >= level)
-        })
+        self.findings
+            .iter()
+            .any(|f| f.status == FindingStatus::Open && f.severity >= level)
     }
 }
 
@@ -339,7 +338,7 @@ pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
             let mut view = FindingView::from(f);
             if let Some(state) = state {
                 view.id = Some(state.id);
-                view.status = state.status.as_str().into();
+                view.status = state.status;
                 view.first_seen = Some(utc(state.first_seen));
                 view.last_seen = Some(utc(outcome.ran_at));
             }
@@ -370,9 +369,9 @@ pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct FindingsRequest {
-    pub kind: Option<String>,
-    pub severity: Option<String>,
-    pub status: Option<String>,
+    pub kind: Option<FindingKind>,
+    pub severity: Option<Severity>,
+    pub status: Option<FindingStatus>,
     pub department: Option<String>,
     pub subject: Option<String>,
 }
@@ -382,44 +381,13 @@ pub struct FindingsResponse {
     pub findings: Vec<FindingView>,
 }
 
-fn parse_or<T>(
-    value: &Option<String>,
-    what: &str,
-    parse: fn(&str) -> Option<T>,
-    known: &[&str],
-) -> Result<Option<T>> {
-    value
-        .as_deref()
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            parse(v).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "unknown {what} `{v}`: expected one of {}",
-                    known.join(", ")
-                ))
-            })
-        })
-        .transpose()
-}
-
 /// Recorded findings, filtered.
 pub async fn findings(ctx: &Ctx, req: FindingsRequest) -> Result<FindingsResponse> {
     let r = ctx.as_reader("reading findings")?;
-    let kinds: Vec<&str> = FindingKind::ALL.iter().map(|k| k.as_str()).collect();
     let filter = FindingFilter {
-        kind: parse_or(&req.kind, "kind", FindingKind::parse, &kinds)?,
-        severity: parse_or(
-            &req.severity,
-            "severity",
-            Severity::parse,
-            &["low", "medium", "high"],
-        )?,
-        status: parse_or(
-            &req.status,
-            "status",
-            FindingStatus::parse,
-            &["open", "acknowledged", "resolved"],
-        )?,
+        kind: req.kind,
+        severity: req.severity,
+        status: req.status,
         department: req.department.filter(|d| !d.is_empty()),
         subject: req.subject.filter(|s| !s.is_empty()),
     };
@@ -471,16 +439,15 @@ pub async fn finding(ctx: &Ctx, id: u64) -> Result<FindingDetail> {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct TriageRequest {
     pub id: u64,
-    /// `ack`, `resolve` or `reopen`.
-    pub action: String,
+    pub action: Triage,
     pub comment: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct TriageResponse {
     pub id: u64,
-    pub from: String,
-    pub to: String,
+    pub from: FindingStatus,
+    pub to: FindingStatus,
     pub audit_seq: u64,
 }
 
@@ -488,12 +455,7 @@ pub struct TriageResponse {
 /// audit event.
 pub async fn triage(ctx: &Ctx, req: TriageRequest) -> Result<TriageResponse> {
     let o = ctx.as_officer("triaging findings")?;
-    let action = Triage::parse(&req.action).ok_or_else(|| {
-        Error::Invalid(format!(
-            "unknown triage action `{}`: expected ack, resolve or reopen",
-            req.action
-        ))
-    })?;
+    let action = req.action;
     let comment = crate::input::comment(req.comment.trim())?;
     if comment.is_empty() {
         return Err(Error::Invalid(
@@ -519,8 +481,8 @@ pub async fn triage(ctx: &Ctx, req: TriageRequest) -> Result<TriageResponse> {
         .await?;
     Ok(TriageResponse {
         id: req.id,
-        from: from.as_str().into(),
-        to: to.as_str().into(),
+        from,
+        to,
         audit_seq: event.seq,
     })
 }
@@ -528,9 +490,9 @@ pub async fn triage(ctx: &Ctx, req: TriageRequest) -> Result<TriageResponse> {
 /// How many findings of each kind, severity and status: the Findings screen's chart.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FindingCount {
-    pub kind: String,
-    pub severity: String,
-    pub status: String,
+    pub kind: FindingKind,
+    pub severity: Severity,
+    pub status: FindingStatus,
     pub count: u64,
 }
 
@@ -568,9 +530,9 @@ pub async fn summary(ctx: &Ctx) -> Result<ComplianceSummary> {
         counts: counts
             .iter()
             .map(|(k, s, st, n)| FindingCount {
-                kind: k.as_str().into(),
-                severity: s.as_str().into(),
-                status: st.as_str().into(),
+                kind: *k,
+                severity: *s,
+                status: *st,
                 count: u64::try_from(*n).unwrap_or(0),
             })
             .collect(),

@@ -68,15 +68,15 @@ pub(crate) async fn insert_open(
         );
         qb.push_values(chunk, |mut b, f| {
             b.push_bind(&f.fingerprint)
-                .push_bind(f.kind.as_str())
-                .push_bind(f.severity.as_str())
+                .push_bind(f.kind)
+                .push_bind(f.severity)
                 .push_bind(&f.subject)
                 .push_bind(f.subject_id.0)
                 .push_bind(&f.department)
                 .push_bind(&f.detail)
                 .push_bind(f.evidence.to_string())
                 .push_bind(&f.fix)
-                .push_bind(FindingStatus::Open.as_str())
+                .push_bind(FindingStatus::Open)
                 .push_bind(at)
                 .push_bind(at)
                 .push_bind(run);
@@ -289,7 +289,7 @@ async fn reopen(
     for chunk in reappeared.chunks(BATCH) {
         let mut qb =
             QueryBuilder::<MySql>::new("UPDATE warden_findings SET resolved_at = NULL, status = ");
-        qb.push_bind(FindingStatus::Open.as_str())
+        qb.push_bind(FindingStatus::Open)
             .push(", last_seen = ")
             .push_bind(at)
             .push(", last_run = ")
@@ -329,7 +329,7 @@ async fn resolve_vanished(
 ) -> Result<()> {
     for chunk in gone.chunks(BATCH) {
         let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_findings SET status = ");
-        qb.push_bind(FindingStatus::Resolved.as_str())
+        qb.push_bind(FindingStatus::Resolved)
             .push(", resolved_at = ")
             .push_bind(at)
             .push(", last_seen = COALESCE(")
@@ -426,8 +426,8 @@ pub async fn unresolved_fingerprints(
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT subject_id, fingerprint FROM warden_findings WHERE kind = ? AND status <> ?",
     )
-    .bind(kind.as_str())
-    .bind(FindingStatus::Resolved.as_str())
+    .bind(kind)
+    .bind(FindingStatus::Resolved)
     .fetch_all(db.gov())
     .await?;
     let mut out: HashMap<UserId, HashSet<String>> = HashMap::new();
@@ -470,20 +470,17 @@ pub const FINDING_COLUMNS: &str = "SELECT id, fingerprint, kind, severity, subje
 
 fn finding_from_row(row: &sqlx::mysql::MySqlRow) -> Result<StoredFinding> {
     let text = |name: &str| row.try_get::<String, _>(name);
-    let (kind, severity, status) = (text("kind")?, text("severity")?, text("status")?);
-    let bad = |what: &str, v: &str| Error::Database(format!("warden_findings has {what} `{v}`"));
     Ok(StoredFinding {
         id: row.try_get("id")?,
         fingerprint: text("fingerprint")?,
-        kind: FindingKind::parse(&kind).ok_or_else(|| bad("an unknown kind", &kind))?,
-        severity: Severity::parse(&severity)
-            .ok_or_else(|| bad("an unknown severity", &severity))?,
+        kind: row.try_get("kind")?,
+        severity: row.try_get("severity")?,
         subject: text("subject")?,
         department: row.try_get("department")?,
         detail: text("detail")?,
         evidence: serde_json::from_str(&text("evidence")?).unwrap_or(serde_json::Value::Null),
         fix: text("fix")?,
-        status: FindingStatus::parse(&status).ok_or_else(|| bad("an unknown status", &status))?,
+        status: row.try_get("status")?,
         first_seen: row.try_get("first_seen")?,
         last_seen: row.try_get("last_seen")?,
         resolved_at: row.try_get("resolved_at")?,
@@ -517,13 +514,13 @@ pub async fn list(db: &Database, filter: &FindingFilter) -> Result<Vec<StoredFin
     let mut qb = QueryBuilder::<MySql>::new(FINDING_COLUMNS);
     qb.push(" WHERE 1 = 1");
     if let Some(k) = filter.kind {
-        qb.push(" AND kind = ").push_bind(k.as_str());
+        qb.push(" AND kind = ").push_bind(k);
     }
     if let Some(s) = filter.severity {
-        qb.push(" AND severity = ").push_bind(s.as_str());
+        qb.push(" AND severity = ").push_bind(s);
     }
     if let Some(s) = filter.status {
-        qb.push(" AND status = ").push_bind(s.as_str());
+        qb.push(" AND status = ").push_bind(s);
     }
     if let Some(d) = &filter.department {
         qb.push(" AND department = ").push_bind(d.clone());
@@ -588,21 +585,18 @@ pub async fn triage(
     comment: &str,
 ) -> Result<Option<(FindingStatus, FindingStatus)>> {
     let actor = change.actor().to_string();
-    let status: Option<String> =
+    let from: Option<FindingStatus> =
         sqlx::query_scalar("SELECT status FROM warden_findings WHERE id = ? FOR UPDATE")
             .bind(id)
             .fetch_optional(change.conn())
             .await?;
-    let Some(status) = status else {
+    let Some(from) = from else {
         return Ok(None);
     };
-    let from = FindingStatus::parse(&status).ok_or_else(|| {
-        Error::Database(format!("warden_findings has an unknown status `{status}`"))
-    })?;
     let to = from.triage(action).map_err(Error::Input)?;
     let at = change.at();
     sqlx::query("UPDATE warden_findings SET status = ?, resolved_at = ? WHERE id = ?")
-        .bind(to.as_str())
+        .bind(to)
         .bind((to == FindingStatus::Resolved).then_some(at))
         .bind(id)
         .execute(change.conn())
@@ -623,21 +617,10 @@ pub async fn triage(
 
 /// How many findings there are of each kind, severity and status.
 pub async fn counts(db: &Database) -> Result<Vec<(FindingKind, Severity, FindingStatus, i64)>> {
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT kind, severity, status, COUNT(*) FROM warden_findings \
          GROUP BY kind, severity, status",
     )
     .fetch_all(db.gov())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(k, s, st, n)| {
-            Some((
-                FindingKind::parse(&k)?,
-                Severity::parse(&s)?,
-                FindingStatus::parse(&st)?,
-                n,
-            ))
-        })
-        .collect())
+    .await?)
 }

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{MySql, QueryBuilder};
+use warden_core::review::{Baseline, CampaignStatus, Remediated, ReviewerRule, Verdict};
 
 use crate::connect::Database;
 use crate::error::{Error, Result};
@@ -17,9 +18,9 @@ pub struct NewCampaign {
     pub name: String,
     /// The scope as JSON (departments, roles, job functions).
     pub scope: String,
-    pub reviewer_rule: String,
+    pub reviewer_rule: ReviewerRule,
     pub fallback: String,
-    pub undecided: String,
+    pub undecided: Verdict,
     pub due: NaiveDate,
     pub policy_version: Option<u32>,
 }
@@ -34,11 +35,11 @@ pub struct NewItem {
     pub reviewer: String,
     pub granted_at: Option<NaiveDateTime>,
     pub granted_by: Option<String>,
-    pub baseline: String,
+    pub baseline: Baseline,
     pub outside: String,
     pub sod: String,
     pub last_used: Option<NaiveDateTime>,
-    pub suggestion: String,
+    pub suggestion: Verdict,
     pub reason: String,
 }
 
@@ -49,15 +50,16 @@ pub async fn insert_campaign(change: &mut Change<'_>, c: &NewCampaign) -> Result
     let id = sqlx::query(
         "INSERT INTO warden_campaigns (name, scope, reviewer_rule, fallback, undecided, due, \
          policy_version, status, created_by, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&c.name)
     .bind(&c.scope)
-    .bind(&c.reviewer_rule)
+    .bind(c.reviewer_rule)
     .bind(&c.fallback)
-    .bind(&c.undecided)
+    .bind(c.undecided)
     .bind(c.due)
     .bind(c.policy_version)
+    .bind(CampaignStatus::Open)
     .bind(&actor)
     .bind(change.at())
     .execute(change.conn())
@@ -84,11 +86,11 @@ pub async fn insert_items(change: &mut Change<'_>, id: u64, items: &[NewItem]) -
                 .push_bind(&i.reviewer)
                 .push_bind(i.granted_at)
                 .push_bind(&i.granted_by)
-                .push_bind(&i.baseline)
+                .push_bind(i.baseline)
                 .push_bind(&i.outside)
                 .push_bind(&i.sod)
                 .push_bind(i.last_used)
-                .push_bind(&i.suggestion)
+                .push_bind(i.suggestion)
                 .push_bind(&i.reason);
         });
         qb.build().execute(change.conn()).await?;
@@ -102,12 +104,12 @@ pub struct Campaign {
     pub id: u64,
     pub name: String,
     pub scope: String,
-    pub reviewer_rule: String,
+    pub reviewer_rule: ReviewerRule,
     pub fallback: String,
-    pub undecided: String,
+    pub undecided: Verdict,
     pub due: NaiveDate,
     pub policy_version: Option<u32>,
-    pub status: String,
+    pub status: CampaignStatus,
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub items: i64,
@@ -143,9 +145,10 @@ pub async fn reviewers_to_remind(
     let rows: Vec<(u64, String, i64)> = sqlx::query_as(
         "SELECT i.campaign_id, i.reviewer, COUNT(*) FROM warden_review_items i \
          JOIN warden_campaigns c ON c.id = i.campaign_id \
-         WHERE c.status = 'open' AND c.due <= ? AND i.decision IS NULL \
+         WHERE c.status = ? AND c.due <= ? AND i.decision IS NULL \
          GROUP BY i.campaign_id, i.reviewer ORDER BY i.campaign_id, i.reviewer",
     )
+    .bind(CampaignStatus::Open)
     .bind(by)
     .fetch_all(db.gov())
     .await?;
@@ -169,21 +172,21 @@ pub struct Item {
     pub reviewer: String,
     pub granted_at: Option<NaiveDateTime>,
     pub granted_by: Option<String>,
-    pub baseline: String,
+    pub baseline: Baseline,
     pub outside: String,
     pub sod: String,
     pub last_used: Option<NaiveDateTime>,
-    pub suggestion: String,
+    pub suggestion: Verdict,
     pub reason: String,
-    pub decision: Option<String>,
+    pub decision: Option<Verdict>,
     pub decided_by: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
     pub comment: Option<String>,
     pub version: u32,
     pub user_id: i64,
     pub role_id: i64,
-    /// `revoked`, `absent` (already gone) or `restored` (undone), once remediated.
-    pub remediation: Option<String>,
+    /// What closing the campaign did to the grant, once remediated.
+    pub remediation: Option<Remediated>,
 }
 
 pub const ITEM_COLUMNS: &str = "SELECT id, campaign_id, login, department, role, reviewer, \
@@ -211,7 +214,10 @@ pub async fn items(
 }
 
 /// Within a change: items by id, locked for the change, with their campaign's status.
-pub async fn lock_items(change: &mut Change<'_>, ids: &[u64]) -> Result<Vec<(Item, String)>> {
+pub async fn lock_items(
+    change: &mut Change<'_>,
+    ids: &[u64],
+) -> Result<Vec<(Item, CampaignStatus)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -233,19 +239,22 @@ pub async fn lock_items(change: &mut Change<'_>, ids: &[u64]) -> Result<Vec<(Ite
         sep.push_bind(*c);
     }
     qb.push(")");
-    let statuses: std::collections::HashMap<u64, String> = qb
-        .build_query_as::<(u64, String)>()
+    let statuses: std::collections::HashMap<u64, CampaignStatus> = qb
+        .build_query_as::<(u64, CampaignStatus)>()
         .fetch_all(change.conn())
         .await?
         .into_iter()
         .collect();
-    Ok(items
+    items
         .into_iter()
-        .map(|i| {
-            let status = statuses.get(&i.campaign_id).cloned().unwrap_or_default();
-            (i, status)
+        .map(|i| match statuses.get(&i.campaign_id) {
+            Some(status) => Ok((i, *status)),
+            None => Err(Error::Database(format!(
+                "review item {} names campaign {}, which is not there",
+                i.id, i.campaign_id
+            ))),
         })
-        .collect())
+        .collect()
 }
 
 /// Within a change: records one decision on many locked, undecided items at once (each
@@ -253,7 +262,7 @@ pub async fn lock_items(change: &mut Change<'_>, ids: &[u64]) -> Result<Vec<(Ite
 pub async fn record_decisions(
     change: &mut Change<'_>,
     ids: &[u64],
-    decision: &str,
+    decision: Verdict,
     comment: &str,
     key: &str,
 ) -> Result<u64> {
@@ -262,7 +271,7 @@ pub async fn record_decisions(
     let mut written = 0;
     for chunk in ids.chunks(BATCH) {
         let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_review_items SET decision = ");
-        qb.push_bind(decision.to_string())
+        qb.push_bind(decision)
             .push(", decided_by = ")
             .push_bind(actor.clone())
             .push(", decided_at = ")
@@ -325,7 +334,11 @@ pub async fn record_reassign(
 pub const DEFAULT_COMMENT: &str = "undecided at close: the campaign default";
 
 /// Within a change: gives every undecided item of a campaign the campaign's default.
-pub async fn apply_default(change: &mut Change<'_>, campaign: u64, verdict: &str) -> Result<u64> {
+pub async fn apply_default(
+    change: &mut Change<'_>,
+    campaign: u64,
+    verdict: Verdict,
+) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE warden_review_items SET decision = ?, decided_by = ?, decided_at = ?, \
          comment = ?, version = version + 1 \
@@ -355,10 +368,11 @@ pub struct Revocation {
 pub async fn pending_revocations(db: &Database, campaign: u64) -> Result<Vec<Revocation>> {
     let rows: Vec<(u64, i64, String, i64, String)> = sqlx::query_as(
         "SELECT id, user_id, login, role_id, role FROM warden_review_items \
-         WHERE campaign_id = ? AND decision = 'revoke' AND remediation IS NULL \
+         WHERE campaign_id = ? AND decision = ? AND remediation IS NULL \
          ORDER BY user_id, role_id, id",
     )
     .bind(campaign)
+    .bind(Verdict::Revoke)
     .fetch_all(db.gov())
     .await?;
     Ok(rows
@@ -517,7 +531,11 @@ pub async fn remediate(
         .await?;
     }
     sqlx::query("UPDATE warden_review_items SET remediation = ? WHERE id = ?")
-        .bind(if kept.is_empty() { "absent" } else { "revoked" })
+        .bind(if kept.is_empty() {
+            Remediated::Absent
+        } else {
+            Remediated::Revoked
+        })
         .bind(r.item)
         .execute(change.conn())
         .await?;
@@ -526,7 +544,8 @@ pub async fn remediate(
 
 /// Within a change: marks a campaign closed.
 pub async fn mark_closed(change: &mut Change<'_>, campaign: u64) -> Result<()> {
-    sqlx::query("UPDATE warden_campaigns SET status = 'closed', closed_at = ? WHERE id = ?")
+    sqlx::query("UPDATE warden_campaigns SET status = ?, closed_at = ? WHERE id = ?")
+        .bind(CampaignStatus::Closed)
         .bind(change.at())
         .bind(campaign)
         .execute(change.conn())
@@ -620,7 +639,8 @@ pub async fn restore(
         .bind(removed.id)
         .execute(change.conn())
         .await?;
-    sqlx::query("UPDATE warden_review_items SET remediation = 'restored' WHERE id = ?")
+    sqlx::query("UPDATE warden_review_items SET remediation = ? WHERE id = ?")
+        .bind(Remediated::Restored)
         .bind(removed.item)
         .execute(change.conn())
         .await?;

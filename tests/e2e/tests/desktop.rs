@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 use warden_core::console::Actor;
+use warden_core::findings::{FindingKind, FindingStatus};
 use warden_core::mapping::Mapping;
+use warden_core::review::Verdict;
 use warden_e2e::Desktop;
 use warden_sandbox::{Scenario, SeedOptions, TestDatabase};
 use warden_service::{Clock, Ctx, directory, setup};
@@ -645,7 +647,7 @@ async fn policies_and_findings_from_draft_to_triage() {
     let open = findings::findings(
         &ctx,
         FindingsRequest {
-            status: Some("open".into()),
+            status: Some(FindingStatus::Open),
             ..Default::default()
         },
     )
@@ -665,7 +667,10 @@ async fn policies_and_findings_from_draft_to_triage() {
     app.select("[data-testid=findings-kind]", "sod_conflict")
         .await
         .unwrap();
-    let sod: Vec<_> = open.iter().filter(|f| f.kind == "sod_conflict").collect();
+    let sod: Vec<_> = open
+        .iter()
+        .filter(|f| f.kind.as_str() == "sod_conflict")
+        .collect();
     app.wait_text("[data-testid=row-count]", Some(&sod.len().to_string()))
         .await
         .unwrap();
@@ -700,7 +705,7 @@ async fn policies_and_findings_from_draft_to_triage() {
     app.screenshot("20-finding-triaged").await.unwrap();
     let id = sod[0].id.unwrap();
     let stored = findings::finding(&ctx, id).await.unwrap();
-    assert_eq!(stored.finding.status, "acknowledged");
+    assert_eq!(stored.finding.status.as_str(), "acknowledged");
     assert_eq!(stored.history[0].actor, OFFICER);
 
     // The dashboard's headline: compliance and open findings by severity, as recorded.
@@ -883,7 +888,7 @@ async fn a_whole_review_campaign_through_the_app() {
         .unwrap()
         .items;
         let first = stored.iter().find(|i| i.id == theirs[0].id).unwrap();
-        assert_eq!(first.decision.as_deref(), Some(want));
+        assert_eq!(first.decision.map(Verdict::as_str), Some(want));
         assert_eq!(first.decided_by.as_deref(), Some(reviewer.as_str()));
         assert_eq!(first.comment.as_deref(), Some("reviewed with the team"));
     }
@@ -933,7 +938,7 @@ async fn a_whole_review_campaign_through_the_app() {
         .fetch_one(conn.app())
         .await
         .unwrap();
-        let kept = item.decision.as_deref() == Some("keep");
+        let kept = item.decision.map(Verdict::as_str) == Some("keep");
         assert_eq!(
             held,
             i64::from(kept),
@@ -1080,7 +1085,7 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
     let bursts = warden_service::findings::findings(
         &ctx,
         warden_service::findings::FindingsRequest {
-            kind: Some("denied_burst".into()),
+            kind: Some(FindingKind::DeniedBurst),
             ..Default::default()
         },
     )

@@ -3,24 +3,8 @@ import type { FindingsRequest } from "./FindingsRequest";
 import type { SearchRequest } from "./SearchRequest";
 
 /**
- * An export to start: its kind (`access`, `findings`, `logs`, `audit-trail`, or
- * `campaign`: a closed campaign's evidence pack, a folder), where to write it (a path on
- * this machine; a new name: evidence is never overwritten), and its filters.
+ * An export to start: what to export, where to write it (a path on this machine; a new
+ * name: evidence is never overwritten), and whether the CSV begins with a UTF-8
+ * byte-order mark (for spreadsheets).
  */
-export type ExportRequest = { kind: string, path: string, 
-/**
- * Begin the CSV with a UTF-8 byte-order mark (for spreadsheets).
- */
-bom: boolean, 
-/**
- * For `logs`: the search.
- */
-logs: SearchRequest | null, 
-/**
- * For `findings`: the filters.
- */
-findings: FindingsRequest | null, 
-/**
- * For `campaign`: its id.
- */
-campaign: number | null, };
+export type ExportRequest = { path: string, bom: boolean, } & ({ "kind": "access" } | { "kind": "audit-trail" } | { "kind": "findings", filters: FindingsRequest, } | { "kind": "logs", search: SearchRequest, } | { "kind": "campaign", id: number, });

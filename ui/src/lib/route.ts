@@ -1,4 +1,8 @@
 // A tiny router: the app is one window, and every screen is a value.
+import type { FindingKind } from "../bindings/FindingKind";
+import type { FindingStatus } from "../bindings/FindingStatus";
+import type { Severity } from "../bindings/Severity";
+
 export type Route =
   | { page: "dashboard" }
   | { page: "people"; search?: string; department?: string }
@@ -7,7 +11,7 @@ export type Route =
   | { page: "role"; name: string }
   | { page: "whocan"; permission?: string }
   | { page: "policies" }
-  | { page: "findings"; kind?: string; severity?: string; status?: string }
+  | { page: "findings"; kind?: FindingKind; severity?: Severity; status?: FindingStatus }
   | { page: "finding"; id: number }
   | { page: "reviews" }
   | { page: "campaign"; id: number }

@@ -2,7 +2,6 @@
 //! re-checks.
 
 use warden_service::export::{self, Progress, VerifyResponse};
-use warden_service::findings::FindingsRequest;
 
 use crate::args::{Cli, ExportCommand};
 use crate::context::{Result, note, with_ctx};
@@ -39,13 +38,7 @@ impl ExportCommand {
                 department,
                 subject,
             } => {
-                let req = FindingsRequest {
-                    kind: kind.clone(),
-                    severity: severity.clone(),
-                    status: status.clone(),
-                    department: department.clone(),
-                    subject: subject.clone(),
-                };
+                let req = super::findings::filters([kind, severity, status], department, subject)?;
                 write(cli, false, "export findings", async |ctx, p| {
                     export::findings(ctx, req, out, *bom, p).await
                 })

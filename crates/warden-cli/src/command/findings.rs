@@ -1,10 +1,11 @@
 //! `check` and `findings`: judging the directory against the policy, and triage.
 
-use warden_core::findings::Severity;
+use warden_core::findings::{FindingKind, FindingStatus, Severity, Triage};
 use warden_service::findings::{self, FindingsRequest, PolicySource, TriageRequest};
 
 use crate::args::{CheckArgs, Cli, FindingsArgs, FindingsCommand};
 use crate::context::{Result, note, read_file, show, with_ctx};
+use crate::failure::{filter_word, word};
 use crate::output::print;
 
 impl CheckArgs {
@@ -39,13 +40,11 @@ impl FindingsArgs {
     pub async fn run(&self, cli: &Cli) -> Result<u8> {
         match &self.command {
             None => {
-                let req = FindingsRequest {
-                    kind: self.kind.clone(),
-                    severity: self.severity.clone(),
-                    status: self.status.clone(),
-                    department: self.department.clone(),
-                    subject: self.subject.clone(),
-                };
+                let req = filters(
+                    [&self.kind, &self.severity, &self.status],
+                    &self.department,
+                    &self.subject,
+                )?;
                 show(cli, false, async |ctx| findings::findings(ctx, req).await).await
             }
             Some(FindingsCommand::Show { id }) => {
@@ -58,11 +57,26 @@ impl FindingsArgs {
             }) => {
                 let req = TriageRequest {
                     id: *id,
-                    action: action.clone(),
+                    action: word("triage action", action, &Triage::ALL)?,
                     comment: comment.clone(),
                 };
                 show(cli, false, async |ctx| findings::triage(ctx, req).await).await
             }
         }
     }
+}
+
+/// The findings `--kind`, `--severity`, `--status`, `--department` and `--subject` select.
+pub fn filters(
+    [kind, severity, status]: [&Option<String>; 3],
+    department: &Option<String>,
+    subject: &Option<String>,
+) -> Result<FindingsRequest> {
+    Ok(FindingsRequest {
+        kind: filter_word("kind", kind.as_deref(), FindingKind::ALL)?,
+        severity: filter_word("severity", severity.as_deref(), &Severity::ALL)?,
+        status: filter_word("status", status.as_deref(), &FindingStatus::ALL)?,
+        department: department.clone(),
+        subject: subject.clone(),
+    })
 }

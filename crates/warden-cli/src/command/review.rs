@@ -1,10 +1,11 @@
 //! `review start | list | show | items | decide | reassign | close | undo-remediation`.
 
+use warden_core::review::{ReviewerRule, Verdict};
 use warden_service::reviews::{self, DecideRequest, ItemsRequest, ReassignRequest, StartRequest};
 
 use crate::args::{Cli, ReviewCommand};
 use crate::context::{Result, show, with_ctx};
-use crate::failure::Failure;
+use crate::failure::{Failure, word};
 use crate::output::{Format, print, terminal_safe};
 
 impl ReviewCommand {
@@ -20,6 +21,8 @@ impl ReviewCommand {
                 like,
             } => {
                 let scope = parse_scope(scope)?;
+                let rule = word("reviewer rule", reviewer, &ReviewerRule::ALL)?;
+                let undecided = word("verdict", undecided, &Verdict::ALL)?;
                 show(cli, true, async |ctx| match like {
                     Some(template) => reviews::start_like(ctx, *template, name, due).await,
                     None => {
@@ -28,9 +31,9 @@ impl ReviewCommand {
                             name: name.clone(),
                             due: due.clone(),
                             scope,
-                            reviewer: reviewer.clone(),
+                            reviewer: rule,
                             fallback: fallback.unwrap_or_else(|| ctx.actor().login.clone()),
-                            undecided: undecided.clone(),
+                            undecided,
                         };
                         reviews::start(ctx, req).await
                     }
@@ -105,11 +108,15 @@ fn decide_request(args: &[String], comment: &str, key: Option<&str>) -> Result<D
     let (decision, ids) = args
         .split_last()
         .ok_or_else(|| Failure::usage("review decide ITEM... approve|revoke"))?;
-    if !matches!(decision.as_str(), "approve" | "revoke") {
-        return Err(Failure::usage(format!(
-            "review decide ITEM... approve|revoke: the last word is `{decision}`"
-        )));
-    }
+    let decision = match decision.as_str() {
+        "approve" => Verdict::Keep,
+        "revoke" => Verdict::Revoke,
+        other => {
+            return Err(Failure::usage(format!(
+                "review decide ITEM... approve|revoke: the last word is `{other}`"
+            )));
+        }
+    };
     let items = ids
         .iter()
         .map(|i| {
@@ -119,7 +126,7 @@ fn decide_request(args: &[String], comment: &str, key: Option<&str>) -> Result<D
         .collect::<Result<Vec<_>>>()?;
     Ok(DecideRequest {
         items,
-        decision: decision.clone(),
+        decision,
         comment: comment.to_string(),
         key: key.map_or_else(fresh_key, str::to_string),
     })

@@ -344,6 +344,13 @@ fn check_fails_on_what_is_asked_and_findings_are_triaged() {
         csv.starts_with("\"id\",\"severity\",\"kind\",\"subject\",\"status\",\"detail\"\n"),
         "{csv}"
     );
+    // A kind is a closed set: an unknown one is refused as input, naming every known one.
+    let (code, _, err) = run(&db, &["findings", "--kind", "nope"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(
+        err.contains("unknown kind `nope`: expected one of no_job_function, excess_permission"),
+        "{err}"
+    );
 }
 
 #[test]

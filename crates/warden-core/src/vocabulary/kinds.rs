@@ -3,10 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::named::by_name;
+
 macro_rules! kinds {
     ($($variant:ident = $name:literal, $severity:ident, $policy:literal;)*) => {
         /// What a finding is about (CLI.md, Policies and findings).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(rename_all = "snake_case")]
         pub enum FindingKind {
             $($variant,)*
@@ -66,14 +69,9 @@ impl FindingKind {
     }
 }
 
-impl std::fmt::Display for FindingKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// How serious a finding is; `--fail-on` compares against it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Low,
@@ -97,14 +95,9 @@ impl Severity {
     }
 }
 
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Where a finding stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum FindingStatus {
     /// Found and not yet looked at.
@@ -145,14 +138,9 @@ impl FindingStatus {
     }
 }
 
-impl std::fmt::Display for FindingStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// What a person can do with a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Triage {
     Ack,
@@ -161,6 +149,16 @@ pub enum Triage {
 }
 
 impl Triage {
+    pub const ALL: [Triage; 3] = [Self::Ack, Self::Resolve, Self::Reopen];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ack => "ack",
+            Self::Resolve => "resolve",
+            Self::Reopen => "reopen",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "ack" => Some(Self::Ack),
@@ -178,4 +176,11 @@ impl Triage {
             Self::Reopen => "reopened",
         }
     }
+}
+
+by_name! {
+    FindingKind => "finding kind",
+    Severity => "severity",
+    FindingStatus => "finding status",
+    Triage => "triage action",
 }

@@ -58,9 +58,9 @@ pub async fn findings(
             let text = |v: Option<String>| v.unwrap_or_default();
             csv.row([
                 f.id.map(|i| i.to_string()).unwrap_or_default(),
-                f.kind,
-                f.severity,
-                f.status,
+                f.kind.as_str().into(),
+                f.severity.as_str().into(),
+                f.status.as_str().into(),
                 f.subject,
                 text(f.department),
                 f.detail,

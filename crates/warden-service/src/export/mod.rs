@@ -171,21 +171,35 @@ async fn write_report(
     })
 }
 
-/// An export to start: its kind (`access`, `findings`, `logs`, `audit-trail`, or
-/// `campaign`: a closed campaign's evidence pack, a folder), where to write it (a path on
-/// this machine; a new name: evidence is never overwritten), and its filters.
+/// An export to start: what to export, where to write it (a path on this machine; a new
+/// name: evidence is never overwritten), and whether the CSV begins with a UTF-8
+/// byte-order mark (for spreadsheets).
 #[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 pub struct ExportRequest {
-    pub kind: String,
+    #[serde(flatten)]
+    pub what: ExportKind,
     pub path: String,
-    /// Begin the CSV with a UTF-8 byte-order mark (for spreadsheets).
     pub bom: bool,
-    /// For `logs`: the search.
-    pub logs: Option<crate::logs::SearchRequest>,
-    /// For `findings`: the filters.
-    pub findings: Option<crate::findings::FindingsRequest>,
-    /// For `campaign`: its id.
-    pub campaign: Option<u64>,
+}
+
+/// What an export holds, with the filters of its kind.
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ExportKind {
+    /// Who holds what now.
+    Access,
+    /// Warden's audit trail, with its hash chain.
+    AuditTrail,
+    /// Recorded findings, filtered.
+    Findings {
+        filters: crate::findings::FindingsRequest,
+    },
+    /// The access log, searched.
+    Logs {
+        search: Box<crate::logs::SearchRequest>,
+    },
+    /// A closed campaign's evidence pack: a folder.
+    Campaign { id: u64 },
 }
 
 /// Runs the export `req` names (the desktop app's one door to every kind); a pack is
@@ -193,14 +207,12 @@ pub struct ExportRequest {
 pub async fn by_kind(ctx: &Ctx, req: ExportRequest, progress: &Progress) -> Result<ExportResponse> {
     let out = PathBuf::from(req.path.trim());
     let bom = req.bom;
-    match req.kind.as_str() {
-        "access" => access(ctx, &out, bom, progress).await,
-        "audit-trail" => audit_trail(ctx, &out, bom, progress).await,
-        "findings" => findings(ctx, req.findings.unwrap_or_default(), &out, bom, progress).await,
-        "logs" => logs(ctx, req.logs.unwrap_or_default(), &out, bom, progress).await,
-        "campaign" => {
-            let id =
-                (req.campaign).ok_or_else(|| Error::Invalid("which campaign? (its id)".into()))?;
+    match req.what {
+        ExportKind::Access => access(ctx, &out, bom, progress).await,
+        ExportKind::AuditTrail => audit_trail(ctx, &out, bom, progress).await,
+        ExportKind::Findings { filters } => findings(ctx, filters, &out, bom, progress).await,
+        ExportKind::Logs { search } => logs(ctx, *search, &out, bom, progress).await,
+        ExportKind::Campaign { id } => {
             let pack = campaign(ctx, id, &out, progress).await?;
             Ok(ExportResponse {
                 manifest: out.join("manifest.json").display().to_string(),
@@ -210,8 +222,5 @@ pub async fn by_kind(ctx: &Ctx, req: ExportRequest, progress: &Progress) -> Resu
                 audit_seq: pack.audit_seq,
             })
         }
-        other => Err(Error::Invalid(format!(
-            "`{other}`: expected access, findings, logs, audit-trail or campaign"
-        ))),
     }
 }

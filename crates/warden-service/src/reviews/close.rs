@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use ts_rs::TS;
-use warden_core::review::Verdict;
+use warden_core::review::{CampaignStatus, Verdict};
 use warden_store::reviews::{self as store};
 
 use crate::context::Ctx;
@@ -24,7 +24,7 @@ pub struct CloseResponse {
     pub dry_run: bool,
     /// Undecided items given the campaign's default (would be, in a dry run).
     pub defaulted: u64,
-    pub default: String,
+    pub default: Verdict,
     pub revocations: Vec<RevocationView>,
     /// The statements, per user, that remediation runs (in a dry run) or ran.
     pub sql: Vec<String>,
@@ -43,14 +43,14 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
     let campaign = store::campaign(o.db(), id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
-    let default = Verdict::parse(&campaign.undecided).unwrap_or(Verdict::Keep);
+    let default = campaign.undecided;
     let undecided = u64::try_from(campaign.items - campaign.decided).unwrap_or(0);
     let r = crate::Reader::from(o);
     let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
 
     if !dry_run && undecided > 0 {
         let mut change = o.change().await?;
-        let n = store::apply_default(&mut change, id, default.as_str()).await?;
+        let n = store::apply_default(&mut change, id, default).await?;
         change
             .commit(
                 "review.default",
@@ -106,7 +106,7 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
         remediated_users += 1;
     }
     let closed = !dry_run;
-    if closed && campaign.status != "closed" {
+    if closed && campaign.status != CampaignStatus::Closed {
         let mut change = o.change().await?;
         store::mark_closed(&mut change, id).await?;
         change
@@ -121,7 +121,7 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
         campaign: id,
         dry_run,
         defaulted: undecided,
-        default: default.as_str().into(),
+        default,
         revocations: pending
             .iter()
             .map(|r| RevocationView {

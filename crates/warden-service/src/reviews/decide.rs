@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use warden_core::console::ConsoleRole;
-use warden_core::review::Verdict;
+use warden_core::review::{Baseline, CampaignStatus, Verdict};
 use warden_store::reviews::{self as store};
 
 use crate::context::Ctx;
@@ -19,13 +19,13 @@ pub struct ItemView {
     pub reviewer: String,
     pub granted_at: Option<String>,
     pub granted_by: Option<String>,
-    pub baseline: String,
+    pub baseline: Baseline,
     pub outside: String,
     pub sod: String,
     pub last_used: Option<String>,
-    pub suggestion: String,
+    pub suggestion: Verdict,
     pub reason: String,
-    pub decision: Option<String>,
+    pub decision: Option<Verdict>,
     pub decided_by: Option<String>,
     pub comment: Option<String>,
     /// The optimistic lock a decision must name.
@@ -91,8 +91,7 @@ pub async fn items(ctx: &Ctx, req: ItemsRequest) -> Result<ItemsResponse> {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct DecideRequest {
     pub items: Vec<u64>,
-    /// `approve` (keep) or `revoke`.
-    pub decision: String,
+    pub decision: Verdict,
     pub comment: String,
     /// The caller's idempotency key: the same request sent twice records once.
     pub key: String,
@@ -110,12 +109,7 @@ pub struct DecideResponse {
 /// already decided by another request is a conflict naming who decided it.
 pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
     let reviewer = ctx.as_reviewer("deciding review items")?;
-    let verdict = Verdict::parse(&req.decision).ok_or_else(|| {
-        Error::Invalid(format!(
-            "unknown decision `{}`: expected approve or revoke",
-            req.decision
-        ))
-    })?;
+    let verdict = req.decision;
     let comment = crate::input::comment(req.comment.trim())?;
     let key = crate::input::text_field("the decision key", &req.key, 40)?;
     if req.items.is_empty() {
@@ -141,7 +135,7 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
     let mut to_write = Vec::new();
     for (item, status) in &locked {
         let item_key = format!("{key}:{}", item.id);
-        if status != "open" {
+        if *status != CampaignStatus::Open {
             return Err(Error::Store(warden_store::Error::Conflict(format!(
                 "item {} belongs to a campaign that is {status}",
                 item.id
@@ -179,8 +173,7 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
         to_write.push(item.id);
     }
     // The items are locked by this change: nobody can decide them in between.
-    let written =
-        store::record_decisions(&mut change, &to_write, verdict.as_str(), comment, &key).await?;
+    let written = store::record_decisions(&mut change, &to_write, verdict, comment, &key).await?;
     if written != to_write.len() as u64 {
         return Err(Error::Store(warden_store::Error::Conflict(
             "some items changed while they were being decided: reload and try again".into(),
@@ -211,7 +204,7 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
 }
 
 /// The campaign of locked items: one number, or a list when they span several.
-fn campaigns_of(locked: &[(store::Item, String)]) -> serde_json::Value {
+fn campaigns_of(locked: &[(store::Item, CampaignStatus)]) -> serde_json::Value {
     let ids: std::collections::BTreeSet<u64> = locked.iter().map(|(i, _)| i.campaign_id).collect();
     match ids.len() {
         1 => ids.into_iter().next().into(),
@@ -270,7 +263,7 @@ pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignRespons
         ));
     }
     for (item, status) in &locked {
-        if status != "open" || item.decision.is_some() {
+        if *status != CampaignStatus::Open || item.decision.is_some() {
             return Err(Error::Store(warden_store::Error::Conflict(format!(
                 "item {} is already decided or closed",
                 item.id

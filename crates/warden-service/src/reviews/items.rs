@@ -146,11 +146,11 @@ impl<'a> ItemBuilder<'a> {
             reviewer: reviewer.to_string(),
             granted_at: g.granted_at,
             granted_by: (g.granted_by.and_then(|b| users.get(&b))).map(|b| b.login.clone()),
-            baseline: c.baseline.to_string(),
+            baseline: c.baseline,
             outside: fit(c.outside.join(", "), 2000),
             sod: fit(c.sod.join(", "), 1000),
             last_used: c.last_used,
-            suggestion: c.suggestion.as_str().to_string(),
+            suggestion: c.suggestion,
             reason: fit(c.reason, 500),
         })
     }

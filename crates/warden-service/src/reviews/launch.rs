@@ -30,12 +30,11 @@ pub struct StartRequest {
     /// `YYYY-MM-DD`.
     pub due: String,
     pub scope: Scope,
-    /// `manager` or `owner`.
-    pub reviewer: String,
+    pub reviewer: ReviewerRule,
     /// Reviews what the rule cannot (no manager, no owner, or the person themself).
     pub fallback: String,
-    /// What undecided items become at close: `keep` or `revoke`.
-    pub undecided: String,
+    /// What undecided items become at close.
+    pub undecided: Verdict,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -66,18 +65,6 @@ impl Checked {
         if due < o.clock().today() {
             return Err(Error::Invalid(format!("--due {due} is in the past")));
         }
-        let rule = ReviewerRule::parse(&req.reviewer).ok_or_else(|| {
-            Error::Invalid(format!(
-                "--reviewer `{}`: expected manager or owner",
-                req.reviewer
-            ))
-        })?;
-        let undecided = Verdict::parse(&req.undecided).ok_or_else(|| {
-            Error::Invalid(format!(
-                "--undecided `{}`: expected keep or revoke",
-                req.undecided
-            ))
-        })?;
         let fallback = crate::input::text_field("the fallback reviewer", &req.fallback, 190)?;
         match warden_store::governance::console_role(o.db(), &fallback).await? {
             Some(ConsoleRole::Officer | ConsoleRole::Reviewer) => {}
@@ -99,8 +86,8 @@ impl Checked {
         Ok(Self {
             name,
             due,
-            rule,
-            undecided,
+            rule: req.reviewer,
+            undecided: req.undecided,
             fallback,
             policy,
             version: stored.version,
@@ -111,9 +98,9 @@ impl Checked {
         NewCampaign {
             name: self.name.clone(),
             scope: serde_json::to_string(scope).unwrap_or_default(),
-            reviewer_rule: self.rule.as_str().into(),
+            reviewer_rule: self.rule,
             fallback: self.fallback.clone(),
-            undecided: self.undecided.as_str().into(),
+            undecided: self.undecided,
             due: self.due,
             policy_version: Some(self.version),
         }

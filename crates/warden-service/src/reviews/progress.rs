@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use ts_rs::TS;
 use warden_core::console::ConsoleRole;
+use warden_core::review::{CampaignStatus, ReviewerRule, Verdict};
 use warden_store::reviews::{self as store};
 
 use crate::context::Ctx;
@@ -16,12 +17,12 @@ use crate::error::{Error, Result};
 pub struct CampaignView {
     pub id: u64,
     pub name: String,
-    pub status: String,
+    pub status: CampaignStatus,
     pub due: String,
     pub overdue: bool,
-    pub reviewer_rule: String,
+    pub reviewer_rule: ReviewerRule,
     pub fallback: String,
-    pub undecided: String,
+    pub undecided: Verdict,
     pub policy_version: Option<u32>,
     pub created_by: String,
     pub created_at: String,
@@ -40,7 +41,7 @@ impl CampaignView {
     fn new(c: store::Campaign, today: NaiveDate) -> Self {
         Self {
             id: c.id,
-            overdue: c.status == "open" && c.due < today && c.decided < c.items,
+            overdue: c.status == CampaignStatus::Open && c.due < today && c.decided < c.items,
             name: c.name,
             status: c.status,
             due: c.due.to_string(),

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use warden_core::review::{ReviewerRule, Verdict};
+
 use warden_service::directory::{self, AccessRequest, UsersRequest, WhoCanRequest};
 use warden_service::{ErrorCode, mapping as mapping_service, setup};
 
@@ -141,7 +143,7 @@ async fn django_semantics_hold() {
     );
     let carol = access("carol").await;
     assert!(carol.permissions.is_empty(), "inactive users hold nothing");
-    assert_eq!(carol.user.status, "inactive");
+    assert_eq!(carol.user.status.as_str(), "inactive");
     assert_eq!(
         carol.roles.len(),
         1,
@@ -311,7 +313,7 @@ conflict = ["crm.add_refund", "crm.approve_refund"]
     let got: BTreeSet<(String, String)> = r
         .findings
         .iter()
-        .map(|f| (f.subject.clone(), f.kind.clone()))
+        .map(|f| (f.subject.clone(), f.kind.to_string()))
         .collect();
     let want: BTreeSet<(String, String)> = [
         ("bob", "excess_permission"),
@@ -332,7 +334,7 @@ conflict = ["crm.add_refund", "crm.approve_refund"]
     let excess = r
         .findings
         .iter()
-        .find(|f| f.kind == "excess_permission")
+        .find(|f| f.kind.as_str() == "excess_permission")
         .unwrap();
     assert_eq!(excess.evidence["permission"], "crm.approve_refund");
     assert_eq!(excess.evidence["via"], serde_json::json!(["direct grant"]));
@@ -365,9 +367,9 @@ async fn a_review_revokes_a_django_group_membership() {
             name: "Django groups".into(),
             due: day(7),
             scope: Scope::default(),
-            reviewer: "manager".into(),
+            reviewer: ReviewerRule::Manager,
             fallback: OFFICER.into(),
-            undecided: "keep".into(),
+            undecided: Verdict::Keep,
         },
     )
     .await
@@ -389,12 +391,12 @@ async fn a_review_revokes_a_django_group_membership() {
         .iter()
         .find(|i| i.login == "bob" && i.role == "billing")
         .expect("bob in billing");
-    assert_eq!(billing.suggestion, "revoke", "{}", billing.reason);
+    assert_eq!(billing.suggestion.as_str(), "revoke", "{}", billing.reason);
     reviews::decide(
         &ctx,
         DecideRequest {
             items: vec![billing.id],
-            decision: "revoke".into(),
+            decision: Verdict::Revoke,
             comment: "billing moved to finance".into(),
             key: "django-1".into(),
         },

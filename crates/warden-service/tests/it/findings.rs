@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use warden_core::console::ConsoleRole;
+use warden_core::findings::{FindingStatus, Triage};
 use warden_sandbox::Scenario;
 use warden_sandbox::seed::COMPANY_POLICY;
 use warden_service::findings::{self, CheckResponse, FindingsRequest, PolicySource, TriageRequest};
@@ -15,7 +16,7 @@ fn kinds_of(r: &CheckResponse, login: &str) -> BTreeSet<String> {
     r.findings
         .iter()
         .filter(|f| f.subject == login)
-        .map(|f| f.kind.clone())
+        .map(|f| f.kind.to_string())
         .collect()
 }
 
@@ -23,7 +24,9 @@ fn excess<'a>(r: &'a CheckResponse, login: &str, key: &str) -> &'a findings::Fin
     r.findings
         .iter()
         .find(|f| {
-            f.subject == login && f.kind == "excess_permission" && f.evidence["permission"] == key
+            f.subject == login
+                && f.kind.as_str() == "excess_permission"
+                && f.evidence["permission"] == key
         })
         .unwrap_or_else(|| panic!("no excess `{key}` for {login}"))
 }
@@ -71,9 +74,9 @@ async fn every_planted_case_is_found_with_its_kind_and_evidence() {
     let sod = r
         .findings
         .iter()
-        .find(|f| f.subject == p.sod_conflict && f.kind == "sod_conflict")
+        .find(|f| f.subject == p.sod_conflict && f.kind.as_str() == "sod_conflict")
         .unwrap();
-    assert_eq!(sod.severity, "high");
+    assert_eq!(sod.severity.as_str(), "high");
     assert_eq!(
         sod.evidence["sides"][0][0]["via"],
         serde_json::json!(["role support_billing"])
@@ -89,7 +92,10 @@ async fn every_planted_case_is_found_with_its_kind_and_evidence() {
     assert!(!expired.contains("excess_permission"), "{expired:?}");
     // The officers' own superuser and the chief executive are accepted by exceptions.
     assert_eq!(
-        r.findings.iter().filter(|f| f.kind == "superuser").count(),
+        r.findings
+            .iter()
+            .filter(|f| f.kind.as_str() == "superuser")
+            .count(),
         1
     );
     // CLI.md's shape.
@@ -153,7 +159,7 @@ async fn findings_are_followed_over_time_fixed_reopened_and_new_grants_flagged()
     assert!(fixed.fixed >= 4, "{}", fixed.fixed);
     assert!(kinds_of(&fixed, &login).is_empty());
     let resolved = findings::finding(&ctx, id).await.unwrap();
-    assert_eq!(resolved.finding.status, "resolved");
+    assert_eq!(resolved.finding.status.as_str(), "resolved");
     // Last seen by the check before the fix; first seen by the first check.
     let seen_again = excess(&again, &login, "lead:write");
     assert_eq!(resolved.finding.last_seen, seen_again.last_seen);
@@ -179,7 +185,7 @@ async fn findings_are_followed_over_time_fixed_reopened_and_new_grants_flagged()
     let outside = back
         .findings
         .iter()
-        .find(|f| f.kind == "grant_outside_review")
+        .find(|f| f.kind.as_str() == "grant_outside_review")
         .expect("grant_outside_review");
     assert_eq!(outside.subject, login);
     assert_eq!(outside.evidence["role"], "sales_rep");
@@ -189,10 +195,10 @@ async fn findings_are_followed_over_time_fixed_reopened_and_new_grants_flagged()
     let still = next
         .findings
         .iter()
-        .find(|f| f.kind == "grant_outside_review")
+        .find(|f| f.kind.as_str() == "grant_outside_review")
         .expect("still open");
     assert_eq!(still.id, outside.id);
-    assert_eq!(still.status, "open");
+    assert_eq!(still.status.as_str(), "open");
 }
 
 #[tokio::test]
@@ -202,7 +208,7 @@ async fn triage_needs_a_comment_moves_sensibly_and_is_audited() {
     let id = r.findings[0].id.unwrap();
     let triage = |action: &str, comment: &str| TriageRequest {
         id,
-        action: action.into(),
+        action: Triage::parse(action).unwrap(),
         comment: comment.into(),
     };
     let err = findings::triage(&ctx, triage("ack", "  "))
@@ -234,11 +240,11 @@ async fn triage_needs_a_comment_moves_sensibly_and_is_audited() {
             .find(|f| f.id == Some(id))
             .unwrap()
             .status,
-        "acknowledged"
+        FindingStatus::Acknowledged
     );
     assert!(
         !again.fails_at(warden_core::findings::Severity::Low)
-            || again.findings.iter().any(|f| f.status == "open")
+            || again.findings.iter().any(|f| f.status.as_str() == "open")
     );
     let detail = findings::finding(&ctx, id).await.unwrap();
     assert_eq!(detail.history[0].comment, "accepted until the Q3 review");
@@ -259,7 +265,7 @@ async fn triage_needs_a_comment_moves_sensibly_and_is_audited() {
         &ctx,
         TriageRequest {
             id: 999_999,
-            action: "ack".into(),
+            action: Triage::Ack,
             comment: "x".into(),
         },
     )
@@ -273,7 +279,7 @@ async fn triage_needs_a_comment_moves_sensibly_and_is_audited() {
     let listed = findings::findings(
         &auditor,
         FindingsRequest {
-            status: Some("acknowledged".into()),
+            status: Some(FindingStatus::Acknowledged),
             ..Default::default()
         },
     )
@@ -291,16 +297,11 @@ async fn triage_needs_a_comment_moves_sensibly_and_is_audited() {
         .await
         .unwrap();
     assert!(!unrecorded.stored && unrecorded.findings.iter().all(|f| f.id.is_none()));
-    let err = findings::findings(
-        &auditor,
-        FindingsRequest {
-            kind: Some("nope".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(err.to_string().contains("unknown kind `nope`"), "{err}");
+    // A kind is a closed set: an unknown one is refused where the request is read (the
+    // desktop app's JSON here; the CLI's flag in the CLI's tests), naming it.
+    let err = serde_json::from_value::<FindingsRequest>(serde_json::json!({ "kind": "nope" }))
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown variant `nope`"), "{err}");
 }
 
 #[tokio::test]

@@ -20,8 +20,8 @@ async fn log_findings(ctx: &warden_service::Ctx) -> BTreeSet<(String, String)> {
         .unwrap()
         .findings
         .into_iter()
-        .filter(|f| FindingKind::parse(&f.kind).is_some_and(|k| !k.is_policy_kind()))
-        .map(|f| (f.kind, f.subject))
+        .filter(|f| !f.kind.is_policy_kind())
+        .map(|f| (f.kind.to_string(), f.subject))
         .collect()
 }
 
@@ -202,7 +202,7 @@ async fn every_planted_anomaly_is_found_by_its_detector_and_the_clean_company_gi
     let all = findings::findings(
         &ctx,
         FindingsRequest {
-            kind: Some("enumeration".into()),
+            kind: Some(FindingKind::Enumeration),
             ..FindingsRequest::default()
         },
     )
@@ -301,7 +301,7 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
     let bursts = findings::findings(
         &ctx,
         FindingsRequest {
-            kind: Some("denied_burst".into()),
+            kind: Some(FindingKind::DeniedBurst),
             subject: Some(someone.clone()),
             ..FindingsRequest::default()
         },

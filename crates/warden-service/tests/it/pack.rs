@@ -2,6 +2,7 @@
 //! trail, every revocation provable from its own files, and any byte of any file altered
 //! named by the offline verifier.
 
+use warden_core::review::{ReviewerRule, Verdict};
 use warden_sandbox::seed::COMPANY_POLICY;
 use warden_service::reviews::{
     self, DecideRequest, ItemsRequest, ReassignRequest, Scope, StartRequest,
@@ -26,9 +27,9 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
                 roles: Vec::new(),
                 job_functions: Vec::new(),
             },
-            reviewer: "manager".into(),
+            reviewer: ReviewerRule::Manager,
             fallback: OFFICER.into(),
-            undecided: "keep".into(),
+            undecided: Verdict::Keep,
         },
     )
     .await
@@ -64,7 +65,7 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
             ctx,
             DecideRequest {
                 items: vec![*item],
-                decision: "approve".into(),
+                decision: Verdict::Keep,
                 comment: payload,
                 key: format!("p{item}"),
             },
@@ -77,7 +78,7 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
             ctx,
             DecideRequest {
                 items: vec![item],
-                decision: decision.into(),
+                decision: Verdict::parse(decision).unwrap(),
                 comment: "=HYPERLINK(\"http://evil\")".into(),
                 key: format!("k{item}"),
             },

@@ -2,6 +2,7 @@
 //! reviewers deciding exactly once, never on their own access, everything audited.
 
 use warden_core::console::ConsoleRole;
+use warden_core::review::{CampaignStatus, ReviewerRule, Verdict};
 use warden_sandbox::seed::COMPANY_POLICY;
 use warden_service::reviews::{
     self, DecideRequest, ItemView, ItemsRequest, ReassignRequest, Scope, StartRequest,
@@ -23,9 +24,9 @@ fn start_request(name: &str, departments: &[&str], roles: &[&str], reviewer: &st
             roles: roles.iter().map(|s| s.to_string()).collect(),
             job_functions: Vec::new(),
         },
-        reviewer: reviewer.into(),
+        reviewer: ReviewerRule::parse(reviewer).unwrap(),
         fallback: OFFICER.into(),
-        undecided: "keep".into(),
+        undecided: Verdict::Keep,
     }
 }
 
@@ -120,14 +121,14 @@ async fn launch_snapshots_every_grant_in_scope_with_context_and_a_suggestion() {
     assert!(excess.granted_by.is_some() && excess.granted_at.is_some());
     let sod = item(&p.sod_conflict, "refund_approver");
     assert_eq!(sod.sod, "refund four-eyes");
-    assert_eq!(sod.suggestion, "revoke");
+    assert_eq!(sod.suggestion.as_str(), "revoke");
     let gone = item(&p.inactive_with_roles, "support_agent");
     assert_eq!(gone.reason, "the account is terminated");
     let fine = items
         .iter()
-        .find(|i| i.suggestion == "keep")
+        .find(|i| i.suggestion.as_str() == "keep")
         .expect("some grant to keep");
-    assert_eq!(fine.baseline, "match");
+    assert_eq!(fine.baseline.as_str(), "match");
     assert!(fine.last_used.is_some(), "{fine:?}");
 
     // By role owner: the owner reviews, except their own grant, which goes to the fallback.
@@ -164,7 +165,6 @@ async fn launch_snapshots_every_grant_in_scope_with_context_and_a_suggestion() {
             due: "next week".into(),
             ..start_request("x", &[], &[], "manager")
         },
-        start_request("x", &[], &[], "boss"),
         StartRequest {
             fallback: "nobody".into(),
             ..start_request("x", &[], &[], "manager")
@@ -175,6 +175,16 @@ async fn launch_snapshots_every_grant_in_scope_with_context_and_a_suggestion() {
         let err = reviews::start(&ctx, bad).await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::Input, "{err}");
     }
+    // The reviewer rule is a closed set: an unknown one is refused where the request is
+    // read (the desktop app's JSON; the CLI's flag goes through the same names).
+    let mut raw = serde_json::json!({
+        "name": "x", "due": due(), "fallback": OFFICER, "undecided": "keep", "reviewer": "boss",
+        "scope": { "departments": [], "roles": [], "job_functions": [] },
+    });
+    let err = serde_json::from_value::<StartRequest>(raw.clone()).unwrap_err();
+    assert!(err.to_string().contains("unknown variant `boss`"), "{err}");
+    raw["reviewer"] = "manager".into();
+    assert!(serde_json::from_value::<StartRequest>(raw).is_ok());
 }
 
 #[tokio::test]
@@ -215,7 +225,7 @@ async fn a_decision_is_recorded_once_by_its_reviewer_and_audited() {
 
     let decide = |ids: Vec<u64>, decision: &str, key: &str| DecideRequest {
         items: ids,
-        decision: decision.into(),
+        decision: Verdict::parse(decision).unwrap(),
         comment: "checked with the team".into(),
         key: key.into(),
     };
@@ -378,7 +388,7 @@ async fn the_sqli_corpus_in_campaign_names_and_comments_is_only_text() {
             &ctx,
             DecideRequest {
                 items: vec![item.id],
-                decision: "revoke".into(),
+                decision: Verdict::Revoke,
                 comment: comment.clone(),
                 key: format!("sqli-{}", item.id),
             },
@@ -430,7 +440,7 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
         .await
         .unwrap();
     let req = StartRequest {
-        undecided: "revoke".into(),
+        undecided: Verdict::Revoke,
         ..start_request("Q4 finance", &["finance"], &[], "manager")
     };
     let started = reviews::start(&ctx, req).await.unwrap();
@@ -451,7 +461,7 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
     let half = ids.len() / 2;
     let decide = |ids: &[u64], d: &str, key: &str| DecideRequest {
         items: ids.to_vec(),
-        decision: d.into(),
+        decision: Verdict::parse(d).unwrap(),
         comment: String::new(),
         key: key.into(),
     };
@@ -500,7 +510,7 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
             .unwrap()
             .campaign
             .status,
-        "open"
+        CampaignStatus::Open
     );
 
     let closed = reviews::close(&ctx, started.campaign, false).await.unwrap();
@@ -510,7 +520,7 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
     assert_eq!(after.len(), before.len() - revoked.len());
     let rows = all_items(&ctx, started.campaign).await;
     for item in &rows {
-        let kept = item.decision.as_deref() == Some("keep");
+        let kept = item.decision.map(Verdict::as_str) == Some("keep");
         assert_eq!(kept, ids[..half].contains(&item.id), "item {}", item.id);
     }
     let db = warden_store::Database::connect(&s.test_db.spec().unwrap())
@@ -552,7 +562,7 @@ async fn a_close_that_fails_midway_leaves_each_user_whole_and_a_rerun_finishes()
         .await
         .unwrap();
     let req = StartRequest {
-        undecided: "revoke".into(),
+        undecided: Verdict::Revoke,
         ..start_request("Q4 finance", &["finance"], &[], "manager")
     };
     let started = reviews::start(&ctx, req).await.unwrap();
@@ -614,7 +624,7 @@ async fn a_close_that_fails_midway_leaves_each_user_whole_and_a_rerun_finishes()
             .unwrap()
             .campaign
             .status,
-        "open"
+        CampaignStatus::Open
     );
 
     sqlx::raw_sql("DROP TRIGGER refuse_one")
@@ -662,7 +672,7 @@ async fn the_next_quarter_starts_from_a_template_and_a_queue_moves_whole() {
         (shown.name.as_str(), shown.due.as_str()),
         ("Q4 sales", due.as_str())
     );
-    assert_eq!(shown.reviewer_rule, "manager");
+    assert_eq!(shown.reviewer_rule.as_str(), "manager");
 
     let items = all_items(&ctx, q4.campaign).await;
     let busiest = items
@@ -754,7 +764,7 @@ async fn reviewers_are_reminded_as_the_due_date_nears_and_listed_when_overdue() 
             &ctx,
             DecideRequest {
                 items: mine,
-                decision: "approve".into(),
+                decision: Verdict::Keep,
                 comment: String::new(),
                 key: "mine".into(),
             },
@@ -842,7 +852,7 @@ async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
         .await
         .unwrap();
     let req = StartRequest {
-        undecided: "revoke".into(),
+        undecided: Verdict::Revoke,
         ..start_request("Q4 finance", &["finance"], &[], "manager")
     };
     let started = reviews::start(&ctx, req).await.unwrap();

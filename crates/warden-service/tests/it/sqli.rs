@@ -152,8 +152,8 @@ async fn the_sqli_corpus_through_every_text_field_of_a_policy() {
     let kinds = |r: &findings::CheckResponse| -> BTreeSet<(String, String)> {
         r.findings
             .iter()
-            .filter(|f| f.kind != "sod_conflict")
-            .map(|f| (f.kind.clone(), f.subject.clone()))
+            .filter(|f| f.kind.as_str() != "sod_conflict")
+            .map(|f| (f.kind.to_string(), f.subject.clone()))
             .collect()
     };
     assert_eq!(kinds(&checked), kinds(&baseline));

@@ -2,13 +2,17 @@
 // re-check; a progress bar with counts, time left and Cancel while it runs (a cancelled
 // export leaves nothing behind); and the offline check of any export or evidence pack.
 import { useEffect, useRef, useState } from "react";
+import type { ExportRequest } from "../../bindings/ExportRequest";
 import type { ExportStatus } from "../../bindings/ExportStatus";
 import type { IpcError } from "../../bindings/IpcError";
 import type { VerifyResponse } from "../../bindings/VerifyResponse";
+import { member } from "../../lib/member";
 import { call } from "../../lib/rpc";
 import { ErrorPanel } from "../../lib/states";
 
-const KINDS = [
+type Kind = ExportRequest["kind"];
+
+const KINDS: { value: Kind; label: string; hint: string }[] = [
   { value: "access", label: "User access listing", hint: "who has what, through which role, granted when and by whom" },
   { value: "findings", label: "Findings", hint: "recorded findings with their evidence" },
   { value: "logs", label: "Access-log search results", hint: "every row the search matches, newest first" },
@@ -43,7 +47,7 @@ function Progress({ status, started, onCancel }: { status: ExportStatus; started
 }
 
 export function Exports({ officer }: { officer: boolean }) {
-  const [kind, setKind] = useState("access");
+  const [kind, setKind] = useState<Kind>("access");
   const [path, setPath] = useState("");
   const [bom, setBom] = useState(false);
   const [campaign, setCampaign] = useState("");
@@ -85,18 +89,16 @@ export function Exports({ officer }: { officer: boolean }) {
     setStatus(null);
     started.current = Date.now();
     const text = (v: string) => (v.trim() === "" ? null : v.trim());
-    call("export_start", {
-      req: {
-        kind,
-        path: path.trim(),
-        bom,
-        logs: kind === "logs"
-          ? { source: null, user: text(logUser), department: null, action: null, resource_type: null, resource_id: null, outcome: text(logOutcome), since: text(logSince), until: null, client_address: null, limit: null, after: null }
-          : null,
-        findings: null,
-        campaign: kind === "campaign" && campaign.trim() !== "" ? Number(campaign) : null,
-      },
-    }).then(setJob, (e: IpcError) => setError(e));
+    const where = { path: path.trim(), bom };
+    const req: ExportRequest =
+      kind === "logs"
+        ? { ...where, kind, search: { source: null, user: text(logUser), department: null, action: null, resource_type: null, resource_id: null, outcome: text(logOutcome), since: text(logSince), until: null, client_address: null, limit: null, after: null } }
+        : kind === "findings"
+          ? { ...where, kind, filters: { kind: null, severity: null, status: null, department: null, subject: null } }
+          : kind === "campaign"
+            ? { ...where, kind, id: Number(campaign) }
+            : { ...where, kind };
+    call("export_start", { req }).then(setJob, (e: IpcError) => setError(e));
   };
   const cancel = () => {
     if (job !== null) call("export_cancel", { id: job }).catch((e: IpcError) => setError(e));
@@ -124,7 +126,7 @@ export function Exports({ officer }: { officer: boolean }) {
       <div className="filters" role="group" aria-label="What to export">
         <label>
           Report
-          <select value={kind} onChange={(e) => setKind(e.target.value)} disabled={running} data-testid="export-kind">
+          <select value={kind} onChange={(e) => setKind(member(KINDS.map((k) => k.value), e.target.value) || "access")} disabled={running} data-testid="export-kind">
             {KINDS.filter((k) => officer || k.value !== "campaign").map((k) => <option key={k.value} value={k.value}>{k.label}</option>)}
           </select>
         </label>

@@ -1,12 +1,14 @@
 // One finding: what, who, the evidence, the fix, and its history; triage with a comment.
 import { useState } from "react";
+import type { FindingStatus } from "../../bindings/FindingStatus";
 import type { IpcError } from "../../bindings/IpcError";
+import type { Triage } from "../../bindings/Triage";
 import type { Navigate } from "../../lib/route";
 import { call } from "../../lib/rpc";
 import { ErrorPanel, Loading } from "../../lib/states";
 import { useCall } from "../../lib/useCall";
 
-const ACTIONS: Record<string, { action: string; label: string }[]> = {
+const ACTIONS: Record<FindingStatus, { action: Triage; label: string }[]> = {
   open: [{ action: "ack", label: "Acknowledge" }, { action: "resolve", label: "Resolve" }],
   acknowledged: [{ action: "resolve", label: "Resolve" }, { action: "reopen", label: "Reopen" }],
   resolved: [{ action: "reopen", label: "Reopen" }],
@@ -43,7 +45,7 @@ export function Finding({ id, navigate }: { id: number; navigate: Navigate }) {
   const [error, setError] = useState<IpcError | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const triage = (action: string) => {
+  const triage = (action: Triage) => {
     setBusy(true);
     setError(null);
     call("triage", { req: { id, action, comment } }).then(
@@ -105,7 +107,7 @@ export function Finding({ id, navigate }: { id: number; navigate: Navigate }) {
                 <textarea value={comment} onChange={(e) => setComment(e.target.value)} maxLength={2000} rows={2} data-testid="triage-comment" />
               </label>
               <div className="actions">
-                {(ACTIONS[f.status] ?? []).map((a) => (
+                {ACTIONS[f.status].map((a) => (
                   <button key={a.action} className="primary" disabled={busy || comment.trim() === ""} onClick={() => triage(a.action)} data-testid={`triage-${a.action}`}>
                     {a.label}
                   </button>

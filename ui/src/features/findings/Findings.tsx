@@ -3,9 +3,13 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from "chart.js";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { ComplianceSummary } from "../../bindings/ComplianceSummary";
+import type { FindingKind } from "../../bindings/FindingKind";
+import type { FindingStatus } from "../../bindings/FindingStatus";
 import type { FindingView } from "../../bindings/FindingView";
+import type { Severity } from "../../bindings/Severity";
 import type { IpcError } from "../../bindings/IpcError";
 import { cssVar } from "../../lib/css";
+import { member } from "../../lib/member";
 import type { Navigate } from "../../lib/route";
 import { call } from "../../lib/rpc";
 import { Empty, ErrorPanel, Loading } from "../../lib/states";
@@ -14,13 +18,13 @@ import { VirtualTable, type Column } from "../../lib/VirtualTable";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 
-export const KINDS = [
+export const KINDS: FindingKind[] = [
   "no_job_function", "excess_permission", "sod_conflict", "too_many_roles", "dormant_account",
   "orphan_account", "inactive_with_roles", "superuser", "no_mfa", "weak_password_hash", "grant_outside_review",
   "enumeration", "denied_burst", "off_hours", "outside_policy", "no_business_reason", "dormant_activity", "bulk_export",
 ];
-const SEVERITIES = ["high", "medium", "low"];
-const STATUSES = ["open", "acknowledged", "resolved"];
+const SEVERITIES: Severity[] = ["high", "medium", "low"];
+const STATUSES: FindingStatus[] = ["open", "acknowledged", "resolved"];
 
 const when = (t: string | null) => (t ? t.replace("T", " ").replace("Z", "") : null);
 
@@ -72,10 +76,10 @@ function KindChart({ summary, status }: { summary: ComplianceSummary; status: st
   );
 }
 
-export function Findings({ navigate, initial }: { navigate: Navigate; initial: { kind?: string; severity?: string; status?: string } }) {
-  const [kind, setKind] = useState(initial.kind ?? "");
-  const [severity, setSeverity] = useState(initial.severity ?? "");
-  const [status, setStatus] = useState(initial.status ?? "open");
+export function Findings({ navigate, initial }: { navigate: Navigate; initial: { kind?: FindingKind; severity?: Severity; status?: FindingStatus } }) {
+  const [kind, setKind] = useState<FindingKind | "">(initial.kind ?? "");
+  const [severity, setSeverity] = useState<Severity | "">(initial.severity ?? "");
+  const [status, setStatus] = useState<FindingStatus | "">(initial.status ?? "open");
   const [department, setDepartment] = useState("");
   const [checking, setChecking] = useState(false);
   const [checkError, setCheckError] = useState<IpcError | null>(null);
@@ -116,15 +120,15 @@ export function Findings({ navigate, initial }: { navigate: Navigate; initial: {
       {checked && <p role="status" data-testid="check-result">{checked}</p>}
       {checkError && <ErrorPanel error={checkError} />}
       <div className="chips" role="group" aria-label="Filters">
-        <select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value)} data-testid="findings-kind">
+        <select aria-label="Kind" value={kind} onChange={(e) => setKind(member(KINDS, e.target.value))} data-testid="findings-kind">
           <option value="">Every kind</option>
           {KINDS.map((k) => <option key={k} value={k}>{k}</option>)}
         </select>
-        <select aria-label="Severity" value={severity} onChange={(e) => setSeverity(e.target.value)} data-testid="findings-severity">
+        <select aria-label="Severity" value={severity} onChange={(e) => setSeverity(member(SEVERITIES, e.target.value))} data-testid="findings-severity">
           <option value="">Any severity</option>
           {SEVERITIES.map((s) => <option key={s} value={s}>{s}</option>)}
         </select>
-        <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value)} data-testid="findings-status">
+        <select aria-label="Status" value={status} onChange={(e) => setStatus(member(STATUSES, e.target.value))} data-testid="findings-status">
           <option value="">Any status</option>
           {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
         </select>

@@ -4,6 +4,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { IpcError } from "../../bindings/IpcError";
 import type { ItemView } from "../../bindings/ItemView";
+import type { Verdict } from "../../bindings/Verdict";
 import type { Navigate } from "../../lib/route";
 import { call } from "../../lib/rpc";
 import { Empty, ErrorPanel, Loading } from "../../lib/states";
@@ -29,7 +30,7 @@ export function Inbox({ id, navigate }: { id: number; navigate: Navigate }) {
   const pending = items.filter((i) => i.decision === null);
   const virtualizer = useVirtualizer({ count: items.length, getScrollElement: () => parent.current, estimateSize: () => ROW, overscan: 10 });
 
-  const decide = (ids: number[], decision: "approve" | "revoke") => {
+  const decide = (ids: number[], decision: Verdict) => {
     const open = ids.filter((i) => items.find((x) => x.id === i)?.decision === null);
     if (open.length === 0) return;
     setBusy(true);
@@ -49,7 +50,7 @@ export function Inbox({ id, navigate }: { id: number; navigate: Navigate }) {
     const current = items[active];
     if (e.key === "j" || e.key === "ArrowDown") move(active + 1);
     else if (e.key === "k" || e.key === "ArrowUp") move(active - 1);
-    else if (current && e.key === "a") { decide(selected.size ? [...selected] : [current.id], "approve"); e.preventDefault(); }
+    else if (current && e.key === "a") { decide(selected.size ? [...selected] : [current.id], "keep"); e.preventDefault(); }
     else if (current && e.key === "r") { decide(selected.size ? [...selected] : [current.id], "revoke"); e.preventDefault(); }
     else if (current && e.key === "x") {
       setSelected((s) => { const n = new Set(s); if (n.has(current.id)) n.delete(current.id); else n.add(current.id); return n; });
@@ -66,7 +67,7 @@ export function Inbox({ id, navigate }: { id: number; navigate: Navigate }) {
       </header>
       <div className="chips">
         <input className="filter-search" placeholder="Comment for your decisions (kept in the audit trail)" value={comment} onChange={(e) => setComment(e.target.value)} maxLength={2000} data-testid="inbox-comment" />
-        <button className="primary" disabled={busy || matching.length === 0} onClick={() => decide(matching, "approve")} data-testid="approve-baseline">
+        <button className="primary" disabled={busy || matching.length === 0} onClick={() => decide(matching, "keep")} data-testid="approve-baseline">
           Approve all {matching.length} within baseline
         </button>
         <span className="muted">j/k move · a approve · r revoke · x select</span>

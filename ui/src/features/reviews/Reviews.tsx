@@ -1,7 +1,10 @@
 // Reviews: every campaign with its progress, and the wizard that launches one.
 import { useState } from "react";
 import type { IpcError } from "../../bindings/IpcError";
+import type { ReviewerRule } from "../../bindings/ReviewerRule";
+import type { Verdict } from "../../bindings/Verdict";
 import type { Navigate } from "../../lib/route";
+import { member } from "../../lib/member";
 import { call } from "../../lib/rpc";
 import { Empty, ErrorPanel, Loading } from "../../lib/states";
 import { useCall } from "../../lib/useCall";
@@ -54,15 +57,18 @@ export function Reviews({ navigate, officer, actor }: { navigate: Navigate; offi
   );
 }
 
+const RULES: ReviewerRule[] = ["manager", "owner"];
+const VERDICTS: Verdict[] = ["keep", "revoke"];
+
 function Wizard({ actor, onStarted }: { actor: string; onStarted: (id: number) => void }) {
   const inMonth = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
   const [name, setName] = useState("");
   const [due, setDue] = useState(inMonth);
   const [departments, setDepartments] = useState("");
   const [roles, setRoles] = useState("");
-  const [reviewer, setReviewer] = useState("manager");
+  const [reviewer, setReviewer] = useState<ReviewerRule>("manager");
   const [fallback, setFallback] = useState(actor);
-  const [undecided, setUndecided] = useState("keep");
+  const [undecided, setUndecided] = useState<Verdict>("keep");
   const [error, setError] = useState<IpcError | null>(null);
   const [busy, setBusy] = useState(false);
   const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
@@ -84,7 +90,7 @@ function Wizard({ actor, onStarted }: { actor: string; onStarted: (id: number) =
       <label>Roles (comma-separated, empty for all)<input value={roles} onChange={(e) => setRoles(e.target.value)} data-testid="wizard-roles" /></label>
       <label>
         Reviewer
-        <select value={reviewer} onChange={(e) => setReviewer(e.target.value)} data-testid="wizard-reviewer">
+        <select value={reviewer} onChange={(e) => setReviewer(member(RULES, e.target.value) || "manager")} data-testid="wizard-reviewer">
           <option value="manager">the person's manager</option>
           <option value="owner">the role's owner</option>
         </select>
@@ -92,7 +98,7 @@ function Wizard({ actor, onStarted }: { actor: string; onStarted: (id: number) =
       <label>Fallback reviewer<input value={fallback} onChange={(e) => setFallback(e.target.value)} data-testid="wizard-fallback" /></label>
       <label>
         Undecided at close
-        <select value={undecided} onChange={(e) => setUndecided(e.target.value)} data-testid="wizard-undecided">
+        <select value={undecided} onChange={(e) => setUndecided(member(VERDICTS, e.target.value) || "keep")} data-testid="wizard-undecided">
           <option value="keep">keep</option>
           <option value="revoke">revoke</option>
         </select>

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use warden_core::directory::RoleGrant;
 use warden_core::export::Described;
+use warden_core::review::Remediated;
 use warden_store::reviews as store;
 
 use super::file::{PackFile, time};
@@ -65,7 +66,7 @@ pub(super) fn held_now(g: &Gathered) -> Vec<Held<'_>> {
 pub(super) fn held_again(items: &[store::Item], now: &[Held<'_>]) -> u64 {
     let held: HashSet<(i64, &str)> = now.iter().map(|(g, role)| (g.user.0, *role)).collect();
     (items.iter())
-        .filter(|i| i.remediation.as_deref() == Some("revoked"))
+        .filter(|i| i.remediation == Some(Remediated::Revoked))
         .filter(|i| held.contains(&(i.user_id, i.role.as_str())))
         .count() as u64
 }

@@ -27,7 +27,7 @@ pub(super) async fn gather(o: Officer<'_>, id: u64) -> Result<Gathered> {
     let campaign = store::campaign(db, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
-    if campaign.status != "closed" {
+    if campaign.status != warden_core::review::CampaignStatus::Closed {
         return Err(Error::Invalid(format!(
             "campaign {id} is {}: the evidence pack is signed off once the review is complete \
              (close it first: warden review close {id})",

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use warden_core::directory::User;
 use warden_core::export::Described;
+use warden_core::review::{Remediated, Verdict};
 use warden_store::reviews as store;
 
 use super::action_log::History;
@@ -84,16 +85,18 @@ pub(super) fn write(
 fn count(totals: &mut Totals, i: &store::Item) {
     *totals.entry("items").or_default() += 1;
     let defaulted = i.comment.as_deref() == Some(store::DEFAULT_COMMENT);
-    match i.decision.as_deref().unwrap_or("") {
+    match i.decision {
         _ if defaulted => *totals.entry("no_response").or_default() += 1,
-        "keep" => *totals.entry("approved").or_default() += 1,
-        "revoke" => *totals.entry("revoked").or_default() += 1,
-        _ => {}
+        Some(Verdict::Keep) => *totals.entry("approved").or_default() += 1,
+        Some(Verdict::Revoke) => *totals.entry("revoked").or_default() += 1,
+        None => {}
     }
-    match i.remediation.as_deref() {
-        Some("revoked" | "absent") => *totals.entry("remediated").or_default() += 1,
-        Some("restored") => *totals.entry("restored").or_default() += 1,
-        _ => {}
+    match i.remediation {
+        Some(Remediated::Revoked | Remediated::Absent) => {
+            *totals.entry("remediated").or_default() += 1;
+        }
+        Some(Remediated::Restored) => *totals.entry("restored").or_default() += 1,
+        None => {}
     }
 }
 
@@ -103,7 +106,7 @@ fn row(i: &store::Item, g: &Gathered, lookup: &Lookup<'_>, history: &History) ->
     let text = |f: fn(&User) -> Option<String>| u.and_then(f).unwrap_or_default();
     let reassigned_from = history.reassigned_from.get(&i.id);
     let rm = g.remediations.get(&i.id);
-    let decision = i.decision.as_deref().unwrap_or("");
+    let decision = i.decision.map_or("", Verdict::as_str);
     [
         i.id.to_string(),
         i.user_id.to_string(),
@@ -120,11 +123,11 @@ fn row(i: &store::Item, g: &Gathered, lookup: &Lookup<'_>, history: &History) ->
         "role".into(),
         time(i.granted_at),
         i.granted_by.clone().unwrap_or_default(),
-        i.baseline.clone(),
+        i.baseline.as_str().into(),
         i.outside.clone(),
         i.sod.clone(),
         time(i.last_used),
-        i.suggestion.clone(),
+        i.suggestion.as_str().into(),
         i.reviewer.clone(),
         relation(i, &g.campaign, reassigned_from.is_some()).into(),
         decision.into(),
@@ -132,7 +135,7 @@ fn row(i: &store::Item, g: &Gathered, lookup: &Lookup<'_>, history: &History) ->
         time(i.decided_at),
         i.comment.clone().unwrap_or_default(),
         reassigned_from.cloned().unwrap_or_default(),
-        if decision == "revoke" {
+        if i.decision == Some(Verdict::Revoke) {
             "revoke"
         } else {
             "none"
@@ -140,7 +143,7 @@ fn row(i: &store::Item, g: &Gathered, lookup: &Lookup<'_>, history: &History) ->
         .into(),
         time(rm.map(|r| r.removed_at)),
         (history.remediated_by.get(&i.id).cloned()).unwrap_or_default(),
-        i.remediation.clone().unwrap_or_default(),
+        i.remediation.map_or("", Remediated::as_str).into(),
     ]
 }
 
