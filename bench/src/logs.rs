@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use warden_sandbox::TestDatabase;
-use warden_service::{Clock, policy};
+use warden_service::{Clock, Ctx, policy};
 use warden_store::Database;
 
 use super::{Row, format_count, median, seeded_with_log, sibling};
@@ -103,7 +103,35 @@ pub(crate) async fn logs_bench(
     log_rows: u64,
     all: bool,
 ) -> anyhow::Result<Vec<Row>> {
-    use warden_service::logs::{self, SearchRequest};
+    let (db, ctx) = log_at_rest(server, log_rows).await?;
+    let app = Database::connect(&db.spec()?).await?;
+    let mut out = Vec::new();
+    if !all {
+        // `--only export`: the export alone.
+        out.extend(export_rows(&db, log_rows)?);
+        app.close().await;
+        ctx.close().await;
+        return Ok(out);
+    }
+    out.push(paging_row(&ctx, &app, log_rows).await?);
+    let (full, scan_t) = full_scan_row(&ctx, &db, log_rows).await?;
+    out.push(full);
+    // Exporting every row to CSV, the whole `warden export logs` command, next to the client
+    // dumping the same rows in the same order to a file; and its peak memory.
+    out.extend(export_rows(&db, log_rows)?);
+    out.push(incremental_scan_row(&ctx, &app, scan_t).await?);
+    out.push(import_row(&ctx).await?);
+    app.close().await;
+    ctx.close().await;
+    Ok(out)
+}
+
+/// 10,000 staff and `log_rows` log rows, in the server's memory and at rest, under the
+/// company policy.
+async fn log_at_rest(
+    server: &warden_sandbox::TestServer,
+    log_rows: u64,
+) -> anyhow::Result<(TestDatabase, Ctx)> {
     eprintln!(
         "seeding 10,000 staff and {} log rows …",
         format_count(log_rows as usize)
@@ -132,36 +160,28 @@ pub(crate) async fn logs_bench(
         "benchmark",
     )
     .await?;
-    let app = Database::connect(&db.spec()?).await?;
-    let mut out = Vec::new();
-    if !all {
-        // `--only export`: the export alone.
-        out.extend(export_rows(&db, log_rows)?);
-        app.close().await;
-        ctx.close().await;
-        return Ok(out);
-    }
+    Ok((db, ctx))
+}
 
-    // Paging: the first page, and the page after the deepest row but one hundred.
+/// Paging: the page after the deepest row but one hundred, next to the first page.
+async fn paging_row(ctx: &Ctx, app: &Database, log_rows: u64) -> anyhow::Result<Row> {
+    use warden_service::logs::{self, SearchRequest};
     let (min_id,): (i64,) = sqlx::query_as("SELECT CAST(MIN(id) AS SIGNED) FROM access_log")
         .fetch_one(app.app())
         .await?;
-    let page = |after: Option<String>| {
-        let ctx = &ctx;
-        async move {
-            let t = Instant::now();
-            let p = logs::search(
-                ctx,
-                SearchRequest {
-                    limit: Some(100),
-                    after,
-                    ..SearchRequest::default()
-                },
-            )
-            .await?;
-            anyhow::ensure!(p.rows.len() == 100, "{} rows", p.rows.len());
-            Ok::<_, anyhow::Error>(t.elapsed())
-        }
+    let page = |after: Option<String>| async move {
+        let t = Instant::now();
+        let p = logs::search(
+            ctx,
+            SearchRequest {
+                limit: Some(100),
+                after,
+                ..SearchRequest::default()
+            },
+        )
+        .await?;
+        anyhow::ensure!(p.rows.len() == 100, "{} rows", p.rows.len());
+        Ok::<_, anyhow::Error>(t.elapsed())
     };
     // The cursor format: `v2.<app>.<db-audit>` (x: that source is done).
     let deep_cursor = format!("v2.{}.x", min_id + 101);
@@ -173,22 +193,27 @@ pub(crate) async fn logs_bench(
         first.push(page(None).await?);
         deep.push(page(Some(deep_cursor.clone())).await?);
     }
-    let (first, deep) = (median(first), median(deep));
-    out.push(Row {
+    Ok(Row {
         what: format!(
             "log page of 100 at depth {}",
             format_count(log_rows as usize)
         ),
-        warden: deep,
-        baseline: first,
+        warden: median(deep),
+        baseline: median(first),
         baseline_name: "the first page",
         budget: "< 10 ms, ≤ 1.5× the first page".into(),
         megabytes: false,
-    });
+    })
+}
 
-    // A full scan, next to the client dumping the same columns.
+/// A full scan, next to the client dumping the same columns; with the scan's time.
+async fn full_scan_row(
+    ctx: &Ctx,
+    db: &TestDatabase,
+    log_rows: u64,
+) -> anyhow::Result<(Row, Duration)> {
     let t = Instant::now();
-    let full = logs::scan(&ctx, true).await?;
+    let full = warden_service::logs::scan(ctx, true).await?;
     let scan_t = t.elapsed();
     anyhow::ensure!(full.scanned == log_rows, "scanned {}", full.scanned);
     let t = Instant::now();
@@ -202,7 +227,7 @@ pub(crate) async fn logs_bench(
         .context("the mariadb client (apt: mariadb-client)")?;
     let dump_t = t.elapsed();
     anyhow::ensure!(dump.success(), "mariadb dump failed");
-    out.push(Row {
+    let row = Row {
         what: format!(
             "detector scan, full, {} rows ({} findings)",
             format_count(log_rows as usize),
@@ -213,13 +238,13 @@ pub(crate) async fn logs_bench(
         baseline_name: "mariadb --batch --quick dump",
         budget: "≤ the dump".into(),
         megabytes: false,
-    });
+    };
+    Ok((row, scan_t))
+}
 
-    // Exporting every row to CSV, the whole `warden export logs` command, next to the client
-    // dumping the same rows in the same order to a file; and its peak memory.
-    out.extend(export_rows(&db, log_rows)?);
-
-    // 100,000 new rows of ordinary traffic (the oldest rows again), then an incremental scan.
+/// 100,000 new rows of ordinary traffic (the oldest rows again), then an incremental scan,
+/// next to the full scan's `scan_t`.
+async fn incremental_scan_row(ctx: &Ctx, app: &Database, scan_t: Duration) -> anyhow::Result<Row> {
     sqlx::raw_sql(
         "INSERT INTO access_log (occurred_at, user_id, action, resource_type, resource_id, outcome, client_ip, user_agent) \
          SELECT occurred_at, user_id, action, resource_type, resource_id, outcome, client_ip, user_agent \
@@ -228,41 +253,25 @@ pub(crate) async fn logs_bench(
     .execute(app.app())
     .await?;
     let t = Instant::now();
-    let inc = logs::scan(&ctx, false).await?;
+    let inc = warden_service::logs::scan(ctx, false).await?;
     let inc_t = t.elapsed();
     anyhow::ensure!(inc.scanned == 100_000, "scanned {}", inc.scanned);
-    out.push(Row {
+    Ok(Row {
         what: "detector scan, incremental, 100,000 new rows".into(),
         warden: inc_t,
         baseline: scan_t,
         baseline_name: "the full scan",
         budget: "< 3% of the full scan".into(),
         megabytes: false,
-    });
+    })
+}
 
-    // A server_audit file of 1,000,000 lines.
+/// Importing a server_audit file of 1,000,000 lines, next to parsing it alone.
+async fn import_row(ctx: &Ctx) -> anyhow::Result<Row> {
     let dir = std::env::temp_dir().join(format!("warden-bench-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("server_audit.log");
-    {
-        use std::io::Write;
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&file)?);
-        for i in 0..1_000_000u64 {
-            writeln!(
-                w,
-                "20261128 {:02}:{:02}:{:02},db1,app{},10.0.{}.{},{},{},QUERY,crm,'SELECT name, email FROM customers WHERE id = {} AND note <> \\'x, y\\'',0",
-                (i / 3600) % 24,
-                (i / 60) % 60,
-                i % 60,
-                i % 50,
-                i % 250,
-                i % 200,
-                1000 + i % 5000,
-                i,
-                i
-            )?;
-        }
-    }
+    write_server_audit(&file, 1_000_000)?;
     let t = Instant::now();
     let mut parsed = 0u64;
     let bad = warden_core::auditlog::read_server_audit(
@@ -278,12 +287,11 @@ pub(crate) async fn logs_bench(
         bad.len()
     );
     let t = Instant::now();
-    let done = logs::ingest(&ctx, "server-audit", &file).await?;
+    let done = warden_service::logs::ingest(ctx, "server-audit", &file).await?;
     let ingest_t = t.elapsed();
     anyhow::ensure!(done.imported == 1_000_000, "imported {}", done.imported);
     let _ = std::fs::remove_dir_all(&dir);
-    app.close().await;
-    out.push(Row {
+    Ok(Row {
         what: format!(
             "server_audit import, 1,000,000 lines ({:.0} lines/s)",
             1_000_000.0 / ingest_t.as_secs_f64()
@@ -293,7 +301,29 @@ pub(crate) async fn logs_bench(
         baseline_name: "parsing alone",
         budget: "≥ 300,000 lines/s".into(),
         megabytes: false,
-    });
-    ctx.close().await;
-    Ok(out)
+    })
+}
+
+/// `lines` lines of MariaDB's server_audit format, every one a query with quotes and
+/// commas in it.
+fn write_server_audit(file: &std::path::Path, lines: u64) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(file)?);
+    for i in 0..lines {
+        writeln!(
+            w,
+            "20261128 {:02}:{:02}:{:02},db1,app{},10.0.{}.{},{},{},QUERY,crm,'SELECT name, email FROM customers WHERE id = {} AND note <> \\'x, y\\'',0",
+            (i / 3600) % 24,
+            (i / 60) % 60,
+            i % 60,
+            i % 50,
+            i % 250,
+            i % 200,
+            1000 + i % 5000,
+            i,
+            i
+        )?;
+    }
+    w.flush()?;
+    Ok(())
 }
