@@ -52,9 +52,15 @@ pub enum Command {
     Sandbox(SandboxCommand),
     /// Start the sandbox, seed it if it is empty, and show Warden working.
     Demo(DemoArgs),
-    /// Apply Warden's own migrations (tables prefixed warden_); on a database with no
-    /// console user yet, the actor running it becomes the first officer.
-    Migrate,
+    /// Apply Warden's own migrations (tables prefixed warden_) and set up the server's
+    /// side of the console roles (roles, grants, the trail's trigger); run by an
+    /// administrator account. On a database with no console user yet, the actor running
+    /// it becomes the first officer.
+    Migrate {
+        /// Print the server roles, grants and trigger as a script for a DBA, change nothing.
+        #[arg(long)]
+        print_sql: bool,
+    },
     /// Connection profiles (passwords in the OS keyring).
     #[command(subcommand)]
     Profile(ProfileCommand),

@@ -18,6 +18,7 @@ pub mod mapping;
 mod named;
 pub mod policy;
 pub mod review;
+pub mod server_roles;
 pub mod snapshot;
 pub mod suggest;
 pub mod vocabulary;

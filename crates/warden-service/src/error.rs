@@ -78,6 +78,7 @@ impl Error {
                 S::NotFound(_) => ErrorCode::NotFound,
                 S::Conflict(_) => ErrorCode::Conflict,
                 S::Input(_) => ErrorCode::Input,
+                S::Refused(_) => ErrorCode::Forbidden,
                 S::Database(_) => ErrorCode::Database,
             },
         }

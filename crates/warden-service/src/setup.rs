@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use warden_core::console::{Actor, ConsoleRole, normalize_login};
 use warden_store::Database;
 use warden_store::governance::{self, Change};
+use warden_store::server_roles;
 
 use crate::clock::Clock;
 use crate::context::Ctx;
@@ -42,6 +43,9 @@ pub struct MigrateResponse {
     pub already_applied: Vec<i64>,
     /// Set when this run made the actor the first officer.
     pub first_officer: Option<String>,
+    /// The SHA-256 of the server roles, grants and trigger this run set up; none when they
+    /// were already in place.
+    pub server_roles: Option<String>,
 }
 
 /// Applies Warden's migrations. On a database with no officer yet, the actor becomes the
@@ -70,13 +74,24 @@ pub async fn migrate(db: &Database, actor: &Actor, clock: Clock) -> Result<Migra
         }
     }
     let report = governance::migrate(db, at.naive_utc()).await?;
-    if !report.applied.is_empty() {
+    // The trail's trigger comes with the roles: set up before the first event is written.
+    let plan = server_roles::plan_for(db).await?;
+    let provisioned = server_roles::provision(db, &plan, at.naive_utc()).await?;
+    if !report.applied.is_empty() || provisioned {
         let change = Change::begin(db, &actor.login, at).await?;
+        let mut details = serde_json::json!({ "applied": report.applied });
+        if provisioned {
+            details["server_roles"] = serde_json::json!({
+                "sha256": plan.sha256,
+                "roles": [&plan.names.officer, &plan.names.reviewer, &plan.names.auditor],
+                "definer": plan.names.definer_account(),
+            });
+        }
         change
             .commit(
                 "governance.migrate",
                 db.governance_schema().unwrap_or("(application schema)"),
-                serde_json::json!({ "applied": report.applied }),
+                details,
             )
             .await?;
     }
@@ -98,7 +113,15 @@ pub async fn migrate(db: &Database, actor: &Actor, clock: Clock) -> Result<Migra
         applied: report.applied,
         already_applied: report.already,
         first_officer,
+        server_roles: provisioned.then_some(plan.sha256),
     })
+}
+
+/// What `warden migrate` would set up on the server, as a script for a DBA to read or run
+/// by hand with the `mariadb` client (Warden's tables themselves come from `warden migrate`).
+pub async fn server_roles_script(db: &Database, clock: Clock) -> Result<String> {
+    let plan = server_roles::plan_for(db).await?;
+    Ok(server_roles::script(&plan, clock.now().naive_utc()))
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -28,6 +28,10 @@ pub enum Error {
     /// Input that cannot be accepted (a bad file, a bad value).
     #[error("{0}")]
     Input(String),
+    /// The server refused it: the account lacks the privilege, or one of Warden's triggers
+    /// or routines said no. The server's message is kept (it names no value).
+    #[error("the database server refused it: {0}")]
+    Refused(String),
     /// Any other database error; the message carries the server's error code, never SQL.
     #[error("database error: {0}")]
     Database(String),
@@ -101,10 +105,13 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
                 1213 | 1205 => Error::Conflict(
                     "someone else changed the same rows at the same time; retry".into(),
                 ),
-                1142 | 1143 => Error::Database(format!(
-                    "the database account lacks a privilege Warden needs (error {code}): {}",
+                // A command, column or routine denied; a privilege only an administrator has.
+                1142 | 1143 | 1370 | 1227 => Error::Refused(format!(
+                    "the database account lacks the privilege (error {code}): {}",
                     db.message()
                 )),
+                // SIGNAL from one of Warden's triggers or routines: their own words.
+                1644 => Error::Refused(db.message().to_string()),
                 // Syntax errors quote the statement back: never show those.
                 1064 | 1149 => Error::Database(format!(
                     "error {code} (a statement Warden built was refused)"

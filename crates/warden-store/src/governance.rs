@@ -225,6 +225,11 @@ impl<'a> Change<'a> {
     /// Writes the change's audit event without committing it yet: for a change whose
     /// evidence carries its own event (a campaign's sign-off), made durable first and only
     /// then committed with [`Change::finish`]; dropped instead, nothing is recorded.
+    ///
+    /// The server keeps the chain: this sends the event with its canonical body, and the
+    /// trail's trigger (`warden migrate`) checks that it extends the head and names the
+    /// account that connected, stamps that account, hashes it and advances the head. The
+    /// head is read back: if it did not move, the trigger is missing and nothing is kept.
     pub async fn append(
         &mut self,
         action: &str,
@@ -235,24 +240,22 @@ impl<'a> Change<'a> {
             sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1 FOR UPDATE")
                 .fetch_one(&mut *self.tx)
                 .await?;
-        let db_account: String = sqlx::query_scalar("SELECT CAST(CURRENT_USER() AS CHAR)")
+        let db_account: String = sqlx::query_scalar("SELECT CAST(SESSION_USER() AS CHAR)")
             .fetch_one(&mut *self.tx)
             .await?;
-        let occurred_at = self.at;
         let event = AuditEvent {
             seq: seq + 1,
-            occurred_at,
+            occurred_at: self.at,
             actor: self.actor.clone(),
             db_account,
             action: action.to_string(),
             target: target.to_string(),
             details,
         };
-        let hash = event.chain_hash(&prev);
         sqlx::query(
             "INSERT INTO warden_audit_events \
-             (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash, body) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(event.seq)
         .bind(event.occurred_at.naive_utc())
@@ -262,14 +265,20 @@ impl<'a> Change<'a> {
         .bind(&event.target)
         .bind(event.details.to_string())
         .bind(&prev)
-        .bind(&hash)
+        .bind(event.chain_hash(&prev))
+        .bind(event.canonical())
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query("UPDATE warden_audit_head SET seq = ?, hash = ? WHERE id = 1")
-            .bind(event.seq)
-            .bind(&hash)
-            .execute(&mut *self.tx)
-            .await?;
+        let (head_seq, hash): (u64, String) =
+            sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        if head_seq != event.seq {
+            return Err(Error::Database(
+                "the audit trail's chain trigger is missing: an administrator runs `warden migrate`"
+                    .into(),
+            ));
+        }
         Ok((event, prev, hash))
     }
 }

@@ -15,6 +15,7 @@ pub mod profiles;
 pub mod reviews;
 pub mod schema;
 pub mod secret;
+pub mod server_roles;
 mod wire;
 
 pub use connect::{ConnectSpec, Database};

@@ -20,7 +20,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Sandbox(cmd) => cmd.run(&cli).await,
         Command::Demo(args) => demo::run(&cli, args).await,
-        Command::Migrate => setup::migrate(&cli).await,
+        Command::Migrate { print_sql } => setup::migrate(&cli, *print_sql).await,
         Command::Profile(cmd) => cmd.run(&cli),
         Command::ConsoleUsers(args) => args.run(&cli).await,
         Command::Mapping(cmd) => cmd.run(&cli).await,

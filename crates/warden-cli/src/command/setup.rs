@@ -6,9 +6,15 @@ use crate::args::{Cli, ConsoleUsersArgs, ConsoleUsersCommand, MappingCommand};
 use crate::context::{Result, actor, connect, load_mapping, show, with_ctx};
 use crate::output::print;
 
-pub async fn migrate(cli: &Cli) -> Result<u8> {
-    let actor = actor()?;
+pub async fn migrate(cli: &Cli, print_sql: bool) -> Result<u8> {
     let db = connect(cli).await?;
+    if print_sql {
+        let script = setup::server_roles_script(&db, Clock::System).await;
+        db.close().await;
+        print!("{}", script?);
+        return Ok(0);
+    }
+    let actor = actor()?;
     let done = setup::migrate(&db, &actor, Clock::System).await;
     db.close().await;
     print(cli.format, &done?)?;

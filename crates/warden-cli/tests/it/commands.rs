@@ -128,6 +128,21 @@ fn migrate_and_console_users() {
     let (_, again) = json(&db, &["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
     assert_eq!(again["first_officer"], serde_json::Value::Null);
+    assert!(doc["server_roles"].is_string(), "{doc}");
+    assert_eq!(
+        again["server_roles"],
+        serde_json::Value::Null,
+        "set up once"
+    );
+    // For a DBA: the same roles, grants and trigger as a script, nothing changed.
+    let (code, script, err) = run(&db, &["migrate", "--print-sql"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        script.contains("CREATE ROLE IF NOT EXISTS 'warden_"),
+        "{script}"
+    );
+    assert!(script.contains("_officer';\n"), "{script}");
+    assert!(script.contains("DELIMITER //\n"), "{script}");
 
     let (code, added) = json(
         &db,

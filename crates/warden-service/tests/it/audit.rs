@@ -90,24 +90,38 @@ async fn each_kind_of_change_behind_wardens_back_is_found_at_its_place() {
         details: serde_json::json!({"role": "officer"}),
     };
     let hash = forged.chain_hash(&head.1);
-    app_sql(
-        &db,
-        "INSERT INTO warden_audit_events \
+    let insert = "INSERT INTO warden_audit_events \
          (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            &forged.seq.to_string(),
-            "2026-11-28 12:00:00",
-            &forged.actor,
-            &forged.db_account,
-            &forged.action,
-            &forged.target,
-            &forged.details.to_string(),
-            &head.1,
-            &hash,
-        ],
-    )
-    .await;
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let values = [
+        &forged.seq.to_string(),
+        "2026-11-28 12:00:00",
+        &forged.actor,
+        &forged.db_account,
+        &forged.action,
+        &forged.target,
+        &forged.details.to_string(),
+        &head.1,
+        &hash,
+    ];
+    // The server refuses it, even from root: the trail's trigger wants the canonical body
+    // naming the account that connected.
+    let store = warden_store::Database::connect(&db.spec().unwrap())
+        .await
+        .unwrap();
+    let mut q = sqlx::query(insert);
+    for v in values {
+        q = q.bind(v);
+    }
+    let refused = q.execute(store.gov()).await.unwrap_err().to_string();
+    assert!(
+        refused.contains("audit event body does not match its columns"),
+        "{refused}"
+    );
+    store.close().await;
+    // Only an administrator who first drops the trigger gets it in; verify finds it.
+    app_sql(&db, "DROP TRIGGER warden_audit_events_chain", &[]).await;
+    app_sql(&db, insert, &values).await;
     let v = verify(&ctx).await;
     assert_eq!(v.first_bad_seq, Some(n + 1), "{v:?}");
     assert!(v.reason.unwrap().contains("added after"));

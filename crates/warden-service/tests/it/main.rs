@@ -16,5 +16,6 @@ mod mapping;
 mod pack;
 mod policy;
 mod reviews;
+mod server_roles;
 mod sqli;
 mod support;

@@ -1,0 +1,431 @@
+//! Console roles as the database server enforces them (DESIGN.md, "Who acts, and who
+//! enforces it"): one server role per console role, a locked account that owns Warden's
+//! triggers, and exactly the grants each needs. Pure: this module names the accounts and
+//! writes the SQL; the store runs it (`warden migrate`) or prints it for a DBA
+//! (`warden migrate --print-sql`).
+//!
+//! Roles are server-wide while grants are per schema, so the names carry the governed
+//! database: two applications on one server never share a role.
+
+use crate::console::ConsoleRole;
+use crate::ident;
+
+/// The longest account or role name MySQL 8 accepts (MariaDB takes 80).
+pub const MAX_ACCOUNT_NAME: usize = 32;
+
+/// Which server's SQL to write where the two differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    MariaDb,
+    MySql,
+}
+
+impl Dialect {
+    /// From `SELECT VERSION()`: MariaDB says so in its version string.
+    pub fn of_version(version: &str) -> Self {
+        if version.to_ascii_lowercase().contains("mariadb") {
+            Self::MariaDb
+        } else {
+            Self::MySql
+        }
+    }
+}
+
+/// Where Warden's rows and the application's rows live (the same schema, or two).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schemas {
+    /// The application's schema: the directory and the access log.
+    pub app: String,
+    /// Warden's own tables (`governance_schema`, else the application's).
+    pub gov: String,
+}
+
+/// The server-side names for one governed database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerNames {
+    pub officer: String,
+    pub reviewer: String,
+    pub auditor: String,
+    /// The locked account that owns Warden's triggers (and later its views and routines):
+    /// what they do, they do with its rights, never the caller's.
+    pub definer: String,
+}
+
+impl ServerNames {
+    /// The names for the application schema `app` (a checked identifier):
+    /// `warden_<app>_officer`, …; a long name is shortened to fit MySQL 8's 32 characters,
+    /// keeping a hash of the whole so two databases never meet in one name.
+    pub fn for_database(app: &str) -> Self {
+        let name = |suffix: &str| account_name(app, suffix);
+        Self {
+            officer: name("officer"),
+            reviewer: name("reviewer"),
+            auditor: name("auditor"),
+            definer: name("definer"),
+        }
+    }
+
+    pub fn role(&self, role: ConsoleRole) -> &str {
+        match role {
+            ConsoleRole::Officer => &self.officer,
+            ConsoleRole::Reviewer => &self.reviewer,
+            ConsoleRole::Auditor => &self.auditor,
+        }
+    }
+
+    /// The definer as an account: it only ever runs on this server.
+    pub fn definer_account(&self) -> String {
+        format!("{}@'localhost'", literal(&self.definer))
+    }
+}
+
+fn account_name(app: &str, suffix: &str) -> String {
+    let full = format!("warden_{app}_{suffix}");
+    if full.len() <= MAX_ACCOUNT_NAME {
+        return full;
+    }
+    use sha2::{Digest, Sha256};
+    let hash = hex::encode(&Sha256::digest(app.as_bytes())[..4]);
+    // warden_ + head + _ + 8 hex + _ + suffix, the head as long as the longest suffix
+    // allows, so that one database's four names share it.
+    let longest = "reviewer".len();
+    let room = MAX_ACCOUNT_NAME - "warden_".len() - 1 - hash.len() - 1 - longest;
+    let head: String = app.chars().take(room).collect();
+    format!("warden_{head}_{hash}_{suffix}")
+}
+
+/// A name as an SQL string literal. Names here are built from checked identifiers (ASCII
+/// letters, digits, `_`, `$`); doubling quotes keeps even another name inside its quotes.
+pub fn literal(name: &str) -> String {
+    format!("'{}'", name.replace('\'', "''"))
+}
+
+/// What a grant is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    /// Every table of the application's schema.
+    AppSchema,
+    /// Every table of Warden's schema.
+    GovSchema,
+    /// One of Warden's tables.
+    Gov(&'static str),
+}
+
+/// Who holds a grant: a console role, or the definer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Role(ConsoleRole),
+    Definer,
+}
+
+/// One grant: privileges on an object to a holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub to: Holder,
+    pub privileges: &'static str,
+    pub on: On,
+}
+
+const OFFICER: Holder = Holder::Role(ConsoleRole::Officer);
+const REVIEWER: Holder = Holder::Role(ConsoleRole::Reviewer);
+const AUDITOR: Holder = Holder::Role(ConsoleRole::Auditor);
+
+const fn grant(to: Holder, privileges: &'static str, on: On) -> Grant {
+    Grant { to, privileges, on }
+}
+
+/// Every console role's tables that only grow: the trail is appended to (the chain
+/// trigger checks, hashes and stamps each event), never rewritten.
+const EVERY_ROLE: [Holder; 3] = [OFFICER, REVIEWER, AUDITOR];
+
+/// Warden's tables an officer's use cases write, with what they do to them. Nothing here
+/// is DELETE; the trail, the policy versions and the console users are not here at all.
+const OFFICER_WRITES: &[(&str, &str)] = &[
+    ("warden_check_runs", "INSERT, UPDATE"),
+    ("warden_findings", "INSERT, UPDATE"),
+    ("warden_finding_events", "INSERT"),
+    ("warden_policy_versions", "INSERT"),
+    ("warden_campaigns", "INSERT, UPDATE"),
+    ("warden_review_items", "INSERT, UPDATE"),
+    ("warden_remediations", "INSERT, UPDATE"),
+    ("warden_log_scans", "INSERT, UPDATE"),
+    ("warden_log_checkpoints", "INSERT, UPDATE"),
+    ("warden_db_audit_files", "INSERT, UPDATE"),
+    ("warden_db_audit_blocks", "INSERT"),
+];
+
+/// Exactly the grants of each console role and of the definer.
+///
+/// - Every role reads Warden's tables it needs to know who it is (`warden_console_users`),
+///   locks and reads the chain's head, and appends to the trail. On MySQL 8 (8.0.22 on)
+///   `SELECT … FOR UPDATE` also wants UPDATE, DELETE or LOCK TABLES, and LOCK TABLES is
+///   granted per schema: so there, and only there, `LOCK TABLES` on Warden's schema.
+/// - Officers read the application and all of Warden's tables, and write only what their
+///   use cases write, never DELETE, never the trail's head.
+/// - Reviewers read campaigns (their queue's context); their items come with issue 16's
+///   definer view.
+/// - Auditors read everything and write nothing but their own export events.
+/// - The definer (locked: nobody signs in as it) runs the trail's trigger: it reads and
+///   sets the new event's columns and advances the chain's head.
+pub fn grants(dialect: Dialect) -> Vec<Grant> {
+    let mut out = Vec::new();
+    for role in EVERY_ROLE {
+        out.push(grant(role, "SELECT", On::Gov("warden_console_users")));
+        out.push(grant(role, "SELECT", On::Gov("warden_schema_migrations")));
+        out.push(grant(role, "SELECT", On::Gov("warden_audit_head")));
+        out.push(grant(
+            role,
+            "SELECT, INSERT",
+            On::Gov("warden_audit_events"),
+        ));
+        if dialect == Dialect::MySql {
+            out.push(grant(role, "LOCK TABLES", On::GovSchema));
+        }
+    }
+    out.push(grant(OFFICER, "SELECT", On::AppSchema));
+    out.push(grant(OFFICER, "SELECT", On::GovSchema));
+    for (table, privileges) in OFFICER_WRITES {
+        out.push(grant(OFFICER, privileges, On::Gov(table)));
+    }
+    out.push(grant(REVIEWER, "SELECT", On::Gov("warden_campaigns")));
+    out.push(grant(AUDITOR, "SELECT", On::AppSchema));
+    out.push(grant(AUDITOR, "SELECT", On::GovSchema));
+    out.push(grant(
+        Holder::Definer,
+        "SELECT, UPDATE",
+        On::Gov("warden_audit_head"),
+    ));
+    // A trigger reads NEW's columns with SELECT and sets them with UPDATE, as its definer.
+    out.push(grant(
+        Holder::Definer,
+        "SELECT, UPDATE, TRIGGER",
+        On::Gov("warden_audit_events"),
+    ));
+    out
+}
+
+/// The name of the trigger that keeps the trail's chain.
+pub const CHAIN_TRIGGER: &str = "warden_audit_events_chain";
+
+/// The statements that create the roles and the definer and give each exactly its grants.
+/// Each may run again and then changes nothing (`IF NOT EXISTS`, a GRANT of what is held).
+pub fn provision_sql(
+    names: &ServerNames,
+    schemas: &Schemas,
+    dialect: Dialect,
+) -> crate::Result<Vec<String>> {
+    let (app, gov) = checked(schemas)?;
+    let mut out: Vec<String> = ConsoleRole::ALL
+        .iter()
+        .map(|r| format!("CREATE ROLE IF NOT EXISTS {}", literal(names.role(*r))))
+        .collect();
+    out.push(format!(
+        "CREATE USER IF NOT EXISTS {} ACCOUNT LOCK",
+        names.definer_account()
+    ));
+    for g in grants(dialect) {
+        let object = match g.on {
+            On::AppSchema => format!("{app}.*"),
+            On::GovSchema => format!("{gov}.*"),
+            On::Gov(table) => format!("{gov}.{}", ident::quote(table)),
+        };
+        let holder = match g.to {
+            Holder::Role(r) => literal(names.role(r)),
+            Holder::Definer => names.definer_account(),
+        };
+        out.push(format!("GRANT {} ON {object} TO {holder}", g.privileges));
+    }
+    Ok(out)
+}
+
+/// The trail's chain, kept by the server: before an event is inserted, it must extend the
+/// head (the next number, the head's hash as its previous hash) and its canonical body must
+/// agree with its columns and name the account that connected; the server then stamps that
+/// account, computes the hash over the previous hash and the body, and advances the head.
+/// Inside a trigger `CURRENT_USER()` is the definer, so the account that connected is
+/// `SESSION_USER()` (`user@client-host`). Comparisons are NULL-safe: a body without a field
+/// is refused, not waved through.
+pub fn chain_trigger_body(schemas: &Schemas) -> crate::Result<String> {
+    let (_, gov) = checked(schemas)?;
+    let agrees =
+        |path: &str, column: &str| format!("NOT (JSON_VALUE(NEW.body, '$.{path}') <=> {column})");
+    let disagreements = [
+        agrees("seq", "NEW.seq"),
+        agrees("db_account", "SESSION_USER()"),
+        agrees("actor", "NEW.actor"),
+        agrees("action", "NEW.action"),
+        agrees("target", "NEW.target"),
+    ]
+    .join("\n     OR ");
+    Ok(format!(
+        "BEGIN\n\
+         DECLARE head_seq BIGINT UNSIGNED;\n\
+         DECLARE head_hash CHAR(64);\n\
+         SELECT seq, hash INTO head_seq, head_hash FROM {gov}.`warden_audit_head` WHERE id = 1 FOR UPDATE;\n\
+         IF NOT (NEW.seq <=> head_seq + 1) OR NOT (NEW.prev_hash <=> head_hash) THEN\n\
+         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit event does not extend the chain';\n\
+         END IF;\n\
+         IF NEW.body IS NULL\n     OR {disagreements} THEN\n\
+         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit event body does not match its columns or the account that connected';\n\
+         END IF;\n\
+         SET NEW.db_account = SESSION_USER();\n\
+         SET NEW.hash = SHA2(CONCAT(NEW.prev_hash, CHAR(10), NEW.body), 256);\n\
+         UPDATE {gov}.`warden_audit_head` SET seq = NEW.seq, hash = NEW.hash WHERE id = 1;\n\
+         END"
+    ))
+}
+
+/// The statement that creates the chain trigger with [`chain_trigger_body`], owned by the
+/// definer. MariaDB replaces an older one in place; MySQL has no `OR REPLACE` for triggers,
+/// so the caller drops the old one first ([`drop_chain_trigger_sql`]).
+pub fn chain_trigger_sql(
+    names: &ServerNames,
+    schemas: &Schemas,
+    dialect: Dialect,
+) -> crate::Result<String> {
+    let (_, gov) = checked(schemas)?;
+    let replace = match dialect {
+        Dialect::MariaDb => "CREATE OR REPLACE",
+        Dialect::MySql => "CREATE",
+    };
+    Ok(format!(
+        "{replace} DEFINER = {} TRIGGER {gov}.{} BEFORE INSERT ON {gov}.`warden_audit_events` \
+         FOR EACH ROW {}",
+        names.definer_account(),
+        ident::quote(CHAIN_TRIGGER),
+        chain_trigger_body(schemas)?
+    ))
+}
+
+pub fn drop_chain_trigger_sql(schemas: &Schemas) -> crate::Result<String> {
+    let (_, gov) = checked(schemas)?;
+    Ok(format!(
+        "DROP TRIGGER IF EXISTS {gov}.{}",
+        ident::quote(CHAIN_TRIGGER)
+    ))
+}
+
+/// The schemas, checked and quoted.
+fn checked(schemas: &Schemas) -> crate::Result<(String, String)> {
+    for name in [&schemas.app, &schemas.gov] {
+        ident::check(name).map_err(|e| crate::Error::Invalid(format!("schema {name:?} {e}")))?;
+    }
+    Ok((ident::quote(&schemas.app), ident::quote(&schemas.gov)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schemas(app: &str, gov: &str) -> Schemas {
+        Schemas {
+            app: app.into(),
+            gov: gov.into(),
+        }
+    }
+
+    #[test]
+    fn names_carry_the_database_and_fit_mysql() {
+        let n = ServerNames::for_database("crm");
+        assert_eq!(n.officer, "warden_crm_officer");
+        assert_eq!(n.role(ConsoleRole::Reviewer), "warden_crm_reviewer");
+        assert_eq!(n.definer_account(), "'warden_crm_definer'@'localhost'");
+        let long = ServerNames::for_database("customer_support_and_sales_production");
+        let other = ServerNames::for_database("customer_support_and_sales_production2");
+        for name in [&long.officer, &long.reviewer, &long.auditor, &long.definer] {
+            assert!(name.len() <= MAX_ACCOUNT_NAME, "{name}");
+            assert!(name.starts_with("warden_custome_"), "{name}");
+        }
+        assert!(long.reviewer.ends_with("_reviewer"));
+        assert_ne!(
+            long.officer, other.officer,
+            "a hash of the whole name tells them apart"
+        );
+    }
+
+    #[test]
+    fn nobody_may_rewrite_the_trail_or_touch_the_applications_rows() {
+        for g in grants(Dialect::MariaDb) {
+            let writes = ["UPDATE", "DELETE", "INSERT", "ALTER", "DROP"];
+            match g.on {
+                On::AppSchema => assert_eq!(g.privileges, "SELECT", "{g:?}"),
+                On::GovSchema => assert_eq!(g.privileges, "SELECT", "{g:?}"),
+
+                On::Gov("warden_audit_events") if g.to != Holder::Definer => {
+                    assert_eq!(g.privileges, "SELECT, INSERT", "{g:?}")
+                }
+                On::Gov(
+                    "warden_audit_head" | "warden_console_users" | "warden_policy_versions",
+                ) if g.to != Holder::Definer => {
+                    let p = g.privileges;
+                    assert!(
+                        !writes.iter().any(|w| *w != "INSERT" && p.contains(w)),
+                        "{g:?}"
+                    );
+                    assert!(
+                        !p.contains("INSERT") || g.on == On::Gov("warden_policy_versions"),
+                        "{g:?}"
+                    );
+                }
+                On::Gov(_) => assert!(!g.privileges.contains("DELETE"), "{g:?}"),
+            }
+        }
+        let auditor: Vec<_> = grants(Dialect::MariaDb)
+            .into_iter()
+            .filter(|g| g.to == Holder::Role(ConsoleRole::Auditor))
+            .collect();
+        assert!(
+            auditor.iter().all(|g| g.privileges == "SELECT"
+                || (g.on == On::Gov("warden_audit_events") && g.privileges == "SELECT, INSERT")),
+            "{auditor:?}"
+        );
+    }
+
+    #[test]
+    fn the_plan_quotes_every_name_and_refuses_a_bad_schema() {
+        let n = ServerNames::for_database("crm");
+        let sql = provision_sql(&n, &schemas("crm", "crm_gov"), Dialect::MariaDb).unwrap();
+        assert_eq!(sql[0], "CREATE ROLE IF NOT EXISTS 'warden_crm_officer'");
+        assert!(sql.contains(&"GRANT SELECT ON `crm`.* TO 'warden_crm_officer'".to_string()));
+        assert!(sql.contains(
+            &"GRANT SELECT, UPDATE ON `crm_gov`.`warden_audit_head` TO 'warden_crm_definer'@'localhost'"
+                .to_string()
+        ));
+        assert!(
+            provision_sql(
+                &n,
+                &schemas("crm`; DROP DATABASE x; --", "g"),
+                Dialect::MySql
+            )
+            .is_err()
+        );
+        let mysql = provision_sql(&n, &schemas("crm", "crm_gov"), Dialect::MySql).unwrap();
+        assert!(
+            mysql.contains(&"GRANT LOCK TABLES ON `crm_gov`.* TO 'warden_crm_auditor'".to_string())
+        );
+        assert!(!sql.iter().any(|s| s.contains("LOCK TABLES")));
+        assert!(chain_trigger_sql(&n, &schemas("crm", "a b"), Dialect::MariaDb).is_err());
+    }
+
+    #[test]
+    fn the_trigger_is_replaced_in_place_on_mariadb_and_dropped_first_on_mysql() {
+        let n = ServerNames::for_database("crm");
+        let s = schemas("crm", "crm");
+        let maria = chain_trigger_sql(&n, &s, Dialect::MariaDb).unwrap();
+        let mysql = chain_trigger_sql(&n, &s, Dialect::MySql).unwrap();
+        assert!(maria.starts_with("CREATE OR REPLACE DEFINER = 'warden_crm_definer'@'localhost' TRIGGER `crm`.`warden_audit_events_chain`"));
+        assert!(mysql.starts_with("CREATE DEFINER = "));
+        assert_eq!(
+            drop_chain_trigger_sql(&s).unwrap(),
+            "DROP TRIGGER IF EXISTS `crm`.`warden_audit_events_chain`"
+        );
+        let body = chain_trigger_body(&s).unwrap();
+        assert!(body.contains("NOT (JSON_VALUE(NEW.body, '$.db_account') <=> SESSION_USER())"));
+        assert!(body.ends_with("END"));
+        assert_eq!(
+            Dialect::of_version("10.11.19-MariaDB-0+deb12u1"),
+            Dialect::MariaDb
+        );
+        assert_eq!(Dialect::of_version("8.0.40"), Dialect::MySql);
+    }
+}

@@ -1,0 +1,203 @@
+//! The server enforces the console roles: `warden migrate` sets up the roles, the definer
+//! and the trail's trigger once, and an account holding a role is refused by the server
+//! itself whatever it sends, through Warden or around it.
+
+use sqlx::mysql::MySqlDatabaseError;
+use warden_core::console::ConsoleRole;
+use warden_core::server_roles::ServerNames;
+use warden_sandbox::TestDatabase;
+use warden_service::setup;
+use warden_store::Database;
+use warden_store::governance::Change;
+use warden_store::secret::Secret;
+
+use crate::support::*;
+
+/// A server account `login_<db>`@localhost holding the console role's server role (by
+/// default, as `console-users add` will set it), connected.
+async fn account(test_db: &TestDatabase, login: &str, role: ConsoleRole) -> (String, Database) {
+    let names = ServerNames::for_database(&test_db.name);
+    let user = format!("{login}_{}", test_db.name);
+    let password = format!("pw-{user}");
+    for sql in [
+        format!("CREATE USER '{user}'@'localhost' IDENTIFIED BY '{password}'"),
+        format!("GRANT '{}' TO '{user}'@'localhost'", names.role(role)),
+        format!(
+            "SET DEFAULT ROLE '{}' FOR '{user}'@'localhost'",
+            names.role(role)
+        ),
+    ] {
+        app_sql(test_db, &sql, &[]).await;
+    }
+    let mut spec = test_db.spec().unwrap();
+    spec.user = user.clone();
+    spec.password = Some(Secret::new(password));
+    (user, Database::connect(&spec).await.unwrap())
+}
+
+/// The server's error number for `sql` run as `db`'s account, or None when it succeeded.
+async fn refused(db: &Database, sql: &str) -> Option<u16> {
+    match sqlx::raw_sql(sql).execute(db.gov()).await {
+        Ok(_) => None,
+        Err(sqlx::Error::Database(e)) => Some(
+            e.try_downcast_ref::<MySqlDatabaseError>()
+                .map_or(0, MySqlDatabaseError::number),
+        ),
+        Err(other) => panic!("{sql}: {other}"),
+    }
+}
+
+const DENIED: Option<u16> = Some(1142);
+
+#[tokio::test]
+async fn migrate_sets_up_the_roles_once_and_prints_them_for_a_dba() {
+    let s = seeded().await;
+    let names = ServerNames::for_database(&s.test_db.name);
+    let root = Database::connect(&s.test_db.spec().unwrap()).await.unwrap();
+    for role in ConsoleRole::ALL {
+        let grants: Vec<String> =
+            sqlx::query_scalar(&format!("SHOW GRANTS FOR '{}'", names.role(role)))
+                .fetch_all(root.gov())
+                .await
+                .unwrap();
+        assert!(
+            grants.iter().any(|g| g.contains("warden_audit_events")),
+            "{role}: {grants:?}"
+        );
+        assert!(
+            !grants
+                .iter()
+                .any(|g| g.contains("DELETE") || g.contains("ALL PRIVILEGES")),
+            "{role}: {grants:?}"
+        );
+    }
+    let locked: String = sqlx::query_scalar(&format!(
+        "SELECT CAST(JSON_EXTRACT(Priv, '$.account_locked') AS CHAR) FROM mysql.global_priv \
+         WHERE User = '{}' AND Host = 'localhost'",
+        names.definer
+    ))
+    .fetch_one(root.gov())
+    .await
+    .unwrap();
+    assert_eq!(locked, "true", "nobody signs in as the definer");
+
+    // Again: nothing to set up, nothing recorded.
+    let head = warden_store::governance::audit_head(&root).await.unwrap();
+    let again = setup::migrate(&root, &actor(OFFICER), clock())
+        .await
+        .unwrap();
+    assert_eq!(again.server_roles, None);
+    assert!(again.applied.is_empty());
+    assert_eq!(
+        warden_store::governance::audit_head(&root).await.unwrap(),
+        head
+    );
+
+    let script = setup::server_roles_script(&root, clock()).await.unwrap();
+    assert!(script.contains(&format!("CREATE ROLE IF NOT EXISTS '{}';", names.officer)));
+    assert!(script.contains("DELIMITER //\nCREATE OR REPLACE DEFINER = "));
+    assert!(script.contains("warden_server_roles"));
+    root.close().await;
+}
+
+#[tokio::test]
+async fn the_server_refuses_what_each_role_may_not_do_whatever_the_client() {
+    let s = seeded().await;
+    let (_, officer) = account(&s.test_db, "olga", ConsoleRole::Officer).await;
+    let (_, reviewer) = account(&s.test_db, "rick", ConsoleRole::Reviewer).await;
+    let (_, auditor) = account(&s.test_db, "ada", ConsoleRole::Auditor).await;
+
+    // Nobody rewrites the trail, its head, a policy body or a console user, or touches
+    // the application's grant table.
+    for db in [&officer, &reviewer, &auditor] {
+        for sql in [
+            "UPDATE warden_audit_events SET target = 'mallory' WHERE seq = 1",
+            "DELETE FROM warden_audit_events WHERE seq = 1",
+            "UPDATE warden_audit_head SET seq = 0 WHERE id = 1",
+            "DELETE FROM warden_audit_head",
+            "UPDATE warden_policy_versions SET body = 'allow everything'",
+            "UPDATE warden_console_users SET role = 'officer'",
+            "INSERT INTO warden_console_users (login, role, created_at, created_by) \
+             VALUES ('mallory', 'officer', NOW(), 'mallory')",
+            "INSERT INTO user_roles (user_id, role_id, granted_at) VALUES (1, 1, NOW())",
+            "DELETE FROM user_roles",
+        ] {
+            assert_eq!(refused(db, sql).await, DENIED, "{sql}");
+        }
+    }
+    // Reviewers decide nothing by hand and read none of the application's rows; auditors
+    // write nothing of Warden's.
+    for sql in [
+        "UPDATE warden_review_items SET decision = 'keep'",
+        "SELECT COUNT(*) FROM staff_users",
+        "SELECT COUNT(*) FROM warden_findings",
+    ] {
+        assert_eq!(refused(&reviewer, sql).await, DENIED, "{sql}");
+    }
+    for sql in [
+        "UPDATE warden_findings SET status = 'resolved'",
+        "INSERT INTO warden_policy_versions (version, body, sha256, author, comment, applied_at) \
+         VALUES (99, 'x', 'x', 'ada', 'x', NOW())",
+        "UPDATE warden_campaigns SET status = 'closed'",
+    ] {
+        assert_eq!(refused(&auditor, sql).await, DENIED, "{sql}");
+    }
+    // What each may read, it reads.
+    assert_eq!(
+        refused(&auditor, "SELECT COUNT(*) FROM staff_users").await,
+        None
+    );
+    assert_eq!(
+        refused(&officer, "SELECT COUNT(*) FROM warden_findings").await,
+        None
+    );
+
+    // A forged event is refused by the trail's trigger: it does not extend the head.
+    let forged = "INSERT INTO warden_audit_events \
+         (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash, body) \
+         VALUES (1, NOW(), 'mallory', 'x', 'console_user.add', 'mallory', '{}', REPEAT('0', 64), \
+         REPEAT('0', 64), '{}')";
+    assert_eq!(refused(&officer, forged).await, Some(1644));
+    let message = sqlx::raw_sql(forged)
+        .execute(officer.gov())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("audit event does not extend the chain"),
+        "{message}"
+    );
+    officer.close().await;
+    reviewer.close().await;
+    auditor.close().await;
+}
+
+#[tokio::test]
+async fn every_role_appends_to_the_trail_stamped_with_its_own_account() {
+    let s = seeded().await;
+    for (login, role) in [
+        ("olga", ConsoleRole::Officer),
+        ("rick", ConsoleRole::Reviewer),
+        ("ada", ConsoleRole::Auditor),
+    ] {
+        let (user, db) = account(&s.test_db, login, role).await;
+        let change = Change::begin(&db, login, now()).await.unwrap();
+        let event = change
+            .commit("test.append", login, serde_json::json!({ "role": role }))
+            .await
+            .unwrap();
+        assert_eq!(event.db_account, format!("{user}@localhost"));
+        let stamped: String =
+            sqlx::query_scalar("SELECT db_account FROM warden_audit_events WHERE seq = ?")
+                .bind(event.seq)
+                .fetch_one(db.gov())
+                .await
+                .unwrap();
+        assert_eq!(stamped, format!("{user}@localhost"));
+        db.close().await;
+    }
+    let ctx = officer(&s.test_db).await;
+    let verified = warden_service::audit::verify(&ctx).await.unwrap();
+    assert!(verified.ok, "{verified:?}");
+    ctx.close().await;
+}
