@@ -561,7 +561,46 @@ pub async fn policy_version(db: &Database, version: Option<u32>) -> Result<Optio
             .await
         }
     }?;
-    Ok(row.map(policy_from_row))
+    match row.map(policy_from_row) {
+        Some(p) => Ok(Some(attested(db, p).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A stored policy version as it was applied: its text still hashes to the SHA-256 stored
+/// beside it and to the one its `policy.apply` event recorded in the trail. Policy
+/// versions are INSERT-only for every console role; only an administrator could rewrite
+/// one, and then Warden judges nothing against it.
+async fn attested(db: &Database, p: PolicyVersion) -> Result<PolicyVersion> {
+    let actual = warden_core::policy::sha256(&p.body);
+    let recorded: Option<(u64, String)> = sqlx::query_as(
+        "SELECT seq, details FROM warden_audit_events \
+         WHERE action = 'policy.apply' AND target = ? ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(format!("policy v{}", p.version))
+    .fetch_optional(db.gov())
+    .await?;
+    let in_trail = recorded.as_ref().and_then(|(_, details)| {
+        serde_json::from_str::<serde_json::Value>(details)
+            .ok()
+            .and_then(|d| d["sha256"].as_str().map(str::to_string))
+    });
+    let problem = match (&in_trail, recorded.as_ref()) {
+        (None, _) => Some("the audit trail holds no `policy.apply` event for it".to_string()),
+        (Some(t), Some((seq, _))) if *t != actual || p.sha256 != actual => Some(format!(
+            "its text no longer hashes to the SHA-256 audit event {seq} recorded when it was applied"
+        )),
+        _ => None,
+    };
+    match problem {
+        Some(why) => Err(Error::Database(format!(
+            "policy v{} was changed after it was applied ({why}); nothing is judged against \
+             it: run `warden audit verify` and have an administrator look at \
+             warden_policy_versions",
+            p.version
+        ))),
+        None => Ok(p),
+    }
 }
 
 /// Every version, newest first, without bodies.

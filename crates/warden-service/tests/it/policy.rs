@@ -1,4 +1,5 @@
 use warden_core::console::ConsoleRole;
+use warden_service::findings::{self, PolicySource};
 use warden_service::{ErrorCode, policy};
 
 use crate::support::*;
@@ -132,4 +133,47 @@ async fn the_sqli_corpus_through_every_text_field_of_a_policy() {
         before,
         "no application table changed"
     );
+}
+
+#[tokio::test]
+async fn a_policy_rewritten_behind_wardens_back_is_judged_by_nothing() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    assert!(findings::check(&ctx, PolicySource::Current).await.is_ok());
+    // An administrator loosens the stored text, and then its stored SHA-256 too: the hash
+    // its `policy.apply` event recorded in the trail still gives it away.
+    let loosened = POLICY.replace("days = 90", "days = 900");
+    app_sql(
+        &s.test_db,
+        "UPDATE warden_policy_versions SET body = ? WHERE version = 1",
+        &[&loosened],
+    )
+    .await;
+    let err = policy::show(&ctx, Some(1)).await.unwrap_err().to_string();
+    assert!(
+        err.contains("policy v1 was changed after it was applied"),
+        "{err}"
+    );
+    app_sql(
+        &s.test_db,
+        "UPDATE warden_policy_versions SET sha256 = ? WHERE version = 1",
+        &[&warden_core::policy::sha256(&loosened)],
+    )
+    .await;
+    for err in [
+        policy::show(&ctx, None).await.unwrap_err().to_string(),
+        findings::check(&ctx, PolicySource::Current)
+            .await
+            .unwrap_err()
+            .to_string(),
+    ] {
+        assert!(
+            err.contains("no longer hashes to the SHA-256 audit event"),
+            "{err}"
+        );
+    }
+    ctx.close().await;
 }
