@@ -78,6 +78,21 @@ impl Actor {
     }
 }
 
+/// The one form in which logins and accounts are compared (DESIGN.md, "One identity
+/// rule"): Unicode NFKC, case folded, NFKC again (folding can leave a composable pair), so
+/// `Olivia`, `OLIVIA` and a fullwidth `Ｏｌｉｖｉａ` are one person and a reviewer cannot
+/// pass as someone else, or someone else as themself, by the spelling of their name.
+pub fn identity(login: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = login.trim().nfkc().flat_map(char::to_lowercase).collect();
+    folded.nfkc().collect()
+}
+
+/// Whether two logins name the same person under [`identity`].
+pub fn same_identity(a: &str, b: &str) -> bool {
+    a == b || identity(a) == identity(b)
+}
+
 /// Trims a console login and refuses ones that cannot be a login.
 pub fn normalize_login(raw: &str) -> crate::Result<String> {
     let login = raw.trim();
@@ -121,6 +136,24 @@ mod tests {
         assert!(ConsoleRole::Officer.reads_whole_directory());
         assert!(ConsoleRole::Auditor.reads_whole_directory());
         assert!(!ConsoleRole::Reviewer.reads_whole_directory());
+    }
+
+    #[test]
+    fn one_person_however_their_login_is_spelled() {
+        assert!(same_identity("Olivia.Officer", "olivia.officer"));
+        assert!(same_identity("Ｏｌｉｖｉａ", "olivia"), "fullwidth letters");
+        assert!(same_identity("ＲＩＣＫ", "rick"));
+        assert!(
+            same_identity("e\u{301}lodie", "\u{c9}lodie"),
+            "decomposed and composed"
+        );
+        assert!(same_identity("ﬁona", "fiona"), "the fi ligature");
+        assert!(!same_identity("olivia", "olivia2"));
+        assert!(
+            !same_identity("rick", "rıck"),
+            "a dotless i is another letter"
+        );
+        assert_eq!(identity("  Ｏlivia "), "olivia");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::HashMap;
 
+use crate::console::same_identity;
 use crate::directory::{Effective, PermissionId, User};
 use crate::policy::{Assignment, JobFunction, Policy, SodRule, SodSides, Subject};
 
@@ -186,9 +187,7 @@ pub fn reviewer_for<'a>(
         ReviewerRule::Owner => owner,
     };
     match chosen {
-        Some(r) if r.active && r.id != user.id && !r.login.eq_ignore_ascii_case(&user.login) => {
-            &r.login
-        }
+        Some(r) if r.active && r.id != user.id && !same_identity(&r.login, &user.login) => &r.login,
         _ => fallback,
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use warden_core::console::ConsoleRole;
+use warden_core::console::{ConsoleRole, same_identity};
 use warden_core::review::{Baseline, CampaignStatus, Verdict};
 use warden_store::reviews::{self as store};
 
@@ -141,7 +141,7 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
                 item.id
             ))));
         }
-        if item.login.eq_ignore_ascii_case(&me) {
+        if same_identity(&item.login, &me) {
             return Err(Error::Forbidden {
                 actor: me.clone(),
                 role: ctx.role(),
@@ -149,7 +149,7 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
                 what: "deciding on one's own access",
             });
         }
-        if !item.reviewer.eq_ignore_ascii_case(&me) {
+        if !same_identity(&item.reviewer, &me) {
             return Err(Error::Forbidden {
                 actor: me.clone(),
                 role: ctx.role(),
@@ -269,13 +269,13 @@ pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignRespons
                 item.id
             ))));
         }
-        if item.login.eq_ignore_ascii_case(&to) {
+        if same_identity(&item.login, &to) {
             return Err(Error::Invalid(format!(
                 "item {} concerns {to}'s own access: it cannot be theirs to review",
                 item.id
             )));
         }
-        if !officer && !item.reviewer.eq_ignore_ascii_case(&me) {
+        if !officer && !same_identity(&item.reviewer, &me) {
             return Err(Error::Forbidden {
                 actor: me.clone(),
                 role: ctx.role(),

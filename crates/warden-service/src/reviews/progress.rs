@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 use ts_rs::TS;
-use warden_core::console::ConsoleRole;
+use warden_core::console::{ConsoleRole, same_identity};
 use warden_core::review::{CampaignStatus, ReviewerRule, Verdict};
 use warden_store::reviews::{self as store};
 
@@ -125,7 +125,7 @@ pub async fn reminders(ctx: &Ctx) -> Result<Vec<Reminder>> {
             1 => "is due tomorrow".to_string(),
             n => format!("is due in {n} days ({})", c.due),
         };
-        if let Some((_, n)) = reviewers.iter().find(|(r, _)| r.eq_ignore_ascii_case(me)) {
+        if let Some((_, n)) = reviewers.iter().find(|(r, _)| same_identity(r, me)) {
             out.push(Reminder {
                 campaign: c.id,
                 title: format!(

@@ -290,6 +290,28 @@ async fn a_decision_is_recorded_once_by_its_reviewer_and_audited() {
     .await
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Input, "{err}");
+    // Nor to the same person under another spelling of their login (fullwidth letters, a
+    // console user of their own): one identity rule, NFKC and case folded.
+    let disguised: String = foreign
+        .login
+        .chars()
+        .map(|c| match c {
+            '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+            other => other,
+        })
+        .collect();
+    add_console_user(&s.test_db, &disguised, ConsoleRole::Reviewer).await;
+    let err = reviews::reassign(
+        &ctx,
+        ReassignRequest {
+            items: vec![foreign.id],
+            to: disguised.clone(),
+            comment: "x".into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("own access"), "{disguised}: {err}");
     if foreign.login != lead {
         reviews::reassign(
             &ctx,
