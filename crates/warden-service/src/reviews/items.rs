@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
+use warden_core::console::same_identity;
 use warden_core::directory::{Effective, PermissionId, Role, RoleGrant, RoleId, User, UserId};
 use warden_core::policy::{Policy, SodSides, Subject};
 use warden_core::review::{self, ReviewerRule, reviewer_for};
@@ -42,6 +43,9 @@ pub(super) struct ItemBuilder<'a> {
     outside: HashMap<(&'a str, RoleId), Vec<String>>,
     /// Everyone who reviews an item built so far.
     pub reviewers: BTreeSet<&'a str>,
+    /// Grants (login, role) whose only reviewer would be the person themself: their
+    /// manager or owner is missing, inactive or themself, and they are the fallback.
+    pub self_reviewed: Vec<(&'a str, &'a str)>,
 }
 
 impl<'a> ItemBuilder<'a> {
@@ -79,6 +83,7 @@ impl<'a> ItemBuilder<'a> {
             people: HashMap::new(),
             outside: HashMap::new(),
             reviewers: BTreeSet::new(),
+            self_reviewed: Vec::new(),
         }
     }
 
@@ -98,6 +103,7 @@ impl<'a> ItemBuilder<'a> {
             people,
             outside,
             reviewers,
+            self_reviewed,
         } = self;
         let (user, role) = (*users.get(&g.user)?, *roles.get(&g.role)?);
         let person = people.entry(g.user).or_insert_with(|| {
@@ -136,6 +142,9 @@ impl<'a> ItemBuilder<'a> {
         let manager = user.manager_id.and_then(|m| users.get(&m).copied());
         let owner = role.owner_id.and_then(|o| users.get(&o).copied());
         let reviewer = reviewer_for(rules.rule, user, manager, owner, rules.fallback);
+        if same_identity(reviewer, &user.login) {
+            self_reviewed.push((&user.login, &role.name));
+        }
         reviewers.insert(reviewer);
         Some(NewItem {
             user_id: user.id.0,

@@ -135,7 +135,25 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
     let builder = ItemBuilder::new(&loaded, effective, usage.as_deref().unwrap_or(&[]), rules);
     let mut change = o.change().await?;
     let id = store::insert_campaign(&mut change, &c.campaign(&req.scope)).await?;
-    let (written, reviewers) = build_and_write(&mut change, id, &loaded.grants, builder).await?;
+    let (written, reviewers, self_reviewed) =
+        build_and_write(&mut change, id, &loaded.grants, builder).await?;
+    if !self_reviewed.is_empty() {
+        let named: Vec<String> = (self_reviewed.iter().take(5))
+            .map(|(login, role)| format!("{login} ({role})"))
+            .collect();
+        return Err(Error::Invalid(format!(
+            "{} grant(s) would be reviewed by the person who holds them, the fallback reviewer \
+             `{}` (their {} is missing, inactive or themself): {}; choose another fallback \
+             reviewer",
+            self_reviewed.len(),
+            c.fallback,
+            match c.rule {
+                ReviewerRule::Manager => "manager",
+                ReviewerRule::Owner => "role's owner",
+            },
+            named.join(", ")
+        )));
+    }
     if written == 0 {
         return Err(Error::Invalid(
             "nothing is in scope: no grant matches these departments, roles and job functions"
@@ -170,13 +188,13 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
 
 /// Builds the items of `grants` in batches while the previous batch is being written: the
 /// database inserts on one core while Warden builds on the other. Answers how many were
-/// written and by how many reviewers.
+/// written, by how many reviewers, and which grants only their holder could review.
 async fn build_and_write(
     change: &mut Change<'_>,
     campaign: u64,
     grants: &[RoleGrant],
     mut builder: ItemBuilder<'_>,
-) -> Result<(u64, u64)> {
+) -> Result<(u64, u64, Vec<(String, String)>)> {
     let (ready, mut arriving) = tokio::sync::mpsc::channel::<Vec<NewItem>>(2);
     let build = async {
         let ready = ready;
@@ -203,7 +221,11 @@ async fn build_and_write(
         Ok::<_, Error>(written)
     };
     let (reviewers, written) = futures_util::join!(build, write);
-    Ok((written?, reviewers))
+    let written = written?;
+    let self_reviewed = (builder.self_reviewed.iter())
+        .map(|(login, role)| (login.to_string(), role.to_string()))
+        .collect();
+    Ok((written, reviewers, self_reviewed))
 }
 
 /// Launches the next campaign from an earlier one (a template): the same scope, reviewer

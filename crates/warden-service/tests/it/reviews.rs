@@ -149,6 +149,30 @@ async fn launch_snapshots_every_grant_in_scope_with_context_and_a_suggestion() {
         items.iter().any(|i| i.reviewer == OFFICER),
         "the owner's own grant"
     );
+    // The owner as the fallback: their own grant would be theirs to review. Refused,
+    // naming them, and nothing is stored.
+    let owner = &items.iter().find(|i| i.reviewer == OFFICER).unwrap().login;
+    add_console_user(&s.test_db, owner, ConsoleRole::Reviewer).await;
+    let campaigns = reviews::list(&ctx).await.unwrap().campaigns.len();
+    let err = reviews::start(
+        &ctx,
+        StartRequest {
+            fallback: owner.clone(),
+            ..start_request("Leads", &[], &["support_lead"], "owner")
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Input, "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("{owner} (support_lead); choose another fallback")),
+        "{err}"
+    );
+    assert_eq!(
+        reviews::list(&ctx).await.unwrap().campaigns.len(),
+        campaigns
+    );
     let detail = reviews::show(&ctx, by_owner.campaign).await.unwrap();
     assert_eq!(detail.campaign.items, items.len() as u64);
     assert_eq!(
