@@ -138,7 +138,7 @@ pub struct Reader<'a>(&'a Ctx);
 pub struct Decider<'a>(&'a Ctx);
 
 macro_rules! proof_access {
-    ($t:ident) => {
+    ($t:ident, $needed:literal, $allows:expr) => {
         impl<'a> $t<'a> {
             pub fn db(&self) -> &'a Database {
                 &self.0.db
@@ -152,10 +152,24 @@ macro_rules! proof_access {
                 self.0.clock
             }
 
-            /// Starts a change by this actor, at this moment of the context's clock.
+            /// Starts a change by this actor, at this moment of the context's clock. The
+            /// console role is read again inside the change (behind the trail's head lock,
+            /// so no role change can slip in between): a user removed or demoted since the
+            /// session began loses the right at their next action.
             pub async fn change(&self) -> Result<Change<'a>> {
                 let (db, actor) = (&self.0.db, &self.0.actor.login);
-                Ok(Change::begin(db, actor, self.0.clock.now()).await?)
+                let mut change = Change::begin(db, actor, self.0.clock.now()).await?;
+                let allows: fn(ConsoleRole) -> bool = $allows;
+                match warden_store::governance::role_in_change(&mut change, actor).await? {
+                    Some(role) if allows(role) => Ok(change),
+                    Some(role) => Err(Error::Forbidden {
+                        actor: actor.clone(),
+                        role,
+                        needed: $needed,
+                        what: "this change (the console role changed since the session began)",
+                    }),
+                    None => Err(Error::NotConsoleUser(actor.clone())),
+                }
             }
 
             /// The checked mapping; a use case that reads the application needs one.
@@ -168,9 +182,16 @@ macro_rules! proof_access {
     };
 }
 
-proof_access!(Officer);
-proof_access!(Reader);
-proof_access!(Decider);
+proof_access!(Officer, "officer", |r| r == ConsoleRole::Officer);
+proof_access!(
+    Reader,
+    "officer or auditor",
+    ConsoleRole::reads_whole_directory
+);
+proof_access!(Decider, "reviewer or officer", |r| matches!(
+    r,
+    ConsoleRole::Officer | ConsoleRole::Reviewer
+));
 
 impl<'a> From<Officer<'a>> for Reader<'a> {
     fn from(o: Officer<'a>) -> Self {

@@ -197,3 +197,43 @@ async fn a_mapping_that_does_not_fit_stops_the_context() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_demoted_or_removed_user_loses_the_right_at_their_next_change() {
+    let s = seeded().await;
+    add_console_user(&s.test_db, "otto.officer", ConsoleRole::Officer).await;
+    // Otto's session began as an officer.
+    let otto = ctx_as(&s.test_db, "otto.officer", Some("reference")).await;
+    let triage = |comment: &str| warden_service::findings::TriageRequest {
+        id: 0,
+        action: warden_core::findings::Triage::Ack,
+        comment: comment.into(),
+    };
+    // Still an officer: the change goes ahead (and finds no finding 0).
+    let err = warden_service::findings::triage(&otto, triage("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
+    // Demoted by another officer while the session stays open: refused at the next change.
+    add_console_user(&s.test_db, "otto.officer", ConsoleRole::Auditor).await;
+    let err = warden_service::findings::triage(&otto, triage("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden, "{err}");
+    assert!(err.to_string().contains("otto.officer is auditor"), "{err}");
+    // Removed: refused as no console user at all.
+    let officer = officer(&s.test_db).await;
+    setup::remove_console_user(&officer, "otto.officer")
+        .await
+        .unwrap();
+    let err = warden_service::findings::triage(&otto, triage("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden, "{err}");
+    assert!(
+        err.to_string().contains("not a Warden console user"),
+        "{err}"
+    );
+    otto.close().await;
+    officer.close().await;
+}
