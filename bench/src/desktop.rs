@@ -1,11 +1,10 @@
 //! The desktop app at 100,000 staff: launch to first data, and filtering People.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use warden_service::{Ctx, directory};
 
-use super::{Row, format_count, seeded, sibling};
+use super::{Row, format_count, seeded, sibling, warden_json};
 
 /// The desktop app at 100,000 staff: launch to first data, and filtering People.
 pub(crate) async fn desktop(server: &warden_sandbox::TestServer) -> anyhow::Result<Vec<Row>> {
@@ -62,22 +61,7 @@ pub(crate) async fn desktop(server: &warden_sandbox::TestServer) -> anyhow::Resu
     let filter = Duration::from_secs_f64(ms / 1000.0);
     app.close().await?;
 
-    let warden = sibling("warden")?;
-    let t = Instant::now();
-    let out = Command::new(&warden)
-        .args([
-            "--database-url",
-            &db.url,
-            "--format",
-            "json",
-            "users",
-            "--search",
-            needle,
-        ])
-        .env("WARDEN_ACTOR", "bench")
-        .output()?;
-    let cli = t.elapsed();
-    anyhow::ensure!(out.status.success(), "warden users --search failed");
+    let (cli, _) = warden_json(&db, &["users", "--search", needle])?;
     let size = std::fs::metadata(sibling("warden-desktop")?)?.len();
     eprintln!("release binary warden-desktop: {:.1} MB", size as f64 / 1e6);
     ctx.close().await;

@@ -30,7 +30,7 @@
 //! `RUST_LOG=info` also prints the phases Warden itself logs (read, build, store).
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use warden_core::console::Actor;
@@ -237,6 +237,25 @@ async fn seeded_with_log(
     setup::migrate(&conn, &actor, Clock::System).await?;
     let ctx = Ctx::establish(conn, actor, Mapping::preset("reference")).await?;
     Ok((db, ctx))
+}
+
+/// Runs the release `warden` beside this binary on `db` as the benchmark's actor with
+/// `--format json` and `args`: how long the whole command took, and what it printed.
+fn warden_json(
+    db: &warden_sandbox::TestDatabase,
+    args: &[&str],
+) -> anyhow::Result<(Duration, serde_json::Value)> {
+    let warden = sibling("warden")?;
+    let t = Instant::now();
+    let out = std::process::Command::new(&warden)
+        .args(["--database-url", &db.url, "--format", "json"])
+        .args(args)
+        .env("WARDEN_ACTOR", "bench")
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    let elapsed = t.elapsed();
+    anyhow::ensure!(out.status.success(), "warden {} failed", args.join(" "));
+    Ok((elapsed, serde_json::from_slice(&out.stdout)?))
 }
 
 fn sibling(name: &str) -> anyhow::Result<PathBuf> {

@@ -2,7 +2,7 @@
 //! each next to its naive or client-side baseline.
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -14,7 +14,7 @@ use warden_service::{Clock, Ctx, directory};
 use warden_store::Database;
 use warden_store::directory::{self as store, GrantScope, UserFilter};
 
-use super::{Row, format_count, futures_runs, median, sibling};
+use super::{Row, format_count, futures_runs, median, warden_json};
 
 /// Effective permissions of everyone: one pass, next to a query per user.
 pub(crate) async fn effective_row(db: &TestDatabase, ctx: &Ctx, scale: u32) -> anyhow::Result<Row> {
@@ -135,24 +135,8 @@ async fn naive_loop(db: &TestDatabase) -> anyhow::Result<Duration> {
 
 /// The whole `warden who-can` command against the equivalent SQL through the client.
 pub(crate) fn who_can(db: &TestDatabase) -> anyhow::Result<(Duration, Duration)> {
-    let warden = sibling("warden")?;
     let run_warden = || -> anyhow::Result<Duration> {
-        let t = Instant::now();
-        let out = Command::new(&warden)
-            .args([
-                "--database-url",
-                &db.url,
-                "--format",
-                "json",
-                "who-can",
-                "customer.contact:read",
-            ])
-            .env("WARDEN_ACTOR", "bench")
-            .stderr(Stdio::inherit())
-            .output()?;
-        let elapsed = t.elapsed();
-        anyhow::ensure!(out.status.success(), "warden who-can failed");
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let (elapsed, doc) = warden_json(db, &["who-can", "customer.contact:read"])?;
         anyhow::ensure!(
             doc["users"].as_array().is_some_and(|u| u.len() > 1_000),
             "few holders"
