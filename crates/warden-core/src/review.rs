@@ -25,11 +25,7 @@ impl ReviewerRule {
     pub const ALL: [ReviewerRule; 2] = [Self::Manager, Self::Owner];
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "manager" => Some(Self::Manager),
-            "owner" => Some(Self::Owner),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -89,11 +85,7 @@ impl CampaignStatus {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "open" => Some(Self::Open),
-            "closed" => Some(Self::Closed),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
     }
 }
 
@@ -122,12 +114,7 @@ impl Baseline {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "match" => Some(Self::Match),
-            "excess" => Some(Self::Excess),
-            "none" => Some(Self::None),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
     }
 }
 
@@ -156,12 +143,7 @@ impl Remediated {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "revoked" => Some(Self::Revoked),
-            "absent" => Some(Self::Absent),
-            "restored" => Some(Self::Restored),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
     }
 }
 

@@ -229,7 +229,9 @@ impl<'a> Change<'a> {
     /// The server keeps the chain: this sends the event with its canonical body, and the
     /// trail's trigger (`warden migrate`) checks that it extends the head and names the
     /// account that connected, stamps that account, hashes it and advances the head. The
-    /// head is read back: if it did not move, the trigger is missing and nothing is kept.
+    /// head is read back: if it did not move, the trigger is missing; if the server's hash
+    /// is not the one `audit verify` will recompute, the two disagree on the bytes hashed.
+    /// Either way nothing is kept.
     pub async fn append(
         &mut self,
         action: &str,
@@ -252,6 +254,8 @@ impl<'a> Change<'a> {
             target: target.to_string(),
             details,
         };
+        // The column wants a value; the trigger replaces it with the server's.
+        let expected = event.chain_hash(&prev);
         sqlx::query(
             "INSERT INTO warden_audit_events \
              (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash, body) \
@@ -265,7 +269,7 @@ impl<'a> Change<'a> {
         .bind(&event.target)
         .bind(event.details.to_string())
         .bind(&prev)
-        .bind(event.chain_hash(&prev))
+        .bind(&expected)
         .bind(event.canonical())
         .execute(&mut *self.tx)
         .await?;
@@ -278,6 +282,12 @@ impl<'a> Change<'a> {
                 "the audit trail's chain trigger is missing: an administrator runs `warden migrate`"
                     .into(),
             ));
+        }
+        if hash != expected {
+            return Err(Error::Database(format!(
+                "the server hashed audit event {} differently from Warden; nothing was kept",
+                event.seq
+            )));
         }
         Ok((event, prev, hash))
     }

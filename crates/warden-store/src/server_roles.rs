@@ -23,9 +23,7 @@ pub struct Plan {
 
 /// The plan for the database `db` is connected to.
 pub async fn plan_for(db: &Database) -> Result<Plan> {
-    let version: String = sqlx::query_scalar("SELECT VERSION()")
-        .fetch_one(db.gov())
-        .await?;
+    let version = crate::governance::server_identity(db).await?.version;
     let dialect = Dialect::of_version(&version);
     let app = db.spec().database.clone();
     let schemas = Schemas {
