@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auditlog;
 pub mod console;
+pub mod console_accounts;
 pub mod csv_guard;
 pub mod detectors;
 pub mod directory;
@@ -17,7 +18,9 @@ pub mod ident;
 pub mod mapping;
 mod named;
 pub mod policy;
+pub mod remediation;
 pub mod review;
+pub mod review_access;
 pub mod server_roles;
 pub mod snapshot;
 pub mod suggest;

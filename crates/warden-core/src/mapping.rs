@@ -313,6 +313,15 @@ pub struct ColumnRef<'a> {
 pub const PRESETS: [&str; 2] = ["reference", "django"];
 
 impl Mapping {
+    /// The grant table remediation works on: the user-role table.
+    pub fn grant_target(&self) -> crate::remediation::GrantTarget {
+        crate::remediation::GrantTarget {
+            table: self.user_roles.table.clone(),
+            user: self.user_roles.user.clone(),
+            role: self.user_roles.role.clone(),
+        }
+    }
+
     /// A preset by name.
     pub fn preset(name: &str) -> Option<Self> {
         let text = match name {

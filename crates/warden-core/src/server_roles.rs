@@ -109,6 +109,15 @@ pub enum On {
     GovSchema,
     /// One of Warden's tables.
     Gov(&'static str),
+    /// One of Warden's routines (`EXECUTE`).
+    Routine(&'static str),
+    /// One of Warden's definer views.
+    View(&'static str),
+    /// The whole server (`*.*`): only the definer's `CREATE USER`.
+    Server,
+    /// A table of the server's `mysql` schema, or `*` for all of it: only the definer's,
+    /// to see which accounts exist and (MariaDB) to set another account's default role.
+    Mysql(&'static str),
 }
 
 /// Who holds a grant: a console role, or the definer.
@@ -147,7 +156,6 @@ const OFFICER_WRITES: &[(&str, &str)] = &[
     ("warden_policy_versions", "INSERT"),
     ("warden_campaigns", "INSERT, UPDATE"),
     ("warden_review_items", "INSERT, UPDATE"),
-    ("warden_remediations", "INSERT, UPDATE"),
     ("warden_log_scans", "INSERT, UPDATE"),
     ("warden_log_checkpoints", "INSERT, UPDATE"),
     ("warden_db_audit_files", "INSERT, UPDATE"),
@@ -201,8 +209,70 @@ pub fn grants(dialect: Dialect) -> Vec<Grant> {
         "SELECT, UPDATE, TRIGGER",
         On::Gov("warden_audit_events"),
     ));
+    // The console-user routines: the rows, the accounts, and who is who for the trigger.
+    out.push(grant(
+        Holder::Definer,
+        "SELECT, INSERT, UPDATE",
+        On::Gov("warden_console_users"),
+    ));
+    out.push(grant(Holder::Definer, "CREATE USER", On::Server));
+    match dialect {
+        // MariaDB: `SET DEFAULT ROLE … FOR` another account wants UPDATE on the schema.
+        Dialect::MariaDb => {
+            out.push(grant(Holder::Definer, "SELECT", On::Mysql("global_priv")));
+            out.push(grant(Holder::Definer, "UPDATE", On::Mysql("*")));
+        }
+        Dialect::MySql => out.push(grant(Holder::Definer, "SELECT", On::Mysql("user"))),
+    }
+    for routine in crate::console_accounts::ROUTINES {
+        // MariaDB checks EXECUTE for the definer of a SQL SECURITY DEFINER routine too.
+        out.push(grant(Holder::Definer, "EXECUTE", On::Routine(routine)));
+        out.push(grant(OFFICER, "EXECUTE", On::Routine(routine)));
+    }
+    // Review items: a reviewer's own, through the definer's view; decisions write only
+    // the decision's columns; reassignment goes through its routine.
+    out.push(grant(
+        Holder::Definer,
+        "SELECT, UPDATE",
+        On::Gov("warden_review_items"),
+    ));
+    // Remediation: the routines keep removed rows and mark items; nobody else writes
+    // the kept rows (they are what undo puts back into the application).
+    out.push(grant(
+        Holder::Definer,
+        "SELECT, INSERT, UPDATE",
+        On::Gov("warden_remediations"),
+    ));
+    out.push(grant(
+        Holder::Definer,
+        "SELECT",
+        On::Gov("warden_campaigns"),
+    ));
+    out.push(grant(
+        Holder::Definer,
+        "SELECT",
+        On::Gov("warden_grant_target"),
+    ));
+    for routine in crate::remediation::ROUTINES {
+        out.push(grant(Holder::Definer, "EXECUTE", On::Routine(routine)));
+        out.push(grant(OFFICER, "EXECUTE", On::Routine(routine)));
+    }
+    let reassign = crate::review_access::REASSIGN_ROUTINE;
+    out.push(grant(Holder::Definer, "EXECUTE", On::Routine(reassign)));
+    for role in [OFFICER, REVIEWER] {
+        out.push(grant(
+            role,
+            DECIDE,
+            On::View(crate::review_access::MY_ITEMS_VIEW),
+        ));
+        out.push(grant(role, "EXECUTE", On::Routine(reassign)));
+    }
     out
 }
+
+/// What deciding one's own items takes on the view.
+const DECIDE: &str =
+    "SELECT, UPDATE (decision, decided_by, decided_at, comment, decision_key, version)";
 
 /// The name of the trigger that keeps the trail's chain.
 pub const CHAIN_TRIGGER: &str = "warden_audit_events_chain";
@@ -213,6 +283,7 @@ pub fn provision_sql(
     names: &ServerNames,
     schemas: &Schemas,
     dialect: Dialect,
+    target: Option<&crate::remediation::GrantTarget>,
 ) -> crate::Result<Vec<String>> {
     let (app, gov) = checked(schemas)?;
     let mut out: Vec<String> = ConsoleRole::ALL
@@ -223,25 +294,78 @@ pub fn provision_sql(
         "CREATE USER IF NOT EXISTS {} ACCOUNT LOCK",
         names.definer_account()
     ));
+    // The definer grants the console roles to the accounts it creates.
+    for role in ConsoleRole::ALL {
+        out.push(format!(
+            "GRANT {} TO {} WITH ADMIN OPTION",
+            literal(names.role(role)),
+            names.definer_account()
+        ));
+    }
     for g in grants(dialect) {
-        let object = match g.on {
-            On::AppSchema => format!("{app}.*"),
-            On::GovSchema => format!("{gov}.*"),
-            On::Gov(table) => format!("{gov}.{}", ident::quote(table)),
-        };
-        let holder = match g.to {
-            Holder::Role(r) => literal(names.role(r)),
-            Holder::Definer => names.definer_account(),
-        };
-        out.push(format!("GRANT {} ON {object} TO {holder}", g.privileges));
+        if !late(&g) {
+            out.push(grant_sql(&g, names, &app, &gov));
+        }
+    }
+    // The application's grant table, for the remediation routines alone.
+    if let Some(t) = target {
+        t.check()?;
+        out.push(format!(
+            "GRANT SELECT, INSERT, DELETE ON {app}.{} TO {}",
+            ident::quote(&t.table),
+            names.definer_account()
+        ));
     }
     Ok(out)
+}
+
+/// Grants on Warden's routines and views, which exist only once they do.
+fn late(g: &Grant) -> bool {
+    matches!(g.on, On::Routine(_) | On::View(_))
+}
+
+/// What needs the routines (created as compound statements before): the reviewers' view,
+/// then the grants on the routines and the view.
+pub fn late_sql(
+    names: &ServerNames,
+    schemas: &Schemas,
+    dialect: Dialect,
+) -> crate::Result<Vec<String>> {
+    let (app, gov) = checked(schemas)?;
+    let mut out = vec![crate::review_access::my_items_view_sql(names, schemas)?];
+    out.extend(
+        grants(dialect)
+            .iter()
+            .filter(|g| late(g))
+            .map(|g| grant_sql(g, names, &app, &gov)),
+    );
+    Ok(out)
+}
+
+fn grant_sql(g: &Grant, names: &ServerNames, app: &str, gov: &str) -> String {
+    let object = match g.on {
+        On::AppSchema => format!("{app}.*"),
+        On::GovSchema => format!("{gov}.*"),
+        On::Gov(table) => format!("{gov}.{}", ident::quote(table)),
+        On::Routine(name) => format!("PROCEDURE {gov}.{}", ident::quote(name)),
+        On::View(name) => format!("{gov}.{}", ident::quote(name)),
+        On::Server => "*.*".to_string(),
+        On::Mysql("*") => "`mysql`.*".to_string(),
+        On::Mysql(table) => format!("`mysql`.{}", ident::quote(table)),
+    };
+    let holder = match g.to {
+        Holder::Role(r) => literal(names.role(r)),
+        Holder::Definer => names.definer_account(),
+    };
+    format!("GRANT {} ON {object} TO {holder}", g.privileges)
 }
 
 /// The trail's chain, kept by the server: before an event is inserted, it must extend the
 /// head (the next number, the head's hash as its previous hash) and its canonical body must
 /// agree with its columns and name the account that connected; the server then stamps that
 /// account, computes the hash over the previous hash and the body, and advances the head.
+/// The actor must be the console user whose account connected (an active one): nobody
+/// writes an event in another's name.
 /// Inside a trigger `CURRENT_USER()` is the definer, so the account that connected is
 /// `SESSION_USER()` (`user@client-host`). Comparisons are NULL-safe: a body without a field
 /// is refused, not waved through.
@@ -253,6 +377,10 @@ pub fn chain_trigger_body(schemas: &Schemas) -> crate::Result<String> {
         agrees("seq", "NEW.seq"),
         agrees("db_account", "SESSION_USER()"),
         agrees("actor", "NEW.actor"),
+        format!(
+            "NOT (NEW.actor <=> (SELECT login FROM {gov}.`warden_console_users` \
+             WHERE account_user = SUBSTRING_INDEX(SESSION_USER(), '@', 1) AND locked_at IS NULL))"
+        ),
         agrees("action", "NEW.action"),
         agrees("target", "NEW.target"),
     ]
@@ -266,7 +394,7 @@ pub fn chain_trigger_body(schemas: &Schemas) -> crate::Result<String> {
          SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit event does not extend the chain';\n\
          END IF;\n\
          IF NEW.body IS NULL\n     OR {disagreements} THEN\n\
-         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit event body does not match its columns or the account that connected';\n\
+         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit event body does not match its columns, or its actor is not the console user who connected';\n\
          END IF;\n\
          SET NEW.db_account = SESSION_USER();\n\
          SET NEW.hash = SHA2(CONCAT(NEW.prev_hash, CHAR(10), NEW.body), 256);\n\
@@ -306,7 +434,7 @@ pub fn drop_chain_trigger_sql(schemas: &Schemas) -> crate::Result<String> {
 }
 
 /// The schemas, checked and quoted.
-fn checked(schemas: &Schemas) -> crate::Result<(String, String)> {
+pub(crate) fn checked(schemas: &Schemas) -> crate::Result<(String, String)> {
     for name in [&schemas.app, &schemas.gov] {
         ident::check(name).map_err(|e| crate::Error::Invalid(format!("schema {name:?} {e}")))?;
     }
@@ -368,6 +496,14 @@ mod tests {
                     );
                 }
                 On::Gov(_) => assert!(!g.privileges.contains("DELETE"), "{g:?}"),
+                On::Routine(_) => assert_eq!(g.privileges, "EXECUTE", "{g:?}"),
+                On::View(view) => {
+                    assert_eq!(view, crate::review_access::MY_ITEMS_VIEW);
+                    assert_eq!(g.privileges, DECIDE, "{g:?}");
+                    assert_ne!(g.to, AUDITOR);
+                }
+                // Account management and the server's own schema: the definer's alone.
+                On::Server | On::Mysql(_) => assert_eq!(g.to, Holder::Definer, "{g:?}"),
             }
         }
         let auditor: Vec<_> = grants(Dialect::MariaDb)
@@ -384,7 +520,7 @@ mod tests {
     #[test]
     fn the_plan_quotes_every_name_and_refuses_a_bad_schema() {
         let n = ServerNames::for_database("crm");
-        let sql = provision_sql(&n, &schemas("crm", "crm_gov"), Dialect::MariaDb).unwrap();
+        let sql = provision_sql(&n, &schemas("crm", "crm_gov"), Dialect::MariaDb, None).unwrap();
         assert_eq!(sql[0], "CREATE ROLE IF NOT EXISTS 'warden_crm_officer'");
         assert!(sql.contains(&"GRANT SELECT ON `crm`.* TO 'warden_crm_officer'".to_string()));
         assert!(sql.contains(
@@ -395,11 +531,12 @@ mod tests {
             provision_sql(
                 &n,
                 &schemas("crm`; DROP DATABASE x; --", "g"),
-                Dialect::MySql
+                Dialect::MySql,
+                None
             )
             .is_err()
         );
-        let mysql = provision_sql(&n, &schemas("crm", "crm_gov"), Dialect::MySql).unwrap();
+        let mysql = provision_sql(&n, &schemas("crm", "crm_gov"), Dialect::MySql, None).unwrap();
         assert!(
             mysql.contains(&"GRANT LOCK TABLES ON `crm_gov`.* TO 'warden_crm_auditor'".to_string())
         );

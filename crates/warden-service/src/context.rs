@@ -21,12 +21,13 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Looks the actor up in Warden's console users and checks the mapping (when one is
-    /// given) against the database.
-    /// On failure the connection is closed.
-    pub async fn establish(db: Database, actor: Actor, mapping: Option<Mapping>) -> Result<Self> {
-        match Self::check(&db, &actor, mapping).await {
-            Ok((role, mapping)) => Ok(Self {
+    /// Establishes who acts: the console user whose account is the one the server
+    /// authenticated (`CURRENT_USER()`), never a name the client chose; and checks the
+    /// mapping (when one is given) against the database. On failure the connection is
+    /// closed.
+    pub async fn establish(db: Database, mapping: Option<Mapping>) -> Result<Self> {
+        match Self::check(&db, mapping).await {
+            Ok((actor, role, mapping)) => Ok(Self {
                 db,
                 mapping,
                 actor,
@@ -42,17 +43,24 @@ impl Ctx {
 
     async fn check(
         db: &Database,
-        actor: &Actor,
         mapping: Option<Mapping>,
-    ) -> Result<(ConsoleRole, Option<Resolved>)> {
-        let role = warden_store::governance::console_role(db, &actor.login)
-            .await?
-            .ok_or_else(|| Error::NotConsoleUser(actor.login.clone()))?;
+    ) -> Result<(Actor, ConsoleRole, Option<Resolved>)> {
+        if !warden_store::governance::is_migrated(db).await? {
+            return Err(warden_store::Error::NotMigrated.into());
+        }
+        let session = warden_store::accounts::session_user(db).await?;
+        let (login, role) = session
+            .console
+            .ok_or_else(|| Error::NotConsoleUser(session.account.clone()))?;
+        // A reviewer reads none of the application's tables (the server shows them only
+        // their items, which carry what they need): there is no directory to map.
         let mapping = match mapping {
-            Some(m) => Some(warden_store::schema::resolve(db, m).await?),
-            None => None,
+            Some(m) if role.reads_whole_directory() => {
+                Some(warden_store::schema::resolve(db, m).await?)
+            }
+            _ => None,
         };
-        Ok((role, mapping))
+        Ok((Actor::local(login)?, role, mapping))
     }
 
     /// The same context reading time from `clock` (the system's by default): tests pin it.

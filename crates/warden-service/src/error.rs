@@ -12,9 +12,10 @@ pub enum Error {
         needed: &'static str,
         what: &'static str,
     },
-    /// The actor is not a console user at all.
+    /// The account the server authenticated is not an active console user's.
     #[error(
-        "{0} is not a Warden console user; an officer can add them with `warden console-users add {0} --role …`"
+        "the database account {0} is not a Warden console user's; an officer adds people with \
+         `warden console-users add LOGIN --role …`, which creates their account"
     )]
     NotConsoleUser(String),
     /// Something named does not exist.
@@ -61,6 +62,8 @@ pub enum ErrorCode {
     Database,
     /// Stopped at the user's request.
     Cancelled,
+    /// The account's password has expired: the person chooses a new one, then retries.
+    PasswordExpired,
 }
 
 impl Error {
@@ -75,6 +78,7 @@ impl Error {
                 S::Unavailable { .. } => ErrorCode::Unavailable,
                 S::ReadOnly { .. } => ErrorCode::ReadOnly,
                 S::NotMigrated | S::Mapping(_) | S::Config(_) => ErrorCode::Config,
+                S::PasswordExpired { .. } => ErrorCode::PasswordExpired,
                 S::NotFound(_) => ErrorCode::NotFound,
                 S::Conflict(_) => ErrorCode::Conflict,
                 S::Input(_) => ErrorCode::Input,

@@ -1,16 +1,16 @@
 //! Opening a session: which database (a URL or a profile), with which password (the OS
-//! keyring, or `WARDEN_DATABASE_PASSWORD` for automation), which mapping, and who is acting.
+//! keyring, or `WARDEN_DATABASE_PASSWORD` for automation), and which mapping. Who acts is
+//! not chosen here: it is the console user whose account the server authenticated.
 //! Both front ends open their context here.
 
 use std::path::Path;
 
-use warden_core::console::{Actor, AuthMode};
+use warden_core::console::AuthMode;
 use warden_core::mapping::Mapping;
 use warden_store::{ConnectSpec, Database, Secret, profiles};
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::setup::local_actor;
 
 /// Which database to open.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
@@ -31,6 +31,12 @@ fn env_password() -> Option<Secret> {
 
 /// Connects to the target. Returns the database and the profile's mapping name, if any.
 pub async fn connect(target: &Target) -> Result<(Database, Option<String>)> {
+    let (spec, mapping) = spec_for(target)?;
+    Ok((Database::connect(&spec).await?, mapping))
+}
+
+/// How to connect to the target, with its password, and the profile's mapping name.
+fn spec_for(target: &Target) -> Result<(ConnectSpec, Option<String>)> {
     let (spec, mapping, auth) = match target {
         Target::Url(url) => {
             let mut spec = ConnectSpec::from_url(url)?;
@@ -58,7 +64,20 @@ pub async fn connect(target: &Target) -> Result<(Database, Option<String>)> {
         )
         .into());
     }
-    Ok((Database::connect(&spec).await?, mapping))
+    Ok((spec, mapping))
+}
+
+/// Sets a new password for the target's account: the one the server asks for at first
+/// sign-in (an initial password is already expired), or any time. For a profile, the new
+/// password replaces the old in the OS keyring once the server has taken it; for a URL,
+/// the caller updates `WARDEN_DATABASE_PASSWORD`.
+pub async fn change_password(target: &Target, new: &Secret) -> Result<()> {
+    let (spec, _) = spec_for(target)?;
+    warden_store::accounts::change_password(&spec, new).await?;
+    if let Target::Profile(name) = target {
+        profiles::set_password(name, new)?;
+    }
+    Ok(())
 }
 
 /// A mapping by preset name or TOML file. A file that does not parse is rejected input
@@ -100,18 +119,13 @@ pub struct OpenRequest {
     pub with_mapping: bool,
 }
 
-/// Connects, establishes the actor's console role, and checks the mapping when needed.
+/// Connects, establishes the actor and their console role from the account the server
+/// authenticated, and checks the mapping when needed.
 pub async fn open(req: &OpenRequest) -> Result<Ctx> {
-    let actor = actor()?;
     let mapping = match req.with_mapping {
         true => Some(mapping_for(&req.target, req.mapping.as_deref())?),
         false => None,
     };
     let (db, _) = connect(&req.target).await?;
-    Ctx::establish(db, actor, mapping).await
-}
-
-/// The acting identity. OIDC arrives with the login issue; until then the local actor.
-pub fn actor() -> Result<Actor> {
-    local_actor()
+    Ctx::establish(db, mapping).await
 }

@@ -142,7 +142,7 @@ impl ConnectSpec {
         format!("{}@{}/{}", self.user, host, self.database)
     }
 
-    fn options(&self, host: &str, database: &str) -> Result<MySqlConnectOptions> {
+    pub(crate) fn options(&self, host: &str, database: &str) -> Result<MySqlConnectOptions> {
         let mut o = MySqlConnectOptions::new()
             .username(&self.user)
             .database(database)
@@ -297,10 +297,12 @@ impl Database {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects once to surface the real reason of a failure at once (a pool would retry until
-/// its timeout and report only that), then hands the options to a pool.
+/// its timeout and report only that), then hands the options to a pool. The probe runs one
+/// query: an account whose password has expired signs in, and may even run `SET`, but
+/// nothing else (error 1820) until the password is changed.
 async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sqlx::Error> {
-    use sqlx::{ConnectOptions, Connection};
-    let probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
+    use sqlx::{ConnectOptions, Connection, Executor};
+    let mut probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
         .await
         .map_err(|_| {
             sqlx::Error::Io(std::io::Error::new(
@@ -308,6 +310,7 @@ async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sq
                 format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
             ))
         })??;
+    probe.execute("SELECT 1").await?;
     probe.close().await?;
     Ok(MySqlPoolOptions::new()
         .max_connections(4)

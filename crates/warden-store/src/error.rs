@@ -10,6 +10,13 @@ pub enum Error {
     /// A write was needed but the server is read-only (a replica).
     #[error("{} is read-only (a replica?); this change needs the primary", server(.target))]
     ReadOnly { target: String },
+    /// The account's password has expired: the server runs nothing until it is changed.
+    #[error(
+        "the password of the account signing in to {} has expired: choose a new one \
+         (`warden password`, or the app's sign-in asks)",
+        server(.target)
+    )]
+    PasswordExpired { target: String },
     /// Warden's own tables are missing.
     #[error("Warden's tables are not in this database: run `warden migrate` first")]
     NotMigrated,
@@ -96,6 +103,11 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
                 1044 | 1045 | 1049 | 1040 | 1053 | 1698 => Error::Unavailable {
                     target: target.into(),
                     reason: db.message().to_string(),
+                },
+                // "You must SET PASSWORD before executing this statement"; MySQL 8's
+                // refusal to log in with an expired password.
+                1820 | 1862 => Error::PasswordExpired {
+                    target: target.into(),
                 },
                 // --read-only / super_read_only.
                 1290 | 1836 => Error::ReadOnly {

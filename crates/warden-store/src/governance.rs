@@ -109,44 +109,17 @@ pub async fn is_migrated(db: &Database) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// The console role of a login, if it is a console user.
+/// The console role of an active console user, by login (in its identity form).
 pub async fn console_role(db: &Database, login: &str) -> Result<Option<ConsoleRole>> {
     if !is_migrated(db).await? {
         return Err(Error::NotMigrated);
     }
-    let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM warden_console_users WHERE login = ?")
-            .bind(login)
-            .fetch_optional(db.gov())
-            .await?;
-    role.map(|r| r.parse().map_err(Error::from)).transpose()
-}
-
-/// A console user as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsoleUser {
-    pub login: String,
-    pub role: ConsoleRole,
-    pub created_at: chrono::NaiveDateTime,
-    pub created_by: String,
-}
-
-pub async fn console_users(db: &Database) -> Result<Vec<ConsoleUser>> {
-    let rows: Vec<(String, String, chrono::NaiveDateTime, String)> = sqlx::query_as(
-        "SELECT login, role, created_at, created_by FROM warden_console_users ORDER BY login",
+    Ok(sqlx::query_scalar(
+        "SELECT role FROM warden_console_users WHERE login_key = ? AND locked_at IS NULL",
     )
-    .fetch_all(db.gov())
-    .await?;
-    rows.into_iter()
-        .map(|(login, role, created_at, created_by)| {
-            Ok(ConsoleUser {
-                login,
-                role: role.parse()?,
-                created_at,
-                created_by,
-            })
-        })
-        .collect()
+    .bind(warden_core::console::identity(login))
+    .fetch_optional(db.gov())
+    .await?)
 }
 
 /// A change being made: one transaction that ends with its audit event. It happens at one
@@ -174,6 +147,12 @@ impl<'a> Change<'a> {
             .execute(&mut *change.tx)
             .await?;
         Ok(change)
+    }
+
+    /// The same change, made by `actor` (the first officer, recorded inside it).
+    pub fn acting_as(mut self, actor: &str) -> Self {
+        self.actor = actor.to_string();
+        self
     }
 
     pub fn conn(&mut self) -> &mut MySqlConnection {
@@ -293,52 +272,24 @@ impl<'a> Change<'a> {
     }
 }
 
-/// Within a change: how many officers there are.
+/// Within a change: how many active officers there are.
 pub async fn officer_count(change: &mut Change<'_>) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM warden_console_users WHERE role = 'officer'")
-            .fetch_one(change.conn())
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM warden_console_users WHERE role = 'officer' AND locked_at IS NULL",
     )
+    .fetch_one(change.conn())
+    .await?)
 }
 
-/// Within a change: a console user's current role.
+/// Within a change: an active console user's current role (logins compare in their
+/// identity form, as the binary-collated `login_key` holds them).
 pub async fn role_in_change(change: &mut Change<'_>, login: &str) -> Result<Option<ConsoleRole>> {
-    let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM warden_console_users WHERE login = ?")
-            .bind(login)
-            .fetch_optional(change.conn())
-            .await?;
-    role.map(|r| r.parse().map_err(Error::from)).transpose()
-}
-
-/// Within a change: adds a console user or changes their role.
-pub async fn upsert_console_user(
-    change: &mut Change<'_>,
-    login: &str,
-    role: ConsoleRole,
-) -> Result<()> {
-    let actor = change.actor.clone();
-    sqlx::query(
-        "INSERT INTO warden_console_users (login, role, created_at, created_by) \
-         VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE role = VALUES(role)",
+    Ok(sqlx::query_scalar(
+        "SELECT role FROM warden_console_users WHERE login_key = ? AND locked_at IS NULL",
     )
-    .bind(login)
-    .bind(role.as_str())
-    .bind(change.at())
-    .bind(actor)
-    .execute(change.conn())
-    .await?;
-    Ok(())
-}
-
-/// Within a change: removes a console user; false when there was none.
-pub async fn delete_console_user(change: &mut Change<'_>, login: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM warden_console_users WHERE login = ?")
-        .bind(login)
-        .execute(change.conn())
-        .await?;
-    Ok(done.rows_affected() > 0)
+    .bind(warden_core::console::identity(login))
+    .fetch_optional(change.conn())
+    .await?)
 }
 
 /// The audit trail's events in order, each passed to `each` as it arrives (constant

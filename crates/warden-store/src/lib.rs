@@ -4,6 +4,7 @@
 //! checked against information_schema, and are quoted by `warden_core::ident::quote`.
 //! Database errors are turned into [`Error`] here, so raw SQL never reaches a user.
 
+pub mod accounts;
 pub mod connect;
 pub mod directory;
 pub mod error;

@@ -156,6 +156,16 @@ pub fn add(name: &str, profile: Profile, password: &Secret) -> Result<()> {
     save(&path, &config)
 }
 
+/// Replaces a profile's password in the OS keyring (after the server took a new one).
+pub fn set_password(name: &str, password: &Secret) -> Result<()> {
+    get(name)?;
+    off_runtime(|| {
+        keyring_entry(name)?
+            .set_password(password.expose())
+            .map_err(|e| keyring_error(name, e))
+    })
+}
+
 /// Removes a profile and its keyring entry.
 pub fn remove(name: &str) -> Result<()> {
     let path = config_path()?;

@@ -3,11 +3,30 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{MySql, QueryBuilder};
+use warden_core::console::identity;
 use warden_core::review::{Baseline, CampaignStatus, Remediated, ReviewerRule, Verdict};
 
 use crate::connect::Database;
 use crate::error::{Error, Result};
 use crate::governance::Change;
+
+/// Which review items a query sees: every one (officers and auditors read the table), or
+/// the session's own, through the definer view the server filters by the account that
+/// connected (reviewers hold no privilege on the table; every decision goes this way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Mine,
+}
+
+impl Scope {
+    fn items(self) -> &'static str {
+        match self {
+            Self::All => "warden_review_items",
+            Self::Mine => warden_core::review_access::MY_ITEMS_VIEW,
+        }
+    }
+}
 
 const BATCH: usize = 500;
 /// Items a launch writes per INSERT (measured: 500 beats 4,000 at 300,000 items).
@@ -72,18 +91,20 @@ pub async fn insert_campaign(change: &mut Change<'_>, c: &NewCampaign) -> Result
 pub async fn insert_items(change: &mut Change<'_>, id: u64, items: &[NewItem]) -> Result<()> {
     for chunk in items.chunks(ITEM_BATCH) {
         let mut qb = QueryBuilder::<MySql>::new(
-            "INSERT INTO warden_review_items (campaign_id, user_id, login, department, role_id, \
-             role, reviewer, granted_at, granted_by, baseline, outside, sod, last_used, \
-             suggestion, reason) ",
+            "INSERT INTO warden_review_items (campaign_id, user_id, login, login_key, department, \
+             role_id, role, reviewer, reviewer_key, granted_at, granted_by, baseline, outside, \
+             sod, last_used, suggestion, reason) ",
         );
         qb.push_values(chunk, |mut b, i| {
             b.push_bind(id)
                 .push_bind(i.user_id)
                 .push_bind(&i.login)
+                .push_bind(identity(&i.login))
                 .push_bind(&i.department)
                 .push_bind(i.role_id)
                 .push_bind(&i.role)
                 .push_bind(&i.reviewer)
+                .push_bind(identity(&i.reviewer))
                 .push_bind(i.granted_at)
                 .push_bind(&i.granted_by)
                 .push_bind(i.baseline)
@@ -116,20 +137,26 @@ pub struct Campaign {
     pub decided: i64,
 }
 
-const CAMPAIGN_COLUMNS: &str = "SELECT c.id, c.name, c.scope, c.reviewer_rule, c.fallback, \
-     c.undecided, c.due, c.policy_version, c.status, c.created_by, c.created_at, \
-     COUNT(i.id) AS items, CAST(COALESCE(SUM(i.decision IS NOT NULL), 0) AS SIGNED) AS decided \
-     FROM warden_campaigns c LEFT JOIN warden_review_items i ON i.campaign_id = c.id";
+fn campaign_columns(scope: Scope) -> QueryBuilder<'static, MySql> {
+    let mut qb = QueryBuilder::new(
+        "SELECT c.id, c.name, c.scope, c.reviewer_rule, c.fallback, \
+         c.undecided, c.due, c.policy_version, c.status, c.created_by, c.created_at, \
+         COUNT(i.id) AS items, CAST(COALESCE(SUM(i.decision IS NOT NULL), 0) AS SIGNED) AS decided \
+         FROM warden_campaigns c LEFT JOIN ",
+    );
+    qb.push(scope.items()).push(" i ON i.campaign_id = c.id");
+    qb
+}
 
-/// Every campaign, newest first, with item and decision counts.
-pub async fn campaigns(db: &Database) -> Result<Vec<Campaign>> {
-    let mut qb = QueryBuilder::<MySql>::new(CAMPAIGN_COLUMNS);
+/// Every campaign, newest first, with item and decision counts (of the scope's items).
+pub async fn campaigns(db: &Database, scope: Scope) -> Result<Vec<Campaign>> {
+    let mut qb = campaign_columns(scope);
     qb.push(" GROUP BY c.id ORDER BY c.id DESC");
     Ok(qb.build_query_as().fetch_all(db.gov()).await?)
 }
 
-pub async fn campaign(db: &Database, id: u64) -> Result<Option<Campaign>> {
-    let mut qb = QueryBuilder::<MySql>::new(CAMPAIGN_COLUMNS);
+pub async fn campaign(db: &Database, scope: Scope, id: u64) -> Result<Option<Campaign>> {
+    let mut qb = campaign_columns(scope);
     qb.push(" WHERE c.id = ")
         .push_bind(id)
         .push(" GROUP BY c.id");
@@ -140,14 +167,16 @@ pub async fn campaign(db: &Database, id: u64) -> Result<Option<Campaign>> {
 /// whom to remind (and, past the due date, who is overdue), with how many items each.
 pub async fn reviewers_to_remind(
     db: &Database,
+    scope: Scope,
     by: NaiveDate,
 ) -> Result<std::collections::HashMap<u64, Vec<(String, u64)>>> {
-    let rows: Vec<(u64, String, i64)> = sqlx::query_as(
-        "SELECT i.campaign_id, i.reviewer, COUNT(*) FROM warden_review_items i \
+    let rows: Vec<(u64, String, i64)> = sqlx::query_as(&format!(
+        "SELECT i.campaign_id, i.reviewer, COUNT(*) FROM {} i \
          JOIN warden_campaigns c ON c.id = i.campaign_id \
          WHERE c.status = ? AND c.due <= ? AND i.decision IS NULL \
          GROUP BY i.campaign_id, i.reviewer ORDER BY i.campaign_id, i.reviewer",
-    )
+        scope.items()
+    ))
     .bind(CampaignStatus::Open)
     .bind(by)
     .fetch_all(db.gov())
@@ -189,22 +218,31 @@ pub struct Item {
     pub remediation: Option<Remediated>,
 }
 
+/// The query of every item's columns, as the evidence pack's manifest states it.
 pub const ITEM_COLUMNS: &str = "SELECT id, campaign_id, login, department, role, reviewer, \
      granted_at, granted_by, baseline, outside, sod, last_used, suggestion, reason, decision, \
      decided_by, decided_at, comment, version, user_id, role_id, remediation \
      FROM warden_review_items";
 
-/// A campaign's items, for one reviewer or all, pending only or all.
+fn item_columns(scope: Scope) -> QueryBuilder<'static, MySql> {
+    let head = ITEM_COLUMNS.trim_end_matches("warden_review_items");
+    let mut qb = QueryBuilder::new(head);
+    qb.push(scope.items());
+    qb
+}
+
+/// A campaign's items (of the scope), for one reviewer or all, pending only or all.
 pub async fn items(
     db: &Database,
+    scope: Scope,
     campaign: u64,
     reviewer: Option<&str>,
     pending: bool,
 ) -> Result<Vec<Item>> {
-    let mut qb = QueryBuilder::<MySql>::new(ITEM_COLUMNS);
+    let mut qb = item_columns(scope);
     qb.push(" WHERE campaign_id = ").push_bind(campaign);
     if let Some(r) = reviewer {
-        qb.push(" AND reviewer = ").push_bind(r.to_string());
+        qb.push(" AND reviewer_key = ").push_bind(identity(r));
     }
     if pending {
         qb.push(" AND decision IS NULL");
@@ -213,15 +251,17 @@ pub async fn items(
     Ok(qb.build_query_as().fetch_all(db.gov()).await?)
 }
 
-/// Within a change: items by id, locked for the change, with their campaign's status.
+/// Within a change: items by id (those the scope shows), locked for the change, with their
+/// campaign's status.
 pub async fn lock_items(
     change: &mut Change<'_>,
+    scope: Scope,
     ids: &[u64],
 ) -> Result<Vec<(Item, CampaignStatus)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut qb = QueryBuilder::<MySql>::new(ITEM_COLUMNS);
+    let mut qb = item_columns(scope);
     qb.push(" WHERE id IN (");
     let mut sep = qb.separated(", ");
     for id in ids {
@@ -229,6 +269,9 @@ pub async fn lock_items(
     }
     qb.push(") ORDER BY id FOR UPDATE");
     let items: Vec<Item> = qb.build_query_as().fetch_all(change.conn()).await?;
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut campaigns: Vec<u64> = items.iter().map(|i| i.campaign_id).collect();
     campaigns.sort_unstable();
     campaigns.dedup();
@@ -258,7 +301,8 @@ pub async fn lock_items(
 }
 
 /// Within a change: records one decision on many locked, undecided items at once (each
-/// keyed `key:item`). Returns how many were written.
+/// keyed `key:item`), through the view of the actor's own items: the server writes no
+/// other. Returns how many were written.
 pub async fn record_decisions(
     change: &mut Change<'_>,
     ids: &[u64],
@@ -270,7 +314,8 @@ pub async fn record_decisions(
     let at = change.at();
     let mut written = 0;
     for chunk in ids.chunks(BATCH) {
-        let mut qb = QueryBuilder::<MySql>::new("UPDATE warden_review_items SET decision = ");
+        let mut qb = QueryBuilder::<MySql>::new("UPDATE ");
+        qb.push(Scope::Mine.items()).push(" SET decision = ");
         qb.push_bind(decision)
             .push(", decided_by = ")
             .push_bind(actor.clone())
@@ -301,33 +346,38 @@ pub async fn record_decisions(
     Ok(written)
 }
 
-/// The key a decision was recorded with, if any.
+/// The key a decision on one of the actor's items was recorded with, if any.
 pub async fn decision_key(change: &mut Change<'_>, id: u64) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar::<_, Option<String>>(
-        "SELECT decision_key FROM warden_review_items WHERE id = ?",
-    )
+    Ok(sqlx::query_scalar::<_, Option<String>>(&format!(
+        "SELECT decision_key FROM {} WHERE id = ?",
+        Scope::Mine.items()
+    ))
     .bind(id)
     .fetch_one(change.conn())
     .await?)
 }
 
-/// Within a change: hands an undecided item to another reviewer.
+/// Within a change: hands an undecided item to another reviewer, through the definer
+/// routine (the item leaves its reviewer's view, so the view cannot move it). The routine
+/// refuses an item that is not the caller's (unless an officer's), is decided, changed
+/// since `version`, or concerns the new reviewer.
 pub async fn record_reassign(
     change: &mut Change<'_>,
     id: u64,
     version: u32,
     to: &str,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE warden_review_items SET reviewer = ?, version = version + 1 \
-         WHERE id = ? AND version = ? AND decision IS NULL",
-    )
-    .bind(to)
+) -> Result<()> {
+    sqlx::query(&format!(
+        "CALL {}(?, ?, ?, ?)",
+        warden_core::review_access::REASSIGN_ROUTINE
+    ))
     .bind(id)
     .bind(version)
+    .bind(to)
+    .bind(identity(to))
     .execute(change.conn())
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(())
 }
 
 /// The comment of an item decided by the campaign's default at close (no response).
@@ -498,48 +548,22 @@ impl GrantTable {
 }
 
 /// Within a change: removes one grant from the application, keeping the row for undo, and
-/// records the item as remediated. Returns whether a row was there to remove.
-pub async fn remediate(
-    change: &mut Change<'_>,
-    grants: &GrantTable,
-    campaign: u64,
-    r: &Revocation,
-) -> Result<bool> {
-    let kept: Vec<String> = grants
-        .keep_query(r)
-        .build_query_scalar()
-        .fetch_all(change.conn())
-        .await?;
-    grants
-        .delete_query(r)
-        .build()
-        .execute(change.conn())
-        .await?;
+/// records the item as remediated, all through the definer routine (no console account may
+/// delete from the grant table itself). Returns whether a row was there to remove.
+pub async fn remediate(change: &mut Change<'_>, r: &Revocation) -> Result<bool> {
     let at = change.at();
-    for row in &kept {
-        sqlx::query(
-            "INSERT INTO warden_remediations (campaign_id, item_id, user_id, role_id, removed_row, removed_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(campaign)
-        .bind(r.item)
-        .bind(r.user_id)
-        .bind(r.role_id)
-        .bind(row)
-        .bind(at)
-        .execute(change.conn())
+    sqlx::query(&format!(
+        "CALL {}(?, ?, @warden_kept)",
+        warden_core::remediation::REMOVE_ROUTINE
+    ))
+    .bind(r.item)
+    .bind(at)
+    .execute(change.conn())
+    .await?;
+    let kept: Option<i64> = sqlx::query_scalar("SELECT CAST(@warden_kept AS SIGNED)")
+        .fetch_one(change.conn())
         .await?;
-    }
-    sqlx::query("UPDATE warden_review_items SET remediation = ? WHERE id = ?")
-        .bind(if kept.is_empty() {
-            Remediated::Absent
-        } else {
-            Remediated::Revoked
-        })
-        .bind(r.item)
-        .execute(change.conn())
-        .await?;
-    Ok(!kept.is_empty())
+    Ok(kept.unwrap_or(0) > 0)
 }
 
 /// Within a change: marks a campaign closed.
@@ -599,50 +623,17 @@ pub async fn removed_rows(db: &Database, campaign: u64) -> Result<Vec<Removed>> 
         .collect())
 }
 
-/// Within a change: puts a removed row back, column by column as it was.
-pub async fn restore(
-    change: &mut Change<'_>,
-    grants: &GrantTable,
-    removed: &Removed,
-) -> Result<()> {
-    let row: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&removed.row)
-        .map_err(|e| {
-            Error::Database(format!("remediation {} has a damaged row: {e}", removed.id))
-        })?;
-    let columns: Vec<&String> = row.keys().filter(|c| grants.columns.contains(c)).collect();
-    if columns.is_empty() {
-        return Err(Error::Database(format!(
-            "remediation {} keeps no column of the grant table",
-            removed.id
-        )));
-    }
-    let mut qb = QueryBuilder::<MySql>::new("INSERT INTO ");
-    qb.push(grants.qualified()).push(" (");
-    let mut sep = qb.separated(", ");
-    for c in &columns {
-        sep.push(warden_core::ident::quote(c));
-    }
-    qb.push(") VALUES (");
-    let mut sep = qb.separated(", ");
-    for c in &columns {
-        sep.push("JSON_VALUE(")
-            .push_bind_unseparated(removed.row.clone())
-            .push_unseparated(", ")
-            .push_bind_unseparated(format!("$.\"{c}\""))
-            .push_unseparated(")");
-    }
-    qb.push(")");
-    qb.build().execute(change.conn()).await?;
+/// Within a change: puts a removed row back, column by column as it was, through the
+/// definer routine.
+pub async fn restore(change: &mut Change<'_>, removed: &Removed) -> Result<()> {
     let at = change.at();
-    sqlx::query("UPDATE warden_remediations SET undone_at = ? WHERE id = ?")
-        .bind(at)
-        .bind(removed.id)
-        .execute(change.conn())
-        .await?;
-    sqlx::query("UPDATE warden_review_items SET remediation = ? WHERE id = ?")
-        .bind(Remediated::Restored)
-        .bind(removed.item)
-        .execute(change.conn())
-        .await?;
+    sqlx::query(&format!(
+        "CALL {}(?, ?)",
+        warden_core::remediation::RESTORE_ROUTINE
+    ))
+    .bind(removed.id)
+    .bind(at)
+    .execute(change.conn())
+    .await?;
     Ok(())
 }

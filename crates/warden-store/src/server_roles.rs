@@ -4,7 +4,9 @@
 
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
+use warden_core::remediation::{self, GrantTarget};
 use warden_core::server_roles::{self as plan, Dialect, Schemas, ServerNames};
+use warden_core::{console_accounts, review_access};
 
 use crate::connect::Database;
 use crate::error::{Error, Result};
@@ -14,9 +16,14 @@ use crate::error::{Error, Result};
 pub struct Plan {
     pub names: ServerNames,
     pub schemas: Schemas,
-    /// Plain statements, then the chain trigger (a compound statement) last.
+    /// Plain statements: the roles, the definer, their grants.
     pub statements: Vec<String>,
-    pub trigger: String,
+    /// Compound statements (a `DELIMITER` of their own in a script): the chain trigger
+    /// and the console-user routines.
+    pub compound: Vec<String>,
+    /// Plain statements that need the routines: the reviewers' view, the grants on it and
+    /// the EXECUTE grants.
+    pub after: Vec<String>,
     /// SHA-256 of every statement: the same plan, once applied, is not run again.
     pub sha256: String,
 }
@@ -31,13 +38,21 @@ pub async fn plan_for(db: &Database) -> Result<Plan> {
         app,
     };
     let names = ServerNames::for_database(&schemas.app);
-    let mut statements = plan::provision_sql(&names, &schemas, dialect)?;
+    let target = grant_target(db).await?;
+    let mut statements = plan::provision_sql(&names, &schemas, dialect, target.as_ref())?;
     if dialect == Dialect::MySql {
         statements.push(plan::drop_chain_trigger_sql(&schemas)?);
+        statements.extend(console_accounts::drop_routines_sql(&schemas)?);
+        statements.push(review_access::drop_reassign_sql(&schemas)?);
+        statements.extend(remediation::drop_sql(&schemas)?);
     }
-    let trigger = plan::chain_trigger_sql(&names, &schemas, dialect)?;
+    let mut compound = vec![plan::chain_trigger_sql(&names, &schemas, dialect)?];
+    compound.extend(console_accounts::routines_sql(&names, &schemas, dialect)?);
+    compound.push(review_access::reassign_sql(&names, &schemas, dialect)?);
+    compound.extend(remediation::routines_sql(&names, &schemas, dialect)?);
+    let after = plan::late_sql(&names, &schemas, dialect)?;
     let mut hasher = Sha256::new();
-    for s in statements.iter().chain([&trigger]) {
+    for s in statements.iter().chain(&compound).chain(&after) {
         hasher.update(s.as_bytes());
         hasher.update(b"\n");
     }
@@ -45,9 +60,54 @@ pub async fn plan_for(db: &Database) -> Result<Plan> {
         names,
         schemas,
         statements,
-        trigger,
+        compound,
+        after,
         sha256: hex::encode(hasher.finalize()),
     })
+}
+
+/// The grant table remediation works on, as the administrator recorded it.
+pub async fn grant_target(db: &Database) -> Result<Option<GrantTarget>> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name, user_column, role_column FROM warden_grant_target WHERE id = 1",
+    )
+    .fetch_optional(db.gov())
+    .await?;
+    Ok(row.map(|(table, user, role)| GrantTarget { table, user, role }))
+}
+
+/// Records the grant table remediation works on (an administrator, at `warden migrate`);
+/// the next plan grants the definer exactly that table. A table that is not in the
+/// application's schema is not recorded (answers false): the mapping is not this database's.
+pub async fn record_grant_target(
+    db: &Database,
+    target: &GrantTarget,
+    at: NaiveDateTime,
+) -> Result<bool> {
+    target.check()?;
+    let exists: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+    )
+    .bind(&target.table)
+    .fetch_optional(db.app())
+    .await?;
+    if exists.is_none() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO warden_grant_target (id, table_name, user_column, role_column, recorded_at) \
+         VALUES (1, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE table_name = VALUES(table_name), \
+         user_column = VALUES(user_column), role_column = VALUES(role_column), \
+         recorded_at = IF(table_name <=> VALUES(table_name) AND user_column <=> VALUES(user_column) \
+         AND role_column <=> VALUES(role_column), recorded_at, VALUES(recorded_at))",
+    )
+    .bind(&target.table)
+    .bind(&target.user)
+    .bind(&target.role)
+    .bind(at)
+    .execute(db.gov())
+    .await?;
+    Ok(true)
 }
 
 /// Applies `plan` unless it is the one applied last; records it `at`. Returns whether it
@@ -61,7 +121,12 @@ pub async fn provision(db: &Database, plan: &Plan, at: NaiveDateTime) -> Result<
         return Ok(false);
     }
     let mut conn = db.gov().acquire().await?;
-    for statement in plan.statements.iter().chain([&plan.trigger]) {
+    for statement in plan
+        .statements
+        .iter()
+        .chain(&plan.compound)
+        .chain(&plan.after)
+    {
         sqlx::raw_sql(statement)
             .execute(&mut *conn)
             .await
@@ -84,8 +149,8 @@ pub async fn provision(db: &Database, plan: &Plan, at: NaiveDateTime) -> Result<
     Ok(true)
 }
 
-/// The plan as a script a DBA runs with the `mariadb`/`mysql` client: the trigger between
-/// `DELIMITER` lines, and the record of the plan last, so that `warden migrate` then finds
+/// The plan as a script a DBA runs with the `mariadb`/`mysql` client: the trigger and the
+/// routines between `DELIMITER` lines, and the record of the plan last, so that `warden migrate` then finds
 /// it applied.
 pub fn script(plan: &Plan, at: NaiveDateTime) -> String {
     let mut out = format!(
@@ -103,8 +168,15 @@ pub fn script(plan: &Plan, at: NaiveDateTime) -> String {
         out.push_str(";\n");
     }
     out.push_str("DELIMITER //\n");
-    out.push_str(&plan.trigger);
-    out.push_str(" //\nDELIMITER ;\n");
+    for s in &plan.compound {
+        out.push_str(s);
+        out.push_str(" //\n");
+    }
+    out.push_str("DELIMITER ;\n");
+    for s in &plan.after {
+        out.push_str(s);
+        out.push_str(";\n");
+    }
     out.push_str(&format!(
         "INSERT INTO {}.`warden_server_roles` (id, plan_sha256, applied_at) VALUES (1, '{}', '{}') \
          ON DUPLICATE KEY UPDATE plan_sha256 = VALUES(plan_sha256), applied_at = VALUES(applied_at);\n",

@@ -40,13 +40,14 @@ pub struct CloseResponse {
 /// either wholly remediated or untouched.
 pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
     let o = ctx.as_officer("closing an access review")?;
-    let campaign = store::campaign(o.db(), id)
+    let campaign = store::campaign(o.db(), store::Scope::All, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
     let default = campaign.undecided;
     let undecided = u64::try_from(campaign.items - campaign.decided).unwrap_or(0);
     let r = crate::Reader::from(o);
     let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
+    recorded_target_is(o.db(), &grants).await?;
 
     if !dry_run && undecided > 0 {
         let mut change = o.change().await?;
@@ -62,7 +63,7 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
     let mut pending = store::pending_revocations(o.db(), id).await?;
     if dry_run && default == Verdict::Revoke {
         // Undecided items would be revoked too: show them.
-        for i in store::items(o.db(), id, None, true).await? {
+        for i in store::items(o.db(), store::Scope::All, id, None, true).await? {
             pending.push(store::Revocation {
                 item: i.id,
                 user_id: i.user_id,
@@ -89,7 +90,7 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
         let mut change = o.change().await?;
         let mut removed = 0;
         for rv in revs {
-            removed += u32::from(store::remediate(&mut change, &grants, id, rv).await?);
+            removed += u32::from(store::remediate(&mut change, rv).await?);
         }
         change
             .commit(
@@ -147,11 +148,12 @@ pub struct UndoResponse {
 /// transaction per user with its audit event.
 pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
     let o = ctx.as_officer("undoing a remediation")?;
-    store::campaign(o.db(), id)
+    store::campaign(o.db(), store::Scope::All, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
     let r = crate::Reader::from(o);
     let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
+    recorded_target_is(o.db(), &grants).await?;
     let removed = store::removed_rows(o.db(), id).await?;
     let mut by_user: BTreeMap<i64, Vec<store::Removed>> = BTreeMap::new();
     for rm in removed {
@@ -161,7 +163,7 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
     for (user, rows) in &by_user {
         let mut change = o.change().await?;
         for rm in rows {
-            store::restore(&mut change, &grants, rm).await?;
+            store::restore(&mut change, rm).await?;
         }
         change
             .commit(
@@ -180,4 +182,28 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
         restored_rows: restored,
         users: by_user.len() as u64,
     })
+}
+
+/// The server's routines remediate the grant table the administrator recorded at
+/// `warden migrate`; a session whose mapping names another would be shown one thing and
+/// do another, so it is refused before anything happens.
+async fn recorded_target_is(db: &warden_store::Database, grants: &store::GrantTable) -> Result<()> {
+    let recorded = warden_store::server_roles::grant_target(db).await?;
+    let same = recorded
+        .as_ref()
+        .is_some_and(|t| t.table == grants.table && t.user == grants.user && t.role == grants.role);
+    if same {
+        return Ok(());
+    }
+    Err(Error::Invalid(match recorded {
+        None => "no grant table is recorded for remediation: an administrator runs \
+                 `warden migrate` with this mapping"
+            .to_string(),
+        Some(t) => format!(
+            "remediation works on `{}` ({} = user, {} = role), as recorded at `warden migrate`; \
+             this session's mapping names `{}`: use the same mapping, or have an administrator \
+             migrate with this one",
+            t.table, t.user, t.role, grants.table
+        ),
+    }))
 }

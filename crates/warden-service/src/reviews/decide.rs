@@ -71,16 +71,20 @@ pub struct ItemsResponse {
 
 /// A campaign's items. A reviewer sees only their own; officers and auditors see any.
 pub async fn items(ctx: &Ctx, req: ItemsRequest) -> Result<ItemsResponse> {
-    let reviewer = match ctx.role() {
-        ConsoleRole::Reviewer => Some(ctx.actor().login.clone()),
-        _ => req.reviewer.filter(|r| !r.is_empty()),
-    };
-    let db = match ctx.role() {
-        ConsoleRole::Reviewer => ctx.as_reviewer("reading review items")?.db(),
-        _ => ctx.as_reader("reading review items")?.db(),
+    let (db, scope, reviewer) = match ctx.role() {
+        ConsoleRole::Reviewer => (
+            ctx.as_reviewer("reading review items")?.db(),
+            store::Scope::Mine,
+            None,
+        ),
+        _ => (
+            ctx.as_reader("reading review items")?.db(),
+            store::Scope::All,
+            req.reviewer.filter(|r| !r.is_empty()),
+        ),
     };
     Ok(ItemsResponse {
-        items: store::items(db, req.campaign, reviewer.as_deref(), req.pending)
+        items: store::items(db, scope, req.campaign, reviewer.as_deref(), req.pending)
             .await?
             .into_iter()
             .map(ItemView::from)
@@ -117,7 +121,8 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
     }
     let me = reviewer.actor().login.clone();
     let mut change = reviewer.change().await?;
-    let locked = store::lock_items(&mut change, &req.items).await?;
+    // Through the server's view of the actor's own items: another's item is not there.
+    let locked = store::lock_items(&mut change, store::Scope::Mine, &req.items).await?;
     if locked.len() != req.items.len() {
         let found: Vec<u64> = locked.iter().map(|(i, _)| i.id).collect();
         let missing: Vec<String> = req
@@ -126,10 +131,12 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
             .filter(|i| !found.contains(i))
             .map(u64::to_string)
             .collect();
-        return Err(Error::NotFound(format!(
-            "no review item {}",
-            missing.join(", ")
-        )));
+        return Err(Error::Forbidden {
+            actor: me,
+            role: ctx.role(),
+            needed: "the item's reviewer",
+            what: not_yours(&missing),
+        });
     }
     let mut decided = Vec::new();
     let mut to_write = Vec::new();
@@ -203,6 +210,15 @@ pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
     })
 }
 
+/// Why items the server's view did not show cannot be decided: they are another
+/// reviewer's, or do not exist (the view cannot tell which, and should not).
+fn not_yours(missing: &[String]) -> &'static str {
+    match missing.len() {
+        1 => "deciding a review item that is not in their queue (another's, or none)",
+        _ => "deciding review items that are not in their queue (another's, or none)",
+    }
+}
+
 /// The campaign of locked items: one number, or a list when they span several.
 fn campaigns_of(locked: &[(store::Item, CampaignStatus)]) -> serde_json::Value {
     let ids: std::collections::BTreeSet<u64> = locked.iter().map(|(i, _)| i.campaign_id).collect();
@@ -255,8 +271,12 @@ pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignRespons
     }
     let me = reviewer.actor().login.clone();
     let officer = ctx.role() == ConsoleRole::Officer;
+    let scope = match officer {
+        true => store::Scope::All,
+        false => store::Scope::Mine,
+    };
     let mut change = reviewer.change().await?;
-    let locked = store::lock_items(&mut change, &req.items).await?;
+    let locked = store::lock_items(&mut change, scope, &req.items).await?;
     if locked.len() != req.items.len() || locked.is_empty() {
         return Err(Error::NotFound(
             "some of these review items do not exist".into(),
@@ -283,12 +303,7 @@ pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignRespons
                 what: "reassigning another reviewer's item",
             });
         }
-        if !store::record_reassign(&mut change, item.id, item.version, &to).await? {
-            return Err(Error::Store(warden_store::Error::Conflict(format!(
-                "item {} changed while it was being reassigned: reload and try again",
-                item.id
-            ))));
-        }
+        store::record_reassign(&mut change, item.id, item.version, &to).await?;
     }
     let ids: Vec<u64> = locked.iter().map(|(i, _)| i.id).collect();
     // Who each item was with, for the evidence pack's `reassigned_from`.
@@ -320,7 +335,7 @@ pub async fn reassign_queue(
     comment: &str,
 ) -> Result<ReassignResponse> {
     let o = ctx.as_officer("reassigning a reviewer's queue")?;
-    let items: Vec<u64> = store::items(o.db(), campaign, Some(from), true)
+    let items: Vec<u64> = store::items(o.db(), store::Scope::All, campaign, Some(from), true)
         .await?
         .into_iter()
         .map(|i| i.id)

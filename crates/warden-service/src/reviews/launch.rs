@@ -232,7 +232,7 @@ async fn build_and_write(
 /// rule, fallback and default, a new due date, and a name.
 pub async fn start_like(ctx: &Ctx, template: u64, name: &str, due: &str) -> Result<Started> {
     let o = ctx.as_officer("launching an access review")?;
-    let c = store::campaign(o.db(), template)
+    let c = store::campaign(o.db(), store::Scope::All, template)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {template}")))?;
     let scope: Scope = serde_json::from_str(&c.scope)

@@ -63,23 +63,27 @@ pub struct CampaignList {
     pub campaigns: Vec<CampaignView>,
 }
 
-/// The governance database for reading campaigns: every console role may see campaigns
-/// and their progress (reviewers need them to find their queue); items stay per reviewer.
-fn campaign_reader<'a>(ctx: &'a Ctx, what: &'static str) -> Result<&'a warden_store::Database> {
+/// The governance database for reading campaigns, and which items the role sees: every
+/// console role may see campaigns (reviewers need them to find their queue); a reviewer
+/// counts and reads only their own items, through the server's view of them.
+fn campaign_reader<'a>(
+    ctx: &'a Ctx,
+    what: &'static str,
+) -> Result<(&'a warden_store::Database, store::Scope)> {
     match ctx.role() {
-        ConsoleRole::Reviewer => Ok(ctx.as_reviewer(what)?.db()),
-        _ => Ok(ctx.as_reader(what)?.db()),
+        ConsoleRole::Reviewer => Ok((ctx.as_reviewer(what)?.db(), store::Scope::Mine)),
+        _ => Ok((ctx.as_reader(what)?.db(), store::Scope::All)),
     }
 }
 
 /// Every campaign with its progress.
 pub async fn list(ctx: &Ctx) -> Result<CampaignList> {
-    let db = campaign_reader(ctx, "listing access reviews")?;
+    let (db, scope) = campaign_reader(ctx, "listing access reviews")?;
     let today = ctx.clock().today();
     let soon = today + chrono::Duration::days(REMIND_DAYS);
-    let mut remind = store::reviewers_to_remind(db, soon).await?;
+    let mut remind = store::reviewers_to_remind(db, scope, soon).await?;
     Ok(CampaignList {
-        campaigns: store::campaigns(db)
+        campaigns: store::campaigns(db, scope)
             .await?
             .into_iter()
             .map(|c| {
@@ -107,14 +111,14 @@ pub struct Reminder {
 /// in open campaigns due within [`REMIND_DAYS`] days or overdue and, for an officer, every
 /// overdue campaign with items still undecided.
 pub async fn reminders(ctx: &Ctx) -> Result<Vec<Reminder>> {
-    let db = campaign_reader(ctx, "reading access-review reminders")?;
+    let (db, scope) = campaign_reader(ctx, "reading access-review reminders")?;
     let today = ctx.clock().today();
     let mut pending =
-        store::reviewers_to_remind(db, today + chrono::Duration::days(REMIND_DAYS)).await?;
+        store::reviewers_to_remind(db, scope, today + chrono::Duration::days(REMIND_DAYS)).await?;
     let me = &ctx.actor().login;
     let officer = ctx.role() == ConsoleRole::Officer;
     let mut out = Vec::new();
-    for c in store::campaigns(db).await? {
+    for c in store::campaigns(db, scope).await? {
         let Some(reviewers) = pending.remove(&c.id) else {
             continue;
         };
@@ -176,12 +180,12 @@ pub struct CampaignDetail {
 
 /// One campaign with its progress per reviewer and per department.
 pub async fn show(ctx: &Ctx, id: u64) -> Result<CampaignDetail> {
-    let db = campaign_reader(ctx, "reading an access review")?;
-    let campaign = store::campaign(db, id)
+    let (db, scope) = campaign_reader(ctx, "reading an access review")?;
+    let campaign = store::campaign(db, scope, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
     let campaign = CampaignView::new(campaign, ctx.clock().today());
-    let items = store::items(db, id, None, false).await?;
+    let items = store::items(db, scope, id, None, false).await?;
     let tally = |key: &dyn Fn(&store::Item) -> String| {
         let mut m: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         for i in &items {

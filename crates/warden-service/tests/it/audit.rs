@@ -10,9 +10,7 @@ use crate::support::*;
 /// A fresh database with a few changes on its trail, and an officer's context.
 async fn trail() -> (warden_sandbox::TestDatabase, warden_service::Ctx) {
     let (test_db, db) = fresh().await;
-    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
-        .await
-        .unwrap();
+    migrate_with_officer(&db, &test_db).await;
     db.close().await;
     for login in ["ann.auditor", "rob.reviewer", "ava.auditor"] {
         let role = if login.contains("auditor") {

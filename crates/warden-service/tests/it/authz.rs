@@ -60,6 +60,7 @@ async fn reviewers_cannot_read_the_whole_directory_auditors_can() {
         setup::AddConsoleUser {
             login: "mallory".into(),
             role: ConsoleRole::Officer,
+            host: None,
         },
     )
     .await
@@ -67,21 +68,48 @@ async fn reviewers_cannot_read_the_whole_directory_auditors_can() {
     assert_eq!(err.code(), ErrorCode::Forbidden);
 }
 
+/// An account of the server that is no console user's: `eve`, with every privilege on the
+/// database (as a DBA might give), signs in.
+async fn stranger(test_db: &warden_sandbox::TestDatabase) -> warden_store::ConnectSpec {
+    let user = format!("{}eve", account_prefix(test_db));
+    let account = format!("'{user}'@'localhost'");
+    app_sql(
+        test_db,
+        &format!("CREATE USER {account} IDENTIFIED BY 'Eve-pass-2026!'"),
+        &[],
+    )
+    .await;
+    let schema = warden_core::ident::quote(&test_db.name);
+    app_sql(
+        test_db,
+        &format!("GRANT ALL ON {schema}.* TO {account}"),
+        &[],
+    )
+    .await;
+    let mut spec = test_db.spec().unwrap();
+    spec.user = user;
+    spec.password = Some(warden_store::Secret::new("Eve-pass-2026!"));
+    spec
+}
+
 #[tokio::test]
 async fn strangers_and_unmigrated_databases_are_refused_clearly() {
     let s = seeded().await;
-    let db = Database::connect(&s.test_db.spec().unwrap()).await.unwrap();
-    let err = Ctx::establish(db, actor("eve.stranger"), None)
+    let db = Database::connect(&stranger(&s.test_db).await)
         .await
-        .unwrap_err();
+        .unwrap();
+    let err = Ctx::establish(db, None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Forbidden);
+    let account = format!("{}eve@localhost", account_prefix(&s.test_db));
     assert!(
-        err.to_string().contains("not a Warden console user"),
-        "{err}"
+        err.to_string().contains(&format!(
+            "the database account {account} is not a Warden console user"
+        )),
+        "the account the server authenticated is named: {err}"
     );
 
     let (_bare, db) = fresh().await;
-    let err = Ctx::establish(db, actor(OFFICER), None).await.unwrap_err();
+    let err = Ctx::establish(db, None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Config);
     assert!(
         err.to_string().contains("run `warden migrate` first"),
@@ -93,20 +121,29 @@ async fn strangers_and_unmigrated_databases_are_refused_clearly() {
 async fn migrate_is_idempotent_and_needs_an_officer_once_there_is_one() {
     let s = seeded().await;
     let db = Database::connect(&s.test_db.spec().unwrap()).await.unwrap();
-    let again = setup::migrate(&db, &actor(OFFICER), clock()).await.unwrap();
+    let again = migrate(&db, &s.test_db, clock()).await;
     assert!(again.applied.is_empty());
     assert!(!again.already_applied.is_empty());
     assert_eq!(again.first_officer, None);
-    let err = setup::migrate(&db, &actor("eve.stranger"), clock())
+    assert_eq!(again.server_roles, None, "the same plan is not run twice");
+    let eve = Database::connect(&stranger(&s.test_db).await)
+        .await
+        .unwrap();
+    let err = setup::migrate(&eve, clock(), &Default::default())
         .await
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Forbidden);
+    assert_eq!(err.code(), ErrorCode::Forbidden, "{err}");
 }
 
 #[tokio::test]
 async fn the_last_officer_stays_and_every_change_is_in_the_audit_chain() {
     let s = seeded().await;
     let ctx = ctx_as(&s.test_db, OFFICER, None).await;
+    // The administrator who migrated steps back: their account is theirs, only their
+    // console role ends.
+    let removed = setup::remove_console_user(&ctx, ADMIN).await.unwrap();
+    assert_eq!(removed.account.as_deref(), Some("root@localhost"));
+    app_sql(&s.test_db, "SELECT 1", &[]).await;
     for attempt in [
         setup::remove_console_user(&ctx, OFFICER).await.err(),
         setup::add_console_user(
@@ -114,6 +151,7 @@ async fn the_last_officer_stays_and_every_change_is_in_the_audit_chain() {
             setup::AddConsoleUser {
                 login: OFFICER.into(),
                 role: ConsoleRole::Auditor,
+                host: None,
             },
         )
         .await
@@ -128,16 +166,24 @@ async fn the_last_officer_stays_and_every_change_is_in_the_audit_chain() {
         setup::AddConsoleUser {
             login: "otto.second".into(),
             role: ConsoleRole::Officer,
+            host: Some("localhost".into()),
         },
     )
     .await
     .unwrap();
     assert!(added.audit_seq.is_some());
+    let prefix = account_prefix(&s.test_db);
+    assert_eq!(
+        added.account.as_deref(),
+        Some(format!("{prefix}otto.second@localhost").as_str())
+    );
+    assert_eq!(added.initial_password.as_ref().map(String::len), Some(24));
     let same = setup::add_console_user(
         &ctx,
         setup::AddConsoleUser {
             login: "Otto.Second".into(),
             role: ConsoleRole::Officer,
+            host: None,
         },
     )
     .await
@@ -148,12 +194,15 @@ async fn the_last_officer_stays_and_every_change_is_in_the_audit_chain() {
         setup::AddConsoleUser {
             login: OFFICER.into(),
             role: ConsoleRole::Auditor,
+            host: None,
         },
     )
     .await
     .unwrap();
     assert_eq!(demoted.previous_role, Some(ConsoleRole::Officer));
-    let listed = setup::console_users(&ctx).await.unwrap().console_users;
+    let listed = setup::console_users(&ctx).await.unwrap().users;
+    let root = listed.iter().find(|u| u.login == ADMIN).unwrap();
+    assert!(root.locked, "removed: {root:?}");
     assert_eq!(
         listed.iter().find(|u| u.login == OFFICER).unwrap().role,
         ConsoleRole::Auditor
@@ -166,29 +215,38 @@ async fn the_last_officer_stays_and_every_change_is_in_the_audit_chain() {
     assert_eq!(
         actions,
         [
-            "governance.migrate",
             "console_user.bootstrap",
+            "governance.migrate",
+            "console_user.add",
+            "console_user.remove",
             "console_user.add",
             "console_user.role_change"
         ]
     );
+    let olivia = format!("{prefix}olivia.officer@localhost");
     let mut prev = GENESIS_HASH.to_string();
     for (i, (event, stored_prev, hash)) in events.iter().enumerate() {
         assert_eq!(event.seq, i as u64 + 1);
         assert_eq!(stored_prev, &prev);
         assert_eq!(&event.chain_hash(&prev), hash, "seq {}", event.seq);
-        assert_eq!(event.db_account, "root@localhost");
+        // Stamped by the server: who connected, whatever the client said.
+        let by = if i < 3 {
+            "root@localhost"
+        } else {
+            olivia.as_str()
+        };
+        assert_eq!(event.db_account, by, "seq {}", event.seq);
         prev = hash.clone();
     }
-    assert_eq!(events[3].0.actor, OFFICER);
-    assert_eq!(events[3].0.details["previous_role"], "officer");
+    assert_eq!(events[5].0.actor, OFFICER);
+    assert_eq!(events[5].0.details["previous_role"], "officer");
 }
 
 #[tokio::test]
 async fn a_mapping_that_does_not_fit_stops_the_context() {
     let s = seeded().await;
     let db = Database::connect(&s.test_db.spec().unwrap()).await.unwrap();
-    let err = Ctx::establish(db, actor(OFFICER), Some(Mapping::preset("django").unwrap()))
+    let err = Ctx::establish(db, Some(Mapping::preset("django").unwrap()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Config);

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use warden_core::review::{ReviewerRule, Verdict};
 
 use warden_service::directory::{self, AccessRequest, UsersRequest, WhoCanRequest};
-use warden_service::{ErrorCode, mapping as mapping_service, setup};
+use warden_service::{ErrorCode, mapping as mapping_service};
 
 use crate::support::*;
 
@@ -42,7 +42,7 @@ async fn django_db() -> warden_sandbox::TestDatabase {
     .unwrap();
     sqlx::raw_sql(&schema).execute(db.app()).await.unwrap();
     sqlx::raw_sql(DATA).execute(db.app()).await.unwrap();
-    setup::migrate(&db, &actor(OFFICER), clock()).await.unwrap();
+    migrate_with_officer_for(&db, &test_db, "django").await;
     db.close().await;
     test_db
 }

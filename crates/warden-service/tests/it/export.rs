@@ -111,20 +111,9 @@ async fn a_log_export_holds_what_the_search_pages_hold_by_socket_and_over_tcp() 
     let socket_ctx = officer(&s.test_db).await;
     import_events(&s, &socket_ctx, 1_500).await;
     // Over TCP (as a remote server is reached), by an account of its own.
-    let schema = warden_core::ident::quote(&s.test_db.name);
-    let account = "'export_reader'@'127.0.0.1'";
-    let create = ["CREATE USER ", account, " IDENTIFIED BY 'pw'"].concat();
-    app_sql(&s.test_db, &create, &[]).await;
-    let grant = ["GRANT ALL ON ", &schema, ".* TO ", account].concat();
-    app_sql(&s.test_db, &grant, &[]).await;
-    let mut tcp = s.test_db.spec().unwrap();
-    tcp.user = "export_reader".into();
-    tcp.password = Some(warden_store::Secret::new("pw"));
-    tcp.socket = None;
-    tcp.hosts = vec![format!("127.0.0.1:{}", s.test_db.port)];
+    let tcp = tcp_officer(&s.test_db, "tess.tcp").await;
     let tcp_ctx = Ctx::establish(
         warden_store::Database::connect(&tcp).await.unwrap(),
-        actor(OFFICER),
         Some(Mapping::preset("reference").unwrap()),
     )
     .await
@@ -235,9 +224,7 @@ async fn every_csv_payload_in_a_name_comes_out_neutralised_and_reads_back_whole(
         ..warden_sandbox::SeedOptions::at(now())
     };
     warden_sandbox::seed::seed(&db, &opts).await.unwrap();
-    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
-        .await
-        .unwrap();
+    migrate_with_officer(&db, &test_db).await;
     db.close().await;
     let ctx = officer(&test_db).await;
     let dir = tempfile::tempdir().unwrap();
@@ -283,9 +270,7 @@ async fn a_merging_log_export_cancelled_midway_ends_and_leaves_nothing() {
         now: now(),
     };
     warden_sandbox::seed::seed(&db, &opts).await.unwrap();
-    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
-        .await
-        .unwrap();
+    migrate_with_officer(&db, &test_db).await;
     db.close().await;
     let s = Seeded {
         test_db,

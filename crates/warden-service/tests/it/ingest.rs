@@ -12,9 +12,7 @@ use crate::support::*;
 
 async fn migrated() -> warden_sandbox::TestDatabase {
     let (test_db, db) = fresh().await;
-    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
-        .await
-        .unwrap();
+    migrate_with_officer(&db, &test_db).await;
     db.close().await;
     test_db
 }
@@ -343,9 +341,7 @@ async fn a_growing_file_and_its_rotated_copy_import_only_what_is_new() {
 #[tokio::test]
 async fn events_stored_one_row_each_are_converted_into_blocks_by_the_migration() {
     let (test_db, db) = fresh().await;
-    warden_service::setup::migrate(&db, &actor(OFFICER), clock())
-        .await
-        .unwrap();
+    migrate_with_officer(&db, &test_db).await;
     // Back to the schema of migration 0008: the one-row-per-event table, with events.
     let gov = db.gov();
     for sql in [
@@ -390,9 +386,7 @@ async fn events_stored_one_row_each_are_converted_into_blocks_by_the_migration()
     .await
     .unwrap();
 
-    let report = warden_service::setup::migrate(&db, &actor(OFFICER), clock())
-        .await
-        .unwrap();
+    let report = migrate(&db, &test_db, clock()).await;
     assert!(report.applied.contains(&9), "{report:?}");
     let gone: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.TABLES \

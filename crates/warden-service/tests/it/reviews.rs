@@ -294,7 +294,7 @@ async fn a_decision_is_recorded_once_by_its_reviewer_and_audited() {
     let err = reviews::decide(&rctx, decide(vec![foreign.id], "approve", "k3"))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Forbidden);
+    assert_eq!(err.code(), ErrorCode::Forbidden, "{err}");
     add_console_user(&s.test_db, "adam.auditor", ConsoleRole::Auditor).await;
     let auditor = ctx_as(&s.test_db, "adam.auditor", Some("reference")).await;
     let err = reviews::decide(&auditor, decide(vec![foreign.id], "approve", "k4"))
@@ -883,12 +883,21 @@ async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
         now: now(),
     };
     warden_sandbox::seed::seed(&conn, &opts).await.unwrap();
-    warden_service::setup::migrate(&conn, &actor(OFFICER), clock())
+    // Acting as the administrator who migrated (the first officer): this server is not
+    // the shared test server, so its accounts need no prefix.
+    let opts = warden_service::setup::MigrateOptions {
+        grant_target: Some(
+            warden_core::mapping::Mapping::preset("reference")
+                .unwrap()
+                .grant_target(),
+        ),
+        ..Default::default()
+    };
+    warden_service::setup::migrate(&conn, clock(), &opts)
         .await
         .unwrap();
     let ctx = warden_service::Ctx::establish(
         conn,
-        actor(OFFICER),
         Some(warden_core::mapping::Mapping::preset("reference").unwrap()),
     )
     .await
@@ -899,6 +908,7 @@ async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
         .unwrap();
     let req = StartRequest {
         undecided: Verdict::Revoke,
+        fallback: ADMIN.into(),
         ..start_request("Q4 finance", &["finance"], &[], "manager")
     };
     let started = reviews::start(&ctx, req).await.unwrap();
@@ -995,7 +1005,6 @@ async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
             .unwrap();
     let ctx = warden_service::Ctx::establish(
         conn,
-        actor(OFFICER),
         Some(warden_core::mapping::Mapping::preset("reference").unwrap()),
     )
     .await

@@ -9,30 +9,14 @@ use warden_sandbox::TestDatabase;
 use warden_service::setup;
 use warden_store::Database;
 use warden_store::governance::Change;
-use warden_store::secret::Secret;
 
 use crate::support::*;
 
-/// A server account `login_<db>`@localhost holding the console role's server role (by
-/// default, as `console-users add` will set it), connected.
+/// A console user with their own account (`console-users add`), signed in.
 async fn account(test_db: &TestDatabase, login: &str, role: ConsoleRole) -> (String, Database) {
-    let names = ServerNames::for_database(&test_db.name);
-    let user = format!("{login}_{}", test_db.name);
-    let password = format!("pw-{user}");
-    for sql in [
-        format!("CREATE USER '{user}'@'localhost' IDENTIFIED BY '{password}'"),
-        format!("GRANT '{}' TO '{user}'@'localhost'", names.role(role)),
-        format!(
-            "SET DEFAULT ROLE '{}' FOR '{user}'@'localhost'",
-            names.role(role)
-        ),
-    ] {
-        app_sql(test_db, &sql, &[]).await;
-    }
-    let mut spec = test_db.spec().unwrap();
-    spec.user = user.clone();
-    spec.password = Some(Secret::new(password));
-    (user, Database::connect(&spec).await.unwrap())
+    add_console_user(test_db, login, role).await;
+    let spec = account_spec(test_db, login);
+    (spec.user.clone(), Database::connect(&spec).await.unwrap())
 }
 
 /// The server's error number for `sql` run as `db`'s account, or None when it succeeded.
@@ -83,9 +67,7 @@ async fn migrate_sets_up_the_roles_once_and_prints_them_for_a_dba() {
 
     // Again: nothing to set up, nothing recorded.
     let head = warden_store::governance::audit_head(&root).await.unwrap();
-    let again = setup::migrate(&root, &actor(OFFICER), clock())
-        .await
-        .unwrap();
+    let again = migrate(&root, &s.test_db, clock()).await;
     assert_eq!(again.server_roles, None);
     assert!(again.applied.is_empty());
     assert_eq!(
@@ -194,6 +176,17 @@ async fn every_role_appends_to_the_trail_stamped_with_its_own_account() {
                 .await
                 .unwrap();
         assert_eq!(stamped, format!("{user}@localhost"));
+        // Nobody writes in another's name: the actor must be the account's console user.
+        let forged = Change::begin(&db, OFFICER, now()).await.unwrap();
+        let err = forged
+            .commit("test.append", login, serde_json::json!({}))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("its actor is not the console user who connected"),
+            "{login}: {err}"
+        );
         db.close().await;
     }
     let ctx = officer(&s.test_db).await;

@@ -24,7 +24,7 @@ pub(super) struct Gathered {
 /// Reads campaign `id` and what its pack needs; the campaign must be closed.
 pub(super) async fn gather(o: Officer<'_>, id: u64) -> Result<Gathered> {
     let db = o.db();
-    let campaign = store::campaign(db, id)
+    let campaign = store::campaign(db, store::Scope::All, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
     if campaign.status != warden_core::review::CampaignStatus::Closed {
@@ -35,7 +35,7 @@ pub(super) async fn gather(o: Officer<'_>, id: u64) -> Result<Gathered> {
         )));
     }
     let directory = crate::directory::load(&Reader::from(o)).await?;
-    let items = store::items(db, id, None, false).await?;
+    let items = store::items(db, store::Scope::All, id, None, false).await?;
     let remediations = (store::remediations(db, id).await?)
         .into_iter()
         .map(|rm| (rm.item, rm))
