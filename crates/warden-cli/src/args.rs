@@ -57,10 +57,19 @@ pub enum Command {
     /// administrator account. On a database with no console user yet, the actor running
     /// it becomes the first officer.
     Migrate {
-        /// Print the server roles, grants and trigger as a script for a DBA, change nothing.
+        /// Print the server roles, grants, views, triggers and routines as a script for a
+        /// DBA, change nothing.
         #[arg(long)]
         print_sql: bool,
+        /// A prefix for the account names of console users, when several governed
+        /// databases share one server (lowercase letters, digits, `.`, `_`, `-`).
+        #[arg(long)]
+        account_prefix: Option<String>,
     },
+    /// Choose a new password for the account you sign in with: at first sign-in (an
+    /// initial password is already expired) or any time. Reads it twice at a terminal, or
+    /// once from the first line of stdin; a profile's keyring entry is updated.
+    Password,
     /// Connection profiles (passwords in the OS keyring).
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -581,6 +590,10 @@ pub enum ConsoleUsersCommand {
         login: String,
         #[arg(long)]
         role: String,
+        /// Where the person connects from (the account's host part; default `%`). Off
+        /// this machine the account requires TLS.
+        #[arg(long)]
+        host: Option<String>,
     },
     /// Remove a console user.
     Remove { login: String },

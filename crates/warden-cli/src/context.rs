@@ -1,10 +1,10 @@
-//! What every command stands on: the database and actor the flags name, a context opened
-//! on them (and always closed), and notes for people on stderr.
+//! What every command stands on: the database the flags name, a context opened on it (and
+//! always closed; who acts is the account the server authenticated), and notes for people
+//! on stderr.
 
-use warden_core::console::Actor;
 use warden_core::mapping::Mapping;
+use warden_service::Ctx;
 use warden_service::session::{self, OpenRequest, Target};
-use warden_service::{Ctx, setup};
 use warden_store::Database;
 
 use crate::args::Cli;
@@ -36,10 +36,6 @@ pub async fn connect(cli: &Cli) -> Result<Database> {
     Ok(session::connect(&target(cli)?).await?.0)
 }
 
-pub fn actor() -> Result<Actor> {
-    Ok(session::actor()?)
-}
-
 pub fn load_mapping(cli: &Cli) -> Result<Mapping> {
     Ok(session::mapping_for(&target(cli)?, cli.mapping.as_deref())?)
 }
@@ -56,7 +52,7 @@ pub async fn context(cli: &Cli, with_mapping: bool) -> Result<Ctx> {
 
 /// A context on an already connected database (the demo).
 pub async fn context_on(db: Database, mapping: Mapping) -> Result<Ctx> {
-    Ok(Ctx::establish(db, setup::local_actor()?, Some(mapping)).await?)
+    Ok(Ctx::establish(db, Some(mapping)).await?)
 }
 
 /// Runs `f` with a context and closes the connections afterwards, whatever `f` returned,

@@ -35,7 +35,10 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self.code {
             ErrorCode::Cancelled => 130,
-            ErrorCode::Config | ErrorCode::NotFound | ErrorCode::Database => 2,
+            ErrorCode::Config
+            | ErrorCode::NotFound
+            | ErrorCode::Database
+            | ErrorCode::PasswordExpired => 2,
             ErrorCode::Unavailable | ErrorCode::ReadOnly => 3,
             ErrorCode::Forbidden => 4,
             ErrorCode::Input => 5,

@@ -115,11 +115,20 @@ impl Render for MappingCheckResponse {
 
 impl Render for ConsoleUsersResponse {
     fn table(&self) -> Table {
-        let mut t = Table::new(&["login", "role", "created_at", "created_by"]);
-        for u in &self.console_users {
+        let mut t = Table::new(&[
+            "login",
+            "account",
+            "role",
+            "locked",
+            "created_at",
+            "created_by",
+        ]);
+        for u in &self.users {
             t.row(vec![
                 u.login.clone(),
+                opt(&u.account),
                 u.role.to_string(),
+                if u.locked { "locked" } else { "" }.to_string(),
                 u.created_at.clone(),
                 u.created_by.clone(),
             ]);
@@ -130,9 +139,17 @@ impl Render for ConsoleUsersResponse {
 
 impl Render for ConsoleUserChange {
     fn table(&self) -> Table {
-        let mut t = Table::new(&["login", "role", "previous_role", "audit_seq"]);
+        let mut t = Table::new(&[
+            "login",
+            "account",
+            "role",
+            "previous_role",
+            "audit_seq",
+            "initial_password",
+        ]);
         t.row(vec![
             self.login.clone(),
+            opt(&self.account),
             self.role
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "(removed)".into()),
@@ -142,6 +159,8 @@ impl Render for ConsoleUserChange {
             self.audit_seq
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "(unchanged)".into()),
+            // Shown once: the person signs in with it and must choose their own.
+            opt(&self.initial_password),
         ]);
         t
     }

@@ -135,7 +135,12 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
         let report = warden_sandbox::seed::seed(&db, &opts).await?;
         note(cli, &format!("Seeded in {:.1} s.", report.seconds));
     }
-    setup::migrate(&db, &setup::local_actor()?, Clock::System).await?;
+    setup::migrate(
+        &db,
+        Clock::System,
+        &super::sandbox::sandbox_migrate_options()?,
+    )
+    .await?;
     let target = db.target().to_string();
     let mapping = Mapping::preset("reference")
         .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;

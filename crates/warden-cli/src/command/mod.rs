@@ -20,7 +20,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Sandbox(cmd) => cmd.run(&cli).await,
         Command::Demo(args) => demo::run(&cli, args).await,
-        Command::Migrate { print_sql } => setup::migrate(&cli, *print_sql).await,
+        Command::Migrate {
+            print_sql,
+            account_prefix,
+        } => setup::migrate(&cli, *print_sql, account_prefix.clone()).await,
+        Command::Password => setup::password(&cli).await,
         Command::Profile(cmd) => cmd.run(&cli),
         Command::ConsoleUsers(args) => args.run(&cli).await,
         Command::Mapping(cmd) => cmd.run(&cli).await,

@@ -7,7 +7,7 @@ use warden_service::{Clock, ErrorCode, setup};
 use warden_store::{ConnectSpec, Database};
 
 use crate::args::{Cli, DataDir, SandboxCommand};
-use crate::context::{Result, actor, connect, note};
+use crate::context::{Result, connect, note};
 use crate::failure::Failure;
 use crate::output::print;
 use crate::render::{Message, SandboxStatus};
@@ -47,8 +47,8 @@ impl SandboxCommand {
                 };
                 note(cli, &format!("seeding {} …", db.target()));
                 let report = warden_sandbox::seed::seed(&db, &opts).await?;
-                let actor = actor()?;
-                setup::migrate(&db, &actor, Clock::System).await?;
+                // As the sandbox's administrator, the first officer.
+                setup::migrate(&db, Clock::System, &sandbox_migrate_options()?).await?;
                 print(format, &report)?;
                 db.close().await;
                 Ok(0)
@@ -97,4 +97,14 @@ impl SandboxCommand {
 pub async fn sandbox_database(dir: &Path) -> Result<Database> {
     let info = server::start(dir, None)?;
     Ok(Database::connect(&ConnectSpec::from_url(&info.url)?).await?)
+}
+
+/// How the sandbox's administrator migrates: the reference mapping's grant table.
+pub fn sandbox_migrate_options() -> Result<setup::MigrateOptions> {
+    let mapping = warden_core::mapping::Mapping::preset("reference")
+        .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;
+    Ok(setup::MigrateOptions {
+        account_prefix: None,
+        grant_target: Some(mapping.grant_target()),
+    })
 }

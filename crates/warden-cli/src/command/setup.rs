@@ -1,12 +1,24 @@
 //! `migrate`, `console-users`, `mapping check`: setting Warden up on a database.
 
-use warden_service::{Clock, mapping, setup};
+use std::io::{BufRead, IsTerminal};
+
+use warden_service::session;
+use warden_service::{Clock, ErrorCode, mapping, setup};
+use warden_store::Secret;
 
 use crate::args::{Cli, ConsoleUsersArgs, ConsoleUsersCommand, MappingCommand};
-use crate::context::{Result, actor, connect, load_mapping, show, with_ctx};
+use crate::context::{Result, connect, load_mapping, note, show, target, with_ctx};
+use crate::failure::Failure;
 use crate::output::print;
+use crate::render::Message;
 
-pub async fn migrate(cli: &Cli, print_sql: bool) -> Result<u8> {
+/// `warden migrate`, as the administrator account the URL or profile names: the mapping's
+/// grant table is recorded as the one remediation may touch.
+pub async fn migrate(cli: &Cli, print_sql: bool, account_prefix: Option<String>) -> Result<u8> {
+    let opts = setup::MigrateOptions {
+        account_prefix,
+        grant_target: Some(load_mapping(cli)?.grant_target()),
+    };
     let db = connect(cli).await?;
     if print_sql {
         let script = setup::server_roles_script(&db, Clock::System).await;
@@ -14,21 +26,65 @@ pub async fn migrate(cli: &Cli, print_sql: bool) -> Result<u8> {
         print!("{}", script?);
         return Ok(0);
     }
-    let actor = actor()?;
-    let done = setup::migrate(&db, &actor, Clock::System).await;
+    let done = setup::migrate(&db, Clock::System, &opts).await;
     db.close().await;
-    print(cli.format, &done?)?;
+    let done = done?;
+    if done.grant_table.is_none() {
+        note(
+            cli,
+            "note: the mapping's grant table is not in this database: campaigns can be run, \
+             but closing one will be refused until `warden migrate` runs with the right --mapping",
+        );
+    }
+    print(cli.format, &done)?;
     Ok(0)
+}
+
+/// `warden password`: a new password for the account signing in, set on the server, then
+/// kept in the profile's keyring entry.
+pub async fn password(cli: &Cli) -> Result<u8> {
+    let target = target(cli)?;
+    let new = read_new_password(cli)?;
+    session::change_password(&target, &new).await?;
+    let kept = match &target {
+        session::Target::Profile(name) => format!("kept in the OS keyring for profile `{name}`"),
+        session::Target::Url(_) => "set WARDEN_DATABASE_PASSWORD to it for the next command".into(),
+    };
+    print(
+        cli.format,
+        &Message::new(format!("password changed; {kept}")),
+    )?;
+    Ok(0)
+}
+
+fn read_new_password(cli: &Cli) -> Result<Secret> {
+    let unreadable = |e: std::io::Error| Failure::usage(format!("cannot read the password: {e}"));
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("new password: ").map_err(unreadable)?;
+        let again = rpassword::prompt_password("the same again: ").map_err(unreadable)?;
+        if first != again {
+            return Err(Failure::new(ErrorCode::Input, "the two passwords differ"));
+        }
+        return Ok(Secret::new(first));
+    }
+    note(cli, "reading the new password from the first line of stdin");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(unreadable)?;
+    Ok(Secret::new(line.trim_end_matches(['\n', '\r']).to_string()))
 }
 
 impl ConsoleUsersArgs {
     pub async fn run(&self, cli: &Cli) -> Result<u8> {
         match &self.command {
             None => show(cli, false, setup::console_users).await,
-            Some(ConsoleUsersCommand::Add { login, role }) => {
+            Some(ConsoleUsersCommand::Add { login, role, host }) => {
                 let req = setup::AddConsoleUser {
                     login: login.clone(),
                     role: role.parse()?,
+                    host: host.clone(),
                 };
                 show(cli, false, async |ctx| {
                     setup::add_console_user(ctx, req).await

@@ -121,11 +121,15 @@ fn table_and_csv_formats() {
 #[test]
 fn migrate_and_console_users() {
     let db = fresh();
-    let (code, doc) = json(&db, &["migrate"]);
-    assert_eq!(code, 0);
-    assert_eq!(doc["first_officer"], OFFICER);
+    let prefix = account_prefix(&db);
+    let (code, doc) = json_as(&db, ADMIN, &["migrate", "--account-prefix", &prefix]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        doc["first_officer"], ADMIN,
+        "the administrator who migrated"
+    );
     assert!(!doc["applied"].as_array().unwrap().is_empty());
-    let (_, again) = json(&db, &["migrate"]);
+    let (_, again) = json_as(&db, ADMIN, &["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
     assert_eq!(again["first_officer"], serde_json::Value::Null);
     assert!(doc["server_roles"].is_string(), "{doc}");
@@ -135,7 +139,7 @@ fn migrate_and_console_users() {
         "set up once"
     );
     // For a DBA: the same roles, grants and trigger as a script, nothing changed.
-    let (code, script, err) = run(&db, &["migrate", "--print-sql"]);
+    let (code, script, err) = run_as(&db, ADMIN, &["migrate", "--print-sql"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         script.contains("CREATE ROLE IF NOT EXISTS 'warden_"),
@@ -144,24 +148,72 @@ fn migrate_and_console_users() {
     assert!(script.contains("_officer';\n"), "{script}");
     assert!(script.contains("DELIMITER //\n"), "{script}");
 
+    // An officer of their own: the contract's shape, the password shown once, already
+    // expired; the first sign-in sets the person's own.
+    let (code, added) = json_as(
+        &db,
+        ADMIN,
+        &[
+            "console-users",
+            "add",
+            OFFICER,
+            "--role",
+            "officer",
+            "--host",
+            "localhost",
+        ],
+    );
+    assert_eq!(code, 0, "{added}");
+    for key in ["login", "account", "role", "initial_password"] {
+        assert!(added.get(key).is_some(), "{key}: {added}");
+    }
+    assert_eq!(
+        added["account"],
+        format!("{}@localhost", account_user(&db, OFFICER))
+    );
+    let initial = added["initial_password"].as_str().unwrap();
+    let (code, _, err) = warden()
+        .arg("--database-url")
+        .arg(url_of(&db, OFFICER))
+        .env("WARDEN_DATABASE_PASSWORD", initial)
+        .args(["console-users"])
+        .output()
+        .map(|o| {
+            (
+                o.status.code(),
+                o.stdout,
+                String::from_utf8_lossy(&o.stderr).to_string(),
+            )
+        })
+        .unwrap();
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("has expired: choose a new one"), "{err}");
+    first_sign_in(&db, OFFICER, initial);
+
     let (code, added) = json(
         &db,
         &["console-users", "add", "adam.auditor", "--role", "auditor"],
     );
     assert_eq!(code, 0);
     assert_eq!(added["role"], "auditor");
+    assert_eq!(
+        added["account"],
+        format!("{}@%", account_user(&db, "adam.auditor"))
+    );
     assert!(added["audit_seq"].as_u64().unwrap() > 0);
     let (_, listed) = json(&db, &["console-users"]);
-    let logins: Vec<&str> = listed["console_users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["login"].as_str().unwrap())
-        .collect();
-    assert_eq!(logins, ["adam.auditor", OFFICER]);
+    let users = listed["users"].as_array().unwrap();
+    let logins: Vec<&str> = users.iter().map(|u| u["login"].as_str().unwrap()).collect();
+    assert_eq!(logins, ["adam.auditor", OFFICER, ADMIN]);
+    assert_eq!(
+        keys(&users[0])[..4],
+        ["account", "created_at", "created_by", "locked"]
+    );
     let (code, removed) = json(&db, &["console-users", "remove", "adam.auditor"]);
     assert_eq!(code, 0);
     assert_eq!(removed["previous_role"], "auditor");
+    let (_, listed) = json(&db, &["console-users"]);
+    assert_eq!(listed["users"][0]["locked"], true, "{listed}");
     let (code, _, err) = run(&db, &["console-users", "add", "x", "--role", "admin"]);
     assert_eq!(code, 5);
     assert!(err.contains("unknown console role `admin`"), "{err}");
@@ -250,26 +302,9 @@ fn policy_apply_show_and_history() {
     assert_eq!((code, body.as_str()), (0, text));
     let (_, history) = json(&db, &["policy", "history"]);
     assert_eq!(history["versions"][0]["comment"], "baseline");
-    assert_eq!(
-        run(
-            &db,
-            &[
-                "console-users",
-                "add",
-                "rita.reviewer",
-                "--role",
-                "reviewer"
-            ]
-        )
-        .0,
-        0
-    );
-    let out = warden()
-        .env("WARDEN_ACTOR", "rita.reviewer")
-        .args(["--database-url", &db.url, "policy", "apply", f])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
+    add_user(&db, OFFICER, "rita.reviewer", "reviewer");
+    let (code, _, err) = run_as(&db, "rita.reviewer", &["policy", "apply", f]);
+    assert_eq!(code, 4, "{err}");
     let (code, doc) = json(&db, &["policy", "show", "7"]);
     assert_eq!(code, 2);
     assert_eq!(doc["error"]["code"], "not_found");
@@ -659,15 +694,8 @@ fn logs_are_scanned_searched_by_cursor_and_hostile_xml_exits_5() {
 #[test]
 fn audit_verify_prints_the_documented_shape_and_exits_1_at_the_first_bad_seq() {
     let db = fresh();
-    assert_eq!(json(&db, &["migrate"]).0, 0);
-    assert_eq!(
-        json(
-            &db,
-            &["console-users", "add", "ann.auditor", "--role", "auditor"]
-        )
-        .0,
-        0
-    );
+    migrate(&db);
+    add_user(&db, OFFICER, "ann.auditor", "auditor");
     // The contract: {"ok": bool, "events": N, "first_bad_seq": N|null}.
     let (code, intact) = json(&db, &["audit", "verify"]);
     assert_eq!(code, 0, "{intact}");
@@ -905,11 +933,11 @@ async fn held_export(
         .unwrap();
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("warden"))
         .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("WARDEN_ACTOR", OFFICER)
+        .env("WARDEN_DATABASE_PASSWORD", password_of(OFFICER))
         .env_remove("WARDEN_DATABASE_URL")
         .args([
             "--database-url",
-            &db.url,
+            &url_of(db, OFFICER),
             "--format",
             "json",
             "export",

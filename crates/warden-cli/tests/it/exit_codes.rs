@@ -99,37 +99,49 @@ fn mappings_bad_names_exit_2_bad_files_exit_5() {
 #[test]
 fn roles_and_conflicts_exit_4_and_6() {
     let db = seeded();
-    assert_eq!(
-        run(
-            &db,
-            &[
-                "console-users",
-                "add",
-                "rita.reviewer",
-                "--role",
-                "reviewer"
-            ]
-        )
-        .0,
-        0
-    );
-    let out = warden()
-        .env("WARDEN_ACTOR", "rita.reviewer")
-        .args(["--database-url", &db.url, "users"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
+    add_user(&db, OFFICER, "rita.reviewer", "reviewer");
+    let (code, _, err) = run_as(&db, "rita.reviewer", &["users"]);
+    assert_eq!(code, 4, "{err}");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("needs the officer or auditor console role")
+        err.contains("needs the officer or auditor console role"),
+        "{err}"
     );
-    let out = warden()
-        .env("WARDEN_ACTOR", "eve.stranger")
-        .args(["--database-url", &db.url, "roles"])
+    // WARDEN_ACTOR names nobody: the reviewer's account acts, whatever it says.
+    let out = warden_as(&db, "rita.reviewer")
+        .env("WARDEN_ACTOR", OFFICER)
+        .args(["users"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Warden console user"));
+    // An account of the server that is no console user's is refused, named.
+    let eve = account_user(&db, "eve");
+    block_on(async {
+        let root = warden_store::Database::connect(&db.spec().unwrap())
+            .await
+            .unwrap();
+        let schema = warden_core::ident::quote(&db.name);
+        for sql in [
+            format!(
+                "CREATE USER '{eve}'@'localhost' IDENTIFIED BY '{}'",
+                password_of("eve")
+            ),
+            format!("GRANT ALL ON {schema}.* TO '{eve}'@'localhost'"),
+        ] {
+            sqlx::raw_sql(&sql).execute(root.app()).await.unwrap();
+        }
+        root.close().await;
+    });
+    let (code, _, err) = run_as(&db, "eve", &["roles"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains(&format!(
+            "the database account {eve}@localhost is not a Warden console user"
+        )),
+        "{err}"
+    );
 
+    // The administrator steps back; OFFICER is then the last officer.
+    assert_eq!(run(&db, &["console-users", "remove", ADMIN]).0, 0);
     let (code, _, err) = run(&db, &["console-users", "remove", OFFICER]);
     assert_eq!(code, 6);
     assert!(err.contains("last officer"), "{err}");

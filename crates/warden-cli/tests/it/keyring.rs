@@ -8,37 +8,42 @@ use crate::support::*;
 
 const PASSWORD: &str = "K3yring-only_S3cret!%";
 
-fn create_tcp_account(db: &warden_sandbox::TestDatabase) {
-    block_on(async {
-        let root = warden_store::Database::connect(&db.spec().unwrap())
-            .await
-            .unwrap();
-        sqlx::raw_sql(
-            "CREATE USER IF NOT EXISTS 'kr_user'@'127.0.0.1' IDENTIFIED BY 'K3yring-only_S3cret!%'",
-        )
-        .execute(root.app())
-        .await
-        .unwrap();
-        let mut grant = sqlx::QueryBuilder::<sqlx::MySql>::new("GRANT SELECT ON ");
-        grant
-            .push(warden_core::ident::quote(&db.name))
-            .push(".* TO 'kr_user'@'127.0.0.1'");
-        grant.build().execute(root.app()).await.unwrap();
-    });
+/// An auditor with an account of their own, reached over TCP from 127.0.0.1: answers the
+/// account's user name and its initial (already expired) password.
+fn tcp_auditor(db: &warden_sandbox::TestDatabase) -> (String, String) {
+    let (code, added) = json(
+        db,
+        &[
+            "console-users",
+            "add",
+            "kr",
+            "--role",
+            "auditor",
+            "--host",
+            "127.0.0.1",
+        ],
+    );
+    assert_eq!(code, 0, "{added}");
+    (
+        account_user(db, "kr"),
+        added["initial_password"].as_str().unwrap().to_string(),
+    )
 }
 
 #[test]
 fn profile_passwords_live_only_in_the_os_keyring() {
     let db = seeded();
-    create_tcp_account(&db);
+    let (user, initial) = tcp_auditor(&db);
     let home = scratch("keyring-home");
     let out = home.join("out");
     std::fs::create_dir_all(&out).unwrap();
     let script = r#"
 set -u
 echo -n unlock-the-test-keyring | gnome-keyring-daemon --unlock --components=secrets > /dev/null
-printf '%s\n' "$PW" | "$WARDEN" profile add kr --host 127.0.0.1 --port "$PORT" --user kr_user \
+printf '%s\n' "$INITIAL" | "$WARDEN" profile add kr --host 127.0.0.1 --port "$PORT" --user "$KR_USER" \
     --database "$DB" --tls disabled > "$OUT/add.out" 2> "$OUT/add.err"; echo $? > "$OUT/add.code"
+"$WARDEN" --profile kr users > /dev/null 2> "$OUT/expired.err"; echo $? > "$OUT/expired.code"
+printf '%s\n' "$PW" | "$WARDEN" --profile kr password > "$OUT/password.out" 2> "$OUT/password.err"; echo $? > "$OUT/password.code"
 "$WARDEN" --profile kr --format json -vvv users > "$OUT/users.json" 2> "$OUT/users.err"; echo $? > "$OUT/users.code"
 "$WARDEN" profile list --format json > "$OUT/list.json" 2>&1
 "$WARDEN" profile remove kr > "$OUT/remove.out" 2>&1; echo $? > "$OUT/remove.code"
@@ -51,9 +56,10 @@ printf '%s\n' "$PW" | "$WARDEN" profile add kr --host 127.0.0.1 --port "$PORT" -
         .env("XDG_DATA_HOME", home.join("data"))
         .env_remove("WARDEN_DATABASE_PASSWORD")
         .env_remove("WARDEN_DATABASE_URL")
-        .env("WARDEN_ACTOR", OFFICER)
         .env("WARDEN", assert_cmd::cargo::cargo_bin("warden"))
         .env("PW", PASSWORD)
+        .env("INITIAL", &initial)
+        .env("KR_USER", &user)
         .env("PORT", db.port.to_string())
         .env("DB", &db.name)
         .env("OUT", &out)
@@ -72,6 +78,21 @@ printf '%s\n' "$PW" | "$WARDEN" profile add kr --host 127.0.0.1 --port "$PORT" -
         "profile add: {}",
         read("add.err")
     );
+    // First sign-in: the initial password is expired; `warden password` sets the
+    // person's own on the server and in the keyring, and the profile then works.
+    assert_eq!(read("expired.code").trim(), "2", "{}", read("expired.err"));
+    assert!(
+        read("expired.err").contains("has expired"),
+        "{}",
+        read("expired.err")
+    );
+    assert_eq!(
+        read("password.code").trim(),
+        "0",
+        "warden password: {}",
+        read("password.err")
+    );
+    assert!(read("password.out").contains("kept in the OS keyring for profile `kr`"));
     assert_eq!(
         read("users.code").trim(),
         "0",
@@ -89,12 +110,19 @@ printf '%s\n' "$PW" | "$WARDEN" profile add kr --host 127.0.0.1 --port "$PORT" -
         ("users stdout", read("users.json")),
         ("users stderr (-vvv)", read("users.err")),
         ("profile list", read("list.json")),
+        ("password stdout", read("password.out")),
+        ("password stderr", read("password.err")),
+        ("expired stderr", read("expired.err")),
     ] {
         assert!(!text.contains(PASSWORD), "the password leaked into {name}");
+        assert!(
+            !text.contains(&initial),
+            "the initial password leaked into {name}"
+        );
     }
     assert!(read("users.err").len() > 100, "-vvv did log something");
     let list: serde_json::Value = serde_json::from_str(&read("list.json")).unwrap();
-    assert_eq!(list["profiles"]["kr"]["user"], "kr_user");
+    assert_eq!(list["profiles"]["kr"]["user"], user.as_str());
     assert_eq!(list["profiles"]["kr"]["tls"], "disabled");
     assert_eq!(read("remove.code").trim(), "0");
     assert_eq!(read("after.code").trim(), "2");
@@ -135,11 +163,25 @@ fn without_a_keyring_profile_add_says_what_is_missing() {
 #[test]
 fn automation_passes_the_password_in_the_environment_only() {
     let db = seeded();
-    create_tcp_account(&db);
+    let (user, initial) = tcp_auditor(&db);
     let url = format!(
-        "mysql://kr_user@127.0.0.1:{}/{}?ssl-mode=disabled",
+        "mysql://{user}@127.0.0.1:{}/{}?ssl-mode=disabled",
         db.port, db.name
     );
+    // The first sign-in, without a terminal: the new password on stdin.
+    let out = warden()
+        .env("WARDEN_DATABASE_PASSWORD", &initial)
+        .args(["--database-url", &url, "password"])
+        .write_stdin(format!("{PASSWORD}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("set WARDEN_DATABASE_PASSWORD"));
     let out = warden()
         .env("WARDEN_DATABASE_PASSWORD", PASSWORD)
         .args(["--database-url", &url, "--format", "json", "-vvv", "roles"])
@@ -162,7 +204,7 @@ fn automation_passes_the_password_in_the_environment_only() {
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("Access denied for user 'kr_user'"),
+        stderr.contains(&format!("Access denied for user '{user}'")),
         "{stderr}"
     );
     assert!(!stderr.contains("wrong-password"));

@@ -63,13 +63,19 @@ fn sandbox_starts_once_reports_its_url_and_stops_exactly_its_server() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("run `warden migrate` first"));
-    // `migrate` makes the actor the first officer, after which the mapping is what is missing.
+    // `migrate` makes the administrator the first officer, after which the mapping is what
+    // is missing.
     let out = warden()
         .args(["--database-url", &url, "migrate", "--format", "json"])
         .output()
         .unwrap();
     let migrated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(migrated["first_officer"], OFFICER);
+    assert_eq!(migrated["first_officer"], ADMIN);
+    assert_eq!(
+        migrated["grant_table"],
+        serde_json::Value::Null,
+        "no user_roles here"
+    );
     let out = warden()
         .args(["--database-url", &url, "users"])
         .output()
@@ -86,7 +92,7 @@ fn sandbox_starts_once_reports_its_url_and_stops_exactly_its_server() {
     assert!(!alive(pid), "stop ends exactly that process");
     // The test binary's own server is untouched.
     let own = fresh();
-    assert_eq!(run(&own, &["users"]).0, 2);
+    assert_eq!(run_as(&own, ADMIN, &["users"]).0, 2);
 
     let status = warden()
         .args(["sandbox", "status", "--data-dir", d, "--format", "json"])
@@ -162,10 +168,10 @@ fn headless_demo_starts_seeds_and_tours() {
 #[test]
 fn seed_refuses_bad_arguments_clearly() {
     let db = fresh();
-    let (code, _, err) = run(&db, &["sandbox", "seed", "--scenario", "chaos"]);
+    let (code, _, err) = run_as(&db, ADMIN, &["sandbox", "seed", "--scenario", "chaos"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown scenario `chaos`"), "{err}");
-    let (code, _, err) = run(&db, &["sandbox", "seed", "--users", "5"]);
+    let (code, _, err) = run_as(&db, ADMIN, &["sandbox", "seed", "--users", "5"]);
     assert_eq!(code, 2);
     assert!(err.contains("at least 40 staff users"), "{err}");
 }
@@ -210,8 +216,9 @@ fn company_checksums(db: &warden_sandbox::TestDatabase) -> Vec<(String, Option<i
 }
 
 fn seed_at(db: &warden_sandbox::TestDatabase, now: &str) -> (i32, String) {
-    let (code, _, stderr) = run(
+    let (code, _, stderr) = run_as(
         db,
+        ADMIN,
         &[
             "sandbox",
             "seed",
