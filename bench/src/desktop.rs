@@ -16,7 +16,7 @@ pub(crate) async fn desktop(server: &warden_sandbox::TestServer) -> anyhow::Resu
     let t = Instant::now();
     let dash = directory::dashboard(&ctx).await?;
     let in_process = t.elapsed();
-    let app = warden_e2e::Desktop::launch(&db.url, "bench", &home).await?;
+    let app = warden_e2e::Desktop::launch(&db.url, None, &home).await?;
     app.wait_text(
         "[data-testid=tile-staff] .tile-num",
         Some(&format_count(dash.staff)),

@@ -48,7 +48,6 @@ pub(crate) fn export_rows(db: &TestDatabase, log_rows: u64) -> anyhow::Result<Ve
             .args(["--quiet", "--database-url", url, "--format", "json"])
             .args(["export", "logs", "--source", "app", "--out"])
             .arg(&csv)
-            .env("WARDEN_ACTOR", "bench")
             .env_remove("WARDEN_DATABASE_URL")
             .stdout(Stdio::piped())
             .output()

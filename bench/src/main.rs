@@ -33,7 +33,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use warden_core::console::Actor;
 use warden_core::mapping::Mapping;
 use warden_sandbox::{Scenario, SeedOptions, TestDatabase};
 use warden_service::{Clock, Ctx, policy, setup};
@@ -233,13 +232,18 @@ async fn seeded_with_log(
         now: Clock::System.now(),
     };
     warden_sandbox::seed::seed(&conn, &opts).await?;
-    let actor = Actor::local("bench")?;
-    setup::migrate(&conn, &actor, Clock::System).await?;
-    let ctx = Ctx::establish(conn, actor, Mapping::preset("reference")).await?;
+    // As the server's administrator, who becomes the first officer.
+    let mapping = Mapping::preset("reference").context("the reference mapping")?;
+    let opts = setup::MigrateOptions {
+        account_prefix: None,
+        grant_target: Some(mapping.grant_target()),
+    };
+    setup::migrate(&conn, Clock::System, &opts).await?;
+    let ctx = Ctx::establish(conn, Some(mapping)).await?;
     Ok((db, ctx))
 }
 
-/// Runs the release `warden` beside this binary on `db` as the benchmark's actor with
+/// Runs the release `warden` beside this binary on `db` as its administrator with
 /// `--format json` and `args`: how long the whole command took, and what it printed.
 fn warden_json(
     db: &warden_sandbox::TestDatabase,
@@ -250,7 +254,6 @@ fn warden_json(
     let out = std::process::Command::new(&warden)
         .args(["--database-url", &db.url, "--format", "json"])
         .args(args)
-        .env("WARDEN_ACTOR", "bench")
         .stderr(std::process::Stdio::inherit())
         .output()?;
     let elapsed = t.elapsed();

@@ -56,6 +56,24 @@ pub async fn connect(
     Ok(info)
 }
 
+/// The first sign-in: the account's password has expired (an initial one always has), so
+/// the person chooses theirs; it is set on the server, kept (a profile's in the OS
+/// keyring), and the connection is opened again.
+#[tauri::command]
+pub async fn change_password(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    new: String,
+) -> Result<ConnectionInfo> {
+    let outcome = state.change_password(Secret::new(new)).await;
+    let mut info = state.info(false).await;
+    info.error = outcome.err();
+    if info.connected {
+        reminders::notify(&app).await;
+    }
+    Ok(info)
+}
+
 #[tauri::command]
 pub async fn add_profile(
     app: AppHandle,

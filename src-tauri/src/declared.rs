@@ -14,6 +14,7 @@ macro_rules! with_commands {
             connection(retry: bool) -> ConnectionInfo;
             connect(target: Target) -> ConnectionInfo;
             add_profile(req: AddProfileRequest) -> ConnectionInfo;
+            change_password(new: String) -> ConnectionInfo;
             dashboard() -> DashboardResponse;
             users(req: UsersRequest) -> UsersResponse;
             access(req: AccessRequest) -> AccessResponse;

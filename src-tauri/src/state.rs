@@ -3,11 +3,16 @@
 use tokio::sync::RwLock;
 use warden_service::Ctx;
 use warden_service::session::{self, OpenRequest, Target};
+use warden_store::Secret;
 
 use crate::ipc::{ConnectionInfo, IpcError, ProfileSummary};
 
 pub struct AppState {
     session: RwLock<Option<Ctx>>,
+    /// The target last tried, and (for a URL) the password chosen at first sign-in, which
+    /// replaces `WARDEN_DATABASE_PASSWORD` for this run; a profile's goes to the keyring.
+    last: RwLock<Option<Target>>,
+    url_password: RwLock<Option<Secret>>,
     /// Where to connect at start: `WARDEN_DATABASE_URL` or `WARDEN_PROFILE` (the demo sets one).
     initial: Option<Target>,
     tried_initial: RwLock<bool>,
@@ -27,6 +32,8 @@ impl AppState {
             });
         Self {
             session: RwLock::new(None),
+            last: RwLock::new(None),
+            url_password: RwLock::new(None),
             initial,
             tried_initial: RwLock::new(false),
         }
@@ -34,10 +41,12 @@ impl AppState {
 
     /// Opens a session on `target`, replacing the current one only if this one works.
     pub async fn open(&self, target: Target) -> Result<(), IpcError> {
+        *self.last.write().await = Some(target.clone());
         let ctx = session::open(&OpenRequest {
             target,
             mapping: None,
             with_mapping: true,
+            url_password: self.url_password.read().await.clone(),
         })
         .await?;
         if let Some(old) = self.session.write().await.replace(ctx) {
@@ -87,6 +96,23 @@ impl AppState {
             profiles,
             error,
         }
+    }
+
+    /// Sets a new password for the account of the target last tried (its password expired:
+    /// the first sign-in), then opens it again.
+    pub async fn change_password(&self, new: Secret) -> Result<(), IpcError> {
+        let target = self
+            .last
+            .read()
+            .await
+            .clone()
+            .ok_or_else(IpcError::not_connected)?;
+        let current = self.url_password.read().await.clone();
+        session::change_password(&target, current.as_ref(), &new).await?;
+        if let Target::Url(_) = target {
+            *self.url_password.write().await = Some(new);
+        }
+        self.open(target).await
     }
 
     /// Runs `f` with the open session.

@@ -31,16 +31,21 @@ fn env_password() -> Option<Secret> {
 
 /// Connects to the target. Returns the database and the profile's mapping name, if any.
 pub async fn connect(target: &Target) -> Result<(Database, Option<String>)> {
-    let (spec, mapping) = spec_for(target)?;
+    let (spec, mapping) = spec_for(target, None)?;
     Ok((Database::connect(&spec).await?, mapping))
 }
 
-/// How to connect to the target, with its password, and the profile's mapping name.
-fn spec_for(target: &Target) -> Result<(ConnectSpec, Option<String>)> {
+/// How to connect to the target, with its password, and the profile's mapping name. A URL's
+/// password is `url_password` when given (the app keeps one changed at first sign-in), else
+/// `WARDEN_DATABASE_PASSWORD`.
+fn spec_for(
+    target: &Target,
+    url_password: Option<&Secret>,
+) -> Result<(ConnectSpec, Option<String>)> {
     let (spec, mapping, auth) = match target {
         Target::Url(url) => {
             let mut spec = ConnectSpec::from_url(url)?;
-            spec.password = env_password();
+            spec.password = url_password.cloned().or_else(env_password);
             (spec, None, AuthMode::Local)
         }
         Target::Profile(name) => {
@@ -71,8 +76,12 @@ fn spec_for(target: &Target) -> Result<(ConnectSpec, Option<String>)> {
 /// sign-in (an initial password is already expired), or any time. For a profile, the new
 /// password replaces the old in the OS keyring once the server has taken it; for a URL,
 /// the caller updates `WARDEN_DATABASE_PASSWORD`.
-pub async fn change_password(target: &Target, new: &Secret) -> Result<()> {
-    let (spec, _) = spec_for(target)?;
+pub async fn change_password(
+    target: &Target,
+    url_password: Option<&Secret>,
+    new: &Secret,
+) -> Result<()> {
+    let (spec, _) = spec_for(target, url_password)?;
     warden_store::accounts::change_password(&spec, new).await?;
     if let Target::Profile(name) = target {
         profiles::set_password(name, new)?;
@@ -117,6 +126,8 @@ pub struct OpenRequest {
     /// Whether the use cases need the application's tables (the directory) or only
     /// Warden's own (console users).
     pub with_mapping: bool,
+    /// For a URL: the password to use instead of `WARDEN_DATABASE_PASSWORD`.
+    pub url_password: Option<Secret>,
 }
 
 /// Connects, establishes the actor and their console role from the account the server
@@ -126,6 +137,7 @@ pub async fn open(req: &OpenRequest) -> Result<Ctx> {
         true => Some(mapping_for(&req.target, req.mapping.as_deref())?),
         false => None,
     };
-    let (db, _) = connect(&req.target).await?;
+    let (spec, _) = spec_for(&req.target, req.url_password.as_ref())?;
+    let db = Database::connect(&spec).await?;
     Ctx::establish(db, mapping).await
 }

@@ -64,8 +64,13 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    /// Starts a display, tauri-driver and the app connected to `database_url` as `actor`.
-    pub async fn launch(database_url: &str, actor: &str, home: &Path) -> anyhow::Result<Self> {
+    /// Starts a display, tauri-driver and the app connected to `database_url` with
+    /// `password` (as `WARDEN_DATABASE_PASSWORD`): who acts is that URL's account.
+    pub async fn launch(
+        database_url: &str,
+        password: Option<&str>,
+        home: &Path,
+    ) -> anyhow::Result<Self> {
         let app = app_path()?;
         let xvfb_bin = find_program("Xvfb")?;
         let driver_bin = find_program("tauri-driver")?;
@@ -127,12 +132,15 @@ impl Desktop {
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env("WARDEN_DATABASE_URL", database_url)
-            .env("WARDEN_ACTOR", actor)
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env_remove("WARDEN_PROFILE")
-            .env_remove("WARDEN_DATABASE_PASSWORD")
+            .env_remove("WARDEN_ACTOR")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
+        match password {
+            Some(p) => cmd.env("WARDEN_DATABASE_PASSWORD", p),
+            None => cmd.env_remove("WARDEN_DATABASE_PASSWORD"),
+        };
         let mut driver = Group::spawn("tauri-driver", cmd)?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         wait_for_port(addr, Duration::from_secs(30), || driver.check_running())?;

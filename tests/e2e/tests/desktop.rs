@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use warden_core::console::Actor;
 use warden_core::findings::{FindingKind, FindingStatus};
 use warden_core::mapping::Mapping;
 use warden_core::review::Verdict;
@@ -16,6 +15,66 @@ use warden_service::{Clock, Ctx, directory, setup};
 use warden_store::Database;
 
 const OFFICER: &str = "olivia.officer";
+
+/// Accounts are server-wide: each test database's console accounts carry its name.
+fn account_user(db: &TestDatabase, login: &str) -> String {
+    format!("{}_{}", db.name, login.to_lowercase())
+}
+
+/// The URL `login` signs in with: their own account over the test socket.
+fn url_of(db: &TestDatabase, login: &str) -> String {
+    db.url
+        .replacen("root@", &format!("{}@", account_user(db, login)), 1)
+}
+
+/// The password each person chooses at their first sign-in.
+fn password_of(login: &str) -> String {
+    format!("Chosen-{login}-Pass-2026")
+}
+
+/// Adds `login` as a console user (their account on the socket's `localhost`) as `by`,
+/// and signs them in once to replace the expired initial password with [`password_of`].
+async fn add_person(
+    db: &TestDatabase,
+    by: &Ctx,
+    login: &str,
+    role: warden_core::console::ConsoleRole,
+) {
+    let added = setup::add_console_user(
+        by,
+        setup::AddConsoleUser {
+            login: login.into(),
+            role,
+            host: Some("localhost".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let mut spec = warden_store::ConnectSpec::from_url(&url_of(db, login)).unwrap();
+    spec.password = Some(warden_store::Secret::new(added.initial_password.unwrap()));
+    warden_store::accounts::change_password(&spec, &warden_store::Secret::new(password_of(login)))
+        .await
+        .unwrap();
+}
+
+/// The app, signed in as `login`.
+async fn launch_as(db: &TestDatabase, login: &str, home: &std::path::Path) -> Desktop {
+    Desktop::launch(&url_of(db, login), Some(&password_of(login)), home)
+        .await
+        .unwrap()
+}
+
+/// OFFICER's session (as the tests read the database to compare with the screens).
+async fn officer_ctx(db: &TestDatabase) -> Ctx {
+    let mut spec = warden_store::ConnectSpec::from_url(&url_of(db, OFFICER)).unwrap();
+    spec.password = Some(warden_store::Secret::new(password_of(OFFICER)));
+    Ctx::establish(
+        Database::connect(&spec).await.unwrap(),
+        Mapping::preset("reference"),
+    )
+    .await
+    .unwrap()
+}
 
 async fn seeded(hostile: Vec<String>) -> (TestDatabase, Ctx, warden_sandbox::SeedReport) {
     let server = warden_sandbox::test_server().expect("test MariaDB");
@@ -30,11 +89,23 @@ async fn seeded(hostile: Vec<String>) -> (TestDatabase, Ctx, warden_sandbox::See
         now: Clock::System.now(),
     };
     let report = warden_sandbox::seed::seed(&db, &opts).await.unwrap();
-    let actor = Actor::local(OFFICER).unwrap();
-    setup::migrate(&db, &actor, Clock::System).await.unwrap();
-    let ctx = Ctx::establish(db, actor, Mapping::preset("reference"))
-        .await
-        .unwrap();
+    // The server's administrator migrates (the first officer) and adds OFFICER.
+    let mapping = Mapping::preset("reference").unwrap();
+    let migrate = setup::MigrateOptions {
+        account_prefix: Some(format!("{}_", test_db.name)),
+        grant_target: Some(mapping.grant_target()),
+    };
+    setup::migrate(&db, Clock::System, &migrate).await.unwrap();
+    let admin = Ctx::establish(db, Some(mapping)).await.unwrap();
+    add_person(
+        &test_db,
+        &admin,
+        OFFICER,
+        warden_core::console::ConsoleRole::Officer,
+    )
+    .await;
+    admin.close().await;
+    let ctx = officer_ctx(&test_db).await;
     (test_db, ctx, report)
 }
 
@@ -48,9 +119,7 @@ fn home(name: &str) -> std::path::PathBuf {
 async fn every_directory_screen_shows_the_database() {
     let (db, ctx, report) = seeded(Vec::new()).await;
     let planted = report.planted.unwrap();
-    let app = Desktop::launch(&db.url, OFFICER, &home("screens"))
-        .await
-        .unwrap();
+    let app = launch_as(&db, OFFICER, &home("screens")).await;
 
     // Dashboard: headline numbers from the database.
     let dash = directory::dashboard(&ctx).await.unwrap();
@@ -302,9 +371,7 @@ async fn xss_payloads_render_as_inert_text() {
     .expect("the XSS corpus in ../shared/corpora/xss");
     assert!(corpus.len() > 400, "{} payloads", corpus.len());
     let (db, ctx, _) = seeded(corpus.clone()).await;
-    let app = Desktop::launch(&db.url, OFFICER, &home("xss"))
-        .await
-        .unwrap();
+    let app = launch_as(&db, OFFICER, &home("xss")).await;
     app.wait_text("[data-testid=tile-staff] .tile-num", None)
         .await
         .unwrap();
@@ -439,22 +506,25 @@ async fn xss_payloads_render_as_inert_text() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_database_is_explained_and_a_profile_connects() {
     const PASSWORD: &str = "E2e-keyring-only!";
-    let (db, _ctx, _) = seeded(Vec::new()).await;
-    let root = Database::connect(&db.spec().unwrap()).await.unwrap();
-    sqlx::raw_sql("CREATE USER 'e2e_user'@'127.0.0.1' IDENTIFIED BY 'E2e-keyring-only!'")
-        .execute(root.app())
-        .await
-        .unwrap();
-    let mut grant = sqlx::QueryBuilder::<sqlx::MySql>::new("GRANT SELECT ON ");
-    grant
-        .push(warden_core::ident::quote(&db.name))
-        .push(".* TO 'e2e_user'@'127.0.0.1'");
-    grant.build().execute(root.app()).await.unwrap();
+    let (db, ctx, _) = seeded(Vec::new()).await;
+    // A new auditor's account, reached over TCP: its initial password is already expired.
+    let added = setup::add_console_user(
+        &ctx,
+        setup::AddConsoleUser {
+            login: "erin.e2e".into(),
+            role: warden_core::console::ConsoleRole::Auditor,
+            host: Some("127.0.0.1".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let initial = added.initial_password.unwrap();
+    let user = account_user(&db, "erin.e2e");
 
     let home = home("connection");
     let app = Desktop::launch(
         "mysql://warden@127.0.0.1:1/app?ssl-mode=disabled",
-        OFFICER,
+        None,
         &home,
     )
     .await
@@ -472,14 +542,15 @@ async fn an_unreachable_database_is_explained_and_a_profile_connects() {
         .await
         .unwrap();
 
-    // A profile from the connection screen: the password goes to the keyring, not the file.
+    // A profile from the connection screen, with the initial password the officer handed
+    // over: the password goes to the keyring, not the file.
     for (field, value) in [
         ("name", "e2e".to_string()),
         ("host", "127.0.0.1".to_string()),
         ("port", db.port.to_string()),
-        ("user", "e2e_user".to_string()),
+        ("user", user.clone()),
         ("database", db.name.clone()),
-        ("password", PASSWORD.to_string()),
+        ("password", initial.clone()),
     ] {
         let input = app
             .client
@@ -496,23 +567,56 @@ async fn an_unreachable_database_is_explained_and_a_profile_connects() {
         .unwrap();
     app.screenshot("14-add-profile").await.unwrap();
     app.click("[data-testid=profile-save]").await.unwrap();
+    // The first sign-in: the server wants a new password before anything else.
+    app.wait_text(
+        "[data-testid=new-password-form]",
+        Some("Choose your password"),
+    )
+    .await
+    .unwrap();
+    app.screenshot("14b-first-sign-in").await.unwrap();
+    for (field, value) in [
+        ("new-password", PASSWORD),
+        ("new-password-again", "not the same"),
+    ] {
+        type_text(&app, &format!("[data-testid={field}]"), value).await;
+    }
+    app.click("[data-testid=new-password-save]").await.unwrap();
+    app.wait_text("[data-testid=new-password-mismatch]", Some("differ"))
+        .await
+        .unwrap();
+    type_text(&app, "[data-testid=new-password-again]", PASSWORD).await;
+    app.click("[data-testid=new-password-save]").await.unwrap();
     app.wait_text("[data-testid=tile-staff] .tile-num", Some("300"))
         .await
         .unwrap();
-    app.wait_text("[data-testid=connection-chip]", Some("e2e_user@127.0.0.1"))
-        .await
-        .unwrap();
+    app.wait_text(
+        "[data-testid=connection-chip]",
+        Some(&format!("{user}@127.0.0.1")),
+    )
+    .await
+    .unwrap();
     app.screenshot("15-connected-by-profile").await.unwrap();
     let config = std::fs::read_to_string(home.join("config/warden/config.toml")).unwrap();
     assert!(
-        config.contains("[profiles.e2e]") && config.contains("e2e_user"),
+        config.contains("[profiles.e2e]") && config.contains(&user),
         "{config}"
     );
     assert!(
-        !config.contains(PASSWORD),
-        "the password is in the config file"
+        !config.contains(PASSWORD) && !config.contains(&initial),
+        "a password is in the config file"
     );
     app.close().await.unwrap();
+    // The server took the chosen password: the initial one no longer signs in.
+    let mut spec = warden_store::ConnectSpec::from_url(&format!(
+        "mysql://{user}@127.0.0.1:{}/{}?ssl-mode=disabled",
+        db.port, db.name
+    ))
+    .unwrap();
+    spec.password = Some(warden_store::Secret::new(PASSWORD));
+    Database::connect(&spec).await.unwrap().close().await;
+    spec.password = Some(warden_store::Secret::new(initial));
+    assert!(Database::connect(&spec).await.is_err());
 }
 
 /// Types `text` into the textarea or input matching `css` as a person would (React sees an
@@ -538,9 +642,7 @@ async fn policies_and_findings_from_draft_to_triage() {
 
     let (db, ctx, report) = seeded(Vec::new()).await;
     let planted = report.planted.unwrap();
-    let app = Desktop::launch(&db.url, OFFICER, &home("policies"))
-        .await
-        .unwrap();
+    let app = launch_as(&db, OFFICER, &home("policies")).await;
 
     // Before any policy: the dashboard says so, and so does the Policies screen.
     app.wait_text("[data-testid=tile-compliance]", Some("no check yet"))
@@ -758,9 +860,7 @@ async fn a_whole_review_campaign_through_the_app() {
         .unwrap();
 
     // The officer launches the campaign with the wizard.
-    let app = Desktop::launch(&db.url, OFFICER, &home("review-officer"))
-        .await
-        .unwrap();
+    let app = launch_as(&db, OFFICER, &home("review-officer")).await;
     app.click("[data-testid=nav-reviews]").await.unwrap();
     app.wait_text(".empty", Some("No campaign yet"))
         .await
@@ -811,20 +911,15 @@ async fn a_whole_review_campaign_through_the_app() {
 
     // Two reviewers decide their own items in their inbox, by keyboard and in bulk.
     for (n, reviewer) in reviewers.iter().take(2).enumerate() {
-        let ctx_r = &ctx;
-        warden_service::setup::add_console_user(
-            ctx_r,
-            warden_service::setup::AddConsoleUser {
-                login: reviewer.clone(),
-                role: warden_core::console::ConsoleRole::Reviewer,
-            },
+        add_person(
+            &db,
+            &ctx,
+            reviewer,
+            warden_core::console::ConsoleRole::Reviewer,
         )
-        .await
-        .unwrap();
+        .await;
         let theirs: Vec<_> = items.iter().filter(|i| &i.reviewer == reviewer).collect();
-        let app = Desktop::launch(&db.url, reviewer, &home(&format!("reviewer-{n}")))
-            .await
-            .unwrap();
+        let app = launch_as(&db, reviewer, &home(&format!("reviewer-{n}"))).await;
         // Due in three days: the reviewer is reminded by a desktop notification, shown by
         // a real notification daemon on the app's session bus …
         let (_, title, body) = app.notification().await.unwrap();
@@ -894,9 +989,7 @@ async fn a_whole_review_campaign_through_the_app() {
     }
 
     // The officer previews the close, then closes; the application's table agrees.
-    let app = Desktop::launch(&db.url, OFFICER, &home("review-close"))
-        .await
-        .unwrap();
+    let app = launch_as(&db, OFFICER, &home("review-close")).await;
     app.click("[data-testid=nav-reviews]").await.unwrap();
     app.click(&format!("[data-testid=campaign-{}]", campaign.id))
         .await
@@ -959,9 +1052,7 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
     warden_service::policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
         .await
         .unwrap();
-    let app = Desktop::launch(&db.url, OFFICER, &home("logs"))
-        .await
-        .unwrap();
+    let app = launch_as(&db, OFFICER, &home("logs")).await;
 
     // Newest first, two hundred rows a page; the next page follows the last row shown.
     app.click("[data-testid=nav-logs]").await.unwrap();
@@ -1173,9 +1264,7 @@ async fn exports_are_written_verified_and_cancelled_and_the_audit_trail_lists_th
     warden_service::policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
         .await
         .unwrap();
-    let app = Desktop::launch(&db.url, OFFICER, &home("exports"))
-        .await
-        .unwrap();
+    let app = launch_as(&db, OFFICER, &home("exports")).await;
     let dir = app.home.join("evidence");
     std::fs::create_dir_all(&dir).unwrap();
 

@@ -4,4 +4,4 @@
  * The closed set of error codes both front ends branch on (the CLI maps them to exit
  * codes, the desktop app to its error screens).
  */
-export type ErrorCode = "config" | "unavailable" | "read_only" | "forbidden" | "input" | "conflict" | "not_found" | "database" | "cancelled";
+export type ErrorCode = "config" | "unavailable" | "read_only" | "forbidden" | "input" | "conflict" | "not_found" | "database" | "cancelled" | "password_expired";

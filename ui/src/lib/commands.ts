@@ -53,6 +53,7 @@ export type Commands = {
   connection: { args: { retry: boolean }; result: ConnectionInfo };
   connect: { args: { target: Target }; result: ConnectionInfo };
   add_profile: { args: { req: AddProfileRequest }; result: ConnectionInfo };
+  change_password: { args: { new: string }; result: ConnectionInfo };
   dashboard: { args: Record<string, never>; result: DashboardResponse };
   users: { args: { req: UsersRequest }; result: UsersResponse };
   access: { args: { req: AccessRequest }; result: AccessResponse };

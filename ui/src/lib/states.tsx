@@ -38,6 +38,7 @@ const NEXT_STEP: Partial<Record<IpcCode, string>> = {
   input: "Correct the input and try again.",
   conflict: "Someone else changed it first: reload and try again.",
   cancelled: "Nothing was left behind; start it again when you are ready.",
+  password_expired: "Choose a new password on the Connection screen.",
 };
 
 export function ErrorPanel({

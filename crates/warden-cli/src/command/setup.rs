@@ -45,7 +45,7 @@ pub async fn migrate(cli: &Cli, print_sql: bool, account_prefix: Option<String>)
 pub async fn password(cli: &Cli) -> Result<u8> {
     let target = target(cli)?;
     let new = read_new_password(cli)?;
-    session::change_password(&target, &new).await?;
+    session::change_password(&target, None, &new).await?;
     let kept = match &target {
         session::Target::Profile(name) => format!("kept in the OS keyring for profile `{name}`"),
         session::Target::Url(_) => "set WARDEN_DATABASE_PASSWORD to it for the next command".into(),

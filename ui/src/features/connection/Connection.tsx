@@ -25,6 +25,20 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
     );
   };
 
+  const [chosen, setChosen] = useState({ password: "", again: "" });
+  const [mismatch, setMismatch] = useState(false);
+  const expired = error?.code === "password_expired";
+  const choose = (e: FormEvent) => {
+    e.preventDefault();
+    if (chosen.password !== chosen.again) {
+      setMismatch(true);
+      return;
+    }
+    setMismatch(false);
+    run(call("change_password", { new: chosen.password }));
+    setChosen({ password: "", again: "" });
+  };
+
   const add = (e: FormEvent) => {
     e.preventDefault();
     run(
@@ -45,11 +59,50 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
           Connected to <span className="mono">{info.target}</span> as {info.actor} ({info.role}).
         </p>
       )}
-      {error && (
+      {error && !expired && (
         <ErrorPanel
           error={error}
           onRetry={info.connected ? undefined : () => run(call("connection", { retry: true }))}
         />
+      )}
+      {expired && (
+        <form className="form" onSubmit={choose} data-testid="new-password-form">
+          <h2 className="section-title">Choose your password</h2>
+          <p>
+            This account's password has expired — an initial password always has. Choose your own: it is set on the
+            database server and kept in the OS keyring.
+          </p>
+          <label>
+            <span>new password</span>
+            <input
+              type="password"
+              required
+              autoComplete="new-password"
+              value={chosen.password}
+              onChange={(e) => setChosen({ ...chosen, password: e.target.value })}
+              data-testid="new-password"
+            />
+          </label>
+          <label>
+            <span>the same again</span>
+            <input
+              type="password"
+              required
+              autoComplete="new-password"
+              value={chosen.again}
+              onChange={(e) => setChosen({ ...chosen, again: e.target.value })}
+              data-testid="new-password-again"
+            />
+          </label>
+          {mismatch && (
+            <p role="alert" data-testid="new-password-mismatch">
+              The two passwords differ.
+            </p>
+          )}
+          <button className="primary" type="submit" disabled={busy} data-testid="new-password-save">
+            Set password and connect
+          </button>
+        </form>
       )}
       <h2 className="section-title">Profiles</h2>
       {info.profiles.length === 0 ? (
