@@ -74,6 +74,33 @@ pub async fn change_password(
     Ok(info)
 }
 
+/// The person did something (the page reports input, at most twice a minute): the idle
+/// time starts again. Answers whether the app is locked.
+#[tauri::command]
+pub async fn activity(state: State<'_, AppState>) -> Result<bool> {
+    let locked = state.lock_if_idle().await;
+    if !locked {
+        state.touch();
+    }
+    Ok(locked)
+}
+
+/// Locks now (the page's idle timer ran out): the session is dropped.
+#[tauri::command]
+pub async fn lock(state: State<'_, AppState>) -> Result<ConnectionInfo> {
+    state.lock().await;
+    Ok(state.info(false).await)
+}
+
+/// Unlocks with the password the person typed, checked by the server.
+#[tauri::command]
+pub async fn unlock(state: State<'_, AppState>, password: String) -> Result<ConnectionInfo> {
+    let outcome = state.unlock(Secret::new(password)).await;
+    let mut info = state.info(false).await;
+    info.error = outcome.err();
+    Ok(info)
+}
+
 #[tauri::command]
 pub async fn add_profile(
     app: AppHandle,

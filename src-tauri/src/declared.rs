@@ -15,6 +15,9 @@ macro_rules! with_commands {
             connect(target: Target) -> ConnectionInfo;
             add_profile(req: AddProfileRequest) -> ConnectionInfo;
             change_password(new: String) -> ConnectionInfo;
+            activity() -> bool;
+            lock() -> ConnectionInfo;
+            unlock(password: String) -> ConnectionInfo;
             dashboard() -> DashboardResponse;
             users(req: UsersRequest) -> UsersResponse;
             access(req: AccessRequest) -> AccessResponse;

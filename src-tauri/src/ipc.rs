@@ -31,11 +31,21 @@ pub enum IpcCode {
 pub enum ShellCode {
     /// No session yet: the page is to show the connection screen.
     NotConnected,
+    /// Locked after the idle time: the page is to hide and ask for the password.
+    Locked,
     /// The shell itself failed (the page makes this one when a call fails without a code).
     Internal,
 }
 
 impl IpcError {
+    pub fn locked() -> Self {
+        Self {
+            code: IpcCode::Shell(ShellCode::Locked),
+            message: "Locked after a while without input: enter your password to go on.".into(),
+            detail: None,
+        }
+    }
+
     pub fn not_connected() -> Self {
         Self {
             code: IpcCode::Shell(ShellCode::NotConnected),
@@ -75,6 +85,10 @@ pub struct ProfileSummary {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ConnectionInfo {
     pub connected: bool,
+    /// Locked after the idle time: the session is dropped until the password is entered.
+    pub locked: bool,
+    /// After how long without input the app locks.
+    pub idle_lock_seconds: u64,
     pub target: Option<String>,
     pub actor: Option<String>,
     /// The actor's console role, as the page branches on it (a string union in TypeScript).

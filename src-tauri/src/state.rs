@@ -1,5 +1,8 @@
 //! The app's managed state: the one open session (a service context), if any.
 
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use tokio::sync::RwLock;
 use warden_service::Ctx;
 use warden_service::session::{self, OpenRequest, Target};
@@ -7,12 +10,20 @@ use warden_store::Secret;
 
 use crate::ipc::{ConnectionInfo, IpcError, ProfileSummary};
 
+/// How long without input before the app locks, unless `[desktop] idle_lock` says.
+const DEFAULT_IDLE: Duration = Duration::from_secs(15 * 60);
+
 pub struct AppState {
     session: RwLock<Option<Ctx>>,
     /// The target last tried, and (for a URL) the password chosen at first sign-in, which
     /// replaces `WARDEN_DATABASE_PASSWORD` for this run; a profile's goes to the keyring.
     last: RwLock<Option<Target>>,
     url_password: RwLock<Option<Secret>>,
+    /// The idle lock: after `idle` without the person's input the session is dropped and
+    /// the password asked again. Measured on the monotonic clock (how long, not when).
+    idle: Duration,
+    last_input: Mutex<Instant>,
+    locked: RwLock<bool>,
     /// Where to connect at start: `WARDEN_DATABASE_URL` or `WARDEN_PROFILE` (the demo sets one).
     initial: Option<Target>,
     tried_initial: RwLock<bool>,
@@ -30,10 +41,17 @@ impl AppState {
                     .filter(|p| !p.is_empty())
                     .map(Target::Profile)
             });
+        // A setting that does not parse locks at the default rather than never.
+        let idle = warden_store::profiles::desktop_settings()
+            .and_then(|d| d.idle_lock())
+            .unwrap_or(DEFAULT_IDLE);
         Self {
             session: RwLock::new(None),
             last: RwLock::new(None),
             url_password: RwLock::new(None),
+            idle,
+            last_input: Mutex::new(Instant::now()),
+            locked: RwLock::new(false),
             initial,
             tried_initial: RwLock::new(false),
         }
@@ -41,18 +59,68 @@ impl AppState {
 
     /// Opens a session on `target`, replacing the current one only if this one works.
     pub async fn open(&self, target: Target) -> Result<(), IpcError> {
+        let typed = self.url_password.read().await.clone();
+        self.open_with(target, typed).await
+    }
+
+    async fn open_with(&self, target: Target, typed: Option<Secret>) -> Result<(), IpcError> {
         *self.last.write().await = Some(target.clone());
         let ctx = session::open(&OpenRequest {
             target,
             mapping: None,
             with_mapping: true,
-            url_password: self.url_password.read().await.clone(),
+            password: typed,
         })
         .await?;
         if let Some(old) = self.session.write().await.replace(ctx) {
             old.close().await;
         }
+        *self.locked.write().await = false;
+        self.touch();
         Ok(())
+    }
+
+    /// The person did something: the idle time starts again.
+    pub fn touch(&self) {
+        if let Ok(mut t) = self.last_input.lock() {
+            *t = Instant::now();
+        }
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_input
+            .lock()
+            .map_or(Duration::MAX, |t| t.elapsed())
+    }
+
+    /// Locks: the session is dropped (its connections closed); only the password opens it
+    /// again.
+    pub async fn lock(&self) {
+        let old = self.session.write().await.take();
+        if let Some(old) = old {
+            *self.locked.write().await = true;
+            old.close().await;
+        }
+    }
+
+    /// Locks if the person has been idle too long; answers whether it is locked.
+    pub async fn lock_if_idle(&self) -> bool {
+        if self.session.read().await.is_some() && self.idle_for() >= self.idle {
+            self.lock().await;
+        }
+        *self.locked.read().await
+    }
+
+    /// Unlocks with the password the person typed: the server checks it, by opening the
+    /// locked session's target with it.
+    pub async fn unlock(&self, password: Secret) -> Result<(), IpcError> {
+        let target = self
+            .last
+            .read()
+            .await
+            .clone()
+            .ok_or_else(IpcError::not_connected)?;
+        self.open_with(target, Some(password)).await
     }
 
     /// The connection screen's data; connects to the initial target on first call, and again
@@ -86,8 +154,11 @@ impl AppState {
                     .collect()
             })
             .unwrap_or_default();
+        let locked = self.lock_if_idle().await;
         let session = self.session.read().await;
         ConnectionInfo {
+            locked,
+            idle_lock_seconds: self.idle.as_secs(),
             connected: session.is_some(),
             target: session.as_ref().map(|c| c.target().to_string()),
             actor: session.as_ref().map(|c| c.actor().login.clone()),
@@ -120,6 +191,9 @@ impl AppState {
         &self,
         f: impl AsyncFnOnce(&Ctx) -> Result<T, warden_service::Error>,
     ) -> Result<T, IpcError> {
+        if self.lock_if_idle().await {
+            return Err(IpcError::locked());
+        }
         let session = self.session.read().await;
         let ctx = session.as_ref().ok_or_else(IpcError::not_connected)?;
         Ok(f(ctx).await?)

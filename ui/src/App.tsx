@@ -3,6 +3,7 @@ import type { ConnectionInfo } from "./bindings/ConnectionInfo";
 import type { IpcError } from "./bindings/IpcError";
 import { Coming } from "./features/coming/Coming";
 import { Connection } from "./features/connection/Connection";
+import { Lock } from "./features/connection/Lock";
 import { AuditTrail } from "./features/audit/AuditTrail";
 import { Dashboard } from "./features/dashboard/Dashboard";
 import { Exports } from "./features/exports/Exports";
@@ -18,7 +19,7 @@ import { Person } from "./features/people/Person";
 import { Role } from "./features/roles/Role";
 import { Roles } from "./features/roles/Roles";
 import { WhoCan } from "./features/whocan/WhoCan";
-import { call } from "./lib/rpc";
+import { call, LOCKED_EVENT } from "./lib/rpc";
 import type { Route } from "./lib/route";
 import { ErrorPanel, Loading } from "./lib/states";
 
@@ -70,6 +71,39 @@ export function App() {
   }, []);
   useEffect(refresh, [refresh]);
 
+  // The idle lock: input restarts the idle time (reported to the Rust side at most twice a
+  // minute, which enforces it on every call); when it runs out, the session is dropped.
+  const connected = conn?.connected === true;
+  const idleSeconds = conn?.idle_lock_seconds ?? 0;
+  useEffect(() => {
+    if (!connected || idleSeconds === 0) return;
+    let lastInput = Date.now();
+    let lastReport = 0;
+    const onInput = () => {
+      lastInput = Date.now();
+      if (lastInput - lastReport > 30_000) {
+        lastReport = lastInput;
+        call("activity", {}).then((locked) => locked && refresh(), () => undefined);
+      }
+    };
+    const events = ["keydown", "mousedown", "mousemove", "wheel", "touchstart"] as const;
+    events.forEach((e) => window.addEventListener(e, onInput, { passive: true }));
+    const timer = window.setInterval(() => {
+      if (Date.now() - lastInput >= idleSeconds * 1000) {
+        window.clearInterval(timer);
+        call("lock", {}).then(setConn, setConnError);
+      }
+    }, 1000);
+    return () => {
+      events.forEach((e) => window.removeEventListener(e, onInput));
+      window.clearInterval(timer);
+    };
+  }, [connected, idleSeconds, refresh]);
+  useEffect(() => {
+    window.addEventListener(LOCKED_EVENT, refresh);
+    return () => window.removeEventListener(LOCKED_EVENT, refresh);
+  }, [refresh]);
+
   const navigate = useCallback((r: Route) => {
     setRoute(r);
     setHelp(false);
@@ -100,6 +134,13 @@ export function App() {
 
   if (conn === null && connError === null) return <Loading />;
   if (connError) return <ErrorPanel error={connError} onRetry={refresh} />;
+  if (conn?.locked) {
+    return (
+      <div className="app no-sidebar">
+        <Lock info={conn} onUnlocked={setConn} />
+      </div>
+    );
+  }
   if (conn && !conn.connected) {
     return (
       <div className="app no-sidebar">

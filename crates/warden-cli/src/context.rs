@@ -46,7 +46,7 @@ pub async fn context(cli: &Cli, with_mapping: bool) -> Result<Ctx> {
         target: target(cli)?,
         mapping: cli.mapping.clone(),
         with_mapping,
-        url_password: None,
+        password: None,
     })
     .await?)
 }

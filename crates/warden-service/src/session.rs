@@ -78,10 +78,10 @@ fn spec_for(
 /// the caller updates `WARDEN_DATABASE_PASSWORD`.
 pub async fn change_password(
     target: &Target,
-    url_password: Option<&Secret>,
+    current: Option<&Secret>,
     new: &Secret,
 ) -> Result<()> {
-    let (spec, _) = spec_for(target, url_password)?;
+    let (spec, _) = spec_for(target, current)?;
     warden_store::accounts::change_password(&spec, new).await?;
     if let Target::Profile(name) = target {
         profiles::set_password(name, new)?;
@@ -126,8 +126,9 @@ pub struct OpenRequest {
     /// Whether the use cases need the application's tables (the directory) or only
     /// Warden's own (console users).
     pub with_mapping: bool,
-    /// For a URL: the password to use instead of `WARDEN_DATABASE_PASSWORD`.
-    pub url_password: Option<Secret>,
+    /// The password to use instead of `WARDEN_DATABASE_PASSWORD` or the keyring's (typed
+    /// by the person: the app's unlock).
+    pub password: Option<Secret>,
 }
 
 /// Connects, establishes the actor and their console role from the account the server
@@ -137,7 +138,7 @@ pub async fn open(req: &OpenRequest) -> Result<Ctx> {
         true => Some(mapping_for(&req.target, req.mapping.as_deref())?),
         false => None,
     };
-    let (spec, _) = spec_for(&req.target, req.url_password.as_ref())?;
+    let (spec, _) = spec_for(&req.target, req.password.as_ref())?;
     let db = Database::connect(&spec).await?;
     Ctx::establish(db, mapping).await
 }

@@ -65,8 +65,63 @@ impl Profile {
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    desktop: Option<DesktopSettings>,
     #[serde(default)]
     profiles: BTreeMap<String, Profile>,
+}
+
+/// The desktop app's settings (`[desktop]` in the config file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesktopSettings {
+    /// After how long without input the app locks: `15m` (the default), `90s`, `1h`.
+    #[serde(default = "default_idle_lock")]
+    pub idle_lock: String,
+}
+
+fn default_idle_lock() -> String {
+    "15m".into()
+}
+
+impl Default for DesktopSettings {
+    fn default() -> Self {
+        Self {
+            idle_lock: default_idle_lock(),
+        }
+    }
+}
+
+impl DesktopSettings {
+    /// The idle time as a duration: a number and a unit (`s`, `m` or `h`), from 10 seconds
+    /// to 24 hours.
+    pub fn idle_lock(&self) -> Result<std::time::Duration> {
+        let text = self.idle_lock.trim();
+        let bad = || {
+            Error::Config(format!(
+                "[desktop] idle_lock = {text:?}: a number and a unit, such as 15m, 90s or 1h, \
+                 from 10s to 24h"
+            ))
+        };
+        let split = text.len().checked_sub(1).ok_or_else(bad)?;
+        let (n, unit) = text.split_at(split);
+        let n: u64 = n.trim().parse().map_err(|_| bad())?;
+        let seconds = match unit {
+            "s" => n,
+            "m" => n.checked_mul(60).ok_or_else(bad)?,
+            "h" => n.checked_mul(3600).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        };
+        if !(10..=86_400).contains(&seconds) {
+            return Err(bad());
+        }
+        Ok(std::time::Duration::from_secs(seconds))
+    }
+}
+
+/// The desktop app's settings from the config file (the defaults when it has none).
+pub fn desktop_settings() -> Result<DesktopSettings> {
+    Ok(load(&config_path()?)?.desktop.unwrap_or_default())
 }
 
 /// The config file's location: `$XDG_CONFIG_HOME/warden/config.toml`, or

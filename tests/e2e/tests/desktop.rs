@@ -1188,6 +1188,11 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
 
     // A detector's finding opens its evidence rows in the explorer.
     app.click("[data-testid=logs-scan-result]").await.unwrap();
+    // The open findings listed first, then narrowed (a filter chosen while the first list
+    // is still coming would race it).
+    app.wait_text("[role=row][aria-rowindex='1']", None)
+        .await
+        .unwrap();
     app.select("[data-testid=findings-kind]", "denied_burst")
         .await
         .unwrap();
@@ -1391,4 +1396,66 @@ fn format_rows(n: u64) -> String {
         out.push(d);
     }
     out
+}
+
+/// The idle lock (here set to its shortest, 10 s): without input the page is hidden and
+/// the session dropped (its connections closed on the server); a wrong password is refused
+/// by the server, the right one opens the app again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_app_locks_and_only_the_password_opens_it() {
+    let (db, ctx, _) = seeded(Vec::new()).await;
+    let home = home("idle");
+    std::fs::create_dir_all(home.join("config/warden")).unwrap();
+    std::fs::write(
+        home.join("config/warden/config.toml"),
+        "[desktop]\nidle_lock = \"10s\"\n",
+    )
+    .unwrap();
+    // The test's own session is OFFICER's too: closed, so that the server's count of the
+    // account's connections is the app's alone.
+    ctx.close().await;
+    let app = launch_as(&db, OFFICER, &home).await;
+    app.wait_text("[data-testid=tile-staff] .tile-num", Some("300"))
+        .await
+        .unwrap();
+    let lock = app
+        .wait_text("[data-testid=lock-screen]", Some("Locked"))
+        .await
+        .unwrap();
+    assert!(lock.contains("after 10 s without input"), "{lock}");
+    let hidden = app
+        .js(
+            "return document.querySelector('[data-testid=tile-staff]') === null \
+             && document.querySelector('nav.sidebar') === null",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden, json!(true), "the page is hidden");
+    let account = account_user(&db, OFFICER);
+    let root = Database::connect(&db.spec().unwrap()).await.unwrap();
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?")
+            .bind(&account)
+            .fetch_one(root.app())
+            .await
+            .unwrap();
+    assert_eq!(sessions, 0, "the locked app holds no connection");
+    app.screenshot("45-locked").await.unwrap();
+
+    type_text(&app, "[data-testid=unlock-password]", "not my password").await;
+    app.click("[data-testid=unlock]").await.unwrap();
+    app.wait_text("[data-testid=unlock-error]", Some("Access denied"))
+        .await
+        .unwrap();
+    type_text(&app, "[data-testid=unlock-password]", &password_of(OFFICER)).await;
+    app.click("[data-testid=unlock]").await.unwrap();
+    app.wait_text("[data-testid=tile-staff] .tile-num", Some("300"))
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=actor]", Some(OFFICER))
+        .await
+        .unwrap();
+    app.close().await.unwrap();
+    root.close().await;
 }

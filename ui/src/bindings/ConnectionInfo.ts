@@ -6,7 +6,15 @@ import type { ProfileSummary } from "./ProfileSummary";
 /**
  * Where the app is connected, as whom, and what else it could connect to.
  */
-export type ConnectionInfo = { connected: boolean, target: string | null, actor: string | null, 
+export type ConnectionInfo = { connected: boolean, 
+/**
+ * Locked after the idle time: the session is dropped until the password is entered.
+ */
+locked: boolean, 
+/**
+ * After how long without input the app locks.
+ */
+idle_lock_seconds: number, target: string | null, actor: string | null, 
 /**
  * The actor's console role, as the page branches on it (a string union in TypeScript).
  */

@@ -3,4 +3,4 @@
 /**
  * What only the shell reports.
  */
-export type ShellCode = "not_connected" | "internal";
+export type ShellCode = "not_connected" | "locked" | "internal";

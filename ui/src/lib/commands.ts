@@ -54,6 +54,9 @@ export type Commands = {
   connect: { args: { target: Target }; result: ConnectionInfo };
   add_profile: { args: { req: AddProfileRequest }; result: ConnectionInfo };
   change_password: { args: { new: string }; result: ConnectionInfo };
+  activity: { args: Record<string, never>; result: boolean };
+  lock: { args: Record<string, never>; result: ConnectionInfo };
+  unlock: { args: { password: string }; result: ConnectionInfo };
   dashboard: { args: Record<string, never>; result: DashboardResponse };
   users: { args: { req: UsersRequest }; result: UsersResponse };
   access: { args: { req: AccessRequest }; result: AccessResponse };

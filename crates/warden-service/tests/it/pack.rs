@@ -401,3 +401,59 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
     auditor.close().await;
     ctx.close().await;
 }
+
+/// The pack takes each decision from the trail's chained `review.decide` events: an item
+/// whose decision was rewritten in the table behind Warden's back (by an administrator,
+/// the only one who can) stops the sign-off, named, and nothing is written or recorded.
+#[tokio::test]
+async fn a_decision_rewritten_behind_wardens_back_stops_the_sign_off() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    let id = closed_campaign(&ctx).await;
+    let revoked: u64 = {
+        let db = warden_store::Database::connect(&s.test_db.spec().unwrap())
+            .await
+            .unwrap();
+        let item: u64 = sqlx::query_scalar(
+            "SELECT id FROM warden_review_items WHERE campaign_id = ? AND decision = 'revoke'",
+        )
+        .bind(id)
+        .fetch_one(db.gov())
+        .await
+        .unwrap();
+        sqlx::query("UPDATE warden_review_items SET decision = 'keep' WHERE id = ?")
+            .bind(item)
+            .execute(db.gov())
+            .await
+            .unwrap();
+        db.close().await;
+        item
+    };
+    let before = warden_service::audit::verify(&ctx).await.unwrap().events;
+    let dir = tempfile::tempdir().unwrap();
+    let err =
+        warden_service::export::campaign(&ctx, id, &dir.path().join("pack"), &Default::default())
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Input, "{err}");
+    let said = err.to_string();
+    assert!(
+        said.contains(&format!(
+            "review item {revoked}: the item table says keep by {OFFICER}"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("the trail says revoke"), "{said}");
+    assert!(!dir.path().join("pack").exists(), "nothing written");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no staged folder left"
+    );
+    assert_eq!(
+        warden_service::audit::verify(&ctx).await.unwrap().events,
+        before,
+        "no sign-off recorded"
+    );
+    ctx.close().await;
+}

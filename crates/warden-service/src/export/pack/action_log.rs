@@ -6,6 +6,7 @@ use std::path::Path;
 
 use warden_core::audit::AuditEvent;
 use warden_core::export::{Described, TRAIL_COLUMNS};
+use warden_core::review::Verdict;
 
 use super::file::PackFile;
 use super::gather::Gathered;
@@ -47,13 +48,43 @@ fn concerns(e: &AuditEvent, id: u64, items: &HashSet<u64>) -> bool {
     }
 }
 
-/// What the action log says of each item: who it was reassigned from (last), who applied
-/// its remediation, and when the campaign closed.
+/// What the action log says of each item: its decision (from the chained `review.decide`
+/// events, or the campaign's default at close), who it was reassigned from (last), who
+/// applied its remediation, and when the campaign closed.
 #[derive(Default)]
 pub(super) struct History {
+    pub(super) decided: HashMap<u64, Decided>,
+    /// The campaign's default, given at close to the items still undecided: the verdict,
+    /// who closed, when, and how many items it says it decided.
+    pub(super) defaulted: Option<(Decided, u64)>,
     pub(super) reassigned_from: HashMap<u64, String>,
     pub(super) remediated_by: HashMap<u64, String>,
     pub(super) closed_at: Option<String>,
+}
+
+/// A decision as the trail recorded it.
+#[derive(Debug, Clone)]
+pub(super) struct Decided {
+    pub(super) verdict: Option<Verdict>,
+    pub(super) by: String,
+    pub(super) at: chrono::DateTime<chrono::Utc>,
+    pub(super) comment: String,
+    pub(super) seq: u64,
+}
+
+impl Decided {
+    fn of(e: &AuditEvent) -> Self {
+        Self {
+            verdict: e.details["decision"].as_str().and_then(Verdict::parse),
+            by: e.actor.clone(),
+            at: e.occurred_at,
+            comment: e.details["comment"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            seq: e.seq,
+        }
+    }
 }
 
 impl History {
@@ -61,6 +92,18 @@ impl History {
         let items =
             || (e.details["items"].as_array().into_iter().flatten()).filter_map(|n| n.as_u64());
         match e.action.as_str() {
+            "review.decide" => {
+                for item in items() {
+                    self.decided.insert(item, Decided::of(e));
+                }
+            }
+            "review.default" => {
+                let n = e.details["items"].as_u64().unwrap_or(0);
+                let mut d = Decided::of(e);
+                d.comment = warden_store::reviews::DEFAULT_COMMENT.to_string();
+                let total = self.defaulted.as_ref().map_or(0, |(_, m)| *m) + n;
+                self.defaulted = Some((d, total));
+            }
             "review.reassign" => {
                 for item in items() {
                     let from = e.details["from"][item.to_string()].as_str();

@@ -9,10 +9,11 @@ use warden_core::export::Described;
 use warden_core::review::{Remediated, Verdict};
 use warden_store::reviews as store;
 
-use super::action_log::History;
+use super::action_log::{Decided, History};
 use super::file::{PackFile, time};
 use super::gather::{Gathered, Lookup};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use warden_core::console::same_identity;
 
 const HEADER: [&str; 31] = [
     "item_id",
@@ -51,6 +52,65 @@ const HEADER: [&str; 31] = [
 /// The campaign's totals, by name, as the manifest and the sign-off state them.
 pub(super) type Totals = BTreeMap<&'static str, u64>;
 
+/// Each item's decision as the trail recorded it: its `review.decide` event, or the
+/// campaign's default at close for an item no reviewer decided. The item table must say
+/// the same of every item, and the default must have decided exactly the items it says it
+/// did: otherwise one of them was rewritten behind Warden's back, and the pack is not
+/// signed off (naming the first item that disagrees).
+pub(super) fn decisions<'h>(g: &Gathered, history: &'h History) -> Result<Vec<&'h Decided>> {
+    let mut out = Vec::with_capacity(g.items.len());
+    let mut by_default = 0;
+    for i in &g.items {
+        let trail = match (history.decided.get(&i.id), &history.defaulted) {
+            (Some(d), _) => d,
+            (None, Some((d, _))) => {
+                by_default += 1;
+                d
+            }
+            (None, None) => {
+                return Err(disagree(i, "no decision recorded for it"));
+            }
+        };
+        let agrees = i.decision == trail.verdict
+            && i.decided_by
+                .as_deref()
+                .is_some_and(|by| same_identity(by, &trail.by))
+            && i.comment.as_deref().unwrap_or_default() == trail.comment;
+        if !agrees {
+            return Err(disagree(
+                i,
+                &format!(
+                    "the trail says {} by {} (event {})",
+                    trail.verdict.map_or("nothing", Verdict::as_str),
+                    trail.by,
+                    trail.seq
+                ),
+            ));
+        }
+        out.push(trail);
+    }
+    let said = history.defaulted.as_ref().map_or(0, |(_, n)| *n);
+    if by_default != said {
+        return Err(Error::Invalid(format!(
+            "campaign {}: the trail's default decided {said} items, the item table has \
+             {by_default} without a reviewer's decision; the pack is not signed off",
+            g.id
+        )));
+    }
+    Ok(out)
+}
+
+fn disagree(i: &store::Item, trail: &str) -> Error {
+    Error::Invalid(format!(
+        "review item {}: the item table says {} by {}, {trail}; the pack is not signed off \
+         (the item table was changed behind Warden's back: `warden audit verify` and the \
+         action log show what the trail holds)",
+        i.id,
+        i.decision.map_or("nothing", Verdict::as_str),
+        i.decided_by.as_deref().unwrap_or("nobody"),
+    ))
+}
+
 /// Writes review_items.csv into `dir`; answers it and the campaign's totals.
 pub(super) fn write(
     dir: &Path,
@@ -58,6 +118,7 @@ pub(super) fn write(
     lookup: &Lookup<'_>,
     history: &History,
 ) -> Result<(Described, Totals)> {
+    let decided = decisions(g, history)?;
     let mut out = PackFile::create(dir, "review_items.csv", &HEADER)?;
     let mut totals: Totals = [
         "items",
@@ -71,9 +132,9 @@ pub(super) fn write(
     .into_iter()
     .map(|k| (k, 0))
     .collect();
-    for i in &g.items {
+    for (i, d) in g.items.iter().zip(decided) {
         count(&mut totals, i);
-        out.row(row(i, g, lookup, history))?;
+        out.row(row(i, d, g, lookup, history))?;
     }
     let review_items = out.close()?;
     totals.insert("reassigned", history.reassigned_from.len() as u64);
@@ -100,13 +161,19 @@ fn count(totals: &mut Totals, i: &store::Item) {
     }
 }
 
-/// Item `i`'s row, in [`HEADER`]'s order.
-fn row(i: &store::Item, g: &Gathered, lookup: &Lookup<'_>, history: &History) -> [String; 31] {
+/// Item `i`'s row, in [`HEADER`]'s order; its decision `d` as the trail recorded it.
+fn row(
+    i: &store::Item,
+    d: &Decided,
+    g: &Gathered,
+    lookup: &Lookup<'_>,
+    history: &History,
+) -> [String; 31] {
     let u = lookup.user(i.user_id);
     let text = |f: fn(&User) -> Option<String>| u.and_then(f).unwrap_or_default();
     let reassigned_from = history.reassigned_from.get(&i.id);
     let rm = g.remediations.get(&i.id);
-    let decision = i.decision.map_or("", Verdict::as_str);
+    let decision = d.verdict.map_or("", Verdict::as_str);
     [
         i.id.to_string(),
         i.user_id.to_string(),
@@ -131,11 +198,11 @@ fn row(i: &store::Item, g: &Gathered, lookup: &Lookup<'_>, history: &History) ->
         i.reviewer.clone(),
         relation(i, &g.campaign, reassigned_from.is_some()).into(),
         decision.into(),
-        i.decided_by.clone().unwrap_or_default(),
-        time(i.decided_at),
-        i.comment.clone().unwrap_or_default(),
+        d.by.clone(),
+        time(Some(d.at.naive_utc())),
+        d.comment.clone(),
         reassigned_from.cloned().unwrap_or_default(),
-        if i.decision == Some(Verdict::Revoke) {
+        if d.verdict == Some(Verdict::Revoke) {
             "revoke"
         } else {
             "none"
