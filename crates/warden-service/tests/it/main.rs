@@ -13,6 +13,7 @@ mod findings;
 mod ingest;
 mod logs;
 mod mapping;
+mod matrix;
 mod pack;
 mod policy;
 mod reviews;
