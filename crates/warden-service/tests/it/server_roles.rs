@@ -194,3 +194,124 @@ async fn every_role_appends_to_the_trail_stamped_with_its_own_account() {
     assert!(verified.ok, "{verified:?}");
     ctx.close().await;
 }
+
+/// The number of rows `sql` changed as `db`'s account, or the server's error number.
+async fn affected(db: &Database, sql: &str) -> Result<u64, u16> {
+    match sqlx::raw_sql(sql).execute(db.gov()).await {
+        Ok(done) => Ok(done.rows_affected()),
+        Err(sqlx::Error::Database(e)) => Err(e
+            .try_downcast_ref::<MySqlDatabaseError>()
+            .map_or(0, MySqlDatabaseError::number)),
+        Err(other) => panic!("{sql}: {other}"),
+    }
+}
+
+/// Review items and remediation, as the server holds them: a reviewer sees and decides
+/// only their own items, through the definer's view, and only the decision's columns; the
+/// application's grants and the rows kept for undo move only through the definer's
+/// routines, which officers alone may call and which check what they are asked.
+#[tokio::test]
+async fn reviewers_reach_only_their_items_and_grants_move_only_through_the_routines() {
+    use warden_service::reviews::{self, ItemsRequest, ReassignRequest, Scope, StartRequest};
+    let s = seeded().await;
+    let (_, rick) = account(&s.test_db, "rick", ConsoleRole::Reviewer).await;
+    let (_, olga) = account(&s.test_db, "olga", ConsoleRole::Officer).await;
+    let ctx = officer(&s.test_db).await;
+    warden_service::policy::apply(&ctx, warden_sandbox::seed::COMPANY_POLICY, "p.toml", "b")
+        .await
+        .unwrap();
+    let campaign = reviews::start(
+        &ctx,
+        StartRequest {
+            name: "Q4".into(),
+            due: day(30),
+            scope: Scope {
+                departments: vec!["finance".into()],
+                roles: Vec::new(),
+                job_functions: Vec::new(),
+            },
+            reviewer: warden_core::review::ReviewerRule::Manager,
+            fallback: OFFICER.into(),
+            undecided: warden_core::review::Verdict::Keep,
+        },
+    )
+    .await
+    .unwrap()
+    .campaign;
+    let items: Vec<u64> = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign,
+            reviewer: None,
+            pending: true,
+        },
+    )
+    .await
+    .unwrap()
+    .items
+    .iter()
+    .map(|i| i.id)
+    .collect();
+    let (his, other) = (items[0], items[1]);
+    reviews::reassign(
+        &ctx,
+        ReassignRequest {
+            items: vec![his],
+            to: "rick".into(),
+            comment: "rick knows them".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    let mine: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM warden_my_review_items")
+        .fetch_one(rick.gov())
+        .await
+        .unwrap();
+    assert_eq!(mine, 1, "the view shows rick his one item");
+    let set =
+        |id: u64, what: &str| format!("UPDATE warden_my_review_items SET {what} WHERE id = {id}");
+    assert_eq!(
+        affected(&rick, &set(other, "decision = 'keep'")).await,
+        Ok(0),
+        "not his"
+    );
+    assert_eq!(
+        affected(&rick, &set(his, "reviewer_key = 'olga'")).await,
+        Err(1143)
+    );
+    assert_eq!(
+        affected(&rick, "UPDATE warden_review_items SET decision = 'keep'").await,
+        Err(1142)
+    );
+    assert_eq!(
+        affected(&rick, &set(his, "decision = 'keep'")).await,
+        Ok(1),
+        "his own"
+    );
+    // The routines: only officers may call them …
+    for call in [
+        format!("CALL warden_grant_remove({other}, NOW(), @kept)"),
+        "CALL warden_grant_restore(1, NOW())".to_string(),
+        "CALL warden_console_user_put('x', 'x', 'x', '%', 'officer', FALSE, NOW())".to_string(),
+    ] {
+        assert_eq!(affected(&rick, &call).await, Err(1370), "{call}");
+    }
+    // … which check what they are asked: an undecided item is no revocation to carry out,
+    // and nobody writes the rows undo puts back.
+    let remove = format!("CALL warden_grant_remove({other}, NOW(), @kept)");
+    assert_eq!(affected(&olga, &remove).await, Err(1644));
+    assert_eq!(
+        affected(
+            &olga,
+            "INSERT INTO warden_remediations (campaign_id, item_id, user_id, role_id, removed_row, removed_at) \
+             VALUES (1, 1, 1, 1, '{}', NOW())"
+        )
+        .await,
+        Err(1142)
+    );
+    assert_eq!(affected(&olga, "DELETE FROM user_roles").await, Err(1142));
+    rick.close().await;
+    olga.close().await;
+    ctx.close().await;
+}
