@@ -146,18 +146,29 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
         .ok_or_else(|| Failure::usage("the reference mapping is missing from this build"))?;
     let ctx = context_on(db, mapping).await?;
     let check = baseline(cli, &ctx).await?;
+    let url = warden_sandbox::server::status(&dir)?
+        .map(|info| info.url)
+        .ok_or_else(|| Failure::usage("the sandbox stopped while seeding"))?;
+    let officer_profile = demo_accounts(cli, &ctx, &url).await?;
     if let Some(app) = desktop {
-        let url = warden_sandbox::server::status(&dir)?
-            .map(|info| info.url)
-            .ok_or_else(|| Failure::usage("the sandbox stopped while seeding"))?;
         ctx.close().await;
         note(
             cli,
             &format!("Opening Warden ({}) on the sandbox …", app.display()),
         );
-        let status = std::process::Command::new(&app)
-            .env("WARDEN_DATABASE_URL", &url)
-            .env_remove("WARDEN_PROFILE")
+        let mut command = std::process::Command::new(&app);
+        match &officer_profile {
+            // As the demo's officer, signed in with their own account.
+            Some(profile) => command
+                .env("WARDEN_PROFILE", profile)
+                .env_remove("WARDEN_DATABASE_URL"),
+            // No keyring: as the sandbox's administrator.
+            None => command
+                .env("WARDEN_DATABASE_URL", &url)
+                .env_remove("WARDEN_PROFILE"),
+        };
+        let status = command
+            .env_remove("WARDEN_DATABASE_PASSWORD")
             .status()
             .map_err(|e| Failure::usage(format!("{}: {e}", app.display())))?;
         return Ok(if status.success() { 0 } else { 1 });
@@ -216,6 +227,98 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<u8> {
     }
     show(&tour)?;
     Ok(0)
+}
+
+/// The demo's people: an officer, a reviewer and an auditor, each a console user with an
+/// account of their own on the sandbox (over its socket), signed in once to replace the
+/// expired initial password with a random one kept in the OS keyring as the profile
+/// `sandbox-officer`, `sandbox-reviewer` or `sandbox-auditor`. A profile that already
+/// signs in is kept. Answers the officer's profile, or None when the OS keyring is not
+/// there (the demo then goes on as the sandbox's administrator).
+async fn demo_accounts(
+    cli: &Cli,
+    admin: &warden_service::Ctx,
+    url: &str,
+) -> Result<Option<String>> {
+    use warden_core::console::ConsoleRole;
+    use warden_store::connect::TlsMode;
+    use warden_store::{ConnectSpec, accounts, profiles};
+    let sandbox = ConnectSpec::from_url(url)?;
+    let mut made = Vec::new();
+    for (login, role) in [
+        ("demo.officer", ConsoleRole::Officer),
+        ("demo.reviewer", ConsoleRole::Reviewer),
+        ("demo.auditor", ConsoleRole::Auditor),
+    ] {
+        let name = format!("sandbox-{role}");
+        if profile_signs_in(&name).await {
+            continue;
+        }
+        let add = |host: &str| setup::AddConsoleUser {
+            login: login.into(),
+            role,
+            host: Some(host.into()),
+        };
+        let mut added = setup::add_console_user(admin, add("localhost")).await?;
+        if added.initial_password.is_none() {
+            // There from an earlier demo whose profile is gone: a new initial password.
+            setup::remove_console_user(admin, login).await?;
+            added = setup::add_console_user(admin, add("localhost")).await?;
+        }
+        let account = added.account.unwrap_or_default();
+        let user = account.split('@').next().unwrap_or(login).to_string();
+        let mut spec = sandbox.clone();
+        spec.user = user.clone();
+        spec.password = added.initial_password.map(warden_store::Secret::new);
+        let chosen = accounts::initial_password()?;
+        accounts::change_password(&spec, &chosen).await?;
+        let profile = profiles::Profile {
+            hosts: Vec::new(),
+            socket: sandbox.socket.clone(),
+            database: sandbox.database.clone(),
+            user,
+            tls: TlsMode::Disabled,
+            tls_ca: None,
+            mapping: "reference".into(),
+            auth: warden_core::console::AuthMode::Local,
+            governance_schema: None,
+        };
+        if let Err(e) = profiles::add(&name, profile, &chosen) {
+            note(
+                cli,
+                &format!(
+                    "The demo's accounts need the OS keyring for their passwords: {e}. Going on as the sandbox's administrator."
+                ),
+            );
+            return Ok(None);
+        }
+        made.push(format!("{login} ({name})"));
+    }
+    if !made.is_empty() {
+        note(
+            cli,
+            &format!(
+                "Demo accounts, passwords in the OS keyring: {}. Try `warden --profile sandbox-auditor users` or `warden --profile sandbox-reviewer review list`.",
+                made.join(", ")
+            ),
+        );
+    }
+    Ok(Some("sandbox-officer".into()))
+}
+
+/// Whether the profile `name` is there and its keyring password opens a session.
+async fn profile_signs_in(name: &str) -> bool {
+    use warden_store::profiles;
+    let (Ok(profile), Ok(password)) = (profiles::get(name), profiles::password(name)) else {
+        return false;
+    };
+    match warden_store::Database::connect(&profile.spec(Some(password))).await {
+        Ok(db) => {
+            db.close().await;
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 async fn seeded(db: &warden_store::Database) -> Result<bool> {

@@ -209,3 +209,78 @@ fn automation_passes_the_password_in_the_environment_only() {
     );
     assert!(!stderr.contains("wrong-password"));
 }
+
+/// `warden demo` makes an officer, a reviewer and an auditor with accounts of their own,
+/// their passwords in the OS keyring as profiles: each acts with its own role, and a
+/// second demo keeps them.
+#[test]
+fn the_demo_signs_its_people_in_with_passwords_in_the_keyring() {
+    let home = scratch("demo-keyring-home");
+    let data = home.join("sandbox");
+    let out = home.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = r#"
+set -u
+echo -n unlock-the-test-keyring | gnome-keyring-daemon --unlock --components=secrets > /dev/null
+demo() { "$WARDEN" demo --headless --data-dir "$DATA" --users 60 --log-rows 800 --format json; }
+demo > "$OUT/demo1.json" 2> "$OUT/demo1.err"; echo $? > "$OUT/demo1.code"
+"$WARDEN" --profile sandbox-auditor --format json users > "$OUT/auditor.json" 2> "$OUT/auditor.err"; echo $? > "$OUT/auditor.code"
+"$WARDEN" --profile sandbox-reviewer users > /dev/null 2> "$OUT/reviewer.err"; echo $? > "$OUT/reviewer.code"
+"$WARDEN" --profile sandbox-officer --format json console-users > "$OUT/officer.json" 2> "$OUT/officer.err"; echo $? > "$OUT/officer.code"
+demo > /dev/null 2> "$OUT/demo2.err"; echo $? > "$OUT/demo2.code"
+"$WARDEN" sandbox stop --data-dir "$DATA" > /dev/null 2>&1
+"#;
+    let status = Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", script])
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env_remove("WARDEN_DATABASE_PASSWORD")
+        .env_remove("WARDEN_DATABASE_URL")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("WARDEN", assert_cmd::cargo::cargo_bin("warden"))
+        .env("DATA", &data)
+        .env("OUT", &out)
+        .output()
+        .expect("dbus-run-session (apt: dbus, gnome-keyring) must be installed");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    assert_eq!(read("demo1.code").trim(), "0", "{}", read("demo1.err"));
+    assert!(
+        read("demo1.err").contains("Demo accounts, passwords in the OS keyring"),
+        "{}",
+        read("demo1.err")
+    );
+    assert_eq!(read("auditor.code").trim(), "0", "{}", read("auditor.err"));
+    let users: serde_json::Value = serde_json::from_str(&read("auditor.json")).unwrap();
+    assert_eq!(users["users"].as_array().unwrap().len(), 60);
+    assert_eq!(
+        read("reviewer.code").trim(),
+        "4",
+        "{}",
+        read("reviewer.err")
+    );
+    assert!(read("reviewer.err").contains("demo.reviewer is reviewer"));
+    assert_eq!(read("officer.code").trim(), "0", "{}", read("officer.err"));
+    let listed: serde_json::Value = serde_json::from_str(&read("officer.json")).unwrap();
+    let logins: Vec<&str> = (listed["users"].as_array().unwrap().iter())
+        .map(|u| u["login"].as_str().unwrap())
+        .collect();
+    for login in ["demo.auditor", "demo.officer", "demo.reviewer", "root"] {
+        assert!(logins.contains(&login), "{logins:?}");
+    }
+    assert_eq!(read("demo2.code").trim(), "0", "{}", read("demo2.err"));
+    assert!(
+        !read("demo2.err").contains("Demo accounts"),
+        "the second demo keeps the first one's people: {}",
+        read("demo2.err")
+    );
+    let config = std::fs::read_to_string(home.join("config/warden/config.toml")).unwrap();
+    assert!(config.contains("[profiles.sandbox-officer]"), "{config}");
+    assert!(!config.contains("password"), "{config}");
+}
