@@ -569,7 +569,7 @@ pub struct ProfileAddArgs {
     pub tls_ca: Option<PathBuf>,
     #[arg(long, default_value = "reference")]
     pub mapping: String,
-    /// local (the OS user or WARDEN_ACTOR) or oidc.
+    /// local (the profile's own account and its password in the keyring) or oidc.
     #[arg(long, default_value = "local")]
     pub auth: String,
     /// A separate schema for Warden's own tables.

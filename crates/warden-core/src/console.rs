@@ -55,13 +55,15 @@ impl std::str::FromStr for ConsoleRole {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
-    /// The OS user or `WARDEN_ACTOR`: no stronger than the database credentials behind it.
+    /// The person's own database account and its password (the account the server
+    /// authenticated decides who acts).
     Local,
     /// An identity proved by the company's OpenID Connect provider.
     Oidc,
 }
 
-/// Who is acting. Console logins compare case-insensitively.
+/// Who is acting: the console user whose account the server authenticated. Console logins
+/// compare in their identity form ([`identity`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub login: String,
