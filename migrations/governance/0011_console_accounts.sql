@@ -53,6 +53,9 @@ CREATE TABLE warden_grant_target (
     table_name   VARCHAR(64)      NOT NULL,
     user_column  VARCHAR(64)      NOT NULL,
     role_column  VARCHAR(64)      NOT NULL,
+    -- When the grant was made (NULL when the mapping names no such column): a row is
+    -- removed only while it is still the grant the campaign reviewed.
+    granted_at_column VARCHAR(64) NULL,
     recorded_at  DATETIME(6)      NOT NULL,
     CONSTRAINT warden_grant_target_single CHECK (id = 1)
 ) ENGINE=InnoDB;

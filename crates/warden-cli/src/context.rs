@@ -2,10 +2,13 @@
 //! always closed; who acts is the account the server authenticated), and notes for people
 //! on stderr.
 
+use std::io::{BufRead, IsTerminal};
 use warden_core::mapping::Mapping;
-use warden_service::Ctx;
+
 use warden_service::session::{self, OpenRequest, Target};
+use warden_service::{Ctx, ErrorCode};
 use warden_store::Database;
+use warden_store::Secret;
 
 use crate::args::Cli;
 use crate::failure::Failure;
@@ -41,14 +44,57 @@ pub fn load_mapping(cli: &Cli) -> Result<Mapping> {
 }
 
 /// Connects, establishes the actor's console role, and checks the mapping if one is needed.
+/// At a terminal, an account whose password has expired (the first sign-in) is asked for a
+/// new one, which is set (and kept in a profile's keyring) before going on.
 pub async fn context(cli: &Cli, with_mapping: bool) -> Result<Ctx> {
-    Ok(session::open(&OpenRequest {
+    let req = OpenRequest {
         target: target(cli)?,
         mapping: cli.mapping.clone(),
         with_mapping,
         password: None,
-    })
-    .await?)
+    };
+    match session::open(&req).await {
+        Err(e) if e.code() == ErrorCode::PasswordExpired && std::io::stdin().is_terminal() => {
+            note(
+                cli,
+                "This account's password has expired (an initial password always has): choose your own.",
+            );
+            let new = read_new_password(cli)?;
+            session::change_password(&req.target, None, &new).await?;
+            if let Target::Url(_) = req.target {
+                note(
+                    cli,
+                    "Password changed: set WARDEN_DATABASE_PASSWORD to it from now on.",
+                );
+            }
+            Ok(session::open(&OpenRequest {
+                password: Some(new),
+                ..req
+            })
+            .await?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// A new password: twice at a terminal, or once from the first line of stdin.
+pub fn read_new_password(cli: &Cli) -> Result<Secret> {
+    let unreadable = |e: std::io::Error| Failure::usage(format!("cannot read the password: {e}"));
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("new password: ").map_err(unreadable)?;
+        let again = rpassword::prompt_password("the same again: ").map_err(unreadable)?;
+        if first != again {
+            return Err(Failure::new(ErrorCode::Input, "the two passwords differ"));
+        }
+        return Ok(Secret::new(first));
+    }
+    note(cli, "reading the new password from the first line of stdin");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(unreadable)?;
+    Ok(Secret::new(line.trim_end_matches(['\n', '\r']).to_string()))
 }
 
 /// A context on an already connected database (the demo).

@@ -319,6 +319,7 @@ impl Mapping {
             table: self.user_roles.table.clone(),
             user: self.user_roles.user.clone(),
             role: self.user_roles.role.clone(),
+            granted_at: self.user_roles.granted_at.clone(),
         }
     }
 

@@ -5,7 +5,8 @@
 //! - `warden_grant_remove(item)` removes the grant of one review item decided `revoke` in a
 //!   campaign not yet closed, keeping each removed row (as JSON, column by column) in
 //!   `warden_remediations`, and marks the item remediated. The row is found by the user and
-//!   role the item recorded at launch, so a grant made since is untouched.
+//!   role the item recorded at launch and, where the mapping names one, the time of the
+//!   grant: a grant made again since launch is untouched.
 //! - `warden_grant_restore(remediation)` puts one kept row back, exactly as it was.
 //!
 //! The grant table itself is fixed by the administrator (`warden migrate`, from the
@@ -26,11 +27,17 @@ pub struct GrantTarget {
     pub table: String,
     pub user: String,
     pub role: String,
+    /// When the grant was made: with it, a row is removed only if it is still the grant
+    /// the campaign reviewed (a grant made again since launch is another grant).
+    pub granted_at: Option<String>,
 }
 
 impl GrantTarget {
     pub fn check(&self) -> crate::Result<()> {
-        for name in [&self.table, &self.user, &self.role] {
+        for name in [&self.table, &self.user, &self.role]
+            .into_iter()
+            .chain(self.granted_at.as_ref())
+        {
             ident::check(name)
                 .map_err(|e| crate::Error::Invalid(format!("grant table name {name:?} {e}")))?;
         }
@@ -61,10 +68,12 @@ fn officer_check(gov: &str) -> String {
 /// Reads and checks the recorded grant target into `v_table`, `v_user_col`, `v_role_col`.
 fn target(gov: &str) -> String {
     format!(
-        "SELECT table_name, user_column, role_column INTO v_table, v_user_col, v_role_col \
+        "SELECT table_name, user_column, role_column, granted_at_column \
+         INTO v_table, v_user_col, v_role_col, v_granted_col \
          FROM {gov}.`warden_grant_target` WHERE id = 1;\n\
          IF v_table IS NULL OR v_table NOT REGEXP {IDENT_RE} OR v_user_col NOT REGEXP {IDENT_RE} \
-         OR v_role_col NOT REGEXP {IDENT_RE} THEN\n{};\nEND IF;\n",
+         OR v_role_col NOT REGEXP {IDENT_RE} OR NOT (v_granted_col IS NULL OR v_granted_col REGEXP {IDENT_RE}) \
+         THEN\n{};\nEND IF;\n",
         signal(
             "no grant table is recorded: an administrator runs `warden migrate` with the mapping"
         )
@@ -95,7 +104,8 @@ pub fn routines_sql(
         )
     };
     let declare = "DECLARE v_table VARCHAR(64);\nDECLARE v_user_col VARCHAR(64);\n\
-                   DECLARE v_role_col VARCHAR(64);\nDECLARE v_columns TEXT;\n";
+                   DECLARE v_role_col VARCHAR(64);\nDECLARE v_granted_col VARCHAR(64);\n\
+                   DECLARE v_columns TEXT;\nDECLARE v_which TEXT;\n";
     let table = format!("CONCAT({}, '.', {})", qi(&app_literal), qi("v_table"));
     // Every column of the grant table, for JSON_OBJECT('c', `c`, …).
     let columns = format!(
@@ -112,21 +122,25 @@ pub fn routines_sql(
          DECLARE v_campaign BIGINT UNSIGNED;\n\
          {officer}\
          SET SESSION group_concat_max_len = 1048576;\n\
-         SELECT i.campaign_id, i.user_id, i.role_id INTO v_campaign, @warden_user, @warden_role \
+         SELECT i.campaign_id, i.user_id, i.role_id, i.granted_at \
+         INTO v_campaign, @warden_user, @warden_role, @warden_granted \
          FROM {gov}.`warden_review_items` i JOIN {gov}.`warden_campaigns` c ON c.id = i.campaign_id \
          WHERE i.id = p_item AND i.decision = 'revoke' AND i.remediation IS NULL AND c.status <> 'closed';\n\
          IF v_campaign IS NULL THEN\n{not_revocable};\nEND IF;\n\
          {target}{columns}\
          SET @warden_campaign = v_campaign, @warden_item = p_item, @warden_at = p_at;\n\
+         IF v_granted_col IS NULL THEN\nSET @warden_granted = NULL;\nEND IF;\n\
+         SET v_which = CONCAT(' WHERE ', {user_col}, ' = ? AND ', {role_col}, ' = ? AND ', \
+         IF(v_granted_col IS NULL, '? IS NULL', CONCAT({granted_col}, ' <=> ?')));\n\
          SET @warden_sql = CONCAT('INSERT INTO {gov}.`warden_remediations` \
          (campaign_id, item_id, user_id, role_id, removed_row, removed_at) \
          SELECT ?, ?, ?, ?, CAST(JSON_OBJECT(', v_columns, ') AS CHAR), ? FROM ', {table}, \
-         ' WHERE ', {user_col}, ' = ? AND ', {role_col}, ' = ? FOR UPDATE');\n\
+         v_which, ' FOR UPDATE');\n\
          {exec}EXECUTE warden_stmt USING @warden_campaign, @warden_item, @warden_user, @warden_role, \
-         @warden_at, @warden_user, @warden_role;\n\
+         @warden_at, @warden_user, @warden_role, @warden_granted;\n\
          SET p_kept = ROW_COUNT();\nDEALLOCATE PREPARE warden_stmt;\n\
-         SET @warden_sql = CONCAT('DELETE FROM ', {table}, ' WHERE ', {user_col}, ' = ? AND ', {role_col}, ' = ?');\n\
-         {exec}EXECUTE warden_stmt USING @warden_user, @warden_role;\nDEALLOCATE PREPARE warden_stmt;\n\
+         SET @warden_sql = CONCAT('DELETE FROM ', {table}, v_which);\n\
+         {exec}EXECUTE warden_stmt USING @warden_user, @warden_role, @warden_granted;\nDEALLOCATE PREPARE warden_stmt;\n\
          UPDATE {gov}.`warden_review_items` SET remediation = IF(p_kept > 0, 'revoked', 'absent') WHERE id = p_item;\n\
          END",
         officer = officer_check(&gov),
@@ -134,6 +148,7 @@ pub fn routines_sql(
         target = target(&gov),
         user_col = qi("v_user_col"),
         role_col = qi("v_role_col"),
+        granted_col = qi("v_granted_col"),
         exec = exec(),
     );
     let restore = head(
@@ -202,7 +217,19 @@ mod tests {
             table: "user_roles; DROP".into(),
             user: "u".into(),
             role: "r".into(),
+            granted_at: None,
         };
         assert!(bad.check().is_err());
+        let bad = GrantTarget {
+            table: "user_roles".into(),
+            user: "u".into(),
+            role: "r".into(),
+            granted_at: Some("a`b".into()),
+        };
+        assert!(bad.check().is_err());
+        assert!(
+            sql.contains("' <=> ?'"),
+            "the time of the grant, when mapped"
+        );
     }
 }

@@ -412,12 +412,14 @@ pub struct Revocation {
     pub login: String,
     pub role_id: i64,
     pub role: String,
+    /// When the grant was made, as recorded at launch.
+    pub granted_at: Option<NaiveDateTime>,
 }
 
 /// Items decided `revoke` and not yet remediated, by user.
 pub async fn pending_revocations(db: &Database, campaign: u64) -> Result<Vec<Revocation>> {
-    let rows: Vec<(u64, i64, String, i64, String)> = sqlx::query_as(
-        "SELECT id, user_id, login, role_id, role FROM warden_review_items \
+    let rows: Vec<(u64, i64, String, i64, String, Option<NaiveDateTime>)> = sqlx::query_as(
+        "SELECT id, user_id, login, role_id, role, granted_at FROM warden_review_items \
          WHERE campaign_id = ? AND decision = ? AND remediation IS NULL \
          ORDER BY user_id, role_id, id",
     )
@@ -427,13 +429,16 @@ pub async fn pending_revocations(db: &Database, campaign: u64) -> Result<Vec<Rev
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(item, user_id, login, role_id, role)| Revocation {
-            item,
-            user_id,
-            login,
-            role_id,
-            role,
-        })
+        .map(
+            |(item, user_id, login, role_id, role, granted_at)| Revocation {
+                item,
+                user_id,
+                login,
+                role_id,
+                role,
+                granted_at,
+            },
+        )
         .collect())
 }
 
@@ -446,6 +451,8 @@ pub struct GrantTable {
     pub table: String,
     pub user: String,
     pub role: String,
+    /// When the grant was made, if the mapping names it.
+    pub granted_at: Option<String>,
     pub columns: Vec<String>,
 }
 
@@ -471,6 +478,7 @@ impl GrantTable {
             table: ur.table.clone(),
             user: ur.user.clone(),
             role: ur.role.clone(),
+            granted_at: ur.granted_at.clone(),
             columns,
         })
     }
@@ -491,6 +499,12 @@ impl GrantTable {
             .push(warden_core::ident::quote(&self.role))
             .push(" = ")
             .push_bind(r.role_id);
+        if let Some(granted_at) = &self.granted_at {
+            qb.push(" AND ")
+                .push(warden_core::ident::quote(granted_at))
+                .push(" <=> ")
+                .push_bind(r.granted_at);
+        }
     }
 
     fn keep_query(&self, r: &Revocation) -> QueryBuilder<'static, MySql> {
@@ -513,7 +527,16 @@ impl GrantTable {
         qb
     }
 
-    /// The statements a user's remediation runs, as text with their bound values shown.
+    fn granted_bound(&self, r: &Revocation) -> String {
+        match (&self.granted_at, r.granted_at) {
+            (None, _) => String::new(),
+            (Some(_), Some(t)) => format!(", {}", t.format("%Y-%m-%d %H:%M:%S")),
+            (Some(_), None) => ", NULL".into(),
+        }
+    }
+
+    /// The statements a user's remediation runs (inside the definer's routine
+    /// `warden_grant_remove`), as text with their bound values shown.
     pub fn preview(&self, login: &str, revocations: &[Revocation]) -> Vec<String> {
         let mut out = vec![
             format!(
@@ -529,17 +552,19 @@ impl GrantTable {
         for r in revocations {
             let names: Vec<String> = self.columns.iter().map(|c| format!("'{c}'")).collect();
             out.push(format!(
-                "{}; -- keeps the row for undo; bound: {}, {}, {}",
+                "{}; -- keeps the row for undo; bound: {}, {}, {}{}",
                 self.keep_query(r).sql(),
                 names.join(", "),
                 r.user_id,
-                r.role_id
+                r.role_id,
+                self.granted_bound(r)
             ));
             out.push(format!(
-                "{}; -- bound: {}, {}",
+                "{}; -- bound: {}, {}{}",
                 self.delete_query(r).sql(),
                 r.user_id,
-                r.role_id
+                r.role_id,
+                self.granted_bound(r)
             ));
         }
         out.push("COMMIT;".to_string());

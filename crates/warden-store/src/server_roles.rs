@@ -68,12 +68,18 @@ pub async fn plan_for(db: &Database) -> Result<Plan> {
 
 /// The grant table remediation works on, as the administrator recorded it.
 pub async fn grant_target(db: &Database) -> Result<Option<GrantTarget>> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT table_name, user_column, role_column FROM warden_grant_target WHERE id = 1",
+    let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT table_name, user_column, role_column, granted_at_column \
+         FROM warden_grant_target WHERE id = 1",
     )
     .fetch_optional(db.gov())
     .await?;
-    Ok(row.map(|(table, user, role)| GrantTarget { table, user, role }))
+    Ok(row.map(|(table, user, role, granted_at)| GrantTarget {
+        table,
+        user,
+        role,
+        granted_at,
+    }))
 }
 
 /// Records the grant table remediation works on (an administrator, at `warden migrate`);
@@ -95,15 +101,19 @@ pub async fn record_grant_target(
         return Ok(false);
     }
     sqlx::query(
-        "INSERT INTO warden_grant_target (id, table_name, user_column, role_column, recorded_at) \
-         VALUES (1, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE table_name = VALUES(table_name), \
-         user_column = VALUES(user_column), role_column = VALUES(role_column), \
+        "INSERT INTO warden_grant_target \
+         (id, table_name, user_column, role_column, granted_at_column, recorded_at) \
+         VALUES (1, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE \
          recorded_at = IF(table_name <=> VALUES(table_name) AND user_column <=> VALUES(user_column) \
-         AND role_column <=> VALUES(role_column), recorded_at, VALUES(recorded_at))",
+         AND role_column <=> VALUES(role_column) AND granted_at_column <=> VALUES(granted_at_column), \
+         recorded_at, VALUES(recorded_at)), \
+         table_name = VALUES(table_name), user_column = VALUES(user_column), \
+         role_column = VALUES(role_column), granted_at_column = VALUES(granted_at_column)",
     )
     .bind(&target.table)
     .bind(&target.user)
     .bind(&target.role)
+    .bind(&target.granted_at)
     .bind(at)
     .execute(db.gov())
     .await?;

@@ -1,14 +1,12 @@
 //! `migrate`, `console-users`, `mapping check`: setting Warden up on a database.
 
-use std::io::{BufRead, IsTerminal};
-
 use warden_service::session;
-use warden_service::{Clock, ErrorCode, mapping, setup};
-use warden_store::Secret;
+use warden_service::{Clock, mapping, setup};
 
 use crate::args::{Cli, ConsoleUsersArgs, ConsoleUsersCommand, MappingCommand};
-use crate::context::{Result, connect, load_mapping, note, show, target, with_ctx};
-use crate::failure::Failure;
+use crate::context::{
+    Result, connect, load_mapping, note, read_new_password, show, target, with_ctx,
+};
 use crate::output::print;
 use crate::render::Message;
 
@@ -55,25 +53,6 @@ pub async fn password(cli: &Cli) -> Result<u8> {
         &Message::new(format!("password changed; {kept}")),
     )?;
     Ok(0)
-}
-
-fn read_new_password(cli: &Cli) -> Result<Secret> {
-    let unreadable = |e: std::io::Error| Failure::usage(format!("cannot read the password: {e}"));
-    if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("new password: ").map_err(unreadable)?;
-        let again = rpassword::prompt_password("the same again: ").map_err(unreadable)?;
-        if first != again {
-            return Err(Failure::new(ErrorCode::Input, "the two passwords differ"));
-        }
-        return Ok(Secret::new(first));
-    }
-    note(cli, "reading the new password from the first line of stdin");
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(unreadable)?;
-    Ok(Secret::new(line.trim_end_matches(['\n', '\r']).to_string()))
 }
 
 impl ConsoleUsersArgs {

@@ -1173,3 +1173,86 @@ fn the_access_listing_exports_every_grant_with_its_role_permissions_and_granter(
     let (code, _) = json(&db, &["export", "verify", out.to_str().unwrap()]);
     assert_eq!(code, 0);
 }
+
+/// At a terminal, the first sign-in asks for a new password (the initial one is expired),
+/// sets it on the server and goes on with the command; the new password then signs in.
+#[test]
+fn at_a_terminal_the_first_sign_in_asks_for_a_new_password() {
+    let db = seeded();
+    let (code, added) = json(
+        &db,
+        &[
+            "console-users",
+            "add",
+            "tina.tty",
+            "--role",
+            "auditor",
+            "--host",
+            "localhost",
+        ],
+    );
+    assert_eq!(code, 0, "{added}");
+    let initial = added["initial_password"].as_str().unwrap();
+    let chosen = password_of("tina.tty");
+    // script(1) gives warden a terminal; what is piped into it is typed there.
+    let command = format!(
+        "'{}' --database-url '{}' roles",
+        assert_cmd::cargo::cargo_bin("warden").display(),
+        url_of(&db, "tina.tty")
+    );
+    let mut typed = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("WARDEN_DATABASE_PASSWORD", initial)
+        .env("XDG_CONFIG_HOME", scratch("tty-config"))
+        .env_remove("WARDEN_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // What the terminal shows, as it comes; each answer is typed once its prompt is there.
+    // (Whether it is echoed is not asserted: the prompt is shown a moment before echo is
+    // turned off, and a machine typing at once can beat it, as no person does.)
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut stdout = typed.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut screen = String::new();
+    let mut stdin = typed.stdin.take().unwrap();
+    for prompt in ["new password: ", "the same again: "] {
+        while !screen.contains(prompt) {
+            let chunk = rx
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no {prompt:?} prompt: {screen}"));
+            screen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        use std::io::Write;
+        writeln!(stdin, "{chosen}").unwrap();
+        screen = screen.replacen(prompt, "", 1);
+    }
+    drop(stdin);
+    let status = typed.wait().unwrap();
+    reader.join().unwrap();
+    while let Ok(chunk) = rx.try_recv() {
+        screen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("choose your own"), "{screen}");
+    assert!(
+        screen.contains("support_agent"),
+        "the command went on: {screen}"
+    );
+    assert!(
+        !screen.contains(&chosen),
+        "the password is not echoed: {screen}"
+    );
+    let (code, _, err) = run_as(&db, "tina.tty", &["roles"]);
+    assert_eq!(code, 0, "the chosen password signs in: {err}");
+}

@@ -70,6 +70,7 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
                 login: i.login,
                 role_id: i.role_id,
                 role: i.role,
+                granted_at: i.granted_at,
             });
         }
     }

@@ -315,3 +315,126 @@ async fn reviewers_reach_only_their_items_and_grants_move_only_through_the_routi
     olga.close().await;
     ctx.close().await;
 }
+
+/// The routine removes the grant the campaign reviewed, not one made again since: a grant
+/// revoked and granted anew after launch (a new time of grant) is left alone, its item
+/// recorded as already gone, while the other revocation is carried out.
+#[tokio::test]
+async fn a_grant_made_again_since_launch_is_not_the_one_removed() {
+    use warden_service::reviews::{self, DecideRequest, ItemsRequest, ReassignRequest};
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    warden_service::policy::apply(&ctx, warden_sandbox::seed::COMPANY_POLICY, "p.toml", "b")
+        .await
+        .unwrap();
+    let campaign = reviews::start(
+        &ctx,
+        reviews::StartRequest {
+            name: "Q4".into(),
+            due: day(30),
+            scope: reviews::Scope {
+                departments: vec!["finance".into()],
+                roles: Vec::new(),
+                job_functions: Vec::new(),
+            },
+            reviewer: warden_core::review::ReviewerRule::Manager,
+            fallback: OFFICER.into(),
+            undecided: warden_core::review::Verdict::Keep,
+        },
+    )
+    .await
+    .unwrap()
+    .campaign;
+    let items = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign,
+            reviewer: None,
+            pending: true,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    // Two grants of two different people.
+    let first = &items[0];
+    let second = items.iter().find(|i| i.login != first.login).unwrap();
+    let ids = vec![first.id, second.id];
+    reviews::reassign(
+        &ctx,
+        ReassignRequest {
+            items: ids.clone(),
+            to: OFFICER.into(),
+            comment: "the officer decides these".into(),
+        },
+    )
+    .await
+    .unwrap();
+    reviews::decide(
+        &ctx,
+        DecideRequest {
+            items: ids,
+            decision: warden_core::review::Verdict::Revoke,
+            comment: "not needed".into(),
+            key: "again".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let root = Database::connect(&s.test_db.spec().unwrap()).await.unwrap();
+    let grant_of = |item: u64| {
+        let db = root.clone();
+        async move {
+            let (user, role): (i64, i64) =
+                sqlx::query_as("SELECT user_id, role_id FROM warden_review_items WHERE id = ?")
+                    .bind(item)
+                    .fetch_one(db.gov())
+                    .await
+                    .unwrap();
+            (user, role)
+        }
+    };
+    let (user, role) = grant_of(first.id).await;
+    let (other_user, other_role) = grant_of(second.id).await;
+    // Revoked and granted again by the application after launch.
+    sqlx::query("UPDATE user_roles SET granted_at = ? WHERE user_id = ? AND role_id = ?")
+        .bind(sql_now())
+        .bind(user)
+        .bind(role)
+        .execute(root.app())
+        .await
+        .unwrap();
+    reviews::close(&ctx, campaign, false).await.unwrap();
+    let held = |user: i64, role: i64| {
+        let db = root.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM user_roles WHERE user_id = ? AND role_id = ?",
+            )
+            .bind(user)
+            .bind(role)
+            .fetch_one(db.app())
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(held(user, role).await, 1, "the grant made since stays");
+    assert_eq!(
+        held(other_user, other_role).await,
+        0,
+        "the reviewed grant is removed"
+    );
+    let remediation: Vec<(u64, Option<String>)> = sqlx::query_as(
+        "SELECT id, remediation FROM warden_review_items WHERE id IN (?, ?) ORDER BY id",
+    )
+    .bind(first.id)
+    .bind(second.id)
+    .fetch_all(root.gov())
+    .await
+    .unwrap();
+    let of = |id: u64| remediation.iter().find(|r| r.0 == id).unwrap().1.clone();
+    assert_eq!(of(first.id).as_deref(), Some("absent"));
+    assert_eq!(of(second.id).as_deref(), Some("revoked"));
+    root.close().await;
+    ctx.close().await;
+}
