@@ -8,7 +8,8 @@
 -- console::identity), binary-collated, so two spellings of one person are one row for the
 -- server too. account_managed is false for the administrator who became the first officer:
 -- Warden records their account but never alters, locks or re-grants it. account_reset
--- marks a removed user brought back: their account gets a new expired password, once. Rows from before this migration get their lower-cased login, which is that
+-- marks a removed user brought back: their account gets a new expired password, once;
+-- account_end_sessions, a removed or re-roled one: the sessions they have open are ended. Rows from before this migration get their lower-cased login, which is that
 -- form for every ASCII login; a removed user keeps their row, locked.
 ALTER TABLE warden_console_users
     ADD COLUMN login_key    VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
@@ -16,7 +17,8 @@ ALTER TABLE warden_console_users
     ADD COLUMN account_host VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
     ADD COLUMN locked_at    DATETIME(6)  NULL,
     ADD COLUMN account_managed BOOLEAN NOT NULL DEFAULT TRUE,
-    ADD COLUMN account_reset   BOOLEAN NOT NULL DEFAULT FALSE;
+    ADD COLUMN account_reset   BOOLEAN NOT NULL DEFAULT FALSE,
+    ADD COLUMN account_end_sessions BOOLEAN NOT NULL DEFAULT FALSE;
 
 UPDATE warden_console_users SET login_key = LOWER(login);
 

@@ -7,7 +7,9 @@
 //! - `warden_console_account_apply` then makes the server agree with the row: creates the
 //!   account with an initial password that is already expired (or resets it), grants the
 //!   row's server role and makes it the default, or locks the account and revokes the
-//!   roles. Account statements commit on their own, so they run after the change: the
+//!   roles, and ends the sessions of a removed or re-roled person (a session keeps a role
+//!   it had active until it reconnects). Account statements commit on their own, so they
+//!   run after the change: the
 //!   trail records a grant before the server gives it, and re-running finishes one that
 //!   was cut short.
 //!
@@ -213,10 +215,12 @@ fn put_body(gov: &str, dialect: Dialect) -> String {
          IF v_role = 'officer' AND (p_remove OR p_role <> 'officer') AND \
          (SELECT COUNT(*) FROM {users} WHERE role = 'officer' AND locked_at IS NULL) <= 1 THEN\n{last};\nEND IF;\n\
          IF p_remove THEN\n\
-         UPDATE {users} SET locked_at = p_at WHERE login_key = p_key AND locked_at IS NULL;\n\
+         UPDATE {users} SET locked_at = p_at, account_end_sessions = TRUE \
+         WHERE login_key = p_key AND locked_at IS NULL;\n\
          IF ROW_COUNT() = 0 THEN\n{no_user};\nEND IF;\n\
          ELSEIF EXISTS (SELECT 1 FROM {users} WHERE login_key = p_key AND account_user IS NOT NULL) THEN\n\
-         UPDATE {users} SET role = p_role, account_reset = (locked_at IS NOT NULL), locked_at = NULL \
+         UPDATE {users} SET account_end_sessions = (locked_at IS NULL AND role <> p_role), \
+         role = p_role, account_reset = (locked_at IS NOT NULL), locked_at = NULL \
          WHERE login_key = p_key;\n\
          ELSE\n\
          IF p_user IS NULL OR p_user NOT REGEXP '^[a-z0-9_][a-z0-9._-]*$' OR p_host IS NULL \
@@ -242,6 +246,30 @@ fn exec(sql: &str) -> String {
     format!(
         "SET @warden_sql = {sql};\nPREPARE warden_stmt FROM @warden_sql;\nEXECUTE warden_stmt;\nDEALLOCATE PREPARE warden_stmt;\n"
     )
+}
+
+/// Ends the sessions the account has open (but the caller's own): a session keeps the
+/// privileges of a role it had active when the role was revoked, until it reconnects; a
+/// removed or re-roled person's open sessions must not.
+fn end_sessions() -> String {
+    "BEGIN\n\
+     DECLARE v_id BIGINT UNSIGNED;\n\
+     DECLARE v_done BOOLEAN DEFAULT FALSE;\n\
+     DECLARE v_sessions CURSOR FOR SELECT ID FROM information_schema.PROCESSLIST \
+     WHERE USER = v_user AND ID <> CONNECTION_ID();\n\
+     DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = TRUE;\n\
+     OPEN v_sessions;\n\
+     warden_end: LOOP\n\
+     FETCH v_sessions INTO v_id;\n\
+     IF v_done THEN\nLEAVE warden_end;\nEND IF;\n\
+     BEGIN\n\
+     DECLARE CONTINUE HANDLER FOR 1094 BEGIN END;\n\
+     KILL CONNECTION v_id;\n\
+     END;\n\
+     END LOOP;\n\
+     CLOSE v_sessions;\n\
+     END;\n"
+        .to_string()
 }
 
 fn apply_body(names: &ServerNames, gov: &str, dialect: Dialect) -> String {
@@ -295,13 +323,15 @@ fn apply_body(names: &ServerNames, gov: &str, dialect: Dialect) -> String {
          DECLARE v_locked DATETIME(6);\n\
          DECLARE v_managed BOOLEAN;\n\
          DECLARE v_reset BOOLEAN;\n\
+         DECLARE v_end_sessions BOOLEAN;\n\
          DECLARE v_role_name VARCHAR(80);\n\
          DECLARE v_account VARCHAR(400);\n\
          DECLARE v_exists INT;\n\
          SET p_used = FALSE;\n\
          IF NOT EXISTS (SELECT 1 FROM {users} WHERE login_key = p_key AND account_user IS NOT NULL) THEN\n{no_user};\nEND IF;\n\
-         SELECT account_user, account_host, role, locked_at, account_managed, account_reset \
-         INTO v_user, v_host, v_role, v_locked, v_managed, v_reset FROM {users} WHERE login_key = p_key;\n\
+         SELECT account_user, account_host, role, locked_at, account_managed, account_reset, \
+         account_end_sessions INTO v_user, v_host, v_role, v_locked, v_managed, v_reset, v_end_sessions \
+         FROM {users} WHERE login_key = p_key;\n\
          IF NOT v_managed THEN\nLEAVE warden_apply;\nEND IF;\n\
          IF v_user NOT REGEXP '^[a-z0-9_][a-z0-9._-]*$' OR v_host NOT REGEXP '^[A-Za-z0-9.%_:/-]+$' THEN\n{bad_account};\nEND IF;\n\
          IF p_password IS NOT NULL AND p_password NOT REGEXP '^[A-Za-z0-9]{{20,64}}$' THEN\n{bad_password};\nEND IF;\n\
@@ -325,7 +355,11 @@ fn apply_body(names: &ServerNames, gov: &str, dialect: Dialect) -> String {
          {grant}\
          {default}\
          END IF;\n\
+         IF v_end_sessions THEN\n{end_sessions}\
+         UPDATE {users} SET account_end_sessions = FALSE WHERE login_key = p_key;\n\
+         END IF;\n\
          END warden_apply",
+        end_sessions = end_sessions(),
         no_user = signal("no console user with that login has an account"),
         bad_account = signal("not an account name or host Warden creates"),
         bad_password = signal("an initial password is 20 to 64 letters and digits"),
@@ -407,6 +441,10 @@ mod tests {
             assert!(sql.contains("only an active officer manages console users"));
             assert!(sql.contains("' REQUIRE SSL'"));
             assert!(sql.contains("' PASSWORD EXPIRE'"));
+            assert!(
+                sql.contains("KILL CONNECTION v_id"),
+                "removed users' sessions end"
+            );
         }
         assert_eq!(drop_routines_sql(&s).unwrap().len(), 2);
     }

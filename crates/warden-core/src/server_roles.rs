@@ -215,7 +215,15 @@ pub fn grants(dialect: Dialect) -> Vec<Grant> {
         "SELECT, INSERT, UPDATE",
         On::Gov("warden_console_users"),
     ));
-    out.push(grant(Holder::Definer, "CREATE USER", On::Server));
+    // Creating accounts, and ending a removed person's sessions (seeing them, killing them).
+    out.push(grant(
+        Holder::Definer,
+        match dialect {
+            Dialect::MariaDb => "CREATE USER, PROCESS, CONNECTION ADMIN",
+            Dialect::MySql => "CREATE USER, PROCESS, CONNECTION_ADMIN",
+        },
+        On::Server,
+    ));
     match dialect {
         // MariaDB: `SET DEFAULT ROLE … FOR` another account wants UPDATE on the schema.
         Dialect::MariaDb => {

@@ -104,6 +104,11 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
                     target: target.into(),
                     reason: db.message().to_string(),
                 },
+                // The account is locked (MariaDB 4151, MySQL 3118): removed from the console.
+                4151 | 3118 => Error::Refused(format!(
+                    "the database account is locked (a console user who was removed): {}",
+                    db.message()
+                )),
                 // "You must SET PASSWORD before executing this statement"; MySQL 8's
                 // refusal to log in with an expired password.
                 1820 | 1862 => Error::PasswordExpired {

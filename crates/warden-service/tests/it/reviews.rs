@@ -529,7 +529,9 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
         .find(|l| l.starts_with("DELETE FROM "))
         .expect("a DELETE in the preview");
     assert!(
-        delete.contains(".`user_roles` WHERE `user_id` = ? AND `role_id` = ?; -- bound: "),
+        delete.contains(
+            ".`user_roles` WHERE `user_id` = ? AND `role_id` = ? AND `granted_at` <=> ?; -- bound: "
+        ),
         "{delete}"
     );
     assert_eq!(

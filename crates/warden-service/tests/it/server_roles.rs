@@ -438,3 +438,63 @@ async fn a_grant_made_again_since_launch_is_not_the_one_removed() {
     root.close().await;
     ctx.close().await;
 }
+
+/// A session keeps a role it had active when the role is revoked, until it reconnects: so
+/// removing or re-roling someone ends the sessions they have open, and a removed person's
+/// account is locked for any new one.
+#[tokio::test]
+async fn removing_or_re_roling_someone_ends_their_open_sessions() {
+    use sqlx::{Connection, Executor};
+    let s = seeded().await;
+    add_console_user(&s.test_db, "rick", ConsoleRole::Reviewer).await;
+    add_console_user(&s.test_db, "olga", ConsoleRole::Officer).await;
+    let open = |login: &str| {
+        let spec = account_spec(&s.test_db, login);
+        let url = format!(
+            "mysql://{}:{}@localhost/{}?socket={}",
+            spec.user,
+            password_of(login).expose(),
+            s.test_db.name,
+            s.test_db.socket.display()
+        );
+        async move { sqlx::MySqlConnection::connect(&url).await.unwrap() }
+    };
+    let mut rick = open("rick").await;
+    let mut olga = open("olga").await;
+    for conn in [&mut rick, &mut olga] {
+        conn.execute("SELECT COUNT(*) FROM warden_campaigns")
+            .await
+            .unwrap();
+    }
+    let ctx = officer(&s.test_db).await;
+    setup::remove_console_user(&ctx, "rick").await.unwrap();
+    setup::add_console_user(
+        &ctx,
+        setup::AddConsoleUser {
+            login: "olga".into(),
+            role: ConsoleRole::Auditor,
+            host: None,
+        },
+    )
+    .await
+    .unwrap();
+    for (who, conn) in [("rick", &mut rick), ("olga", &mut olga)] {
+        let err = conn
+            .execute("SELECT COUNT(*) FROM warden_campaigns")
+            .await
+            .unwrap_err();
+        assert!(
+            !matches!(err, sqlx::Error::Database(_)),
+            "{who}'s open session was ended, not refused: {err}"
+        );
+    }
+    let again = Database::connect(&account_spec(&s.test_db, "rick"))
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("locked"), "{again}");
+    // Olga signs in again, as an auditor now.
+    let olga = ctx_as(&s.test_db, "olga", None).await;
+    assert_eq!(olga.role(), ConsoleRole::Auditor);
+    olga.close().await;
+    ctx.close().await;
+}
