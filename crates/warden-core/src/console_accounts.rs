@@ -21,7 +21,9 @@
 
 use crate::console::{ConsoleRole, identity};
 use crate::ident;
-use crate::server_roles::{Dialect, Schemas, ServerNames, checked, literal};
+use crate::server_roles::{
+    Dialect, Schemas, ServerNames, checked, literal, officer_check, procedure_head, signal,
+};
 
 pub const PUT_ROUTINE: &str = "warden_console_user_put";
 pub const APPLY_ROUTINE: &str = "warden_console_account_apply";
@@ -142,17 +144,7 @@ pub fn routines_sql(
     dialect: Dialect,
 ) -> crate::Result<Vec<String>> {
     let (_, gov) = checked(schemas)?;
-    let create = match dialect {
-        Dialect::MariaDb => "CREATE OR REPLACE",
-        Dialect::MySql => "CREATE",
-    };
-    let head = |name: &str, params: &str| {
-        format!(
-            "{create} DEFINER = {} PROCEDURE {gov}.{}({params}) SQL SECURITY DEFINER MODIFIES SQL DATA\n",
-            names.definer_account(),
-            ident::quote(name)
-        )
-    };
+    let head = |name: &str, params: &str| procedure_head(names, &gov, dialect, name, params);
     Ok(vec![
         head(
             PUT_ROUTINE,
@@ -172,24 +164,6 @@ pub fn drop_routines_sql(schemas: &Schemas) -> crate::Result<Vec<String>> {
         .iter()
         .map(|r| format!("DROP PROCEDURE IF EXISTS {gov}.{}", ident::quote(r)))
         .collect())
-}
-
-fn signal(message: &str) -> String {
-    format!(
-        "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {}",
-        literal(message)
-    )
-}
-
-/// The caller is an active officer (by the account that connected: inside a definer
-/// routine `CURRENT_USER()` is the definer).
-fn officer_check(gov: &str) -> String {
-    format!(
-        "IF NOT EXISTS (SELECT 1 FROM {gov}.`warden_console_users` \
-         WHERE account_user = SUBSTRING_INDEX(SESSION_USER(), '@', 1) \
-         AND role = 'officer' AND locked_at IS NULL) THEN\n{};\nEND IF;\n",
-        signal("only an active officer manages console users")
-    )
 }
 
 /// Which server table lists the accounts.
@@ -232,7 +206,7 @@ fn put_body(gov: &str, dialect: Dialect) -> String {
          account_host = VALUES(account_host), locked_at = NULL;\n\
          END IF;\n\
          END",
-        officer = officer_check(gov),
+        officer = officer_check(gov, "only an active officer manages console users"),
         bad_role = signal("a console role is officer, reviewer or auditor"),
         last = signal("that is the last officer; add another officer first"),
         no_user = signal("no active console user has that login"),

@@ -15,7 +15,9 @@
 //! quoted; every value is bound (`EXECUTE … USING`).
 
 use crate::ident;
-use crate::server_roles::{Dialect, Schemas, ServerNames, checked, literal};
+use crate::server_roles::{
+    Dialect, Schemas, ServerNames, checked, literal, officer_check, procedure_head, signal,
+};
 
 pub const REMOVE_ROUTINE: &str = "warden_grant_remove";
 pub const RESTORE_ROUTINE: &str = "warden_grant_restore";
@@ -45,25 +47,12 @@ impl GrantTarget {
     }
 }
 
-fn signal(m: &str) -> String {
-    format!("SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {}", literal(m))
-}
-
 /// An identifier quoted inside SQL text built by the routine.
 fn qi(expr: &str) -> String {
     format!("CONCAT('`', REPLACE({expr}, '`', '``'), '`')")
 }
 
 const IDENT_RE: &str = "'^[A-Za-z0-9_$]{1,64}$'";
-
-fn officer_check(gov: &str) -> String {
-    format!(
-        "IF NOT EXISTS (SELECT 1 FROM {gov}.`warden_console_users` \
-         WHERE account_user = SUBSTRING_INDEX(SESSION_USER(), '@', 1) \
-         AND role = 'officer' AND locked_at IS NULL) THEN\n{};\nEND IF;\n",
-        signal("only an active officer remediates")
-    )
-}
 
 /// Reads and checks the recorded grant target into `v_table`, `v_user_col`, `v_role_col`.
 fn target(gov: &str) -> String {
@@ -92,17 +81,7 @@ pub fn routines_sql(
 ) -> crate::Result<Vec<String>> {
     let (app, gov) = checked(schemas)?;
     let app_literal = literal(&schemas.app);
-    let create = match dialect {
-        Dialect::MariaDb => "CREATE OR REPLACE",
-        Dialect::MySql => "CREATE",
-    };
-    let head = |name: &str, params: &str| {
-        format!(
-            "{create} DEFINER = {} PROCEDURE {gov}.{}({params}) SQL SECURITY DEFINER MODIFIES SQL DATA\n",
-            names.definer_account(),
-            ident::quote(name)
-        )
-    };
+    let head = |name: &str, params: &str| procedure_head(names, &gov, dialect, name, params);
     let declare = "DECLARE v_table VARCHAR(64);\nDECLARE v_user_col VARCHAR(64);\n\
                    DECLARE v_role_col VARCHAR(64);\nDECLARE v_granted_col VARCHAR(64);\n\
                    DECLARE v_columns TEXT;\nDECLARE v_which TEXT;\n";
@@ -143,7 +122,7 @@ pub fn routines_sql(
          {exec}EXECUTE warden_stmt USING @warden_user, @warden_role, @warden_granted;\nDEALLOCATE PREPARE warden_stmt;\n\
          UPDATE {gov}.`warden_review_items` SET remediation = IF(p_kept > 0, 'revoked', 'absent') WHERE id = p_item;\n\
          END",
-        officer = officer_check(&gov),
+        officer = officer_check(&gov, "only an active officer remediates"),
         not_revocable = signal("that item is not a revocation still to carry out"),
         target = target(&gov),
         user_col = qi("v_user_col"),
@@ -175,7 +154,7 @@ pub fn routines_sql(
          UPDATE {gov}.`warden_remediations` SET undone_at = p_at WHERE id = p_remediation;\n\
          UPDATE {gov}.`warden_review_items` SET remediation = 'restored' WHERE id = v_item;\n\
          END",
-        officer = officer_check(&gov),
+        officer = officer_check(&gov, "only an active officer remediates"),
         not_kept = signal("no removed row to put back with that number"),
         target = target(&gov),
         qcol = qi("COLUMN_NAME"),

@@ -9,7 +9,7 @@
 //! `*_key` columns.
 
 use crate::ident;
-use crate::server_roles::{Dialect, Schemas, ServerNames, checked, literal};
+use crate::server_roles::{Dialect, Schemas, ServerNames, checked, procedure_head, signal};
 
 /// The view of the session's own review items.
 pub const MY_ITEMS_VIEW: &str = "warden_my_review_items";
@@ -59,17 +59,17 @@ pub fn reassign_sql(
     dialect: Dialect,
 ) -> crate::Result<String> {
     let (_, gov) = checked(schemas)?;
-    let create = match dialect {
-        Dialect::MariaDb => "CREATE OR REPLACE",
-        Dialect::MySql => "CREATE",
-    };
     let users = format!("{gov}.`warden_console_users`");
-    let signal = |m: &str| format!("SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {}", literal(m));
+    let head = procedure_head(
+        names,
+        &gov,
+        dialect,
+        REASSIGN_ROUTINE,
+        "IN p_item BIGINT UNSIGNED, IN p_version INT UNSIGNED, IN p_to VARCHAR(190), \
+         IN p_to_key VARCHAR(190)",
+    );
     Ok(format!(
-        "{create} DEFINER = {definer} PROCEDURE {gov}.{name}\
-         (IN p_item BIGINT UNSIGNED, IN p_version INT UNSIGNED, IN p_to VARCHAR(190), IN p_to_key VARCHAR(190)) \
-         SQL SECURITY DEFINER MODIFIES SQL DATA\n\
-         BEGIN\n\
+        "{head}BEGIN\n\
          DECLARE v_caller VARCHAR(190);\n\
          DECLARE v_role VARCHAR(16);\n\
          SET v_caller = {caller};\n\
@@ -82,8 +82,6 @@ pub fn reassign_sql(
          AND (reviewer_key = v_caller OR v_role = 'officer');\n\
          IF ROW_COUNT() <> 1 THEN\n{not_moved};\nEND IF;\n\
          END",
-        definer = names.definer_account(),
-        name = ident::quote(REASSIGN_ROUTINE),
         caller = session_key(&gov),
         no_caller = signal("only a reviewer or an officer reassigns review items"),
         no_to = signal("the new reviewer is not an active reviewer or officer"),

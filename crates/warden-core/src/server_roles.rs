@@ -441,6 +441,46 @@ pub fn drop_chain_trigger_sql(schemas: &Schemas) -> crate::Result<String> {
     ))
 }
 
+/// The opening of a definer routine: `CREATE [OR REPLACE] DEFINER = … PROCEDURE gov.name(…)
+/// SQL SECURITY DEFINER MODIFIES SQL DATA`. MySQL has no `OR REPLACE` for routines: there
+/// the plan drops them first.
+pub(crate) fn procedure_head(
+    names: &ServerNames,
+    gov: &str,
+    dialect: Dialect,
+    name: &str,
+    params: &str,
+) -> String {
+    let create = match dialect {
+        Dialect::MariaDb => "CREATE OR REPLACE",
+        Dialect::MySql => "CREATE",
+    };
+    format!(
+        "{create} DEFINER = {} PROCEDURE {gov}.{}({params}) SQL SECURITY DEFINER MODIFIES SQL DATA\n",
+        names.definer_account(),
+        ident::quote(name)
+    )
+}
+
+/// A routine's refusal, in its own words (error 1644 for the caller).
+pub(crate) fn signal(message: &str) -> String {
+    format!(
+        "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {}",
+        literal(message)
+    )
+}
+
+/// Refuses, with `message`, a caller who is not an active officer: the console user of the
+/// account that connected (inside a definer routine `CURRENT_USER()` is the definer).
+pub(crate) fn officer_check(gov: &str, message: &str) -> String {
+    format!(
+        "IF NOT EXISTS (SELECT 1 FROM {gov}.`warden_console_users` \
+         WHERE account_user = SUBSTRING_INDEX(SESSION_USER(), '@', 1) \
+         AND role = 'officer' AND locked_at IS NULL) THEN\n{};\nEND IF;\n",
+        signal(message)
+    )
+}
+
 /// The schemas, checked and quoted.
 pub(crate) fn checked(schemas: &Schemas) -> crate::Result<(String, String)> {
     for name in [&schemas.app, &schemas.gov] {

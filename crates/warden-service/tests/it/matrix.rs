@@ -5,16 +5,14 @@
 
 use warden_core::console::ConsoleRole;
 use warden_core::findings::{FindingKind, Triage as TriageAction};
-use warden_core::review::{ReviewerRule, Verdict};
+use warden_core::review::Verdict;
 use warden_sandbox::seed::COMPANY_POLICY;
 use warden_service::audit::EventsRequest;
 use warden_service::directory::{AccessRequest, RoleRequest, UsersRequest, WhoCanRequest};
 use warden_service::export::Progress;
 use warden_service::findings::{FindingsRequest, PolicySource, TriageRequest};
 use warden_service::logs::SearchRequest;
-use warden_service::reviews::{
-    self, DecideRequest, ItemsRequest, ReassignRequest, Scope, StartRequest,
-};
+use warden_service::reviews::{self, DecideRequest, ItemsRequest, ReassignRequest};
 use warden_service::{Ctx, ErrorCode, audit, directory, export, findings, logs, policy, setup};
 
 use crate::support::*;
@@ -22,9 +20,19 @@ use crate::support::*;
 const REVIEWER: &str = "rita.reviewer";
 const AUDITOR: &str = "adam.auditor";
 
-/// Every use case the matrix runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Case {
+/// Every use case the matrix runs, as an enum and the list of all of them.
+macro_rules! cases {
+    ($($case:ident),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Case {
+            $($case),*
+        }
+
+        const ALL: &[Case] = &[$(Case::$case),*];
+    };
+}
+
+cases! {
     Dashboard,
     Users,
     Roles,
@@ -61,47 +69,6 @@ enum Case {
     RemoveConsoleUser,
     Pack,
 }
-
-const ALL: [Case; 35] = {
-    use Case::*;
-    [
-        Dashboard,
-        Users,
-        Roles,
-        Role,
-        Access,
-        WhoCan,
-        Permissions,
-        PolicyShow,
-        PolicyHistory,
-        PolicySimulate,
-        PolicyApply,
-        Check,
-        Findings,
-        Finding,
-        Triage,
-        Compliance,
-        ReviewList,
-        ReviewShow,
-        ReviewItems,
-        Reminders,
-        ReviewStart,
-        Decide,
-        Reassign,
-        CloseDryRun,
-        Undo,
-        LogsSearch,
-        LogsScan,
-        ExportAccess,
-        ExportAuditTrail,
-        AuditEvents,
-        AuditVerify,
-        ConsoleUsers,
-        AddConsoleUser,
-        RemoveConsoleUser,
-        Pack,
-    ]
-};
 
 impl Case {
     /// Who may: the contract of DESIGN.md's console roles.
@@ -214,7 +181,9 @@ async fn attempt(ctx: &Ctx, login: &str, case: Case, w: &World) -> Option<ErrorC
         .await
         .map(drop),
         Reminders => reviews::reminders(ctx).await.map(drop),
-        ReviewStart => reviews::start(ctx, start("Matrix")).await.map(drop),
+        ReviewStart => reviews::start(ctx, finance_review("Matrix"))
+            .await
+            .map(drop),
         Decide => reviews::decide(
             ctx,
             DecideRequest {
@@ -269,21 +238,6 @@ async fn attempt(ctx: &Ctx, login: &str, case: Case, w: &World) -> Option<ErrorC
     r.err().map(|e| e.code())
 }
 
-fn start(name: &str) -> StartRequest {
-    StartRequest {
-        name: name.into(),
-        due: day(30),
-        scope: Scope {
-            departments: vec!["finance".into()],
-            roles: Vec::new(),
-            job_functions: Vec::new(),
-        },
-        reviewer: ReviewerRule::Manager,
-        fallback: OFFICER.into(),
-        undecided: Verdict::Keep,
-    }
-}
-
 /// A policy in force, its findings recorded, and an open campaign with two items in the
 /// reviewer's queue and two in the officer's.
 async fn world(s: &Seeded, officer: &Ctx) -> World {
@@ -305,7 +259,7 @@ async fn world(s: &Seeded, officer: &Ctx) -> World {
     .findings[0]
         .id
         .unwrap();
-    let campaign = reviews::start(officer, start("Q4 finance"))
+    let campaign = reviews::start(officer, finance_review("Q4 finance"))
         .await
         .unwrap()
         .campaign;
@@ -363,7 +317,7 @@ async fn every_use_case_under_every_roles_own_account() {
     ] {
         let ctx = ctx_as(&s.test_db, login, Some("reference")).await;
         assert_eq!(ctx.role(), role);
-        for case in ALL {
+        for &case in ALL {
             let got = attempt(&ctx, login, case, &w).await;
             let refused = got == Some(ErrorCode::Forbidden);
             let allowed = case.allowed(role);

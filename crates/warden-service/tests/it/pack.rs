@@ -2,11 +2,9 @@
 //! trail, every revocation provable from its own files, and any byte of any file altered
 //! named by the offline verifier.
 
-use warden_core::review::{ReviewerRule, Verdict};
+use warden_core::review::Verdict;
 use warden_sandbox::seed::COMPANY_POLICY;
-use warden_service::reviews::{
-    self, DecideRequest, ItemsRequest, ReassignRequest, Scope, StartRequest,
-};
+use warden_service::reviews::{self, DecideRequest, ItemsRequest, ReassignRequest};
 use warden_service::{ErrorCode, policy};
 
 use crate::support::*;
@@ -17,23 +15,9 @@ async fn closed_campaign(ctx: &warden_service::Ctx) -> u64 {
     policy::apply(ctx, COMPANY_POLICY, "p.toml", "baseline")
         .await
         .unwrap();
-    let started = reviews::start(
-        ctx,
-        StartRequest {
-            name: "Q4 finance".into(),
-            due: day(30),
-            scope: Scope {
-                departments: vec!["finance".into()],
-                roles: Vec::new(),
-                job_functions: Vec::new(),
-            },
-            reviewer: ReviewerRule::Manager,
-            fallback: OFFICER.into(),
-            undecided: Verdict::Keep,
-        },
-    )
-    .await
-    .unwrap();
+    let started = reviews::start(ctx, finance_review("Q4 finance"))
+        .await
+        .unwrap();
     let id = started.campaign;
     let items = reviews::items(
         ctx,

@@ -212,7 +212,7 @@ async fn affected(db: &Database, sql: &str) -> Result<u64, u16> {
 /// routines, which officers alone may call and which check what they are asked.
 #[tokio::test]
 async fn reviewers_reach_only_their_items_and_grants_move_only_through_the_routines() {
-    use warden_service::reviews::{self, ItemsRequest, ReassignRequest, Scope, StartRequest};
+    use warden_service::reviews::{self, ItemsRequest, ReassignRequest};
     let s = seeded().await;
     let (_, rick) = account(&s.test_db, "rick", ConsoleRole::Reviewer).await;
     let (_, olga) = account(&s.test_db, "olga", ConsoleRole::Officer).await;
@@ -220,24 +220,10 @@ async fn reviewers_reach_only_their_items_and_grants_move_only_through_the_routi
     warden_service::policy::apply(&ctx, warden_sandbox::seed::COMPANY_POLICY, "p.toml", "b")
         .await
         .unwrap();
-    let campaign = reviews::start(
-        &ctx,
-        StartRequest {
-            name: "Q4".into(),
-            due: day(30),
-            scope: Scope {
-                departments: vec!["finance".into()],
-                roles: Vec::new(),
-                job_functions: Vec::new(),
-            },
-            reviewer: warden_core::review::ReviewerRule::Manager,
-            fallback: OFFICER.into(),
-            undecided: warden_core::review::Verdict::Keep,
-        },
-    )
-    .await
-    .unwrap()
-    .campaign;
+    let campaign = reviews::start(&ctx, finance_review("Q4"))
+        .await
+        .unwrap()
+        .campaign;
     let items: Vec<u64> = reviews::items(
         &ctx,
         ItemsRequest {
@@ -327,24 +313,10 @@ async fn a_grant_made_again_since_launch_is_not_the_one_removed() {
     warden_service::policy::apply(&ctx, warden_sandbox::seed::COMPANY_POLICY, "p.toml", "b")
         .await
         .unwrap();
-    let campaign = reviews::start(
-        &ctx,
-        reviews::StartRequest {
-            name: "Q4".into(),
-            due: day(30),
-            scope: reviews::Scope {
-                departments: vec!["finance".into()],
-                roles: Vec::new(),
-                job_functions: Vec::new(),
-            },
-            reviewer: warden_core::review::ReviewerRule::Manager,
-            fallback: OFFICER.into(),
-            undecided: warden_core::review::Verdict::Keep,
-        },
-    )
-    .await
-    .unwrap()
-    .campaign;
+    let campaign = reviews::start(&ctx, finance_review("Q4"))
+        .await
+        .unwrap()
+        .campaign;
     let items = reviews::items(
         &ctx,
         ItemsRequest {

@@ -253,3 +253,20 @@ pub async fn app_sql(test_db: &TestDatabase, sql: &str, binds: &[&str]) {
     q.execute(db.app()).await.unwrap();
     db.close().await;
 }
+
+/// A campaign over the finance department, reviewed by managers, the officer the fallback,
+/// undecided items kept at close, due in 30 days.
+pub fn finance_review(name: &str) -> warden_service::reviews::StartRequest {
+    warden_service::reviews::StartRequest {
+        name: name.into(),
+        due: day(30),
+        scope: warden_service::reviews::Scope {
+            departments: vec!["finance".into()],
+            roles: Vec::new(),
+            job_functions: Vec::new(),
+        },
+        reviewer: warden_core::review::ReviewerRule::Manager,
+        fallback: OFFICER.into(),
+        undecided: warden_core::review::Verdict::Keep,
+    }
+}
