@@ -58,7 +58,12 @@ impl AppState {
     }
 
     /// Opens a session on `target`, replacing the current one only if this one works.
+    /// While locked only [`AppState::unlock`] opens a session: nothing else (a retry of the
+    /// initial target, a profile, a password change) may step around the password.
     pub async fn open(&self, target: Target) -> Result<(), IpcError> {
+        if *self.locked.read().await {
+            return Err(IpcError::locked());
+        }
         let typed = self.url_password.read().await.clone();
         self.open_with(target, typed).await
     }
@@ -172,6 +177,9 @@ impl AppState {
     /// Sets a new password for the account of the target last tried (its password expired:
     /// the first sign-in), then opens it again.
     pub async fn change_password(&self, new: Secret) -> Result<(), IpcError> {
+        if *self.locked.read().await {
+            return Err(IpcError::locked());
+        }
         let target = self
             .last
             .read()

@@ -185,6 +185,8 @@ fn put_body(gov: &str, dialect: Dialect) -> String {
          {officer}\
          SET v_caller = (SELECT login FROM {users} WHERE account_user = SUBSTRING_INDEX(SESSION_USER(), '@', 1));\n\
          IF p_role IS NULL OR p_role NOT IN ({roles}) THEN\n{bad_role};\nEND IF;\n\
+         IF p_key IS NULL OR p_key NOT REGEXP '^[a-z0-9_][a-z0-9._-]*$' \
+         OR NOT (p_key <=> LOWER(TRIM(p_login))) THEN\n{bad_login};\nEND IF;\n\
          SET v_role = (SELECT role FROM {users} WHERE login_key = p_key AND locked_at IS NULL);\n\
          IF v_role = 'officer' AND (p_remove OR p_role <> 'officer') AND \
          (SELECT COUNT(*) FROM {users} WHERE role = 'officer' AND locked_at IS NULL) <= 1 THEN\n{last};\nEND IF;\n\
@@ -197,20 +199,28 @@ fn put_body(gov: &str, dialect: Dialect) -> String {
          role = p_role, account_reset = (locked_at IS NOT NULL), locked_at = NULL \
          WHERE login_key = p_key;\n\
          ELSE\n\
-         IF p_user IS NULL OR p_user NOT REGEXP '^[a-z0-9_][a-z0-9._-]*$' OR p_host IS NULL \
+         IF p_user IS NULL OR NOT (p_user <=> CONCAT(COALESCE((SELECT account_prefix FROM \
+         {gov}.`warden_server_roles` WHERE id = 1), ''), p_key)) OR p_host IS NULL \
          OR p_host NOT REGEXP '^[A-Za-z0-9.%_:/-]+$' THEN\n{bad_account};\nEND IF;\n\
-         IF EXISTS (SELECT 1 FROM {accounts} WHERE User = p_user) THEN\n{taken};\nEND IF;\n\
+         IF EXISTS (SELECT 1 FROM {accounts} WHERE User = p_user) \
+         OR EXISTS (SELECT 1 FROM {users} WHERE account_user = p_user) THEN\n{taken};\nEND IF;\n\
+         IF EXISTS (SELECT 1 FROM {users} WHERE login_key = p_key) THEN\n\
+         UPDATE {users} SET role = p_role, account_user = p_user, account_host = p_host, \
+         account_managed = TRUE, locked_at = NULL WHERE login_key = p_key AND account_user IS NULL;\n\
+         ELSE\n\
          INSERT INTO {users} (login, login_key, role, account_user, account_host, created_at, created_by) \
-         VALUES (p_login, p_key, p_role, p_user, p_host, p_at, v_caller) \
-         ON DUPLICATE KEY UPDATE role = VALUES(role), account_user = VALUES(account_user), \
-         account_host = VALUES(account_host), locked_at = NULL;\n\
+         VALUES (p_login, p_key, p_role, p_user, p_host, p_at, v_caller);\n\
+         END IF;\n\
          END IF;\n\
          END",
         officer = officer_check(gov, "only an active officer manages console users"),
         bad_role = signal("a console role is officer, reviewer or auditor"),
+        bad_login = signal(
+            "a console login with an account is its account name: lowercase ASCII letters, digits, . _ -"
+        ),
         last = signal("that is the last officer; add another officer first"),
         no_user = signal("no active console user has that login"),
-        bad_account = signal("not an account name or host Warden creates"),
+        bad_account = signal("not the account name or a host Warden creates for that login"),
         taken = signal("an account with that name already exists on the server"),
     )
 }

@@ -215,6 +215,11 @@ pub fn grants(dialect: Dialect) -> Vec<Grant> {
         "SELECT, INSERT, UPDATE",
         On::Gov("warden_console_users"),
     ));
+    out.push(grant(
+        Holder::Definer,
+        "SELECT",
+        On::Gov("warden_server_roles"),
+    ));
     // Creating accounts, and ending a removed person's sessions (seeing them, killing them).
     out.push(grant(
         Holder::Definer,

@@ -35,22 +35,19 @@ pub async fn connect(target: &Target) -> Result<(Database, Option<String>)> {
     Ok((Database::connect(&spec).await?, mapping))
 }
 
-/// How to connect to the target, with its password, and the profile's mapping name. A URL's
-/// password is `url_password` when given (the app keeps one changed at first sign-in), else
-/// `WARDEN_DATABASE_PASSWORD`.
-fn spec_for(
-    target: &Target,
-    url_password: Option<&Secret>,
-) -> Result<(ConnectSpec, Option<String>)> {
+/// How to connect to the target, with its password, and the profile's mapping name. The
+/// password is `typed` when given (the app's unlock, or one changed at first sign-in), else
+/// `WARDEN_DATABASE_PASSWORD`, else (a profile) the OS keyring.
+fn spec_for(target: &Target, typed: Option<&Secret>) -> Result<(ConnectSpec, Option<String>)> {
     let (spec, mapping, auth) = match target {
         Target::Url(url) => {
             let mut spec = ConnectSpec::from_url(url)?;
-            spec.password = url_password.cloned().or_else(env_password);
+            spec.password = typed.cloned().or_else(env_password);
             (spec, None, AuthMode::Local)
         }
         Target::Profile(name) => {
             let profile = profiles::get(name)?;
-            let password = match env_password() {
+            let password = match typed.cloned().or_else(env_password) {
                 Some(p) => p,
                 None => profiles::password(name)?,
             };

@@ -220,9 +220,10 @@ pub async fn add_console_user(ctx: &Ctx, req: AddConsoleUser) -> Result<ConsoleU
     let row = accounts::row_in_change(&mut change, &login).await?;
     let active = matches!(&row, Some(r) if r.locked_at.is_none());
     let previous = row.as_ref().filter(|_| active).map(|r| r.role);
+    // A new console user's login is their account's name: its identity form.
     let (login, recorded) = match row {
         Some(r) => (r.login, r.account_user.zip(r.account_host)),
-        None => (login, None),
+        None => (warden_core::console::identity(&login), None),
     };
     let (user, host) = match recorded {
         Some(account) => account,

@@ -41,9 +41,19 @@ pub async fn session_user(db: &Database) -> Result<SessionUser> {
     })
 }
 
-/// Whether any active officer has an account: until one does, the administrator who runs
-/// `warden migrate` becomes the first.
+/// Whether any active officer has an account: until one does (a new install, or one from
+/// before accounts), the administrator who runs `warden migrate` becomes the first.
 pub async fn has_officer_account(db: &Database) -> Result<bool> {
+    // Before migration 0011 (an upgrade) nobody has an account yet.
+    let has_accounts: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         AND TABLE_NAME = 'warden_console_users' AND COLUMN_NAME = 'account_user'",
+    )
+    .fetch_one(db.gov())
+    .await?;
+    if has_accounts == 0 {
+        return Ok(false);
+    }
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM warden_console_users \
          WHERE role = 'officer' AND account_user IS NOT NULL AND locked_at IS NULL",

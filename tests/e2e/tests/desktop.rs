@@ -1398,12 +1398,36 @@ fn format_rows(n: u64) -> String {
     out
 }
 
-/// The idle lock (here set to its shortest, 10 s): without input the page is hidden and
-/// the session dropped (its connections closed on the server); a wrong password is refused
-/// by the server, the right one opens the app again.
+/// The idle lock (here set to its shortest, 10 s), on a profile (its password in the
+/// keyring): without input the page is hidden and the session dropped (its connections
+/// closed on the server); a wrong password is refused by the server — not opened with the
+/// keyring's —, the right one opens the app again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_app_locks_and_only_the_password_opens_it() {
+    const PASSWORD: &str = "Idle-lock-officer-2026";
     let (db, ctx, _) = seeded(Vec::new()).await;
+    // An officer who signs in over TCP, with a profile.
+    let added = setup::add_console_user(
+        &ctx,
+        setup::AddConsoleUser {
+            login: "ida.idle".into(),
+            role: warden_core::console::ConsoleRole::Officer,
+            host: Some("127.0.0.1".into()),
+        },
+    )
+    .await
+    .unwrap();
+    ctx.close().await;
+    let user = account_user(&db, "ida.idle");
+    let mut spec = warden_store::ConnectSpec::from_url(&format!(
+        "mysql://{user}@127.0.0.1:{}/{}?ssl-mode=disabled",
+        db.port, db.name
+    ))
+    .unwrap();
+    spec.password = Some(warden_store::Secret::new(added.initial_password.unwrap()));
+    warden_store::accounts::change_password(&spec, &warden_store::Secret::new(PASSWORD))
+        .await
+        .unwrap();
     let home = home("idle");
     std::fs::create_dir_all(home.join("config/warden")).unwrap();
     std::fs::write(
@@ -1411,10 +1435,30 @@ async fn an_idle_app_locks_and_only_the_password_opens_it() {
         "[desktop]\nidle_lock = \"10s\"\n",
     )
     .unwrap();
-    // The test's own session is OFFICER's too: closed, so that the server's count of the
-    // account's connections is the app's alone.
-    ctx.close().await;
-    let app = launch_as(&db, OFFICER, &home).await;
+    let app = Desktop::launch(
+        "mysql://warden@127.0.0.1:1/app?ssl-mode=disabled",
+        None,
+        &home,
+    )
+    .await
+    .unwrap();
+    app.wait_text(".error-panel h2", Some("unreachable"))
+        .await
+        .unwrap();
+    for (field, value) in [
+        ("name", "idle".to_string()),
+        ("host", "127.0.0.1".to_string()),
+        ("port", db.port.to_string()),
+        ("user", user.clone()),
+        ("database", db.name.clone()),
+        ("password", PASSWORD.to_string()),
+    ] {
+        type_text(&app, &format!("[data-testid=profile-{field}]"), &value).await;
+    }
+    app.select("[data-testid=profile-tls]", "disabled")
+        .await
+        .unwrap();
+    app.click("[data-testid=profile-save]").await.unwrap();
     app.wait_text("[data-testid=tile-staff] .tile-num", Some("300"))
         .await
         .unwrap();
@@ -1432,11 +1476,10 @@ async fn an_idle_app_locks_and_only_the_password_opens_it() {
         .await
         .unwrap();
     assert_eq!(hidden, json!(true), "the page is hidden");
-    let account = account_user(&db, OFFICER);
     let root = Database::connect(&db.spec().unwrap()).await.unwrap();
     let sessions: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?")
-            .bind(&account)
+            .bind(&user)
             .fetch_one(root.app())
             .await
             .unwrap();
@@ -1448,12 +1491,12 @@ async fn an_idle_app_locks_and_only_the_password_opens_it() {
     app.wait_text("[data-testid=unlock-error]", Some("Access denied"))
         .await
         .unwrap();
-    type_text(&app, "[data-testid=unlock-password]", &password_of(OFFICER)).await;
+    type_text(&app, "[data-testid=unlock-password]", PASSWORD).await;
     app.click("[data-testid=unlock]").await.unwrap();
     app.wait_text("[data-testid=tile-staff] .tile-num", Some("300"))
         .await
         .unwrap();
-    app.wait_text("[data-testid=actor]", Some(OFFICER))
+    app.wait_text("[data-testid=actor]", Some("ida.idle"))
         .await
         .unwrap();
     app.close().await.unwrap();

@@ -293,3 +293,39 @@ async fn a_demoted_or_removed_user_loses_the_right_at_their_next_change() {
     otto.close().await;
     officer.close().await;
 }
+
+/// An install from before accounts (Warden's tables at migration 0010: console users by
+/// name only, the older server plan) is upgraded by the administrator's `migrate`, who
+/// becomes the first officer with an account; the users from before keep their rows,
+/// without accounts, until an officer adds them.
+#[tokio::test]
+async fn an_install_from_before_accounts_is_upgraded_by_the_administrator() {
+    let s = seeded().await;
+    let root = Database::connect(&s.test_db.spec().unwrap()).await.unwrap();
+    for sql in [
+        "DROP TRIGGER IF EXISTS warden_audit_events_chain",
+        "ALTER TABLE warden_console_users DROP INDEX warden_console_users_login_key, \
+         DROP INDEX warden_console_users_account, DROP COLUMN login_key, \
+         DROP COLUMN account_user, DROP COLUMN account_host, DROP COLUMN locked_at, \
+         DROP COLUMN account_managed, DROP COLUMN account_reset, DROP COLUMN account_end_sessions",
+        "ALTER TABLE warden_server_roles DROP COLUMN account_prefix",
+        "UPDATE warden_server_roles SET plan_sha256 = REPEAT('0', 64)",
+        "ALTER TABLE warden_review_items DROP INDEX warden_review_items_reviewer_key, \
+         DROP COLUMN login_key, DROP COLUMN reviewer_key",
+        "DROP TABLE warden_grant_target",
+        "DELETE FROM warden_schema_migrations WHERE version = 11",
+    ] {
+        sqlx::raw_sql(sql).execute(root.gov()).await.unwrap();
+    }
+    let done = migrate(&root, &s.test_db, clock()).await;
+    assert_eq!(done.applied, [11]);
+    assert_eq!(done.first_officer.as_deref(), Some(ADMIN));
+    assert!(done.server_roles.is_some(), "the new plan is set up");
+    let ctx = Ctx::establish(root, None).await.unwrap();
+    assert_eq!(ctx.actor().login, ADMIN);
+    let users = setup::console_users(&ctx).await.unwrap().users;
+    let olivia = users.iter().find(|u| u.login == OFFICER).unwrap();
+    assert_eq!(olivia.account, None, "from before accounts: {olivia:?}");
+    assert!(warden_service::audit::verify(&ctx).await.unwrap().ok);
+    ctx.close().await;
+}
