@@ -77,7 +77,8 @@ pub fn reassign_sql(
          IF v_caller IS NULL OR v_role NOT IN ('officer', 'reviewer') THEN\n{no_caller};\nEND IF;\n\
          IF NOT EXISTS (SELECT 1 FROM {users} WHERE login_key = p_to_key AND locked_at IS NULL \
          AND role IN ('officer', 'reviewer')) THEN\n{no_to};\nEND IF;\n\
-         UPDATE {gov}.`warden_review_items` SET reviewer = p_to, reviewer_key = p_to_key, version = version + 1 \
+         UPDATE {gov}.`warden_review_items` SET reviewer = (SELECT login FROM {users} WHERE login_key = p_to_key), \
+         reviewer_key = p_to_key, version = version + 1 \
          WHERE id = p_item AND version = p_version AND decision IS NULL AND login_key <> p_to_key \
          AND (reviewer_key = v_caller OR v_role = 'officer');\n\
          IF ROW_COUNT() <> 1 THEN\n{not_moved};\nEND IF;\n\

@@ -246,7 +246,7 @@ pub fn grants(dialect: Dialect) -> Vec<Grant> {
     // the decision's columns; reassignment goes through its routine.
     out.push(grant(
         Holder::Definer,
-        "SELECT, UPDATE",
+        "SELECT, UPDATE, TRIGGER",
         On::Gov("warden_review_items"),
     ));
     // Remediation: the routines keep removed rows and mark items; nobody else writes
@@ -286,6 +286,58 @@ pub fn grants(dialect: Dialect) -> Vec<Grant> {
 /// What deciding one's own items takes on the view.
 const DECIDE: &str =
     "SELECT, UPDATE (decision, decided_by, decided_at, comment, decision_key, version)";
+
+/// The name of the trigger that keeps a decision as it was made.
+pub const DECIDED_TRIGGER: &str = "warden_review_items_decided";
+
+/// A review item's decision, once made, stays as it was made: its verdict, who made it,
+/// when, with what comment and key, and the reviewer it was made by. (Officers write the
+/// item table for launches, defaults at close and remediation marks; none of those changes
+/// a decision, and now nothing can.)
+pub fn decided_trigger_sql(
+    names: &ServerNames,
+    schemas: &Schemas,
+    dialect: Dialect,
+) -> crate::Result<String> {
+    let (_, gov) = checked(schemas)?;
+    let replace = match dialect {
+        Dialect::MariaDb => "CREATE OR REPLACE",
+        Dialect::MySql => "CREATE",
+    };
+    let changed = [
+        "decision",
+        "decided_by",
+        "decided_at",
+        "comment",
+        "decision_key",
+        "reviewer",
+        "reviewer_key",
+        "login_key",
+        "user_id",
+        "role_id",
+        "granted_at",
+        "campaign_id",
+    ]
+    .map(|c| format!("NOT (NEW.{c} <=> OLD.{c})"))
+    .join(" OR ");
+    Ok(format!(
+        "{replace} DEFINER = {} TRIGGER {gov}.{} BEFORE UPDATE ON {gov}.`warden_review_items` \
+         FOR EACH ROW BEGIN\n\
+         IF OLD.decision IS NOT NULL AND ({changed}) THEN\n{};\nEND IF;\n\
+         END",
+        names.definer_account(),
+        ident::quote(DECIDED_TRIGGER),
+        signal("a decided review item stays as it was decided")
+    ))
+}
+
+pub fn drop_decided_trigger_sql(schemas: &Schemas) -> crate::Result<String> {
+    let (_, gov) = checked(schemas)?;
+    Ok(format!(
+        "DROP TRIGGER IF EXISTS {gov}.{}",
+        ident::quote(DECIDED_TRIGGER)
+    ))
+}
 
 /// The name of the trigger that keeps the trail's chain.
 pub const CHAIN_TRIGGER: &str = "warden_audit_events_chain";
@@ -375,19 +427,30 @@ fn grant_sql(g: &Grant, names: &ServerNames, app: &str, gov: &str) -> String {
 
 /// The trail's chain, kept by the server: before an event is inserted, it must extend the
 /// head (the next number, the head's hash as its previous hash) and its canonical body must
-/// agree with its columns and name the account that connected; the server then stamps that
+/// agree with every column (its time and details included: what `audit verify` recomputes
+/// from) and name the account that connected; the server then stamps that
 /// account, computes the hash over the previous hash and the body, and advances the head.
 /// The actor must be the console user whose account connected (an active one): nobody
 /// writes an event in another's name.
 /// Inside a trigger `CURRENT_USER()` is the definer, so the account that connected is
 /// `SESSION_USER()` (`user@client-host`). Comparisons are NULL-safe: a body without a field
 /// is refused, not waved through.
-pub fn chain_trigger_body(schemas: &Schemas) -> crate::Result<String> {
+pub fn chain_trigger_body(schemas: &Schemas, dialect: Dialect) -> crate::Result<String> {
     let (_, gov) = checked(schemas)?;
     let agrees =
         |path: &str, column: &str| format!("NOT (JSON_VALUE(NEW.body, '$.{path}') <=> {column})");
+    // The details as JSON values, whatever their spelling (MariaDB keeps JSON as text).
+    let same_details = match dialect {
+        Dialect::MariaDb => "JSON_EQUALS(JSON_EXTRACT(NEW.body, '$.details'), NEW.details)",
+        Dialect::MySql => "JSON_EXTRACT(NEW.body, '$.details') = CAST(NEW.details AS JSON)",
+    };
     let disagreements = [
         agrees("seq", "NEW.seq"),
+        agrees(
+            "occurred_at",
+            "DATE_FORMAT(NEW.occurred_at, '%Y-%m-%dT%H:%i:%s.%fZ')",
+        ),
+        format!("NOT ({same_details} <=> 1)"),
         agrees("db_account", "SESSION_USER()"),
         agrees("actor", "NEW.actor"),
         format!(
@@ -434,7 +497,7 @@ pub fn chain_trigger_sql(
          FOR EACH ROW {}",
         names.definer_account(),
         ident::quote(CHAIN_TRIGGER),
-        chain_trigger_body(schemas)?
+        chain_trigger_body(schemas, dialect)?
     ))
 }
 
@@ -609,7 +672,13 @@ mod tests {
             drop_chain_trigger_sql(&s).unwrap(),
             "DROP TRIGGER IF EXISTS `crm`.`warden_audit_events_chain`"
         );
-        let body = chain_trigger_body(&s).unwrap();
+        let body = chain_trigger_body(&s, Dialect::MariaDb).unwrap();
+        assert!(body.contains("JSON_EQUALS(JSON_EXTRACT(NEW.body, '$.details'), NEW.details)"));
+        assert!(
+            chain_trigger_body(&s, Dialect::MySql)
+                .unwrap()
+                .contains("= CAST(NEW.details AS JSON)")
+        );
         assert!(body.contains("NOT (JSON_VALUE(NEW.body, '$.db_account') <=> SESSION_USER())"));
         assert!(body.ends_with("END"));
         assert_eq!(

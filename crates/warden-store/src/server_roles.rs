@@ -42,11 +42,15 @@ pub async fn plan_for(db: &Database) -> Result<Plan> {
     let mut statements = plan::provision_sql(&names, &schemas, dialect, target.as_ref())?;
     if dialect == Dialect::MySql {
         statements.push(plan::drop_chain_trigger_sql(&schemas)?);
+        statements.push(plan::drop_decided_trigger_sql(&schemas)?);
         statements.extend(console_accounts::drop_routines_sql(&schemas)?);
         statements.push(review_access::drop_reassign_sql(&schemas)?);
         statements.extend(remediation::drop_sql(&schemas)?);
     }
-    let mut compound = vec![plan::chain_trigger_sql(&names, &schemas, dialect)?];
+    let mut compound = vec![
+        plan::chain_trigger_sql(&names, &schemas, dialect)?,
+        plan::decided_trigger_sql(&names, &schemas, dialect)?,
+    ];
     compound.extend(console_accounts::routines_sql(&names, &schemas, dialect)?);
     compound.push(review_access::reassign_sql(&names, &schemas, dialect)?);
     compound.extend(remediation::routines_sql(&names, &schemas, dialect)?);

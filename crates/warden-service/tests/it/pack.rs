@@ -387,8 +387,9 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
 }
 
 /// The pack takes each decision from the trail's chained `review.decide` events: an item
-/// whose decision was rewritten in the table behind Warden's back (by an administrator,
-/// the only one who can) stops the sign-off, named, and nothing is written or recorded.
+/// whose decision was rewritten in the table behind Warden's back (by an administrator who
+/// dropped the trigger that keeps decisions, the only one who can) stops the sign-off,
+/// named, and nothing is written or recorded.
 #[tokio::test]
 async fn a_decision_rewritten_behind_wardens_back_stops_the_sign_off() {
     let s = seeded().await;
@@ -405,6 +406,21 @@ async fn a_decision_rewritten_behind_wardens_back_stops_the_sign_off() {
         .fetch_one(db.gov())
         .await
         .unwrap();
+        let rewrite =
+            sqlx::query("UPDATE warden_review_items SET decision = 'keep' WHERE id = ?").bind(item);
+        // The server keeps a decision as it was made, even against an administrator …
+        let refused = rewrite.execute(db.gov()).await.unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("a decided review item stays as it was decided"),
+            "{refused}"
+        );
+        // … who can still drop the trigger first.
+        sqlx::raw_sql("DROP TRIGGER warden_review_items_decided")
+            .execute(db.gov())
+            .await
+            .unwrap();
         sqlx::query("UPDATE warden_review_items SET decision = 'keep' WHERE id = ?")
             .bind(item)
             .execute(db.gov())

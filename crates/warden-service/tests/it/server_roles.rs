@@ -470,3 +470,67 @@ async fn removing_or_re_roling_someone_ends_their_open_sessions() {
     olga.close().await;
     ctx.close().await;
 }
+
+/// The trigger checks every column against the hashed body, its time and details included
+/// (what `audit verify` recomputes from): an event whose columns say something else than
+/// its body is refused, so nobody can plant one the chain's verification would then
+/// stumble on forever; the same event with agreeing columns goes in.
+#[tokio::test]
+async fn an_event_whose_columns_disagree_with_its_body_is_refused() {
+    let s = seeded().await;
+    let (user, olga) = account(&s.test_db, "olga", ConsoleRole::Officer).await;
+    let (seq, prev): (u64, String) =
+        sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1")
+            .fetch_one(olga.gov())
+            .await
+            .unwrap();
+    let event = warden_core::audit::AuditEvent {
+        seq: seq + 1,
+        occurred_at: now(),
+        actor: "olga".into(),
+        db_account: format!("{user}@localhost"),
+        action: "test.raw".into(),
+        target: "t".into(),
+        details: serde_json::json!({ "n": 1 }),
+    };
+    let insert = |occurred: String, details: &str| {
+        let body = event.canonical();
+        let details = details.to_string();
+        let prev = prev.clone();
+        let db = olga.clone();
+        let e = event.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO warden_audit_events \
+                 (seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash, body) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, REPEAT('0', 64), ?)",
+            )
+            .bind(e.seq)
+            .bind(occurred)
+            .bind(&e.actor)
+            .bind(&e.db_account)
+            .bind(&e.action)
+            .bind(&e.target)
+            .bind(details)
+            .bind(prev)
+            .bind(body)
+            .execute(db.gov())
+            .await
+        }
+    };
+    let at = sql_time(now().naive_utc());
+    for (occurred, details) in [
+        (at.clone(), r#"{"n": 2}"#),
+        ("2020-01-01 00:00:00".into(), r#"{"n":1}"#),
+    ] {
+        let err = insert(occurred, details).await.unwrap_err().to_string();
+        assert!(err.contains("does not match its columns"), "{err}");
+    }
+    insert(at, r#"{ "n" : 1 }"#)
+        .await
+        .expect("the same JSON, spelt otherwise");
+    olga.close().await;
+    let ctx = officer(&s.test_db).await;
+    assert!(warden_service::audit::verify(&ctx).await.unwrap().ok);
+    ctx.close().await;
+}
