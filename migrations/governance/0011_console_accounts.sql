@@ -61,3 +61,16 @@ CREATE TABLE warden_grant_target (
     recorded_at  DATETIME(6)      NOT NULL,
     CONSTRAINT warden_grant_target_single CHECK (id = 1)
 ) ENGINE=InnoDB;
+
+-- Every call of Warden's definer routines, written by the routine itself (no console role
+-- may write here): what was called, by which account, on what, and the trail's head at
+-- the time. `audit verify` matches each call with the audit event that records it, so a
+-- routine called around Warden (a raw CALL that no event records) is reported.
+CREATE TABLE warden_routine_calls (
+    id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    routine     VARCHAR(64)     NOT NULL,
+    db_account  VARCHAR(300)    NOT NULL,
+    subject     VARCHAR(190)    NOT NULL,
+    head_seq    BIGINT UNSIGNED NOT NULL,
+    called_at   DATETIME(6)     NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

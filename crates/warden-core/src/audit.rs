@@ -61,6 +61,9 @@ pub struct Verification {
     pub first_bad_seq: Option<u64>,
     /// What is wrong there.
     pub reason: Option<String>,
+    /// Calls of Warden's definer routines that no audit event records (a routine called
+    /// around Warden); filled by the service, which reads the calls.
+    pub unrecorded_calls: Vec<String>,
 }
 
 /// Recomputes the chain from the first event. `events` are as stored, in sequence order,
@@ -77,6 +80,7 @@ pub fn verify(events: &[StoredEvent], head: (u64, &str)) -> Verification {
         events: n,
         first_bad_seq: Some(seq),
         reason: Some(reason),
+        unrecorded_calls: Vec::new(),
     };
     let mut expected = 1u64;
     let mut previous = GENESIS_HASH.to_string();
@@ -146,6 +150,7 @@ pub fn verify(events: &[StoredEvent], head: (u64, &str)) -> Verification {
         events: n,
         first_bad_seq: None,
         reason: None,
+        unrecorded_calls: Vec::new(),
     }
 }
 

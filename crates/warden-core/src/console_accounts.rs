@@ -22,7 +22,8 @@
 use crate::console::{ConsoleRole, identity};
 use crate::ident;
 use crate::server_roles::{
-    Dialect, Schemas, ServerNames, checked, literal, officer_check, procedure_head, signal,
+    Dialect, Schemas, ServerNames, checked, literal, officer_check, procedure_head, record_call,
+    signal,
 };
 
 pub const PUT_ROUTINE: &str = "warden_console_user_put";
@@ -212,7 +213,9 @@ fn put_body(gov: &str, dialect: Dialect) -> String {
          VALUES (p_login, p_key, p_role, p_user, p_host, p_at, v_caller);\n\
          END IF;\n\
          END IF;\n\
+         {record}\
          END",
+        record = record_call(gov, PUT_ROUTINE, "p_key"),
         officer = officer_check(gov, "only an active officer manages console users"),
         bad_role = signal("a console role is officer, reviewer or auditor"),
         bad_login = signal(
@@ -342,7 +345,9 @@ fn apply_body(names: &ServerNames, gov: &str, dialect: Dialect) -> String {
          IF v_end_sessions THEN\n{end_sessions}\
          UPDATE {users} SET account_end_sessions = FALSE WHERE login_key = p_key;\n\
          END IF;\n\
+         {record}\
          END warden_apply",
+        record = record_call(gov, APPLY_ROUTINE, "p_key"),
         end_sessions = end_sessions(),
         no_user = signal("no console user with that login has an account"),
         bad_account = signal("not an account name or host Warden creates"),

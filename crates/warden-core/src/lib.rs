@@ -21,6 +21,7 @@ pub mod policy;
 pub mod remediation;
 pub mod review;
 pub mod review_access;
+pub mod routine_calls;
 pub mod server_roles;
 pub mod snapshot;
 pub mod suggest;

@@ -16,7 +16,8 @@
 
 use crate::ident;
 use crate::server_roles::{
-    Dialect, Schemas, ServerNames, checked, literal, officer_check, procedure_head, signal,
+    Dialect, Schemas, ServerNames, checked, literal, officer_check, procedure_head, record_call,
+    signal,
 };
 
 pub const REMOVE_ROUTINE: &str = "warden_grant_remove";
@@ -121,7 +122,9 @@ pub fn routines_sql(
          SET @warden_sql = CONCAT('DELETE FROM ', {table}, v_which);\n\
          {exec}EXECUTE warden_stmt USING @warden_user, @warden_role, @warden_granted;\nDEALLOCATE PREPARE warden_stmt;\n\
          UPDATE {gov}.`warden_review_items` SET remediation = IF(p_kept > 0, 'revoked', 'absent') WHERE id = p_item;\n\
+         {record}\
          END",
+        record = record_call(&gov, REMOVE_ROUTINE, "CAST(p_item AS CHAR)"),
         officer = officer_check(&gov, "only an active officer remediates"),
         not_revocable = signal("that item is not a revocation still to carry out"),
         target = target(&gov),
@@ -153,7 +156,9 @@ pub fn routines_sql(
          {exec}EXECUTE warden_stmt;\nDEALLOCATE PREPARE warden_stmt;\n\
          UPDATE {gov}.`warden_remediations` SET undone_at = p_at WHERE id = p_remediation;\n\
          UPDATE {gov}.`warden_review_items` SET remediation = 'restored' WHERE id = v_item;\n\
+         {record}\
          END",
+        record = record_call(&gov, RESTORE_ROUTINE, "CAST(v_item AS CHAR)"),
         officer = officer_check(&gov, "only an active officer remediates"),
         not_kept = signal("no removed row to put back with that number"),
         target = target(&gov),

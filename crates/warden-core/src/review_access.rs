@@ -9,7 +9,9 @@
 //! `*_key` columns.
 
 use crate::ident;
-use crate::server_roles::{Dialect, Schemas, ServerNames, checked, procedure_head, signal};
+use crate::server_roles::{
+    Dialect, Schemas, ServerNames, checked, procedure_head, record_call, signal,
+};
 
 /// The view of the session's own review items.
 pub const MY_ITEMS_VIEW: &str = "warden_my_review_items";
@@ -82,7 +84,9 @@ pub fn reassign_sql(
          WHERE id = p_item AND version = p_version AND decision IS NULL AND login_key <> p_to_key \
          AND (reviewer_key = v_caller OR v_role = 'officer');\n\
          IF ROW_COUNT() <> 1 THEN\n{not_moved};\nEND IF;\n\
+         {record}\
          END",
+        record = record_call(&gov, REASSIGN_ROUTINE, "CAST(p_item AS CHAR)"),
         caller = session_key(&gov),
         no_caller = signal("only a reviewer or an officer reassigns review items"),
         no_to = signal("the new reviewer is not an active reviewer or officer"),

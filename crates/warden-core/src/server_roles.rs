@@ -220,6 +220,11 @@ pub fn grants(dialect: Dialect) -> Vec<Grant> {
         "SELECT",
         On::Gov("warden_server_roles"),
     ));
+    out.push(grant(
+        Holder::Definer,
+        "SELECT, INSERT",
+        On::Gov("warden_routine_calls"),
+    ));
     // Creating accounts, and ending a removed person's sessions (seeing them, killing them).
     out.push(grant(
         Holder::Definer,
@@ -527,6 +532,18 @@ pub(crate) fn procedure_head(
         "{create} DEFINER = {} PROCEDURE {gov}.{}({params}) SQL SECURITY DEFINER MODIFIES SQL DATA\n",
         names.definer_account(),
         ident::quote(name)
+    )
+}
+
+/// Records a call of `routine` on `subject` (an SQL expression) with the account that
+/// connected and the trail's head, as the routine's last statement: `audit verify` then
+/// matches it with the event that records it.
+pub(crate) fn record_call(gov: &str, routine: &str, subject: &str) -> String {
+    format!(
+        "INSERT INTO {gov}.`warden_routine_calls` (routine, db_account, subject, head_seq, called_at) \
+         VALUES ({}, SESSION_USER(), {subject}, \
+         (SELECT seq FROM {gov}.`warden_audit_head` WHERE id = 1), NOW(6));\n",
+        literal(routine)
     )
 }
 

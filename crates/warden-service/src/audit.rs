@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 
 /// Recomputes the audit trail's hash chain from its first event and compares its end with
 /// the head Warden recorded: the first sequence number where the stored trail is not the
-/// one Warden wrote, and why. Officers and auditors.
+/// one Warden wrote, and why; and matches every recorded call of Warden's definer routines
+/// with the event that records it (a call around Warden is reported). Officers and
+/// auditors.
 pub async fn verify(ctx: &Ctx) -> Result<Verification> {
     let r = ctx.as_reader("verifying the audit trail")?;
     let db = r.db();
@@ -17,7 +19,15 @@ pub async fn verify(ctx: &Ctx) -> Result<Verification> {
         warden_store::governance::audit_events(db),
         warden_store::governance::audit_head(db),
     )?;
-    let checked = warden_core::audit::verify(&events, (head_seq, &head_hash));
+    let mut checked = warden_core::audit::verify(&events, (head_seq, &head_hash));
+    let calls = warden_store::accounts::routine_calls(db).await?;
+    checked.unrecorded_calls = warden_core::routine_calls::unrecorded(&events, &calls);
+    if let Some(first) = checked.unrecorded_calls.first()
+        && checked.ok
+    {
+        checked.ok = false;
+        checked.reason = Some(first.clone());
+    }
     if !checked.ok {
         tracing::warn!(
             first_bad_seq = checked.first_bad_seq,
@@ -37,6 +47,8 @@ pub struct ChainState {
     /// Where the stored trail stops being the one Warden wrote, and why.
     pub first_bad_seq: Option<u64>,
     pub reason: Option<String>,
+    /// Routine calls no audit event records.
+    pub unrecorded_calls: Vec<String>,
 }
 
 /// [`verify`], for the screen.
@@ -47,6 +59,7 @@ pub async fn chain(ctx: &Ctx) -> Result<ChainState> {
         events: v.events,
         first_bad_seq: v.first_bad_seq,
         reason: v.reason,
+        unrecorded_calls: v.unrecorded_calls,
     })
 }
 

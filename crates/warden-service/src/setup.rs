@@ -241,13 +241,32 @@ pub async fn add_console_user(ctx: &Ctx, req: AddConsoleUser) -> Result<ConsoleU
         // Already so: make sure the server agrees (a cut-short add is finished here).
         let password = accounts::initial_password()?;
         let used = accounts::apply(o.db(), &login, &password).await?;
+        // The account was missing (an add cut short, or dropped by a DBA): it was made
+        // again with a new initial password, and the trail says so.
+        let audit_seq = match used {
+            false => None,
+            true => {
+                let change = o.change().await?;
+                let event = change
+                    .commit(
+                        "console_user.account",
+                        &login,
+                        serde_json::json!({
+                            "account": account,
+                            "reason": "the account was missing: made again with a new initial password",
+                        }),
+                    )
+                    .await?;
+                Some(event.seq)
+            }
+        };
         return Ok(ConsoleUserChange {
             login,
             account: Some(account),
             role: Some(req.role),
             previous_role: previous,
             initial_password: used.then(|| password.expose().to_string()),
-            audit_seq: None,
+            audit_seq,
         });
     }
     if previous == Some(ConsoleRole::Officer) && governance::officer_count(&mut change).await? <= 1

@@ -11,4 +11,8 @@ events: number,
 /**
  * Where the stored trail stops being the one Warden wrote, and why.
  */
-first_bad_seq: number | null, reason: string | null, };
+first_bad_seq: number | null, reason: string | null, 
+/**
+ * Routine calls no audit event records.
+ */
+unrecorded_calls: Array<string>, };

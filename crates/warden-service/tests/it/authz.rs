@@ -313,6 +313,7 @@ async fn an_install_from_before_accounts_is_upgraded_by_the_administrator() {
         "ALTER TABLE warden_review_items DROP INDEX warden_review_items_reviewer_key, \
          DROP COLUMN login_key, DROP COLUMN reviewer_key",
         "DROP TABLE warden_grant_target",
+        "DROP TABLE warden_routine_calls",
         "DELETE FROM warden_schema_migrations WHERE version = 11",
     ] {
         sqlx::raw_sql(sql).execute(root.gov()).await.unwrap();

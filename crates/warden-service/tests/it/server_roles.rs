@@ -534,3 +534,37 @@ async fn an_event_whose_columns_disagree_with_its_body_is_refused() {
     assert!(warden_service::audit::verify(&ctx).await.unwrap().ok);
     ctx.close().await;
 }
+
+/// A routine called around Warden — an officer's raw `CALL` that adds a console user of
+/// their making, with no event — is found by `audit verify`, named, from the call the
+/// routine recorded itself; Warden's own calls are each matched with their event.
+#[tokio::test]
+async fn a_routine_called_around_warden_is_found_by_audit_verify() {
+    let s = seeded().await;
+    add_console_user(&s.test_db, "rick", ConsoleRole::Reviewer).await;
+    let ctx = officer(&s.test_db).await;
+    setup::remove_console_user(&ctx, "rick").await.unwrap();
+    let verified = warden_service::audit::verify(&ctx).await.unwrap();
+    assert!(verified.ok, "Warden's own calls are recorded: {verified:?}");
+    let (_, olga) = account(&s.test_db, "olga", ConsoleRole::Officer).await;
+    let user = format!("{}mallory", account_prefix(&s.test_db));
+    sqlx::raw_sql(&format!(
+        "CALL warden_console_user_put('mallory', 'mallory', '{user}', 'localhost', 'officer', FALSE, NOW())"
+    ))
+    .execute(olga.gov())
+    .await
+    .unwrap();
+    let verified = warden_service::audit::verify(&ctx).await.unwrap();
+    assert!(!verified.ok);
+    assert_eq!(verified.unrecorded_calls.len(), 1, "{verified:?}");
+    assert!(
+        verified.unrecorded_calls[0].contains("warden_console_user_put on mallory by"),
+        "{verified:?}"
+    );
+    assert!(
+        verified.unrecorded_calls[0].contains("olga"),
+        "{verified:?}"
+    );
+    olga.close().await;
+    ctx.close().await;
+}
