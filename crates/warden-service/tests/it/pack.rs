@@ -457,3 +457,48 @@ async fn a_decision_rewritten_behind_wardens_back_stops_the_sign_off() {
     );
     ctx.close().await;
 }
+
+/// A decision on the trail counts only as the item's reviewer's: an item whose reviewer was
+/// rewritten behind Warden's back (so that the trail's decider is no longer its reviewer)
+/// stops the sign-off, named.
+#[tokio::test]
+async fn a_decision_by_someone_other_than_the_items_reviewer_stops_the_sign_off() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    let id = closed_campaign(&ctx).await;
+    let db = warden_store::Database::connect(&s.test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let item: u64 = sqlx::query_scalar(
+        "SELECT id FROM warden_review_items WHERE campaign_id = ? AND decision = 'revoke'",
+    )
+    .bind(id)
+    .fetch_one(db.gov())
+    .await
+    .unwrap();
+    for sql in [
+        "DROP TRIGGER warden_review_items_decided",
+        "UPDATE warden_review_items SET reviewer = 'someone.else', reviewer_key = 'someone.else' WHERE id = ?",
+    ] {
+        let mut q = sqlx::query(sql);
+        if sql.contains('?') {
+            q = q.bind(item);
+        }
+        q.execute(db.gov()).await.unwrap();
+    }
+    db.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let err =
+        warden_service::export::campaign(&ctx, id, &dir.path().join("pack"), &Default::default())
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Input, "{err}");
+    assert!(
+        err.to_string().contains(&format!("review item {item}:"))
+            && err
+                .to_string()
+                .contains("who is not the item's reviewer someone.else"),
+        "{err}"
+    );
+    ctx.close().await;
+}

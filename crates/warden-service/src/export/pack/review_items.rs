@@ -76,6 +76,20 @@ pub(super) fn decisions<'h>(g: &Gathered, history: &'h History) -> Result<Vec<&'
                 .as_deref()
                 .is_some_and(|by| same_identity(by, &trail.by))
             && i.comment.as_deref().unwrap_or_default() == trail.comment;
+        // A reviewer's decision is the item's reviewer's, never the reviewed person's.
+        let by_default = history.decided.get(&i.id).is_none();
+        if !by_default
+            && (!same_identity(&i.reviewer, &trail.by) || same_identity(&i.login, &trail.by))
+        {
+            return Err(disagree(
+                i,
+                &format!(
+                    "the trail's decision (event {}) is by {}, who is not the item's reviewer {} \
+                     or is the person reviewed",
+                    trail.seq, trail.by, i.reviewer
+                ),
+            ));
+        }
         if !agrees {
             return Err(disagree(
                 i,
