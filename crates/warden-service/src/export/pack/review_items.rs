@@ -77,7 +77,7 @@ pub(super) fn decisions<'h>(g: &Gathered, history: &'h History) -> Result<Vec<&'
                 .is_some_and(|by| same_identity(by, &trail.by))
             && i.comment.as_deref().unwrap_or_default() == trail.comment;
         // A reviewer's decision is the item's reviewer's, never the reviewed person's.
-        let by_default = history.decided.get(&i.id).is_none();
+        let by_default = !history.decided.contains_key(&i.id);
         if !by_default
             && (!same_identity(&i.reviewer, &trail.by) || same_identity(&i.login, &trail.by))
         {
