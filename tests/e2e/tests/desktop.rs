@@ -64,6 +64,55 @@ async fn launch_as(db: &TestDatabase, login: &str, home: &std::path::Path) -> De
         .unwrap()
 }
 
+/// A console user whose account is reached over TCP from 127.0.0.1 (as a profile is):
+/// answers the account's user name and its initial, already expired, password.
+async fn tcp_person(
+    db: &TestDatabase,
+    by: &Ctx,
+    login: &str,
+    role: warden_core::console::ConsoleRole,
+) -> (String, String) {
+    let added = setup::add_console_user(
+        by,
+        setup::AddConsoleUser {
+            login: login.into(),
+            role,
+            host: Some("127.0.0.1".into()),
+        },
+    )
+    .await
+    .unwrap();
+    (account_user(db, login), added.initial_password.unwrap())
+}
+
+/// How `user` signs in over TCP with `password`.
+fn tcp_spec(db: &TestDatabase, user: &str, password: &str) -> warden_store::ConnectSpec {
+    let mut spec = warden_store::ConnectSpec::from_url(&format!(
+        "mysql://{user}@127.0.0.1:{}/{}?ssl-mode=disabled",
+        db.port, db.name
+    ))
+    .unwrap();
+    spec.password = Some(warden_store::Secret::new(password));
+    spec
+}
+
+/// Fills the connection screen's profile form for `user` over TCP, TLS off.
+async fn fill_profile(app: &Desktop, name: &str, db: &TestDatabase, user: &str, password: &str) {
+    for (field, value) in [
+        ("name", name.to_string()),
+        ("host", "127.0.0.1".to_string()),
+        ("port", db.port.to_string()),
+        ("user", user.to_string()),
+        ("database", db.name.clone()),
+        ("password", password.to_string()),
+    ] {
+        type_text(app, &format!("[data-testid=profile-{field}]"), &value).await;
+    }
+    app.select("[data-testid=profile-tls]", "disabled")
+        .await
+        .unwrap();
+}
+
 /// OFFICER's session (as the tests read the database to compare with the screens).
 async fn officer_ctx(db: &TestDatabase) -> Ctx {
     let mut spec = warden_store::ConnectSpec::from_url(&url_of(db, OFFICER)).unwrap();
@@ -508,18 +557,13 @@ async fn an_unreachable_database_is_explained_and_a_profile_connects() {
     const PASSWORD: &str = "E2e-keyring-only!";
     let (db, ctx, _) = seeded(Vec::new()).await;
     // A new auditor's account, reached over TCP: its initial password is already expired.
-    let added = setup::add_console_user(
+    let (user, initial) = tcp_person(
+        &db,
         &ctx,
-        setup::AddConsoleUser {
-            login: "erin.e2e".into(),
-            role: warden_core::console::ConsoleRole::Auditor,
-            host: Some("127.0.0.1".into()),
-        },
+        "erin.e2e",
+        warden_core::console::ConsoleRole::Auditor,
     )
-    .await
-    .unwrap();
-    let initial = added.initial_password.unwrap();
-    let user = account_user(&db, "erin.e2e");
+    .await;
 
     let home = home("connection");
     let app = Desktop::launch(
@@ -544,27 +588,7 @@ async fn an_unreachable_database_is_explained_and_a_profile_connects() {
 
     // A profile from the connection screen, with the initial password the officer handed
     // over: the password goes to the keyring, not the file.
-    for (field, value) in [
-        ("name", "e2e".to_string()),
-        ("host", "127.0.0.1".to_string()),
-        ("port", db.port.to_string()),
-        ("user", user.clone()),
-        ("database", db.name.clone()),
-        ("password", initial.clone()),
-    ] {
-        let input = app
-            .client
-            .find(fantoccini::Locator::Css(&format!(
-                "[data-testid=profile-{field}]"
-            )))
-            .await
-            .unwrap();
-        input.clear().await.unwrap();
-        input.send_keys(&value).await.unwrap();
-    }
-    app.select("[data-testid=profile-tls]", "disabled")
-        .await
-        .unwrap();
+    fill_profile(&app, "e2e", &db, &user, &initial).await;
     app.screenshot("14-add-profile").await.unwrap();
     app.click("[data-testid=profile-save]").await.unwrap();
     // The first sign-in: the server wants a new password before anything else.
@@ -608,14 +632,9 @@ async fn an_unreachable_database_is_explained_and_a_profile_connects() {
     );
     app.close().await.unwrap();
     // The server took the chosen password: the initial one no longer signs in.
-    let mut spec = warden_store::ConnectSpec::from_url(&format!(
-        "mysql://{user}@127.0.0.1:{}/{}?ssl-mode=disabled",
-        db.port, db.name
-    ))
-    .unwrap();
-    spec.password = Some(warden_store::Secret::new(PASSWORD));
-    Database::connect(&spec).await.unwrap().close().await;
-    spec.password = Some(warden_store::Secret::new(initial));
+    let chosen = tcp_spec(&db, &user, PASSWORD);
+    Database::connect(&chosen).await.unwrap().close().await;
+    let spec = tcp_spec(&db, &user, &initial);
     assert!(Database::connect(&spec).await.is_err());
 }
 
@@ -1407,27 +1426,20 @@ async fn an_idle_app_locks_and_only_the_password_opens_it() {
     const PASSWORD: &str = "Idle-lock-officer-2026";
     let (db, ctx, _) = seeded(Vec::new()).await;
     // An officer who signs in over TCP, with a profile.
-    let added = setup::add_console_user(
+    let (user, initial) = tcp_person(
+        &db,
         &ctx,
-        setup::AddConsoleUser {
-            login: "ida.idle".into(),
-            role: warden_core::console::ConsoleRole::Officer,
-            host: Some("127.0.0.1".into()),
-        },
+        "ida.idle",
+        warden_core::console::ConsoleRole::Officer,
+    )
+    .await;
+    ctx.close().await;
+    warden_store::accounts::change_password(
+        &tcp_spec(&db, &user, &initial),
+        &warden_store::Secret::new(PASSWORD),
     )
     .await
     .unwrap();
-    ctx.close().await;
-    let user = account_user(&db, "ida.idle");
-    let mut spec = warden_store::ConnectSpec::from_url(&format!(
-        "mysql://{user}@127.0.0.1:{}/{}?ssl-mode=disabled",
-        db.port, db.name
-    ))
-    .unwrap();
-    spec.password = Some(warden_store::Secret::new(added.initial_password.unwrap()));
-    warden_store::accounts::change_password(&spec, &warden_store::Secret::new(PASSWORD))
-        .await
-        .unwrap();
     let home = home("idle");
     std::fs::create_dir_all(home.join("config/warden")).unwrap();
     std::fs::write(
@@ -1445,19 +1457,7 @@ async fn an_idle_app_locks_and_only_the_password_opens_it() {
     app.wait_text(".error-panel h2", Some("unreachable"))
         .await
         .unwrap();
-    for (field, value) in [
-        ("name", "idle".to_string()),
-        ("host", "127.0.0.1".to_string()),
-        ("port", db.port.to_string()),
-        ("user", user.clone()),
-        ("database", db.name.clone()),
-        ("password", PASSWORD.to_string()),
-    ] {
-        type_text(&app, &format!("[data-testid=profile-{field}]"), &value).await;
-    }
-    app.select("[data-testid=profile-tls]", "disabled")
-        .await
-        .unwrap();
+    fill_profile(&app, "idle", &db, &user, PASSWORD).await;
     app.click("[data-testid=profile-save]").await.unwrap();
     app.wait_text("[data-testid=tile-staff] .tile-num", Some("300"))
         .await
