@@ -39,6 +39,15 @@ impl Glob {
         if text.contains("***") {
             return Err("`***` is not a pattern: use `*` within a segment or `**` across".into());
         }
+        if text.len() > MAX_PATTERN {
+            return Err(format!("a pattern is at most {MAX_PATTERN} characters"));
+        }
+        let stars = text.split("**").count() - 1 + text.replace("**", "").matches('*').count();
+        if stars > MAX_STARS {
+            return Err(format!(
+                "a pattern has at most {MAX_STARS} wildcards ({stars} here)"
+            ));
+        }
         let mut tokens = Vec::new();
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
@@ -63,32 +72,58 @@ impl Glob {
         &self.text
     }
 
-    /// Whether `key` matches the whole pattern.
+    /// Whether `key` matches the whole pattern. Linear in the key: the pattern is run as
+    /// an automaton over the set of its positions a prefix of the key can reach, so no
+    /// pattern backtracks (`*a*a*a*a*b` against a long run of `a`s included).
     pub fn matches(&self, key: &str) -> bool {
-        let key: Vec<char> = key.chars().collect();
-        matches_from(&self.tokens, &key)
+        self.run(key).0
+    }
+
+    /// [`Glob::matches`], and how many (position, character) steps it took.
+    fn run(&self, key: &str) -> (bool, usize) {
+        let m = self.tokens.len();
+        let mut now = vec![false; m + 1];
+        let mut next = vec![false; m + 1];
+        now[0] = true;
+        self.close(&mut now);
+        let mut steps = 0;
+        for c in key.chars() {
+            next.iter_mut().for_each(|s| *s = false);
+            for (p, token) in self.tokens.iter().enumerate() {
+                if !now[p] {
+                    continue;
+                }
+                steps += 1;
+                match token {
+                    Token::Literal(l) if *l == c => next[p + 1] = true,
+                    Token::Literal(_) => {}
+                    Token::Star if is_separator(c) => {}
+                    Token::Star | Token::DoubleStar => next[p] = true,
+                }
+            }
+            self.close(&mut next);
+            std::mem::swap(&mut now, &mut next);
+            if !now.contains(&true) {
+                return (false, steps);
+            }
+        }
+        (now[m], steps)
+    }
+
+    /// Adds the positions reachable without reading: past a wildcard, which may match
+    /// nothing.
+    fn close(&self, states: &mut [bool]) {
+        for (p, token) in self.tokens.iter().enumerate() {
+            if states[p] && matches!(token, Token::Star | Token::DoubleStar) {
+                states[p + 1] = true;
+            }
+        }
     }
 }
 
-fn matches_from(tokens: &[Token], key: &[char]) -> bool {
-    match tokens.split_first() {
-        None => key.is_empty(),
-        Some((Token::Literal(c), rest)) => key.first() == Some(c) && matches_from(rest, &key[1..]),
-        Some((Token::Star, rest)) => {
-            let mut i = 0;
-            loop {
-                if matches_from(rest, &key[i..]) {
-                    return true;
-                }
-                match key.get(i) {
-                    Some(c) if !is_separator(*c) => i += 1,
-                    _ => return false,
-                }
-            }
-        }
-        Some((Token::DoubleStar, rest)) => (0..=key.len()).any(|i| matches_from(rest, &key[i..])),
-    }
-}
+/// The longest pattern, and the most wildcards one may hold.
+const MAX_PATTERN: usize = 256;
+const MAX_STARS: usize = 16;
 
 impl TryFrom<String> for Glob {
     type Error = String;
@@ -112,6 +147,19 @@ impl std::fmt::Display for Glob {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matching_is_linear_in_the_key_whatever_the_pattern() {
+        let g = Glob::parse("*a*a*a*a*a*a*a*a*a*a*b").unwrap();
+        let key = "a".repeat(20_000);
+        let (matched, steps) = g.run(&key);
+        assert!(!matched);
+        // At most one step per pattern position per character: no backtracking.
+        assert!(steps <= key.len() * g.tokens.len(), "{steps} steps");
+        assert!(g.matches(&format!("{key}b")));
+        assert!(Glob::parse(&"*a".repeat(17)).unwrap_err().contains("at most 16 wildcards"));
+        assert!(Glob::parse(&"a".repeat(300)).is_err());
+    }
 
     #[test]
     fn star_stays_within_a_segment_double_star_crosses() {
