@@ -118,7 +118,7 @@ pub async fn add_profile(
         auth: warden_core::console::AuthMode::Local,
         governance_schema: None,
     };
-    profiles::add(&req.name, profile, &Secret::new(req.password))?;
+    profiles::add(&req.name, profile, &req.password)?;
     connect(app, state, Target::Profile(req.name)).await
 }
 

@@ -109,7 +109,9 @@ pub struct AddProfileRequest {
     pub database: String,
     pub tls: String,
     pub mapping: String,
-    pub password: String,
+    /// Kept as a secret from the moment it arrives: never logged, never sent back.
+    #[ts(type = "string")]
+    pub password: warden_store::Secret,
 }
 
 pub use warden_service::export::ExportRequest;

@@ -197,10 +197,10 @@ pub enum AuditCommand {
         /// Actions starting with this (`review.` lists every review action).
         #[arg(long)]
         action: Option<String>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         actor: Option<String>,
         /// Targets containing this text.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         target: Option<String>,
         /// From this time (UTC): YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS].
         #[arg(long)]
@@ -258,7 +258,7 @@ pub struct LogFilters {
     #[arg(long, value_parser = ["app", "db-audit", "all"], default_value = "all")]
     pub source: String,
     /// Only this person (login).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub user: Option<String>,
     /// Only people of this department.
     #[arg(long)]
@@ -308,7 +308,7 @@ impl LogFilters {
 pub enum ReviewCommand {
     /// Launch a campaign over every grant in scope (officers).
     Start {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// The due date, YYYY-MM-DD.
         #[arg(long)]
@@ -347,7 +347,7 @@ pub enum ReviewCommand {
     Decide {
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         comment: String,
         /// Idempotency key: the same key sent twice records once (default: a new one).
         #[arg(long)]
@@ -369,11 +369,16 @@ pub enum ReviewCommand {
         items: Vec<u64>,
         #[arg(long, requires = "from")]
         campaign: Option<u64>,
-        #[arg(long, requires = "campaign", conflicts_with = "items")]
+        #[arg(
+            long,
+            requires = "campaign",
+            conflicts_with = "items",
+            allow_hyphen_values = true
+        )]
         from: Option<String>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         to: String,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         comment: String,
     },
 }
@@ -422,7 +427,7 @@ pub enum FindingsCommand {
         id: u64,
         #[arg(value_parser = ["ack", "resolve", "reopen"])]
         action: String,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         comment: String,
     },
 }
@@ -436,7 +441,7 @@ pub enum PolicyCommand {
     /// Store a policy file as the new version (officers), with its audit event.
     Apply {
         file: PathBuf,
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         comment: String,
     },
     /// A version's document (default: the one in force).
@@ -557,7 +562,7 @@ pub struct ProfileAddArgs {
     pub host: Vec<String>,
     #[arg(long)]
     pub port: Option<u16>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub user: String,
     #[arg(long)]
     pub database: String,
@@ -610,7 +615,7 @@ pub struct UsersArgs {
     #[arg(long)]
     pub department: Option<String>,
     /// Text searched in login, name and email.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub search: Option<String>,
     /// The application's status (active, suspended…), or active/inactive.
     #[arg(long)]

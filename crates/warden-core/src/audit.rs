@@ -35,7 +35,7 @@ impl AuditEvent {
             "target": self.target,
             "details": self.details,
         });
-        value.to_string()
+        canonical_json(&value)
     }
 
     /// SHA-256 over the previous hash and this event, hex encoded.
@@ -45,6 +45,46 @@ impl AuditEvent {
         hasher.update(b"\n");
         hasher.update(self.canonical().as_bytes());
         hex::encode(hasher.finalize())
+    }
+}
+
+/// JSON text with every object's keys in sorted (byte) order, at every depth, written here
+/// rather than left to serde_json's map: a crate in the build that turned on its
+/// `preserve_order` feature would otherwise change every hash of the trail.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
     }
 }
 
@@ -236,6 +276,20 @@ mod tests {
             target: "bob".into(),
             details: serde_json::json!({"role": "auditor", "a": 1}),
         }
+    }
+
+    #[test]
+    fn canonical_json_sorts_every_objects_keys_itself() {
+        let v = serde_json::json!({ "b": [ { "z": 1, "a": "x" } ], "a": { "d": null, "c": 2.5 } });
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":2.5,"d":null},"b":[{"a":"x","z":1}]}"#
+        );
+        assert_eq!(
+            canonical_json(&v),
+            v.to_string(),
+            "the same as today's serde_json"
+        );
     }
 
     #[test]

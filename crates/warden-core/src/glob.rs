@@ -157,7 +157,11 @@ mod tests {
         // At most one step per pattern position per character: no backtracking.
         assert!(steps <= key.len() * g.tokens.len(), "{steps} steps");
         assert!(g.matches(&format!("{key}b")));
-        assert!(Glob::parse(&"*a".repeat(17)).unwrap_err().contains("at most 16 wildcards"));
+        assert!(
+            Glob::parse(&"*a".repeat(17))
+                .unwrap_err()
+                .contains("at most 16 wildcards")
+        );
         assert!(Glob::parse(&"a".repeat(300)).is_err());
     }
 

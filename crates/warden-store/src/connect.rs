@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sqlx::ConnectOptions as _;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlSslMode};
 
 use crate::error::{Error, Result, classify};
@@ -143,11 +144,17 @@ impl ConnectSpec {
     }
 
     pub(crate) fn options(&self, host: &str, database: &str) -> Result<MySqlConnectOptions> {
+        // sqlx warns of every statement slower than a second; Warden's bulk reads are slow by
+        // design, so those notes are for `-vv` (debug), not a user's terminal.
         let mut o = MySqlConnectOptions::new()
             .username(&self.user)
             .database(database)
             .ssl_mode(self.tls.sqlx())
-            .charset("utf8mb4");
+            .charset("utf8mb4")
+            .log_slow_statements(
+                tracing::log::LevelFilter::Debug,
+                std::time::Duration::from_secs(1),
+            );
         if let Some(p) = &self.password {
             o = o.password(p.expose());
         }

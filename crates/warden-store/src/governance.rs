@@ -333,17 +333,11 @@ pub async fn search_audit_events(
         "SELECT seq, occurred_at, actor, db_account, action, target, details, prev_hash, hash \
          FROM warden_audit_events WHERE 1 = 1",
     );
-    // `!` escapes LIKE's wildcards, named explicitly: a backslash is no escape under
-    // NO_BACKSLASH_ESCAPES.
-    let like = |text: &str| {
-        text.replace('!', "!!")
-            .replace('%', "!%")
-            .replace('_', "!_")
-    };
+    let like = crate::mapped::like_literal;
     if let Some(a) = &s.action {
         qb.push(" AND action LIKE ")
             .push_bind([&like(a), "%"].concat())
-            .push(" ESCAPE '!'");
+            .push(crate::mapped::LIKE_ESCAPE);
     }
     if let Some(a) = &s.actor {
         qb.push(" AND actor = ").push_bind(a.clone());
@@ -351,7 +345,7 @@ pub async fn search_audit_events(
     if let Some(t) = &s.target {
         qb.push(" AND target LIKE ")
             .push_bind(["%", &like(t), "%"].concat())
-            .push(" ESCAPE '!'");
+            .push(crate::mapped::LIKE_ESCAPE);
     }
     if let Some(t) = s.since {
         qb.push(" AND occurred_at >= ").push_bind(t);

@@ -95,3 +95,20 @@ pub(crate) fn push_not_expired(
             .push(")");
     }
 }
+
+/// Escapes LIKE's wildcards in user text with `!`, the escape every such LIKE names
+/// (`ESCAPE '!'`): a backslash is no escape under `NO_BACKSLASH_ESCAPES`, so it is not
+/// relied on.
+pub(crate) fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What follows every LIKE whose pattern came through [`like_literal`].
+pub(crate) const LIKE_ESCAPE: &str = " ESCAPE '!'";

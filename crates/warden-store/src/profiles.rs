@@ -258,9 +258,24 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
     })
 }
 
+/// The profile's keyring entry. A build whose platform has no supported OS keyring gets
+/// keyring's in-memory mock store, which would keep a password until the process ends and
+/// then lose it: that is refused, never used.
 fn keyring_entry(name: &str) -> Result<keyring::Entry> {
-    keyring::Entry::new(KEYRING_SERVICE, &format!("profile:{name}"))
-        .map_err(|e| keyring_error(name, e))
+    let entry = keyring::Entry::new(KEYRING_SERVICE, &format!("profile:{name}"))
+        .map_err(|e| keyring_error(name, e))?;
+    if entry
+        .get_credential()
+        .downcast_ref::<keyring::mock::MockCredential>()
+        .is_some()
+    {
+        return Err(Error::Config(
+            "this build of Warden has no OS keyring for this platform, so it cannot keep a \
+             password: use --database-url with WARDEN_DATABASE_PASSWORD instead"
+                .into(),
+        ));
+    }
+    Ok(entry)
 }
 
 fn keyring_error(name: &str, e: keyring::Error) -> Error {
@@ -275,5 +290,22 @@ fn keyring_error(name: &str, e: keyring::Error) -> Error {
             ))
         }
         other => Error::Config(format!("the OS keyring refused profile `{name}`: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (This test process keeps keyring's mock as its default store afterwards: no other
+    /// test of this crate's library touches the keyring.)
+    #[test]
+    fn a_mock_keyring_is_refused_not_used() {
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let err = keyring_entry("p").unwrap_err();
+        assert!(
+            err.to_string().contains("no OS keyring for this platform"),
+            "{err}"
+        );
     }
 }

@@ -3,4 +3,8 @@
 /**
  * A new profile from the connection screen; the password goes to the OS keyring.
  */
-export type AddProfileRequest = { name: string, host: string, port: number, user: string, database: string, tls: string, mapping: string, password: string, };
+export type AddProfileRequest = { name: string, host: string, port: number, user: string, database: string, tls: string, mapping: string, 
+/**
+ * Kept as a secret from the moment it arrives: never logged, never sent back.
+ */
+password: string, };

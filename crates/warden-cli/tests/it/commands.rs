@@ -8,6 +8,12 @@ fn directory_commands_print_the_documented_json_shapes() {
     assert_eq!(keys(&users), ["users"]);
     let list = users["users"].as_array().unwrap();
     assert_eq!(list.len(), 200);
+    // Text values may begin with `-` (a search, a comment): text, not a flag.
+    let (code, none) = json(&db, &["users", "--search", "-no such person"]);
+    assert_eq!(code, 0, "{none}");
+    assert_eq!(none["users"], serde_json::json!([]));
+    let (code, _, err) = run(&db, &["users", "--search", "50%"]);
+    assert_eq!(code, 0, "{err}");
     for key in [
         "id",
         "login",

@@ -9,7 +9,9 @@ use warden_core::mapping::{Mapping, UsersMap};
 use super::fetch::fetch_mapped;
 use crate::connect::Database;
 use crate::error::{Error, Result};
-use crate::mapped::{col, push_active_condition, push_flag, push_id, push_text, push_time};
+use crate::mapped::{
+    LIKE_ESCAPE, col, push_active_condition, push_flag, push_id, push_text, push_time,
+};
 use crate::schema::Resolved;
 
 /// Which users to read.
@@ -120,18 +122,9 @@ fn user_from_row(row: &MySqlRow) -> std::result::Result<User, sqlx::Error> {
     })
 }
 
-/// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
+/// `%text%`, its wildcards escaped: user text matches literally inside LIKE.
 fn like_contains(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
+    ["%", &crate::mapped::like_literal(text), "%"].concat()
 }
 
 /// Users matching the filter, ordered by login.
@@ -225,20 +218,23 @@ fn push_search_filter(qb: &mut QueryBuilder<'_, MySql>, u: &UsersMap, text: &str
     qb.push(" AND (")
         .push(col("u", &u.login))
         .push(" LIKE ")
-        .push_bind(pattern.clone());
+        .push_bind(pattern.clone())
+        .push(LIKE_ESCAPE);
     if let Some(name) = &u.name {
         for c in name.names() {
             qb.push(" OR ")
                 .push(col("u", c))
                 .push(" LIKE ")
-                .push_bind(pattern.clone());
+                .push_bind(pattern.clone())
+                .push(LIKE_ESCAPE);
         }
     }
     if let Some(email) = &u.email {
         qb.push(" OR ")
             .push(col("u", email))
             .push(" LIKE ")
-            .push_bind(pattern.clone());
+            .push_bind(pattern.clone())
+            .push(LIKE_ESCAPE);
     }
     qb.push(")");
 }
@@ -289,7 +285,20 @@ mod tests {
 
     #[test]
     fn like_patterns_match_text_literally() {
-        assert_eq!(like_contains("a%b_c\\"), "%a\\%b\\_c\\\\%");
+        assert_eq!(like_contains("a%b_c\\!"), "%a!%b!_c\\!!%");
+        // Every LIKE names its escape: a backslash is none under NO_BACKSLASH_ESCAPES.
+        let u: UsersMap =
+            toml::from_str("table = \"t\"\nid = \"id\"\nlogin = \"login\"\nemail = \"email\"")
+                .unwrap();
+        let mut qb = QueryBuilder::<MySql>::new("SELECT 1 FROM t u WHERE 1");
+        push_search_filter(&mut qb, &u, "50%");
+        assert_eq!(qb.sql().matches(" LIKE ?").count(), 2);
+        assert_eq!(
+            qb.sql().matches(" LIKE ? ESCAPE '!'").count(),
+            2,
+            "{}",
+            qb.sql()
+        );
         assert_eq!(like_contains("' OR 1=1 --"), "%' OR 1=1 --%");
     }
 
