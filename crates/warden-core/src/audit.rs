@@ -114,83 +114,124 @@ pub struct Verification {
 /// (Someone able to rewrite every later event and the head as well is beyond what a chain
 /// kept in the same database can show: exports record the head for that.)
 pub fn verify(events: &[StoredEvent], head: (u64, &str)) -> Verification {
-    let n = events.len() as u64;
-    let bad = |seq: u64, reason: String| Verification {
-        ok: false,
-        events: n,
-        first_bad_seq: Some(seq),
-        reason: Some(reason),
-        unrecorded_calls: Vec::new(),
-    };
-    let mut expected = 1u64;
-    let mut previous = GENESIS_HASH.to_string();
-    for (event, stored_previous, stored_hash) in events {
-        if event.seq > expected {
-            return bad(
+    let mut check = ChainCheck::default();
+    for (event, previous, hash) in events {
+        check.push(event, previous, hash);
+    }
+    check.finish(head)
+}
+
+/// [`verify`], one event at a time as they are read (constant memory): the first fault is
+/// kept, the rest only counted.
+#[derive(Debug, Clone)]
+pub struct ChainCheck {
+    events: u64,
+    expected: u64,
+    previous: String,
+    fault: Option<(u64, String)>,
+}
+
+impl Default for ChainCheck {
+    fn default() -> Self {
+        Self {
+            events: 0,
+            expected: 1,
+            previous: GENESIS_HASH.to_string(),
+            fault: None,
+        }
+    }
+}
+
+impl ChainCheck {
+    /// The next event as stored, in sequence order.
+    pub fn push(&mut self, event: &AuditEvent, stored_previous: &str, stored_hash: &str) {
+        self.events += 1;
+        if self.fault.is_some() {
+            return;
+        }
+        let expected = self.expected;
+        let fault = if event.seq > expected {
+            Some((
                 expected,
                 format!(
                     "event {expected} is missing (the next one stored is {})",
                     event.seq
                 ),
-            );
-        }
-        if event.seq < expected {
-            return bad(
+            ))
+        } else if event.seq < expected {
+            Some((
                 event.seq,
                 format!("event {} appears twice or out of order", event.seq),
-            );
-        }
-        if *stored_previous != previous {
-            return bad(
+            ))
+        } else if stored_previous != self.previous {
+            Some((
                 event.seq,
                 format!(
                     "event {} does not follow the event before it (its previous hash differs)",
                     event.seq
                 ),
+            ))
+        } else {
+            let hash = event.chain_hash(&self.previous);
+            if hash != stored_hash {
+                Some((
+                    event.seq,
+                    format!(
+                        "event {} was altered (its content does not match its hash)",
+                        event.seq
+                    ),
+                ))
+            } else {
+                self.previous = hash;
+                self.expected += 1;
+                None
+            }
+        };
+        self.fault = fault;
+    }
+
+    /// The verdict, given the head Warden recorded.
+    pub fn finish(self, head: (u64, &str)) -> Verification {
+        let bad = |seq: u64, reason: String| Verification {
+            ok: false,
+            events: self.events,
+            first_bad_seq: Some(seq),
+            reason: Some(reason),
+            unrecorded_calls: Vec::new(),
+        };
+        if let Some((seq, reason)) = self.fault.clone() {
+            return bad(seq, reason);
+        }
+        let last = self.expected - 1;
+        let (head_seq, head_hash) = head;
+        if head_seq > last {
+            return bad(
+                last + 1,
+                format!("events {} to {head_seq} are missing from the end", last + 1),
             );
         }
-        let hash = event.chain_hash(&previous);
-        if hash != *stored_hash {
+        if head_seq < last {
             return bad(
-                event.seq,
+                head_seq + 1,
                 format!(
-                    "event {} was altered (its content does not match its hash)",
-                    event.seq
+                    "event {} was added after the last one Warden appended ({head_seq})",
+                    head_seq + 1
                 ),
             );
         }
-        previous = hash;
-        expected += 1;
-    }
-    let last = expected - 1;
-    let (head_seq, head_hash) = head;
-    if head_seq > last {
-        return bad(
-            last + 1,
-            format!("events {} to {head_seq} are missing from the end", last + 1),
-        );
-    }
-    if head_seq < last {
-        return bad(
-            head_seq + 1,
-            format!(
-                "event {} was added after the last one Warden appended ({head_seq})",
-                head_seq + 1
-            ),
-        );
-    }
-    if head_hash != previous {
-        return bad(
-            last,
-            format!("event {last} is not the one Warden appended last"),
-        );
-    }
-    Verification {
-        ok: true,
-        events: n,
-        first_bad_seq: None,
-        reason: None,
-        unrecorded_calls: Vec::new(),
+        if head_hash != self.previous {
+            return bad(
+                last,
+                format!("event {last} is not the one Warden appended last"),
+            );
+        }
+        Verification {
+            ok: true,
+            events: self.events,
+            first_bad_seq: None,
+            reason: None,
+            unrecorded_calls: Vec::new(),
+        }
     }
 }
 

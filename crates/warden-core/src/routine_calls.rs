@@ -4,7 +4,9 @@
 //! `CALL` by an officer, which would otherwise change accounts or the application's grants
 //! with no event.
 
-use crate::audit::StoredEvent;
+use std::collections::HashMap;
+
+use crate::audit::{AuditEvent, StoredEvent};
 use crate::console::identity;
 use crate::console_accounts::{APPLY_ROUTINE, PUT_ROUTINE};
 use crate::remediation::{REMOVE_ROUTINE, RESTORE_ROUTINE};
@@ -23,56 +25,98 @@ pub struct RoutineCall {
     pub head_seq: u64,
 }
 
-/// The event that records a call, by routine: an event made in the same transaction comes
-/// right after the head the routine saw; the account routine runs after its change has
-/// committed, so its event is at or before that head.
-fn recorded_by(call: &RoutineCall, events: &[StoredEvent]) -> bool {
-    let at = |seq: u64| {
-        events
-            .binary_search_by_key(&seq, |(e, _, _)| e.seq)
-            .ok()
-            .map(|i| &events[i].0)
-    };
-    let names_item = |e: &crate::audit::AuditEvent| {
+/// Whether `e`, the event right after the head a call saw, records that call (a call made in
+/// a change is recorded by that change's event).
+fn records(call: &RoutineCall, e: &AuditEvent) -> bool {
+    let names_item = || {
         (e.details["items"].as_array().into_iter().flatten())
             .any(|i| i.as_u64().map(|n| n.to_string()).as_deref() == Some(call.subject.as_str()))
     };
-    let about_user = |e: &crate::audit::AuditEvent| {
-        e.action.starts_with("console_user.") && identity(&e.target) == call.subject
-    };
-    let next = at(call.head_seq + 1);
     match call.routine.as_str() {
-        PUT_ROUTINE => next.is_some_and(about_user),
-        APPLY_ROUTINE => events
-            .iter()
-            .take_while(|(e, _, _)| e.seq <= call.head_seq)
-            .any(|(e, _, _)| about_user(e)),
-        REMOVE_ROUTINE => next.is_some_and(|e| e.action == "review.remediate" && names_item(e)),
-        RESTORE_ROUTINE => next.is_some_and(|e| e.action == "review.undo" && names_item(e)),
-        REASSIGN_ROUTINE => next.is_some_and(|e| e.action == "review.reassign" && names_item(e)),
+        PUT_ROUTINE => about_user(e, &call.subject),
+        REMOVE_ROUTINE => e.action == "review.remediate" && names_item(),
+        RESTORE_ROUTINE => e.action == "review.undo" && names_item(),
+        REASSIGN_ROUTINE => e.action == "review.reassign" && names_item(),
         _ => false,
     }
 }
 
-/// The calls no audit event records, each described for the officer and the auditor.
-/// `events` are in sequence order.
+fn about_user(e: &AuditEvent, key: &str) -> bool {
+    e.action.starts_with("console_user.") && identity(&e.target) == key
+}
+
+/// Matches recorded calls with the events of the trail as they are read, in order
+/// (constant memory in the trail's length). The account routine runs after its change has
+/// committed: any event about that console user at or before the head it saw records it.
+pub struct Matcher<'a> {
+    calls: &'a [RoutineCall],
+    recorded: Vec<bool>,
+    /// Calls waiting for the event right after the head they saw, by that event's number.
+    next: HashMap<u64, Vec<usize>>,
+    /// Account-routine calls, by the console user's key.
+    applied: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Matcher<'a> {
+    pub fn new(calls: &'a [RoutineCall]) -> Self {
+        let mut next: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut applied: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, c) in calls.iter().enumerate() {
+            match c.routine.as_str() {
+                APPLY_ROUTINE => applied.entry(c.subject.as_str()).or_default().push(i),
+                _ => next.entry(c.head_seq + 1).or_default().push(i),
+            }
+        }
+        Self {
+            calls,
+            recorded: vec![false; calls.len()],
+            next,
+            applied,
+        }
+    }
+
+    /// The next event of the trail, in sequence order.
+    pub fn observe(&mut self, e: &AuditEvent) {
+        if let Some(waiting) = self.next.get(&e.seq) {
+            for &i in waiting {
+                self.recorded[i] |= records(&self.calls[i], e);
+            }
+        }
+        if e.action.starts_with("console_user.")
+            && let Some(waiting) = self.applied.get(identity(&e.target).as_str())
+        {
+            for &i in waiting {
+                self.recorded[i] |= e.seq <= self.calls[i].head_seq;
+            }
+        }
+    }
+
+    /// The calls no event recorded, each described for the officer and the auditor.
+    pub fn unrecorded(&self) -> Vec<String> {
+        (self.calls.iter().zip(&self.recorded))
+            .filter(|(_, recorded)| !**recorded)
+            .map(|(c, _)| {
+                format!(
+                    "routine call {}: {} on {} by {} (trail head {}) is recorded by no audit event",
+                    c.id, c.routine, c.subject, c.db_account, c.head_seq
+                )
+            })
+            .collect()
+    }
+}
+
+/// The calls no audit event records. `events` are in sequence order.
 pub fn unrecorded(events: &[StoredEvent], calls: &[RoutineCall]) -> Vec<String> {
-    calls
-        .iter()
-        .filter(|c| !recorded_by(c, events))
-        .map(|c| {
-            format!(
-                "routine call {}: {} on {} by {} (trail head {}) is recorded by no audit event",
-                c.id, c.routine, c.subject, c.db_account, c.head_seq
-            )
-        })
-        .collect()
+    let mut m = Matcher::new(calls);
+    for (e, _, _) in events {
+        m.observe(e);
+    }
+    m.unrecorded()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::AuditEvent;
 
     fn event(seq: u64, action: &str, target: &str, details: serde_json::Value) -> StoredEvent {
         (

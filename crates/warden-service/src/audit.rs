@@ -8,20 +8,26 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 
 /// Recomputes the audit trail's hash chain from its first event and compares its end with
-/// the head Warden recorded: the first sequence number where the stored trail is not the
+/// the head Warden recorded (all read in one snapshot, the events streamed): the first sequence number where the stored trail is not the
 /// one Warden wrote, and why; and matches every recorded call of Warden's definer routines
 /// with the event that records it (a call around Warden is reported). Officers and
 /// auditors.
 pub async fn verify(ctx: &Ctx) -> Result<Verification> {
     let r = ctx.as_reader("verifying the audit trail")?;
-    let db = r.db();
-    let (events, (head_seq, head_hash)) = futures_util::try_join!(
-        warden_store::governance::audit_events(db),
-        warden_store::governance::audit_head(db),
-    )?;
-    let mut checked = warden_core::audit::verify(&events, (head_seq, &head_hash));
-    let calls = warden_store::accounts::routine_calls(db).await?;
-    checked.unrecorded_calls = warden_core::routine_calls::unrecorded(&events, &calls);
+    let mut trail = warden_store::governance::TrailSnapshot::begin(r.db()).await?;
+    let (head_seq, head_hash) = trail.head().await?;
+    let calls = trail.routine_calls().await?;
+    let mut chain = warden_core::audit::ChainCheck::default();
+    let mut matcher = warden_core::routine_calls::Matcher::new(&calls);
+    trail
+        .events(|event, previous, hash| {
+            chain.push(event, previous, hash);
+            matcher.observe(event);
+        })
+        .await?;
+    trail.end().await?;
+    let mut checked = chain.finish((head_seq, &head_hash));
+    checked.unrecorded_calls = matcher.unrecorded();
     if let Some(first) = checked.unrecorded_calls.first()
         && checked.ok
     {

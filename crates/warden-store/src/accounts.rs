@@ -277,25 +277,3 @@ pub async fn change_password(spec: &ConnectSpec, new: &Secret) -> Result<()> {
         Some(e) => Err(crate::error::classify(&spec.target(), e)),
     }
 }
-
-/// Every recorded call of Warden's definer routines, in order.
-pub async fn routine_calls(db: &Database) -> Result<Vec<warden_core::routine_calls::RoutineCall>> {
-    let rows: Vec<(u64, String, String, String, u64)> = sqlx::query_as(
-        "SELECT id, CAST(routine AS CHAR), CAST(db_account AS CHAR), CAST(subject AS CHAR), head_seq \
-         FROM warden_routine_calls ORDER BY id",
-    )
-    .fetch_all(db.gov())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, routine, db_account, subject, head_seq)| {
-            warden_core::routine_calls::RoutineCall {
-                id,
-                routine,
-                db_account,
-                subject,
-                head_seq,
-            }
-        })
-        .collect())
-}

@@ -309,6 +309,73 @@ pub async fn stream_audit_events(
     Ok(n)
 }
 
+/// The trail read for verification in one consistent snapshot (its head, the routine calls
+/// and every event as of one moment, whatever is appended meanwhile), events streamed in
+/// order (constant memory whatever the trail's length).
+pub struct TrailSnapshot {
+    conn: sqlx::pool::PoolConnection<MySql>,
+}
+
+impl TrailSnapshot {
+    pub async fn begin(db: &Database) -> Result<Self> {
+        use sqlx::Executor;
+        let mut conn = db.gov().acquire().await?;
+        conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            .await?;
+        Ok(Self { conn })
+    }
+
+    /// The head Warden recorded with the last event it appended.
+    pub async fn head(&mut self) -> Result<(u64, String)> {
+        Ok(
+            sqlx::query_as("SELECT seq, hash FROM warden_audit_head WHERE id = 1")
+                .fetch_one(&mut *self.conn)
+                .await?,
+        )
+    }
+
+    /// Every recorded call of Warden's definer routines, in order.
+    pub async fn routine_calls(&mut self) -> Result<Vec<warden_core::routine_calls::RoutineCall>> {
+        let rows: Vec<(u64, String, String, String, u64)> = sqlx::query_as(
+            "SELECT id, CAST(routine AS CHAR), CAST(db_account AS CHAR), CAST(subject AS CHAR), \
+             head_seq FROM warden_routine_calls ORDER BY id",
+        )
+        .fetch_all(&mut *self.conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, routine, db_account, subject, head_seq)| {
+                warden_core::routine_calls::RoutineCall {
+                    id,
+                    routine,
+                    db_account,
+                    subject,
+                    head_seq,
+                }
+            })
+            .collect())
+    }
+
+    /// Every event in order, each with its stored previous hash and hash, to `each`.
+    pub async fn events(&mut self, mut each: impl FnMut(&AuditEvent, &str, &str)) -> Result<u64> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query_as::<_, AuditRow>(AUDIT_EVENTS).fetch(&mut *self.conn);
+        let mut n = 0;
+        while let Some(row) = rows.try_next().await? {
+            let (event, previous, hash) = audit_event(row)?;
+            each(&event, &previous, &hash);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub async fn end(mut self) -> Result<()> {
+        use sqlx::Executor;
+        self.conn.execute("COMMIT").await?;
+        Ok(())
+    }
+}
+
 /// Which audit events to list: each filter optional; `before` the previous page's last
 /// sequence number.
 #[derive(Debug, Clone, Default)]

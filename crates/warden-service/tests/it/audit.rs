@@ -193,3 +193,45 @@ async fn an_export_is_written_whole_under_its_name_or_not_at_all_and_never_repla
     assert_eq!(names, ["trail.csv", "trail.csv.manifest.json"]);
     ctx.close().await;
 }
+
+/// Verification reads the head, the routine calls and the events in one snapshot: while
+/// others append, every verification sees a whole trail as of one moment (read apart, an
+/// event appended between the head and the events would look added behind Warden's back).
+#[tokio::test]
+async fn verification_while_others_append_sees_one_moment() {
+    let (db, ctx) = trail().await;
+    let writer = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let officer = ctx_as(&db, OFFICER, None).await;
+            for i in 0..40 {
+                let change = warden_store::governance::Change::begin(
+                    officer.as_officer("appending").unwrap().db(),
+                    OFFICER,
+                    now(),
+                )
+                .await
+                .unwrap();
+                change
+                    .commit(
+                        "test.append",
+                        &format!("n{i}"),
+                        serde_json::json!({ "i": i }),
+                    )
+                    .await
+                    .unwrap();
+            }
+            officer.close().await;
+        })
+    };
+    let mut checked = 0;
+    while !writer.is_finished() {
+        let v = verify(&ctx).await;
+        assert!(v.ok, "{v:?}");
+        checked += 1;
+    }
+    writer.await.unwrap();
+    assert!(checked > 0);
+    assert!(verify(&ctx).await.ok);
+    ctx.close().await;
+}
