@@ -127,9 +127,17 @@ impl ConnectSpec {
                 other => return Err(bad(&format!("unknown parameter `{other}`"))),
             }
         }
-        if !tls_given && spec.socket.is_none() && !spec.hosts.iter().all(|h| is_loopback(h)) {
-            // Off this machine, verify the server's certificate unless told otherwise.
+        let off_machine = spec.socket.is_none() && !spec.hosts.iter().all(|h| is_loopback(h));
+        if !tls_given && (off_machine || spec.tls_ca.is_some()) {
+            // Off this machine, or with a CA named, verify the server's certificate unless
+            // told otherwise: a CA given is a CA to check against, never decoration.
             spec.tls = TlsMode::VerifyIdentity;
+        }
+        if spec.tls_ca.is_some() && !matches!(spec.tls, TlsMode::VerifyCa | TlsMode::VerifyIdentity)
+        {
+            return Err(bad(
+                "a CA (`ssl-ca`) is for verifying the server: use ssl-mode=verify-ca or verify-identity with it",
+            ));
         }
         Ok(spec)
     }
@@ -170,10 +178,15 @@ impl ConnectSpec {
 }
 
 fn is_loopback(hostport: &str) -> bool {
+    // Decided by the address, never by how a name begins: `127.db.example.com` is a name
+    // anywhere DNS says, not this machine.
     let host = split_host_port(hostport)
         .map(|(h, _)| h)
         .unwrap_or_default();
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn split_host_port(hostport: &str) -> Result<(String, u16)> {
@@ -368,6 +381,34 @@ mod tests {
 
         let s = ConnectSpec::from_url("mysql://a@127.0.0.1:1/d?ssl-mode=disabled").unwrap();
         assert_eq!(s.tls, TlsMode::Disabled);
+    }
+
+    #[test]
+    fn loopback_is_an_address_and_a_ca_means_verification() {
+        assert!(is_loopback("127.0.0.1:3306"));
+        assert!(is_loopback("[::1]:3306"));
+        assert!(is_loopback("localhost"));
+        assert!(!is_loopback("127.db.example.com"));
+        assert!(!is_loopback("127.0.0.1.nip.io:3306"));
+        let named = ConnectSpec::from_url("mysql://w@127.db.example.com/app").unwrap();
+        assert_eq!(
+            named.tls,
+            TlsMode::VerifyIdentity,
+            "a name is not this machine"
+        );
+        let ca = ConnectSpec::from_url("mysql://w@localhost/app?ssl-ca=/ca.pem").unwrap();
+        assert_eq!(ca.tls, TlsMode::VerifyIdentity, "a CA given means verify");
+        let ca = ConnectSpec::from_url("mysql://w@localhost/app?ssl-ca=/ca.pem&ssl-mode=verify-ca")
+            .unwrap();
+        assert_eq!(ca.tls, TlsMode::VerifyCa);
+        let err =
+            ConnectSpec::from_url("mysql://w@localhost/app?ssl-ca=/ca.pem&ssl-mode=preferred")
+                .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("use ssl-mode=verify-ca or verify-identity"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -200,6 +200,14 @@ pub fn add(name: &str, profile: Profile, password: &Secret) -> Result<()> {
     if profile.hosts.is_empty() && profile.socket.is_none() {
         return Err(Error::Config("a profile needs at least one host".into()));
     }
+    if profile.tls_ca.is_some()
+        && !matches!(profile.tls, TlsMode::VerifyCa | TlsMode::VerifyIdentity)
+    {
+        return Err(Error::Config(
+            "a CA (--tls-ca) is for verifying the server: use --tls verify-ca or verify-identity with it"
+                .into(),
+        ));
+    }
     let path = config_path()?;
     let mut config = load(&path)?;
     off_runtime(|| {
