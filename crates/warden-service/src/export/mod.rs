@@ -19,7 +19,7 @@ mod audit_trail;
 mod findings;
 mod logs;
 mod sheet;
-mod staging;
+pub(crate) mod staging;
 mod verify;
 
 pub use access::access;

@@ -114,6 +114,16 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
     let done = warden_service::export::campaign(&ctx, id, &pack, &Default::default())
         .await
         .unwrap();
+    // Evidence is its owner's alone: the folder 0700, every file 0600.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&pack), 0o700);
+        for entry in std::fs::read_dir(&pack).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
     let mut names: Vec<String> = std::fs::read_dir(&pack)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

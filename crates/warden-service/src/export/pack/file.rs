@@ -22,11 +22,7 @@ impl PackFile {
     /// Creates `name` in `dir` (never over a file) and writes its header.
     pub(super) fn create(dir: &Path, name: &'static str, header: &[&str]) -> Result<Self> {
         let path = dir.join(name);
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| file_error(&path, e))?;
+        let file = crate::export::staging::new_file(&path)?;
         let out = CsvOut::new(std::io::BufWriter::new(file), header, false)
             .map_err(|e| file_error(&path, e))?;
         Ok(Self { name, path, out })

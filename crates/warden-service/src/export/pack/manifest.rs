@@ -72,11 +72,7 @@ fn population_query() -> String {
 /// SHA-256, the pack's fingerprint.
 pub(super) fn write(dir: &Path, manifest: &PackManifest) -> Result<String> {
     let path = dir.join("manifest.json");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| file_error(&path, e))?;
+    let mut file = crate::export::staging::new_file(&path)?;
     let fail = |e: std::io::Error| file_error(&path, e);
     let mut text = serde_json::to_vec_pretty(manifest).map_err(|e| file_error(&path, e))?;
     text.push(b'\n');
