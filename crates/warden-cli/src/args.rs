@@ -361,7 +361,12 @@ pub enum ReviewCommand {
         dry_run: bool,
     },
     /// Put back every grant a campaign's remediation removed.
-    UndoRemediation { id: u64 },
+    UndoRemediation {
+        id: u64,
+        /// Why the revocations are undone (recorded on the trail).
+        #[arg(long, allow_hyphen_values = true)]
+        comment: String,
+    },
     /// Hand items to another reviewer, with a comment; or a reviewer's whole pending queue
     /// in a campaign (--campaign ID --from LOGIN, officers).
     Reassign {

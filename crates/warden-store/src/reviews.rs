@@ -591,6 +591,16 @@ pub async fn remediate(change: &mut Change<'_>, r: &Revocation) -> Result<bool> 
     Ok(kept.unwrap_or(0) > 0)
 }
 
+/// The audit event that signed off campaign `id`'s evidence pack, if one did.
+pub async fn signed_off(db: &Database, id: u64) -> Result<Option<u64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(seq) FROM warden_audit_events WHERE action = 'review.sign_off' AND target = ?",
+    )
+    .bind(format!("campaign {id}"))
+    .fetch_one(db.gov())
+    .await?)
+}
+
 /// Within a change: marks a campaign closed.
 pub async fn mark_closed(change: &mut Change<'_>, campaign: u64) -> Result<()> {
     sqlx::query("UPDATE warden_campaigns SET status = ?, closed_at = ? WHERE id = ?")

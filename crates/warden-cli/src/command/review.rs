@@ -75,9 +75,9 @@ impl ReviewCommand {
                 })
                 .await
             }
-            ReviewCommand::UndoRemediation { id } => {
+            ReviewCommand::UndoRemediation { id, comment } => {
                 show(cli, true, async |ctx| {
-                    reviews::undo_remediation(ctx, *id).await
+                    reviews::undo_remediation(ctx, *id, comment).await
                 })
                 .await
             }

@@ -597,8 +597,29 @@ fn a_review_is_started_listed_and_decided_from_the_command_line() {
     std::fs::write(&items_csv, &original).unwrap();
     assert_eq!(verify().0, 0);
 
-    let (code, undone) = json(&db, &["review", "undo-remediation", &id]);
-    assert_eq!(code, 0, "{undone}");
+    // Signed off, the revocations are attested: an undo is refused (exit 5), and one
+    // without a reason is refused before that (exit 2, the flag is required).
+    let (code, refused) = json(
+        &db,
+        &[
+            "review",
+            "undo-remediation",
+            &id,
+            "--comment",
+            "revoked too much",
+        ],
+    );
+    assert_eq!(code, 5, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("evidence pack was signed off"),
+        "{refused}"
+    );
+    let (code, _, err) = run(&db, &["review", "undo-remediation", &id]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--comment"), "{err}");
 }
 
 #[test]

@@ -146,12 +146,27 @@ pub struct UndoResponse {
 }
 
 /// Puts back every row a campaign's remediation removed, exactly as it was, one
-/// transaction per user with its audit event.
-pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
+/// transaction per user with its audit event, which carries the officer's reason. Refused
+/// once the campaign's evidence pack is signed off: the pack attests the revocations, and
+/// an undo after it would make the signed evidence untrue.
+pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoResponse> {
     let o = ctx.as_officer("undoing a remediation")?;
+    let comment = crate::input::comment(comment.trim())?;
+    if comment.is_empty() {
+        return Err(Error::Invalid(
+            "an undo needs a comment that says why (--comment)".into(),
+        ));
+    }
     store::campaign(o.db(), store::Scope::All, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no campaign {id}")))?;
+    if let Some(seq) = store::signed_off(o.db(), id).await? {
+        return Err(Error::Invalid(format!(
+            "campaign {id}'s evidence pack was signed off (audit event {seq}): its revocations \
+             are attested, so they are not undone; grant access again through the application \
+             if it is needed"
+        )));
+    }
     let r = crate::Reader::from(o);
     let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
     recorded_target_is(o.db(), &grants).await?;
@@ -173,6 +188,7 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
                 serde_json::json!({
                     "campaign": id,
                     "items": rows.iter().map(|r| r.item).collect::<Vec<_>>(),
+                    "comment": comment,
                 }),
             )
             .await?;
@@ -190,9 +206,12 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64) -> Result<UndoResponse> {
 /// do another, so it is refused before anything happens.
 async fn recorded_target_is(db: &warden_store::Database, grants: &store::GrantTable) -> Result<()> {
     let recorded = warden_store::server_roles::grant_target(db).await?;
-    let same = recorded
-        .as_ref()
-        .is_some_and(|t| t.table == grants.table && t.user == grants.user && t.role == grants.role);
+    let same = recorded.as_ref().is_some_and(|t| {
+        t.table == grants.table
+            && t.user == grants.user
+            && t.role == grants.role
+            && t.granted_at == grants.granted_at
+    });
     if same {
         return Ok(());
     }

@@ -448,7 +448,7 @@ async fn a_review_revokes_a_django_group_membership() {
         "Django after the revoke"
     );
     assert_eq!(warden_says(&ctx).await, django);
-    reviews::undo_remediation(&ctx, started.campaign)
+    reviews::undo_remediation(&ctx, started.campaign, "restored after the test")
         .await
         .unwrap();
     let back: i64 = sqlx::query_scalar(

@@ -206,7 +206,9 @@ async fn attempt(ctx: &Ctx, login: &str, case: Case, w: &World) -> Option<ErrorC
         .await
         .map(drop),
         CloseDryRun => reviews::close(ctx, w.campaign, true).await.map(drop),
-        Undo => reviews::undo_remediation(ctx, w.campaign).await.map(drop),
+        Undo => reviews::undo_remediation(ctx, w.campaign, "the matrix undoes")
+            .await
+            .map(drop),
         LogsSearch => logs::search(ctx, SearchRequest::default()).await.map(drop),
         LogsScan => logs::scan(ctx, false).await.map(drop),
         ExportAccess => export::access(ctx, &out("access.csv"), false, &progress)

@@ -392,6 +392,15 @@ async fn a_pack_is_verified_then_each_file_altered_by_one_byte_is_named() {
         warden_service::export::verify(&pack).unwrap().ok,
         "verifying needs no role"
     );
+    // Signed off, the revocations are attested: no undo afterwards.
+    let undo = reviews::undo_remediation(&ctx, id, "changed our minds")
+        .await
+        .unwrap_err();
+    assert_eq!(undo.code(), ErrorCode::Input, "{undo}");
+    assert!(
+        undo.to_string().contains("evidence pack was signed off"),
+        "{undo}"
+    );
     auditor.close().await;
     ctx.close().await;
 }

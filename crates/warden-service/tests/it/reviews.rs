@@ -587,7 +587,12 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
     let again = reviews::close(&ctx, started.campaign, false).await.unwrap();
     assert_eq!((again.remediated_users, again.revocations.len()), (0, 0));
 
-    let undone = reviews::undo_remediation(&ctx, started.campaign)
+    let why = reviews::undo_remediation(&ctx, started.campaign, "  ")
+        .await
+        .unwrap_err();
+    assert_eq!(why.code(), ErrorCode::Input, "an undo says why: {why}");
+    assert_eq!(grant_rows(&s.test_db).await, after, "nothing restored");
+    let undone = reviews::undo_remediation(&ctx, started.campaign, "the campaign revoked too much")
         .await
         .unwrap();
     assert_eq!(undone.restored_rows as usize, revoked.len());
@@ -596,7 +601,7 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
         before,
         "undo restores exactly the removed rows"
     );
-    let twice = reviews::undo_remediation(&ctx, started.campaign)
+    let twice = reviews::undo_remediation(&ctx, started.campaign, "the campaign revoked too much")
         .await
         .unwrap();
     assert_eq!(twice.restored_rows, 0);
