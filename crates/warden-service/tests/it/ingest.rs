@@ -73,6 +73,10 @@ async fn server_audit_files_written_by_a_real_mariadb_are_imported_once_across_r
     ] {
         sqlx::raw_sql(sql).execute(&mut app).await.unwrap();
     }
+    // The server logs a statement's QUERY event after it has answered the client: one more
+    // round trip on the same connection makes sure the last one is logged before the file
+    // is rotated from another connection (under load, a rotation in between lost it).
+    sqlx::raw_sql("DO 1").execute(&mut app).await.unwrap();
     sqlx::raw_sql("SET GLOBAL server_audit_file_rotate_now = ON")
         .execute(&mut admin)
         .await
