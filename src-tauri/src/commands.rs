@@ -297,10 +297,19 @@ pub async fn review_reassign(
         .await
 }
 
+/// A preview (`dry`), or the close of exactly what the preview showed (its `digest`).
 #[tauri::command]
-pub async fn review_close(state: State<'_, AppState>, id: u64, dry: bool) -> Result<CloseResponse> {
+pub async fn review_close(
+    state: State<'_, AppState>,
+    id: u64,
+    dry: bool,
+    digest: Option<String>,
+) -> Result<CloseResponse> {
     state
-        .with(async |ctx| reviews::close(ctx, id, dry).await)
+        .with(async |ctx| match (dry, digest) {
+            (false, Some(d)) => reviews::close_as_previewed(ctx, id, &d).await,
+            _ => reviews::close(ctx, id, dry).await,
+        })
         .await
 }
 

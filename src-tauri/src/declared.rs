@@ -42,7 +42,7 @@ macro_rules! with_commands {
             review_start(req: StartRequest) -> Started;
             review_decide(req: DecideRequest) -> DecideResponse;
             review_reassign(req: ReassignRequest) -> ReassignResponse;
-            review_close(id: u64, dry: bool) -> CloseResponse;
+            review_close(id: u64, dry: bool, digest: Option<String>) -> CloseResponse;
             logs_search(req: SearchRequest) -> SearchResponse;
             logs_scan(full: bool) -> ScanResponse;
             logs_timeline(req: SearchRequest, buckets: u32) -> TimelineResponse;

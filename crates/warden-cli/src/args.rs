@@ -359,6 +359,10 @@ pub enum ReviewCommand {
         id: u64,
         #[arg(long)]
         dry_run: bool,
+        /// The digest a --dry-run printed: the close applies exactly that revocation set,
+        /// or refuses (exit 6) when it has changed since.
+        #[arg(long, conflicts_with = "dry_run")]
+        digest: Option<String>,
     },
     /// Put back every grant a campaign's remediation removed.
     UndoRemediation {

@@ -14,4 +14,9 @@ sql: Array<string>,
 /**
  * Users whose grants were revoked by this run.
  */
-remediated_users: number, closed: boolean, };
+remediated_users: number, closed: boolean, 
+/**
+ * SHA-256 of the revocation set (item, user, role, time of grant): a close given a
+ * preview's digest applies exactly that set, or nothing.
+ */
+digest: string, };

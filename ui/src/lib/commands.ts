@@ -81,7 +81,7 @@ export type Commands = {
   review_start: { args: { req: StartRequest }; result: Started };
   review_decide: { args: { req: DecideRequest }; result: DecideResponse };
   review_reassign: { args: { req: ReassignRequest }; result: ReassignResponse };
-  review_close: { args: { id: number; dry: boolean }; result: CloseResponse };
+  review_close: { args: { id: number; dry: boolean; digest: string | null }; result: CloseResponse };
   logs_search: { args: { req: SearchRequest }; result: SearchResponse };
   logs_scan: { args: { full: boolean }; result: ScanResponse };
   logs_timeline: { args: { req: SearchRequest; buckets: number }; result: TimelineResponse };

@@ -60,14 +60,25 @@ impl ReviewCommand {
                 let req = decide_request(args, comment, key.as_deref())?;
                 show(cli, false, async |ctx| reviews::decide(ctx, req).await).await
             }
-            ReviewCommand::Close { id, dry_run } => {
+            ReviewCommand::Close {
+                id,
+                dry_run,
+                digest,
+            } => {
                 with_ctx(cli, true, async |ctx| {
-                    let closed = reviews::close(ctx, *id, *dry_run).await?;
+                    let closed = match digest {
+                        Some(d) => reviews::close_as_previewed(ctx, *id, d).await?,
+                        None => reviews::close(ctx, *id, *dry_run).await?,
+                    };
                     match cli.format {
                         Format::Table if *dry_run => {
                             for line in &closed.sql {
                                 println!("{}", terminal_safe(line));
                             }
+                            println!(
+                                "-- close exactly this: warden review close {id} --digest {}",
+                                closed.digest
+                            );
                         }
                         format => print(format, &closed)?,
                     }

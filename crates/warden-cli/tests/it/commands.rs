@@ -526,12 +526,21 @@ fn a_review_is_started_listed_and_decided_from_the_command_line() {
     // The dry run prints the SQL; the close applies it; undo puts it back.
     let (code, preview, _) = run(&db, &["review", "close", &id, "--dry-run"]);
     assert_eq!(code, 0);
-    assert!(
-        preview.contains("START TRANSACTION;") || preview.is_empty(),
-        "{preview}"
-    );
-    let (code, closed) = json(&db, &["review", "close", &id]);
+    let digest = preview
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!(
+                "-- close exactly this: warden review close {id} --digest "
+            ))
+        })
+        .unwrap_or_else(|| panic!("the preview names its digest: {preview}"))
+        .to_string();
+    let (code, _, err) = run(&db, &["review", "close", &id, "--digest", &"0".repeat(64)]);
+    assert_eq!(code, 6, "another set than previewed: {err}");
+    assert!(err.contains("changed since the preview"), "{err}");
+    let (code, closed) = json(&db, &["review", "close", &id, "--digest", &digest]);
     assert_eq!(code, 0, "{closed}");
+    assert_eq!(closed["digest"], digest.as_str());
     assert_eq!(closed["closed"], true);
 
     // The evidence pack: signed off on the trail, verified offline, any alteration exit 1.

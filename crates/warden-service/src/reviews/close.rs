@@ -31,6 +31,9 @@ pub struct CloseResponse {
     /// Users whose grants were revoked by this run.
     pub remediated_users: u64,
     pub closed: bool,
+    /// SHA-256 of the revocation set (item, user, role, time of grant): a close given a
+    /// preview's digest applies exactly that set, or nothing.
+    pub digest: String,
 }
 
 /// Closes a campaign: undecided items take the campaign's default, then every revocation
@@ -39,6 +42,72 @@ pub struct CloseResponse {
 /// the exact statements. Re-running after a failure finishes what is left: a user is
 /// either wholly remediated or untouched.
 pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
+    close_inner(ctx, id, dry_run, None).await
+}
+
+/// [`close`] of exactly the revocations a preview showed: refused, nothing changed, when the
+/// set is no longer the one whose `digest` the preview carried (a decision made, changed or
+/// reassigned since).
+pub async fn close_as_previewed(ctx: &Ctx, id: u64, digest: &str) -> Result<CloseResponse> {
+    close_inner(ctx, id, false, Some(digest)).await
+}
+
+/// The revocation set's fingerprint: sorted by item, each item with its user, role and
+/// time of grant.
+fn digest_of(revocations: &[store::Revocation]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut lines: Vec<String> = revocations
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}:{}:{}\n",
+                r.item,
+                r.user_id,
+                r.role_id,
+                r.granted_at.map(|t| t.to_string()).unwrap_or_default()
+            )
+        })
+        .collect();
+    lines.sort();
+    hex::encode(Sha256::digest(lines.concat().as_bytes()))
+}
+
+/// What a close would revoke now: the revocations decided, and the undecided items too when
+/// the campaign's default is to revoke.
+async fn would_revoke(
+    db: &warden_store::Database,
+    id: u64,
+    default: Verdict,
+) -> Result<Vec<store::Revocation>> {
+    let mut pending = store::pending_revocations(db, id).await?;
+    if default == Verdict::Revoke {
+        for i in store::items(db, store::Scope::All, id, None, true).await? {
+            pending.push(store::Revocation {
+                item: i.id,
+                user_id: i.user_id,
+                login: i.login,
+                role_id: i.role_id,
+                role: i.role,
+                granted_at: i.granted_at,
+            });
+        }
+    }
+    Ok(pending)
+}
+
+fn changed_since_preview(id: u64) -> Error {
+    Error::Store(warden_store::Error::Conflict(format!(
+        "campaign {id}'s revocations changed since the preview (a decision made, changed or \
+         reassigned): nothing was revoked; preview again and close what it shows"
+    )))
+}
+
+async fn close_inner(
+    ctx: &Ctx,
+    id: u64,
+    dry_run: bool,
+    expect: Option<&str>,
+) -> Result<CloseResponse> {
     let o = ctx.as_officer("closing an access review")?;
     let campaign = store::campaign(o.db(), store::Scope::All, id)
         .await?
@@ -49,6 +118,11 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
     let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
     recorded_target_is(o.db(), &grants).await?;
 
+    if let Some(expected) = expect
+        && digest_of(&would_revoke(o.db(), id, default).await?) != expected
+    {
+        return Err(changed_since_preview(id));
+    }
     if !dry_run && undecided > 0 {
         let mut change = o.change().await?;
         let n = store::apply_default(&mut change, id, default).await?;
@@ -60,19 +134,19 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
             )
             .await?;
     }
-    let mut pending = store::pending_revocations(o.db(), id).await?;
-    if dry_run && default == Verdict::Revoke {
-        // Undecided items would be revoked too: show them.
-        for i in store::items(o.db(), store::Scope::All, id, None, true).await? {
-            pending.push(store::Revocation {
-                item: i.id,
-                user_id: i.user_id,
-                login: i.login,
-                role_id: i.role_id,
-                role: i.role,
-                granted_at: i.granted_at,
-            });
-        }
+    // In a dry run, undecided items the default would revoke are shown too; in a close,
+    // the default has just been given and they are among the decided.
+    let pending = match dry_run {
+        true => would_revoke(o.db(), id, default).await?,
+        false => store::pending_revocations(o.db(), id).await?,
+    };
+    let digest = digest_of(&pending);
+    if let Some(expected) = expect
+        && digest != expected
+    {
+        // Changed between the check and the default: the default is given (as a preview
+        // would show it), nothing is revoked.
+        return Err(changed_since_preview(id));
     }
     let mut by_user: BTreeMap<(i64, String), Vec<store::Revocation>> = BTreeMap::new();
     for rv in &pending {
@@ -135,6 +209,7 @@ pub async fn close(ctx: &Ctx, id: u64, dry_run: bool) -> Result<CloseResponse> {
         sql,
         remediated_users,
         closed,
+        digest,
     })
 }
 

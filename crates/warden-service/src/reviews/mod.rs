@@ -7,7 +7,9 @@ mod items;
 mod launch;
 mod progress;
 
-pub use close::{CloseResponse, RevocationView, UndoResponse, close, undo_remediation};
+pub use close::{
+    CloseResponse, RevocationView, UndoResponse, close, close_as_previewed, undo_remediation,
+};
 pub use decide::{
     DecideRequest, DecideResponse, ItemView, ItemsRequest, ItemsResponse, ReassignRequest,
     ReassignResponse, decide, items, reassign, reassign_queue,

@@ -1046,3 +1046,69 @@ async fn a_close_cut_by_killing_the_server_between_users_finishes_on_a_rerun() {
     app.close().await.unwrap();
     warden_sandbox::server::stop(&data).unwrap();
 }
+
+/// The close applies exactly the revocation set its preview showed: given the preview's
+/// digest, a close after another decision is refused with nothing revoked; previewed
+/// again, it goes through.
+#[tokio::test]
+async fn a_close_applies_exactly_what_its_preview_showed() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let campaign = reviews::start(&ctx, finance_review("Q4"))
+        .await
+        .unwrap()
+        .campaign;
+    let ids: Vec<u64> = all_items(&ctx, campaign)
+        .await
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    reviews::reassign(
+        &ctx,
+        ReassignRequest {
+            items: ids[..2].to_vec(),
+            to: OFFICER.into(),
+            comment: "the officer decides these".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let decide = |item: u64, key: &str| DecideRequest {
+        items: vec![item],
+        decision: Verdict::Revoke,
+        comment: "not needed".into(),
+        key: key.into(),
+    };
+    reviews::decide(&ctx, decide(ids[0], "first"))
+        .await
+        .unwrap();
+    let preview = reviews::close(&ctx, campaign, true).await.unwrap();
+    assert_eq!(preview.revocations.len(), 1);
+    assert_eq!(preview.digest.len(), 64);
+    // Another revocation after the preview: the previewed close refuses, revoking nothing.
+    reviews::decide(&ctx, decide(ids[1], "second"))
+        .await
+        .unwrap();
+    let before = grant_rows(&s.test_db).await;
+    let err = reviews::close_as_previewed(&ctx, campaign, &preview.digest)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    assert!(
+        err.to_string().contains("changed since the preview"),
+        "{err}"
+    );
+    assert_eq!(grant_rows(&s.test_db).await, before, "nothing revoked");
+    let again = reviews::close(&ctx, campaign, true).await.unwrap();
+    assert_eq!(again.revocations.len(), 2);
+    assert_ne!(again.digest, preview.digest);
+    let closed = reviews::close_as_previewed(&ctx, campaign, &again.digest)
+        .await
+        .unwrap();
+    assert!(closed.closed);
+    assert_eq!(closed.digest, again.digest, "it applied what it showed");
+    ctx.close().await;
+}

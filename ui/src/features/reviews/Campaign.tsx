@@ -35,7 +35,8 @@ export function Campaign({ id, navigate, officer }: { id: number; navigate: Navi
   const close = (dry: boolean) => {
     setBusy(true);
     setError(null);
-    call("review_close", { id, dry }).then(
+    // The close applies exactly what the preview showed: it carries the preview's digest.
+    call("review_close", { id, dry, digest: dry ? null : (preview?.digest ?? null) }).then(
       (r) => { setBusy(false); if (dry) setPreview(r); else { setClosed(r); setPreview(null); reload(); } },
       (e: IpcError) => { setBusy(false); setError(e); },
     );
