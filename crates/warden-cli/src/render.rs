@@ -586,11 +586,15 @@ impl Render for CloseResponse {
 
 impl Render for UndoResponse {
     fn table(&self) -> Table {
-        let mut t = Table::new(&["campaign", "restored_rows", "users"]);
+        let mut t = Table::new(&["campaign", "restored_rows", "users", "skipped"]);
         t.row(vec![
             self.campaign.to_string(),
             self.restored_rows.to_string(),
             self.users.to_string(),
+            (self.skipped.iter())
+                .map(|r| format!("item {}: {}", r.item, r.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
         ]);
         t
     }

@@ -636,12 +636,13 @@ pub struct Removed {
     pub id: u64,
     pub item: u64,
     pub user_id: i64,
+    pub role_id: i64,
     pub row: String,
 }
 
 pub async fn removed_rows(db: &Database, campaign: u64) -> Result<Vec<Removed>> {
-    let rows: Vec<(u64, u64, i64, String)> = sqlx::query_as(
-        "SELECT id, item_id, user_id, removed_row FROM warden_remediations \
+    let rows: Vec<(u64, u64, i64, i64, String)> = sqlx::query_as(
+        "SELECT id, item_id, user_id, role_id, removed_row FROM warden_remediations \
          WHERE campaign_id = ? AND undone_at IS NULL ORDER BY user_id, id",
     )
     .bind(campaign)
@@ -649,13 +650,30 @@ pub async fn removed_rows(db: &Database, campaign: u64) -> Result<Vec<Removed>> 
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, item, user_id, row)| Removed {
+        .map(|(id, item, user_id, role_id, row)| Removed {
             id,
             item,
             user_id,
+            role_id,
             row,
         })
         .collect())
+}
+
+/// Whether the application holds the grant (user, role) now.
+pub async fn grant_held(db: &Database, grants: &GrantTable, user: i64, role: i64) -> Result<bool> {
+    let mut qb = QueryBuilder::<MySql>::new("SELECT COUNT(*) FROM ");
+    qb.push(grants.qualified())
+        .push(" WHERE ")
+        .push(warden_core::ident::quote(&grants.user))
+        .push(" = ")
+        .push_bind(user)
+        .push(" AND ")
+        .push(warden_core::ident::quote(&grants.role))
+        .push(" = ")
+        .push_bind(role);
+    let n: i64 = qb.build_query_scalar().fetch_one(db.app()).await?;
+    Ok(n > 0)
 }
 
 /// Within a change: puts a removed row back, column by column as it was, through the

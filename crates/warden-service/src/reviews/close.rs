@@ -218,6 +218,14 @@ pub struct UndoResponse {
     pub campaign: u64,
     pub restored_rows: u64,
     pub users: u64,
+    /// Rows not put back, each with why (the grant exists again): the rest are restored.
+    pub skipped: Vec<SkippedRow>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SkippedRow {
+    pub item: u64,
+    pub reason: String,
 }
 
 /// Puts back every row a campaign's remediation removed, exactly as it was, one
@@ -251,9 +259,28 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
         by_user.entry(rm.user_id).or_default().push(rm);
     }
     let mut restored = 0;
-    for (user, rows) in &by_user {
+    let mut skipped = Vec::new();
+    for (user, all) in &by_user {
+        // A grant made again since the close stays as it is: its row is reported, not
+        // put back over it.
+        let mut rows = Vec::new();
+        for rm in all {
+            match store::grant_held(o.db(), &grants, rm.user_id, rm.role_id).await? {
+                true => skipped.push(SkippedRow {
+                    item: rm.item,
+                    reason: format!(
+                        "user {} holds role {} again: the grant made since is left as it is",
+                        rm.user_id, rm.role_id
+                    ),
+                }),
+                false => rows.push(rm),
+            }
+        }
+        if rows.is_empty() {
+            continue;
+        }
         let mut change = o.change().await?;
-        for rm in rows {
+        for rm in &rows {
             store::restore(&mut change, rm).await?;
         }
         change
@@ -273,6 +300,7 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
         campaign: id,
         restored_rows: restored,
         users: by_user.len() as u64,
+        skipped,
     })
 }
 

@@ -8,7 +8,8 @@ mod launch;
 mod progress;
 
 pub use close::{
-    CloseResponse, RevocationView, UndoResponse, close, close_as_previewed, undo_remediation,
+    CloseResponse, RevocationView, SkippedRow, UndoResponse, close, close_as_previewed,
+    undo_remediation,
 };
 pub use decide::{
     DecideRequest, DecideResponse, ItemView, ItemsRequest, ItemsResponse, ReassignRequest,

@@ -592,15 +592,23 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
         .unwrap_err();
     assert_eq!(why.code(), ErrorCode::Input, "an undo says why: {why}");
     assert_eq!(grant_rows(&s.test_db).await, after, "nothing restored");
+    // One revoked grant is made again by the application meanwhile: the undo leaves it,
+    // reports its row, and puts back the rest.
+    app_sql(
+        &s.test_db,
+        "INSERT INTO user_roles (user_id, role_id, granted_at) \
+         SELECT user_id, role_id, ? FROM warden_remediations ORDER BY id LIMIT 1",
+        &[&sql_now()],
+    )
+    .await;
     let undone = reviews::undo_remediation(&ctx, started.campaign, "the campaign revoked too much")
         .await
         .unwrap();
-    assert_eq!(undone.restored_rows as usize, revoked.len());
-    assert_eq!(
-        grant_rows(&s.test_db).await,
-        before,
-        "undo restores exactly the removed rows"
-    );
+    assert_eq!(undone.restored_rows as usize, revoked.len() - 1);
+    assert_eq!(undone.skipped.len(), 1, "{undone:?}");
+    assert!(undone.skipped[0].reason.contains("again"), "{undone:?}");
+    let now_held = grant_rows(&s.test_db).await;
+    assert_eq!(now_held.len(), before.len(), "every grant is held again");
     let twice = reviews::undo_remediation(&ctx, started.campaign, "the campaign revoked too much")
         .await
         .unwrap();
