@@ -41,6 +41,21 @@ pub async fn connection(
     Ok(info)
 }
 
+/// The connection screen after a sign-in attempt: its error, if any; when connected, the
+/// reviewer's reminders.
+async fn after_sign_in(
+    app: &AppHandle,
+    state: &AppState,
+    outcome: std::result::Result<(), IpcError>,
+) -> ConnectionInfo {
+    let mut info = state.info(false).await;
+    info.error = outcome.err();
+    if info.connected {
+        reminders::notify(app).await;
+    }
+    info
+}
+
 #[tauri::command]
 pub async fn connect(
     app: AppHandle,
@@ -48,12 +63,7 @@ pub async fn connect(
     target: Target,
 ) -> Result<ConnectionInfo> {
     let outcome = state.open(target).await;
-    let mut info = state.info(false).await;
-    info.error = outcome.err();
-    if info.connected {
-        reminders::notify(&app).await;
-    }
-    Ok(info)
+    Ok(after_sign_in(&app, &state, outcome).await)
 }
 
 /// The first sign-in: the account's password has expired (an initial one always has), so
@@ -66,12 +76,7 @@ pub async fn change_password(
     new: String,
 ) -> Result<ConnectionInfo> {
     let outcome = state.change_password(Secret::new(new)).await;
-    let mut info = state.info(false).await;
-    info.error = outcome.err();
-    if info.connected {
-        reminders::notify(&app).await;
-    }
-    Ok(info)
+    Ok(after_sign_in(&app, &state, outcome).await)
 }
 
 /// The person did something (the page reports input, at most twice a minute): the idle

@@ -183,16 +183,19 @@ pub async fn put(change: &mut Change<'_>, login: &str, what: Put<'_>) -> Result<
         } => (role.as_str(), account_user, account_host, false),
         Put::Remove => ("reviewer", "", "", true),
     };
-    sqlx::query(&format!("CALL {}(?, ?, ?, ?, ?, ?, ?)", PUT_ROUTINE))
-        .bind(login)
-        .bind(identity(login))
-        .bind(user)
-        .bind(host)
-        .bind(role)
-        .bind(remove)
-        .bind(at)
-        .execute(change.conn())
-        .await?;
+    sqlx::query(&format!(
+        "CALL {}(?, ?, ?, ?, ?, ?, ?)",
+        warden_core::ident::quote(PUT_ROUTINE)
+    ))
+    .bind(login)
+    .bind(identity(login))
+    .bind(user)
+    .bind(host)
+    .bind(role)
+    .bind(remove)
+    .bind(at)
+    .execute(change.conn())
+    .await?;
     Ok(())
 }
 
@@ -203,11 +206,14 @@ pub async fn put(change: &mut Change<'_>, login: &str, what: Put<'_>) -> Result<
 /// used (and must be handed to the person).
 pub async fn apply(db: &Database, login: &str, initial_password: &Secret) -> Result<bool> {
     let mut conn = db.gov().acquire().await?;
-    sqlx::query(&format!("CALL {}(?, ?, @warden_used)", APPLY_ROUTINE))
-        .bind(identity(login))
-        .bind(initial_password.expose())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(&format!(
+        "CALL {}(?, ?, @warden_used)",
+        warden_core::ident::quote(APPLY_ROUTINE)
+    ))
+    .bind(identity(login))
+    .bind(initial_password.expose())
+    .execute(&mut *conn)
+    .await?;
     let used: Option<i64> = sqlx::query_scalar("SELECT CAST(@warden_used AS SIGNED)")
         .fetch_one(&mut *conn)
         .await?;

@@ -20,11 +20,12 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn items(self) -> &'static str {
-        match self {
+    /// The table or view, quoted as every identifier is.
+    fn items(self) -> String {
+        warden_core::ident::quote(match self {
             Self::All => "warden_review_items",
             Self::Mine => warden_core::review_access::MY_ITEMS_VIEW,
-        }
+        })
     }
 }
 
@@ -369,7 +370,7 @@ pub async fn record_reassign(
 ) -> Result<()> {
     sqlx::query(&format!(
         "CALL {}(?, ?, ?, ?)",
-        warden_core::review_access::REASSIGN_ROUTINE
+        warden_core::ident::quote(warden_core::review_access::REASSIGN_ROUTINE)
     ))
     .bind(id)
     .bind(version)
@@ -579,7 +580,7 @@ pub async fn remediate(change: &mut Change<'_>, r: &Revocation) -> Result<bool> 
     let at = change.at();
     sqlx::query(&format!(
         "CALL {}(?, ?, @warden_kept)",
-        warden_core::remediation::REMOVE_ROUTINE
+        warden_core::ident::quote(warden_core::remediation::REMOVE_ROUTINE)
     ))
     .bind(r.item)
     .bind(at)
@@ -682,7 +683,7 @@ pub async fn restore(change: &mut Change<'_>, removed: &Removed) -> Result<()> {
     let at = change.at();
     sqlx::query(&format!(
         "CALL {}(?, ?)",
-        warden_core::remediation::RESTORE_ROUTINE
+        warden_core::ident::quote(warden_core::remediation::RESTORE_ROUTINE)
     ))
     .bind(removed.id)
     .bind(at)
