@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{MySql, QueryBuilder};
 use warden_core::console::identity;
+use warden_core::mapping::Mapping;
 use warden_core::review::{Baseline, CampaignStatus, Remediated, ReviewerRule, Verdict};
 
 use crate::connect::Database;
@@ -675,6 +676,32 @@ pub async fn grant_held(db: &Database, grants: &GrantTable, user: i64, role: i64
         .push_bind(role);
     let n: i64 = qb.build_query_scalar().fetch_one(db.app()).await?;
     Ok(n > 0)
+}
+
+/// Where an application user stands now, for an undo that must not give access back to
+/// someone who has left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserNow {
+    Active,
+    Inactive,
+    Gone,
+}
+
+pub async fn user_now(db: &Database, m: &Mapping, user: i64) -> Result<UserNow> {
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(");
+    crate::mapped::push_active_condition(&mut qb, m, "u");
+    qb.push(" AS SIGNED) FROM ")
+        .push(warden_core::ident::quote(&m.users.table))
+        .push(" u WHERE ")
+        .push(crate::mapped::col("u", &m.users.id))
+        .push(" = ")
+        .push_bind(user);
+    let active: Option<i64> = qb.build_query_scalar().fetch_optional(db.app()).await?;
+    Ok(match active {
+        None => UserNow::Gone,
+        Some(0) => UserNow::Inactive,
+        Some(_) => UserNow::Active,
+    })
 }
 
 /// Within a change: puts a removed row back, column by column as it was, through the

@@ -218,7 +218,8 @@ pub struct UndoResponse {
     pub campaign: u64,
     pub restored_rows: u64,
     pub users: u64,
-    /// Rows not put back, each with why (the grant exists again): the rest are restored.
+    /// Rows not put back, each with why (the grant exists again, or the user is no longer
+    /// active or no longer there): the rest are restored.
     pub skipped: Vec<SkippedRow>,
 }
 
@@ -251,7 +252,8 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
         )));
     }
     let r = crate::Reader::from(o);
-    let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
+    let resolved = r.mapping()?;
+    let grants = store::GrantTable::of(r.db(), resolved).await?;
     recorded_target_is(o.db(), &grants).await?;
     let removed = store::removed_rows(o.db(), id).await?;
     let mut by_user: BTreeMap<i64, Vec<store::Removed>> = BTreeMap::new();
@@ -261,19 +263,39 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
     let mut restored = 0;
     let mut skipped = Vec::new();
     for (user, all) in &by_user {
-        // A grant made again since the close stays as it is: its row is reported, not
-        // put back over it.
+        // Access goes back only to someone still active, and never over a grant made
+        // again since the close: each row left out is reported with why.
+        let now = store::user_now(o.db(), resolved.mapping(), *user).await?;
         let mut rows = Vec::new();
         for rm in all {
-            match store::grant_held(o.db(), &grants, rm.user_id, rm.role_id).await? {
-                true => skipped.push(SkippedRow {
-                    item: rm.item,
-                    reason: format!(
+            let why = match now {
+                store::UserNow::Gone => Some(format!(
+                    "user {user} is no longer in the application: nothing is given back"
+                )),
+                store::UserNow::Inactive => Some(format!(
+                    "user {user} is no longer active: access is not given back to an \
+                     inactive account"
+                )),
+                store::UserNow::Active => store::grant_held(
+                    o.db(),
+                    &grants,
+                    rm.user_id,
+                    rm.role_id,
+                )
+                .await?
+                .then(|| {
+                    format!(
                         "user {} holds role {} again: the grant made since is left as it is",
                         rm.user_id, rm.role_id
-                    ),
+                    )
                 }),
-                false => rows.push(rm),
+            };
+            match why {
+                Some(reason) => skipped.push(SkippedRow {
+                    item: rm.item,
+                    reason,
+                }),
+                None => rows.push(rm),
             }
         }
         if rows.is_empty() {

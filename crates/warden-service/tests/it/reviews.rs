@@ -601,14 +601,56 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
         &[&sql_now()],
     )
     .await;
+    // Another revoked user has left since: their rows are reported and not given back (as
+    // are those of anyone the campaign revoked who was already suspended).
+    app_sql(
+        &s.test_db,
+        "UPDATE staff_users SET status = 'terminated' WHERE id = (SELECT user_id FROM \
+         warden_remediations WHERE user_id <> (SELECT user_id FROM warden_remediations \
+         ORDER BY id LIMIT 1) ORDER BY id LIMIT 1)",
+        &[],
+    )
+    .await;
+    let left = app_count(
+        &s.test_db,
+        "SELECT COUNT(*) FROM warden_remediations WHERE user_id IN \
+         (SELECT id FROM staff_users WHERE status <> 'active')",
+    )
+    .await as usize;
+    assert!(left > 0, "the test disabled a revoked user");
     let undone = reviews::undo_remediation(&ctx, started.campaign, "the campaign revoked too much")
         .await
         .unwrap();
-    assert_eq!(undone.restored_rows as usize, revoked.len() - 1);
-    assert_eq!(undone.skipped.len(), 1, "{undone:?}");
-    assert!(undone.skipped[0].reason.contains("again"), "{undone:?}");
+    assert_eq!(
+        undone.restored_rows as usize,
+        revoked.len() - 1 - left,
+        "{undone:?} {left}"
+    );
+    assert_eq!(undone.skipped.len(), 1 + left, "{undone:?}");
+    assert_eq!(
+        undone
+            .skipped
+            .iter()
+            .filter(|r| r.reason.contains("again"))
+            .count(),
+        1,
+        "{undone:?}"
+    );
+    assert_eq!(
+        undone
+            .skipped
+            .iter()
+            .filter(|r| r.reason.contains("no longer active"))
+            .count(),
+        left,
+        "{undone:?}"
+    );
     let now_held = grant_rows(&s.test_db).await;
-    assert_eq!(now_held.len(), before.len(), "every grant is held again");
+    assert_eq!(
+        now_held.len(),
+        before.len() - left,
+        "every grant is held again but the inactive user's"
+    );
     let twice = reviews::undo_remediation(&ctx, started.campaign, "the campaign revoked too much")
         .await
         .unwrap();

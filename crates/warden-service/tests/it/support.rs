@@ -254,6 +254,14 @@ pub async fn app_sql(test_db: &TestDatabase, sql: &str, binds: &[&str]) {
     db.close().await;
 }
 
+/// One count from the application's database.
+pub async fn app_count(test_db: &TestDatabase, sql: &str) -> i64 {
+    let db = Database::connect(&test_db.spec().unwrap()).await.unwrap();
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(db.app()).await.unwrap();
+    db.close().await;
+    n
+}
+
 /// A campaign over the finance department, reviewed by managers, the officer the fallback,
 /// undecided items kept at close, due in 30 days.
 pub fn finance_review(name: &str) -> warden_service::reviews::StartRequest {
