@@ -10,7 +10,9 @@ pub mod process;
 pub mod rng;
 pub mod seed;
 pub mod server;
+pub mod tls;
 
 pub use error::{Error, Result};
 pub use seed::{Planted, Scenario, SeedOptions, SeedReport};
 pub use server::{SandboxInfo, TestDatabase, TestServer, test_server};
+pub use tls::{TlsTestServer, tls_test_server};

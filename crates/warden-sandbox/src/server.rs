@@ -169,7 +169,7 @@ impl Layout {
 }
 
 /// Starts `mariadbd` on `layout` (copying the template if the data directory is new).
-fn spawn(layout: &Layout, port: u16, die_with_parent: bool) -> Result<Child> {
+fn spawn(layout: &Layout, port: u16, die_with_parent: bool, extra: &[String]) -> Result<Child> {
     let mariadbd = find_binary("mariadbd")?;
     if !layout.data().join("mysql").is_dir() {
         let template = ensure_template()?;
@@ -212,6 +212,7 @@ fn spawn(layout: &Layout, port: u16, die_with_parent: bool) -> Result<Child> {
         .arg("--innodb-buffer-pool-size=1G")
         .arg("--max-connections=300")
         .arg("--max-allowed-packet=256M")
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
@@ -279,7 +280,7 @@ fn log_tail(path: &Path) -> String {
     lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
 }
 
-fn socket_url(socket: &Path, database: &str) -> String {
+pub(crate) fn socket_url(socket: &Path, database: &str) -> String {
     let mut encoded = String::new();
     for b in socket.as_os_str().as_encoded_bytes() {
         match *b {
@@ -346,7 +347,7 @@ pub fn start(dir: &Path, port: Option<u16>) -> Result<SandboxInfo> {
         Some(p) => p,
         None => free_port()?,
     };
-    let mut child = spawn(&layout, port, false)?;
+    let mut child = spawn(&layout, port, false, &[])?;
     wait_ready(&layout, &mut child)?;
     let info = SandboxInfo {
         url: socket_url(&layout.socket(), DEMO_DATABASE),
@@ -439,12 +440,23 @@ pub fn test_server() -> Result<&'static TestServer> {
 }
 
 fn start_test_server() -> Result<TestServer> {
+    let dir = test_server_dir("")?;
+    start_test_server_in(dir, Vec::new())
+}
+
+/// `$TMP/warden-tests/srv-PID{suffix}`, new and empty (and those of dead processes gone).
+pub(crate) fn test_server_dir(suffix: &str) -> Result<PathBuf> {
     let base = std::env::temp_dir().join("warden-tests");
     std::fs::create_dir_all(&base).map_err(io(&base))?;
     remove_stale_test_dirs(&base);
-    let dir = base.join(format!("srv-{}", std::process::id()));
+    let dir = base.join(format!("srv-{}{suffix}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    Ok(dir)
+}
+
+/// Starts a test server in `dir` with `extra` options, killed when this process exits.
+pub(crate) fn start_test_server_in(dir: PathBuf, extra: Vec<String>) -> Result<TestServer> {
     let port = free_port()?;
     let (tx, rx) = std::sync::mpsc::channel();
     let thread_dir = dir.clone();
@@ -454,7 +466,7 @@ fn start_test_server() -> Result<TestServer> {
         .name("warden-test-mariadbd".into())
         .spawn(move || {
             let layout = Layout { dir: thread_dir };
-            let started = spawn(&layout, port, true).and_then(|mut child| {
+            let started = spawn(&layout, port, true, &extra).and_then(|mut child| {
                 wait_ready(&layout, &mut child)?;
                 Ok(child)
             });
@@ -486,6 +498,7 @@ fn remove_stale_test_dirs(base: &Path) {
         let name = entry.file_name().to_string_lossy().to_string();
         let Some(pid) = name
             .strip_prefix("srv-")
+            .and_then(|p| p.split('-').next())
             .and_then(|p| p.parse::<u32>().ok())
         else {
             continue;

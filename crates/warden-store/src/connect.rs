@@ -250,6 +250,17 @@ impl Database {
         } else {
             spec.hosts.iter().map(String::as_str).collect()
         };
+        if let Some(path) = &spec.socket {
+            // sqlx opens its own sockets; this one proves who serves the path before any
+            // of them authenticates (a server swapped in between would have to win a race
+            // against a path only its owner can replace).
+            crate::peer::connect(path, CONNECT_TIMEOUT)
+                .await
+                .map_err(|reason| Error::Unavailable {
+                    target: target.clone(),
+                    reason,
+                })?;
+        }
         let mut last = None;
         for host in hosts {
             match pool(spec.options(host, &spec.database)?).await {
@@ -331,7 +342,12 @@ async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sq
             ))
         })??;
     probe.execute("SELECT 1").await?;
-    probe.close().await?;
+    // The probe has answered; how it says goodbye does not matter. Over TLS the server
+    // closes on COM_QUIT before the client's close_notify is written, which sqlx reports
+    // as a broken pipe: that must not fail a connection that works.
+    if let Err(e) = probe.close().await {
+        tracing::debug!(error = %e, "closing the probe connection");
+    }
     Ok(MySqlPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(CONNECT_TIMEOUT)

@@ -70,6 +70,17 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// rustls's refusal of the server's certificate, said so that the officer knows what to
+/// fix: which CA the server's certificate must come from.
+fn certificate_refused(message: &str) -> Option<String> {
+    let detail = message.strip_prefix("invalid peer certificate: ")?;
+    Some(format!(
+        "the server's certificate is not trusted ({detail}): it was not issued by the CA \
+         given (ssl-ca in the URL, --tls-ca in the profile), or, with no CA given, by one \
+         the operating system trusts; no password was sent"
+    ))
+}
+
 /// Turns a sqlx error into the domain's words. `target` names the server (host:port/db),
 /// or is empty.
 pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
@@ -78,11 +89,11 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
         E::RowNotFound => Error::NotFound("no such row".into()),
         E::Io(io) => Error::Unavailable {
             target: target.into(),
-            reason: io.to_string(),
+            reason: certificate_refused(&io.to_string()).unwrap_or_else(|| io.to_string()),
         },
         E::Tls(tls) => Error::Unavailable {
             target: target.into(),
-            reason: format!("TLS: {tls}"),
+            reason: certificate_refused(&tls.to_string()).unwrap_or_else(|| format!("TLS: {tls}")),
         },
         E::PoolTimedOut => Error::Unavailable {
             target: target.into(),

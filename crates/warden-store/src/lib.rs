@@ -12,6 +12,7 @@ pub mod findings;
 pub mod governance;
 pub mod logs;
 mod mapped;
+mod peer;
 pub mod profiles;
 pub mod reviews;
 pub mod schema;

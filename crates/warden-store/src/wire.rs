@@ -33,6 +33,16 @@ const MAX_PAYLOAD: usize = 0xff_ffff;
 /// The largest row assembled from several packets: memory stays bounded whatever the
 /// server sends.
 const MAX_JOINED: usize = 256 << 20;
+/// Connecting and signing in, whole.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The longest wait for the next bytes of an answer: the scan's statement may work a while
+/// before its first row, never this long between two reads.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+/// Round trips in one authentication (a plugin switch, caching_sha2's extra step): a server
+/// asking more often is not authenticating.
+const MAX_AUTH_ROUNDS: usize = 4;
+/// The largest packet before the session is signed in (a greeting, a scramble, a key).
+const MAX_AUTH_PACKET: usize = 16 << 10;
 
 /// Why the fast path was not taken, or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +56,9 @@ pub(crate) enum Refusal {
     Server { code: u16, message: String },
     #[error("{0}")]
     Protocol(String),
+    /// The socket's server is not one a password may be sent to, or not there.
+    #[error("{0}")]
+    Untrusted(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -82,6 +95,8 @@ pub(crate) struct Wire {
     deprecate_eof: bool,
     /// A packet assembled from several (rows of 16 MiB and more).
     joined: Vec<u8>,
+    /// The largest packet accepted now: small until signed in.
+    limit: usize,
 }
 
 impl Wire {
@@ -91,21 +106,36 @@ impl Wire {
             return Err(Refusal::Unsupported("not a Unix socket".into()));
         };
         let mut wire = Self::open(path).await?;
-        wire.handshake(spec).await?;
-        // As sqlx's connections: times in UTC, text in UTF-8.
-        wire.query("SET time_zone = '+00:00', NAMES utf8mb4")
-            .await?;
+        // The whole exchange up to a usable session is bounded: a server that stalls or
+        // keeps asking (plugin switch after plugin switch) is left, not waited on.
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+            wire.handshake(spec).await?;
+            // As sqlx's connections: times in UTC, text in UTF-8.
+            wire.query("SET time_zone = '+00:00', NAMES utf8mb4").await
+        })
+        .await
+        .map_err(|_| {
+            Refusal::Protocol(format!(
+                "the server did not complete sign-in within {} s",
+                HANDSHAKE_TIMEOUT.as_secs()
+            ))
+        })??;
+        wire.limit = MAX_PAYLOAD;
         Ok(wire)
     }
 
     async fn open(path: &Path) -> Result<Self> {
+        let socket = crate::peer::connect(path, HANDSHAKE_TIMEOUT)
+            .await
+            .map_err(Refusal::Untrusted)?;
         Ok(Self {
-            socket: UnixStream::connect(path).await?,
+            socket,
             buf: Vec::with_capacity(1 << 20),
             pos: 0,
             seq: 0,
             deprecate_eof: false,
             joined: Vec::new(),
+            limit: MAX_AUTH_PACKET,
         })
     }
 
@@ -137,7 +167,21 @@ impl Wire {
         self.fill(4).await?;
         let h = &self.buf[self.pos..self.pos + 4];
         let len = usize::from(h[0]) | usize::from(h[1]) << 8 | usize::from(h[2]) << 16;
-        self.seq = h[3].wrapping_add(1);
+        if len > self.limit {
+            return Err(Refusal::Protocol(format!(
+                "a packet of {len} bytes where at most {} are expected",
+                self.limit
+            )));
+        }
+        // Packets of one exchange are numbered in turn: another number is a lost packet,
+        // or bytes that are not the server's answer.
+        if h[3] != self.seq {
+            return Err(Refusal::Protocol(format!(
+                "a packet out of sequence (number {}, expected {})",
+                h[3], self.seq
+            )));
+        }
+        self.seq = self.seq.wrapping_add(1);
         self.fill(4 + len).await?;
         let start = self.pos + 4;
         self.pos = start + len;
@@ -158,10 +202,19 @@ impl Wire {
         while self.buf.len() < n {
             let spare = self.buf.capacity().max(1 << 20) - self.buf.len();
             self.buf.reserve(spare);
-            let read = (&mut self.socket)
-                .take(spare as u64)
-                .read_buf(&mut self.buf)
-                .await?;
+            let read = tokio::time::timeout(
+                READ_TIMEOUT,
+                (&mut self.socket)
+                    .take(spare as u64)
+                    .read_buf(&mut self.buf),
+            )
+            .await
+            .map_err(|_| {
+                Refusal::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} s", READ_TIMEOUT.as_secs()),
+                ))
+            })??;
             if read == 0 {
                 return Err(Refusal::Io(std::io::ErrorKind::UnexpectedEof.into()));
             }
@@ -250,7 +303,7 @@ impl Wire {
 
     /// Follows the server through authentication to its OK.
     async fn authenticated(&mut self, password: &str, mut plugin: String) -> Result<()> {
-        loop {
+        for _ in 0..MAX_AUTH_ROUNDS {
             let reply = self.packet().await?.to_vec();
             match reply.first() {
                 Some(0x00) => return Ok(()),
@@ -278,6 +331,7 @@ impl Wire {
                 _ => return Err(protocol("during authentication")),
             }
         }
+        Err(protocol("an authentication that does not end"))
     }
 
     /// Runs a statement that returns no rows (text protocol, no values in it).
@@ -607,7 +661,107 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+
+    /// A server that is not MariaDB: it writes `frames` (payload, sequence number) as soon
+    /// as a client connects, then holds the connection open until the client leaves.
+    async fn hostile_server(name: &str, frames: Vec<(Vec<u8>, u8)>) -> (ConnectSpec, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("warden-wire-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            for (payload, seq) in frames {
+                let len = (payload.len() as u32).to_le_bytes();
+                s.write_all(&[len[0], len[1], len[2], seq]).await.unwrap();
+                s.write_all(&payload).await.unwrap();
+            }
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink).await;
+        });
+        let url = format!("mysql://u@localhost/app?socket={}", path.display());
+        let mut spec = ConnectSpec::from_url(&url).unwrap();
+        spec.password = Some(crate::Secret::new("pw"));
+        (spec, dir)
+    }
+
+    fn greeting() -> Vec<u8> {
+        let caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH;
+        let mut g = vec![10];
+        g.extend_from_slice(b"10.11.0-not-mariadb\0");
+        g.extend_from_slice(&7u32.to_le_bytes());
+        g.extend_from_slice(b"abcdefgh\0");
+        g.extend_from_slice(&(caps as u16).to_le_bytes());
+        g.push(UTF8MB4);
+        g.extend_from_slice(&[2, 0]);
+        g.extend_from_slice(&((caps >> 16) as u16).to_le_bytes());
+        g.push(21);
+        g.extend_from_slice(&[0; 10]);
+        g.extend_from_slice(b"ijklmnopqrst\0");
+        g.extend_from_slice(b"mysql_native_password\0");
+        g
+    }
+
+    fn switch_to_native() -> Vec<u8> {
+        let mut p = vec![0xfe];
+        p.extend_from_slice(b"mysql_native_password\0");
+        p.extend_from_slice(b"0123456789abcdefghij\0");
+        p
+    }
+
+    fn refusal(r: Result<Wire>) -> String {
+        match r {
+            Ok(_) => panic!("a hostile server was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_packet_out_of_sequence_is_refused() {
+        let (spec, dir) = hostile_server("seq", vec![(greeting(), 3)]).await;
+        let why = refusal(Wire::connect(&spec).await);
+        assert!(
+            why.contains("out of sequence (number 3, expected 0)"),
+            "{why}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_authentication_that_never_ends_is_left() {
+        // Plugin switch after plugin switch, each numbered as the client expects.
+        let mut frames = vec![(greeting(), 0)];
+        frames.extend((1..=8u8).map(|i| (switch_to_native(), 2 * i)));
+        let (spec, dir) = hostile_server("rounds", frames).await;
+        let why = refusal(Wire::connect(&spec).await);
+        assert!(why.contains("does not end"), "{why}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_huge_packet_before_sign_in_is_refused_unread() {
+        let (spec, dir) = hostile_server("huge", vec![(vec![10; 1 << 20], 0)]).await;
+        let why = refusal(Wire::connect(&spec).await);
+        assert!(why.contains("a packet of 1048576 bytes"), "{why}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Time is paused: the runtime jumps to the deadline as soon as only the silent
+    /// server is left to wait on, so this takes no ten seconds.
+    #[tokio::test(start_paused = true)]
+    async fn a_server_that_never_answers_is_left_after_the_handshake_timeout() {
+        let (spec, dir) = hostile_server("silent", Vec::new()).await;
+        let why = refusal(Wire::connect(&spec).await);
+        assert!(
+            why.contains("did not complete sign-in within 10 s"),
+            "{why}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn cells_are_split_by_type_with_nulls_from_the_bitmap() {

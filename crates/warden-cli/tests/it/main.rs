@@ -9,3 +9,4 @@ mod keyring;
 mod sandbox;
 mod sqli;
 mod support;
+mod tls;

@@ -153,6 +153,13 @@ where
             }
             return Ok(true);
         }
+        // Not a server a password may go to: not through sqlx either.
+        Err(crate::wire::Refusal::Untrusted(reason)) => {
+            return Err(Error::Unavailable {
+                target: db.target().to_string(),
+                reason,
+            });
+        }
         Err(why) => tracing::debug!(%why, "{what} through sqlx"),
     }
     let mut rows = qb.build().fetch(db.app());
