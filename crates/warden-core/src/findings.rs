@@ -36,6 +36,11 @@ pub struct Finding {
     pub fix: String,
     /// Stable across checks: the kind, the person and what it is about.
     pub fingerprint: String,
+    /// From a log scan: how many of the evidence's rows no earlier scan judged (the rest
+    /// were re-read for context), which is what a known finding's count grows by. None
+    /// for a check's findings.
+    #[serde(skip)]
+    pub new_rows: Option<u64>,
 }
 
 /// The fingerprint of a finding: the same departure gives the same fingerprint on every
@@ -171,6 +176,7 @@ fn finding(
         evidence,
         fix,
         fingerprint: fingerprint(kind, user.id, about),
+        new_rows: None,
     }
 }
 

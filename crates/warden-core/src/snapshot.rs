@@ -238,6 +238,7 @@ pub fn grants_outside_review(
                     user.login
                 ),
                 fingerprint: fp,
+                new_rows: None,
             })
         })
         .collect()

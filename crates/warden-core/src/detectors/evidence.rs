@@ -65,6 +65,8 @@ impl<T: Copy + Default> Few<T> {
 #[derive(Debug, Clone)]
 pub(super) struct Group {
     pub(super) count: u64,
+    /// Rows no earlier scan judged (see [`Event::fresh`]).
+    pub(super) fresh: u64,
     pub(super) first: NaiveDateTime,
     pub(super) last: NaiveDateTime,
     pub(super) ids: Few<i64>,
@@ -74,6 +76,7 @@ impl Group {
     pub(super) fn new(at: NaiveDateTime) -> Self {
         Self {
             count: 0,
+            fresh: 0,
             first: at,
             last: at,
             ids: Few::default(),
@@ -82,6 +85,7 @@ impl Group {
 
     pub(super) fn add(&mut self, e: &Event<'_>) {
         self.count += 1;
+        self.fresh += u64::from(e.fresh);
         self.first = self.first.min(e.at);
         self.last = self.last.max(e.at);
         if self.ids.len() < EVIDENCE_IDS {
@@ -127,6 +131,7 @@ impl Scan<'_> {
             evidence,
             fix: hit.fix.to_string(),
             fingerprint: fingerprint(hit.kind, hit.user, &hit.about),
+            new_rows: self.judged.is_some().then_some(g.fresh),
         })
     }
 }
@@ -162,6 +167,10 @@ fn merge_rows(into: &mut Finding, other: &Finding) {
     all.truncate(EVIDENCE_IDS);
     let count = into.evidence["count"].as_u64().unwrap_or(0)
         + other.evidence["count"].as_u64().unwrap_or(0);
+    into.new_rows = match (into.new_rows, other.new_rows) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+    };
     if let Some(e) = into.evidence.as_object_mut() {
         e.insert("rows".into(), serde_json::Value::Array(all));
         e.insert("count".into(), json!(count));

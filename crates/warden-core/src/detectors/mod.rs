@@ -64,6 +64,24 @@ pub struct Event<'a> {
     pub resource_type: Option<&'a str>,
     pub resource_id: Option<&'a str>,
     pub allowed: bool,
+    /// Not judged by an earlier scan (set by [`Scan::push`] from [`Scan::resume`]): a row
+    /// re-read for context adds to windows and groups, but not again to a known
+    /// finding's count.
+    pub fresh: bool,
+}
+
+/// What earlier scans judged: rows up to `through`, but for the ids that were missing
+/// then (`gaps`: a transaction that committed after the scan read past its id).
+#[derive(Debug, Clone, Default)]
+pub struct Judged {
+    pub through: i64,
+    pub gaps: HashSet<i64>,
+}
+
+impl Judged {
+    pub fn is_new(&self, id: i64) -> bool {
+        id > self.through || self.gaps.contains(&id)
+    }
 }
 
 /// What the detectors know besides the log.
@@ -130,6 +148,8 @@ pub struct Scan<'a> {
     no_reason: FxMap<(UserId, NaiveDate), (Group, HashSet<String>)>,
     dormant: FxMap<(UserId, NaiveDate), Group>,
     exports: FxMap<(UserId, NaiveDate), Group>,
+    /// Set by [`Scan::resume`]: which rows earlier scans judged.
+    judged: Option<Judged>,
     pub scanned: u64,
 }
 
@@ -187,6 +207,7 @@ impl<'a> Scan<'a> {
             no_reason: FxMap::default(),
             dormant: FxMap::default(),
             exports: FxMap::default(),
+            judged: None,
             scanned: 0,
         })
     }
@@ -225,8 +246,19 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// A scan that re-reads a trailing overlap of rows earlier scans judged, so that late
+    /// rows and windows straddling two scans are judged whole: rows `judged` says were
+    /// judged count as context (see [`Event::fresh`]).
+    pub fn resume(&mut self, judged: Judged) {
+        self.judged = Some(judged);
+    }
+
     /// Feeds one row. Rows should come in id order (time order, give or take a window).
     pub fn push(&mut self, e: &Event<'_>) {
+        let e = &Event {
+            fresh: self.judged.as_ref().is_none_or(|j| j.is_new(e.id)),
+            ..*e
+        };
         self.scanned += 1;
         let Some(&person) = self.by_id.get(&e.user) else {
             return; // a row of someone not in the directory: nothing to judge it by

@@ -101,6 +101,7 @@ fn scan(users: &[User], rows: &[Row]) -> Vec<(FindingKind, String, Vec<i64>, Fin
             resource_type: Some(r.rtype),
             resource_id: Some(&r.rid),
             allowed: r.allowed,
+            fresh: true,
         });
     }
     assert_eq!(s.scanned, rows.len() as u64);

@@ -274,11 +274,14 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
 
     // A new session (a restart) starts after the checkpoint: nothing new to read.
     let ctx = officer(&s.test_db).await;
+    // (It re-reads a trailing overlap for context, and finds nothing in it again.)
     let again = logs::scan(&ctx, false).await.unwrap();
     assert_eq!(
-        (again.from_id, again.scanned, again.new_findings),
+        (again.to_id, again.scanned, again.new_findings),
         (first.to_id, 0, 0)
     );
+    assert!(again.from_id < first.to_id && again.reread > 0, "{again:?}");
+    assert_eq!((again.found, again.extended), (0, 0));
     assert!(!again.restarted);
 
     // Thirty refusals in five minutes arrive: only they are read, and they are a burst.
@@ -296,8 +299,8 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
     ctx.close().await;
     let ctx = officer(&s.test_db).await;
     let third = logs::scan(&ctx, false).await.unwrap();
-    assert_eq!(third.scanned, 30, "only the new rows");
-    assert_eq!(third.from_id, first.to_id);
+    assert_eq!(third.scanned, 30, "the new rows, and the overlap again");
+    assert!(third.from_id < first.to_id);
     let bursts = findings::findings(
         &ctx,
         FindingsRequest {
@@ -319,6 +322,7 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
     // A full rescan reads everything and opens nothing already known.
     let full = logs::scan(&ctx, true).await.unwrap();
     assert_eq!(full.scanned, first.scanned + 30);
+    assert_eq!(full.reread, 0, "a full scan judges every row afresh");
     assert_eq!(full.new_findings, 0);
     assert_eq!(full.found, first.found + third.found);
 
@@ -361,6 +365,95 @@ async fn scans_go_on_from_a_checkpoint_that_survives_a_restart() {
     )
     .await;
     assert_eq!(scans, 5);
+}
+
+/// Refusals of one person in one window, `n` of them from the `from`th, ten seconds apart,
+/// with explicit ids when given (rows committed out of id order).
+async fn refusals(s: &Seeded, who: &str, from: u32, n: u32, ids: Option<i64>) {
+    for k in 0..n {
+        let at = today() - chrono::Duration::days(1);
+        let at =
+            at.and_hms_opt(11, 0, 0).unwrap() + chrono::Duration::seconds(10 * i64::from(from + k));
+        let id = ids.map_or_else(
+            || "NULL".to_string(),
+            |base| (base + i64::from(k)).to_string(),
+        );
+        app_sql(
+            &s.test_db,
+            &format!(
+                "INSERT INTO access_log (id, occurred_at, user_id, action, resource_type, \
+                 resource_id, outcome, client_ip, user_agent) \
+                 SELECT {id}, ?, u.id, 'customer.payment:read', 'customer', ?, 'denied', \
+                 '10.9.9.9', 'curl' FROM staff_users u WHERE u.login = ?"
+            ),
+            &[&sql_time(at), &(from + k).to_string(), who],
+        )
+        .await;
+    }
+}
+
+/// The count the person's one denied-burst finding stands at (None: no such finding).
+async fn burst_count(ctx: &warden_service::Ctx, who: &str) -> Option<u64> {
+    let found = findings::findings(
+        ctx,
+        FindingsRequest {
+            kind: Some(FindingKind::DeniedBurst),
+            subject: Some(who.to_string()),
+            ..FindingsRequest::default()
+        },
+    )
+    .await
+    .unwrap()
+    .findings;
+    assert!(found.len() <= 1, "one burst, one finding: {found:?}");
+    found.first().map(|f| f.evidence["count"].as_u64().unwrap())
+}
+
+/// A window that straddles two scans is judged whole, and a row committed late with an id
+/// below the checkpoint is judged by the next scan, counted once.
+#[tokio::test]
+async fn windows_straddling_scans_and_rows_committed_late_are_judged_whole() {
+    let s = seeded().await;
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    logs::scan(&ctx, false).await.unwrap();
+    let who = s.planted.excess_role.clone();
+    assert_eq!(burst_count(&ctx, &who).await, None);
+
+    // Twelve refusals, a scan (under the burst's 20), then eight more in the same window:
+    // judged alone, neither part is a burst; judged whole, it is one of 20.
+    refusals(&s, &who, 1, 12, None).await;
+    logs::scan(&ctx, false).await.unwrap();
+    assert_eq!(burst_count(&ctx, &who).await, None);
+    refusals(&s, &who, 13, 8, None).await;
+    let straddled = logs::scan(&ctx, false).await.unwrap();
+    assert_eq!(straddled.new_findings, 1, "{straddled:?}");
+    assert_eq!(burst_count(&ctx, &who).await, Some(20));
+
+    // A row lands past an id still held by a transaction in flight; the scan reads past
+    // the gap. When that transaction commits, its row is below the checkpoint: the next
+    // scan judges it, and counts it once.
+    let newest = scalar(
+        &s.test_db,
+        "SELECT CAST(MAX(id) AS SIGNED) + 0 * LENGTH(?) FROM access_log",
+        "",
+    )
+    .await;
+    refusals(&s, &who, 22, 1, Some(newest + 2)).await;
+    let past_gap = logs::scan(&ctx, false).await.unwrap();
+    assert_eq!(past_gap.to_id, newest + 2);
+    assert_eq!(burst_count(&ctx, &who).await, Some(21));
+    refusals(&s, &who, 21, 1, Some(newest + 1)).await;
+    let late = logs::scan(&ctx, false).await.unwrap();
+    assert_eq!(late.to_id, newest + 2, "the checkpoint does not move back");
+    assert_eq!(late.scanned, 1, "{late:?}");
+    assert_eq!(burst_count(&ctx, &who).await, Some(22));
+    // And nothing is counted twice by a scan that reads only the overlap.
+    let quiet = logs::scan(&ctx, false).await.unwrap();
+    assert_eq!((quiet.scanned, quiet.extended), (0, 0));
+    assert_eq!(burst_count(&ctx, &who).await, Some(22));
 }
 
 /// The detectors read the log's own column types, whatever the application chose: the

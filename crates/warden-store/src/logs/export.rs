@@ -355,6 +355,7 @@ fn export_by_wire(
         .spawn(move || {
             let outcome = match tokio::runtime::Builder::new_current_thread()
                 .enable_io()
+                .enable_time()
                 .build()
             {
                 Ok(rt) => rt.block_on(read),

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{MySql, QueryBuilder};
-use warden_core::detectors::EVIDENCE_IDS;
+use warden_core::detectors::{EVIDENCE_IDS, Judged};
 use warden_core::findings::Finding;
 use warden_core::ident::quote;
 
@@ -31,12 +31,78 @@ pub async fn id_range(db: &Database, r: &Resolved) -> Result<Option<(i64, i64)>>
 
 /// Where the last scan of `source` stopped: the highest row id it read (0 before any).
 pub async fn checkpoint(db: &Database, source: &str) -> Result<i64> {
-    let last: Option<i64> =
-        sqlx::query_scalar("SELECT last_id FROM warden_log_checkpoints WHERE source = ?")
+    Ok(judged(db, source).await?.through)
+}
+
+/// What earlier scans of `source` judged: through the checkpoint, but for the ids missing
+/// below it then.
+pub async fn judged(db: &Database, source: &str) -> Result<Judged> {
+    let row: Option<(i64, Option<String>)> =
+        sqlx::query_as("SELECT last_id, gaps FROM warden_log_checkpoints WHERE source = ?")
             .bind(source)
             .fetch_optional(db.gov())
             .await?;
-    Ok(last.unwrap_or(0))
+    let Some((through, gaps)) = row else {
+        return Ok(Judged::default());
+    };
+    let gaps: Vec<i64> = match gaps {
+        Some(text) => serde_json::from_str(&text).map_err(|e| {
+            crate::Error::Database(format!("the scan checkpoint's gaps are not a list: {e}"))
+        })?,
+        None => Vec::new(),
+    };
+    Ok(Judged {
+        through,
+        gaps: gaps.into_iter().collect(),
+    })
+}
+
+/// Where a scan resuming after `through` starts reading: the first row of the trailing
+/// overlap, which reaches back `lookback` from the newest judged row's time and at least
+/// to the start of its day (per-day detectors see the whole day). Returns the id to read
+/// after (`through` when nothing earlier qualifies).
+pub async fn overlap_start(
+    db: &Database,
+    r: &Resolved,
+    through: i64,
+    lookback: chrono::Duration,
+) -> Result<i64> {
+    if through <= 0 {
+        return Ok(0);
+    }
+    let log = log_map(r)?;
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(");
+    qb.push(col("l", &log.time))
+        .push(" AS DATETIME) FROM ")
+        .push(quote(&log.table))
+        .push(" l WHERE ")
+        .push(col("l", &log.id))
+        .push(" <= ")
+        .push_bind(through)
+        .push(" ORDER BY ")
+        .push(col("l", &log.id))
+        .push(" DESC LIMIT 1");
+    let newest: Option<chrono::NaiveDateTime> =
+        qb.build_query_scalar().fetch_optional(db.app()).await?;
+    let Some(newest) = newest else {
+        return Ok(0);
+    };
+    let day_start = newest.date().and_time(chrono::NaiveTime::MIN);
+    let from = (newest - lookback).min(day_start);
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MIN(");
+    qb.push(col("l", &log.id))
+        .push(") AS SIGNED) FROM ")
+        .push(quote(&log.table))
+        .push(" l WHERE ")
+        .push(col("l", &log.time))
+        .push(" >= ")
+        .push_bind(from)
+        .push(" AND ")
+        .push(col("l", &log.id))
+        .push(" <= ")
+        .push_bind(through);
+    let first: Option<i64> = qb.build_query_scalar().fetch_one(db.app()).await?;
+    Ok(first.map_or(through, |id| id - 1))
 }
 
 /// A scan to record.
@@ -49,7 +115,13 @@ pub struct ScanMeta {
     pub scanned: u64,
     pub skipped: u64,
     pub policy_version: u32,
+    /// Ids missing below `to_id` in what the scan read (newest first, at most
+    /// [`MAX_GAPS`]): the next scan counts them as new if they appear.
+    pub gaps: Vec<i64>,
 }
+
+/// The most missing ids a checkpoint remembers.
+pub const MAX_GAPS: usize = 10_000;
 
 /// What recording a scan did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +183,7 @@ pub async fn record_scan(
     let mut extended = 0;
     for f in seen {
         let (id, old) = &known[&f.fingerprint];
-        let Some(merged) = merge_evidence(old, &f.evidence) else {
+        let Some(merged) = merge_evidence(old, &f.evidence, f.new_rows) else {
             continue; // the same rows again (a full rescan): nothing new
         };
         extended += 1;
@@ -128,15 +200,16 @@ pub async fn record_scan(
         .execute(change.conn())
         .await?;
     sqlx::query(
-        "INSERT INTO warden_log_checkpoints (source, last_id, scan_id, updated_at) \
-         VALUES (?, ?, ?, ?) \
+        "INSERT INTO warden_log_checkpoints (source, last_id, scan_id, updated_at, gaps) \
+         VALUES (?, ?, ?, ?, ?) \
          ON DUPLICATE KEY UPDATE last_id = VALUES(last_id), scan_id = VALUES(scan_id), \
-         updated_at = VALUES(updated_at)",
+         updated_at = VALUES(updated_at), gaps = VALUES(gaps)",
     )
     .bind(&meta.source)
     .bind(meta.to_id)
     .bind(scan)
     .bind(at)
+    .bind(serde_json::json!(meta.gaps).to_string())
     .execute(change.conn())
     .await?;
     Ok(Recorded {
@@ -147,10 +220,15 @@ pub async fn record_scan(
 }
 
 /// A known finding's evidence with a new scan's rows added (count and ids, up to the cap),
-/// or None when the new scan brings no row the old evidence lacks. An incremental scan
-/// (every new row after the old ones) adds its count; a full rescan re-reads the old rows
-/// and its count is the whole.
-fn merge_evidence(old: &str, new: &serde_json::Value) -> Option<serde_json::Value> {
+/// or None when the new scan brings no row the old evidence lacks. A scan that says how
+/// many of its rows are new (`new_rows`: it re-read an overlap for context) adds those;
+/// otherwise an incremental scan (every new row after the old ones) adds its count, and a
+/// full rescan re-reads the old rows and its count is the whole.
+fn merge_evidence(
+    old: &str,
+    new: &serde_json::Value,
+    new_rows: Option<u64>,
+) -> Option<serde_json::Value> {
     let mut old: serde_json::Value = serde_json::from_str(old).ok()?;
     let ids = |v: &serde_json::Value| -> Vec<i64> {
         v["rows"]
@@ -165,10 +243,10 @@ fn merge_evidence(old: &str, new: &serde_json::Value) -> Option<serde_json::Valu
     );
     let known: HashSet<i64> = old_ids.iter().copied().collect();
     let incremental = new_ids.iter().min() > old_ids.iter().max();
-    let count = if incremental {
-        old_count + new_count
-    } else {
-        old_count.max(new_count)
+    let count = match new_rows {
+        Some(n) => old_count + n,
+        None if incremental => old_count + new_count,
+        None => old_count.max(new_count),
     };
     if count == old_count && new_ids.iter().all(|i| known.contains(i)) {
         return None;

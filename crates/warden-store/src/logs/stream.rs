@@ -403,6 +403,7 @@ impl LogBatch {
                 resource_type: r.resource_type.and_then(piece),
                 resource_id: r.resource_id.and_then(piece),
                 allowed: r.allowed,
+                fresh: true,
             })
         })
     }
