@@ -56,13 +56,15 @@ async fn after_sign_in(
     info
 }
 
+/// Signs in with a saved profile. The page names only a profile, never a URL: where the
+/// app connects, and with which password, is the configuration's and the keyring's.
 #[tauri::command]
 pub async fn connect(
     app: AppHandle,
     state: State<'_, AppState>,
-    target: Target,
+    profile: String,
 ) -> Result<ConnectionInfo> {
-    let outcome = state.open(target).await;
+    let outcome = state.open(Target::Profile(profile)).await;
     Ok(after_sign_in(&app, &state, outcome).await)
 }
 
@@ -112,19 +114,23 @@ pub async fn add_profile(
     state: State<'_, AppState>,
     req: AddProfileRequest,
 ) -> Result<ConnectionInfo> {
+    let tls_ca = match req.ca_pem.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(pem) => Some(profiles::save_ca(&req.name, pem)?),
+        None => None,
+    };
     let profile = profiles::Profile {
         hosts: vec![format!("{}:{}", req.host, req.port)],
         socket: None,
         database: req.database,
         user: req.user,
         tls: req.tls.parse()?,
-        tls_ca: None,
+        tls_ca,
         mapping: req.mapping,
         auth: warden_core::console::AuthMode::Local,
         governance_schema: None,
     };
     profiles::add(&req.name, profile, &req.password)?;
-    connect(app, state, Target::Profile(req.name)).await
+    connect(app, state, req.name).await
 }
 
 #[tauri::command]
@@ -418,12 +424,16 @@ pub fn export_cancel(exports: State<'_, crate::exports::Exports>, id: u64) -> Re
     }
 }
 
-/// Re-checks an export or an evidence pack offline.
+/// Re-checks an export or an evidence pack. Offline (the file and its manifest), but only
+/// for someone signed in: the app reads no file for a page nobody has signed in to.
 #[tauri::command]
-pub async fn export_verify(path: String) -> Result<warden_service::export::VerifyResponse> {
-    Ok(warden_service::export::verify(std::path::Path::new(
-        path.trim(),
-    ))?)
+pub async fn export_verify(
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<warden_service::export::VerifyResponse> {
+    state
+        .with(async |_signed_in| warden_service::export::verify(std::path::Path::new(path.trim())))
+        .await
 }
 
 #[tauri::command]

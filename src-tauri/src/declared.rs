@@ -12,7 +12,7 @@ macro_rules! with_commands {
     ($then:ident) => {
         $then! {
             connection(retry: bool) -> ConnectionInfo;
-            connect(target: Target) -> ConnectionInfo;
+            connect(profile: String) -> ConnectionInfo;
             add_profile(req: AddProfileRequest) -> ConnectionInfo;
             change_password(new: String) -> ConnectionInfo;
             activity() -> bool;

@@ -109,6 +109,10 @@ pub struct AddProfileRequest {
     pub database: String,
     pub tls: String,
     pub mapping: String,
+    /// The CA certificate to verify the server with: the PEM text of the file the person
+    /// chose in the form (the page reads the file; it never names a path). Kept beside the
+    /// config as `ca/NAME.pem`, and pinned: the server's certificate must come from it.
+    pub ca_pem: Option<String>,
     /// Kept as a secret from the moment it arrives: never logged, never sent back.
     #[ts(type = "string")]
     pub password: warden_store::Secret,

@@ -64,8 +64,19 @@ impl AppState {
         if *self.locked.read().await {
             return Err(IpcError::locked());
         }
-        let typed = self.url_password.read().await.clone();
+        let typed = self.password_for(&target).await?;
         self.open_with(target, typed).await
+    }
+
+    /// The password a target signs in with. A profile's is its own, from the OS keyring:
+    /// never `WARDEN_DATABASE_PASSWORD`, which belongs to the URL the app was started with
+    /// (the page names only saved profiles, and a profile it just saved could point
+    /// anywhere). That URL's password is the environment's until the person changes it.
+    async fn password_for(&self, target: &Target) -> Result<Option<Secret>, IpcError> {
+        Ok(match target {
+            Target::Url(_) => self.url_password.read().await.clone(),
+            Target::Profile(name) => Some(warden_store::profiles::password(name)?),
+        })
     }
 
     async fn open_with(&self, target: Target, typed: Option<Secret>) -> Result<(), IpcError> {
@@ -186,7 +197,7 @@ impl AppState {
             .await
             .clone()
             .ok_or_else(IpcError::not_connected)?;
-        let current = self.url_password.read().await.clone();
+        let current = self.password_for(&target).await?;
         session::change_password(&target, current.as_ref(), &new).await?;
         if let Target::Url(_) = target {
             *self.url_password.write().await = Some(new);

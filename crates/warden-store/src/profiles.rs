@@ -177,6 +177,72 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The largest CA file a profile keeps (a chain of a few certificates is some kilobytes).
+const MAX_CA_PEM: usize = 64 << 10;
+
+/// Keeps a CA certificate (PEM, as the app's connection form read it from the file the
+/// person chose) beside the config, as `ca/NAME.pem`, owner-only, and returns its path for
+/// the profile's `tls_ca`. Refused unless it is PEM certificates and nothing else.
+pub fn save_ca(name: &str, pem: &str) -> Result<PathBuf> {
+    check_name(name)?;
+    check_ca_pem(pem)?;
+    let path = config_path()?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::Config(format!("{}: no parent folder", path.display())))?
+        .join("ca");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+    let file = dir.join(format!("{name}.pem"));
+    let tmp = dir.join(format!(".{name}.pem.tmp"));
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| Error::Config(format!("{}: {e}", tmp.display())))?;
+        f.write_all(pem.as_bytes())
+            .map_err(|e| Error::Config(format!("{}: {e}", tmp.display())))?;
+    }
+    std::fs::rename(&tmp, &file).map_err(|e| Error::Config(format!("{}: {e}", file.display())))?;
+    Ok(file)
+}
+
+/// PEM certificate blocks only, each of base64, within [`MAX_CA_PEM`].
+fn check_ca_pem(pem: &str) -> Result<()> {
+    let bad = |why: &str| Err(Error::Config(format!("the CA file {why}")));
+    if pem.len() > MAX_CA_PEM {
+        return bad("is larger than 64 KiB: a CA certificate is a few kilobytes");
+    }
+    let (mut blocks, mut inside) = (0, false);
+    for (n, line) in pem.lines().map(str::trim).enumerate() {
+        match (inside, line) {
+            (_, "") => {}
+            (false, "-----BEGIN CERTIFICATE-----") => inside = true,
+            (true, "-----END CERTIFICATE-----") => {
+                inside = false;
+                blocks += 1;
+            }
+            (true, l)
+                if l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) => {}
+            _ => {
+                return bad(&format!(
+                    "is not a PEM certificate (line {}): choose the CA's .pem or .crt file",
+                    n + 1
+                ));
+            }
+        }
+    }
+    if inside || blocks == 0 {
+        return bad("holds no complete PEM certificate: choose the CA's .pem or .crt file");
+    }
+    Ok(())
+}
+
 /// Every profile, by name.
 pub fn list() -> Result<BTreeMap<String, Profile>> {
     Ok(load(&config_path()?)?.profiles)
@@ -303,6 +369,23 @@ fn keyring_error(name: &str, e: keyring::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_ca_file_is_pem_certificates_and_nothing_else() {
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
+        assert!(check_ca_pem(cert).is_ok());
+        assert!(check_ca_pem(&format!("{cert}{cert}")).is_ok(), "a chain");
+        for bad in [
+            "",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n",
+            "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+            "-----BEGIN CERTIFICATE-----\n<script>alert(1)</script>\n-----END CERTIFICATE-----\n",
+            "../../etc/passwd",
+        ] {
+            assert!(check_ca_pem(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_ca_pem(&format!("{cert}{}", "A".repeat(70_000))).is_err());
+    }
     use super::*;
 
     /// (This test process keeps keyring's mock as its default store afterwards: no other

@@ -245,6 +245,21 @@ impl Desktop {
         Ok(())
     }
 
+    /// Chooses `path` in the file input matching `css`, as WebDriver uploads a file: the
+    /// page gets the file (its name and content), never the path.
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path) -> anyhow::Result<()> {
+        self.wait_for("document.querySelector(args[0])", vec![json!(css)])
+            .await?;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| css.to_string())?
+            .send_keys(&path.display().to_string())
+            .await
+            .with_context(|| format!("choose {} in {css}", path.display()))?;
+        Ok(())
+    }
+
     /// Runs a script in the page.
     pub async fn js(&self, script: &str, args: Vec<Value>) -> anyhow::Result<Value> {
         Ok(self.client.execute(script, args).await?)

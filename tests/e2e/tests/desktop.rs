@@ -640,6 +640,79 @@ async fn an_unreachable_database_is_explained_and_a_profile_connects() {
 
 /// Types `text` into the textarea or input matching `css` as a person would (React sees an
 /// input event with the whole new value).
+/// The connection form's CA: the file chosen in the form pins the server to that CA (one
+/// from another CA is refused, and says so), and a profile signs in with its own password
+/// from the keyring, never with the `WARDEN_DATABASE_PASSWORD` the app was started with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_pins_the_ca_chosen_in_the_form_and_never_borrows_the_environments_password() {
+    use warden_sandbox::tls::{TLS_PASSWORD, TLS_USER};
+    let tls = warden_sandbox::tls_test_server().await.unwrap();
+    let home = home("tls-profile");
+    // Started on a URL that does not answer, with the TLS account's password in the
+    // environment: a profile the page saves must not be able to borrow it.
+    let app = Desktop::launch(
+        "mysql://warden@127.0.0.1:1/app?ssl-mode=disabled",
+        Some(TLS_PASSWORD),
+        &home,
+    )
+    .await
+    .unwrap();
+    app.wait_text(".error-panel h2", Some("unreachable"))
+        .await
+        .unwrap();
+    let port = tls.server.port.to_string();
+    let attempts = [
+        ("borrow", &tls.ca, "a password of its own", "Access denied"),
+        (
+            "other-ca",
+            &tls.other_ca,
+            TLS_PASSWORD,
+            "certificate is not trusted",
+        ),
+        ("pinned", &tls.ca, TLS_PASSWORD, "warden migrate"),
+    ];
+    for (name, ca, password, expected) in attempts {
+        for (field, value) in [
+            ("name", name),
+            ("host", "127.0.0.1"),
+            ("port", port.as_str()),
+            ("user", TLS_USER),
+            ("database", "mysql"),
+            ("password", password),
+        ] {
+            type_text(&app, &format!("[data-testid=profile-{field}]"), value).await;
+        }
+        app.select("[data-testid=profile-tls]", "verify-identity")
+            .await
+            .unwrap();
+        app.choose_file("[data-testid=profile-ca]", ca)
+            .await
+            .unwrap();
+        app.wait_text("[data-testid=profile-ca-chosen]", Some(".pem"))
+            .await
+            .unwrap();
+        app.click("[data-testid=profile-save]").await.unwrap();
+        let said = app
+            .wait_text(".error-panel", Some(expected))
+            .await
+            .unwrap_or_else(|e| panic!("profile {name}: {e}"));
+        assert!(said.contains(expected), "{name}: {said}");
+    }
+    app.screenshot("16-profile-ca-pinned").await.unwrap();
+    // The CA is kept beside the config, owner-only; the profile names that copy.
+    use std::os::unix::fs::PermissionsExt;
+    let kept = home.join("config/warden/ca/pinned.pem");
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        std::fs::read_to_string(&tls.ca).unwrap()
+    );
+    let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let config = std::fs::read_to_string(home.join("config/warden/config.toml")).unwrap();
+    assert!(config.contains("ca/pinned.pem"), "{config}");
+    app.close().await.unwrap();
+}
+
 async fn type_text(app: &Desktop, css: &str, text: &str) {
     app.wait_text(css, None).await.unwrap();
     app.js(

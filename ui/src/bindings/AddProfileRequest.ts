@@ -5,6 +5,12 @@
  */
 export type AddProfileRequest = { name: string, host: string, port: number, user: string, database: string, tls: string, mapping: string, 
 /**
+ * The CA certificate to verify the server with: the PEM text of the file the person
+ * chose in the form (the page reads the file; it never names a path). Kept beside the
+ * config as `ca/NAME.pem`, and pinned: the server's certificate must come from it.
+ */
+ca_pem: string | null, 
+/**
  * Kept as a secret from the moment it arrives: never logged, never sent back.
  */
 password: string, };

@@ -6,7 +6,7 @@ export type ScanResponse = {
  */
 new_findings: number, 
 /**
- * Log rows read.
+ * Log rows judged for the first time (the overlap re-read is `reread`).
  */
 scanned: number, 
 /**
@@ -21,6 +21,11 @@ found: number,
  * Known findings this scan added rows to.
  */
 extended: number, 
+/**
+ * Of the rows read, those an earlier scan judged, re-read for context: the trailing
+ * overlap that judges late rows and windows straddling two scans whole.
+ */
+reread: number, 
 /**
  * Rows with `from_id < id <= to_id` were read.
  */

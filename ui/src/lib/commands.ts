@@ -39,7 +39,6 @@ import type { SearchResponse } from "../bindings/SearchResponse";
 import type { SimulateResponse } from "../bindings/SimulateResponse";
 import type { StartRequest } from "../bindings/StartRequest";
 import type { Started } from "../bindings/Started";
-import type { Target } from "../bindings/Target";
 import type { TimelineResponse } from "../bindings/TimelineResponse";
 import type { TriageRequest } from "../bindings/TriageRequest";
 import type { TriageResponse } from "../bindings/TriageResponse";
@@ -51,7 +50,7 @@ import type { WhoCanResponse } from "../bindings/WhoCanResponse";
 
 export type Commands = {
   connection: { args: { retry: boolean }; result: ConnectionInfo };
-  connect: { args: { target: Target }; result: ConnectionInfo };
+  connect: { args: { profile: string }; result: ConnectionInfo };
   add_profile: { args: { req: AddProfileRequest }; result: ConnectionInfo };
   change_password: { args: { new: string }; result: ConnectionInfo };
   activity: { args: Record<string, never>; result: boolean };

@@ -8,6 +8,16 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
   const [error, setError] = useState<IpcError | null>(info.error);
   const [busy, setBusy] = useState(false);
   const [form, setForm] = useState({ name: "", host: "", port: "3306", user: "", database: "", tls: "verify-identity", mapping: "reference", password: "" });
+  // The CA file's text, read here from the file the person chose: the app gets its
+  // content, never a path.
+  const [ca, setCa] = useState<{ name: string; pem: string } | null>(null);
+  const chooseCa = (file: File | undefined) => {
+    if (!file) {
+      setCa(null);
+      return;
+    }
+    file.text().then((pem) => setCa({ name: file.name, pem }));
+  };
 
   const run = (p: Promise<ConnectionInfo>) => {
     setBusy(true);
@@ -43,7 +53,7 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
     e.preventDefault();
     run(
       call("add_profile", {
-        req: { ...form, port: Number(form.port) || 3306 },
+        req: { ...form, port: Number(form.port) || 3306, ca_pem: ca?.pem ?? null },
       }),
     );
     setForm((f) => ({ ...f, password: "" }));
@@ -111,7 +121,7 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
         <ul className="profiles">
           {info.profiles.map((p) => (
             <li key={p.name}>
-              <button disabled={busy} onClick={() => run(call("connect", { target: { kind: "profile", value: p.name } }))}>
+              <button disabled={busy} onClick={() => run(call("connect", { profile: p.name }))}>
                 <span className="mono">{p.name}</span> — {p.user}@{p.hosts.join(",")}/{p.database} ({p.mapping})
               </button>
             </li>
@@ -139,6 +149,20 @@ export function Connection({ info, onConnected }: { info: ConnectionInfo; onConn
             ))}
           </select>
         </label>
+        <label>
+          <span>CA certificate</span>
+          <input
+            type="file"
+            accept=".pem,.crt,.cer"
+            onChange={(e) => chooseCa(e.target.files?.[0])}
+            data-testid="profile-ca"
+          />
+        </label>
+        {ca && (
+          <p className="muted" data-testid="profile-ca-chosen">
+            The server's certificate must come from the CA in <span className="mono">{ca.name}</span>.
+          </p>
+        )}
         <label>
           <span>mapping</span>
           <input value={form.mapping} onChange={(e) => setForm({ ...form, mapping: e.target.value })} />
