@@ -22,7 +22,7 @@ use warden_service::reviews::{
 use warden_service::session::Target;
 use warden_store::{Secret, profiles};
 
-use crate::ipc::{AddProfileRequest, ConnectionInfo, IpcCode, IpcError};
+use crate::ipc::{AddProfileRequest, ChosenFile, ConnectionInfo, IpcCode, IpcError};
 use crate::reminders;
 use crate::state::AppState;
 
@@ -345,19 +345,36 @@ pub async fn logs_timeline(
         .await
 }
 
-/// Starts importing an audit-log file in the background; returns the import's id.
+/// Shows the native Open/Save dialog for `purpose`; None when the person cancelled. The
+/// answer's number is what `export_start`, `logs_import` and `export_verify` take.
+#[tauri::command]
+pub async fn choose_file(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    chosen: State<'_, crate::chosen::Chosen>,
+    purpose: crate::ipc::FilePurpose,
+    suggested: Option<String>,
+) -> Result<Option<ChosenFile>> {
+    // Only for someone signed in: a locked or signed-out app shows no dialog.
+    state.with(async |_signed_in| Ok(())).await?;
+    Ok(crate::chosen::choose(&app, &chosen, purpose, suggested).await)
+}
+
+/// Starts importing the audit-log file chosen in the Open dialog (`file`), in the
+/// background; returns the import's id.
 #[tauri::command]
 pub async fn logs_import(
     app: AppHandle,
     imports: State<'_, crate::imports::Imports>,
+    chosen: State<'_, crate::chosen::Chosen>,
     format: String,
-    path: String,
+    file: u64,
 ) -> Result<u64> {
+    let path = chosen.path(file, &[crate::ipc::FilePurpose::Import])?;
     let (id, progress) = imports.start();
     tauri::async_runtime::spawn(async move {
         use tauri::Manager;
         let state = app.state::<AppState>();
-        let path = std::path::PathBuf::from(path);
         let outcome = state
             .with(async |ctx| logs::ingest_with(ctx, &format, &path, progress).await)
             .await;
@@ -379,13 +396,26 @@ pub fn logs_import_status(
     })
 }
 
-/// Starts an export in the background; returns its id (see `export_status`).
+/// Starts an export to the file (or, for a pack, the folder) chosen in the Save dialog, in
+/// the background; returns its id (see `export_status`).
 #[tauri::command]
 pub async fn export_start(
     app: AppHandle,
     exports: State<'_, crate::exports::Exports>,
-    req: crate::ipc::ExportRequest,
+    chosen: State<'_, crate::chosen::Chosen>,
+    req: crate::ipc::ExportStart,
 ) -> Result<u64> {
+    use crate::ipc::FilePurpose;
+    let purpose = match req.what {
+        warden_service::export::ExportKind::Campaign { .. } => FilePurpose::ExportFolder,
+        _ => FilePurpose::ExportFile,
+    };
+    let path = chosen.path(req.file, &[purpose])?;
+    let req = crate::ipc::ExportRequest {
+        what: req.what,
+        path: path.display().to_string(),
+        bom: req.bom,
+    };
     let (id, progress) = exports.start();
     tauri::async_runtime::spawn(async move {
         use tauri::Manager;
@@ -429,10 +459,22 @@ pub fn export_cancel(exports: State<'_, crate::exports::Exports>, id: u64) -> Re
 #[tauri::command]
 pub async fn export_verify(
     state: State<'_, AppState>,
-    path: String,
+    chosen: State<'_, crate::chosen::Chosen>,
+    file: u64,
 ) -> Result<warden_service::export::VerifyResponse> {
+    use crate::ipc::FilePurpose;
+    // A file chosen to verify, or an export just written (verified from its result).
+    let path = chosen.path(
+        file,
+        &[
+            FilePurpose::Verify,
+            FilePurpose::VerifyPack,
+            FilePurpose::ExportFile,
+            FilePurpose::ExportFolder,
+        ],
+    )?;
     state
-        .with(async |_signed_in| warden_service::export::verify(std::path::Path::new(path.trim())))
+        .with(async |_signed_in| warden_service::export::verify(&path))
         .await
 }
 

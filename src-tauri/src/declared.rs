@@ -46,12 +46,13 @@ macro_rules! with_commands {
             logs_search(req: SearchRequest) -> SearchResponse;
             logs_scan(full: bool) -> ScanResponse;
             logs_timeline(req: SearchRequest, buckets: u32) -> TimelineResponse;
-            logs_import(format: String, path: String) -> u64;
+            choose_file(purpose: FilePurpose, suggested: Option<String>) -> Option<ChosenFile>;
+            logs_import(format: String, file: u64) -> u64;
             logs_import_status(id: u64) -> ImportStatus;
-            export_start(req: ExportRequest) -> u64;
+            export_start(req: ExportStart) -> u64;
             export_status(id: u64) -> ExportStatus;
             export_cancel(id: u64) -> ();
-            export_verify(path: String) -> VerifyResponse;
+            export_verify(file: u64) -> VerifyResponse;
             audit_events(req: EventsRequest) -> EventsResponse;
             audit_verify() -> ChainState;
         }

@@ -147,3 +147,48 @@ pub struct ImportStatus {
     pub result: Option<warden_service::logs::IngestResponse>,
     pub error: Option<IpcError>,
 }
+
+/// What a native file dialog is for: the command that uses its answer checks the purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum FilePurpose {
+    /// A Save dialog: where an export's CSV goes.
+    ExportFile,
+    /// A folder for a campaign's evidence pack.
+    ExportFolder,
+    /// An audit-log file to import.
+    Import,
+    /// An export to verify (its CSV).
+    Verify,
+    /// An evidence pack to verify (its folder).
+    VerifyPack,
+}
+
+impl FilePurpose {
+    /// The dialog's title (end-to-end tests find the dialog by it).
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ExportFile => "Save the export",
+            Self::ExportFolder => "Choose a folder for the evidence pack",
+            Self::Import => "Choose an audit-log file to import",
+            Self::Verify => "Choose an export to verify",
+            Self::VerifyPack => "Choose an evidence pack to verify",
+        }
+    }
+}
+
+/// A file the person chose: its number for the command that uses it, and its name.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ChosenFile {
+    pub id: u64,
+    pub name: String,
+}
+
+/// An export to start: what, and the number of the file chosen for it (`choose_file`).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ExportStart {
+    #[serde(flatten)]
+    pub what: warden_service::export::ExportKind,
+    pub bom: bool,
+    pub file: u64,
+}

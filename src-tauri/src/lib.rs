@@ -1,5 +1,6 @@
 //! Warden's desktop shell: Tauri commands that are thin adapters over warden-service.
 
+mod chosen;
 mod commands;
 #[macro_use]
 pub mod contract;
@@ -38,10 +39,14 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
+        // Its dialogs are shown from Rust only (`choose_file`): the capability grants the
+        // page none of the plugin's own commands.
+        .plugin(tauri_plugin_dialog::init())
         .manage(state::AppState::from_env())
         .manage(reminders::Shown::default())
         .manage(imports::Imports::default())
         .manage(exports::Exports::default())
+        .manage(chosen::Chosen::default())
         .setup(|app| {
             reminders::every_hour(app.handle().clone());
             Ok(())

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 use warden_desktop::ipc::{
-    AddProfileRequest, ConnectionInfo, ExportRequest, ExportStatus, ImportStatus, IpcError,
+    AddProfileRequest, ChosenFile, ConnectionInfo, ExportStart, ExportStatus, FilePurpose,
+    ImportStatus, IpcError,
 };
 use warden_service::directory::*;
 use warden_service::findings::{
@@ -25,7 +26,6 @@ use warden_service::reviews::{
     CampaignDetail, CampaignList, CloseResponse, DecideRequest, DecideResponse, ItemsRequest,
     ItemsResponse, ReassignRequest, ReassignResponse, StartRequest, Started,
 };
-use warden_service::session::Target;
 
 fn generate(dir: &Path) {
     // JSON numbers are doubles; ids and counts stay well within 2^53.
@@ -33,7 +33,6 @@ fn generate(dir: &Path) {
     ConnectionInfo::export_all(&cfg).unwrap();
     AddProfileRequest::export_all(&cfg).unwrap();
     IpcError::export_all(&cfg).unwrap();
-    Target::export_all(&cfg).unwrap();
     DashboardResponse::export_all(&cfg).unwrap();
     UsersRequest::export_all(&cfg).unwrap();
     UsersResponse::export_all(&cfg).unwrap();
@@ -74,7 +73,9 @@ fn generate(dir: &Path) {
     ScanResponse::export_all(&cfg).unwrap();
     TimelineResponse::export_all(&cfg).unwrap();
     ImportStatus::export_all(&cfg).unwrap();
-    ExportRequest::export_all(&cfg).unwrap();
+    ExportStart::export_all(&cfg).unwrap();
+    FilePurpose::export_all(&cfg).unwrap();
+    ChosenFile::export_all(&cfg).unwrap();
     ExportStatus::export_all(&cfg).unwrap();
     warden_service::export::VerifyResponse::export_all(&cfg).unwrap();
     warden_service::audit::EventsRequest::export_all(&cfg).unwrap();
@@ -281,6 +282,52 @@ fn the_capability_and_the_typescript_command_map_are_generated_from_the_declarat
         COMMANDS.len(),
         "one grant per command, nothing else"
     );
+}
+
+/// The page reaches files only through what the person chose in a native dialog: no
+/// command takes a path, a URL or a connection target from it, and the capability grants
+/// no plugin's own commands (the dialog, the file system, the shell, HTTP) — only
+/// Warden's, each `allow-<command>`.
+#[test]
+fn the_page_names_no_path_and_reaches_no_plugin() {
+    use warden_desktop::contract::{COMMANDS, capability};
+    for c in COMMANDS {
+        for (arg, ty) in c.args {
+            let arg = arg.to_lowercase();
+            assert!(
+                !["path", "url", "target", "dir", "folder", "file_name"]
+                    .iter()
+                    .any(|w| arg.contains(w)),
+                "{}({arg}: {ty}) takes a path or a target from the page",
+                c.name
+            );
+        }
+    }
+    let capability: serde_json::Value = serde_json::from_str(&capability()).unwrap();
+    let declared: Vec<String> = COMMANDS
+        .iter()
+        .map(|c| format!("allow-{}", c.name.replace('_', "-")))
+        .collect();
+    for p in capability["permissions"].as_array().unwrap() {
+        let p = p.as_str().unwrap();
+        assert!(
+            !p.contains(':') && declared.iter().any(|d| d == p),
+            "{p} is not one of Warden's own commands"
+        );
+    }
+    // The request types the page sends carry no path either.
+    for binding in ["ExportStart", "AddProfileRequest"] {
+        let ts = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../ui/src/bindings/{binding}.ts")),
+        )
+        .unwrap();
+        let fields: String = ts
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('*'))
+            .collect();
+        assert!(!fields.contains("path"), "{binding} carries a path: {ts}");
+    }
 }
 
 /// A command's arguments (name, type) and its answer's type.

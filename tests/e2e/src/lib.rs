@@ -245,6 +245,76 @@ impl Desktop {
         Ok(())
     }
 
+    /// Answers the system's file dialog titled `title` with `path`, as a person would at
+    /// the keyboard: waits until the dialog's window is shown, gives it the focus, types
+    /// the path into its location field (a Save dialog's name field takes a whole path) and
+    /// presses Enter. The dialog is GTK's own, shown by the app from Rust.
+    pub async fn answer_file_dialog(&self, title: &str, path: &Path) -> anyhow::Result<()> {
+        let xdotool = find_program("xdotool")?;
+        let run = |args: Vec<String>| {
+            let xdotool = xdotool.clone();
+            let display = self.display.clone();
+            async move {
+                let out = tokio::time::timeout(
+                    Duration::from_secs(20),
+                    tokio::process::Command::new(&xdotool)
+                        .args(&args)
+                        .env("DISPLAY", &display)
+                        .kill_on_drop(true)
+                        .output(),
+                )
+                .await
+                .with_context(|| format!("xdotool {args:?}: no answer within 20 s"))??;
+                if !out.status.success() {
+                    bail!("xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+                }
+                anyhow::Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            }
+        };
+        let found = run(vec![
+            "search".into(),
+            "--sync".into(),
+            "--onlyvisible".into(),
+            "--name".into(),
+            format!("^{title}$"),
+        ])
+        .await?;
+        let window = found
+            .lines()
+            .next()
+            .context("no dialog window")?
+            .to_string();
+        run(vec!["windowfocus".into(), "--sync".into(), window.clone()]).await?;
+        // Open dialogs take a typed path in their location field (Ctrl+L); a Save dialog's
+        // name field is focused and holds a suggested name (Ctrl+A replaces it).
+        run(vec![
+            "key".into(),
+            "--clearmodifiers".into(),
+            "ctrl+l".into(),
+        ])
+        .await?;
+        run(vec![
+            "key".into(),
+            "--clearmodifiers".into(),
+            "ctrl+a".into(),
+        ])
+        .await?;
+        run(vec![
+            "type".into(),
+            "--delay".into(),
+            "20".into(),
+            path.display().to_string(),
+        ])
+        .await?;
+        run(vec![
+            "key".into(),
+            "--clearmodifiers".into(),
+            "Return".into(),
+        ])
+        .await?;
+        Ok(())
+    }
+
     /// Chooses `path` in the file input matching `css`, as WebDriver uploads a file: the
     /// page gets the file (its name and content), never the path.
     pub async fn choose_file(&self, css: &str, path: &std::path::Path) -> anyhow::Result<()> {

@@ -1317,7 +1317,13 @@ async fn the_access_log_is_searched_page_by_page_scanned_and_opened_from_a_findi
     app.select("[data-testid=import-format]", "server-audit")
         .await
         .unwrap();
-    type_text(&app, "[data-testid=import-path]", file.to_str().unwrap()).await;
+    app.click("[data-testid=import-choose]").await.unwrap();
+    app.answer_file_dialog("Choose an audit-log file to import", &file)
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=import-file]", Some("server_audit.log"))
+        .await
+        .unwrap();
     app.click("[data-testid=import-start]").await.unwrap();
     app.wait_text("[data-testid=import-result]", Some("Imported 2 events"))
         .await
@@ -1368,7 +1374,14 @@ async fn exports_are_written_verified_and_cancelled_and_the_audit_trail_lists_th
     // The access listing, written with its manifest; the screen says what the file holds.
     app.click("[data-testid=nav-exports]").await.unwrap();
     let access = dir.join("access.csv");
-    type_text(&app, "[data-testid=export-path]", access.to_str().unwrap()).await;
+    // Where it goes is chosen in the system's Save dialog: the page never names a path.
+    app.click("[data-testid=export-choose]").await.unwrap();
+    app.answer_file_dialog("Save the export", &access)
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=export-file]", Some("access.csv"))
+        .await
+        .unwrap();
     app.click("[data-testid=export-start]").await.unwrap();
     let result = app
         .wait_text("[data-testid=export-result]", Some("rows to"))
@@ -1389,9 +1402,12 @@ async fn exports_are_written_verified_and_cancelled_and_the_audit_trail_lists_th
     );
     app.screenshot("40-export-written").await.unwrap();
 
-    // Verified from the screen: intact, then one byte altered and named.
-    type_text(&app, "[data-testid=verify-path]", access.to_str().unwrap()).await;
-    app.click("[data-testid=verify-start]").await.unwrap();
+    // Verified from the screen, the file chosen in the Open dialog: intact, then one byte
+    // altered and named.
+    app.click("[data-testid=verify-choose]").await.unwrap();
+    app.answer_file_dialog("Choose an export to verify", &access)
+        .await
+        .unwrap();
     app.wait_text("[data-testid=verify-result]", Some("intact"))
         .await
         .unwrap();
@@ -1415,7 +1431,13 @@ async fn exports_are_written_verified_and_cancelled_and_the_audit_trail_lists_th
         .await
         .unwrap();
     let logs = dir.join("logs.csv");
-    type_text(&app, "[data-testid=export-path]", logs.to_str().unwrap()).await;
+    app.click("[data-testid=export-choose]").await.unwrap();
+    app.answer_file_dialog("Save the export", &logs)
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=export-file]", Some("logs.csv"))
+        .await
+        .unwrap();
     app.click("[data-testid=export-start]").await.unwrap();
     app.wait_text("[data-testid=export-running]", None)
         .await

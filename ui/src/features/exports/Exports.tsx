@@ -2,7 +2,8 @@
 // re-check; a progress bar with counts, time left and Cancel while it runs (a cancelled
 // export leaves nothing behind); and the offline check of any export or evidence pack.
 import { useEffect, useRef, useState } from "react";
-import type { ExportRequest } from "../../bindings/ExportRequest";
+import type { ChosenFile } from "../../bindings/ChosenFile";
+import type { ExportStart } from "../../bindings/ExportStart";
 import type { ExportStatus } from "../../bindings/ExportStatus";
 import type { IpcError } from "../../bindings/IpcError";
 import type { VerifyResponse } from "../../bindings/VerifyResponse";
@@ -10,7 +11,7 @@ import { member } from "../../lib/member";
 import { call } from "../../lib/rpc";
 import { ErrorPanel } from "../../lib/states";
 
-type Kind = ExportRequest["kind"];
+type Kind = ExportStart["kind"];
 
 const KINDS: { value: Kind; label: string; hint: string }[] = [
   { value: "access", label: "User access listing", hint: "who has what, through which role, granted when and by whom" },
@@ -48,7 +49,8 @@ function Progress({ status, started, onCancel }: { status: ExportStatus; started
 
 export function Exports({ officer }: { officer: boolean }) {
   const [kind, setKind] = useState<Kind>("access");
-  const [path, setPath] = useState("");
+  // Where the export goes, chosen in the system's Save dialog: the page never names a path.
+  const [file, setFile] = useState<ChosenFile | null>(null);
   const [bom, setBom] = useState(false);
   const [campaign, setCampaign] = useState("");
   const [logUser, setLogUser] = useState("");
@@ -58,7 +60,7 @@ export function Exports({ officer }: { officer: boolean }) {
   const [status, setStatus] = useState<ExportStatus | null>(null);
   const [error, setError] = useState<IpcError | null>(null);
   const started = useRef(0);
-  const [verifyPath, setVerifyPath] = useState("");
+  const [verifyFile, setVerifyFile] = useState<ChosenFile | null>(null);
   const [verified, setVerified] = useState<VerifyResponse | null>(null);
   const [verifyError, setVerifyError] = useState<IpcError | null>(null);
 
@@ -89,8 +91,9 @@ export function Exports({ officer }: { officer: boolean }) {
     setStatus(null);
     started.current = Date.now();
     const text = (v: string) => (v.trim() === "" ? null : v.trim());
-    const where = { path: path.trim(), bom };
-    const req: ExportRequest =
+    if (!file) return;
+    const where = { file: file.id, bom };
+    const req: ExportStart =
       kind === "logs"
         ? { ...where, kind, search: { source: null, user: text(logUser), department: null, action: null, resource_type: null, resource_id: null, outcome: text(logOutcome), since: text(logSince), until: null, client_address: null, limit: null, after: null } }
         : kind === "findings"
@@ -103,10 +106,26 @@ export function Exports({ officer }: { officer: boolean }) {
   const cancel = () => {
     if (job !== null) call("export_cancel", { id: job }).catch((e: IpcError) => setError(e));
   };
-  const verify = () => {
+  const choose = () => {
+    setError(null);
+    const purpose = kind === "campaign" ? "export-folder" : "export-file";
+    call("choose_file", { purpose, suggested: kind === "campaign" ? null : `${kind}.csv` }).then((f) => f && setFile(f), (e: IpcError) => setError(e));
+  };
+  const verify = (f: ChosenFile) => {
     setVerified(null);
     setVerifyError(null);
-    call("export_verify", { path: verifyPath.trim() }).then(setVerified, (e: IpcError) => setVerifyError(e));
+    call("export_verify", { file: f.id }).then(setVerified, (e: IpcError) => setVerifyError(e));
+  };
+  const chooseVerify = (purpose: "verify" | "verify-pack") => {
+    setVerifyError(null);
+    call("choose_file", { purpose, suggested: null }).then(
+      (f) => {
+        if (!f) return;
+        setVerifyFile(f);
+        verify(f);
+      },
+      (e: IpcError) => setVerifyError(e),
+    );
   };
   const running = job !== null;
   const done = status?.done ? status.result : null;
@@ -116,7 +135,7 @@ export function Exports({ officer }: { officer: boolean }) {
     <section className="page">
       <header className="page-head">
         <h1>Exports</h1>
-        <button className="primary" onClick={start} disabled={running || path.trim() === "" || (kind === "campaign" && campaign.trim() === "")} data-testid="export-start">
+        <button className="primary" onClick={start} disabled={running || file === null || (kind === "campaign" && campaign.trim() === "")} data-testid="export-start">
           {running ? "Exporting…" : "Export"}
         </button>
       </header>
@@ -126,14 +145,17 @@ export function Exports({ officer }: { officer: boolean }) {
       <div className="filters" role="group" aria-label="What to export">
         <label>
           Report
-          <select value={kind} onChange={(e) => setKind(member(KINDS.map((k) => k.value), e.target.value) || "access")} disabled={running} data-testid="export-kind">
+          <select value={kind} onChange={(e) => { setKind(member(KINDS.map((k) => k.value), e.target.value) || "access"); setFile(null); }} disabled={running} data-testid="export-kind">
             {KINDS.filter((k) => officer || k.value !== "campaign").map((k) => <option key={k.value} value={k.value}>{k.label}</option>)}
           </select>
         </label>
-        <label className="wide">
-          {kind === "campaign" ? "New folder (a path on this machine)" : "New file (a path on this machine)"}
-          <input value={path} onChange={(e) => setPath(e.target.value)} placeholder={kind === "campaign" ? "/home/me/evidence/q4-review" : "/home/me/evidence/access.csv"} disabled={running} data-testid="export-path" />
-        </label>
+        <span className="wide">
+          <button onClick={choose} disabled={running} data-testid="export-choose">
+            {kind === "campaign" ? "Choose a folder…" : "Save as…"}
+          </button>
+          {" "}
+          {file ? <span className="mono" data-testid="export-file">{file.name}</span> : <span className="muted">{kind === "campaign" ? "no folder chosen" : "no file chosen"}</span>}
+        </span>
         {kind !== "campaign" && (
           <label className="check">
             <input type="checkbox" checked={bom} onChange={(e) => setBom(e.target.checked)} disabled={running} data-testid="export-bom" />
@@ -166,6 +188,9 @@ export function Exports({ officer }: { officer: boolean }) {
             Wrote {done.rows.toLocaleString("en-US")} rows to <span className="mono">{done.file}</span>; manifest <span className="mono">{done.manifest}</span>; recorded as audit event {done.audit_seq}.
           </p>
           <p>SHA-256 <span className="mono" data-testid="export-sha">{done.sha256}</span></p>
+          {file && (
+            <button onClick={() => { setVerifyFile(file); verify(file); }} data-testid="export-verify-this">Verify this export</button>
+          )}
         </div>
       )}
       {error && <ErrorPanel error={error} />}
@@ -173,11 +198,14 @@ export function Exports({ officer }: { officer: boolean }) {
       <h2>Verify an export</h2>
       <p className="muted">Re-checks a CSV against its manifest, or an evidence pack's folder, offline: hashes, row counts, the audit trail's chain, the sign-off.</p>
       <div className="filters">
-        <label className="wide">
-          File or folder
-          <input value={verifyPath} onChange={(e) => setVerifyPath(e.target.value)} placeholder="/home/me/evidence/access.csv" data-testid="verify-path" />
-        </label>
-        <button onClick={verify} disabled={verifyPath.trim() === ""} data-testid="verify-start">Verify</button>
+        <button onClick={() => chooseVerify("verify")} data-testid="verify-choose">Choose an export…</button>
+        <button onClick={() => chooseVerify("verify-pack")} data-testid="verify-choose-pack">Choose an evidence pack…</button>
+        {verifyFile && (
+          <>
+            <span className="mono" data-testid="verify-file">{verifyFile.name}</span>
+            <button onClick={() => verify(verifyFile)} data-testid="verify-start">Verify again</button>
+          </>
+        )}
       </div>
       {verified && (
         <div className={"preview" + (verified.ok ? "" : " alert")} role="status" data-testid="verify-result">

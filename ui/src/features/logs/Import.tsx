@@ -1,7 +1,8 @@
-// Importing a database audit-log file: the format and the file's path on this machine,
-// then a progress bar (bytes read of the file) until the import reports what it kept, what
+// Importing a database audit-log file: the format and the file, chosen in the system's Open
+// dialog (the page never names a path), then a progress bar (bytes read of the file) until the import reports what it kept, what
 // it had already, and the lines it could not read.
 import { useEffect, useState } from "react";
+import type { ChosenFile } from "../../bindings/ChosenFile";
 import type { ImportStatus } from "../../bindings/ImportStatus";
 import type { IpcError } from "../../bindings/IpcError";
 import { call } from "../../lib/rpc";
@@ -15,7 +16,7 @@ const FORMATS = [
 
 export function Import({ onDone, onClose }: { onDone: () => void; onClose: () => void }) {
   const [format, setFormat] = useState("server-audit");
-  const [path, setPath] = useState("");
+  const [file, setFile] = useState<ChosenFile | null>(null);
   const [job, setJob] = useState<number | null>(null);
   const [status, setStatus] = useState<ImportStatus | null>(null);
   const [error, setError] = useState<IpcError | null>(null);
@@ -45,7 +46,11 @@ export function Import({ onDone, onClose }: { onDone: () => void; onClose: () =>
   const start = () => {
     setError(null);
     setStatus(null);
-    call("logs_import", { format, path: path.trim() }).then(setJob, (e: IpcError) => setError(e));
+    if (file) call("logs_import", { format, file: file.id }).then(setJob, (e: IpcError) => setError(e));
+  };
+  const choose = () => {
+    setError(null);
+    call("choose_file", { purpose: "import", suggested: null }).then((f) => f && setFile(f), (e: IpcError) => setError(e));
   };
   const running = job !== null && !(status?.done ?? false);
   const r = status?.result;
@@ -59,11 +64,12 @@ export function Import({ onDone, onClose }: { onDone: () => void; onClose: () =>
             {FORMATS.map((f) => <option key={f.value} value={f.value}>{f.label}</option>)}
           </select>
         </label>
-        <label className="wide">
-          File (a path on this machine)
-          <input value={path} onChange={(e) => setPath(e.target.value)} placeholder="/var/log/mysql/server_audit.log" disabled={running} data-testid="import-path" />
-        </label>
-        <button className="primary" onClick={start} disabled={running || path.trim() === ""} data-testid="import-start">
+        <span className="wide">
+          <button onClick={choose} disabled={running} data-testid="import-choose">Choose file…</button>
+          {" "}
+          {file ? <span className="mono" data-testid="import-file">{file.name}</span> : <span className="muted">no file chosen</span>}
+        </span>
+        <button className="primary" onClick={start} disabled={running || file === null} data-testid="import-start">
           {running ? "Importing…" : "Import"}
         </button>
         <button onClick={onClose} disabled={running}>Close</button>
