@@ -463,6 +463,7 @@ pub async fn export_verify(
     file: u64,
 ) -> Result<warden_service::export::VerifyResponse> {
     use crate::ipc::FilePurpose;
+    state.with(async |_signed_in| Ok(())).await?;
     // A file chosen to verify, or an export just written (verified from its result).
     let path = chosen.path(
         file,

@@ -330,6 +330,18 @@ impl Desktop {
         Ok(())
     }
 
+    /// Calls a command from the page, as its own code would: `{"ok": answer}` or
+    /// `{"error": IpcError}`.
+    pub async fn invoke(&self, command: &str, args: Value) -> anyhow::Result<Value> {
+        let script = "const [command, args, done] = arguments; \
+                      window.__TAURI_INTERNALS__.invoke(command, args) \
+                      .then((ok) => done({ ok }), (error) => done({ error }));";
+        Ok(self
+            .client
+            .execute_async(script, vec![json!(command), args])
+            .await?)
+    }
+
     /// Runs a script in the page.
     pub async fn js(&self, script: &str, args: Vec<Value>) -> anyhow::Result<Value> {
         Ok(self.client.execute(script, args).await?)

@@ -660,6 +660,21 @@ async fn a_profile_pins_the_ca_chosen_in_the_form_and_never_borrows_the_environm
     app.wait_text(".error-panel h2", Some("unreachable"))
         .await
         .unwrap();
+    // Signed in nowhere, the page gets no file dialog and no file read, whatever it asks.
+    for (command, args) in [
+        (
+            "choose_file",
+            json!({ "purpose": "verify", "suggested": null }),
+        ),
+        ("export_verify", json!({ "file": 1 })),
+    ] {
+        let got = app.invoke(command, args).await.unwrap();
+        assert_eq!(
+            got["error"]["code"],
+            json!("not_connected"),
+            "{command}: {got}"
+        );
+    }
     let port = tls.server.port.to_string();
     let attempts = [
         ("borrow", &tls.ca, "a password of its own", "Access denied"),
