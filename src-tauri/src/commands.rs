@@ -396,6 +396,20 @@ pub fn logs_import_status(
     })
 }
 
+/// Asks an import to stop after the chunk being written: what was committed is recorded,
+/// and importing the file again goes on from there.
+#[tauri::command]
+pub fn logs_import_cancel(imports: State<'_, crate::imports::Imports>, id: u64) -> Result<()> {
+    match crate::imports::cancel(&imports, id) {
+        true => Ok(()),
+        false => Err(IpcError {
+            code: IpcCode::Service(ErrorCode::NotFound),
+            message: format!("no import {id}"),
+            detail: None,
+        }),
+    }
+}
+
 /// Starts an export to the file (or, for a pack, the folder) chosen in the Save dialog, in
 /// the background; returns its id (see `export_status`).
 #[tauri::command]

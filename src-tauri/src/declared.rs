@@ -49,6 +49,7 @@ macro_rules! with_commands {
             choose_file(purpose: FilePurpose, suggested: Option<String>) -> Option<ChosenFile>;
             logs_import(format: String, file: u64) -> u64;
             logs_import_status(id: u64) -> ImportStatus;
+            logs_import_cancel(id: u64) -> ();
             export_start(req: ExportStart) -> u64;
             export_status(id: u64) -> ExportStatus;
             export_cancel(id: u64) -> ();

@@ -143,6 +143,8 @@ pub struct ImportStatus {
     pub total: u64,
     /// Events read so far.
     pub events: u64,
+    /// Cancel was asked for: the import stops after the chunk being written.
+    pub cancelling: bool,
     pub done: bool,
     pub result: Option<warden_service::logs::IngestResponse>,
     pub error: Option<IpcError>,

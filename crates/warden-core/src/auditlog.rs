@@ -5,8 +5,11 @@
 //!
 //! Hostile input: an XML document with a DTD (`<!DOCTYPE`, and so any `<!ENTITY`) is
 //! refused before anything after it is read, so no entity is expanded, no file read and no
-//! connection opened; a record or line that cannot be read is reported with its line
-//! number and the rest goes on.
+//! connection opened; a document in another encoding than UTF-8 (UTF-16, UTF-32, a
+//! declared legacy encoding) is refused whole, with what to convert it with; memory is
+//! bounded before it is allocated (a record or line over [`MAX_RECORD`] is never read
+//! whole, whatever the file holds); a record or line that cannot be read is counted and
+//! reported with its line number (the first [`KEPT_MALFORMED`]) and the rest goes on.
 
 use std::io::BufRead;
 
@@ -47,6 +50,9 @@ pub enum Refused {
         "line {line}: a DTD (`<!DOCTYPE …>`) is refused: audit logs never carry one, and Warden reads no entity declaration, so nothing in it is expanded or fetched"
     )]
     Dtd { line: u64 },
+    /// Not UTF-8: what the file is, and how to convert it.
+    #[error("{0}")]
+    Encoding(String),
     #[error("{0}")]
     Io(String),
 }
@@ -54,8 +60,10 @@ pub enum Refused {
 /// What reading a file gave besides its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Read {
-    /// Lines and records that could not be read.
+    /// The first [`KEPT_MALFORMED`] lines and records that could not be read, by line.
     pub bad: Vec<Malformed>,
+    /// How many could not be read, in all.
+    pub malformed: u64,
     /// Every line up to this one is read whole: an unfinished last line or record (a file
     /// still being written) lies after it and is left for the next import.
     pub through: u64,
@@ -63,6 +71,109 @@ pub struct Read {
 
 /// The longest record or line read; anything longer is malformed (bounded memory).
 pub const MAX_RECORD: usize = 4 << 20;
+
+/// How many unreadable lines or records are kept to report; the rest are only counted.
+pub const KEPT_MALFORMED: usize = 100;
+
+/// Unreadable lines and records as they are found (in line order): counted, the first
+/// [`KEPT_MALFORMED`] kept.
+#[derive(Debug, Default)]
+struct Bad {
+    kept: Vec<Malformed>,
+    count: u64,
+}
+
+impl Bad {
+    fn push(&mut self, m: Malformed) {
+        self.count += 1;
+        if self.kept.len() < KEPT_MALFORMED {
+            self.kept.push(m);
+        }
+    }
+
+    fn read(self, through: u64) -> Read {
+        Read {
+            bad: self.kept,
+            malformed: self.count,
+            through,
+        }
+    }
+}
+
+/// Reads the start of `input` to say whether it is UTF-8 (a byte-order mark is skipped),
+/// and refuses anything else as a whole: UTF-16 or UTF-32 (by their byte-order marks, or
+/// by the zero bytes ASCII text has in them), or an XML declaration naming another
+/// encoding. A DTD in such a document is named as the reason (it is refused for that
+/// whatever its encoding).
+pub fn check_encoding(input: &mut impl BufRead) -> Result<(), Refused> {
+    let head = input.fill_buf().map_err(|e| Refused::Io(e.to_string()))?;
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        input.consume(3);
+        return check_declared_encoding(input);
+    }
+    // By the byte-order mark, else by where ASCII text has its zero bytes.
+    let wide = match head {
+        [0xFF, 0xFE, 0, 0, ..] => Some(("UTF-32LE", 4, true)),
+        [0, 0, 0xFE, 0xFF, ..] => Some(("UTF-32BE", 4, false)),
+        [0xFF, 0xFE, ..] => Some(("UTF-16LE", 2, true)),
+        [0xFE, 0xFF, ..] => Some(("UTF-16BE", 2, false)),
+        [a, 0, 0, 0, ..] if *a != 0 => Some(("UTF-32LE", 4, true)),
+        [0, 0, 0, a, ..] if *a != 0 => Some(("UTF-32BE", 4, false)),
+        [a, 0, b, 0, ..] if *a != 0 && *b != 0 => Some(("UTF-16LE", 2, true)),
+        [0, a, 0, b, ..] if *a != 0 && *b != 0 => Some(("UTF-16BE", 2, false)),
+        _ => None,
+    };
+    let Some((name, width, little)) = wide else {
+        return check_declared_encoding(input);
+    };
+    // What the document says, in ASCII: enough to find a DTD in it.
+    let narrow: Vec<u8> = head
+        .chunks_exact(width)
+        .map(|c| if little { c[0] } else { c[width - 1] })
+        .filter(|b| b.is_ascii())
+        .collect();
+    if let Some(at) = declaration(&narrow) {
+        let line = 1 + count_newlines(&narrow[..at]);
+        return Err(Refused::Dtd { line });
+    }
+    Err(Refused::Encoding(format!(
+        "the file is {name}, not UTF-8 (as the servers write audit logs): nothing was \
+         imported; convert it first, e.g. `iconv -f {name} -t UTF-8 FILE > FILE.utf8`"
+    )))
+}
+
+/// An XML declaration at the start that names an encoding other than UTF-8 (or its ASCII
+/// subset) is refused: the bytes would be read as something they are not.
+fn check_declared_encoding(input: &mut impl BufRead) -> Result<(), Refused> {
+    let head = input.fill_buf().map_err(|e| Refused::Io(e.to_string()))?;
+    let Some(decl) = head.strip_prefix(b"<?xml") else {
+        return Ok(());
+    };
+    let end = memchr::memmem::find(decl, b"?>").unwrap_or(decl.len().min(256));
+    let decl = String::from_utf8_lossy(&decl[..end]).to_ascii_lowercase();
+    let Some(rest) = decl.split("encoding").nth(1) else {
+        return Ok(());
+    };
+    let name: String = rest
+        .trim_start_matches([' ', '=', '"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        .collect();
+    if ["utf-8", "utf8", "us-ascii", "ascii"].contains(&name.as_str()) {
+        return Ok(());
+    }
+    // A DTD is the reason to name, whatever the encoding.
+    let head = input.fill_buf().map_err(|e| Refused::Io(e.to_string()))?;
+    if let Some(at) = declaration(head) {
+        return Err(Refused::Dtd {
+            line: 1 + count_newlines(&head[..at]),
+        });
+    }
+    Err(Refused::Encoding(format!(
+        "the XML declares encoding `{name}`, not UTF-8: nothing was imported; convert it \
+         first, e.g. `iconv -f {name} -t UTF-8 FILE > FILE.utf8`"
+    )))
+}
 
 fn hash(raw: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -216,30 +327,30 @@ pub fn server_audit_line(raw: &str, line: u64, today: NaiveDate) -> Result<Audit
 
 /// Reads server_audit lines: the events, and every line that could not be read.
 pub fn read_server_audit(
-    input: impl BufRead,
+    mut input: impl BufRead,
     today: NaiveDate,
     mut each: impl FnMut(AuditEvent),
 ) -> Result<Read, Refused> {
-    let mut unreadable = Vec::new();
-    let mut read = for_lines(input, |n, text| {
+    check_encoding(&mut input)?;
+    for_lines(input, |n, text, bad| {
         if text.trim().is_empty() {
             return;
         }
         match server_audit_line(text, n, today) {
             Ok(e) => each(e),
-            Err(m) => unreadable.push(m),
+            Err(m) => bad.push(m),
         }
-    })?;
-    read.bad.extend(unreadable);
-    read.bad.sort_by_key(|m| m.line);
-    Ok(read)
+    })
 }
 
 /// Calls `each` with every whole line (1-based number, text); lines longer than
 /// [`MAX_RECORD`] or not UTF-8 are malformed; a last line without its newline is still
 /// being written, and is left for the next import.
-fn for_lines(mut input: impl BufRead, mut each: impl FnMut(u64, &str)) -> Result<Read, Refused> {
-    let mut bad = Vec::new();
+fn for_lines(
+    mut input: impl BufRead,
+    mut each: impl FnMut(u64, &str, &mut Bad),
+) -> Result<Read, Refused> {
+    let mut bad = Bad::default();
     let mut buf = Vec::new();
     let mut n = 0u64;
     loop {
@@ -248,15 +359,12 @@ fn for_lines(mut input: impl BufRead, mut each: impl FnMut(u64, &str)) -> Result
             .read_until(b'\n', &mut buf)
             .map_err(|e| Refused::Io(e.to_string()))?;
         if read == 0 {
-            return Ok(Read { bad, through: n });
+            return Ok(bad.read(n));
         }
         n += 1;
         if !buf.ends_with(b"\n") && buf.len() <= MAX_RECORD {
             // The end of the file, mid-line.
-            return Ok(Read {
-                bad,
-                through: n - 1,
-            });
+            return Ok(bad.read(n - 1));
         }
         if buf.len() > MAX_RECORD && !buf.ends_with(b"\n") {
             bad.push(Malformed {
@@ -276,7 +384,7 @@ fn for_lines(mut input: impl BufRead, mut each: impl FnMut(u64, &str)) -> Result
             continue;
         }
         match std::str::from_utf8(&buf) {
-            Ok(text) => each(n, text),
+            Ok(text) => each(n, text, &mut bad),
             Err(_) => bad.push(Malformed {
                 line: n,
                 message: "not UTF-8".into(),
@@ -287,9 +395,12 @@ fn for_lines(mut input: impl BufRead, mut each: impl FnMut(u64, &str)) -> Result
 
 /// Reads a JSON audit log: one JSON object a line, either MySQL Enterprise's records (in
 /// an array, one a line) or Percona's `{"audit_record": {…}}`.
-pub fn read_json(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result<Read, Refused> {
-    let mut unreadable = Vec::new();
-    let mut read = for_lines(input, |n, text| {
+pub fn read_json(
+    mut input: impl BufRead,
+    mut each: impl FnMut(AuditEvent),
+) -> Result<Read, Refused> {
+    check_encoding(&mut input)?;
+    for_lines(input, |n, text, bad| {
         let t = text.trim();
         let t = t.strip_prefix('[').unwrap_or(t).trim();
         let t = t.strip_suffix(']').unwrap_or(t).trim();
@@ -302,12 +413,9 @@ pub fn read_json(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Resul
             .and_then(|v| json_event(&v, n, t));
         match parsed {
             Ok(e) => each(e),
-            Err(message) => unreadable.push(Malformed { line: n, message }),
+            Err(message) => bad.push(Malformed { line: n, message }),
         }
-    })?;
-    read.bad.extend(unreadable);
-    read.bad.sort_by_key(|m| m.line);
-    Ok(read)
+    })
 }
 
 fn json_event(v: &serde_json::Value, line: u64, raw: &str) -> Result<AuditEvent, String> {
@@ -394,11 +502,15 @@ fn parse_time(text: &str) -> Result<NaiveDateTime, String> {
 /// Reads an XML audit log (`<AUDIT><AUDIT_RECORD>…`): new-style records with one element
 /// per field, or old-style with attributes. A document with a DTD is refused at once; a
 /// file still being written (no `</AUDIT>`, a record cut short) gives every whole record.
-pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result<Read, Refused> {
+pub fn read_xml(
+    mut input: impl BufRead,
+    mut each: impl FnMut(AuditEvent),
+) -> Result<Read, Refused> {
     use quick_xml::events::Event;
+    check_encoding(&mut input)?;
     let mut reader = Lines::xml_reader(input);
     let mut buf = Vec::new();
-    let mut bad = Vec::new();
+    let mut bad = Bad::default();
     // The record being read: its fields, its start line, its raw text for the hash.
     let mut record: Option<(Vec<(String, String)>, u64)> = None;
     let mut field: Option<String> = None;
@@ -410,6 +522,10 @@ pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result
         let before = reader.buffer_position();
         // The line the next event starts on.
         let line = reader.get_ref().newlines + 1;
+        // Outside a record each event may hold MAX_RECORD bytes; inside one, the record.
+        if record.is_none() {
+            reader.get_mut().mark();
+        }
         let ev = reader.read_event_into(&mut buf);
         if let Some(line) = reader.get_ref().declaration {
             return Err(Refused::Dtd { line });
@@ -418,6 +534,9 @@ pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result
             Ok(ev) => ev,
             Err(e) => {
                 let start = record.as_ref().map(|(_, start)| *start);
+                if reader.get_ref().over_budget {
+                    return Ok(stop(bad, too_long(start.unwrap_or(line))));
+                }
                 return Ok(stop(bad, unreadable(start, line, &e)));
             }
         };
@@ -427,10 +546,7 @@ pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result
             Event::Eof => {
                 return Ok(match record {
                     Some((_, start)) => stop(bad, cut_short_at_end(start)),
-                    None => Read {
-                        bad,
-                        through: line - 1,
-                    },
+                    None => bad.read(line - 1),
                 });
             }
             Event::Start(e) if e.local_name().as_ref() == "AUDIT_RECORD" => {
@@ -472,10 +588,10 @@ pub fn read_xml(input: impl BufRead, mut each: impl FnMut(AuditEvent)) -> Result
 }
 
 /// A read that stops at `at`: everything before its line is read, nothing after.
-fn stop(mut bad: Vec<Malformed>, at: Malformed) -> Read {
+fn stop(mut bad: Bad, at: Malformed) -> Read {
     let through = at.line - 1;
     bad.push(at);
-    Read { bad, through }
+    bad.read(through)
 }
 
 /// The last record of a file that ends inside it: left for the next import.
@@ -488,12 +604,12 @@ fn cut_short_at_end(start: u64) -> Malformed {
     }
 }
 
-/// A record over [`MAX_RECORD`]: the rest of the file is not read.
+/// A record (or text outside any) over [`MAX_RECORD`]: the rest of the file is not read.
 fn too_long(start: u64) -> Malformed {
     Malformed {
         line: start,
         message: format!(
-            "a record longer than {MAX_RECORD} bytes: the rest of the file is not read"
+            "a record or text longer than {MAX_RECORD} bytes: the rest of the file is not read"
         ),
     }
 }
@@ -537,25 +653,54 @@ fn push_reference(r: &quick_xml::events::BytesRef<'_>, text: &mut String) -> Res
     Ok(())
 }
 
-/// A reader that counts the newlines consumed: the line each XML event starts on.
-/// It also watches for `<!DOCTYPE` and `<!ENTITY` in the raw bytes, malformed or not, so
-/// a declaration is refused even where the parser would stop at a syntax error first.
+/// A reader that counts the newlines consumed (the line each XML event starts on), bounds
+/// what the parser may take in since [`Lines::mark`], and watches for `<!DOCTYPE` and
+/// `<!ENTITY` in the raw bytes, malformed or not, so a declaration is refused even where
+/// the parser would stop at a syntax error first. Each byte is looked at once: the
+/// look-ahead goes over bytes not scanned yet, and a marker split between two buffers is
+/// caught at the seam when it is consumed.
 struct Lines<R> {
     inner: R,
     newlines: u64,
     /// The line of the first declaration seen.
     declaration: Option<u64>,
-    /// The last bytes consumed, for a marker split between two reads.
-    tail: Vec<u8>,
+    /// The last bytes consumed, for a marker split between two buffers.
+    tail: [u8; SEAM],
+    tail_len: usize,
+    /// Bytes at the front of the inner buffer already looked over.
+    scanned: usize,
+    /// Bytes consumed since the last mark, and whether the parser asked for more than the
+    /// budget allows.
+    since_mark: usize,
+    over_budget: bool,
 }
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes the look-ahead has scanned on this thread: a test's proof that each byte is
+    /// looked at about once.
+    static LOOKED_AT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Longer than either marker: enough of the previous buffer to see one split across.
+const SEAM: usize = 9;
+
+/// What the parser may take in since a mark: a record (or one event outside a record) and
+/// the one buffer it was reading when it went over.
+const BUDGET: usize = MAX_RECORD + (1 << 20);
 
 /// Where the first `<!DOCTYPE` or `<!ENTITY` starts in `bytes`, in any case.
 fn declaration(bytes: &[u8]) -> Option<usize> {
-    let upper = bytes.to_ascii_uppercase();
-    [&b"<!DOCTYPE"[..], b"<!ENTITY"]
-        .iter()
-        .filter_map(|m| upper.windows(m.len()).position(|w| w == *m))
-        .min()
+    let at = |i: usize, marker: &[u8]| {
+        bytes
+            .get(i..i + marker.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(marker))
+    };
+    memchr::memchr_iter(b'<', bytes).find(|&i| at(i, b"<!DOCTYPE") || at(i, b"<!ENTITY"))
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 impl<R: BufRead> Lines<R> {
@@ -565,7 +710,11 @@ impl<R: BufRead> Lines<R> {
             inner: input,
             newlines: 0,
             declaration: None,
-            tail: Vec::new(),
+            tail: [0; SEAM],
+            tail_len: 0,
+            scanned: 0,
+            since_mark: 0,
+            over_budget: false,
         });
         reader.config_mut().check_end_names = true;
         reader
@@ -573,54 +722,88 @@ impl<R: BufRead> Lines<R> {
 }
 
 impl<R> Lines<R> {
-    fn watch(&mut self, bytes: &[u8]) {
-        if self.declaration.is_some() {
-            return;
+    /// From here, the parser may take in at most [`BUDGET`] bytes.
+    fn mark(&mut self) {
+        self.since_mark = 0;
+    }
+
+    /// Notes bytes the parser took: `len` of them, `newlines` in them, their first and
+    /// last [`SEAM`] bytes (all of them when fewer). A marker that began in the bytes taken
+    /// before and ends in these is a declaration too.
+    fn took(&mut self, len: usize, newlines: u64, first: &[u8], last: &[u8]) {
+        if self.declaration.is_none() && self.tail_len > 0 {
+            let mut seam = [0u8; 2 * SEAM];
+            seam[..self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
+            seam[self.tail_len..self.tail_len + first.len()].copy_from_slice(first);
+            let seam = &seam[..self.tail_len + first.len()];
+            if let Some(at) = declaration(seam).filter(|at| *at < self.tail_len) {
+                let after = count_newlines(&seam[at..self.tail_len]);
+                self.declaration = Some(self.newlines + 1 - after);
+            }
         }
-        let mut window = std::mem::take(&mut self.tail);
-        window.extend_from_slice(bytes);
-        if let Some(at) = declaration(&window) {
-            let before = window.len() - bytes.len();
-            let newlines_in = |r: &[u8]| r.iter().filter(|b| **b == b'\n').count() as u64;
-            // Lines counted so far stop before `bytes`; the marker may start in the tail.
-            let line = self.newlines + 1 + newlines_in(&window[before.min(at)..at]);
-            self.declaration = Some(line);
-        }
-        let keep = window.len().saturating_sub(8);
-        self.tail = window[keep..].to_vec();
+        self.newlines += newlines;
+        self.since_mark += len;
+        // The last SEAM bytes taken, across calls.
+        let mut joined = [0u8; 2 * SEAM];
+        let keep = SEAM.saturating_sub(last.len()).min(self.tail_len);
+        joined[..keep].copy_from_slice(&self.tail[self.tail_len - keep..self.tail_len]);
+        joined[keep..keep + last.len()].copy_from_slice(last);
+        self.tail_len = keep + last.len();
+        self.tail[..self.tail_len].copy_from_slice(&joined[..self.tail_len]);
     }
 }
 
 impl<R: BufRead> std::io::Read for Lines<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(out)?;
-        self.watch(&out[..n]);
-        self.newlines += out[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
         Ok(n)
     }
 }
 
 impl<R: BufRead> BufRead for Lines<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        // Look ahead too: the parser may fail on a declaration before consuming it.
-        if self.declaration.is_none() {
-            let ahead = self.inner.fill_buf()?;
-            if let Some(at) = declaration(ahead) {
-                let lines = ahead[..at].iter().filter(|b| **b == b'\n').count() as u64;
-                self.declaration = Some(self.newlines + 1 + lines);
+        if self.since_mark > BUDGET {
+            self.over_budget = true;
+            return Err(std::io::Error::other(format!(
+                "more than {MAX_RECORD} bytes in one record"
+            )));
+        }
+        let ahead = self.inner.fill_buf()?;
+        // Look ahead over what is new: the parser may fail on a declaration before
+        // consuming it.
+        if self.declaration.is_none() && ahead.len() > self.scanned {
+            let from = self.scanned.saturating_sub(SEAM);
+            #[cfg(test)]
+            LOOKED_AT.with(|n| n.set(n.get() + (ahead.len() - from) as u64));
+            if let Some(at) = declaration(&ahead[from..]) {
+                self.declaration = Some(self.newlines + 1 + count_newlines(&ahead[..from + at]));
             }
         }
-        self.inner.fill_buf()
+        self.scanned = self.scanned.max(ahead.len());
+        Ok(ahead)
     }
 
     fn consume(&mut self, amt: usize) {
-        let consumed = match self.inner.fill_buf() {
-            Ok(buf) => buf[..amt.min(buf.len())].to_vec(),
-            Err(_) => Vec::new(),
+        let (mut first, mut last) = ([0u8; SEAM], [0u8; SEAM]);
+        let (len, newlines, f, l) = match self.inner.fill_buf() {
+            Ok(buf) => {
+                let taken = &buf[..amt.min(buf.len())];
+                let f = taken.len().min(SEAM);
+                first[..f].copy_from_slice(&taken[..f]);
+                last[..f].copy_from_slice(&taken[taken.len() - f..]);
+                (taken.len(), count_newlines(taken), f, f)
+            }
+            Err(_) => (0, 0, 0, 0),
         };
-        self.watch(&consumed);
-        self.newlines += consumed.iter().filter(|b| **b == b'\n').count() as u64;
+        self.took(len, newlines, &first[..f], &last[..l]);
         self.inner.consume(amt);
+        self.scanned = self.scanned.saturating_sub(amt);
     }
 }
 
@@ -648,7 +831,7 @@ fn record_attributes(
 fn finish_record(
     record: &mut Option<(Vec<(String, String)>, u64)>,
     broken: &mut Option<String>,
-    bad: &mut Vec<Malformed>,
+    bad: &mut Bad,
     each: &mut impl FnMut(AuditEvent),
 ) {
     let Some((fields, line)) = record.take() else {

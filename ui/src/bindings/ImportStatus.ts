@@ -13,4 +13,8 @@ bytes: number, total: number,
 /**
  * Events read so far.
  */
-events: number, done: boolean, result: IngestResponse | null, error: IpcError | null, };
+events: number, 
+/**
+ * Cancel was asked for: the import stops after the chunk being written.
+ */
+cancelling: boolean, done: boolean, result: IngestResponse | null, error: IpcError | null, };

@@ -20,4 +20,8 @@ duplicates: number,
 /**
  * Lines or records that could not be read: how many, and the first hundred.
  */
-malformed: number, problems: Array<Problem>, audit_seq: number, };
+malformed: number, problems: Array<Problem>, 
+/**
+ * Every line up to this one is imported: a rerun of the file goes on after it.
+ */
+through_line: number, audit_seq: number, };

@@ -89,6 +89,7 @@ export type Commands = {
   choose_file: { args: { purpose: FilePurpose; suggested: string | null }; result: ChosenFile | null };
   logs_import: { args: { format: string; file: number }; result: number };
   logs_import_status: { args: { id: number }; result: ImportStatus };
+  logs_import_cancel: { args: { id: number }; result: null };
   export_start: { args: { req: ExportStart }; result: number };
   export_status: { args: { id: number }; result: ExportStatus };
   export_cancel: { args: { id: number }; result: null };

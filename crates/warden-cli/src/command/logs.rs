@@ -25,7 +25,21 @@ impl LogsCommand {
                     )));
                 };
                 with_ctx(cli, true, async |ctx| {
-                    let done = logs::ingest(ctx, kind, file).await?;
+                    // Ctrl-C stops the import after the chunk being written: what was
+                    // committed is recorded, and a rerun goes on from there (exit 130).
+                    let progress = std::sync::Arc::new(logs::Progress::default());
+                    let import = logs::ingest_with(ctx, kind, file, progress.clone());
+                    let mut import = std::pin::pin!(import);
+                    let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+                    let done = loop {
+                        tokio::select! {
+                            done = &mut import => break done?,
+                            _ = &mut interrupt, if !progress.is_cancelled() => {
+                                progress.cancel();
+                                note(cli, "stopping the import after the chunk being written");
+                            }
+                        }
+                    };
                     unreadable_lines(cli, &done);
                     print(cli.format, &done)?;
                     Ok(0)

@@ -1015,6 +1015,130 @@ async fn release(mut holder: sqlx::MySqlConnection) {
     holder.close().await.unwrap();
 }
 
+/// A device, a pipe, a folder, a UTF-16 file and a file with no readable record: each
+/// exits 5 with what it is, nothing imported.
+#[test]
+fn hostile_import_sources_exit_5_with_what_they_are() {
+    let db = seeded();
+    let dir = scratch("ingest-hostile");
+    let fifo = dir.join("audit.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let utf16 = dir.join("utf16.log");
+    let line = "20261128 10:00:01,db1,app,h,1,1,QUERY,crm,'select 1',0\n";
+    let bytes: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(line.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(&utf16, bytes).unwrap();
+    let junk = dir.join("junk.log");
+    std::fs::write(&junk, "not an audit line\n").unwrap();
+    for (file, says) in [
+        (std::path::PathBuf::from("/dev/zero"), "a device"),
+        (fifo, "a pipe"),
+        (dir.clone(), "a folder"),
+        (utf16, "UTF-16LE"),
+        (junk, "no readable"),
+    ] {
+        let (code, _, err) = run(
+            &db,
+            &["logs", "ingest", "server-audit", file.to_str().unwrap()],
+        );
+        assert_eq!(code, 5, "{}: {err}", file.display());
+        assert!(err.contains(says), "{}: {err}", file.display());
+    }
+    let (_, trail) = json(&db, &["audit", "list", "--action", "logs.ingest"]);
+    assert_eq!(trail["events"].as_array().map(Vec::len), Some(0), "{trail}");
+}
+
+/// Ctrl-C (SIGINT) stops an audit-log import after the chunk being written: that chunk is
+/// kept and recorded as a stopped import, the command exits 130 saying how to go on, and
+/// importing the file again takes exactly the rest.
+#[test]
+fn an_import_interrupted_by_ctrl_c_keeps_its_chunk_and_a_rerun_takes_the_rest() {
+    use sqlx::Connection;
+    const LINES: u64 = 10_000;
+    let db = seeded();
+    let dir = scratch("ingest-interrupted");
+    let file = dir.join("server_audit.log");
+    let text: String = (0..LINES)
+        .map(|i| format!("20261128 10:00:01,db1,app,h,42,{i},QUERY,crm,'SELECT {i}',0\n"))
+        .collect();
+    std::fs::write(&file, text).unwrap();
+    let child = block_on(async {
+        // The first chunk waits at the table, so Ctrl-C arrives mid-import.
+        let mut holder = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+        sqlx::query("LOCK TABLES warden_db_audit_blocks WRITE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("warden"))
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env("WARDEN_DATABASE_PASSWORD", password_of(OFFICER))
+            .env_remove("WARDEN_DATABASE_URL")
+            .args(["--database-url", &url_of(&db, OFFICER), "--format", "json"])
+            .args(["logs", "ingest", "server-audit", file.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE STATE LIKE ? AND INFO LIKE ?",
+            )
+            .bind("Waiting for table%")
+            .bind("%warden_db_audit_blocks%")
+            .fetch_one(&mut holder)
+            .await
+            .unwrap();
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the import ended early"
+            );
+            if waiting > 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        release(holder).await;
+        child
+    });
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(130), "{err}");
+    assert!(err.contains("4096 events are imported"), "{err}");
+    assert!(err.contains("import the file again"), "{err}");
+    let (_, trail) = json(&db, &["audit", "list", "--action", "logs.ingest"]);
+    let events = trail["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{trail}");
+    let details: serde_json::Value =
+        serde_json::from_str(events[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (&details["stopped"], &details["imported"]),
+        (&serde_json::json!(true), &serde_json::json!(4096))
+    );
+
+    let (code, again) = json(
+        &db,
+        &["logs", "ingest", "server-audit", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(again["read"], LINES);
+    assert_eq!(again["duplicates"], 4096);
+    assert_eq!(again["imported"], LINES - 4096);
+}
+
 /// Ctrl-C (SIGINT) cancels an export: what it wrote is removed, nothing is on the trail,
 /// and the command exits 130 saying so.
 #[test]

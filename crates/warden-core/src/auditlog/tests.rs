@@ -181,6 +181,11 @@ fn every_xxe_document_of_the_corpus_is_refused_for_its_dtd() {
             documents += 1;
             match xml(&doc) {
                 Err(Refused::Dtd { .. }) => with_dtd += 1,
+                // A legacy encoding declared, and no DTD: refused for the encoding.
+                Err(Refused::Encoding(_)) => {
+                    let declares = doc.contains("<!DOCTYPE") || doc.contains("<!ENTITY");
+                    assert!(!declares, "{}: {doc}", path.display());
+                }
                 Err(other) => panic!("{}: {other}", path.display()),
                 // Without a DTD there is nothing to refuse; and nothing is an audit record.
                 Ok((events, _)) => {
@@ -270,4 +275,197 @@ fn server_audit_stamps_are_read_exactly() {
         hash(b"abc"),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
+}
+
+/// A reader of `n` bytes that counts what was taken from it.
+struct Endless {
+    left: u64,
+    byte: u8,
+    taken: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl std::io::Read for Endless {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = (out.len() as u64).min(self.left) as usize;
+        out[..n].fill(self.byte);
+        self.left -= n as u64;
+        self.taken.set(self.taken.get() + n as u64);
+        Ok(n)
+    }
+}
+
+fn huge(prefix: &str, byte: u8, n: u64) -> (impl BufRead, std::rc::Rc<std::cell::Cell<u64>>) {
+    let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+    let body = Endless {
+        left: n,
+        byte,
+        taken: taken.clone(),
+    };
+    let input = std::io::BufReader::with_capacity(
+        1 << 20,
+        std::io::Read::chain(std::io::Cursor::new(prefix.as_bytes().to_vec()), body),
+    );
+    (input, taken)
+}
+
+#[test]
+fn a_gigabyte_field_or_a_gigabyte_without_markup_is_never_read_whole() {
+    const GIB: u64 = 1 << 30;
+    // Bounded memory means bounded reading too: the parser is stopped at the budget, long
+    // before the gigabyte, with the record named.
+    for (prefix, byte) in [
+        (
+            "<AUDIT>\n<AUDIT_RECORD>\n<NAME>Query</NAME>\n<SQLTEXT>",
+            b'a',
+        ),
+        ("", b'a'),
+        ("<AUDIT>\n", b' '),
+    ] {
+        let (input, taken) = huge(prefix, byte, GIB);
+        let mut events = 0;
+        let read = read_xml(input, |_| events += 1).unwrap();
+        assert_eq!(events, 0);
+        assert_eq!(read.malformed, 1, "{prefix:?}: {:?}", read.bad);
+        assert!(
+            read.bad[0].message.contains("longer than"),
+            "{prefix:?}: {:?}",
+            read.bad
+        );
+        assert!(
+            taken.get() <= (MAX_RECORD + (3 << 20)) as u64,
+            "{prefix:?}: {} bytes read",
+            taken.get()
+        );
+    }
+    // A gigabyte line: reported, and the reading goes on after it in bounded memory.
+    let (input, _) = huge("", b'x', 64 << 20);
+    let input = std::io::Read::chain(
+        input,
+        "\n20261128 10:00:01,db1,app,h,1,1,QUERY,crm,'select 1',0\n".as_bytes(),
+    );
+    let mut events = 0;
+    let read = read_server_audit(std::io::BufReader::new(input), today(), |_| events += 1).unwrap();
+    assert_eq!((events, read.malformed), (1, 1), "{:?}", read.bad);
+}
+
+#[test]
+fn malformed_lines_are_all_counted_and_the_first_hundred_kept() {
+    let mut text = String::new();
+    for i in 0..1_000 {
+        text.push_str(&format!("not an audit line {i}\n"));
+    }
+    text.push_str("20261128 10:00:01,db1,app,h,1,1,QUERY,crm,'select 1',0\n");
+    let mut events = 0;
+    let read = read_server_audit(text.as_bytes(), today(), |_| events += 1).unwrap();
+    assert_eq!(
+        (events, read.malformed, read.bad.len()),
+        (1, 1_000, KEPT_MALFORMED)
+    );
+    assert_eq!(
+        read.bad.iter().map(|m| m.line).collect::<Vec<_>>(),
+        (1..=100).collect::<Vec<u64>>()
+    );
+    let json: String = (0..500).map(|i| format!("{{\"nope\": {i}}}\n")).collect();
+    let read = read_json(json.as_bytes(), |_| {}).unwrap();
+    assert_eq!((read.malformed, read.bad.len()), (500, KEPT_MALFORMED));
+}
+
+#[test]
+fn the_dtd_look_ahead_scans_each_byte_about_once() {
+    let mut text = String::from("<AUDIT>\n");
+    let record = NEW_STYLE.split_once("<AUDIT>\n").unwrap().1;
+    while text.len() < 16 << 20 {
+        text.push_str(record);
+    }
+    text.push_str("</AUDIT>\n");
+    LOOKED_AT.with(|n| n.set(0));
+    let mut events = 0;
+    let read = read_xml(
+        std::io::BufReader::with_capacity(1 << 20, text.as_bytes()),
+        |_| events += 1,
+    )
+    .unwrap();
+    assert_eq!(read.malformed, 0, "{:?}", read.bad);
+    assert!(events > 10_000);
+    let looked = LOOKED_AT.with(|n| n.get());
+    assert!(
+        looked < text.len() as u64 * 11 / 10,
+        "{looked} bytes scanned for {} in the file",
+        text.len()
+    );
+}
+
+fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend(if little { [0xFF, 0xFE] } else { [0xFE, 0xFF] });
+    }
+    for u in text.encode_utf16() {
+        out.extend(if little {
+            u.to_le_bytes()
+        } else {
+            u.to_be_bytes()
+        });
+    }
+    out
+}
+
+fn utf32(text: &str, little: bool) -> Vec<u8> {
+    text.chars()
+        .flat_map(|c| {
+            if little {
+                (c as u32).to_le_bytes()
+            } else {
+                (c as u32).to_be_bytes()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_document_in_another_encoding_is_refused_whole_and_a_dtd_in_any() {
+    let line = "20261128 10:00:01,db1,app,h,1,1,QUERY,crm,'select 1',0\n";
+    let dtd = "<?xml version=\"1.0\"?>\n<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<AUDIT>&x;</AUDIT>\n";
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (utf16(line, true, true), "UTF-16LE"),
+        (utf16(line, true, false), "UTF-16LE"),
+        (utf16(line, false, true), "UTF-16BE"),
+        (utf16(line, false, false), "UTF-16BE"),
+        (utf32(line, true), "UTF-32LE"),
+        (utf32(line, false), "UTF-32BE"),
+    ];
+    for (bytes, name) in &cases {
+        let mut events = 0;
+        let refused = read_server_audit(bytes.as_slice(), today(), |_| events += 1).unwrap_err();
+        assert!(
+            matches!(&refused, Refused::Encoding(m) if m.contains(name)),
+            "{name}: {refused}"
+        );
+        assert_eq!(events, 0);
+        assert!(read_json(bytes.as_slice(), |_| {}).is_err(), "{name}");
+    }
+    for bytes in [
+        utf16(dtd, true, true),
+        utf16(dtd, false, false),
+        utf32(dtd, true),
+    ] {
+        let refused = read_xml(bytes.as_slice(), |_| {}).unwrap_err();
+        assert_eq!(refused, Refused::Dtd { line: 2 }, "{refused}");
+    }
+    let latin = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<AUDIT></AUDIT>\n";
+    let refused = read_xml(latin.as_bytes(), |_| {}).unwrap_err();
+    assert!(
+        matches!(&refused, Refused::Encoding(m) if m.contains("iso-8859-1")),
+        "{refused}"
+    );
+    // UTF-8, with or without its byte-order mark, is read.
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(line.as_bytes());
+    let mut events = 0;
+    read_server_audit(bom.as_slice(), today(), |_| events += 1).unwrap();
+    let mut xml_events = 0;
+    let mut with_bom = vec![0xEF, 0xBB, 0xBF];
+    with_bom.extend_from_slice(NEW_STYLE.as_bytes());
+    read_xml(with_bom.as_slice(), |_| xml_events += 1).unwrap();
+    assert_eq!((events, xml_events), (1, 2));
 }

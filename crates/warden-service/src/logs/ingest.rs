@@ -22,6 +22,8 @@ pub struct IngestResponse {
     /// Lines or records that could not be read: how many, and the first hundred.
     pub malformed: u64,
     pub problems: Vec<Problem>,
+    /// Every line up to this one is imported: a rerun of the file goes on after it.
+    pub through_line: u64,
     pub audit_seq: u64,
 }
 
@@ -62,24 +64,41 @@ impl Format {
 const INGEST_BATCH: usize = 4 * store::AUDIT_BLOCK;
 
 /// Imports a database audit-log file (`server-audit`, `audit-xml`, `audit-json`) into
-/// Warden's own table, in one change with its audit event: the file is read on a worker
-/// thread while batches are written, so memory stays bounded whatever its size. An XML
-/// file with a DTD is refused whole (nothing is kept); a line that cannot be read is
-/// reported by number and the rest imported.
+/// Warden's own table: the file (a regular file, opened without blocking) is read on a
+/// worker thread while its events are committed in chunks, each with the line it reached,
+/// so memory stays bounded whatever its size, reviewers go on deciding meanwhile (the
+/// audit trail's head is locked only for the import's own event, at the end), and a rerun
+/// goes on where an interrupted import stopped. A file in another encoding than UTF-8, or
+/// an XML file with a DTD, is refused whole, as is one with no readable record at all
+/// (nothing is kept); a line that cannot be read is counted, reported by number (the first
+/// hundred), and the rest imported.
 pub async fn ingest(ctx: &Ctx, format: &str, path: &std::path::Path) -> Result<IngestResponse> {
     ingest_with(ctx, format, path, std::sync::Arc::default()).await
 }
 
 /// How far an import has come: bytes of the file read (of `total`), events sent to the
-/// database. Read while the import runs, for a progress bar.
+/// database. Read while the import runs, for a progress bar; [`Progress::cancel`] stops it
+/// (Ctrl-C, the app's Cancel) after the chunk being written.
 #[derive(Debug, Default)]
 pub struct Progress {
     pub bytes: std::sync::atomic::AtomicU64,
     pub total: std::sync::atomic::AtomicU64,
     pub events: std::sync::atomic::AtomicU64,
+    cancelled: std::sync::atomic::AtomicBool,
 }
 
-/// A file whose reads are counted into a [`Progress`].
+impl Progress {
+    pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// A file whose reads are counted into a [`Progress`], and stop when it is cancelled.
 struct Counted {
     file: std::fs::File,
     progress: std::sync::Arc<Progress>,
@@ -87,12 +106,52 @@ struct Counted {
 
 impl std::io::Read for Counted {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.progress.is_cancelled() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "the import was cancelled",
+            ));
+        }
         let n = self.file.read(buf)?;
         self.progress
             .bytes
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// Opens `path` for reading only if it is a regular file: a FIFO, a device (`/dev/zero`,
+/// `/dev/urandom`), a socket or a folder is refused before a byte is read. Opened without
+/// blocking, so a FIFO with no writer cannot hang the import; a regular file reads the same
+/// either way.
+fn open_regular(path: &std::path::Path) -> Result<(std::fs::File, u64)> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let shown = path.display();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
+    let t = meta.file_type();
+    let what = if t.is_file() {
+        return Ok((file, meta.len()));
+    } else if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a pipe (FIFO)"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    Err(Error::Invalid(format!(
+        "{shown} is {what}: only a regular audit-log file is imported; nothing was read"
+    )))
 }
 
 /// [`ingest`], reporting its progress as it goes.
@@ -103,7 +162,7 @@ pub async fn ingest_with(
     progress: std::sync::Arc<Progress>,
 ) -> Result<IngestResponse> {
     use std::sync::atomic::Ordering;
-    use warden_core::auditlog::{self, AuditEvent, Malformed, Refused};
+    use warden_core::auditlog::{self, AuditEvent, Refused};
     let o = ctx.as_officer("importing an audit-log file")?;
     let fmt = Format::parse(format).ok_or_else(|| {
         Error::Invalid(format!(
@@ -111,8 +170,7 @@ pub async fn ingest_with(
         ))
     })?;
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let (file, size) = open_regular(path)?;
     progress.total.store(size, Ordering::Relaxed);
     let counted = Counted {
         file,
@@ -139,64 +197,166 @@ pub async fn ingest_with(
         }
         result
     });
-    let mut change = o.change().await?;
     let (mut read, mut imported) = (0u64, 0u64);
     // The file is known by its first event: what an earlier import (of it, or of the file
-    // it was rotated from) took is skipped.
-    let mut file: Option<store::AuditFile> = None;
-    while let Some(batch) = arriving.recv().await {
-        read += batch.len() as u64;
-        progress.events.store(read, Ordering::Relaxed);
-        let known = match file {
-            Some(f) => f,
-            None => {
-                let Some(first) = batch.first() else { continue };
-                let f =
-                    store::audit_file(&mut change, fmt.stored_as(), &first.hash, &shown).await?;
-                file = Some(f);
-                f
+    // it was rotated from) took is skipped. Each batch is a chunk committed with the line
+    // it reached.
+    let mut import: Option<store::Import> = None;
+    let mut imported_before = 0;
+    let written = async {
+        while let Some(batch) = arriving.recv().await {
+            let Some(last) = batch.last().map(|e| e.line) else {
+                continue;
+            };
+            read += batch.len() as u64;
+            if import.is_none() {
+                let first = &batch[0];
+                let at = o.clock().now().naive_utc();
+                let begun =
+                    store::Import::begin(o.db(), fmt.stored_as(), &first.hash, &shown, at).await?;
+                imported_before = begun.file.through_line;
+                import = Some(begun);
             }
-        };
-        let fresh: Vec<AuditEvent> = batch
-            .into_iter()
-            .filter(|e| e.line > known.through_line)
-            .collect();
-        imported += fresh.len() as u64;
-        store::insert_db_audit_events(&mut change, known.id, &fresh).await?;
+            if let Some(import) = import.as_mut() {
+                let fresh: Vec<AuditEvent> = batch
+                    .into_iter()
+                    .filter(|e| e.line > imported_before)
+                    .collect();
+                import.chunk(&fresh, last).await?;
+                imported += fresh.len() as u64;
+            }
+            progress.events.store(read, Ordering::Relaxed);
+            if progress.is_cancelled() {
+                break;
+            }
+        }
+        Ok::<(), Error>(())
+    }
+    .await;
+    // Whatever happened, the reader is stopped (its channel closed; after a failure, its
+    // reads too) and waited for.
+    drop(arriving);
+    let cancelled = progress.is_cancelled();
+    if written.is_err() {
+        progress.cancel();
     }
     let result = reader
         .await
-        .map_err(|e| Error::Invalid(format!("{shown}: the reader stopped: {e}")))?
-        .map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
-    if let Some(f) = file {
-        store::audit_file_through(&mut change, f.id, result.through).await?;
+        .map_err(|e| Error::Invalid(format!("{shown}: the reader stopped: {e}")));
+    let outcome = async {
+        written?;
+        // Stopped, only the chunks' checkpoints count: the reader may have gone further
+        // than what was committed.
+        let result = match result? {
+            _ if cancelled => None,
+            Ok(r) => Some(r),
+            Err(e @ (Refused::Dtd { .. } | Refused::Encoding(_))) => {
+                return Err(Error::Invalid(format!("{shown}: {e}")));
+            }
+            Err(Refused::Io(e)) => return Err(Error::Invalid(format!("{shown}: {e}"))),
+        };
+        if read == 0 && !cancelled {
+            let why = match result.as_ref().and_then(|r| r.bad.first()) {
+                Some(m) => format!(
+                    "{} lines or records could not be read (line {}: {})",
+                    result.as_ref().map_or(0, |r| r.malformed),
+                    m.line,
+                    m.message
+                ),
+                None => "the file is empty, or holds only an unfinished last line".into(),
+            };
+            return Err(Error::Invalid(format!(
+                "{shown}: no readable {} record: {why}; nothing was imported",
+                fmt.stored_as()
+            )));
+        }
+        Ok(result)
     }
-    let malformed: Vec<Malformed> = result.bad;
-    let event = change
-        .commit(
-            "logs.ingest",
-            &shown,
-            serde_json::json!({
-                "file": shown, "format": format, "read": read, "imported": imported,
-                "duplicates": read - imported, "malformed": malformed.len(),
-            }),
-        )
-        .await?;
+    .await;
+    // The import's own event: what this run committed, in a change of its own (the only
+    // moment it holds the audit trail's head).
+    let finished = match outcome {
+        Ok(result) => result,
+        Err(e) => {
+            if let Some(import) = import.take() {
+                record(o, &shown, format, read, imported, None, true).await?;
+                import.end().await;
+            }
+            return Err(e);
+        }
+    };
+    let through = match (&finished, &import) {
+        (Some(r), _) => r.through,
+        (None, Some(i)) => i.file.through_line,
+        (None, None) => 0,
+    };
+    let event = record(
+        o,
+        &shown,
+        format,
+        read,
+        imported,
+        import
+            .as_ref()
+            .map(|i| (i.file.id, through))
+            .filter(|_| finished.is_some()),
+        cancelled,
+    )
+    .await?;
+    if let Some(import) = import {
+        import.end().await;
+    }
+    if cancelled {
+        return Err(Error::Cancelled(format!(
+            "the import of {shown} was stopped: {imported} events are imported and recorded \
+             (audit event {}); import the file again to go on where it stopped",
+            event.seq
+        )));
+    }
+    let result = finished.unwrap_or_default();
     Ok(IngestResponse {
         file: shown,
         format: format.to_string(),
         read,
         imported,
         duplicates: read - imported,
-        malformed: malformed.len() as u64,
-        problems: malformed
+        malformed: result.malformed,
+        problems: result
+            .bad
             .into_iter()
-            .take(100)
             .map(|m| Problem {
                 line: m.line,
                 message: m.message,
             })
             .collect(),
+        through_line: through,
         audit_seq: event.seq,
     })
+}
+
+/// The import's audit event, in a change of its own: what was read and imported, whether
+/// it was stopped, and (a whole read) the line the file is imported through.
+async fn record(
+    o: crate::context::Officer<'_>,
+    shown: &str,
+    format: &str,
+    read: u64,
+    imported: u64,
+    through: Option<(u64, u64)>,
+    stopped: bool,
+) -> Result<warden_core::audit::AuditEvent> {
+    let mut change = o.change().await?;
+    if let Some((file, line)) = through {
+        store::audit_file_through(&mut change, file, line).await?;
+    }
+    Ok(change
+        .commit(
+            "logs.ingest",
+            shown,
+            serde_json::json!({
+                "file": shown, "format": format, "read": read, "imported": imported,
+                "duplicates": read - imported, "stopped": stopped,
+            }),
+        )
+        .await?)
 }

@@ -466,3 +466,164 @@ async fn events_stored_one_row_each_are_converted_into_blocks_by_the_migration()
     db.close().await;
     drop(test_db);
 }
+
+/// How many events Warden holds from audit-log files, and the `logs.ingest` events.
+async fn held(test_db: &warden_sandbox::TestDatabase) -> (u64, Vec<serde_json::Value>) {
+    let db = warden_store::Database::connect(&test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let events: Option<i64> =
+        sqlx::query_scalar("SELECT CAST(SUM(events) AS SIGNED) FROM warden_db_audit_blocks")
+            .fetch_one(db.gov())
+            .await
+            .unwrap();
+    let trail = warden_store::governance::audit_events(&db).await.unwrap();
+    db.close().await;
+    let ingests = trail
+        .into_iter()
+        .filter(|(e, ..)| e.action == "logs.ingest")
+        .map(|(e, ..)| e.details)
+        .collect();
+    (events.unwrap_or(0) as u64, ingests)
+}
+
+/// A pipe, devices and a folder are refused before a byte is read; a document in another
+/// encoding, one with only unreadable lines, and an empty one are refused whole: each
+/// with exit 5 (input), nothing imported and nothing on the trail.
+#[tokio::test]
+async fn only_a_regular_utf8_file_with_a_readable_record_is_imported() {
+    let test_db = migrated().await;
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("audit.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let line = "20261128 10:00:01,db1,app,h,1,1,QUERY,crm,'select 1',0\n";
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(line.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let files: Vec<(std::path::PathBuf, &str)> = vec![
+        (fifo, "a pipe"),
+        ("/dev/zero".into(), "a device"),
+        ("/dev/urandom".into(), "a device"),
+        (tmp.path().to_path_buf(), "a folder"),
+        (write(&tmp, "utf16.log", &utf16), "UTF-16LE"),
+        (
+            write(&tmp, "junk.log", b"not an audit line\nnor this\n"),
+            "no readable",
+        ),
+        (write(&tmp, "empty.log", b""), "no readable"),
+    ];
+    for (path, why) in &files {
+        for format in ["server-audit", "audit-xml", "audit-json"] {
+            if why == &"no readable" && format == "audit-xml" {
+                continue; // (plain text is not XML: reported as such, below)
+            }
+            let e = logs::ingest(&ctx, format, path).await.unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Input, "{}: {e}", path.display());
+            assert!(e.to_string().contains(why), "{}: {e}", path.display());
+        }
+    }
+    let e = logs::ingest(&ctx, "audit-xml", &files[5].0)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Input, "{e}");
+    assert_eq!(
+        held(&test_db).await,
+        (0, Vec::new()),
+        "nothing imported, nothing recorded"
+    );
+}
+
+fn write(tmp: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = tmp.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A large file is committed chunk by chunk, the audit trail's head free meanwhile (a
+/// reviewer's decision would not wait); stopped midway, what was committed is recorded as
+/// a stopped import, and importing the file again goes on from where it stopped.
+#[tokio::test]
+async fn a_large_import_commits_in_chunks_leaves_the_trail_free_and_resumes_after_a_stop() {
+    use sqlx::Connection;
+    const LINES: u64 = 60_000;
+    let test_db = migrated().await;
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..LINES {
+        text.push_str(&format!(
+            "20261128 10:{:02}:{:02},db1,app,10.0.0.5,42,{i},QUERY,crm,'SELECT * FROM customers WHERE id = {i}',0\n",
+            (i / 60) % 60,
+            i % 60
+        ));
+    }
+    let path = write(&tmp, "big.log", text.as_bytes());
+    let progress = std::sync::Arc::new(logs::Progress::default());
+    let import = logs::ingest_with(&ctx, "server-audit", &path, progress.clone());
+    // Once the first chunk is in, the head of the trail is taken from another connection
+    // without waiting (NOWAIT): the import does not hold it. Then the import is stopped.
+    let mut other = sqlx::MySqlConnection::connect(&test_db.url).await.unwrap();
+    let watch = async {
+        while progress.events.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let mut tx = other.begin().await.unwrap();
+        sqlx::query("SELECT seq FROM warden_audit_head WHERE id = 1 FOR UPDATE NOWAIT")
+            .execute(&mut *tx)
+            .await
+            .expect("the trail's head is free while the file imports");
+        tx.rollback().await.unwrap();
+        progress.cancel();
+        std::future::pending::<()>().await;
+    };
+    let stopped = tokio::select! {
+        done = import => done,
+        _ = watch => unreachable!(),
+    };
+    let e = stopped.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Cancelled, "{e}");
+    let (first, ingests) = held(&test_db).await;
+    assert!(first > 0 && first < LINES, "{first} events after the stop");
+    assert_eq!(first % 4_096, 0, "whole chunks only: {first}");
+    assert_eq!(ingests.len(), 1);
+    assert_eq!(ingests[0]["stopped"], true, "{}", ingests[0]);
+    assert_eq!(ingests[0]["imported"], first, "{}", ingests[0]);
+
+    // Again: it goes on after the last chunk committed.
+    let done = logs::ingest(&ctx, "server-audit", &path).await.unwrap();
+    assert_eq!(
+        (done.read, done.imported, done.duplicates),
+        (LINES, LINES - first, first)
+    );
+    assert_eq!(done.through_line, LINES);
+    let (all, ingests) = held(&test_db).await;
+    assert_eq!(all, LINES, "every event once");
+    assert_eq!(ingests.len(), 2);
+    assert_eq!(ingests[1]["stopped"], false);
+}
+
+/// Unreadable lines are all counted, the first hundred named.
+#[tokio::test]
+async fn every_unreadable_line_is_counted_and_the_first_hundred_named() {
+    let test_db = migrated().await;
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::from("20261128 10:00:01,db1,app,h,1,1,QUERY,crm,'select 1',0\n");
+    for i in 0..5_000 {
+        text.push_str(&format!("garbage {i}\n"));
+    }
+    let path = write(&tmp, "mixed.log", text.as_bytes());
+    let done = logs::ingest(&ctx, "server-audit", &path).await.unwrap();
+    assert_eq!(
+        (done.imported, done.malformed, done.problems.len()),
+        (1, 5_000, 100)
+    );
+    assert_eq!(done.problems[0].line, 2);
+    assert_eq!(done.problems[99].line, 101);
+}

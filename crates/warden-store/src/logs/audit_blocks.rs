@@ -17,16 +17,81 @@ pub struct AuditFile {
     pub through_line: u64,
 }
 
-/// Within a change: the file whose first event has `first_event` (hex SHA-256), locked for
-/// this import; registered with nothing imported when it is new.
-pub async fn audit_file(
-    change: &mut Change<'_>,
+/// An import of one audit-log file in progress: its events are committed in chunks, each
+/// with the line it reached (the checkpoint a rerun resumes from), outside the audit
+/// trail's head lock, so reviewers and other changes go on while a large file imports.
+/// The import's own audit event is a separate, final change. One import of a file runs at
+/// a time: a server-side lock on the file's identity is held on the import's connection
+/// from [`Import::begin`] to [`Import::end`] (or the connection's end).
+pub struct Import {
+    conn: sqlx::pool::PoolConnection<MySql>,
+    lock: String,
+    pub file: AuditFile,
+}
+
+impl Import {
+    /// Registers the file whose first event has `first_event` (hex SHA-256), or finds it:
+    /// what earlier imports took is `file.through_line`.
+    pub async fn begin(
+        db: &crate::connect::Database,
+        format: &str,
+        first_event: &str,
+        path: &str,
+        at: chrono::NaiveDateTime,
+    ) -> Result<Self> {
+        let mut conn = db.gov().acquire().await?;
+        let lock = format!(
+            "warden-import-{format}-{}",
+            &first_event[..first_event.len().min(32)]
+        );
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+            .bind(&lock)
+            .fetch_one(&mut *conn)
+            .await?;
+        if got != Some(1) {
+            return Err(crate::Error::Conflict(format!(
+                "{path} is being imported by someone else right now: wait for that import to end"
+            )));
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let file = audit_file(&mut tx, format, first_event, path, at).await?;
+        tx.commit().await?;
+        Ok(Self { conn, lock, file })
+    }
+
+    /// Commits `events` (those of lines after what was imported before) and moves the
+    /// checkpoint to `through` (every line up to it is now imported), in one transaction.
+    pub async fn chunk(
+        &mut self,
+        events: &[warden_core::auditlog::AuditEvent],
+        through: u64,
+    ) -> Result<()> {
+        let mut tx = sqlx::Connection::begin(&mut *self.conn).await?;
+        insert_db_audit_events(&mut tx, self.file.id, events).await?;
+        self::through(&mut tx, self.file.id, through).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Lets the next import of this file begin.
+    pub async fn end(mut self) {
+        let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+            .bind(&self.lock)
+            .execute(&mut *self.conn)
+            .await;
+    }
+}
+
+/// The file whose first event has `first_event` (hex SHA-256), locked for this import;
+/// registered with nothing imported when it is new.
+async fn audit_file(
+    conn: &mut sqlx::MySqlConnection,
     format: &str,
     first_event: &str,
     path: &str,
+    at: chrono::NaiveDateTime,
 ) -> Result<AuditFile> {
     let key = hex::decode(first_event).unwrap_or_default();
-    let at = change.at();
     sqlx::query(
         "INSERT INTO warden_db_audit_files (format, first_event, path, through_line, \
          first_import, last_import) VALUES (?, ?, ?, 0, ?, ?) \
@@ -37,7 +102,7 @@ pub async fn audit_file(
     .bind(path)
     .bind(at)
     .bind(at)
-    .execute(change.conn())
+    .execute(&mut *conn)
     .await?;
     let (id, through_line): (u64, u64) = sqlx::query_as(
         "SELECT id, through_line FROM warden_db_audit_files \
@@ -45,19 +110,23 @@ pub async fn audit_file(
     )
     .bind(format)
     .bind(&key)
-    .fetch_one(change.conn())
+    .fetch_one(&mut *conn)
     .await?;
     Ok(AuditFile { id, through_line })
 }
 
 /// Within a change: records that `file` is now imported through `line`.
 pub async fn audit_file_through(change: &mut Change<'_>, file: u64, line: u64) -> Result<()> {
+    through(change.conn(), file, line).await
+}
+
+async fn through(conn: &mut sqlx::MySqlConnection, file: u64, line: u64) -> Result<()> {
     sqlx::query(
         "UPDATE warden_db_audit_files SET through_line = GREATEST(through_line, ?) WHERE id = ?",
     )
     .bind(line)
     .bind(file)
-    .execute(change.conn())
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -174,8 +243,8 @@ fn unpack(codec: &str, body: &[u8]) -> Result<Vec<Stored<'static>>> {
 
 /// Within a change: stores audit-log events of `file` (in line order), in blocks of
 /// [`AUDIT_BLOCK`].
-pub async fn insert_db_audit_events(
-    change: &mut Change<'_>,
+async fn insert_db_audit_events(
+    conn: &mut sqlx::MySqlConnection,
     file: u64,
     events: &[warden_core::auditlog::AuditEvent],
 ) -> Result<()> {
@@ -198,7 +267,7 @@ pub async fn insert_db_audit_events(
                 .push_bind("lz4")
                 .push_bind(&p.body);
         });
-        qb.build().execute(change.conn()).await?;
+        qb.build().execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -53,6 +53,9 @@ export function Import({ onDone, onClose }: { onDone: () => void; onClose: () =>
     call("choose_file", { purpose: "import", suggested: null }).then((f) => f && setFile(f), (e: IpcError) => setError(e));
   };
   const running = job !== null && !(status?.done ?? false);
+  const cancel = () => {
+    if (job !== null) call("logs_import_cancel", { id: job }).catch((e: IpcError) => setError(e));
+  };
   const r = status?.result;
 
   return (
@@ -72,6 +75,9 @@ export function Import({ onDone, onClose }: { onDone: () => void; onClose: () =>
         <button className="primary" onClick={start} disabled={running || file === null} data-testid="import-start">
           {running ? "Importing…" : "Import"}
         </button>
+        {running && (
+          <button onClick={cancel} disabled={status?.cancelling ?? false} data-testid="import-cancel">Cancel</button>
+        )}
         <button onClick={onClose} disabled={running}>Close</button>
       </div>
       {status && (
@@ -79,6 +85,7 @@ export function Import({ onDone, onClose }: { onDone: () => void; onClose: () =>
           <progress max={Math.max(status.total, 1)} value={status.bytes} aria-label="Bytes read" data-testid="import-progress" />
           <span className="muted">
             {status.bytes.toLocaleString("en-US")} of {status.total.toLocaleString("en-US")} bytes, {status.events.toLocaleString("en-US")} events read
+            {status.cancelling ? " — stopping after the chunk being written…" : ""}
           </span>
         </div>
       )}
