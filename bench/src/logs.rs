@@ -120,7 +120,18 @@ pub(crate) async fn logs_bench(
     out.extend(export_rows(&db, log_rows)?);
     out.push(incremental_scan_row(&ctx, &app, scan_t).await?);
     out.push(import_row(&ctx).await?);
+    out.extend(import_format_rows(&ctx).await?);
     app.close().await;
+    ctx.close().await;
+    Ok(out)
+}
+
+/// `--only imports`: the audit-log imports alone (server_audit, XML, JSON), on a small
+/// company.
+pub(crate) async fn imports_bench(server: &warden_sandbox::TestServer) -> anyhow::Result<Vec<Row>> {
+    let (_db, ctx) = seeded_with_log(server, 1_000, 1_000).await?;
+    let mut out = vec![import_row(&ctx).await?];
+    out.extend(import_format_rows(&ctx).await?);
     ctx.close().await;
     Ok(out)
 }
@@ -270,7 +281,7 @@ async fn import_row(ctx: &Ctx) -> anyhow::Result<Row> {
     let dir = std::env::temp_dir().join(format!("warden-bench-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("server_audit.log");
-    write_server_audit(&file, 1_000_000)?;
+    write_server_audit(&file, 1_000_000, "db1")?;
     let t = Instant::now();
     let mut parsed = 0u64;
     let bad = warden_core::auditlog::read_server_audit(
@@ -303,15 +314,118 @@ async fn import_row(ctx: &Ctx) -> anyhow::Result<Row> {
     })
 }
 
+/// Importing the same 200,000 events as MySQL/Percona XML and as JSON, each next to the
+/// server_audit import of those events measured in the same run.
+async fn import_format_rows(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
+    const EVENTS: u64 = 200_000;
+    let dir = std::env::temp_dir().join(format!("warden-bench-formats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let files = [
+        ("server-audit", dir.join("server_audit.log")),
+        ("audit-xml", dir.join("audit.xml")),
+        ("audit-json", dir.join("audit.json")),
+    ];
+    // Another server's file: not the one `import_row` took.
+    write_server_audit(&files[0].1, EVENTS, "db2")?;
+    write_audit_xml(&files[1].1, EVENTS)?;
+    write_audit_json(&files[2].1, EVENTS)?;
+    let mut took = Vec::new();
+    for (format, file) in &files {
+        let t = Instant::now();
+        let done = warden_service::logs::ingest(ctx, format, file).await?;
+        took.push(t.elapsed());
+        anyhow::ensure!(
+            done.imported == EVENTS && done.malformed == 0,
+            "{format}: imported {}, {} malformed",
+            done.imported,
+            done.malformed
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let rate = |t: Duration| EVENTS as f64 / t.as_secs_f64();
+    Ok([("XML", took[1]), ("JSON", took[2])]
+        .into_iter()
+        .map(|(name, t)| Row {
+            what: format!(
+                "{name} audit-log import, 200,000 events ({:.0} events/s; server_audit {:.0})",
+                rate(t),
+                rate(took[0])
+            ),
+            warden: t,
+            baseline: took[0],
+            baseline_name: "the same events from server_audit",
+            budget: "≥ 100,000 events/s".into(),
+            megabytes: false,
+        })
+        .collect())
+}
+
+/// `events` records of the MySQL Enterprise / Percona XML audit log (new style).
+fn write_audit_xml(file: &std::path::Path, events: u64) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(file)?);
+    writeln!(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<AUDIT>")?;
+    for i in 0..events {
+        writeln!(
+            w,
+            " <AUDIT_RECORD>\n  <TIMESTAMP>2026-11-28T{:02}:{:02}:{:02} UTC</TIMESTAMP>\n  \
+             <RECORD_ID>{i}_2026-11-28T00:00:00</RECORD_ID>\n  <NAME>Query</NAME>\n  \
+             <CONNECTION_ID>{}</CONNECTION_ID>\n  <STATUS>0</STATUS>\n  \
+             <USER>app{}[app] @ localhost [10.0.{}.{}]</USER>\n  <HOST>localhost</HOST>\n  \
+             <IP>10.0.{}.{}</IP>\n  <DB>crm</DB>\n  <SQLTEXT>SELECT name, email FROM customers \
+             WHERE id = {i} AND note &lt;&gt; &apos;x, y&apos;</SQLTEXT>\n </AUDIT_RECORD>",
+            (i / 3600) % 24,
+            (i / 60) % 60,
+            i % 60,
+            1000 + i % 5000,
+            i % 50,
+            i % 250,
+            i % 200,
+            i % 250,
+            i % 200,
+        )?;
+    }
+    writeln!(w, "</AUDIT>")?;
+    w.flush()?;
+    Ok(())
+}
+
+/// `events` records of the MySQL Enterprise JSON audit log, one a line.
+fn write_audit_json(file: &std::path::Path, events: u64) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(file)?);
+    writeln!(w, "[")?;
+    for i in 0..events {
+        writeln!(
+            w,
+            "{{ \"timestamp\": \"2026-11-28 {:02}:{:02}:{:02}\", \"id\": {i}, \"class\": \"general\", \
+             \"event\": \"status\", \"connection_id\": {}, \"account\": {{ \"user\": \"app{}\", \
+             \"host\": \"localhost\" }}, \"login\": {{ \"user\": \"app\", \"ip\": \"10.0.{}.{}\" }}, \
+             \"general_data\": {{ \"command\": \"Query\", \"query\": \"SELECT name, email FROM \
+             customers WHERE id = {i} AND note <> 'x, y'\", \"status\": 0 }} }},",
+            (i / 3600) % 24,
+            (i / 60) % 60,
+            i % 60,
+            1000 + i % 5000,
+            i % 50,
+            i % 250,
+            i % 200,
+        )?;
+    }
+    writeln!(w, "]")?;
+    w.flush()?;
+    Ok(())
+}
+
 /// `lines` lines of MariaDB's server_audit format, every one a query with quotes and
 /// commas in it.
-fn write_server_audit(file: &std::path::Path, lines: u64) -> anyhow::Result<()> {
+fn write_server_audit(file: &std::path::Path, lines: u64, host: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut w = std::io::BufWriter::new(std::fs::File::create(file)?);
     for i in 0..lines {
         writeln!(
             w,
-            "20261128 {:02}:{:02}:{:02},db1,app{},10.0.{}.{},{},{},QUERY,crm,'SELECT name, email FROM customers WHERE id = {} AND note <> \\'x, y\\'',0",
+            "20261128 {:02}:{:02}:{:02},{host},app{},10.0.{}.{},{},{},QUERY,crm,'SELECT name, email FROM customers WHERE id = {} AND note <> \\'x, y\\'',0",
             (i / 3600) % 24,
             (i / 60) % 60,
             i % 60,

@@ -17,7 +17,9 @@
 //! - the access log at 10,000,000 rows (`logs`, its own seed): a page at depth 10M next to
 //!   the first page; a full detector scan next to the `mariadb` client dumping the same
 //!   rows (`--batch --quick`); an incremental scan after 100,000 new rows next to the full
-//!   scan; a server_audit file import (1,000,000 lines) next to parsing it alone;
+//!   scan; a server_audit file import (1,000,000 lines) next to parsing it alone, and
+//!   XML and JSON imports (200,000 events) next to server_audit's of the same events
+//!   (`--only imports`: the imports alone);
 //!   `warden export logs` of every row next to the client writing them to a file, and
 //!   its peak memory (`--only export`: the export alone);
 //! - the desktop app at 100,000 staff (`--desktop`): launch to the dashboard's first data,
@@ -25,7 +27,7 @@
 //!   --search` asking the database the same question.
 //!
 //! Usage: `./dev bench` or `warden-bench [--scales 10000,100000] [--log-rows 1000000]
-//! [--desktop | --desktop-only] [--only seed,effective,check,reviews,who-can,logs,export]`
+//! [--desktop | --desktop-only] [--only seed,effective,check,reviews,who-can,logs,export,imports]`
 //! [--log-scale 10000000]`.
 //! `RUST_LOG=info` also prints the phases Warden itself logs (read, build, store).
 
@@ -118,6 +120,11 @@ async fn main() -> anyhow::Result<()> {
     // Seeding.
     if run("seed") {
         seeding_rows(server, log_rows, &mut rows).await?;
+    }
+
+    // The audit-log imports alone (they are part of `logs` too).
+    if only.as_ref().is_some_and(|o| o.iter().any(|s| s == "imports")) {
+        rows.extend(logs::imports_bench(server).await?);
     }
 
     if run("logs") || run("export") {
