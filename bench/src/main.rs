@@ -123,7 +123,10 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // The audit-log imports alone (they are part of `logs` too).
-    if only.as_ref().is_some_and(|o| o.iter().any(|s| s == "imports")) {
+    if only
+        .as_ref()
+        .is_some_and(|o| o.iter().any(|s| s == "imports"))
+    {
         rows.extend(logs::imports_bench(server).await?);
     }
 
