@@ -114,7 +114,26 @@ pub async fn add_profile(
     state: State<'_, AppState>,
     req: AddProfileRequest,
 ) -> Result<ConnectionInfo> {
+    // A profile saved from the page never replaces one: its host, its password and the CA
+    // it pins stay as their owner set them.
+    if profiles::list()?.contains_key(&req.name) {
+        return Err(warden_store::Error::Config(format!(
+            "a profile named `{}` exists: choose another name, or remove it first \
+             (`warden profile remove {}`)",
+            req.name, req.name
+        ))
+        .into());
+    }
+    let tls: warden_store::connect::TlsMode = req.tls.parse()?;
     let tls_ca = match req.ca_pem.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(_) if !tls.verifies() => {
+            return Err(warden_store::Error::Config(
+                "a CA certificate is for verifying the server: choose TLS verify-identity or \
+                 verify-ca with it"
+                    .into(),
+            )
+            .into());
+        }
         Some(pem) => Some(profiles::save_ca(&req.name, pem)?),
         None => None,
     };
@@ -123,7 +142,7 @@ pub async fn add_profile(
         socket: None,
         database: req.database,
         user: req.user,
-        tls: req.tls.parse()?,
+        tls,
         tls_ca,
         mapping: req.mapping,
         auth: warden_core::console::AuthMode::Local,
@@ -371,6 +390,14 @@ pub async fn logs_import(
     file: u64,
 ) -> Result<u64> {
     let path = chosen.path(file, &[crate::ipc::FilePurpose::Import])?;
+    // One import at a time: each holds a connection of the session's few for its length.
+    if crate::imports::running(&imports) {
+        return Err(IpcError {
+            code: IpcCode::Service(ErrorCode::Conflict),
+            message: "an import is running: wait for it to end, or cancel it".into(),
+            detail: None,
+        });
+    }
     let (id, progress) = imports.start();
     tauri::async_runtime::spawn(async move {
         use tauri::Manager;

@@ -10,6 +10,11 @@ use crate::jobs::Jobs;
 
 pub type Imports = Jobs<Progress, IngestResponse>;
 
+/// Whether an import has not ended yet.
+pub fn running(imports: &Imports) -> bool {
+    imports.any(|job| job.outcome.is_none())
+}
+
 /// Asks import `id` to stop after the chunk being written; false when there is no such
 /// import.
 pub fn cancel(imports: &Imports, id: u64) -> bool {

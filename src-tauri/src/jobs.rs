@@ -51,6 +51,14 @@ impl<P: Default, T> Jobs<P, T> {
         }
     }
 
+    /// Whether any job is as `test` says.
+    pub fn any(&self, test: impl Fn(&Job<P, T>) -> bool) -> bool {
+        self.jobs
+            .lock()
+            .map(|jobs| jobs.values().any(test))
+            .unwrap_or(false)
+    }
+
     /// What `look` makes of job `id`; None when there is no such job.
     pub fn with<R>(&self, id: u64, look: impl FnOnce(&Job<P, T>) -> R) -> Option<R> {
         let jobs = self.jobs.lock().ok()?;

@@ -72,6 +72,9 @@ pub struct Read {
 /// The longest record or line read; anything longer is malformed (bounded memory).
 pub const MAX_RECORD: usize = 4 << 20;
 
+/// The deepest nesting of XML elements read (an audit log's is three).
+const MAX_DEPTH: usize = 16;
+
 /// How many unreadable lines or records are kept to report; the rest are only counted.
 pub const KEPT_MALFORMED: usize = 100;
 
@@ -151,14 +154,23 @@ fn check_declared_encoding(input: &mut impl BufRead) -> Result<(), Refused> {
     };
     let end = memchr::memmem::find(decl, b"?>").unwrap_or(decl.len().min(256));
     let decl = String::from_utf8_lossy(&decl[..end]).to_ascii_lowercase();
-    let Some(rest) = decl.split("encoding").nth(1) else {
+    // The pseudo-attribute `encoding`, XML whitespace around its `=`, its quoted value.
+    let xml_space = [' ', '\t', '\r', '\n'];
+    let value = decl.match_indices("encoding").find_map(|(at, word)| {
+        let rest = decl[at + word.len()..].trim_start_matches(xml_space);
+        let rest = rest.strip_prefix('=')?.trim_start_matches(xml_space);
+        let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+        Some(
+            rest[1..]
+                .split(quote)
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    });
+    let Some(name) = value else {
         return Ok(());
     };
-    let name: String = rest
-        .trim_start_matches([' ', '=', '"', '\''])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-        .collect();
     if ["utf-8", "utf8", "us-ascii", "ascii"].contains(&name.as_str()) {
         return Ok(());
     }
@@ -517,6 +529,8 @@ pub fn read_xml(
     let mut text = String::new();
     let mut size = 0usize;
     let mut broken: Option<String> = None;
+    // Elements open: the parser keeps each one's name, so their nesting is bounded too.
+    let mut depth = 0usize;
     loop {
         buf.clear();
         let before = reader.buffer_position();
@@ -541,6 +555,23 @@ pub fn read_xml(
             }
         };
         size += (reader.buffer_position() - before) as usize;
+        match &ev {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            return Ok(stop(
+                bad,
+                Malformed {
+                    line,
+                    message: format!(
+                        "elements nested deeper than {MAX_DEPTH}: not an audit log; the rest of \
+                         the file is not read"
+                    ),
+                },
+            ));
+        }
         match ev {
             Event::DocType(_) => return Err(Refused::Dtd { line }),
             Event::Eof => {
@@ -688,6 +719,35 @@ const SEAM: usize = 9;
 /// What the parser may take in since a mark: a record (or one event outside a record) and
 /// the one buffer it was reading when it went over.
 const BUDGET: usize = MAX_RECORD + (1 << 20);
+
+/// The line of the first `<!DOCTYPE` or `<!ENTITY` in a whole document (any case), read in
+/// buffers with the seam between two looked at: a first pass, so that a document with a
+/// DTD anywhere is refused before anything of it is kept.
+pub fn find_declaration(mut input: impl BufRead) -> Result<Option<u64>, Refused> {
+    let mut newlines = 0u64;
+    let mut tail: Vec<u8> = Vec::with_capacity(2 * SEAM);
+    loop {
+        let buf = input.fill_buf().map_err(|e| Refused::Io(e.to_string()))?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        // The seam: the end of the last buffer and the start of this one.
+        let head = buf.len().min(SEAM);
+        let mut seam = std::mem::take(&mut tail);
+        seam.extend_from_slice(&buf[..head]);
+        let before = seam.len() - head;
+        if let Some(at) = declaration(&seam).filter(|at| *at < before) {
+            return Ok(Some(newlines + 1 - count_newlines(&seam[at..before])));
+        }
+        if let Some(at) = declaration(buf) {
+            return Ok(Some(newlines + 1 + count_newlines(&buf[..at])));
+        }
+        newlines += count_newlines(buf);
+        tail = buf[buf.len() - buf.len().min(SEAM)..].to_vec();
+        let n = buf.len();
+        input.consume(n);
+    }
+}
 
 /// Where the first `<!DOCTYPE` or `<!ENTITY` starts in `bytes`, in any case.
 fn declaration(bytes: &[u8]) -> Option<usize> {

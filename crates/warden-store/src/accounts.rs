@@ -261,6 +261,16 @@ pub async fn change_password(spec: &ConnectSpec, new: &Secret) -> Result<()> {
         .no_engine_substitution(false)
         .timezone(None)
         .set_names(false);
+    if let Some(path) = &spec.socket {
+        // The current password and the new one go through this socket: only to a server
+        // the kernel says is root's, mysql's or this user's.
+        crate::peer::connect(path, std::time::Duration::from_secs(10))
+            .await
+            .map_err(|reason| Error::Unavailable {
+                target: spec.target(),
+                reason,
+            })?;
+    }
     let mut conn = options
         .connect()
         .await

@@ -41,6 +41,11 @@ impl FromStr for TlsMode {
 }
 
 impl TlsMode {
+    /// Whether the server's certificate is checked (against a CA).
+    pub fn verifies(self) -> bool {
+        matches!(self, Self::VerifyCa | Self::VerifyIdentity)
+    }
+
     fn sqlx(self) -> MySqlSslMode {
         match self {
             Self::Disabled => MySqlSslMode::Disabled,
@@ -348,9 +353,13 @@ async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sq
     if let Err(e) = probe.close().await {
         tracing::debug!(error = %e, "closing the probe connection");
     }
+    // Connections are kept, not recycled on a timer: each new one is a sign-in that the
+    // peer check at `Database::connect` did not see (a server's restart still reconnects).
     Ok(MySqlPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(CONNECT_TIMEOUT)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect_lazy_with(options))
 }
 

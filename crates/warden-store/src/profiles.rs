@@ -181,26 +181,34 @@ fn check_name(name: &str) -> Result<()> {
 const MAX_CA_PEM: usize = 64 << 10;
 
 /// Keeps a CA certificate (PEM, as the app's connection form read it from the file the
-/// person chose) beside the config, as `ca/NAME.pem`, owner-only, and returns its path for
-/// the profile's `tls_ca`. Refused unless it is PEM certificates and nothing else.
+/// person chose) beside the config, as `ca/NAME-<its SHA-256>.pem`, owner-only, and returns
+/// its path for the profile's `tls_ca`. Named by its content, it never replaces the CA
+/// another profile (or an earlier one of this name) pins. Refused unless it is PEM
+/// certificates and nothing else.
 pub fn save_ca(name: &str, pem: &str) -> Result<PathBuf> {
+    use sha2::Digest;
     check_name(name)?;
     check_ca_pem(pem)?;
+    let digest = hex::encode(sha2::Sha256::digest(pem.as_bytes()));
     let path = config_path()?;
     let dir = path
         .parent()
         .ok_or_else(|| Error::Config(format!("{}: no parent folder", path.display())))?
         .join("ca");
     std::fs::create_dir_all(&dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
-    let file = dir.join(format!("{name}.pem"));
-    let tmp = dir.join(format!(".{name}.pem.tmp"));
+    let file = dir.join(format!("{name}-{}.pem", &digest[..16]));
+    let tmp = dir.join(format!(
+        ".{name}-{}.pem.{}.tmp",
+        &digest[..16],
+        std::process::id()
+    ));
     {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::remove_file(&tmp);
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)
             .map_err(|e| Error::Config(format!("{}: {e}", tmp.display())))?;

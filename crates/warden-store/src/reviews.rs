@@ -688,9 +688,10 @@ pub enum UserNow {
 }
 
 pub async fn user_now(db: &Database, m: &Mapping, user: i64) -> Result<UserNow> {
-    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(");
+    // An unknown status (NULL) is not active.
+    let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(COALESCE(");
     crate::mapped::push_active_condition(&mut qb, m, "u");
-    qb.push(" AS SIGNED) FROM ")
+    qb.push(", 0) AS SIGNED) FROM ")
         .push(warden_core::ident::quote(&m.users.table))
         .push(" u WHERE ")
         .push(crate::mapped::col("u", &m.users.id))

@@ -714,9 +714,19 @@ async fn a_profile_pins_the_ca_chosen_in_the_form_and_never_borrows_the_environm
         assert!(said.contains(expected), "{name}: {said}");
     }
     app.screenshot("16-profile-ca-pinned").await.unwrap();
-    // The CA is kept beside the config, owner-only; the profile names that copy.
+    // The CA is kept beside the config, owner-only, named by its content; the profile names
+    // that copy.
     use std::os::unix::fs::PermissionsExt;
-    let kept = home.join("config/warden/ca/pinned.pem");
+    let kept = std::fs::read_dir(home.join("config/warden/ca"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("pinned-")
+        })
+        .expect("the pinned profile's CA");
     assert_eq!(
         std::fs::read_to_string(&kept).unwrap(),
         std::fs::read_to_string(&tls.ca).unwrap()
@@ -724,7 +734,25 @@ async fn a_profile_pins_the_ca_chosen_in_the_form_and_never_borrows_the_environm
     let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let config = std::fs::read_to_string(home.join("config/warden/config.toml")).unwrap();
-    assert!(config.contains("ca/pinned.pem"), "{config}");
+    assert!(
+        config.contains(&*kept.file_name().unwrap().to_string_lossy()),
+        "{config}"
+    );
+    // Saving a profile of that name again from the page is refused: its CA stays.
+    for (field, value) in [("name", "pinned"), ("password", "x")] {
+        type_text(&app, &format!("[data-testid=profile-{field}]"), value).await;
+    }
+    app.choose_file("[data-testid=profile-ca]", &tls.other_ca)
+        .await
+        .unwrap();
+    app.click("[data-testid=profile-save]").await.unwrap();
+    app.wait_text(".error-panel", Some("a profile named `pinned` exists"))
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        std::fs::read_to_string(&tls.ca).unwrap()
+    );
     app.close().await.unwrap();
 }
 

@@ -469,3 +469,52 @@ fn a_document_in_another_encoding_is_refused_whole_and_a_dtd_in_any() {
     read_xml(with_bom.as_slice(), |_| xml_events += 1).unwrap();
     assert_eq!((events, xml_events), (1, 2));
 }
+
+#[test]
+fn a_declaration_anywhere_is_found_by_the_first_pass_even_across_buffers() {
+    let mut text = String::from("<?xml version=\"1.0\"?>\n<AUDIT>\n");
+    let record = NEW_STYLE.split_once("<AUDIT>\n").unwrap().1;
+    for _ in 0..2_000 {
+        text.push_str(record);
+    }
+    let lines = text.matches('\n').count() as u64;
+    let with = format!("{text}<![CDATA[x]]><!eNtItY x \"y\">\n</AUDIT>\n");
+    // Small buffers put the marker across a seam wherever it falls.
+    for capacity in [7, 8, 9, 64, 4096] {
+        let found =
+            find_declaration(std::io::BufReader::with_capacity(capacity, with.as_bytes())).unwrap();
+        assert_eq!(found, Some(lines + 1), "buffers of {capacity}");
+    }
+    assert_eq!(find_declaration(text.as_bytes()).unwrap(), None);
+}
+
+#[test]
+fn elements_nested_past_any_audit_log_stop_the_read() {
+    let deep = format!("<AUDIT>\n{}", "<a>".repeat(100_000));
+    let read = read_xml(deep.as_bytes(), |_| {}).unwrap();
+    assert_eq!(read.malformed, 1);
+    assert!(
+        read.bad[0].message.contains("nested deeper"),
+        "{:?}",
+        read.bad
+    );
+}
+
+#[test]
+fn an_encoding_declaration_is_read_as_xml_writes_it() {
+    for decl in [
+        "<?xml version=\"1.0\"\n   encoding\n = 'UTF-8'?>",
+        "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>",
+        "<?xml version=\"1.0\"?>",
+    ] {
+        let text = format!("{decl}\n{}", NEW_STYLE.split_once('\n').unwrap().1);
+        let mut events = 0;
+        read_xml(text.as_bytes(), |_| events += 1).unwrap();
+        assert_eq!(events, 2, "{decl}");
+    }
+    let latin = "<?xml version=\"1.0\" encoding\t=\t\"windows-1252\"?>\n<AUDIT/>\n";
+    assert!(matches!(
+        read_xml(latin.as_bytes(), |_| {}),
+        Err(Refused::Encoding(_))
+    ));
+}

@@ -85,6 +85,8 @@ pub struct Progress {
     pub total: std::sync::atomic::AtomicU64,
     pub events: std::sync::atomic::AtomicU64,
     cancelled: std::sync::atomic::AtomicBool,
+    /// The reader is to stop (cancelled, or nobody takes its events any more).
+    stop_reading: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
@@ -106,11 +108,14 @@ struct Counted {
 
 impl std::io::Read for Counted {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.progress.is_cancelled() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "the import was cancelled",
-            ));
+        // Not `Interrupted`: the parsers retry that kind, and would spin.
+        if self.progress.is_cancelled()
+            || self
+                .progress
+                .stop_reading
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Err(std::io::Error::other("the import was stopped"));
         }
         let n = self.file.read(buf)?;
         self.progress
@@ -129,7 +134,8 @@ fn open_regular(path: &std::path::Path) -> Result<(std::fs::File, u64)> {
     let shown = path.display();
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        // NOCTTY: a terminal named by mistake does not become this process's.
+        .custom_flags((rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY).bits() as i32)
         .open(path)
         .map_err(|e| Error::Invalid(format!("{shown}: {e}")))?;
     let meta = file
@@ -177,23 +183,56 @@ pub async fn ingest_with(
         progress: progress.clone(),
     };
     let today = o.clock().today();
-    let (ready, mut arriving) = tokio::sync::mpsc::channel::<Vec<AuditEvent>>(4);
+    // A DTD anywhere in an XML file refuses it whole: looked for first, over the whole
+    // file, before anything is committed (the parser refuses one too, as it reads).
+    if fmt == Format::Xml {
+        let (scan, _) = open_regular(path)?;
+        if let Some(line) = auditlog::find_declaration(std::io::BufReader::new(scan))
+            .map_err(|e| Error::Invalid(format!("{shown}: {e}")))?
+        {
+            return Err(Error::Invalid(format!(
+                "{shown}: {}; nothing was imported",
+                Refused::Dtd { line }
+            )));
+        }
+    }
+    // Batches of whole lines, each with the line every event up to which is read: the
+    // checkpoint a chunk commits. A batch ends only where the next event starts a later
+    // line (an XML file may hold many records on one line), and the last one ends at the
+    // read's own `through` (a record cut short at the end is left, with what shares its
+    // line, for the next import).
+    let (ready, mut arriving) = tokio::sync::mpsc::channel::<(Vec<AuditEvent>, u64)>(4);
+    let reader_progress = progress.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let input = std::io::BufReader::with_capacity(1 << 20, counted);
-        let mut batch = Vec::with_capacity(INGEST_BATCH);
+        let mut batch: Vec<AuditEvent> = Vec::with_capacity(INGEST_BATCH);
+        let stop = || {
+            reader_progress
+                .stop_reading
+                .store(true, std::sync::atomic::Ordering::Relaxed)
+        };
         let mut send = |e: AuditEvent| {
-            batch.push(e);
-            if batch.len() == INGEST_BATCH {
-                let _ = ready.blocking_send(std::mem::take(&mut batch));
+            if batch.len() >= INGEST_BATCH && batch.last().is_some_and(|l| l.line < e.line) {
+                let through = e.line - 1;
+                if ready
+                    .blocking_send((std::mem::take(&mut batch), through))
+                    .is_err()
+                {
+                    stop();
+                }
             }
+            batch.push(e);
         };
         let result: std::result::Result<auditlog::Read, Refused> = match fmt {
             Format::ServerAudit => auditlog::read_server_audit(input, today, &mut send),
             Format::Xml => auditlog::read_xml(input, &mut send),
             Format::Json => auditlog::read_json(input, &mut send),
         };
-        if !batch.is_empty() {
-            let _ = ready.blocking_send(batch);
+        if let Ok(r) = &result {
+            batch.retain(|e| e.line <= r.through);
+            if !batch.is_empty() && ready.blocking_send((batch, r.through)).is_err() {
+                stop();
+            }
         }
         result
     });
@@ -204,10 +243,10 @@ pub async fn ingest_with(
     let mut import: Option<store::Import> = None;
     let mut imported_before = 0;
     let written = async {
-        while let Some(batch) = arriving.recv().await {
-            let Some(last) = batch.last().map(|e| e.line) else {
+        while let Some((batch, through)) = arriving.recv().await {
+            if batch.is_empty() {
                 continue;
-            };
+            }
             read += batch.len() as u64;
             if import.is_none() {
                 let first = &batch[0];
@@ -222,7 +261,7 @@ pub async fn ingest_with(
                     .into_iter()
                     .filter(|e| e.line > imported_before)
                     .collect();
-                import.chunk(&fresh, last).await?;
+                import.chunk(&fresh, through).await?;
                 imported += fresh.len() as u64;
             }
             progress.events.store(read, Ordering::Relaxed);
@@ -237,9 +276,9 @@ pub async fn ingest_with(
     // reads too) and waited for.
     drop(arriving);
     let cancelled = progress.is_cancelled();
-    if written.is_err() {
-        progress.cancel();
-    }
+    progress
+        .stop_reading
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let result = reader
         .await
         .map_err(|e| Error::Invalid(format!("{shown}: the reader stopped: {e}")));
@@ -279,33 +318,29 @@ pub async fn ingest_with(
         Ok(result) => result,
         Err(e) => {
             if let Some(import) = import.take() {
-                record(o, &shown, format, read, imported, None, true).await?;
                 import.end().await;
+                record(o, &shown, format, read, imported, None, true).await?;
             }
             return Err(e);
         }
     };
-    let through = match (&finished, &import) {
-        (Some(r), _) => r.through,
-        (None, Some(i)) => i.file.through_line,
-        (None, None) => 0,
-    };
+    // The import's lock and connection go back before its event is written (that change
+    // needs a connection of the pool too).
+    let file = import.as_ref().map(|i| i.file.id);
+    if let Some(import) = import.take() {
+        import.end().await;
+    }
+    let through = finished.as_ref().map_or(0, |r| r.through);
     let event = record(
         o,
         &shown,
         format,
         read,
         imported,
-        import
-            .as_ref()
-            .map(|i| (i.file.id, through))
-            .filter(|_| finished.is_some()),
+        file.filter(|_| finished.is_some()).map(|f| (f, through)),
         cancelled,
     )
     .await?;
-    if let Some(import) = import {
-        import.end().await;
-    }
     if cancelled {
         return Err(Error::Cancelled(format!(
             "the import of {shown} was stopped: {imported} events are imported and recorded \

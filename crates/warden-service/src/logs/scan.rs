@@ -158,6 +158,7 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
             scanned: judged_now,
             skipped: streamed.skipped,
             policy_version: stored.version,
+            resumed_after: judged.as_ref().map(|j| j.through),
             gaps: gaps.into_newest(),
         },
         &findings,

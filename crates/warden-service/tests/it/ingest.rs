@@ -627,3 +627,25 @@ async fn every_unreadable_line_is_counted_and_the_first_hundred_named() {
     assert_eq!(done.problems[0].line, 2);
     assert_eq!(done.problems[99].line, 101);
 }
+
+/// A DTD late in an XML file refuses it whole: the first pass finds it before any chunk
+/// is committed.
+#[tokio::test]
+async fn a_dtd_at_the_end_of_a_large_xml_file_refuses_it_whole() {
+    let test_db = migrated().await;
+    let ctx = ctx_as(&test_db, OFFICER, None).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::from("<?xml version=\"1.0\"?>\n<AUDIT>\n");
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            " <AUDIT_RECORD TIMESTAMP=\"2026-11-28T10:00:00 UTC\" NAME=\"Query\" \
+             CONNECTION_ID=\"{i}\" STATUS=\"0\" SQLTEXT=\"SELECT {i}\"/>\n"
+        ));
+    }
+    text.push_str("<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n</AUDIT>\n");
+    let path = write(&tmp, "late-dtd.xml", text.as_bytes());
+    let e = logs::ingest(&ctx, "audit-xml", &path).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Input, "{e}");
+    assert!(e.to_string().contains("line 20003: a DTD"), "{e}");
+    assert_eq!(held(&test_db).await, (0, Vec::new()), "nothing kept");
+}

@@ -27,6 +27,18 @@ pub struct Import {
     conn: sqlx::pool::PoolConnection<MySql>,
     lock: String,
     pub file: AuditFile,
+    /// The lock was released: the connection may go back to the pool.
+    ended: bool,
+}
+
+/// Dropped without [`Import::end`] (an error, a dropped future), the connection is closed,
+/// not returned to the pool: the server lock it holds goes with it.
+impl Drop for Import {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 impl Import {
@@ -53,10 +65,19 @@ impl Import {
                 "{path} is being imported by someone else right now: wait for that import to end"
             )));
         }
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let file = audit_file(&mut tx, format, first_event, path, at).await?;
+        let mut import = Self {
+            conn,
+            lock,
+            file: AuditFile {
+                id: 0,
+                through_line: 0,
+            },
+            ended: false,
+        };
+        let mut tx = sqlx::Connection::begin(&mut *import.conn).await?;
+        import.file = audit_file(&mut tx, format, first_event, path, at).await?;
         tx.commit().await?;
-        Ok(Self { conn, lock, file })
+        Ok(import)
     }
 
     /// Commits `events` (those of lines after what was imported before) and moves the
@@ -73,12 +94,14 @@ impl Import {
         Ok(())
     }
 
-    /// Lets the next import of this file begin.
+    /// Lets the next import of this file begin. The connection goes back to the pool only
+    /// once the server confirms the lock released; otherwise it is closed.
     pub async fn end(mut self) {
-        let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+        let released = sqlx::query("SELECT RELEASE_LOCK(?)")
             .bind(&self.lock)
             .execute(&mut *self.conn)
             .await;
+        self.ended = released.is_ok();
     }
 }
 

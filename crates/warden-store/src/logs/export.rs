@@ -189,6 +189,13 @@ pub async fn export_each(
     };
     let mut wire = match crate::wire::Wire::connect(db.spec()).await {
         Ok(w) => w,
+        // Not a server a password may go to: not through sqlx either.
+        Err(crate::wire::Refusal::Untrusted(reason)) => {
+            return Err(Error::Unavailable {
+                target: db.target().to_string(),
+                reason,
+            });
+        }
         Err(why) => {
             tracing::debug!(%why, "exporting the access log another way");
             return Ok(None);
@@ -313,6 +320,8 @@ fn export_by_wire(
     let read = async move {
         let mut wire = match crate::wire::Wire::connect(&spec).await {
             Ok(w) => w,
+            // Not a server a password may go to: the export stops, no other way tried.
+            Err(e @ crate::wire::Refusal::Untrusted(_)) => return Beside::Failed(e.to_string()),
             Err(e) => return Beside::NoConnection(e.to_string()),
         };
         let failed =

@@ -115,6 +115,10 @@ pub struct ScanMeta {
     pub scanned: u64,
     pub skipped: u64,
     pub policy_version: u32,
+    /// The checkpoint the scan resumed after (None: a full scan, or a log read from its
+    /// start): recording refuses when another scan moved it meanwhile, so no row is
+    /// counted twice and the checkpoint never moves back.
+    pub resumed_after: Option<i64>,
     /// Ids missing below `to_id` in what the scan read (newest first, at most
     /// [`MAX_GAPS`]): the next scan counts them as new if they appear.
     pub gaps: Vec<i64>,
@@ -142,6 +146,20 @@ pub async fn record_scan(
 ) -> Result<Recorded> {
     let actor = change.actor().to_string();
     let at = change.at();
+    let now: Option<i64> = sqlx::query_scalar(
+        "SELECT last_id FROM warden_log_checkpoints WHERE source = ? FOR UPDATE",
+    )
+    .bind(&meta.source)
+    .fetch_optional(change.conn())
+    .await?;
+    if let Some(from) = meta.resumed_after
+        && now.unwrap_or(0) != from
+    {
+        return Err(crate::Error::Conflict(
+            "another scan of the access log ran meanwhile: scan again (it goes on from there)"
+                .into(),
+        ));
+    }
     let scan = sqlx::query(
         "INSERT INTO warden_log_scans (ran_at, actor, source, full_scan, from_id, to_id, \
          scanned, skipped, found, opened, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
