@@ -109,6 +109,13 @@ impl Render for MappingCheckResponse {
                 String::new(),
             ]);
         }
+        for i in &self.ignored {
+            t.row(vec![
+                format!("{}.where", i.section),
+                i.message.clone(),
+                "if those rows are the application's, the filter is wrong".into(),
+            ]);
+        }
         t
     }
 }

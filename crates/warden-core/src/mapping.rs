@@ -56,6 +56,45 @@ impl Default for Semantics {
     }
 }
 
+/// A table section's row filter: each column equal to its value, or to one of a list of
+/// values. Columns are checked like every mapped column; values are always bound.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RowFilter(pub std::collections::BTreeMap<String, FilterValue>);
+
+impl RowFilter {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What a filtered column must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FilterValue {
+    One(Scalar),
+    AnyOf(Vec<Scalar>),
+}
+
+impl FilterValue {
+    /// The values the column may hold (one, or the list).
+    pub fn values(&self) -> &[Scalar] {
+        match self {
+            Self::One(v) => std::slice::from_ref(v),
+            Self::AnyOf(vs) => vs,
+        }
+    }
+}
+
+/// A filter's value, as TOML writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Int(i64),
+    Bool(bool),
+    Text(String),
+}
+
 /// One column, or several joined with a space (Django's first and last name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -110,6 +149,11 @@ pub struct UsersMap {
     pub password_hash: Option<String>,
     #[serde(default)]
     pub created: Option<String>,
+    /// Which rows of the table count (`where = { column = value, other = [a, b] }`): the
+    /// rest are not the application's users/grants of this kind (another model type, another
+    /// guard, another tenant) and are never read, judged or touched.
+    #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
+    pub filter: RowFilter,
 }
 
 fn default_active_values() -> Vec<String> {
@@ -125,6 +169,11 @@ pub struct RolesMap {
     /// The owning user's id (reviewer of the role in access reviews).
     #[serde(default)]
     pub owner: Option<String>,
+    /// Which rows of the table count (`where = { column = value, other = [a, b] }`): the
+    /// rest are not the application's users/grants of this kind (another model type, another
+    /// guard, another tenant) and are never read, judged or touched.
+    #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
+    pub filter: RowFilter,
 }
 
 /// `role` inherits every permission of `parent`.
@@ -134,6 +183,11 @@ pub struct RoleHierarchyMap {
     pub table: String,
     pub role: String,
     pub parent: String,
+    /// Which rows of the table count (`where = { column = value, other = [a, b] }`): the
+    /// rest are not the application's users/grants of this kind (another model type, another
+    /// guard, another tenant) and are never read, judged or touched.
+    #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
+    pub filter: RowFilter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +200,11 @@ pub struct PermissionsMap {
     /// A prefix taken from a joined table (Django: `django_content_type.app_label` + `.`).
     #[serde(default)]
     pub key_prefix: Option<KeyPrefix>,
+    /// Which rows of the table count (`where = { column = value, other = [a, b] }`): the
+    /// rest are not the application's users/grants of this kind (another model type, another
+    /// guard, another tenant) and are never read, judged or touched.
+    #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
+    pub filter: RowFilter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +231,11 @@ pub struct RolePermissionsMap {
     pub table: String,
     pub role: String,
     pub permission: String,
+    /// Which rows of the table count (`where = { column = value, other = [a, b] }`): the
+    /// rest are not the application's users/grants of this kind (another model type, another
+    /// guard, another tenant) and are never read, judged or touched.
+    #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
+    pub filter: RowFilter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +252,11 @@ pub struct UserRolesMap {
     /// A grant past this time no longer counts.
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// Which rows of the table count (`where = { column = value, other = [a, b] }`): the
+    /// rest are not the application's users/grants of this kind (another model type, another
+    /// guard, another tenant) and are never read, judged or touched.
+    #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
+    pub filter: RowFilter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +269,11 @@ pub struct UserPermissionsMap {
     pub granted_at: Option<String>,
     #[serde(default)]
     pub granted_by: Option<String>,
+    /// Which rows of the table count (`where = { column = value, other = [a, b] }`): the
+    /// rest are not the application's users/grants of this kind (another model type, another
+    /// guard, another tenant) and are never read, judged or touched.
+    #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
+    pub filter: RowFilter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,9 +415,50 @@ impl Mapping {
         })
     }
 
+    /// Every table section with a row filter: (section, table, filter).
+    pub fn filters(&self) -> Vec<(&'static str, &str, &RowFilter)> {
+        let mut out = vec![
+            ("users", self.users.table.as_str(), &self.users.filter),
+            ("roles", self.roles.table.as_str(), &self.roles.filter),
+            (
+                "permissions",
+                self.permissions.table.as_str(),
+                &self.permissions.filter,
+            ),
+            (
+                "role_permissions",
+                self.role_permissions.table.as_str(),
+                &self.role_permissions.filter,
+            ),
+            (
+                "user_roles",
+                self.user_roles.table.as_str(),
+                &self.user_roles.filter,
+            ),
+        ];
+        if let Some(h) = &self.role_hierarchy {
+            out.push(("role_hierarchy", h.table.as_str(), &h.filter));
+        }
+        if let Some(up) = &self.user_permissions {
+            out.push(("user_permissions", up.table.as_str(), &up.filter));
+        }
+        out.retain(|(_, _, f)| !f.is_empty());
+        out
+    }
+
     /// Every column the mapping refers to, with the kind it must have.
     pub fn columns(&self) -> Vec<ColumnRef<'_>> {
         let mut out = Refs(Vec::new());
+        for (section, table, filter) in self.filters() {
+            for column in filter.0.keys() {
+                out.0.push(ColumnRef {
+                    field: format!("{section}.where.{column}"),
+                    table,
+                    column,
+                    kind: ColumnKind::Text,
+                });
+            }
+        }
         self.users.columns(&mut out);
         self.roles.columns(&mut out);
         if let Some(h) = &self.role_hierarchy {
@@ -405,6 +520,19 @@ impl Mapping {
                 message: "set either `status` (with `active_values`) or `active`, not both".into(),
                 suggestion: None,
             });
+        }
+        for (section, table, filter) in self.filters() {
+            for (column, value) in &filter.0 {
+                if value.values().is_empty() {
+                    problems.push(MappingProblem {
+                        field: format!("{section}.where.{column}"),
+                        table: table.to_string(),
+                        column: Some(column.clone()),
+                        message: "an empty list matches no row: give at least one value".into(),
+                        suggestion: None,
+                    });
+                }
+            }
         }
         if u.status.is_some() && u.active_values.is_empty() {
             problems.push(MappingProblem {

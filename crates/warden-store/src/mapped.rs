@@ -6,7 +6,57 @@
 use chrono::NaiveDateTime;
 use sqlx::{MySql, QueryBuilder};
 use warden_core::ident::quote;
-use warden_core::mapping::Mapping;
+use warden_core::mapping::{Mapping, RowFilter, Scalar};
+
+/// A mapped table as a query reads it: the table itself, or, when its section has a row
+/// filter, only the rows that pass it — a derived table the server merges into the query
+/// (`(SELECT * FROM t WHERE c = ? AND d IN (?, ?))`), so every read of the table, joins
+/// included, sees the same rows. Column names are checked identifiers; values are bound.
+pub(crate) trait PushSource {
+    fn push_source(&mut self, table: &str, filter: &RowFilter) -> &mut Self;
+}
+
+impl PushSource for QueryBuilder<'_, MySql> {
+    fn push_source(&mut self, table: &str, filter: &RowFilter) -> &mut Self {
+        if filter.is_empty() {
+            return self.push(quote(table));
+        }
+        self.push("(SELECT * FROM ")
+            .push(quote(table))
+            .push(" WHERE ");
+        push_filter(self, filter, None);
+        self.push(")")
+    }
+}
+
+/// `filter` as a condition, its columns qualified by `alias` when given.
+pub(crate) fn push_filter(
+    qb: &mut QueryBuilder<'_, MySql>,
+    filter: &RowFilter,
+    alias: Option<&str>,
+) {
+    for (i, (column, value)) in filter.0.iter().enumerate() {
+        if i > 0 {
+            qb.push(" AND ");
+        }
+        match alias {
+            Some(a) => qb.push(col(a, column)),
+            None => qb.push(quote(column)),
+        };
+        qb.push(" IN (");
+        for (j, v) in value.values().iter().enumerate() {
+            if j > 0 {
+                qb.push(", ");
+            }
+            match v {
+                Scalar::Int(n) => qb.push_bind(*n),
+                Scalar::Bool(b) => qb.push_bind(*b),
+                Scalar::Text(t) => qb.push_bind(t.clone()),
+            };
+        }
+        qb.push(")");
+    }
+}
 
 /// `alias`.`column`
 pub(crate) fn col(alias: &str, column: &str) -> String {

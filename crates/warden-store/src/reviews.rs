@@ -10,6 +10,7 @@ use warden_core::review::{Baseline, CampaignStatus, Remediated, ReviewerRule, Ve
 use crate::connect::Database;
 use crate::error::{Error, Result};
 use crate::governance::Change;
+use crate::mapped::PushSource;
 
 /// Which review items a query sees: every one (officers and auditors read the table), or
 /// the session's own, through the definer view the server filters by the account that
@@ -692,7 +693,7 @@ pub async fn user_now(db: &Database, m: &Mapping, user: i64) -> Result<UserNow> 
     let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(COALESCE(");
     crate::mapped::push_active_condition(&mut qb, m, "u");
     qb.push(", 0) AS SIGNED) FROM ")
-        .push(warden_core::ident::quote(&m.users.table))
+        .push_source(&m.users.table, &m.users.filter)
         .push(" u WHERE ")
         .push(crate::mapped::col("u", &m.users.id))
         .push(" = ")

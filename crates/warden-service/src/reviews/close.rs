@@ -115,6 +115,9 @@ async fn close_inner(
     let default = campaign.undecided;
     let undecided = u64::try_from(campaign.items - campaign.decided).unwrap_or(0);
     let r = crate::Reader::from(o);
+    if !dry_run {
+        remediable(r.mapping()?.mapping())?;
+    }
     let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
     recorded_target_is(o.db(), &grants).await?;
 
@@ -253,6 +256,7 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
     }
     let r = crate::Reader::from(o);
     let resolved = r.mapping()?;
+    remediable(resolved.mapping())?;
     let grants = store::GrantTable::of(r.db(), resolved).await?;
     recorded_target_is(o.db(), &grants).await?;
     let removed = store::removed_rows(o.db(), id).await?;
@@ -326,6 +330,22 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
     })
 }
 
+/// Remediation removes and restores a grant by its user and role: on a grant table that a
+/// row filter shares with other rows (`user_roles.where`: another model type, tenant or
+/// guard), that could touch a row outside the filter, so it is refused before anything is
+/// done. (Removing exactly the reviewed row, by its key, is issue 21's.)
+fn remediable(m: &warden_core::mapping::Mapping) -> Result<()> {
+    if m.user_roles.filter.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "the grant table `{}` is filtered (`user_roles.where`): revoking by user and role \
+         could remove a row outside the filter, so this version does not remediate it; \
+         preview the close (--dry-run) and revoke in the application",
+        m.user_roles.table
+    )))
+}
+
 /// The server's routines remediate the grant table the administrator recorded at
 /// `warden migrate`; a session whose mapping names another would be shown one thing and
 /// do another, so it is refused before anything happens.
@@ -351,4 +371,27 @@ async fn recorded_target_is(db: &warden_store::Database, grants: &store::GrantTa
             t.table, t.user, t.role, grants.table
         ),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filtered_grant_table_is_not_remediated_by_user_and_role() {
+        let mut m = warden_core::mapping::Mapping::preset("reference").unwrap();
+        assert!(remediable(&m).is_ok());
+        m.user_roles.filter = warden_core::mapping::Mapping::from_toml(
+            &include_str!("../../../warden-core/src/presets/reference.toml").replace(
+                "[user_roles]\n",
+                "[user_roles]\nwhere = { model_type = 'App\\Models\\User' }\n",
+            ),
+        )
+        .unwrap()
+        .user_roles
+        .filter;
+        assert!(!m.user_roles.filter.is_empty());
+        let why = remediable(&m).unwrap_err().to_string();
+        assert!(why.contains("user_roles.where"), "{why}");
+    }
 }

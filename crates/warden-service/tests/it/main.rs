@@ -11,6 +11,7 @@ mod django;
 mod export;
 mod findings;
 mod ingest;
+mod laravel;
 mod logs;
 mod mapping;
 mod matrix;

@@ -2,11 +2,11 @@
 
 use chrono::NaiveDateTime;
 use sqlx::{MySql, QueryBuilder};
-use warden_core::ident::quote;
 use warden_core::mapping::Mapping;
 
 use crate::connect::Database;
 use crate::error::Result;
+use crate::mapped::PushSource;
 use crate::mapped::{
     col, push_active_condition, push_not_expired, push_superuser_condition, push_text,
 };
@@ -39,7 +39,7 @@ pub async fn department_counts(
     qb.push(" AS dept, COUNT(*), CAST(SUM(");
     push_active_condition(&mut qb, m, "u");
     qb.push(") AS SIGNED) FROM ")
-        .push(quote(&m.users.table))
+        .push_source(&m.users.table, &m.users.filter)
         .push(" u GROUP BY dept");
     let staff: Vec<(Option<String>, i64, Option<i64>)> =
         qb.build_query_as().fetch_all(db.app()).await?;
@@ -50,9 +50,9 @@ pub async fn department_counts(
     qb.push(" AS dept, COUNT(DISTINCT ")
         .push(col("ur", &ur.role))
         .push("), COUNT(*) FROM ")
-        .push(quote(&ur.table))
+        .push_source(&ur.table, &ur.filter)
         .push(" ur JOIN ")
-        .push(quote(&m.users.table))
+        .push_source(&m.users.table, &m.users.filter)
         .push(" u ON ")
         .push(col("u", &m.users.id))
         .push(" = ")
@@ -100,7 +100,9 @@ pub async fn headline_counts(db: &Database, r: &Resolved) -> Result<(i64, Option
             qb.push("CAST(NULL AS SIGNED)");
         }
     }
-    qb.push(" FROM ").push(quote(&m.users.table)).push(" u");
+    qb.push(" FROM ")
+        .push_source(&m.users.table, &m.users.filter)
+        .push(" u");
     let (superusers, without_mfa): (i64, Option<i64>) =
         qb.build_query_as().fetch_one(db.app()).await?;
     Ok((superusers, without_mfa))

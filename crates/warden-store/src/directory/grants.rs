@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::directory::{DirectGrant, PermissionId, RoleGrant, RoleId, UserId};
-use warden_core::ident::quote;
 
 use super::fetch::pairs;
 use crate::connect::Database;
 use crate::error::Result;
+use crate::mapped::PushSource;
 use crate::mapped::{col, push_id, push_not_expired, push_time};
 use crate::schema::Resolved;
 
@@ -52,7 +52,7 @@ pub async fn role_grants(
     qb.push(" AS granted_at, ");
     push_id(&mut qb, "ur", ur.granted_by.as_deref());
     qb.push(" AS granted_by FROM ")
-        .push(quote(&ur.table))
+        .push_source(&ur.table, &ur.filter)
         .push(" ur WHERE 1 = 1");
     push_not_expired(&mut qb, m, "ur", at);
     match scope {
@@ -104,7 +104,9 @@ pub async fn direct_grants(
     push_id(&mut qb, "up", Some(&up.user));
     qb.push(", ");
     push_id(&mut qb, "up", Some(&up.permission));
-    qb.push(" FROM ").push(quote(&up.table)).push(" up");
+    qb.push(" FROM ")
+        .push_source(&up.table, &up.filter)
+        .push(" up");
     if let Some(user) = user {
         qb.push(" WHERE ")
             .push(col("up", &up.user))
@@ -132,7 +134,7 @@ pub async fn role_member_counts(
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "ur", Some(&ur.role));
     qb.push(", COUNT(*) FROM ")
-        .push(quote(&ur.table))
+        .push_source(&ur.table, &ur.filter)
         .push(" ur WHERE 1 = 1");
     push_not_expired(&mut qb, m, "ur", at);
     qb.push(" GROUP BY ").push(col("ur", &ur.role));
@@ -160,7 +162,7 @@ pub async fn role_members(
     qb.push(", ");
     push_id(&mut qb, "ur", Some(&ur.role));
     qb.push(" FROM ")
-        .push(quote(&ur.table))
+        .push_source(&ur.table, &ur.filter)
         .push(" ur WHERE ")
         .push(col("ur", &ur.role));
     push_role_list(&mut qb, roles);
@@ -186,7 +188,7 @@ pub async fn direct_grantees(
     qb.push(", ");
     push_id(&mut qb, "up", Some(&up.permission));
     qb.push(" FROM ")
-        .push(quote(&up.table))
+        .push_source(&up.table, &up.filter)
         .push(" up WHERE ")
         .push(col("up", &up.permission))
         .push(" = ")

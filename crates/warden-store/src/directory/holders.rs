@@ -4,12 +4,12 @@
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::directory::UserId;
-use warden_core::ident::quote;
 use warden_core::mapping::Mapping;
 
 use super::fetch::fetch_mapped;
 use crate::connect::Database;
 use crate::error::Result;
+use crate::mapped::PushSource;
 use crate::mapped::{push_active_condition, push_id, push_superuser_condition, push_text};
 use crate::schema::Resolved;
 
@@ -54,7 +54,9 @@ pub async fn user_index(db: &Database, r: &Resolved) -> Result<Vec<Holder>> {
     let m = r.mapping();
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_holder_columns(&mut qb, m);
-    qb.push(" FROM ").push(quote(&m.users.table)).push(" u");
+    qb.push(" FROM ")
+        .push_source(&m.users.table, &m.users.filter)
+        .push(" u");
     holders(db, qb).await
 }
 

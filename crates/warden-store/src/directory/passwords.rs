@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::directory::UserId;
-use warden_core::ident::quote;
 
 use super::fetch::fetch_mapped;
 use crate::connect::Database;
 use crate::error::Result;
+use crate::mapped::PushSource;
 use crate::mapped::{col, push_id};
 use crate::schema::Resolved;
 
@@ -31,7 +31,7 @@ pub async fn password_schemes(db: &Database, r: &Resolved) -> Result<HashMap<Use
         .push(h.as_str())
         .push(", '$', 1) END, 32) AS CHAR) AS scheme")
         .push(" FROM ")
-        .push(quote(&m.users.table))
+        .push_source(&m.users.table, &m.users.filter)
         .push(" u");
     let rows = fetch_mapped(db, qb, |row| {
         Ok((

@@ -8,6 +8,7 @@ use warden_core::ident::quote;
 use super::fetch::{fetch_mapped, pairs};
 use crate::connect::Database;
 use crate::error::Result;
+use crate::mapped::PushSource;
 use crate::mapped::{col, push_id, push_text};
 use crate::schema::Resolved;
 
@@ -27,10 +28,12 @@ pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
         "o",
         ro.owner.as_ref().map(|_| m.users.login.as_str()),
     );
-    qb.push(" AS owner FROM ").push(quote(&ro.table)).push(" r");
+    qb.push(" AS owner FROM ")
+        .push_source(&ro.table, &ro.filter)
+        .push(" r");
     if let Some(owner) = &ro.owner {
         qb.push(" LEFT JOIN ")
-            .push(quote(&m.users.table))
+            .push_source(&m.users.table, &m.users.filter)
             .push(" o ON ")
             .push(col("o", &m.users.id))
             .push(" = ")
@@ -65,7 +68,7 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
                 .push(", CAST(")
                 .push(col("p", &p.key))
                 .push(" AS CHAR)) AS perm_key FROM ")
-                .push(quote(&p.table))
+                .push_source(&p.table, &p.filter)
                 .push(" p JOIN ")
                 .push(quote(&k.table))
                 .push(" k ON ")
@@ -76,7 +79,7 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
         None => {
             push_text(&mut qb, "p", Some(&p.key));
             qb.push(" AS perm_key FROM ")
-                .push(quote(&p.table))
+                .push_source(&p.table, &p.filter)
                 .push(" p");
         }
     }
@@ -102,7 +105,9 @@ pub async fn role_hierarchy(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, 
     push_id(&mut qb, "h", Some(&h.role));
     qb.push(", ");
     push_id(&mut qb, "h", Some(&h.parent));
-    qb.push(" FROM ").push(quote(&h.table)).push(" h");
+    qb.push(" FROM ")
+        .push_source(&h.table, &h.filter)
+        .push(" h");
     pairs(db, qb)
         .await
         .map(|v| v.into_iter().map(|(a, b)| (RoleId(a), RoleId(b))).collect())
@@ -115,7 +120,9 @@ pub async fn role_permissions(db: &Database, r: &Resolved) -> Result<Vec<(RoleId
     push_id(&mut qb, "rp", Some(&rp.role));
     qb.push(", ");
     push_id(&mut qb, "rp", Some(&rp.permission));
-    qb.push(" FROM ").push(quote(&rp.table)).push(" rp");
+    qb.push(" FROM ")
+        .push_source(&rp.table, &rp.filter)
+        .push(" rp");
     pairs(db, qb).await.map(|v| {
         v.into_iter()
             .map(|(a, b)| (RoleId(a), PermissionId(b)))

@@ -3,12 +3,12 @@
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::directory::{User, UserId};
-use warden_core::ident::quote;
 use warden_core::mapping::{Mapping, UsersMap};
 
 use super::fetch::fetch_mapped;
 use crate::connect::Database;
 use crate::error::{Error, Result};
+use crate::mapped::PushSource;
 use crate::mapped::{
     LIKE_ESCAPE, col, push_active_condition, push_flag, push_id, push_text, push_time,
 };
@@ -88,10 +88,12 @@ fn push_user_columns<'a>(qb: &mut QueryBuilder<'a, MySql>, m: &'a Mapping, with_
 
 fn push_user_from(qb: &mut QueryBuilder<'_, MySql>, m: &Mapping, with_manager: bool) {
     let u = &m.users;
-    qb.push(" FROM ").push(quote(&u.table)).push(" u");
+    qb.push(" FROM ")
+        .push_source(&u.table, &u.filter)
+        .push(" u");
     if let (true, Some(manager)) = (with_manager, &u.manager) {
         qb.push(" LEFT JOIN ")
-            .push(quote(&u.table))
+            .push_source(&u.table, &u.filter)
             .push(" m ON ")
             .push(col("m", &u.id))
             .push(" = ")
@@ -263,7 +265,7 @@ pub async fn users_by_ids(
     qb.push(", ");
     push_text(&mut qb, "u", Some(&u.login));
     qb.push(" FROM ")
-        .push(quote(&u.table))
+        .push_source(&u.table, &u.filter)
         .push(" u WHERE ")
         .push(col("u", &u.id))
         .push(" IN (");
