@@ -384,7 +384,7 @@ pub struct ColumnRef<'a> {
 }
 
 /// The mapping presets that ship with Warden.
-pub const PRESETS: [&str; 2] = ["reference", "django"];
+pub const PRESETS: [&str; 3] = ["reference", "django", "laravel-permission"];
 
 impl Mapping {
     /// The grant table remediation works on: the user-role table.
@@ -402,6 +402,7 @@ impl Mapping {
         let text = match name {
             "reference" => include_str!("presets/reference.toml"),
             "django" => include_str!("presets/django.toml"),
+            "laravel-permission" => include_str!("presets/laravel-permission.toml"),
             _ => return None,
         };
         Self::from_toml(text).ok()

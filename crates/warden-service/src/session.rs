@@ -95,7 +95,7 @@ pub fn load_mapping(name: &str) -> Result<Mapping> {
     let path = Path::new(name);
     if !path.is_file() {
         return Err(warden_store::Error::Config(format!(
-            "mapping {name}: neither a preset (reference, django) nor a readable file"
+            "mapping {name}: neither a preset (reference, django, laravel-permission) nor a readable file"
         ))
         .into());
     }

@@ -29,6 +29,46 @@ impl PushSource for QueryBuilder<'_, MySql> {
     }
 }
 
+/// ` AND alias.column IN (SELECT id FROM <table, filtered>)` when the section `column`
+/// refers to has a row filter: a grant or a link to a row the filter leaves out (a role of
+/// another guard, a user of another tenant) is not the application's, and is left out too.
+pub(crate) fn push_refers_to(
+    qb: &mut QueryBuilder<'_, MySql>,
+    alias: &str,
+    column: &str,
+    (table, id, filter): (&str, &str, &RowFilter),
+) {
+    if filter.is_empty() {
+        return;
+    }
+    qb.push(" AND ")
+        .push(col(alias, column))
+        .push(" IN (SELECT ")
+        .push(quote(id))
+        .push(" FROM ")
+        .push(quote(table))
+        .push(" WHERE ");
+    push_filter(qb, filter, None);
+    qb.push(")");
+}
+
+/// The sections a grant or link may refer to: (table, id column, filter).
+pub(crate) fn users_of(m: &Mapping) -> (&str, &str, &RowFilter) {
+    (&m.users.table, &m.users.id, &m.users.filter)
+}
+
+pub(crate) fn roles_of(m: &Mapping) -> (&str, &str, &RowFilter) {
+    (&m.roles.table, &m.roles.id, &m.roles.filter)
+}
+
+pub(crate) fn permissions_of(m: &Mapping) -> (&str, &str, &RowFilter) {
+    (
+        &m.permissions.table,
+        &m.permissions.id,
+        &m.permissions.filter,
+    )
+}
+
 /// `filter` as a condition, its columns qualified by `alias` when given.
 pub(crate) fn push_filter(
     qb: &mut QueryBuilder<'_, MySql>,

@@ -37,7 +37,7 @@ impl ProfileCommand {
                 };
                 if Mapping::preset(&a.mapping).is_none() && !Path::new(&a.mapping).is_file() {
                     return Err(Failure::usage(format!(
-                        "--mapping {}: neither a preset (reference, django) nor a file",
+                        "--mapping {}: neither a preset (reference, django, laravel-permission) nor a file",
                         a.mapping
                     )));
                 }

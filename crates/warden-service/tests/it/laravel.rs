@@ -1,7 +1,8 @@
-//! A schema of spatie/laravel-permission's shape (polymorphic `model_has_roles`, guards):
-//! a mapping's row filters make Warden read exactly the package's answer — the team that
-//! shares a user's id lends them nothing, a permission of the API guard is not the web's,
-//! and `mapping check` shows what the filters leave out.
+//! spatie/laravel-permission's own tables (polymorphic `model_has_roles` /
+//! `model_has_permissions`, guards) read through the `laravel-permission` preset: its row
+//! filters give exactly the package's answer — a team that shares a user's id lends them
+//! nothing, a permission of the API guard is not the web's — and `mapping check` shows what
+//! the filters leave out.
 
 use warden_core::mapping::Mapping;
 use warden_service::directory::{self, AccessRequest, WhoCanRequest};
@@ -9,73 +10,63 @@ use warden_service::mapping as mapping_service;
 
 use crate::support::*;
 
+/// Laravel's default `users` table and the tables of spatie/laravel-permission v6's
+/// published migration (`create_permission_tables.php`, teams off), as MySQL creates them.
 const SCHEMA: &[&str] = &[
-    "CREATE TABLE users (id BIGINT UNSIGNED PRIMARY KEY, name VARCHAR(255) NOT NULL, \
-     email VARCHAR(255) NOT NULL)",
-    "CREATE TABLE roles (id BIGINT UNSIGNED PRIMARY KEY, name VARCHAR(255) NOT NULL, \
-     guard_name VARCHAR(255) NOT NULL)",
-    "CREATE TABLE permissions (id BIGINT UNSIGNED PRIMARY KEY, name VARCHAR(255) NOT NULL, \
-     guard_name VARCHAR(255) NOT NULL)",
-    "CREATE TABLE role_has_permissions (permission_id BIGINT UNSIGNED NOT NULL, \
-     role_id BIGINT UNSIGNED NOT NULL, PRIMARY KEY (permission_id, role_id))",
+    "CREATE TABLE users (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, \
+     name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL UNIQUE, \
+     email_verified_at TIMESTAMP NULL, password VARCHAR(255) NOT NULL, \
+     remember_token VARCHAR(100) NULL, created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL)",
+    "CREATE TABLE permissions (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, \
+     name VARCHAR(255) NOT NULL, guard_name VARCHAR(255) NOT NULL, \
+     created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, \
+     UNIQUE KEY permissions_name_guard_name_unique (name, guard_name))",
+    "CREATE TABLE roles (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, \
+     name VARCHAR(255) NOT NULL, guard_name VARCHAR(255) NOT NULL, \
+     created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, \
+     UNIQUE KEY roles_name_guard_name_unique (name, guard_name))",
+    "CREATE TABLE model_has_permissions (permission_id BIGINT UNSIGNED NOT NULL, \
+     model_type VARCHAR(255) NOT NULL, model_id BIGINT UNSIGNED NOT NULL, \
+     KEY model_has_permissions_model_id_model_type_index (model_id, model_type), \
+     FOREIGN KEY (permission_id) REFERENCES permissions (id) ON DELETE CASCADE, \
+     PRIMARY KEY (permission_id, model_id, model_type))",
     "CREATE TABLE model_has_roles (role_id BIGINT UNSIGNED NOT NULL, \
      model_type VARCHAR(255) NOT NULL, model_id BIGINT UNSIGNED NOT NULL, \
+     KEY model_has_roles_model_id_model_type_index (model_id, model_type), \
+     FOREIGN KEY (role_id) REFERENCES roles (id) ON DELETE CASCADE, \
      PRIMARY KEY (role_id, model_id, model_type))",
-    "INSERT INTO users VALUES (1, 'Ann', 'ann@example.com'), (2, 'Bob', 'bob@example.com')",
+    "CREATE TABLE role_has_permissions (permission_id BIGINT UNSIGNED NOT NULL, \
+     role_id BIGINT UNSIGNED NOT NULL, \
+     FOREIGN KEY (permission_id) REFERENCES permissions (id) ON DELETE CASCADE, \
+     FOREIGN KEY (role_id) REFERENCES roles (id) ON DELETE CASCADE, \
+     PRIMARY KEY (permission_id, role_id))",
+    "INSERT INTO users (id, name, email, password) VALUES \
+     (1, 'Ann', 'ann@example.com', 'x'), (2, 'Bob', 'bob@example.com', 'x')",
     // `support` and `admin` for the web guard; a `support` of the API guard too.
-    "INSERT INTO roles VALUES (1, 'support', 'web'), (2, 'admin', 'web'), (3, 'support', 'api')",
+    "INSERT INTO roles (id, name, guard_name) VALUES \
+     (1, 'support', 'web'), (2, 'admin', 'web'), (3, 'support', 'api')",
     // The same permission name in both guards.
-    "INSERT INTO permissions VALUES (1, 'customer.read', 'web'), (2, 'customer.read', 'api'), \
-     (3, 'customer.delete', 'web')",
+    "INSERT INTO permissions (id, name, guard_name) VALUES \
+     (1, 'customer.read', 'web'), (2, 'customer.read', 'api'), \
+     (3, 'customer.delete', 'web'), (4, 'customer.export', 'web')",
     "INSERT INTO role_has_permissions VALUES (1, 1), (3, 2), (1, 2), (2, 3)",
     // Ann is support; team 1 (sharing Ann's id) is admin; Bob holds the API support role.
     "INSERT INTO model_has_roles VALUES (1, 'App\\\\Models\\\\User', 1), \
      (2, 'App\\\\Models\\\\Team', 1), (3, 'App\\\\Models\\\\User', 2)",
+    // Bob may export customers himself; team 2 (sharing Bob's id) may delete them.
+    "INSERT INTO model_has_permissions VALUES (4, 'App\\\\Models\\\\User', 2), \
+     (3, 'App\\\\Models\\\\Team', 2)",
 ];
 
-const MAPPING: &str = r#"
-[semantics]
-superuser_has_all_permissions = false
-
-[users]
-table = "users"
-id = "id"
-login = "email"
-name = "name"
-
-[roles]
-table = "roles"
-id = "id"
-name = "name"
-where = { guard_name = "web" }
-
-[permissions]
-table = "permissions"
-id = "id"
-key = "name"
-where = { guard_name = "web" }
-
-[role_permissions]
-table = "role_has_permissions"
-role = "role_id"
-permission = "permission_id"
-
-[user_roles]
-table = "model_has_roles"
-user = "model_id"
-role = "role_id"
-where = { model_type = 'App\Models\User' }
-"#;
-
 #[tokio::test]
-async fn row_filters_read_exactly_the_packages_answer() {
+async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
     let (test_db, db) = fresh().await;
     migrate_with_officer(&db, &test_db).await;
     for sql in SCHEMA {
         sqlx::query(sql).execute(db.app()).await.unwrap();
     }
     db.close().await;
-    let mapping = Mapping::from_toml(MAPPING).unwrap();
+    let mapping = Mapping::preset("laravel-permission").unwrap();
     let session = warden_store::Database::connect(&account_spec(&test_db, OFFICER))
         .await
         .unwrap();
@@ -98,11 +89,34 @@ async fn row_filters_read_exactly_the_packages_answer() {
     let permissions: Vec<&str> = ann.permissions.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(permissions, ["customer.read"], "{ann:?}");
 
-    // Nobody deletes customers (only the team's admin role would); only Ann reads them on
-    // the web (Bob's support role is the API guard's).
+    // Bob: no web role (his is the API guard's), his own direct permission only (not the
+    // team's that shares his id).
+    let bob = directory::access(
+        &ctx,
+        AccessRequest {
+            login: "bob@example.com".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(bob.roles.is_empty(), "{bob:?}");
+    let permissions: Vec<(&str, &[String])> = bob
+        .permissions
+        .iter()
+        .map(|p| (p.key.as_str(), p.via.as_slice()))
+        .collect();
+    assert_eq!(
+        permissions,
+        [("customer.export", &["direct".to_string()][..])],
+        "{bob:?}"
+    );
+
+    // Nobody deletes customers (only the teams' grants would); only Ann reads them on the
+    // web; only Bob exports.
     for (permission, holders) in [
         ("customer.delete", vec![]),
         ("customer.read", vec!["ann@example.com"]),
+        ("customer.export", vec!["bob@example.com"]),
     ] {
         let who = directory::who_can(
             &ctx,
@@ -126,6 +140,7 @@ async fn row_filters_read_exactly_the_packages_answer() {
             "roles: 1 row outside `where` (guard_name) is ignored",
             "permissions: 1 row outside `where` (guard_name) is ignored",
             "model_has_roles: 1 row outside `where` (model_type) is ignored",
+            "model_has_permissions: 1 row outside `where` (model_type) is ignored",
         ]
     );
 }

@@ -11,7 +11,9 @@ use super::fetch::pairs;
 use crate::connect::Database;
 use crate::error::Result;
 use crate::mapped::PushSource;
-use crate::mapped::{col, push_id, push_not_expired, push_time};
+use crate::mapped::{
+    col, permissions_of, push_id, push_not_expired, push_refers_to, push_time, roles_of, users_of,
+};
 use crate::schema::Resolved;
 
 /// Which role grants to read.
@@ -54,6 +56,8 @@ pub async fn role_grants(
     qb.push(" AS granted_by FROM ")
         .push_source(&ur.table, &ur.filter)
         .push(" ur WHERE 1 = 1");
+    push_refers_to(&mut qb, "ur", &ur.user, users_of(m));
+    push_refers_to(&mut qb, "ur", &ur.role, roles_of(m));
     push_not_expired(&mut qb, m, "ur", at);
     match scope {
         GrantScope::All => {}
@@ -97,7 +101,8 @@ pub async fn direct_grants(
     r: &Resolved,
     user: Option<UserId>,
 ) -> Result<Vec<DirectGrant>> {
-    let Some(up) = &r.mapping().user_permissions else {
+    let m = r.mapping();
+    let Some(up) = &m.user_permissions else {
         return Ok(Vec::new());
     };
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
@@ -106,9 +111,11 @@ pub async fn direct_grants(
     push_id(&mut qb, "up", Some(&up.permission));
     qb.push(" FROM ")
         .push_source(&up.table, &up.filter)
-        .push(" up");
+        .push(" up WHERE 1 = 1");
+    push_refers_to(&mut qb, "up", &up.user, users_of(m));
+    push_refers_to(&mut qb, "up", &up.permission, permissions_of(m));
     if let Some(user) = user {
-        qb.push(" WHERE ")
+        qb.push(" AND ")
             .push(col("up", &up.user))
             .push(" = ")
             .push_bind(user.0);
@@ -136,6 +143,8 @@ pub async fn role_member_counts(
     qb.push(", COUNT(*) FROM ")
         .push_source(&ur.table, &ur.filter)
         .push(" ur WHERE 1 = 1");
+    push_refers_to(&mut qb, "ur", &ur.user, users_of(m));
+    push_refers_to(&mut qb, "ur", &ur.role, roles_of(m));
     push_not_expired(&mut qb, m, "ur", at);
     qb.push(" GROUP BY ").push(col("ur", &ur.role));
     Ok(pairs(db, qb)
@@ -166,6 +175,8 @@ pub async fn role_members(
         .push(" ur WHERE ")
         .push(col("ur", &ur.role));
     push_role_list(&mut qb, roles);
+    push_refers_to(&mut qb, "ur", &ur.user, users_of(m));
+    push_refers_to(&mut qb, "ur", &ur.role, roles_of(m));
     push_not_expired(&mut qb, m, "ur", at);
     Ok(pairs(db, qb)
         .await?
@@ -180,7 +191,8 @@ pub async fn direct_grantees(
     r: &Resolved,
     permission: PermissionId,
 ) -> Result<Vec<UserId>> {
-    let Some(up) = &r.mapping().user_permissions else {
+    let m = r.mapping();
+    let Some(up) = &m.user_permissions else {
         return Ok(Vec::new());
     };
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
@@ -193,6 +205,8 @@ pub async fn direct_grantees(
         .push(col("up", &up.permission))
         .push(" = ")
         .push_bind(permission.0);
+    push_refers_to(&mut qb, "up", &up.user, users_of(m));
+    push_refers_to(&mut qb, "up", &up.permission, permissions_of(m));
     Ok(pairs(db, qb)
         .await?
         .into_iter()

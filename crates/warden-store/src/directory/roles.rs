@@ -9,7 +9,7 @@ use super::fetch::{fetch_mapped, pairs};
 use crate::connect::Database;
 use crate::error::Result;
 use crate::mapped::PushSource;
-use crate::mapped::{col, push_id, push_text};
+use crate::mapped::{col, permissions_of, push_id, push_refers_to, push_text, roles_of};
 use crate::schema::Resolved;
 
 /// Every role, with its owner's login where the mapping has owners.
@@ -107,7 +107,10 @@ pub async fn role_hierarchy(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, 
     push_id(&mut qb, "h", Some(&h.parent));
     qb.push(" FROM ")
         .push_source(&h.table, &h.filter)
-        .push(" h");
+        .push(" h WHERE 1 = 1");
+    let m = r.mapping();
+    push_refers_to(&mut qb, "h", &h.role, roles_of(m));
+    push_refers_to(&mut qb, "h", &h.parent, roles_of(m));
     pairs(db, qb)
         .await
         .map(|v| v.into_iter().map(|(a, b)| (RoleId(a), RoleId(b))).collect())
@@ -122,7 +125,10 @@ pub async fn role_permissions(db: &Database, r: &Resolved) -> Result<Vec<(RoleId
     push_id(&mut qb, "rp", Some(&rp.permission));
     qb.push(" FROM ")
         .push_source(&rp.table, &rp.filter)
-        .push(" rp");
+        .push(" rp WHERE 1 = 1");
+    let m = r.mapping();
+    push_refers_to(&mut qb, "rp", &rp.role, roles_of(m));
+    push_refers_to(&mut qb, "rp", &rp.permission, permissions_of(m));
     pairs(db, qb).await.map(|v| {
         v.into_iter()
             .map(|(a, b)| (RoleId(a), PermissionId(b)))
