@@ -183,7 +183,10 @@ macro_rules! proof_access {
             /// The checked mapping; a use case that reads the application needs one.
             pub fn mapping(&self) -> Result<&'a Resolved> {
                 self.0.mapping.as_ref().ok_or_else(|| {
-                    Error::Invalid("this needs a mapping (--mapping reference|django|laravel-permission|FILE)".into())
+                    Error::Invalid(
+                        "this needs a mapping (--mapping reference|django|laravel-permission|FILE)"
+                            .into(),
+                    )
                 })
             }
         }
