@@ -390,6 +390,7 @@ impl Mapping {
     /// The grant table remediation works on: the user-role table.
     pub fn grant_target(&self) -> crate::remediation::GrantTarget {
         crate::remediation::GrantTarget {
+            filtered: !self.user_roles.filter.is_empty(),
             table: self.user_roles.table.clone(),
             user: self.user_roles.user.clone(),
             role: self.user_roles.role.clone(),

@@ -33,6 +33,10 @@ pub struct GrantTarget {
     /// When the grant was made: with it, a row is removed only if it is still the grant
     /// the campaign reviewed (a grant made again since launch is another grant).
     pub granted_at: Option<String>,
+    /// The mapping filters the table's rows (`user_roles.where`): removing by user and role
+    /// could touch a row outside the filter, so no target is recorded for it and the
+    /// routines refuse (until remediation removes exactly the reviewed row by its key).
+    pub filtered: bool,
 }
 
 impl GrantTarget {
@@ -198,6 +202,7 @@ mod tests {
         assert!(mysql[0].starts_with("CREATE DEFINER"));
         assert_eq!(drop_sql(&s).unwrap().len(), 2);
         let bad = GrantTarget {
+            filtered: false,
             table: "user_roles; DROP".into(),
             user: "u".into(),
             role: "r".into(),
@@ -205,6 +210,7 @@ mod tests {
         };
         assert!(bad.check().is_err());
         let bad = GrantTarget {
+            filtered: false,
             table: "user_roles".into(),
             user: "u".into(),
             role: "r".into(),

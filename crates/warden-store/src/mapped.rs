@@ -29,9 +29,10 @@ impl PushSource for QueryBuilder<'_, MySql> {
     }
 }
 
-/// ` AND alias.column IN (SELECT id FROM <table, filtered>)` when the section `column`
-/// refers to has a row filter: a grant or a link to a row the filter leaves out (a role of
-/// another guard, a user of another tenant) is not the application's, and is left out too.
+/// When the section `column` refers to has a row filter: ` AND NOT EXISTS (a row of it
+/// with that id which the filter leaves out)`. A grant or a link to a role of another
+/// guard, a user of another tenant, is not the application's and is left out too; one to
+/// a row that exists nowhere (a dangling grant) stays, as it does unfiltered: evidence.
 pub(crate) fn push_refers_to(
     qb: &mut QueryBuilder<'_, MySql>,
     alias: &str,
@@ -41,15 +42,15 @@ pub(crate) fn push_refers_to(
     if filter.is_empty() {
         return;
     }
-    qb.push(" AND ")
-        .push(col(alias, column))
-        .push(" IN (SELECT ")
-        .push(quote(id))
-        .push(" FROM ")
+    qb.push(" AND NOT EXISTS (SELECT 1 FROM ")
         .push(quote(table))
-        .push(" WHERE ");
-    push_filter(qb, filter, None);
-    qb.push(")");
+        .push(" x WHERE ")
+        .push(col("x", id))
+        .push(" = ")
+        .push(col(alias, column))
+        .push(" AND NOT COALESCE((");
+    push_filter(qb, filter, Some("x"));
+    qb.push("), 0))");
 }
 
 /// The sections a grant or link may refer to: (table, id column, filter).

@@ -115,11 +115,15 @@ async fn close_inner(
     let default = campaign.undecided;
     let undecided = u64::try_from(campaign.items - campaign.decided).unwrap_or(0);
     let r = crate::Reader::from(o);
-    if !dry_run {
+    let filtered = remediable(r.mapping()?.mapping()).is_err();
+    let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
+    if !filtered {
+        recorded_target_is(o.db(), &grants).await?;
+    } else if !dry_run && !would_revoke(o.db(), id, default).await?.is_empty() {
+        // Revocations on a filtered grant table are not carried out (a campaign of only
+        // `keep` decisions closes as usual).
         remediable(r.mapping()?.mapping())?;
     }
-    let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
-    recorded_target_is(o.db(), &grants).await?;
 
     if let Some(expected) = expect
         && digest_of(&would_revoke(o.db(), id, default).await?) != expected
@@ -161,7 +165,17 @@ async fn close_inner(
     let mut sql = Vec::new();
     let mut remediated_users = 0;
     for ((_, login), revs) in &by_user {
-        sql.extend(grants.preview(login, revs));
+        // On a filtered table the statement would not be the one carried out (none is):
+        // the preview says so instead of showing it.
+        match filtered {
+            false => sql.extend(grants.preview(login, revs)),
+            true => sql.push(format!(
+                "-- {login}: {} revocation(s) to carry out in the application \
+                 (`{}` is filtered: Warden does not remove its rows yet)",
+                revs.len(),
+                grants.table
+            )),
+        }
         if dry_run {
             continue;
         }

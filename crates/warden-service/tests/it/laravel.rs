@@ -130,6 +130,26 @@ async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
         assert_eq!(logins, holders, "{permission}");
     }
 
+    // No grant table is recorded for remediation: revoking by user and role could remove
+    // the Team's row, so the server's routine has nothing to remove from.
+    let admin = warden_store::Database::connect(&test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let target = mapping.grant_target();
+    assert!(target.filtered);
+    let recorded =
+        warden_store::server_roles::record_grant_target(&admin, &target, clock().now().naive_utc())
+            .await
+            .unwrap();
+    assert!(!recorded);
+    assert_eq!(
+        warden_store::server_roles::grant_target(&admin)
+            .await
+            .unwrap(),
+        None
+    );
+    admin.close().await;
+
     // The check names what the filters leave out.
     let report = mapping_service::check(&ctx, &mapping).await.unwrap();
     assert!(report.ok, "{:?}", report.problems);

@@ -58,6 +58,7 @@ pub async fn department_counts(
         .push(" = ")
         .push(col("ur", &ur.user))
         .push(" WHERE 1 = 1");
+    crate::mapped::push_refers_to(&mut qb, "ur", &ur.role, crate::mapped::roles_of(m));
     push_not_expired(&mut qb, m, "ur", at);
     qb.push(" GROUP BY dept");
     let grants: Vec<(Option<String>, i64, i64)> = qb.build_query_as().fetch_all(db.app()).await?;
