@@ -53,6 +53,25 @@ pub(crate) fn push_refers_to(
     qb.push("), 0))");
 }
 
+/// ` EXISTS (a row of the section `column` refers to, with that id, which its filter leaves
+/// out)`: the rows [`push_refers_to`] drops, for `mapping check` to count.
+pub(crate) fn push_points_outside(
+    qb: &mut QueryBuilder<'_, MySql>,
+    alias: &str,
+    column: &str,
+    (table, id, filter): (&str, &str, &RowFilter),
+) {
+    qb.push("EXISTS (SELECT 1 FROM ")
+        .push(quote(table))
+        .push(" x WHERE ")
+        .push(col("x", id))
+        .push(" = ")
+        .push(col(alias, column))
+        .push(" AND NOT COALESCE((");
+    push_filter(qb, filter, Some("x"));
+    qb.push("), 0))");
+}
+
 /// The sections a grant or link may refer to: (table, id column, filter).
 pub(crate) fn users_of(m: &Mapping) -> (&str, &str, &RowFilter) {
     (&m.users.table, &m.users.id, &m.users.filter)

@@ -86,6 +86,93 @@ pub async fn ignored_rows(db: &Database, r: &Resolved) -> Result<Vec<Ignored>> {
             });
         }
     }
+    out.extend(ignored_by_reference(db, r.mapping()).await?);
+    Ok(out)
+}
+
+/// Grants and links that pass their own section's filter but point at a row another
+/// section's filter leaves out (a grant of an API-guard role): dropped on every read, and
+/// counted here so that access a filter hides is visible.
+async fn ignored_by_reference(db: &Database, m: &Mapping) -> Result<Vec<Ignored>> {
+    use crate::mapped::{PushSource, permissions_of, push_points_outside, roles_of, users_of};
+    let mut links = vec![
+        (
+            "user_roles",
+            &m.user_roles.table,
+            &m.user_roles.filter,
+            &m.user_roles.user,
+            "users",
+            users_of(m),
+        ),
+        (
+            "user_roles",
+            &m.user_roles.table,
+            &m.user_roles.filter,
+            &m.user_roles.role,
+            "roles",
+            roles_of(m),
+        ),
+        (
+            "role_permissions",
+            &m.role_permissions.table,
+            &m.role_permissions.filter,
+            &m.role_permissions.role,
+            "roles",
+            roles_of(m),
+        ),
+        (
+            "role_permissions",
+            &m.role_permissions.table,
+            &m.role_permissions.filter,
+            &m.role_permissions.permission,
+            "permissions",
+            permissions_of(m),
+        ),
+    ];
+    if let Some(up) = &m.user_permissions {
+        links.push((
+            "user_permissions",
+            &up.table,
+            &up.filter,
+            &up.user,
+            "users",
+            users_of(m),
+        ));
+        links.push((
+            "user_permissions",
+            &up.table,
+            &up.filter,
+            &up.permission,
+            "permissions",
+            permissions_of(m),
+        ));
+    }
+    let mut out = Vec::new();
+    for (section, table, filter, column, referred, target) in links {
+        if target.2.is_empty() {
+            continue;
+        }
+        let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new("SELECT COUNT(*) FROM ");
+        qb.push_source(table, filter).push(" a WHERE ");
+        push_points_outside(&mut qb, "a", column, target);
+        let rows: i64 = qb.build_query_scalar().fetch_one(db.app()).await?;
+        if rows > 0 {
+            let columns: Vec<&str> = target.2.0.keys().map(String::as_str).collect();
+            out.push(Ignored {
+                section: section.to_string(),
+                table: table.clone(),
+                rows: rows as u64,
+                message: format!(
+                    "{table}: {rows} row{} point{} at {referred} outside their `where` ({}) and \
+                     {} ignored",
+                    if rows == 1 { "" } else { "s" },
+                    if rows == 1 { "s" } else { "" },
+                    columns.join(", "),
+                    if rows == 1 { "is" } else { "are" }
+                ),
+            });
+        }
+    }
     Ok(out)
 }
 
@@ -139,6 +226,65 @@ fn problems_against(mapping: &Mapping, catalog: &Catalog) -> Vec<MappingProblem>
                 suggestion: None,
             }),
             Some(_) => {}
+        }
+    }
+    problems.extend(filter_values_against(mapping, catalog));
+    problems
+}
+
+/// A filter's values must be of its column's kind: MySQL compares text with a number as
+/// numbers, so `guard_name = 0` would match every non-numeric guard, and `tenant_id =
+/// "1abc"` tenant 1 — a filter that silently lets everything through.
+fn filter_values_against(mapping: &Mapping, catalog: &Catalog) -> Vec<MappingProblem> {
+    use warden_core::mapping::Scalar;
+    let mut problems = Vec::new();
+    for (section, table, filter) in mapping.filters() {
+        let Some(columns) = catalog.get(table) else {
+            continue; // reported above
+        };
+        for (column, value) in &filter.0 {
+            let Some(ty) = columns.get(column) else {
+                continue; // reported above
+            };
+            let ty = ty.to_ascii_lowercase();
+            let integer = matches!(
+                ty.as_str(),
+                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "bit"
+            );
+            let textual = matches!(
+                ty.as_str(),
+                "char"
+                    | "varchar"
+                    | "tinytext"
+                    | "text"
+                    | "mediumtext"
+                    | "longtext"
+                    | "enum"
+                    | "set"
+            );
+            for v in value.values() {
+                let fits = match v {
+                    Scalar::Int(_) | Scalar::Bool(_) => integer,
+                    Scalar::Text(t) => textual || (integer && t.parse::<i64>().is_ok()),
+                };
+                if !fits {
+                    let shown = match v {
+                        Scalar::Int(n) => n.to_string(),
+                        Scalar::Bool(b) => b.to_string(),
+                        Scalar::Text(t) => format!("{t:?}"),
+                    };
+                    problems.push(MappingProblem {
+                        field: format!("{section}.where.{column}"),
+                        table: table.to_string(),
+                        column: Some(column.clone()),
+                        message: format!(
+                            "the value {shown} does not fit `{table}.{column}`, which is {ty}: \
+                             the server would compare it loosely and match rows it should not"
+                        ),
+                        suggestion: None,
+                    });
+                }
+            }
         }
     }
     problems
@@ -209,5 +355,102 @@ mod tests {
             "{}",
             flag.message
         );
+    }
+}
+
+#[cfg(test)]
+mod filter_value_tests {
+    use super::*;
+
+    /// The laravel preset's tables, with `guard_name` text and `model_id` an integer.
+    fn catalog() -> Catalog {
+        let mut c = Catalog::new();
+        let mut add = |t: &str, cols: &[(&str, &str)]| {
+            c.insert(
+                t.to_string(),
+                cols.iter()
+                    .map(|(n, ty)| (n.to_string(), ty.to_string()))
+                    .collect(),
+            );
+        };
+        add(
+            "users",
+            &[
+                ("id", "bigint"),
+                ("name", "varchar"),
+                ("email", "varchar"),
+                ("created_at", "timestamp"),
+            ],
+        );
+        add(
+            "roles",
+            &[
+                ("id", "bigint"),
+                ("name", "varchar"),
+                ("guard_name", "varchar"),
+            ],
+        );
+        add(
+            "permissions",
+            &[
+                ("id", "bigint"),
+                ("name", "varchar"),
+                ("guard_name", "varchar"),
+            ],
+        );
+        add(
+            "role_has_permissions",
+            &[("role_id", "bigint"), ("permission_id", "bigint")],
+        );
+        add(
+            "model_has_roles",
+            &[
+                ("role_id", "bigint"),
+                ("model_id", "bigint"),
+                ("model_type", "varchar"),
+            ],
+        );
+        add(
+            "model_has_permissions",
+            &[
+                ("permission_id", "bigint"),
+                ("model_id", "bigint"),
+                ("model_type", "varchar"),
+            ],
+        );
+        c
+    }
+
+    #[test]
+    fn filter_values_must_fit_their_columns() {
+        let preset = Mapping::preset("laravel-permission").unwrap();
+        assert_eq!(problems_against(&preset, &catalog()), vec![]);
+        let text = include_str!("../../warden-core/src/presets/laravel-permission.toml");
+        for (bad, field) in [
+            (r#"where = { guard_name = 0 }"#, "roles.where.guard_name"),
+            (
+                r#"where = { guard_name = false }"#,
+                "roles.where.guard_name",
+            ),
+            (
+                r#"where = { guard_name = "web", id = "1abc" }"#,
+                "roles.where.id",
+            ),
+        ] {
+            let m = Mapping::from_toml(&text.replacen(r#"where = { guard_name = "web" }"#, bad, 1))
+                .unwrap();
+            let problems = problems_against(&m, &catalog());
+            assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+            assert_eq!(problems[0].field, field);
+            assert!(problems[0].message.contains("does not fit"), "{problems:?}");
+        }
+        // An integer column may take an integer, or text that is exactly one.
+        let ok = Mapping::from_toml(&text.replacen(
+            r#"where = { guard_name = "web" }"#,
+            r#"where = { guard_name = "web", id = [1, "2"] }"#,
+            1,
+        ))
+        .unwrap();
+        assert_eq!(problems_against(&ok, &catalog()), vec![]);
     }
 }

@@ -161,6 +161,10 @@ async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
             "permissions: 1 row outside `where` (guard_name) is ignored",
             "model_has_roles: 1 row outside `where` (model_type) is ignored",
             "model_has_permissions: 1 row outside `where` (model_type) is ignored",
+            // Bob's grant of the API guard's support role, and that role's permission.
+            "model_has_roles: 1 row points at roles outside their `where` (guard_name) and is ignored",
+            "role_has_permissions: 1 row points at roles outside their `where` (guard_name) and is ignored",
+            "role_has_permissions: 1 row points at permissions outside their `where` (guard_name) and is ignored",
         ]
     );
 }
