@@ -448,6 +448,23 @@ impl Mapping {
         out
     }
 
+    /// Each filtered section's `where`, as evidence records it (`{"user_roles":
+    /// {"model_type": "App\\Models\\User"}}`); None when nothing is filtered.
+    pub fn filters_json(&self) -> Option<serde_json::Value> {
+        let filters = self.filters();
+        if filters.is_empty() {
+            return None;
+        }
+        let map: serde_json::Map<String, serde_json::Value> = filters
+            .into_iter()
+            .map(|(section, _, f)| {
+                let value = serde_json::to_value(f).unwrap_or(serde_json::Value::Null);
+                (section.to_string(), value)
+            })
+            .collect();
+        Some(serde_json::Value::Object(map))
+    }
+
     /// Every column the mapping refers to, with the kind it must have.
     pub fn columns(&self) -> Vec<ColumnRef<'_>> {
         let mut out = Refs(Vec::new());

@@ -22,13 +22,27 @@ pub async fn access(
     let loaded = crate::directory::load(&r).await?;
     let rows = loaded.grants.len() + loaded.direct.len();
     progress.total.store(rows as u64, Ordering::Relaxed);
+    // A filtered mapping's rows outside its filters are not in the population: said in
+    // the evidence, with the filters themselves.
+    let filters = r.mapping()?.mapping().filters_json();
+    let mut parameters = serde_json::json!({ "bom": bom });
+    if let (Some(f), Some(p)) = (&filters, parameters.as_object_mut()) {
+        p.insert("filters".into(), f.clone());
+    }
+    let mut population = String::from(
+        "the directory through the mapping: every user, every unexpired role grant (with when \
+         and by whom), every direct permission grant, and the role hierarchy's permissions",
+    );
+    if filters.is_some() {
+        population.push_str(
+            "; of each filtered table only the rows its `where` keeps (parameters.filters), and \
+             no grant or link to a row another filter leaves out",
+        );
+    }
     let report = Report {
         kind: "access",
-        parameters: serde_json::json!({ "bom": bom }),
-        population_query: "the directory through the mapping: every user, every unexpired role \
-            grant (with when and by whom), every direct permission grant, and the role hierarchy's \
-            permissions"
-            .into(),
+        parameters,
+        population_query: population,
         header: &[
             "login",
             "name",

@@ -55,6 +55,8 @@ struct Checked {
     fallback: String,
     policy: Policy,
     version: u32,
+    /// The mapping's row filters (None: none), recorded with the launch.
+    filters: Option<serde_json::Value>,
 }
 
 impl Checked {
@@ -91,6 +93,7 @@ impl Checked {
             fallback,
             policy,
             version: stored.version,
+            filters: o.mapping().ok().and_then(|r| r.mapping().filters_json()),
         })
     }
 
@@ -166,16 +169,17 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
         built_and_stored_ms = t.elapsed().as_millis() as u64 - read_ms,
         "campaign launched"
     );
+    let mut details = serde_json::json!({
+        "campaign": id, "name": c.name, "items": written, "due": c.due.to_string(),
+        "reviewer": c.rule.as_str(), "fallback": c.fallback,
+        "undecided": c.undecided.as_str(), "policy_version": c.version,
+    });
+    // The rows a filtered mapping left out of the population, named on the trail.
+    if let (Some(f), Some(d)) = (&c.filters, details.as_object_mut()) {
+        d.insert("filters".into(), f.clone());
+    }
     let event = change
-        .commit(
-            "review.start",
-            &format!("campaign {id}"),
-            serde_json::json!({
-                "campaign": id, "name": c.name, "items": written, "due": c.due.to_string(),
-                "reviewer": c.rule.as_str(), "fallback": c.fallback,
-                "undecided": c.undecided.as_str(), "policy_version": c.version,
-            }),
-        )
+        .commit("review.start", &format!("campaign {id}"), details)
         .await?;
     Ok(Started {
         campaign: id,

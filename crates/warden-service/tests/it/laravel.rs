@@ -150,6 +150,36 @@ async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
     );
     admin.close().await;
 
+    // The access listing's evidence says which rows its population is: the filters, as
+    // they were, in the manifest.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("access.csv");
+    let done = warden_service::export::access(
+        &ctx,
+        &out,
+        false,
+        &warden_service::export::Progress::default(),
+    )
+    .await
+    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&done.manifest).unwrap()).unwrap();
+    assert_eq!(
+        manifest["parameters"]["filters"]["user_roles"]["model_type"], "App\\Models\\User",
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest["parameters"]["filters"]["roles"]["guard_name"],
+        "web"
+    );
+    assert!(
+        manifest["population_query"]
+            .as_str()
+            .unwrap()
+            .contains("only the rows its `where` keeps"),
+        "{manifest}"
+    );
+
     // The check names what the filters leave out.
     let report = mapping_service::check(&ctx, &mapping).await.unwrap();
     assert!(report.ok, "{:?}", report.problems);
