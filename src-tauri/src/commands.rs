@@ -114,41 +114,18 @@ pub async fn add_profile(
     state: State<'_, AppState>,
     req: AddProfileRequest,
 ) -> Result<ConnectionInfo> {
-    // A profile saved from the page never replaces one: its host, its password and the CA
-    // it pins stay as their owner set them.
-    if profiles::list()?.contains_key(&req.name) {
-        return Err(warden_store::Error::Config(format!(
-            "a profile named `{}` exists: choose another name, or remove it first \
-             (`warden profile remove {}`)",
-            req.name, req.name
-        ))
-        .into());
-    }
-    let tls: warden_store::connect::TlsMode = req.tls.parse()?;
-    let tls_ca = match req.ca_pem.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(_) if !tls.verifies() => {
-            return Err(warden_store::Error::Config(
-                "a CA certificate is for verifying the server: choose TLS verify-identity or \
-                 verify-ca with it"
-                    .into(),
-            )
-            .into());
-        }
-        Some(pem) => Some(profiles::save_ca(&req.name, pem)?),
-        None => None,
-    };
     let profile = profiles::Profile {
         hosts: vec![format!("{}:{}", req.host, req.port)],
         socket: None,
         database: req.database,
         user: req.user,
-        tls,
-        tls_ca,
+        tls: req.tls.parse()?,
+        tls_ca: None,
         mapping: req.mapping,
         auth: warden_core::console::AuthMode::Local,
         governance_schema: None,
     };
-    profiles::add(&req.name, profile, &req.password)?;
+    profiles::add_new(&req.name, profile, req.ca_pem.as_deref(), &req.password)?;
     connect(app, state, req.name).await
 }
 

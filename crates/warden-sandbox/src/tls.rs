@@ -151,9 +151,16 @@ fn make_certificates(dir: &Path) -> Result<()> {
 async fn create_account(server: &TestServer) -> Result<()> {
     let admin = warden_store::ConnectSpec::from_url(&socket_url(&server.socket, "mysql"))?;
     let db = warden_store::Database::connect(&admin).await?;
+    // Account names and the password cannot be bound in these statements: literals, through
+    // the one quoting function.
+    use warden_core::server_roles::literal;
+    let account = format!("{}@'127.0.0.1'", literal(TLS_USER));
     for sql in [
-        format!("CREATE USER '{TLS_USER}'@'127.0.0.1' IDENTIFIED BY '{TLS_PASSWORD}' REQUIRE SSL"),
-        format!("GRANT ALL ON *.* TO '{TLS_USER}'@'127.0.0.1'"),
+        format!(
+            "CREATE USER {account} IDENTIFIED BY {} REQUIRE SSL",
+            literal(TLS_PASSWORD)
+        ),
+        format!("GRANT ALL ON *.* TO {account}"),
     ] {
         sqlx::query(&sql)
             .execute(db.app())

@@ -138,8 +138,7 @@ impl ConnectSpec {
             // told otherwise: a CA given is a CA to check against, never decoration.
             spec.tls = TlsMode::VerifyIdentity;
         }
-        if spec.tls_ca.is_some() && !matches!(spec.tls, TlsMode::VerifyCa | TlsMode::VerifyIdentity)
-        {
+        if spec.tls_ca.is_some() && !spec.tls.verifies() {
             return Err(bad(
                 "a CA (`ssl-ca`) is for verifying the server: use ssl-mode=verify-ca or verify-identity with it",
             ));

@@ -42,15 +42,8 @@ pub(crate) fn push_refers_to(
     if filter.is_empty() {
         return;
     }
-    qb.push(" AND NOT EXISTS (SELECT 1 FROM ")
-        .push(quote(table))
-        .push(" x WHERE ")
-        .push(col("x", id))
-        .push(" = ")
-        .push(col(alias, column))
-        .push(" AND NOT COALESCE((");
-    push_filter(qb, filter, Some("x"));
-    qb.push("), 0))");
+    qb.push(" AND NOT ");
+    push_points_outside(qb, alias, column, (table, id, filter));
 }
 
 /// ` EXISTS (a row of the section `column` refers to, with that id, which its filter leaves

@@ -270,18 +270,7 @@ pub fn get(name: &str) -> Result<Profile> {
 /// Saves a profile and stores its password in the keyring. The password is stored first,
 /// so a keyring failure leaves the config file as it was.
 pub fn add(name: &str, profile: Profile, password: &Secret) -> Result<()> {
-    check_name(name)?;
-    if profile.hosts.is_empty() && profile.socket.is_none() {
-        return Err(Error::Config("a profile needs at least one host".into()));
-    }
-    if profile.tls_ca.is_some()
-        && !matches!(profile.tls, TlsMode::VerifyCa | TlsMode::VerifyIdentity)
-    {
-        return Err(Error::Config(
-            "a CA (--tls-ca) is for verifying the server: use --tls verify-ca or verify-identity with it"
-                .into(),
-        ));
-    }
+    check_profile(name, &profile, profile.tls_ca.is_some())?;
     let path = config_path()?;
     let mut config = load(&path)?;
     off_runtime(|| {
@@ -291,6 +280,43 @@ pub fn add(name: &str, profile: Profile, password: &Secret) -> Result<()> {
     })?;
     config.profiles.insert(name.to_string(), profile);
     save(&path, &config)
+}
+
+fn check_profile(name: &str, profile: &Profile, with_ca: bool) -> Result<()> {
+    check_name(name)?;
+    if profile.hosts.is_empty() && profile.socket.is_none() {
+        return Err(Error::Config("a profile needs at least one host".into()));
+    }
+    if with_ca && !profile.tls.verifies() {
+        return Err(Error::Config(
+            "a CA (--tls-ca) is for verifying the server: use --tls verify-ca or verify-identity with it"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A new profile whose CA, if any, came as PEM text (the desktop's connection form): never
+/// replaces a profile of that name (its host, password and pinned CA stay as their owner
+/// set them), and checks everything before the CA is kept and the profile saved.
+pub fn add_new(
+    name: &str,
+    mut profile: Profile,
+    ca_pem: Option<&str>,
+    password: &Secret,
+) -> Result<()> {
+    if list()?.contains_key(name) {
+        return Err(Error::Config(format!(
+            "a profile named `{name}` exists: choose another name, or remove it first \
+             (`warden profile remove {name}`)"
+        )));
+    }
+    let ca_pem = ca_pem.filter(|p| !p.trim().is_empty());
+    check_profile(name, &profile, ca_pem.is_some())?;
+    if let Some(pem) = ca_pem {
+        profile.tls_ca = Some(save_ca(name, pem)?);
+    }
+    add(name, profile, password)
 }
 
 /// Replaces a profile's password in the OS keyring (after the server took a new one).

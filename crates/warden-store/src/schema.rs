@@ -78,8 +78,8 @@ pub async fn ignored_rows(db: &Database, r: &Resolved) -> Result<Vec<Ignored>> {
                 table: table.to_string(),
                 rows: rows as u64,
                 message: format!(
-                    "{table}: {rows} row{} outside `where` ({}) {} ignored",
-                    if rows == 1 { "" } else { "s" },
+                    "{table}: {} outside `where` ({}) {} ignored",
+                    rows_said(rows),
                     columns.join(", "),
                     if rows == 1 { "is" } else { "are" }
                 ),
@@ -88,6 +88,11 @@ pub async fn ignored_rows(db: &Database, r: &Resolved) -> Result<Vec<Ignored>> {
     }
     out.extend(ignored_by_reference(db, r.mapping()).await?);
     Ok(out)
+}
+
+/// "1 row", "12 rows".
+fn rows_said(rows: i64) -> String {
+    format!("{rows} row{}", if rows == 1 { "" } else { "s" })
 }
 
 /// Grants and links that pass their own section's filter but point at a row another
@@ -163,9 +168,8 @@ async fn ignored_by_reference(db: &Database, m: &Mapping) -> Result<Vec<Ignored>
                 table: table.clone(),
                 rows: rows as u64,
                 message: format!(
-                    "{table}: {rows} row{} point{} at {referred} outside their `where` ({}) and \
-                     {} ignored",
-                    if rows == 1 { "" } else { "s" },
+                    "{table}: {} point{} at {referred} outside their `where` ({}) and {} ignored",
+                    rows_said(rows),
                     if rows == 1 { "s" } else { "" },
                     columns.join(", "),
                     if rows == 1 { "is" } else { "are" }
