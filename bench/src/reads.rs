@@ -12,7 +12,7 @@ use warden_sandbox::TestDatabase;
 use warden_service::findings::{self, PolicySource};
 use warden_service::{Clock, Ctx, directory};
 use warden_store::Database;
-use warden_store::directory::{self as store, GrantScope, UserFilter};
+use warden_store::directory::{self as store, GrantsOf, UserFilter};
 
 use super::{Row, format_count, futures_runs, median, warden_json};
 
@@ -113,7 +113,7 @@ async fn naive_loop(db: &TestDatabase) -> anyhow::Result<Duration> {
     let mut all: HashMap<UserId, Effective> = HashMap::with_capacity(users.len());
     let now = Clock::System.now_naive();
     for u in &users {
-        let grants = store::role_grants(&conn, &mapping, &GrantScope::User(u.id), now).await?;
+        let grants = store::role_grants(&conn, &mapping, &GrantsOf::User(u.id), now).await?;
         let direct = store::direct_grants(&conn, &mapping, Some(u.id)).await?;
         let eff = effective_permissions(
             u,

@@ -71,6 +71,26 @@ pub struct RoleGrant {
     pub role: RoleId,
     pub granted_at: Option<NaiveDateTime>,
     pub granted_by: Option<UserId>,
+    /// Where the grant holds (`support @ team 7`); empty: everywhere.
+    #[serde(default, skip_serializing_if = "GrantScope::is_everywhere")]
+    pub scope: GrantScope,
+    /// The grant row's key (JSON: column -> value), read only for a campaign's launch:
+    /// remediation removes exactly the row it names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// Where a grant holds: the grant table's scope columns (`user_roles.scope`) with the
+/// row's values, in the mapping's order (a NULL value: not scoped by that column).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct GrantScope(pub Vec<(String, Option<String>)>);
+
+impl GrantScope {
+    /// A grant whose scope columns are all NULL (or that has none) holds everywhere.
+    pub fn is_everywhere(&self) -> bool {
+        self.0.iter().all(|(_, v)| v.is_none())
+    }
 }
 
 /// A permission granted to a user directly, outside any role.
@@ -389,18 +409,24 @@ mod tests {
                 role: R_LEAD,
                 granted_at: None,
                 granted_by: None,
+                scope: Default::default(),
+                key: None,
             },
             RoleGrant {
                 user: UserId(2),
                 role: R_BILLING,
                 granted_at: None,
                 granted_by: None,
+                scope: Default::default(),
+                key: None,
             },
             RoleGrant {
                 user: UserId(3),
                 role: R_AGENT,
                 granted_at: None,
                 granted_by: None,
+                scope: Default::default(),
+                key: None,
             },
         ];
         let direct = vec![DirectGrant {

@@ -227,6 +227,21 @@ pub struct UserRolesMap {
     pub filter: RowFilter,
 }
 
+impl UserRolesMap {
+    /// Every column the section names, mapped and filter columns, each once.
+    pub fn named_columns(&self) -> impl Iterator<Item = &str> {
+        let mut seen = std::collections::BTreeSet::new();
+        [&self.user, &self.role]
+            .into_iter()
+            .chain(&self.granted_at)
+            .chain(&self.granted_by)
+            .chain(&self.expires_at)
+            .chain(self.filter.0.keys())
+            .map(String::as_str)
+            .filter(move |c| seen.insert(*c))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserPermissionsMap {
@@ -299,11 +314,17 @@ impl Mapping {
     /// The grant table remediation works on: the user-role table.
     pub fn grant_target(&self) -> crate::remediation::GrantTarget {
         crate::remediation::GrantTarget {
-            filtered: !self.user_roles.filter.is_empty(),
             table: self.user_roles.table.clone(),
             user: self.user_roles.user.clone(),
             role: self.user_roles.role.clone(),
             granted_at: self.user_roles.granted_at.clone(),
+            filter: self.user_roles.filter.clone(),
+            mapped: self
+                .user_roles
+                .named_columns()
+                .map(str::to_string)
+                .collect(),
+            key: None,
         }
     }
 

@@ -4,9 +4,14 @@
 //!
 //! - `warden_grant_remove(item)` removes the grant of one review item decided `revoke` in a
 //!   campaign not yet closed, keeping each removed row (as JSON, column by column) in
-//!   `warden_remediations`, and marks the item remediated. The row is found by the user and
-//!   role the item recorded at launch and, where the mapping names one, the time of the
-//!   grant: a grant made again since launch is untouched.
+//!   `warden_remediations`, and marks the item remediated. The row is found by the grant
+//!   table's key as the item captured it from the row at launch (its primary key; with none,
+//!   every mapped and filter column, when a unique key lies among them), and also by the
+//!   user and role the item recorded and, where the mapping names one, the time of the
+//!   grant (a grant made again since launch is untouched); only inside the mapping's
+//!   `user_roles.where`. Each key and filter value is compared as the column's own type and
+//!   collation, so at most the one row the key names can match; a table with no such key is
+//!   refused (reading still works).
 //! - `warden_grant_restore(remediation)` puts one kept row back, exactly as it was.
 //!
 //! The grant table itself is fixed by the administrator (`warden migrate`, from the
@@ -15,6 +20,7 @@
 //! quoted; every value is bound (`EXECUTE … USING`).
 
 use crate::ident;
+use crate::mapping::{RowFilter, Scalar};
 use crate::server_roles::{
     Dialect, Schemas, ServerNames, checked, literal, officer_check, procedure_head, record_call,
     signal,
@@ -33,24 +39,161 @@ pub struct GrantTarget {
     /// When the grant was made: with it, a row is removed only if it is still the grant
     /// the campaign reviewed (a grant made again since launch is another grant).
     pub granted_at: Option<String>,
-    /// The mapping filters the table's rows (`user_roles.where`): removing by user and role
-    /// could touch a row outside the filter, so no target is recorded for it and the
-    /// routines refuse (until remediation removes exactly the reviewed row by its key).
-    pub filtered: bool,
+    /// The mapping's `user_roles.where`: the routines touch no row outside it.
+    pub filter: RowFilter,
+    /// Every column the mapping names in the table (mapped and filter columns): the key
+    /// of a table without a primary key ([`grant_key`]).
+    pub mapped: Vec<String>,
+    /// The columns that identify one grant, as `warden migrate` found them in the table's
+    /// keys ([`GrantKey`]); `None` in a target read from a mapping alone.
+    pub key: Option<GrantKey>,
+}
+
+/// How one grant row is identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantKey {
+    /// These columns' values name exactly one row.
+    Columns(Vec<String>),
+    /// No key does (why, to tell the officer): remediation is refused.
+    None(String),
+}
+
+impl GrantKey {
+    pub fn columns(&self) -> Option<&[String]> {
+        match self {
+            Self::Columns(c) => Some(c),
+            Self::None(_) => None,
+        }
+    }
 }
 
 impl GrantTarget {
     pub fn check(&self) -> crate::Result<()> {
+        let key = self.key.as_ref().and_then(GrantKey::columns).unwrap_or(&[]);
         for name in [&self.table, &self.user, &self.role]
             .into_iter()
             .chain(self.granted_at.as_ref())
+            .chain(self.filter.0.keys())
+            .chain(key)
         {
             ident::check(name)
                 .map_err(|e| crate::Error::Invalid(format!("grant table name {name:?} {e}")))?;
         }
         Ok(())
     }
+
+    /// The filter as the routines read it ([`filter_json`]).
+    pub fn filter_json(&self) -> Option<String> {
+        filter_json(&self.filter)
+    }
+
+    /// The key's columns as the routines read them (a JSON array); None when no key
+    /// identifies one grant.
+    pub fn key_json(&self) -> Option<String> {
+        let columns = self.key.as_ref()?.columns()?;
+        Some(serde_json::Value::from(columns.to_vec()).to_string())
+    }
 }
+
+/// A row filter as the routines read it: each column with the list of its values (a
+/// boolean as 1 or 0, as MySQL stores it); None when nothing is filtered.
+pub fn filter_json(filter: &RowFilter) -> Option<String> {
+    if filter.is_empty() {
+        return None;
+    }
+    let map: serde_json::Map<String, serde_json::Value> = (filter.0.iter())
+        .map(|(column, value)| {
+            let values = value.values().iter().map(|v| match v {
+                Scalar::Int(i) => serde_json::Value::from(*i),
+                Scalar::Bool(b) => serde_json::Value::from(i64::from(*b)),
+                Scalar::Text(t) => serde_json::Value::from(t.as_str()),
+            });
+            (column.clone(), values.collect())
+        })
+        .collect();
+    Some(serde_json::Value::Object(map).to_string())
+}
+
+/// The columns of a grant table that identify one grant, from its indexes: the primary
+/// key; without one, every mapped and filter column (`mapped`), when a unique key of
+/// NOT NULL columns lies among them. Each key column must be of a type the routines
+/// compare exactly (integer, decimal, text with a collation, date or time of day).
+pub fn grant_key(table: &str, indexes: &[Index], columns: &[Column], mapped: &[&str]) -> GrantKey {
+    let comparable = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c.name == name)
+            .is_some_and(|c| c.comparable())
+    };
+    let key: Vec<String> = match indexes.iter().find(|i| i.name == "PRIMARY") {
+        Some(pk) => pk.columns.clone(),
+        None => {
+            let not_null = |name: &str| columns.iter().any(|c| c.name == name && !c.nullable);
+            let inside = indexes.iter().any(|i| {
+                i.unique && (i.columns.iter()).all(|c| mapped.contains(&c.as_str()) && not_null(c))
+            });
+            if !inside {
+                return GrantKey::None(format!(
+                    "`{table}` has no primary key, nor a unique key of NOT NULL columns among                      the mapped ones ({}): no key names exactly one grant",
+                    mapped.join(", ")
+                ));
+            }
+            let mut key: Vec<String> = Vec::new();
+            for m in mapped {
+                if !key.iter().any(|k| k == m) {
+                    key.push((*m).to_string());
+                }
+            }
+            key
+        }
+    };
+    match key.iter().find(|k| !comparable(k)) {
+        Some(odd) => GrantKey::None(format!(
+            "`{table}`.`{odd}` is part of the key that names one grant, and its type is not              one Warden compares exactly (integer, decimal, text, date or time)"
+        )),
+        None => GrantKey::Columns(key),
+    }
+}
+
+/// An index of a table, as information_schema.STATISTICS lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    pub name: String,
+    pub unique: bool,
+    /// In the index's order.
+    pub columns: Vec<String>,
+}
+
+/// A column of a table, as information_schema.COLUMNS lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// DATA_TYPE, lower case.
+    pub data_type: String,
+    /// Whether it has a collation (text; binary strings have none).
+    pub collated: bool,
+    pub nullable: bool,
+}
+
+impl Column {
+    /// Whether the routines compare a value with it exactly ([`typed`]'s cases).
+    pub fn comparable(&self) -> bool {
+        self.collated || EXACT_TYPES.contains(&self.data_type.as_str())
+    }
+}
+
+const EXACT_TYPES: [&str; 10] = [
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "bigint",
+    "decimal",
+    "date",
+    "datetime",
+    "timestamp",
+    "time",
+];
 
 /// An identifier quoted inside SQL text built by the routine.
 fn qi(expr: &str) -> String {
@@ -59,18 +202,95 @@ fn qi(expr: &str) -> String {
 
 const IDENT_RE: &str = "'^[A-Za-z0-9_$]{1,64}$'";
 
-/// Reads and checks the recorded grant target into `v_table`, `v_user_col`, `v_role_col`.
+/// Reads and checks the recorded grant target into `v_table`, `v_user_col`, `v_role_col`,
+/// `v_granted_col`, `v_keys` (JSON array, or NULL) and `v_filter` (JSON object, or NULL).
 fn target(gov: &str) -> String {
     format!(
-        "SELECT table_name, user_column, role_column, granted_at_column \
-         INTO v_table, v_user_col, v_role_col, v_granted_col \
+        "SELECT table_name, user_column, role_column, granted_at_column, key_columns, row_filter \
+         INTO v_table, v_user_col, v_role_col, v_granted_col, v_keys, v_filter \
          FROM {gov}.`warden_grant_target` WHERE id = 1;\n\
          IF v_table IS NULL OR v_table NOT REGEXP {IDENT_RE} OR v_user_col NOT REGEXP {IDENT_RE} \
          OR v_role_col NOT REGEXP {IDENT_RE} OR NOT (v_granted_col IS NULL OR v_granted_col REGEXP {IDENT_RE}) \
+         OR NOT (v_keys IS NULL OR COALESCE(JSON_TYPE(v_keys) = 'ARRAY' AND JSON_LENGTH(v_keys) > 0, FALSE)) \
+         OR NOT (v_filter IS NULL OR COALESCE(JSON_TYPE(v_filter) = 'OBJECT', FALSE)) \
          THEN\n{};\nEND IF;\n",
         signal(
             "no grant table is recorded: an administrator runs `warden migrate` with the mapping"
         )
+    )
+}
+
+/// Checks the column named by `v_col` and turns the SQL text in `v_val` (a JSON_VALUE)
+/// into that value as the column's own type and collation: compared with the column, it
+/// is equal exactly where the table's keys say two values are the same.
+fn typed(app_literal: &str) -> String {
+    format!(
+        "IF v_col IS NULL OR v_col NOT REGEXP {IDENT_RE} THEN\n{bad_name};\nEND IF;\n\
+         SET v_type = NULL, v_coltype = NULL, v_charset = NULL, v_collation = NULL;\n\
+         SELECT LOWER(DATA_TYPE), LOWER(COLUMN_TYPE), CHARACTER_SET_NAME, COLLATION_NAME \
+         INTO v_type, v_coltype, v_charset, v_collation FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = {app_literal} AND TABLE_NAME = v_table AND COLUMN_NAME = v_col;\n\
+         SET v_val = CASE \
+         WHEN v_charset REGEXP {IDENT_RE} AND v_collation REGEXP {IDENT_RE} \
+         THEN CONCAT('CONVERT(', v_val, ' USING ', v_charset, ') COLLATE ', v_collation) \
+         WHEN v_type IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint') \
+         THEN CONCAT('CAST(', v_val, IF(v_coltype LIKE '%unsigned%', ' AS UNSIGNED)', ' AS SIGNED)')) \
+         WHEN v_type = 'decimal' THEN CONCAT('CAST(', v_val, ' AS DECIMAL(65,30))') \
+         WHEN v_type = 'date' THEN CONCAT('CAST(', v_val, ' AS DATE)') \
+         WHEN v_type IN ('datetime', 'timestamp') THEN CONCAT('CAST(', v_val, ' AS DATETIME(6))') \
+         WHEN v_type = 'time' THEN CONCAT('CAST(', v_val, ' AS TIME(6))') \
+         ELSE NULL END;\n\
+         IF v_val IS NULL THEN\n{odd_type};\nEND IF;\n",
+        bad_name = signal("the grant table's key or filter names no column of it"),
+        odd_type = signal(
+            "a key or filter column of the grant table is missing or of a type not compared exactly"
+        ),
+    )
+}
+
+/// Adds to `v_which` the grant's key, as the item captured it (`@warden_key`), and the
+/// table's filter (`@warden_filter`), each value typed by [`typed`].
+fn key_and_filter(app_literal: &str) -> String {
+    let typed = typed(app_literal);
+    format!(
+        "IF v_keys IS NULL THEN\n{no_key};\nEND IF;\n\
+         IF @warden_key IS NULL THEN\n\
+         SET @warden_key = JSON_OBJECT(v_user_col, @warden_user, v_role_col, @warden_role);\n\
+         END IF;\n\
+         IF NOT COALESCE(JSON_VALID(@warden_key) AND JSON_TYPE(@warden_key) = 'OBJECT', FALSE) THEN\n{bad_key};\nEND IF;\n\
+         SET v_i = 0;\n\
+         WHILE v_i < JSON_LENGTH(v_keys) DO\n\
+         SET v_col = JSON_UNQUOTE(JSON_EXTRACT(v_keys, CONCAT('$[', v_i, ']')));\n\
+         SET v_val = CONCAT('JSON_VALUE(@warden_key, ', QUOTE(CONCAT('$.\"', v_col, '\"')), ')');\n\
+         {typed}\
+         IF NOT JSON_CONTAINS_PATH(@warden_key, 'one', CONCAT('$.\"', v_col, '\"')) THEN\n{no_value};\nEND IF;\n\
+         SET v_which = CONCAT(v_which, ' AND ', {col}, ' <=> ', v_val);\n\
+         SET v_i = v_i + 1;\n\
+         END WHILE;\n\
+         SET @warden_filter = v_filter;\n\
+         SET v_i = 0;\n\
+         WHILE v_i < COALESCE(JSON_LENGTH(v_filter), 0) DO\n\
+         SET v_col = JSON_UNQUOTE(JSON_EXTRACT(JSON_KEYS(v_filter), CONCAT('$[', v_i, ']')));\n\
+         SET v_in = NULL, v_j = 0;\n\
+         WHILE v_j < COALESCE(JSON_LENGTH(v_filter, CONCAT('$.\"', v_col, '\"')), 0) DO\n\
+         SET v_val = CONCAT('JSON_VALUE(@warden_filter, ', QUOTE(CONCAT('$.\"', v_col, '\"[', v_j, ']')), ')');\n\
+         {typed}\
+         SET v_in = CONCAT_WS(', ', v_in, v_val);\n\
+         SET v_j = v_j + 1;\n\
+         END WHILE;\n\
+         IF v_in IS NULL THEN\n{empty_filter};\nEND IF;\n\
+         SET v_which = CONCAT(v_which, ' AND ', {col}, ' IN (', v_in, ')');\n\
+         SET v_i = v_i + 1;\n\
+         END WHILE;\n",
+        col = qi("v_col"),
+        no_key = signal(
+            "the grant table has no key naming one grant (see `warden migrate`): revoke in the application"
+        ),
+        bad_key = signal("the item's grant key is not a JSON object"),
+        no_value = signal(
+            "the item has no value for a key column (launched before keys were kept?): revoke in the application"
+        ),
+        empty_filter = signal("the grant table's filter has a column with no value"),
     )
 }
 
@@ -89,7 +309,12 @@ pub fn routines_sql(
     let head = |name: &str, params: &str| procedure_head(names, &gov, dialect, name, params);
     let declare = "DECLARE v_table VARCHAR(64);\nDECLARE v_user_col VARCHAR(64);\n\
                    DECLARE v_role_col VARCHAR(64);\nDECLARE v_granted_col VARCHAR(64);\n\
-                   DECLARE v_columns TEXT;\nDECLARE v_which TEXT;\n";
+                   DECLARE v_columns TEXT;\nDECLARE v_which TEXT;\n\
+                   DECLARE v_keys TEXT;\nDECLARE v_filter TEXT;\n\
+                   DECLARE v_i INT;\nDECLARE v_j INT;\nDECLARE v_col VARCHAR(64);\n\
+                   DECLARE v_val TEXT;\nDECLARE v_in TEXT;\nDECLARE v_type VARCHAR(64);\n\
+                   DECLARE v_coltype TEXT;\nDECLARE v_charset VARCHAR(64);\n\
+                   DECLARE v_collation VARCHAR(64);\n";
     let table = format!("CONCAT({}, '.', {})", qi(&app_literal), qi("v_table"));
     // Every column of the grant table, for JSON_OBJECT('c', `c`, …).
     let columns = format!(
@@ -106,8 +331,8 @@ pub fn routines_sql(
          DECLARE v_campaign BIGINT UNSIGNED;\n\
          {officer}\
          SET SESSION group_concat_max_len = 1048576;\n\
-         SELECT i.campaign_id, i.user_id, i.role_id, i.granted_at \
-         INTO v_campaign, @warden_user, @warden_role, @warden_granted \
+         SELECT i.campaign_id, i.user_id, i.role_id, i.granted_at, i.grant_key \
+         INTO v_campaign, @warden_user, @warden_role, @warden_granted, @warden_key \
          FROM {gov}.`warden_review_items` i JOIN {gov}.`warden_campaigns` c ON c.id = i.campaign_id \
          WHERE i.id = p_item AND i.decision = 'revoke' AND i.remediation IS NULL AND c.status <> 'closed';\n\
          IF v_campaign IS NULL THEN\n{not_revocable};\nEND IF;\n\
@@ -116,6 +341,7 @@ pub fn routines_sql(
          IF v_granted_col IS NULL THEN\nSET @warden_granted = NULL;\nEND IF;\n\
          SET v_which = CONCAT(' WHERE ', {user_col}, ' = ? AND ', {role_col}, ' = ? AND ', \
          IF(v_granted_col IS NULL, '? IS NULL', CONCAT({granted_col}, ' <=> ?')));\n\
+         {key_and_filter}\
          SET @warden_sql = CONCAT('INSERT INTO {gov}.`warden_remediations` \
          (campaign_id, item_id, user_id, role_id, removed_row, removed_at) \
          SELECT ?, ?, ?, ?, CAST(JSON_OBJECT(', v_columns, ') AS CHAR), ? FROM ', {table}, \
@@ -123,6 +349,7 @@ pub fn routines_sql(
          {exec}EXECUTE warden_stmt USING @warden_campaign, @warden_item, @warden_user, @warden_role, \
          @warden_at, @warden_user, @warden_role, @warden_granted;\n\
          SET p_kept = ROW_COUNT();\nDEALLOCATE PREPARE warden_stmt;\n\
+         IF p_kept > 1 THEN\n{several};\nEND IF;\n\
          SET @warden_sql = CONCAT('DELETE FROM ', {table}, v_which);\n\
          {exec}EXECUTE warden_stmt USING @warden_user, @warden_role, @warden_granted;\nDEALLOCATE PREPARE warden_stmt;\n\
          UPDATE {gov}.`warden_review_items` SET remediation = IF(p_kept > 0, 'revoked', 'absent') WHERE id = p_item;\n\
@@ -135,6 +362,8 @@ pub fn routines_sql(
         user_col = qi("v_user_col"),
         role_col = qi("v_role_col"),
         granted_col = qi("v_granted_col"),
+        key_and_filter = key_and_filter(&app_literal),
+        several = signal("the grant's key names more than one row: nothing is removed"),
         exec = exec(),
     );
     let restore = head(
@@ -202,7 +431,9 @@ mod tests {
         assert!(mysql[0].starts_with("CREATE DEFINER"));
         assert_eq!(drop_sql(&s).unwrap().len(), 2);
         let bad = GrantTarget {
-            filtered: false,
+            filter: RowFilter::default(),
+            mapped: Vec::new(),
+            key: None,
             table: "user_roles; DROP".into(),
             user: "u".into(),
             role: "r".into(),
@@ -210,7 +441,9 @@ mod tests {
         };
         assert!(bad.check().is_err());
         let bad = GrantTarget {
-            filtered: false,
+            filter: RowFilter::default(),
+            mapped: Vec::new(),
+            key: None,
             table: "user_roles".into(),
             user: "u".into(),
             role: "r".into(),
@@ -221,5 +454,108 @@ mod tests {
             sql.contains("' <=> ?'"),
             "the time of the grant, when mapped"
         );
+        assert!(
+            sql.contains("COLLATE ', v_collation"),
+            "text keys in their own collation"
+        );
+        assert!(sql.contains("' AS UNSIGNED)'"), "integer keys as integers");
+        assert!(sql.contains("names more than one row: nothing is removed"));
+    }
+
+    fn col(name: &str, data_type: &str, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            collated: data_type == "varchar",
+            nullable,
+        }
+    }
+
+    fn index(name: &str, unique: bool, columns: &[&str]) -> Index {
+        Index {
+            name: name.into(),
+            unique,
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    /// spatie/laravel-permission's `model_has_roles`: its primary key names the grant.
+    #[test]
+    fn the_primary_key_names_a_grant() {
+        let columns = [
+            col("role_id", "bigint", false),
+            col("model_type", "varchar", false),
+            col("model_id", "bigint", false),
+        ];
+        let pk = index("PRIMARY", true, &["role_id", "model_id", "model_type"]);
+        let key = grant_key("model_has_roles", &[pk], &columns, &["model_id", "role_id"]);
+        assert_eq!(
+            key.columns().unwrap(),
+            ["role_id", "model_id", "model_type"]
+        );
+    }
+
+    /// Without a primary key, a unique key among the mapped columns makes every mapped and
+    /// filter column the key; a unique key on a nullable column, or outside them, does not.
+    #[test]
+    fn without_a_primary_key_a_unique_key_among_the_mapped_columns_does() {
+        let columns = [
+            col("user_id", "int", false),
+            col("role_id", "int", false),
+            col("tenant", "varchar", false),
+            col("note", "varchar", true),
+        ];
+        let mapped = ["user_id", "role_id", "tenant"];
+        let unique = index("u", true, &["user_id", "role_id"]);
+        let key = grant_key("ur", &[unique], &columns, &mapped);
+        assert_eq!(key.columns().unwrap(), mapped);
+        for odd in [
+            index("u", true, &["user_id", "note"]),
+            index("u", false, &["user_id", "role_id"]),
+        ] {
+            let why = match grant_key("ur", &[odd], &columns, &["user_id", "role_id", "note"]) {
+                GrantKey::None(why) => why,
+                k => panic!("{k:?}"),
+            };
+            assert!(why.contains("no primary key"), "{why}");
+        }
+        assert!(matches!(
+            grant_key("ur", &[], &columns, &mapped),
+            GrantKey::None(_)
+        ));
+    }
+
+    #[test]
+    fn a_key_column_compared_inexactly_is_refused() {
+        let columns = [col("id", "binary", false), col("f", "double", false)];
+        for name in ["id", "f"] {
+            let pk = index("PRIMARY", true, &[name]);
+            match grant_key("ur", &[pk], &columns, &["id"]) {
+                GrantKey::None(why) => assert!(why.contains(&format!("`{name}`")), "{why}"),
+                k => panic!("{k:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_filter_is_written_as_lists_of_values() {
+        let m = crate::mapping::Mapping::from_toml(
+            &include_str!("presets/reference.toml").replace(
+                "[user_roles]\n",
+                "[user_roles]\nwhere = { model_type = 'App\\Models\\User', active = true, team = [1, 2] }\n",
+            ),
+        )
+        .unwrap();
+        let target = m.grant_target();
+        assert_eq!(
+            target.filter_json().unwrap(),
+            r#"{"active":[1],"model_type":["App\\Models\\User"],"team":[1,2]}"#
+        );
+        assert_eq!(target.key_json(), None, "a mapping alone knows no key");
+        let keyed = GrantTarget {
+            key: Some(GrantKey::Columns(vec!["a".into(), "b".into()])),
+            ..target
+        };
+        assert_eq!(keyed.key_json().unwrap(), r#"["a","b"]"#);
     }
 }

@@ -321,6 +321,7 @@ pub fn decided_trigger_sql(
         "user_id",
         "role_id",
         "granted_at",
+        "grant_key",
         "campaign_id",
     ]
     .map(|c| format!("NOT (NEW.{c} <=> OLD.{c})"))

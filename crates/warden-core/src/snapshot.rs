@@ -256,6 +256,8 @@ mod tests {
                 role: RoleId(u % 12 + 1),
                 granted_at: None,
                 granted_by: None,
+                scope: Default::default(),
+                key: None,
             })
             .collect();
         let direct = [DirectGrant {
@@ -276,6 +278,8 @@ mod tests {
                 role: RoleId(2),
                 granted_at: None,
                 granted_by: None,
+                scope: Default::default(),
+                key: None,
             }],
             &[],
         );
@@ -321,6 +325,8 @@ mod tests {
             role: RoleId(r),
             granted_at: None,
             granted_by: Some(UserId(2)),
+            scope: Default::default(),
+            key: None,
         };
         let before = [g(1, 1), g(2, 1)];
         let after = [g(1, 1), g(1, 2), g(2, 1)];

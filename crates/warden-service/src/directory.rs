@@ -10,7 +10,7 @@ use warden_core::directory::{
     DirectGrant, Effective, Permission, PermissionId, Role, RoleGrant, RoleId, RoleModel, User,
     UserId, Via, effective_for_all, effective_permissions,
 };
-use warden_store::directory::{self as store, GrantScope, UserFilter};
+use warden_store::directory::{self as store, GrantsOf, UserFilter};
 
 use crate::context::{Ctx, Reader};
 use crate::error::{Error, Result};
@@ -216,8 +216,7 @@ pub async fn access(ctx: &Ctx, req: AccessRequest) -> Result<AccessResponse> {
         .await?
         .ok_or_else(|| Error::NotFound(format!("no staff user with login `{}`", req.login)))?;
     let catalog = role_catalog(&r).await?;
-    let grants =
-        store::role_grants(db, m, &GrantScope::User(user.id), r.clock().now_naive()).await?;
+    let grants = store::role_grants(db, m, &GrantsOf::User(user.id), r.clock().now_naive()).await?;
     let direct = store::direct_grants(db, m, Some(user.id)).await?;
     let effective = effective_permissions(
         &user,
@@ -404,12 +403,22 @@ pub(crate) struct Loaded {
 
 /// The whole directory, with the grants current at this moment of the context's clock.
 pub(crate) async fn load(r: &Reader<'_>) -> Result<Loaded> {
+    load_keyed(r, None).await
+}
+
+/// [`load`], each grant with its row's `key` columns when given (a campaign's launch).
+pub(crate) async fn load_keyed(r: &Reader<'_>, key: Option<&[String]>) -> Result<Loaded> {
     let (db, m) = (r.db(), r.mapping()?);
     let now = r.clock().now_naive();
     let (catalog, users, grants, direct) = futures_util::try_join!(
         role_catalog(r),
         async { Ok(store::users(db, m, &UserFilter::default()).await?) },
-        async { Ok(store::role_grants(db, m, &GrantScope::All, now).await?) },
+        async {
+            Ok(match key {
+                Some(key) => store::role_grants_keyed(db, m, now, key).await?,
+                None => store::role_grants(db, m, &GrantsOf::All, now).await?,
+            })
+        },
         async { Ok(store::direct_grants(db, m, None).await?) },
     )?;
     Ok(Loaded {
@@ -613,7 +622,7 @@ pub async fn role(ctx: &Ctx, req: RoleRequest) -> Result<RoleDetail> {
     let grants = store::role_grants(
         db,
         m,
-        &GrantScope::Roles(vec![role.id]),
+        &GrantsOf::Roles(vec![role.id]),
         r.clock().now_naive(),
     )
     .await?;

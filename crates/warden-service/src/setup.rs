@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use warden_core::console::{ConsoleRole, normalize_login};
 use warden_core::console_accounts;
-use warden_core::remediation::GrantTarget;
+use warden_core::remediation::{GrantKey, GrantTarget};
 use warden_core::server_roles::Dialect;
 use warden_store::Database;
 use warden_store::accounts::{self, Put};
@@ -28,6 +28,13 @@ pub struct MigrateResponse {
     /// The application's grant table this run recorded for remediation (none when the
     /// mapping's table is not in this database, or none was given).
     pub grant_table: Option<String>,
+    /// The grant table's columns that name one grant (its primary key, or every mapped
+    /// and filter column when a unique key lies among them): remediation removes by them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_key: Option<Vec<String>>,
+    /// Why no key names one grant, when none does: remediation is then refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation_refused: Option<String>,
 }
 
 /// What `warden migrate` is asked to do beyond its migrations.
@@ -67,12 +74,18 @@ pub async fn migrate(
         }
     }
     let report = governance::migrate(db, at.naive_utc()).await?;
-    let grant_table = match &opts.grant_target {
+    let recorded = match &opts.grant_target {
         Some(target) => server_roles::record_grant_target(db, target, at.naive_utc())
             .await?
-            .then(|| target.table.clone()),
+            .map(|key| (target.table.clone(), key)),
         None => None,
     };
+    let (grant_key, remediation_refused) = match recorded.as_ref().map(|(_, k)| k) {
+        Some(GrantKey::Columns(c)) => (Some(c.clone()), None),
+        Some(GrantKey::None(why)) => (None, Some(why.clone())),
+        None => (None, None),
+    };
+    let grant_table = recorded.map(|(table, _)| table);
     // The trail's trigger comes with the roles: set up before the first event is written.
     let plan = server_roles::plan_for(db).await?;
     let provisioned = server_roles::provision(db, &plan, at.naive_utc()).await?;
@@ -122,6 +135,8 @@ pub async fn migrate(
         first_officer,
         server_roles: provisioned.then_some(plan.sha256),
         grant_table,
+        grant_key,
+        remediation_refused,
     })
 }
 

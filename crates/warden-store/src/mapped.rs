@@ -101,13 +101,27 @@ pub(crate) fn push_filter(
             if j > 0 {
                 qb.push(", ");
             }
-            match v {
-                Scalar::Int(n) => qb.push_bind(*n),
-                Scalar::Bool(b) => qb.push_bind(*b),
-                Scalar::Text(t) => qb.push_bind(t.clone()),
-            };
+            push_scalar(qb, v);
         }
         qb.push(")");
+    }
+}
+
+/// Binds a filter's value; answers it as text (for a preview).
+pub(crate) fn push_scalar(qb: &mut QueryBuilder<'_, MySql>, v: &Scalar) -> String {
+    match v {
+        Scalar::Int(n) => {
+            qb.push_bind(*n);
+            n.to_string()
+        }
+        Scalar::Bool(b) => {
+            qb.push_bind(*b);
+            b.to_string()
+        }
+        Scalar::Text(t) => {
+            qb.push_bind(t.clone());
+            format!("'{}'", t.replace('\'', "''"))
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{MySql, QueryBuilder};
 use warden_core::console::identity;
-use warden_core::mapping::Mapping;
+use warden_core::mapping::{Mapping, RowFilter};
+use warden_core::remediation::GrantKey;
 use warden_core::review::{Baseline, CampaignStatus, Remediated, ReviewerRule, Verdict};
 
 use crate::connect::Database;
@@ -63,6 +64,8 @@ pub struct NewItem {
     pub last_used: Option<NaiveDateTime>,
     pub suggestion: Verdict,
     pub reason: String,
+    /// The grant row's key (JSON), as read at launch: remediation removes that row.
+    pub grant_key: Option<String>,
 }
 
 /// Within a change: stores a campaign (its items follow with [`insert_items`]); returns
@@ -96,7 +99,7 @@ pub async fn insert_items(change: &mut Change<'_>, id: u64, items: &[NewItem]) -
         let mut qb = QueryBuilder::<MySql>::new(
             "INSERT INTO warden_review_items (campaign_id, user_id, login, login_key, department, \
              role_id, role, reviewer, reviewer_key, granted_at, granted_by, baseline, outside, \
-             sod, last_used, suggestion, reason) ",
+             sod, last_used, suggestion, reason, grant_key) ",
         );
         qb.push_values(chunk, |mut b, i| {
             b.push_bind(id)
@@ -115,7 +118,8 @@ pub async fn insert_items(change: &mut Change<'_>, id: u64, items: &[NewItem]) -
                 .push_bind(&i.sod)
                 .push_bind(i.last_used)
                 .push_bind(i.suggestion)
-                .push_bind(&i.reason);
+                .push_bind(&i.reason)
+                .push_bind(&i.grant_key);
         });
         qb.build().execute(change.conn()).await?;
     }
@@ -417,29 +421,61 @@ pub struct Revocation {
     pub role: String,
     /// When the grant was made, as recorded at launch.
     pub granted_at: Option<NaiveDateTime>,
+    /// The grant row's key (JSON), as read at launch.
+    pub grant_key: Option<String>,
 }
 
 /// Items decided `revoke` and not yet remediated, by user.
 pub async fn pending_revocations(db: &Database, campaign: u64) -> Result<Vec<Revocation>> {
-    let rows: Vec<(u64, i64, String, i64, String, Option<NaiveDateTime>)> = sqlx::query_as(
-        "SELECT id, user_id, login, role_id, role, granted_at FROM warden_review_items \
-         WHERE campaign_id = ? AND decision = ? AND remediation IS NULL \
-         ORDER BY user_id, role_id, id",
+    revocations_where(
+        db,
+        campaign,
+        "decision = ? AND remediation IS NULL",
+        Some(Verdict::Revoke),
     )
-    .bind(campaign)
-    .bind(Verdict::Revoke)
-    .fetch_all(db.gov())
-    .await?;
+    .await
+}
+
+/// Undecided items, as the revocations a default of `revoke` makes them, by user.
+pub async fn undecided_as_revocations(db: &Database, campaign: u64) -> Result<Vec<Revocation>> {
+    revocations_where(db, campaign, "decision IS NULL", None).await
+}
+
+async fn revocations_where(
+    db: &Database,
+    campaign: u64,
+    condition: &'static str,
+    decision: Option<Verdict>,
+) -> Result<Vec<Revocation>> {
+    type Row = (
+        u64,
+        i64,
+        String,
+        i64,
+        String,
+        Option<NaiveDateTime>,
+        Option<String>,
+    );
+    let sql = format!(
+        "SELECT id, user_id, login, role_id, role, granted_at, grant_key FROM warden_review_items \
+         WHERE campaign_id = ? AND {condition} ORDER BY user_id, role_id, id"
+    );
+    let mut q = sqlx::query_as::<_, Row>(&sql).bind(campaign);
+    if let Some(d) = decision {
+        q = q.bind(d);
+    }
+    let rows = q.fetch_all(db.gov()).await?;
     Ok(rows
         .into_iter()
         .map(
-            |(item, user_id, login, role_id, role, granted_at)| Revocation {
+            |(item, user_id, login, role_id, role, granted_at, grant_key)| Revocation {
                 item,
                 user_id,
                 login,
                 role_id,
                 role,
                 granted_at,
+                grant_key,
             },
         )
         .collect())
@@ -457,6 +493,13 @@ pub struct GrantTable {
     /// When the grant was made, if the mapping names it.
     pub granted_at: Option<String>,
     pub columns: Vec<String>,
+    /// The mapping's `user_roles.where`: no row outside it is touched.
+    pub filter: RowFilter,
+    /// The columns that name one grant, as `warden migrate` recorded them ([`keyed`]):
+    /// None until then.
+    ///
+    /// [`keyed`]: GrantTable::keyed
+    pub key: Option<GrantKey>,
 }
 
 impl GrantTable {
@@ -483,7 +526,23 @@ impl GrantTable {
             role: ur.role.clone(),
             granted_at: ur.granted_at.clone(),
             columns,
+            filter: ur.filter.clone(),
+            key: None,
         })
+    }
+
+    /// This table with the key `warden migrate` recorded for it.
+    pub fn keyed(self, key: Option<GrantKey>) -> Self {
+        Self { key, ..self }
+    }
+
+    /// The key's columns, or why no key names one grant (remediation is then refused).
+    pub fn key_columns(&self) -> std::result::Result<&[String], String> {
+        match &self.key {
+            Some(GrantKey::Columns(c)) => Ok(c),
+            Some(GrantKey::None(why)) => Err(why.clone()),
+            None => Err(format!("no key is recorded for `{}`", self.table)),
+        }
     }
 
     fn qualified(&self) -> String {
@@ -493,7 +552,10 @@ impl GrantTable {
         s
     }
 
-    fn push_where(&self, qb: &mut QueryBuilder<'_, MySql>, r: &Revocation) {
+    /// The grant `r` names: its user and role (and time of grant), its row's key and the
+    /// table's filter. Answers the bound values, as text, for a preview.
+    fn push_where(&self, qb: &mut QueryBuilder<'_, MySql>, r: &Revocation) -> Vec<String> {
+        let mut bound = vec![r.user_id.to_string(), r.role_id.to_string()];
         qb.push(" WHERE ")
             .push(warden_core::ident::quote(&self.user))
             .push(" = ")
@@ -507,35 +569,56 @@ impl GrantTable {
                 .push(warden_core::ident::quote(granted_at))
                 .push(" <=> ")
                 .push_bind(r.granted_at);
+            bound.push(
+                r.granted_at
+                    .map_or("NULL".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            );
         }
+        let key: serde_json::Map<String, serde_json::Value> = (r.grant_key.as_deref())
+            .and_then(|k| serde_json::from_str(k).ok())
+            .unwrap_or_default();
+        for column in self.key_columns().unwrap_or(&[]) {
+            let value = key.get(column).cloned().unwrap_or(serde_json::Value::Null);
+            qb.push(" AND ")
+                .push(warden_core::ident::quote(column))
+                .push(" <=> ");
+            bound.push(push_json_value(qb, &value));
+        }
+        for (column, value) in &self.filter.0 {
+            qb.push(" AND ")
+                .push(warden_core::ident::quote(column))
+                .push(" IN (");
+            for (i, v) in value.values().iter().enumerate() {
+                if i > 0 {
+                    qb.push(", ");
+                }
+                bound.push(crate::mapped::push_scalar(qb, v));
+            }
+            qb.push(")");
+        }
+        bound
     }
 
-    fn keep_query(&self, r: &Revocation) -> QueryBuilder<'static, MySql> {
+    fn keep_query(&self, r: &Revocation) -> (QueryBuilder<'static, MySql>, Vec<String>) {
         let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(JSON_OBJECT(");
+        let mut bound = Vec::new();
         let mut sep = qb.separated(", ");
         for c in &self.columns {
             sep.push_bind(c.clone());
             sep.push(warden_core::ident::quote(c));
+            bound.push(format!("'{c}'"));
         }
         qb.push(") AS CHAR) FROM ").push(self.qualified());
-        self.push_where(&mut qb, r);
+        bound.extend(self.push_where(&mut qb, r));
         qb.push(" FOR UPDATE");
-        qb
+        (qb, bound)
     }
 
-    fn delete_query(&self, r: &Revocation) -> QueryBuilder<'static, MySql> {
+    fn delete_query(&self, r: &Revocation) -> (QueryBuilder<'static, MySql>, Vec<String>) {
         let mut qb = QueryBuilder::<MySql>::new("DELETE FROM ");
         qb.push(self.qualified());
-        self.push_where(&mut qb, r);
-        qb
-    }
-
-    fn granted_bound(&self, r: &Revocation) -> String {
-        match (&self.granted_at, r.granted_at) {
-            (None, _) => String::new(),
-            (Some(_), Some(t)) => format!(", {}", t.format("%Y-%m-%d %H:%M:%S")),
-            (Some(_), None) => ", NULL".into(),
-        }
+        let bound = self.push_where(&mut qb, r);
+        (qb, bound)
     }
 
     /// The statements a user's remediation runs (inside the definer's routine
@@ -553,22 +636,14 @@ impl GrantTable {
             "START TRANSACTION;".to_string(),
         ];
         for r in revocations {
-            let names: Vec<String> = self.columns.iter().map(|c| format!("'{c}'")).collect();
+            let (keep, bound) = self.keep_query(r);
             out.push(format!(
-                "{}; -- keeps the row for undo; bound: {}, {}, {}{}",
-                self.keep_query(r).sql(),
-                names.join(", "),
-                r.user_id,
-                r.role_id,
-                self.granted_bound(r)
+                "{}; -- keeps the row for undo; bound: {}",
+                keep.sql(),
+                bound.join(", ")
             ));
-            out.push(format!(
-                "{}; -- bound: {}, {}{}",
-                self.delete_query(r).sql(),
-                r.user_id,
-                r.role_id,
-                self.granted_bound(r)
-            ));
+            let (delete, bound) = self.delete_query(r);
+            out.push(format!("{}; -- bound: {}", delete.sql(), bound.join(", ")));
         }
         out.push("COMMIT;".to_string());
         out
@@ -663,20 +738,66 @@ pub async fn removed_rows(db: &Database, campaign: u64) -> Result<Vec<Removed>> 
         .collect())
 }
 
-/// Whether the application holds the grant (user, role) now.
-pub async fn grant_held(db: &Database, grants: &GrantTable, user: i64, role: i64) -> Result<bool> {
+/// Whether the application holds the removed row's grant again: a row with its user and
+/// role, and its key, inside the table's filter.
+pub async fn grant_held(db: &Database, grants: &GrantTable, removed: &Removed) -> Result<bool> {
+    let row: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&removed.row).unwrap_or_default();
+    let key: serde_json::Map<String, serde_json::Value> = (grants.key_columns().unwrap_or(&[]))
+        .iter()
+        .filter_map(|c| row.get(c).map(|v| (c.clone(), v.clone())))
+        .collect();
+    let as_revoked = Revocation {
+        item: removed.item,
+        user_id: removed.user_id,
+        login: String::new(),
+        role_id: removed.role_id,
+        role: String::new(),
+        granted_at: None,
+        grant_key: Some(serde_json::Value::Object(key).to_string()),
+    };
+    // Held again whenever it was granted, so the time of the grant is not compared.
+    let without_time = GrantTable {
+        granted_at: None,
+        ..grants.clone()
+    };
     let mut qb = QueryBuilder::<MySql>::new("SELECT COUNT(*) FROM ");
-    qb.push(grants.qualified())
-        .push(" WHERE ")
-        .push(warden_core::ident::quote(&grants.user))
-        .push(" = ")
-        .push_bind(user)
-        .push(" AND ")
-        .push(warden_core::ident::quote(&grants.role))
-        .push(" = ")
-        .push_bind(role);
+    qb.push(grants.qualified());
+    without_time.push_where(&mut qb, &as_revoked);
     let n: i64 = qb.build_query_scalar().fetch_one(db.app()).await?;
     Ok(n > 0)
+}
+
+/// Binds a JSON value read from a grant row as the SQL value it was; answers it as text.
+fn push_json_value(qb: &mut QueryBuilder<'_, MySql>, value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => {
+            qb.push("NULL");
+            "NULL".into()
+        }
+        Value::Bool(b) => {
+            qb.push_bind(*b);
+            b.to_string()
+        }
+        Value::Number(n) => {
+            match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => qb.push_bind(i),
+                (None, Some(u)) => qb.push_bind(u),
+                // A decimal: bound as its text, which the server reads as exactly that.
+                _ => qb.push_bind(n.to_string()),
+            };
+            n.to_string()
+        }
+        Value::String(s) => {
+            qb.push_bind(s.clone());
+            format!("'{}'", s.replace('\'', "''"))
+        }
+        other => {
+            qb.push_bind(other.to_string());
+            other.to_string()
+        }
+    }
 }
 
 /// Where an application user stands now, for an undo that must not give access back to

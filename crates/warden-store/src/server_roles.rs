@@ -4,7 +4,8 @@
 
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
-use warden_core::remediation::{self, GrantTarget};
+use warden_core::mapping::RowFilter;
+use warden_core::remediation::{self, Column, GrantKey, GrantTarget, Index};
 use warden_core::server_roles::{self as plan, Dialect, Schemas, ServerNames};
 use warden_core::{console_accounts, review_access};
 
@@ -70,40 +71,111 @@ pub async fn plan_for(db: &Database) -> Result<Plan> {
     })
 }
 
-/// The grant table remediation works on, as the administrator recorded it.
+/// The grant table remediation works on, as the administrator recorded it. Its `mapped`
+/// columns are not recorded (they served to find the key) and read back empty.
 pub async fn grant_target(db: &Database) -> Result<Option<GrantTarget>> {
-    let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT table_name, user_column, role_column, granted_at_column \
-         FROM warden_grant_target WHERE id = 1",
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT table_name, user_column, role_column, granted_at_column, key_columns, no_key, \
+         row_filter FROM warden_grant_target WHERE id = 1",
     )
     .fetch_optional(db.gov())
     .await?;
-    Ok(row.map(|(table, user, role, granted_at)| GrantTarget {
-        filtered: false,
+    let Some((table, user, role, granted_at, key, no_key, filter)) = row else {
+        return Ok(None);
+    };
+    let unreadable = |what: &str, e: serde_json::Error| {
+        Error::Config(format!(
+            "the recorded grant table's {what} is unreadable: {e}"
+        ))
+    };
+    let key = match key {
+        Some(k) => GrantKey::Columns(serde_json::from_str(&k).map_err(|e| unreadable("key", e))?),
+        None => GrantKey::None(no_key.unwrap_or_else(|| {
+            format!("`{table}` has no key that names exactly one grant (see `warden migrate`)")
+        })),
+    };
+    let filter = match filter {
+        Some(f) => serde_json::from_str(&f).map_err(|e| unreadable("filter", e))?,
+        None => RowFilter::default(),
+    };
+    Ok(Some(GrantTarget {
         table,
         user,
         role,
         granted_at,
+        filter,
+        mapped: Vec::new(),
+        key: Some(key),
     }))
 }
 
-/// Records the grant table remediation works on (an administrator, at `warden migrate`);
-/// the next plan grants the definer exactly that table. A table that is not in the
-/// application's schema is not recorded (answers false): the mapping is not this database's.
+/// The columns of `target`'s table that name one grant ([`remediation::grant_key`]), from
+/// its indexes and columns as the server lists them.
+pub async fn grant_key(db: &Database, target: &GrantTarget) -> Result<GrantKey> {
+    let stats: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT CAST(INDEX_NAME AS CHAR), CAST(NON_UNIQUE AS SIGNED), CAST(COLUMN_NAME AS CHAR) \
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
+         ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+    )
+    .bind(&target.table)
+    .fetch_all(db.app())
+    .await?;
+    let mut indexes: Vec<Index> = Vec::new();
+    for (name, non_unique, column) in stats {
+        match indexes.last_mut() {
+            Some(i) if i.name == name => i.columns.push(column),
+            _ => indexes.push(Index {
+                name,
+                unique: non_unique == 0,
+                columns: vec![column],
+            }),
+        }
+    }
+    let columns: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT CAST(COLUMN_NAME AS CHAR), CAST(LOWER(DATA_TYPE) AS CHAR), \
+         CAST(COLLATION_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR) \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+    )
+    .bind(&target.table)
+    .fetch_all(db.app())
+    .await?;
+    let columns: Vec<Column> = (columns.into_iter())
+        .map(|(name, data_type, collation, nullable)| Column {
+            name,
+            data_type,
+            collated: collation.is_some(),
+            nullable: nullable == "YES",
+        })
+        .collect();
+    let mapped: Vec<&str> = target.mapped.iter().map(String::as_str).collect();
+    Ok(remediation::grant_key(
+        &target.table,
+        &indexes,
+        &columns,
+        &mapped,
+    ))
+}
+
+/// Records the grant table remediation works on (an administrator, at `warden migrate`),
+/// with the key that names one of its grants and the mapping's filter; the next plan
+/// grants the definer exactly that table. Answers the key (a table with none is recorded,
+/// and the routines refuse to remove from it), or None for a table that is not in the
+/// application's schema: the mapping is not this database's, and nothing is recorded.
 pub async fn record_grant_target(
     db: &Database,
     target: &GrantTarget,
     at: NaiveDateTime,
-) -> Result<bool> {
+) -> Result<Option<GrantKey>> {
     target.check()?;
-    if target.filtered {
-        // The server's routines then have no table to remove from: they refuse, whatever
-        // a client asks.
-        sqlx::query("DELETE FROM warden_grant_target WHERE id = 1")
-            .execute(db.gov())
-            .await?;
-        return Ok(false);
-    }
     let exists: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
     )
@@ -111,26 +183,42 @@ pub async fn record_grant_target(
     .fetch_optional(db.app())
     .await?;
     if exists.is_none() {
-        return Ok(false);
+        return Ok(None);
     }
+    let key = grant_key(db, target).await?;
+    let keyed = GrantTarget {
+        key: Some(key.clone()),
+        ..target.clone()
+    };
+    keyed.check()?;
     sqlx::query(
         "INSERT INTO warden_grant_target \
-         (id, table_name, user_column, role_column, granted_at_column, recorded_at) \
-         VALUES (1, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE \
+         (id, table_name, user_column, role_column, granted_at_column, key_columns, no_key, \
+         row_filter, recorded_at) \
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE \
          recorded_at = IF(table_name <=> VALUES(table_name) AND user_column <=> VALUES(user_column) \
-         AND role_column <=> VALUES(role_column) AND granted_at_column <=> VALUES(granted_at_column), \
+         AND role_column <=> VALUES(role_column) AND granted_at_column <=> VALUES(granted_at_column) \
+         AND key_columns <=> VALUES(key_columns) AND row_filter <=> VALUES(row_filter), \
          recorded_at, VALUES(recorded_at)), \
          table_name = VALUES(table_name), user_column = VALUES(user_column), \
-         role_column = VALUES(role_column), granted_at_column = VALUES(granted_at_column)",
+         role_column = VALUES(role_column), granted_at_column = VALUES(granted_at_column), \
+         key_columns = VALUES(key_columns), no_key = VALUES(no_key), \
+         row_filter = VALUES(row_filter)",
     )
-    .bind(&target.table)
-    .bind(&target.user)
-    .bind(&target.role)
-    .bind(&target.granted_at)
+    .bind(&keyed.table)
+    .bind(&keyed.user)
+    .bind(&keyed.role)
+    .bind(&keyed.granted_at)
+    .bind(keyed.key_json())
+    .bind(match &key {
+        GrantKey::None(why) => Some(why.as_str()),
+        GrantKey::Columns(_) => None,
+    })
+    .bind(keyed.filter_json())
     .bind(at)
     .execute(db.gov())
     .await?;
-    Ok(true)
+    Ok(Some(key))
 }
 
 /// Applies `plan` unless it is the one applied last; records it `at`. Returns whether it

@@ -34,6 +34,15 @@ pub async fn migrate(cli: &Cli, print_sql: bool, account_prefix: Option<String>)
              but closing one will be refused until `warden migrate` runs with the right --mapping",
         );
     }
+    if let Some(why) = &done.remediation_refused {
+        note(
+            cli,
+            &format!(
+                "note: {why}: campaigns can be run, but their revocations are carried out in \
+                 the application (Warden removes a grant only by a key that names exactly one row)"
+            ),
+        );
+    }
     print(cli.format, &done)?;
     Ok(0)
 }

@@ -83,6 +83,8 @@ fn grant(user: i64, role: i64) -> RoleGrant {
         role: RoleId(role),
         granted_at: None,
         granted_by: None,
+        scope: Default::default(),
+        key: None,
     }
 }
 

@@ -52,19 +52,20 @@ pub async fn close_as_previewed(ctx: &Ctx, id: u64, digest: &str) -> Result<Clos
     close_inner(ctx, id, false, Some(digest)).await
 }
 
-/// The revocation set's fingerprint: sorted by item, each item with its user, role and
-/// time of grant.
+/// The revocation set's fingerprint: sorted by item, each item with its user, role, time
+/// of grant and the grant row's key.
 fn digest_of(revocations: &[store::Revocation]) -> String {
     use sha2::{Digest, Sha256};
     let mut lines: Vec<String> = revocations
         .iter()
         .map(|r| {
             format!(
-                "{}:{}:{}:{}\n",
+                "{}:{}:{}:{}:{}\n",
                 r.item,
                 r.user_id,
                 r.role_id,
-                r.granted_at.map(|t| t.to_string()).unwrap_or_default()
+                r.granted_at.map(|t| t.to_string()).unwrap_or_default(),
+                r.grant_key.as_deref().unwrap_or_default()
             )
         })
         .collect();
@@ -81,16 +82,7 @@ async fn would_revoke(
 ) -> Result<Vec<store::Revocation>> {
     let mut pending = store::pending_revocations(db, id).await?;
     if default == Verdict::Revoke {
-        for i in store::items(db, store::Scope::All, id, None, true).await? {
-            pending.push(store::Revocation {
-                item: i.id,
-                user_id: i.user_id,
-                login: i.login,
-                role_id: i.role_id,
-                role: i.role,
-                granted_at: i.granted_at,
-            });
-        }
+        pending.extend(store::undecided_as_revocations(db, id).await?);
     }
     Ok(pending)
 }
@@ -115,14 +107,16 @@ async fn close_inner(
     let default = campaign.undecided;
     let undecided = u64::try_from(campaign.items - campaign.decided).unwrap_or(0);
     let r = crate::Reader::from(o);
-    let filtered = remediable(r.mapping()?.mapping()).is_err();
     let grants = store::GrantTable::of(r.db(), r.mapping()?).await?;
-    if !filtered {
-        recorded_target_is(o.db(), &grants).await?;
-    } else if !dry_run && !would_revoke(o.db(), id, default).await?.is_empty() {
-        // Revocations on a filtered grant table are not carried out (a campaign of only
-        // `keep` decisions closes as usual).
-        remediable(r.mapping()?.mapping())?;
+    let grants = recorded_target_is(o.db(), grants).await?;
+    // Without a key that names one grant row, revocations are not carried out (a campaign
+    // of only `keep` decisions closes as usual); the server's routine refuses them too.
+    let unkeyed = grants.key_columns().err();
+    if let Some(why) = &unkeyed
+        && !dry_run
+        && !would_revoke(o.db(), id, default).await?.is_empty()
+    {
+        return Err(not_remediable(why));
     }
 
     if let Some(expected) = expect
@@ -165,15 +159,12 @@ async fn close_inner(
     let mut sql = Vec::new();
     let mut remediated_users = 0;
     for ((_, login), revs) in &by_user {
-        // On a filtered table the statement would not be the one carried out (none is):
-        // the preview says so instead of showing it.
-        match filtered {
-            false => sql.extend(grants.preview(login, revs)),
-            true => sql.push(format!(
-                "-- {login}: {} revocation(s) to carry out in the application \
-                 (`{}` is filtered: Warden does not remove its rows yet)",
+        // Without a key no statement is carried out: the preview says so instead.
+        match &unkeyed {
+            None => sql.extend(grants.preview(login, revs)),
+            Some(why) => sql.push(format!(
+                "-- {login}: {} revocation(s) to carry out in the application ({why})",
                 revs.len(),
-                grants.table
             )),
         }
         if dry_run {
@@ -270,9 +261,11 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
     }
     let r = crate::Reader::from(o);
     let resolved = r.mapping()?;
-    remediable(resolved.mapping())?;
     let grants = store::GrantTable::of(r.db(), resolved).await?;
-    recorded_target_is(o.db(), &grants).await?;
+    let grants = recorded_target_is(o.db(), grants).await?;
+    if let Err(why) = grants.key_columns() {
+        return Err(not_remediable(&why));
+    }
     let removed = store::removed_rows(o.db(), id).await?;
     let mut by_user: BTreeMap<i64, Vec<store::Removed>> = BTreeMap::new();
     for rm in removed {
@@ -294,19 +287,14 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
                     "user {user} is no longer active: access is not given back to an \
                      inactive account"
                 )),
-                store::UserNow::Active => store::grant_held(
-                    o.db(),
-                    &grants,
-                    rm.user_id,
-                    rm.role_id,
-                )
-                .await?
-                .then(|| {
-                    format!(
-                        "user {} holds role {} again: the grant made since is left as it is",
-                        rm.user_id, rm.role_id
-                    )
-                }),
+                store::UserNow::Active => {
+                    store::grant_held(o.db(), &grants, rm).await?.then(|| {
+                        format!(
+                            "user {} holds role {} again: the grant made since is left as it is",
+                            rm.user_id, rm.role_id
+                        )
+                    })
+                }
             };
             match why {
                 Some(reason) => skipped.push(SkippedRow {
@@ -344,68 +332,51 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
     })
 }
 
-/// Remediation removes and restores a grant by its user and role: on a grant table that a
-/// row filter shares with other rows (`user_roles.where`: another model type, tenant or
-/// guard), that could touch a row outside the filter, so it is refused before anything is
-/// done. (Removing exactly the reviewed row, by its key, is issue 21's.)
-fn remediable(m: &warden_core::mapping::Mapping) -> Result<()> {
-    if m.user_roles.filter.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Invalid(format!(
-        "the grant table `{}` is filtered (`user_roles.where`): revoking by user and role \
-         could remove a row outside the filter, so this version does not remediate it; \
-         preview the close (--dry-run) and revoke in the application",
-        m.user_roles.table
-    )))
+/// Remediation removes a grant by the key of its row: a table with no key that names
+/// exactly one row is refused before anything is done (the server's routine refuses too).
+fn not_remediable(why: &str) -> Error {
+    Error::Invalid(format!(
+        "{why}: Warden removes a grant only by a key that names exactly that row, so this \
+         grant table is not remediated; preview the close (--dry-run) and revoke in the \
+         application"
+    ))
 }
 
 /// The server's routines remediate the grant table the administrator recorded at
-/// `warden migrate`; a session whose mapping names another would be shown one thing and
-/// do another, so it is refused before anything happens.
-async fn recorded_target_is(db: &warden_store::Database, grants: &store::GrantTable) -> Result<()> {
+/// `warden migrate`, inside its filter, by its key; a session whose mapping names another
+/// table or filter would be shown one thing and do another, so it is refused before
+/// anything happens. Answers `grants` with the recorded key.
+async fn recorded_target_is(
+    db: &warden_store::Database,
+    grants: store::GrantTable,
+) -> Result<store::GrantTable> {
     let recorded = warden_store::server_roles::grant_target(db).await?;
+    let filter = warden_core::remediation::filter_json;
     let same = recorded.as_ref().is_some_and(|t| {
         t.table == grants.table
             && t.user == grants.user
             && t.role == grants.role
             && t.granted_at == grants.granted_at
+            && filter(&t.filter) == filter(&grants.filter)
     });
     if same {
-        return Ok(());
+        let key = recorded.and_then(|t| t.key);
+        return Ok(grants.keyed(key));
     }
     Err(Error::Invalid(match recorded {
         None => "no grant table is recorded for remediation: an administrator runs \
                  `warden migrate` with this mapping"
             .to_string(),
         Some(t) => format!(
-            "remediation works on `{}` ({} = user, {} = role), as recorded at `warden migrate`; \
-             this session's mapping names `{}`: use the same mapping, or have an administrator \
-             migrate with this one",
-            t.table, t.user, t.role, grants.table
+            "remediation works on `{}` ({} = user, {} = role{}), as recorded at `warden \
+             migrate`; this session's mapping names `{}`{}: use the same mapping, or have an \
+             administrator migrate with this one",
+            t.table,
+            t.user,
+            t.role,
+            filter(&t.filter).map_or(String::new(), |f| format!(", where {f}")),
+            grants.table,
+            filter(&grants.filter).map_or(String::new(), |f| format!(" where {f}")),
         ),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_filtered_grant_table_is_not_remediated_by_user_and_role() {
-        let mut m = warden_core::mapping::Mapping::preset("reference").unwrap();
-        assert!(remediable(&m).is_ok());
-        m.user_roles.filter = warden_core::mapping::Mapping::from_toml(
-            &include_str!("../../../warden-core/src/presets/reference.toml").replace(
-                "[user_roles]\n",
-                "[user_roles]\nwhere = { model_type = 'App\\Models\\User' }\n",
-            ),
-        )
-        .unwrap()
-        .user_roles
-        .filter;
-        assert!(!m.user_roles.filter.is_empty());
-        let why = remediable(&m).unwrap_err().to_string();
-        assert!(why.contains("user_roles.where"), "{why}");
-    }
 }

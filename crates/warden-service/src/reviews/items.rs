@@ -161,6 +161,7 @@ impl<'a> ItemBuilder<'a> {
             last_used: c.last_used,
             suggestion: c.suggestion,
             reason: fit(c.reason, 500),
+            grant_key: g.key.clone(),
         })
     }
 }

@@ -13,7 +13,7 @@ use warden_store::reviews::{self as store, NewCampaign, NewItem};
 
 use super::items::{ItemBuilder, Rules};
 use crate::context::{Ctx, Officer};
-use crate::directory::load;
+use crate::directory::load_keyed;
 use crate::error::{Error, Result};
 
 /// Which grants a campaign reviews; an empty list does not narrow.
@@ -122,7 +122,18 @@ pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
     let now = r.clock().now_naive();
     let unused_days = c.policy.dormancy.as_ref().map_or(90, |d| d.days);
     let since = now - chrono::Duration::days(i64::from(unused_days.max(365)));
-    let (loaded, usage) = futures_util::try_join!(load(&r), async {
+    // Each item keeps its grant row's key, as `warden migrate` recorded the table's key:
+    // close removes exactly that row. (No key recorded: items keep none, and the server
+    // refuses to remove their grants.)
+    let key = match warden_store::server_roles::grant_target(db).await? {
+        Some(t) if t.table == m.mapping().user_roles.table => t
+            .key
+            .as_ref()
+            .and_then(|k| k.columns())
+            .map(<[String]>::to_vec),
+        _ => None,
+    };
+    let (loaded, usage) = futures_util::try_join!(load_keyed(&r, key.as_deref()), async {
         Ok(warden_store::directory::usage_since(db, m, since).await?)
     })?;
     let read_ms = t.elapsed().as_millis() as u64;

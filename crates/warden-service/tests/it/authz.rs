@@ -311,15 +311,15 @@ async fn an_install_from_before_accounts_is_upgraded_by_the_administrator() {
         "ALTER TABLE warden_server_roles DROP COLUMN account_prefix",
         "UPDATE warden_server_roles SET plan_sha256 = REPEAT('0', 64)",
         "ALTER TABLE warden_review_items DROP INDEX warden_review_items_reviewer_key, \
-         DROP COLUMN login_key, DROP COLUMN reviewer_key",
+         DROP COLUMN login_key, DROP COLUMN reviewer_key, DROP COLUMN grant_key",
         "DROP TABLE warden_grant_target",
         "DROP TABLE warden_routine_calls",
-        "DELETE FROM warden_schema_migrations WHERE version = 11",
+        "DELETE FROM warden_schema_migrations WHERE version IN (11, 13)",
     ] {
         sqlx::raw_sql(sql).execute(root.gov()).await.unwrap();
     }
     let done = migrate(&root, &s.test_db, clock()).await;
-    assert_eq!(done.applied, [11]);
+    assert_eq!(done.applied, [11, 13]);
     assert_eq!(done.first_officer.as_deref(), Some(ADMIN));
     assert!(done.server_roles.is_some(), "the new plan is set up");
     let ctx = Ctx::establish(root, None).await.unwrap();

@@ -4,7 +4,9 @@
 //! nothing, a permission of the API guard is not the web's — and `mapping check` shows what
 //! the filters leave out.
 
+use warden_core::console::ConsoleRole;
 use warden_core::mapping::Mapping;
+use warden_core::review::{ReviewerRule, Verdict};
 use warden_service::directory::{self, AccessRequest, WhoCanRequest};
 use warden_service::mapping as mapping_service;
 
@@ -50,9 +52,11 @@ const SCHEMA: &[&str] = &[
      (1, 'customer.read', 'web'), (2, 'customer.read', 'api'), \
      (3, 'customer.delete', 'web'), (4, 'customer.export', 'web')",
     "INSERT INTO role_has_permissions VALUES (1, 1), (3, 2), (1, 2), (2, 3)",
-    // Ann is support; team 1 (sharing Ann's id) is admin; Bob holds the API support role.
+    // Ann is support; team 1 (sharing Ann's id) is admin and support too; Bob holds the API
+    // support role.
     "INSERT INTO model_has_roles VALUES (1, 'App\\\\Models\\\\User', 1), \
-     (2, 'App\\\\Models\\\\Team', 1), (3, 'App\\\\Models\\\\User', 2)",
+     (2, 'App\\\\Models\\\\Team', 1), (1, 'App\\\\Models\\\\Team', 1), \
+     (3, 'App\\\\Models\\\\User', 2)",
     // Bob may export customers himself; team 2 (sharing Bob's id) may delete them.
     "INSERT INTO model_has_permissions VALUES (4, 'App\\\\Models\\\\User', 2), \
      (3, 'App\\\\Models\\\\Team', 2)",
@@ -61,10 +65,25 @@ const SCHEMA: &[&str] = &[
 #[tokio::test]
 async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
     let (test_db, db) = fresh().await;
-    migrate_with_officer(&db, &test_db).await;
     for sql in SCHEMA {
         sqlx::query(sql).execute(db.app()).await.unwrap();
     }
+    // `warden migrate` records the grant table with the key that names one grant (the
+    // package's primary key) and the mapping's filter.
+    let done = migrate_for(&db, &test_db, clock(), "laravel-permission").await;
+    assert_eq!(
+        done.grant_key.as_deref(),
+        Some(
+            &[
+                "role_id".to_string(),
+                "model_id".into(),
+                "model_type".into()
+            ][..]
+        ),
+        "{done:?}"
+    );
+    assert_eq!(done.remediation_refused, None);
+    add_console_user_by(&test_db, ADMIN, OFFICER, ConsoleRole::Officer).await;
     db.close().await;
     let mapping = Mapping::preset("laravel-permission").unwrap();
     let session = warden_store::Database::connect(&account_spec(&test_db, OFFICER))
@@ -130,26 +149,6 @@ async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
         assert_eq!(logins, holders, "{permission}");
     }
 
-    // No grant table is recorded for remediation: revoking by user and role could remove
-    // the Team's row, so the server's routine has nothing to remove from.
-    let admin = warden_store::Database::connect(&test_db.spec().unwrap())
-        .await
-        .unwrap();
-    let target = mapping.grant_target();
-    assert!(target.filtered);
-    let recorded =
-        warden_store::server_roles::record_grant_target(&admin, &target, clock().now().naive_utc())
-            .await
-            .unwrap();
-    assert!(!recorded);
-    assert_eq!(
-        warden_store::server_roles::grant_target(&admin)
-            .await
-            .unwrap(),
-        None
-    );
-    admin.close().await;
-
     // The access listing's evidence says which rows its population is: the filters, as
     // they were, in the manifest.
     let dir = tempfile::tempdir().unwrap();
@@ -189,7 +188,7 @@ async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
         [
             "roles: 1 row outside `where` (guard_name) is ignored",
             "permissions: 1 row outside `where` (guard_name) is ignored",
-            "model_has_roles: 1 row outside `where` (model_type) is ignored",
+            "model_has_roles: 2 rows outside `where` (model_type) are ignored",
             "model_has_permissions: 1 row outside `where` (model_type) is ignored",
             // Bob's grant of the API guard's support role, and that role's permission.
             "model_has_roles: 1 row points at roles outside their `where` (guard_name) and is ignored",
@@ -197,4 +196,190 @@ async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
             "role_has_permissions: 1 row points at permissions outside their `where` (guard_name) and is ignored",
         ]
     );
+}
+
+/// Every row of the package's grant tables, byte for byte (HEX of each column).
+async fn grant_rows(test_db: &warden_sandbox::TestDatabase) -> Vec<String> {
+    let db = warden_store::Database::connect(&test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let rows = sqlx::query_scalar(
+        "SELECT CONCAT('model_has_roles:', HEX(role_id), ':', HEX(model_type), ':', HEX(model_id)) \
+         FROM model_has_roles \
+         UNION ALL SELECT CONCAT('model_has_permissions:', HEX(permission_id), ':', \
+         HEX(model_type), ':', HEX(model_id)) FROM model_has_permissions ORDER BY 1",
+    )
+    .fetch_all(db.app())
+    .await
+    .unwrap();
+    db.close().await;
+    rows
+}
+
+/// The package's tables, migrated with the preset, a policy, and a campaign launched over
+/// them: answers its one item (Ann's `support`).
+async fn laravel_campaign() -> (
+    warden_sandbox::TestDatabase,
+    warden_service::Ctx,
+    u64,
+    warden_service::reviews::ItemView,
+) {
+    use warden_service::reviews::{self, ItemsRequest, Scope, StartRequest};
+
+    let (test_db, db) = fresh().await;
+    for sql in SCHEMA {
+        sqlx::query(sql).execute(db.app()).await.unwrap();
+    }
+    migrate_for(&db, &test_db, clock(), "laravel-permission").await;
+    add_console_user_by(&test_db, ADMIN, OFFICER, ConsoleRole::Officer).await;
+    db.close().await;
+    let ctx = ctx_as(&test_db, OFFICER, Some("laravel-permission")).await;
+    let policy = "[[job_function]]\nname = \"support\"\nmatch = { role = \"support\" }\n\
+                  allow = [\"customer.read\"]\n";
+    warden_service::policy::apply(&ctx, policy, "laravel.toml", "by role")
+        .await
+        .unwrap();
+    let started = reviews::start(
+        &ctx,
+        StartRequest {
+            name: "Laravel roles".into(),
+            due: day(7),
+            scope: Scope::default(),
+            reviewer: ReviewerRule::Manager,
+            fallback: OFFICER.into(),
+            undecided: Verdict::Keep,
+        },
+    )
+    .await
+    .unwrap();
+    let items = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign: started.campaign,
+            reviewer: None,
+            pending: true,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    // One item: Ann's support. Not the Team's grants, not Bob's role of the API guard.
+    let who: Vec<(&str, &str)> = (items.iter())
+        .map(|i| (i.login.as_str(), i.role.as_str()))
+        .collect();
+    assert_eq!(who, [("ann@example.com", "support")]);
+    let item = items.into_iter().next().unwrap();
+    (test_db, ctx, started.campaign, item)
+}
+
+/// A campaign on the package's tables revokes Ann's `support` while the Team that shares
+/// her id holds `support` too: close removes exactly Ann's row (by the table's primary key,
+/// inside the filter), undo puts it back, and every other row stays byte for byte.
+#[tokio::test]
+async fn a_campaign_on_laravel_permission_removes_exactly_the_reviewed_row() {
+    use warden_service::reviews::{self, DecideRequest};
+
+    let (test_db, ctx, campaign, item) = laravel_campaign().await;
+    reviews::decide(
+        &ctx,
+        DecideRequest {
+            items: vec![item.id],
+            decision: Verdict::Revoke,
+            comment: "moved to sales".into(),
+            key: "laravel-1".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let before = grant_rows(&test_db).await;
+    let preview = reviews::close(&ctx, campaign, true).await.unwrap();
+    let delete = preview
+        .sql
+        .iter()
+        .find(|s| s.starts_with("DELETE"))
+        .expect("the preview shows the DELETE");
+    assert!(
+        delete.contains("`role_id` <=> ?")
+            && delete.contains("`model_id` <=> ?")
+            && delete.contains("`model_type` <=> ?")
+            && delete.contains("`model_type` IN (?)"),
+        "{delete}"
+    );
+    assert!(delete.contains("'App\\Models\\User'"), "{delete}");
+
+    reviews::close(&ctx, campaign, false).await.unwrap();
+    let after = grant_rows(&test_db).await;
+    let ann_support = format!(
+        "model_has_roles:1:{}:1",
+        hex::encode_upper("App\\Models\\User")
+    );
+    let mut expected = before.clone();
+    expected.retain(|r| r != &ann_support);
+    assert_eq!(before.len(), expected.len() + 1, "Ann's row was there");
+    assert_eq!(after, expected, "exactly Ann's row is gone");
+    let ann = directory::access(
+        &ctx,
+        AccessRequest {
+            login: "ann@example.com".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(ann.roles.is_empty(), "{ann:?}");
+
+    reviews::undo_remediation(&ctx, campaign, "restored after the test")
+        .await
+        .unwrap();
+    assert_eq!(grant_rows(&test_db).await, before, "every row as it was");
+}
+
+/// The server, not the console, keeps remediation inside the mapping's filter and on the
+/// reviewed row: an item whose key an officer rewrote (with any MySQL client) to name the
+/// Team's row removes nothing, and once decided the key cannot be rewritten at all.
+#[tokio::test]
+async fn the_server_removes_no_row_outside_the_filter_whatever_the_item_says() {
+    use warden_service::reviews::{self, DecideRequest};
+
+    let (test_db, ctx, campaign, item) = laravel_campaign().await;
+    let officer = warden_store::Database::connect(&account_spec(&test_db, OFFICER))
+        .await
+        .unwrap();
+    let team = r#"{"role_id": 1, "model_id": 1, "model_type": "App\\Models\\Team"}"#;
+    sqlx::query("UPDATE warden_review_items SET grant_key = ? WHERE id = ?")
+        .bind(team)
+        .bind(item.id)
+        .execute(officer.gov())
+        .await
+        .unwrap();
+    reviews::decide(
+        &ctx,
+        DecideRequest {
+            items: vec![item.id],
+            decision: Verdict::Revoke,
+            comment: "moved to sales".into(),
+            key: "laravel-forged".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let decided = sqlx::query("UPDATE warden_review_items SET grant_key = NULL WHERE id = ?")
+        .bind(item.id)
+        .execute(officer.gov())
+        .await
+        .unwrap_err();
+    assert!(
+        decided.to_string().contains("stays as it was decided"),
+        "{decided}"
+    );
+    let before = grant_rows(&test_db).await;
+    reviews::close(&ctx, campaign, false).await.unwrap();
+    assert_eq!(grant_rows(&test_db).await, before, "no row was removed");
+    let remediation: Option<String> =
+        sqlx::query_scalar("SELECT remediation FROM warden_review_items WHERE id = ?")
+            .bind(item.id)
+            .fetch_one(officer.gov())
+            .await
+            .unwrap();
+    assert_eq!(remediation.as_deref(), Some("absent"));
+    officer.close().await;
 }

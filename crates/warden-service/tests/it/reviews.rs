@@ -530,7 +530,8 @@ async fn close_previews_then_remediates_per_user_and_undo_restores_exactly() {
         .expect("a DELETE in the preview");
     assert!(
         delete.contains(
-            ".`user_roles` WHERE `user_id` = ? AND `role_id` = ? AND `granted_at` <=> ?; -- bound: "
+            ".`user_roles` WHERE `user_id` = ? AND `role_id` = ? AND `granted_at` <=> ? \
+             AND `user_id` <=> ? AND `role_id` <=> ?; -- bound: "
         ),
         "{delete}"
     );
@@ -1161,4 +1162,89 @@ async fn a_close_applies_exactly_what_its_preview_showed() {
     assert!(closed.closed);
     assert_eq!(closed.digest, again.digest, "it applied what it showed");
     ctx.close().await;
+}
+
+/// A grant table with no key that names one row (no primary key, no unique key among the
+/// mapped columns) is read as before, but its revocations are refused, by the console with
+/// why and by the server whatever a client asks; a campaign of keeps still closes.
+#[tokio::test]
+async fn a_grant_table_without_a_key_is_read_but_not_remediated() {
+    let s = seeded().await;
+    let root = warden_store::Database::connect(&s.test_db.spec().unwrap())
+        .await
+        .unwrap();
+    for sql in [
+        "ALTER TABLE user_roles DROP FOREIGN KEY user_roles_user",
+        "ALTER TABLE user_roles DROP PRIMARY KEY, ADD KEY user_roles_user (user_id)",
+    ] {
+        sqlx::query(sql).execute(root.app()).await.unwrap();
+    }
+    let done = migrate(&root, &s.test_db, clock()).await;
+    let why = done.remediation_refused.expect("no key");
+    assert!(why.contains("`user_roles` has no primary key"), "{why}");
+    assert_eq!(done.grant_key, None);
+
+    let ctx = officer(&s.test_db).await;
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    let started = reviews::start(&ctx, finance_review("no key"))
+        .await
+        .unwrap();
+    let items = all_items(&ctx, started.campaign).await;
+    assert!(!items.is_empty(), "the table is read as before");
+    let revoked = &items[0];
+    reviews::reassign(
+        &ctx,
+        ReassignRequest {
+            items: vec![revoked.id],
+            to: OFFICER.into(),
+            comment: "the officer decides".into(),
+        },
+    )
+    .await
+    .unwrap();
+    reviews::decide(
+        &ctx,
+        DecideRequest {
+            items: vec![revoked.id],
+            decision: Verdict::Revoke,
+            comment: String::new(),
+            key: "no-key".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let before = grant_rows(&s.test_db).await;
+    let preview = reviews::close(&ctx, started.campaign, true).await.unwrap();
+    assert!(
+        preview
+            .sql
+            .iter()
+            .all(|l| l.contains("to carry out in the application") && !l.contains("DELETE")),
+        "{:?}",
+        preview.sql
+    );
+    let refused = reviews::close(&ctx, started.campaign, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("no primary key") && refused.contains("revoke in the application"),
+        "{refused}"
+    );
+    // The server refuses too, called directly as the officer's account.
+    let officer_db = warden_store::Database::connect(&account_spec(&s.test_db, OFFICER))
+        .await
+        .unwrap();
+    let direct = sqlx::query("CALL warden_grant_remove(?, NOW(6), @kept)")
+        .bind(revoked.id)
+        .execute(officer_db.gov())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(direct.contains("no key naming one grant"), "{direct}");
+    assert_eq!(grant_rows(&s.test_db).await, before, "nothing was removed");
+    officer_db.close().await;
+    root.close().await;
 }

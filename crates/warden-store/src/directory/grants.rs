@@ -18,7 +18,7 @@ use crate::schema::Resolved;
 
 /// Which role grants to read.
 #[derive(Debug, Clone)]
-pub enum GrantScope {
+pub enum GrantsOf {
     All,
     User(UserId),
     Roles(Vec<RoleId>),
@@ -37,12 +37,34 @@ fn push_role_list(qb: &mut QueryBuilder<'_, MySql>, roles: &[RoleId]) {
 pub async fn role_grants(
     db: &Database,
     r: &Resolved,
-    scope: &GrantScope,
+    scope: &GrantsOf,
     at: NaiveDateTime,
+) -> Result<Vec<RoleGrant>> {
+    read_role_grants(db, r, scope, at, None).await
+}
+
+/// Every role grant current at `at`, each with its row's `key` columns (a campaign's items
+/// keep them: remediation removes exactly that row). The columns come from the grant
+/// target `warden migrate` recorded, each checked and quoted like every identifier.
+pub async fn role_grants_keyed(
+    db: &Database,
+    r: &Resolved,
+    at: NaiveDateTime,
+    key: &[String],
+) -> Result<Vec<RoleGrant>> {
+    read_role_grants(db, r, &GrantsOf::All, at, Some(key)).await
+}
+
+async fn read_role_grants(
+    db: &Database,
+    r: &Resolved,
+    scope: &GrantsOf,
+    at: NaiveDateTime,
+    key: Option<&[String]>,
 ) -> Result<Vec<RoleGrant>> {
     let m = r.mapping();
     let ur = &m.user_roles;
-    if matches!(scope, GrantScope::Roles(roles) if roles.is_empty()) {
+    if matches!(scope, GrantsOf::Roles(roles) if roles.is_empty()) {
         return Ok(Vec::new());
     }
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
@@ -53,21 +75,33 @@ pub async fn role_grants(
     push_time(&mut qb, "ur", ur.granted_at.as_deref());
     qb.push(" AS granted_at, ");
     push_id(&mut qb, "ur", ur.granted_by.as_deref());
-    qb.push(" AS granted_by FROM ")
+    qb.push(" AS granted_by");
+    if let Some(key) = key {
+        qb.push(", CAST(JSON_OBJECT(");
+        let mut sep = qb.separated(", ");
+        for c in key {
+            warden_core::ident::check(c)
+                .map_err(|e| crate::error::Error::Config(format!("grant key column {c:?} {e}")))?;
+            sep.push_bind(c.clone());
+            sep.push(col("ur", c));
+        }
+        qb.push(") AS CHAR) AS grant_key");
+    }
+    qb.push(" FROM ")
         .push_source(&ur.table, &ur.filter)
         .push(" ur WHERE 1 = 1");
     push_refers_to(&mut qb, "ur", &ur.user, users_of(m));
     push_refers_to(&mut qb, "ur", &ur.role, roles_of(m));
     push_not_expired(&mut qb, m, "ur", at);
     match scope {
-        GrantScope::All => {}
-        GrantScope::User(user) => {
+        GrantsOf::All => {}
+        GrantsOf::User(user) => {
             qb.push(" AND ")
                 .push(col("ur", &ur.user))
                 .push(" = ")
                 .push_bind(user.0);
         }
-        GrantScope::Roles(roles) => {
+        GrantsOf::Roles(roles) => {
             qb.push(" AND ").push(col("ur", &ur.role));
             push_role_list(&mut qb, roles);
         }
@@ -88,6 +122,11 @@ pub async fn role_grants(
                     role: RoleId(role),
                     granted_at: row.try_get("granted_at")?,
                     granted_by: row.try_get::<Option<i64>, _>("granted_by")?.map(UserId),
+                    scope: Default::default(),
+                    key: match key {
+                        Some(_) => row.try_get("grant_key")?,
+                        None => None,
+                    },
                 }))
             })();
             grant.transpose()

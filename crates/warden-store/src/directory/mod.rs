@@ -16,7 +16,8 @@ mod users;
 pub use activity::{Usage, active_since, usage_since};
 pub use counts::{DepartmentCounts, department_counts, headline_counts};
 pub use grants::{
-    GrantScope, direct_grantees, direct_grants, role_grants, role_member_counts, role_members,
+    GrantsOf, direct_grantees, direct_grants, role_grants, role_grants_keyed, role_member_counts,
+    role_members,
 };
 pub use holders::{Holder, user_index};
 pub use passwords::password_schemes;
