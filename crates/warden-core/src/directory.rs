@@ -91,6 +91,50 @@ impl GrantScope {
     pub fn is_everywhere(&self) -> bool {
         self.0.iter().all(|(_, v)| v.is_none())
     }
+
+    /// `team 7`, `Project 12`, `tenant 3, team 7`: each scope column with its value. A
+    /// `*_id` column goes by its stem (`team_id` 7: `team 7`); a `*_type` column followed by
+    /// its `*_id` by the type's last name segment and the id (`App\Models\Project` and 12:
+    /// `Project 12`; with no id, the type alone: `Project`); another column as `column
+    /// value`. None when the grant holds everywhere.
+    pub fn label(&self) -> Option<String> {
+        let cols = &self.0;
+        let mut parts = Vec::new();
+        let mut i = 0;
+        while i < cols.len() {
+            let (column, value) = &cols[i];
+            i += 1;
+            let Some(value) = value else { continue };
+            if let Some(stem) = column.strip_suffix("_type")
+                && let Some((next, id)) = cols.get(i)
+                && next.strip_suffix("_id") == Some(stem)
+            {
+                i += 1;
+                let short = value
+                    .rsplit(['\\', ':', '/'])
+                    .find(|s| !s.is_empty())
+                    .unwrap_or(value);
+                parts.push(match id {
+                    Some(id) => format!("{short} {id}"),
+                    None => short.to_string(),
+                });
+                continue;
+            }
+            parts.push(match column.strip_suffix("_id") {
+                Some(stem) if !stem.is_empty() => format!("{stem} {value}"),
+                _ => format!("{column} {value}"),
+            });
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
+    /// `name @ scope`, or `name` for a grant that holds everywhere.
+    pub fn qualify(&self, name: &str) -> String {
+        match self.label() {
+            Some(scope) => format!("{name} @ {scope}"),
+            None => name.to_string(),
+        }
+    }
 }
 
 /// A permission granted to a user directly, outside any role.
@@ -98,6 +142,9 @@ impl GrantScope {
 pub struct DirectGrant {
     pub user: UserId,
     pub permission: PermissionId,
+    /// Where the grant holds; empty: everywhere.
+    #[serde(default, skip_serializing_if = "GrantScope::is_everywhere")]
+    pub scope: GrantScope,
 }
 
 /// Where an effective permission comes from.
@@ -247,6 +294,53 @@ pub fn effective_for_all(
 
 #[cfg(test)]
 mod tests {
+    use super::GrantScope;
+
+    fn scope(pairs: &[(&str, Option<&str>)]) -> GrantScope {
+        GrantScope(
+            (pairs.iter())
+                .map(|(c, v)| (c.to_string(), v.map(str::to_string)))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_scope_reads_as_its_team_tenant_or_resource() {
+        let cases = [
+            (scope(&[("team_id", Some("7"))]), Some("team 7")),
+            (
+                scope(&[("tenant_id", Some("3")), ("team_id", Some("7"))]),
+                Some("tenant 3, team 7"),
+            ),
+            (
+                scope(&[
+                    ("resource_type", Some("App\\Models\\Project")),
+                    ("resource_id", Some("12")),
+                ]),
+                Some("Project 12"),
+            ),
+            (
+                scope(&[("resource_type", Some("Forum")), ("resource_id", None)]),
+                Some("Forum"),
+            ),
+            (scope(&[("region", Some("eu"))]), Some("region eu")),
+            (
+                scope(&[("resource_type", None), ("resource_id", None)]),
+                None,
+            ),
+            (GrantScope::default(), None),
+        ];
+        for (s, want) in cases {
+            assert_eq!(s.label().as_deref(), want, "{s:?}");
+            assert_eq!(s.is_everywhere(), want.is_none());
+        }
+        assert_eq!(
+            scope(&[("team_id", Some("7"))]).qualify("support"),
+            "support @ team 7"
+        );
+        assert_eq!(GrantScope::default().qualify("support"), "support");
+    }
+
     use super::*;
 
     fn user(id: i64, active: bool, superuser: bool) -> User {
@@ -432,6 +526,7 @@ mod tests {
         let direct = vec![DirectGrant {
             user: UserId(2),
             permission: PermissionId(10),
+            scope: Default::default(),
         }];
         let all = perms(&[10, 11, 12, 13]);
         let m = model();

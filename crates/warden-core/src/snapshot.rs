@@ -263,6 +263,7 @@ mod tests {
         let direct = [DirectGrant {
             user: UserId(7),
             permission: PermissionId(-3),
+            scope: Default::default(),
         }];
         let snap = Snapshot::of(&grants, &direct);
         let bytes = snap.encode();

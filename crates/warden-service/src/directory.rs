@@ -144,6 +144,9 @@ pub struct AccessRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct HeldRole {
     pub name: String,
+    /// Where the grant holds (`team 7`), for a mapping with `user_roles.scope`; none:
+    /// everywhere.
+    pub scope: Option<String>,
     pub granted_at: Option<String>,
     pub granted_by: Option<String>,
 }
@@ -243,11 +246,12 @@ pub async fn access(ctx: &Ctx, req: AccessRequest) -> Result<AccessResponse> {
             name: role_names
                 .get(&g.role)
                 .map_or_else(|| format!("role #{}", g.role), |n| n.to_string()),
+            scope: g.scope.label(),
             granted_at: g.granted_at.map(utc),
             granted_by: g.granted_by.and_then(|id| granters.get(&id).cloned()),
         })
         .collect();
-    roles.sort_by(|a, b| a.name.cmp(&b.name));
+    roles.sort_by(|a, b| (&a.name, &a.scope).cmp(&(&b.name, &b.scope)));
     let mut permissions: Vec<EffectivePermission> = effective
         .iter()
         .map(|(perm, via)| EffectivePermission {
@@ -433,14 +437,21 @@ pub(crate) async fn load_keyed(r: &Reader<'_>, key: Option<&[String]>) -> Result
 
 impl Loaded {
     /// The names of the roles each person holds: what a job function's `match = { role }`
-    /// is judged on.
+    /// is judged on. A scoped grant is held by its name and as `name @ scope`, so a policy
+    /// matches `support` anywhere or `support @ team 7` there only.
     pub fn roles_by_user(&self) -> HashMap<UserId, Vec<String>> {
         let names: HashMap<RoleId, &str> =
             self.roles.iter().map(|r| (r.id, r.name.as_str())).collect();
         let mut out: HashMap<UserId, Vec<String>> = HashMap::new();
         for g in &self.grants {
             if let Some(n) = names.get(&g.role) {
-                out.entry(g.user).or_default().push((*n).to_string());
+                let held = out.entry(g.user).or_default();
+                if !held.iter().any(|h| h == n) {
+                    held.push((*n).to_string());
+                }
+                if !g.scope.is_everywhere() {
+                    held.push(g.scope.qualify(n));
+                }
             }
         }
         out

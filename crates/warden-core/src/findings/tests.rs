@@ -203,6 +203,7 @@ fn each_kind_is_found_on_the_person_it_concerns() {
                 w.direct.push(DirectGrant {
                     user: UserId(2),
                     permission: PermissionId(5),
+                    scope: Default::default(),
                 })
             },
             FindingKind::ExcessPermission,
@@ -294,6 +295,7 @@ fn excess_names_every_way_it_is_held_and_the_fix() {
     w.direct.push(DirectGrant {
         user: UserId(2),
         permission: PermissionId(5),
+        scope: Default::default(),
     });
     let e = run(POLICY, &w);
     assert_eq!(e.findings.len(), 1);

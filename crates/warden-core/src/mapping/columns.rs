@@ -175,6 +175,9 @@ impl UserRolesMap {
         out.add("user_roles.granted_at", t, self.granted_at.as_deref(), Time);
         out.add("user_roles.granted_by", t, self.granted_by.as_deref(), Id);
         out.add("user_roles.expires_at", t, self.expires_at.as_deref(), Time);
+        for (i, c) in self.scope.iter().enumerate() {
+            out.add(&format!("user_roles.scope[{i}]"), t, Some(c), Text);
+        }
     }
 }
 
@@ -196,6 +199,9 @@ impl UserPermissionsMap {
             self.granted_by.as_deref(),
             Id,
         );
+        for (i, c) in self.scope.iter().enumerate() {
+            out.add(&format!("user_permissions.scope[{i}]"), t, Some(c), Text);
+        }
     }
 }
 

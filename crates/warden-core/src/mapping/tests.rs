@@ -62,3 +62,38 @@ fn column_kinds_match_mysql_types() {
     assert!(ColumnKind::Flag.accepts("tinyint"));
     assert!(ColumnKind::Text.accepts("json"));
 }
+
+#[test]
+fn a_scope_names_where_a_grant_holds_and_is_checked_like_every_column() {
+    let teams = Mapping::preset("laravel-permission-teams").unwrap();
+    assert_eq!(teams.user_roles.scope, ["team_id"]);
+    assert_eq!(teams.user_permissions.unwrap().scope, ["team_id"]);
+    let mut m = Mapping::preset("reference").unwrap();
+    m.user_roles.scope = vec![
+        "team_id".into(),
+        "user_id".into(),
+        "team_id".into(),
+        "a".into(),
+        "b`; DROP".into(),
+    ];
+    let problems = m.check_shape();
+    let said: Vec<(&str, &str)> = (problems.iter())
+        .map(|p| (p.field.as_str(), p.message.as_str()))
+        .collect();
+    assert!(
+        said.contains(&(
+            "user_roles.scope[1]",
+            "`user_id` is the grant's own user or role column, not where it holds"
+        )),
+        "{said:?}"
+    );
+    assert!(said.contains(&("user_roles.scope[2]", "`team_id` is named twice")));
+    assert!(said.iter().any(|(f, m)| *f == "user_roles.scope[4]"
+        && (m.contains("too many") || m.contains("column name"))));
+    assert!(
+        m.columns()
+            .iter()
+            .any(|c| c.field == "user_roles.scope[0]" && c.column == "team_id"),
+        "scope columns are checked against the database like every mapped column"
+    );
+}

@@ -72,7 +72,7 @@ pub async fn access(
                 .unwrap_or_default()
         };
         let mut grants: Vec<_> = loaded.grants.iter().collect();
-        grants.sort_by_key(|g| (login(g.user), g.role));
+        grants.sort_by_key(|g| (login(g.user), g.role, g.scope.clone()));
         // A grant to someone the directory does not list (a dangling row) is evidence too:
         // it is written with the id it names.
         let person = |id: warden_core::directory::UserId| match users.get(&id) {
@@ -101,7 +101,11 @@ pub async fn access(
                 department,
                 status,
                 "role".into(),
-                (roles.get(&g.role)).map_or_else(|| format!("#{}", g.role.0), |r| r.name.clone()),
+                // A scoped grant is its role where it holds: `support @ team 7`.
+                g.scope.qualify(
+                    &(roles.get(&g.role))
+                        .map_or_else(|| format!("#{}", g.role.0), |r| r.name.clone()),
+                ),
                 permissions.join(" "),
                 time(g.granted_at),
                 g.granted_by.map(login).unwrap_or_default(),
@@ -109,7 +113,7 @@ pub async fn access(
             .map_err(fail)?;
         }
         let mut direct: Vec<_> = loaded.direct.iter().collect();
-        direct.sort_by_key(|d| (login(d.user), d.permission));
+        direct.sort_by_key(|d| (login(d.user), d.permission, d.scope.clone()));
         for d in direct {
             let [who, name, department, status] = person(d.user);
             csv.row([
@@ -117,7 +121,7 @@ pub async fn access(
                 name,
                 department,
                 status,
-                "direct".into(),
+                d.scope.qualify("direct"),
                 String::new(),
                 keys.get(&d.permission)
                     .map(|k| k.to_string())

@@ -116,7 +116,8 @@ impl<'a> ItemBuilder<'a> {
             let held = effective.get(&g.user).unwrap_or(&nothing);
             review::Person::holding(rules.policy, &s, held, sides, keys)
         });
-        if !in_scope(rules.scope, user, &role.name, person) {
+        let held_as = g.scope.qualify(&role.name);
+        if !in_scope(rules.scope, user, [&role.name, &held_as], person) {
             return None;
         }
         let these_keys = role_keys.get(&g.role).map_or(&[][..], Vec::as_slice);
@@ -151,7 +152,8 @@ impl<'a> ItemBuilder<'a> {
             login: user.login.clone(),
             department: user.department.clone(),
             role_id: g.role.0,
-            role: role.name.clone(),
+            // A scoped grant is reviewed as `support @ team 7`: one item per scope.
+            role: held_as,
             reviewer: reviewer.to_string(),
             granted_at: g.granted_at,
             granted_by: (g.granted_by.and_then(|b| users.get(&b))).map(|b| b.login.clone()),
@@ -168,11 +170,11 @@ impl<'a> ItemBuilder<'a> {
 
 /// Whether a grant of `role` to `user` is in the campaign's scope (an empty list does not
 /// narrow).
-fn in_scope(scope: &Scope, user: &User, role: &str, person: &review::Person<'_>) -> bool {
+fn in_scope(scope: &Scope, user: &User, role: [&str; 2], person: &review::Person<'_>) -> bool {
     let any = |wanted: &[String], v: &str| wanted.iter().any(|w| w.eq_ignore_ascii_case(v));
     (scope.departments.is_empty()
         || (user.department.as_deref()).is_some_and(|d| any(&scope.departments, d)))
-        && (scope.roles.is_empty() || any(&scope.roles, role))
+        && (scope.roles.is_empty() || role.iter().any(|r| any(&scope.roles, r)))
         && (scope.job_functions.is_empty()
             || (person.job()).is_some_and(|j| any(&scope.job_functions, &j.name)))
 }

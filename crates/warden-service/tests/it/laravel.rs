@@ -198,20 +198,35 @@ async fn the_laravel_permission_preset_reads_exactly_the_packages_answer() {
     );
 }
 
-/// Every row of the package's grant tables, byte for byte (HEX of each column).
+/// Every row of the package's grant tables, byte for byte: `table:HEX(column):…`, every
+/// column in the table's order.
 async fn grant_rows(test_db: &warden_sandbox::TestDatabase) -> Vec<String> {
     let db = warden_store::Database::connect(&test_db.spec().unwrap())
         .await
         .unwrap();
-    let rows = sqlx::query_scalar(
-        "SELECT CONCAT('model_has_roles:', HEX(role_id), ':', HEX(model_type), ':', HEX(model_id)) \
-         FROM model_has_roles \
-         UNION ALL SELECT CONCAT('model_has_permissions:', HEX(permission_id), ':', \
-         HEX(model_type), ':', HEX(model_id)) FROM model_has_permissions ORDER BY 1",
-    )
-    .fetch_all(db.app())
-    .await
-    .unwrap();
+    let mut rows = Vec::new();
+    for table in ["model_has_roles", "model_has_permissions"] {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+        )
+        .bind(table)
+        .fetch_all(db.app())
+        .await
+        .unwrap();
+        let hexed: Vec<String> = columns.iter().map(|c| format!("HEX(`{c}`)")).collect();
+        let sql = format!(
+            "SELECT CONCAT_WS(':', '{table}', {}) FROM `{table}`",
+            hexed.join(", ")
+        );
+        rows.extend(
+            sqlx::query_scalar::<_, String>(&sql)
+                .fetch_all(db.app())
+                .await
+                .unwrap(),
+        );
+    }
+    rows.sort();
     db.close().await;
     rows
 }
@@ -382,4 +397,229 @@ async fn the_server_removes_no_row_outside_the_filter_whatever_the_item_says() {
             .unwrap();
     assert_eq!(remediation.as_deref(), Some("absent"));
     officer.close().await;
+}
+
+/// spatie/laravel-permission v6's tables in teams mode (`'teams' => true`): `team_id` on
+/// `roles` and in the pivots' primary keys.
+const TEAMS_SCHEMA: &[&str] = &[
+    "CREATE TABLE users (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, \
+     name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL UNIQUE, \
+     email_verified_at TIMESTAMP NULL, password VARCHAR(255) NOT NULL, \
+     remember_token VARCHAR(100) NULL, created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL)",
+    "CREATE TABLE permissions (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, \
+     name VARCHAR(255) NOT NULL, guard_name VARCHAR(255) NOT NULL, \
+     created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, \
+     UNIQUE KEY permissions_name_guard_name_unique (name, guard_name))",
+    "CREATE TABLE roles (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, \
+     team_id BIGINT UNSIGNED NULL, name VARCHAR(255) NOT NULL, guard_name VARCHAR(255) NOT NULL, \
+     created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, KEY roles_team_foreign_key_index (team_id), \
+     UNIQUE KEY roles_team_id_name_guard_name_unique (team_id, name, guard_name))",
+    "CREATE TABLE model_has_permissions (permission_id BIGINT UNSIGNED NOT NULL, \
+     model_type VARCHAR(255) NOT NULL, model_id BIGINT UNSIGNED NOT NULL, \
+     team_id BIGINT UNSIGNED NOT NULL, \
+     KEY model_has_permissions_model_id_model_type_index (model_id, model_type), \
+     KEY model_has_permissions_team_foreign_key_index (team_id), \
+     FOREIGN KEY (permission_id) REFERENCES permissions (id) ON DELETE CASCADE, \
+     PRIMARY KEY (team_id, permission_id, model_id, model_type))",
+    "CREATE TABLE model_has_roles (role_id BIGINT UNSIGNED NOT NULL, \
+     model_type VARCHAR(255) NOT NULL, model_id BIGINT UNSIGNED NOT NULL, \
+     team_id BIGINT UNSIGNED NOT NULL, \
+     KEY model_has_roles_model_id_model_type_index (model_id, model_type), \
+     KEY model_has_roles_team_foreign_key_index (team_id), \
+     FOREIGN KEY (role_id) REFERENCES roles (id) ON DELETE CASCADE, \
+     PRIMARY KEY (team_id, role_id, model_id, model_type))",
+    "CREATE TABLE role_has_permissions (permission_id BIGINT UNSIGNED NOT NULL, \
+     role_id BIGINT UNSIGNED NOT NULL, \
+     FOREIGN KEY (permission_id) REFERENCES permissions (id) ON DELETE CASCADE, \
+     FOREIGN KEY (role_id) REFERENCES roles (id) ON DELETE CASCADE, \
+     PRIMARY KEY (permission_id, role_id))",
+    "INSERT INTO users (id, name, email, password) VALUES \
+     (1, 'Ann', 'ann@example.com', 'x'), (2, 'Bob', 'bob@example.com', 'x')",
+    "INSERT INTO roles (id, team_id, name, guard_name) VALUES (1, NULL, 'support', 'web')",
+    "INSERT INTO permissions (id, name, guard_name) VALUES \
+     (1, 'customer.read', 'web'), (2, 'customer.export', 'web')",
+    "INSERT INTO role_has_permissions VALUES (1, 1)",
+    // Ann is support in teams 1 and 2; Bob in team 1; the Team model sharing Ann's id is
+    // support in team 1 too.
+    "INSERT INTO model_has_roles (role_id, model_type, model_id, team_id) VALUES \
+     (1, 'App\\\\Models\\\\User', 1, 1), (1, 'App\\\\Models\\\\User', 1, 2), \
+     (1, 'App\\\\Models\\\\User', 2, 1), (1, 'App\\\\Models\\\\Team', 1, 1)",
+    // Bob exports customers in team 2.
+    "INSERT INTO model_has_permissions (permission_id, model_type, model_id, team_id) VALUES \
+     (2, 'App\\\\Models\\\\User', 2, 2)",
+];
+
+/// Teams mode: a grant is shown, judged, reviewed and exported with its team; the same role
+/// in two teams is two review items, and revoking one removes that team's row only.
+#[tokio::test]
+async fn teams_mode_grants_are_scoped_shown_judged_reviewed_and_remediated_per_team() {
+    use warden_service::reviews::{self, DecideRequest, ItemsRequest, Scope, StartRequest};
+
+    let (test_db, db) = fresh().await;
+    for sql in TEAMS_SCHEMA {
+        sqlx::query(sql).execute(db.app()).await.unwrap();
+    }
+    let done = migrate_for(&db, &test_db, clock(), "laravel-permission-teams").await;
+    assert_eq!(
+        done.grant_key.as_deref(),
+        Some(
+            &[
+                "team_id".to_string(),
+                "role_id".into(),
+                "model_id".into(),
+                "model_type".into()
+            ][..]
+        )
+    );
+    add_console_user_by(&test_db, ADMIN, OFFICER, ConsoleRole::Officer).await;
+    db.close().await;
+    let ctx = ctx_as(&test_db, OFFICER, Some("laravel-permission-teams")).await;
+
+    // Shown with its team.
+    let ann = directory::access(
+        &ctx,
+        AccessRequest {
+            login: "ann@example.com".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let roles: Vec<(&str, Option<&str>)> = (ann.roles.iter())
+        .map(|r| (r.name.as_str(), r.scope.as_deref()))
+        .collect();
+    assert_eq!(
+        roles,
+        [("support", Some("team 1")), ("support", Some("team 2"))]
+    );
+    let bob = directory::access(
+        &ctx,
+        AccessRequest {
+            login: "bob@example.com".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let via: Vec<(&str, &[String])> = (bob.permissions.iter())
+        .map(|p| (p.key.as_str(), p.via.as_slice()))
+        .collect();
+    assert_eq!(
+        via,
+        [
+            ("customer.export", &["direct".to_string()][..]),
+            ("customer.read", &["support".to_string()][..])
+        ]
+    );
+
+    // Judged: a job function that matches `support @ team 1` applies to Ann and Bob (both
+    // support there); one that matches `support @ team 2` (first by priority, allowing
+    // nothing) to Ann alone: her grants are outside her baseline, Bob's within his.
+    let policy = "[[job_function]]\nname = \"team two\"\npriority = 2\n\
+                  match = { role = \"support @ team 2\" }\nallow = []\n\
+                  [[job_function]]\nname = \"team one\"\npriority = 1\n\
+                  match = { role = \"support @ team 1\" }\nallow = [\"customer.read\"]\n";
+    warden_service::policy::apply(&ctx, policy, "teams.toml", "by team")
+        .await
+        .unwrap();
+    let started = reviews::start(
+        &ctx,
+        StartRequest {
+            name: "Teams".into(),
+            due: day(7),
+            scope: Scope::default(),
+            reviewer: ReviewerRule::Manager,
+            fallback: OFFICER.into(),
+            undecided: Verdict::Keep,
+        },
+    )
+    .await
+    .unwrap();
+    let items = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign: started.campaign,
+            reviewer: None,
+            pending: true,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    // Reviewed per team: Ann's two grants are two items.
+    let mut who: Vec<(&str, &str)> = (items.iter())
+        .map(|i| (i.login.as_str(), i.role.as_str()))
+        .collect();
+    who.sort_unstable();
+    assert_eq!(
+        who,
+        [
+            ("ann@example.com", "support @ team 1"),
+            ("ann@example.com", "support @ team 2"),
+            ("bob@example.com", "support @ team 1"),
+        ]
+    );
+    let team_two = items.iter().find(|i| i.role == "support @ team 2").unwrap();
+    assert_eq!(team_two.outside, "customer.read", "{team_two:?}");
+    let bobs = items.iter().find(|i| i.login == "bob@example.com").unwrap();
+    assert_eq!(bobs.outside, "", "{bobs:?}");
+
+    // Exported with its team.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("access.csv");
+    warden_service::export::access(
+        &ctx,
+        &out,
+        false,
+        &warden_service::export::Progress::default(),
+    )
+    .await
+    .unwrap();
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.contains(r#""role","support @ team 2","#), "{csv}");
+    assert!(
+        csv.contains(r#""direct @ team 2","","customer.export""#),
+        "{csv}"
+    );
+
+    // Remediated per team: revoking Ann's team-2 grant removes that row only.
+    reviews::decide(
+        &ctx,
+        DecideRequest {
+            items: vec![team_two.id],
+            decision: Verdict::Revoke,
+            comment: "left team 2".into(),
+            key: "teams-1".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let before = grant_rows(&test_db).await;
+    reviews::close(&ctx, started.campaign, false).await.unwrap();
+    let mut expected = before.clone();
+    let ann_team_two = format!(
+        "model_has_roles:1:{}:1:2",
+        hex::encode_upper("App\\Models\\User")
+    );
+    let i = (expected.iter())
+        .position(|r| r == &ann_team_two)
+        .expect("Ann's rows");
+    expected.remove(i);
+    assert_eq!(
+        grant_rows(&test_db).await,
+        expected,
+        "exactly that row is gone"
+    );
+    let ann = directory::access(
+        &ctx,
+        AccessRequest {
+            login: "ann@example.com".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let scopes: Vec<Option<&str>> = ann.roles.iter().map(|r| r.scope.as_deref()).collect();
+    assert_eq!(scopes, [Some("team 1")], "only the team-2 grant is gone");
+    reviews::undo_remediation(&ctx, started.campaign, "restored after the test")
+        .await
+        .unwrap();
+    assert_eq!(grant_rows(&test_db).await, before, "every row as it was");
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use sqlx::{MySql, QueryBuilder, Row};
-use warden_core::directory::{DirectGrant, PermissionId, RoleGrant, RoleId, UserId};
+use warden_core::directory::{DirectGrant, GrantScope, PermissionId, RoleGrant, RoleId, UserId};
 
 use super::fetch::pairs;
 use crate::connect::Database;
@@ -22,6 +22,25 @@ pub enum GrantsOf {
     All,
     User(UserId),
     Roles(Vec<RoleId>),
+}
+
+/// `, CAST(alias.c AS CHAR) AS scope_0, …` for each scope column.
+fn push_scope(qb: &mut QueryBuilder<'_, MySql>, alias: &str, scope: &[String]) {
+    for (i, c) in scope.iter().enumerate() {
+        qb.push(", CAST(")
+            .push(col(alias, c))
+            .push(format!(" AS CHAR) AS scope_{i}"));
+    }
+}
+
+/// A row's scope, as [`push_scope`] read it.
+fn scope_of(row: &sqlx::mysql::MySqlRow, scope: &[String]) -> sqlx::Result<GrantScope> {
+    let mut out = Vec::with_capacity(scope.len());
+    for (i, c) in scope.iter().enumerate() {
+        let value: Option<String> = row.try_get(format!("scope_{i}").as_str())?;
+        out.push((c.clone(), value));
+    }
+    Ok(GrantScope(out))
 }
 
 fn push_role_list(qb: &mut QueryBuilder<'_, MySql>, roles: &[RoleId]) {
@@ -76,6 +95,7 @@ async fn read_role_grants(
     qb.push(" AS granted_at, ");
     push_id(&mut qb, "ur", ur.granted_by.as_deref());
     qb.push(" AS granted_by");
+    push_scope(&mut qb, "ur", &ur.scope);
     if let Some(key) = key {
         qb.push(", CAST(JSON_OBJECT(");
         let mut sep = qb.separated(", ");
@@ -122,7 +142,7 @@ async fn read_role_grants(
                     role: RoleId(role),
                     granted_at: row.try_get("granted_at")?,
                     granted_by: row.try_get::<Option<i64>, _>("granted_by")?.map(UserId),
-                    scope: Default::default(),
+                    scope: scope_of(row, &ur.scope)?,
                     key: match key {
                         Some(_) => row.try_get("grant_key")?,
                         None => None,
@@ -146,8 +166,10 @@ pub async fn direct_grants(
     };
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "up", Some(&up.user));
-    qb.push(", ");
+    qb.push(" AS user, ");
     push_id(&mut qb, "up", Some(&up.permission));
+    qb.push(" AS permission");
+    push_scope(&mut qb, "up", &up.scope);
     qb.push(" FROM ")
         .push_source(&up.table, &up.filter)
         .push(" up WHERE 1 = 1");
@@ -159,14 +181,22 @@ pub async fn direct_grants(
             .push(" = ")
             .push_bind(user.0);
     }
-    pairs(db, qb).await.map(|v| {
-        v.into_iter()
-            .map(|(u, p)| DirectGrant {
-                user: UserId(u),
-                permission: PermissionId(p),
-            })
-            .collect()
-    })
+    let rows = qb.build().fetch_all(db.app()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let (Some(user), Some(permission)) = (
+            row.try_get::<Option<i64>, _>("user")?,
+            row.try_get::<Option<i64>, _>("permission")?,
+        ) else {
+            continue;
+        };
+        out.push(DirectGrant {
+            user: UserId(user),
+            permission: PermissionId(permission),
+            scope: scope_of(row, &up.scope)?,
+        });
+    }
+    Ok(out)
 }
 
 /// How many grants current at `at` each role has.

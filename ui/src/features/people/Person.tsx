@@ -72,8 +72,11 @@ export function Person({ login, navigate }: { login: string; navigate: Navigate 
             <thead><tr><th>Role</th><th>Granted at (UTC)</th><th>Granted by</th></tr></thead>
             <tbody>
               {loaded.data.roles.map((r) => (
-                <tr key={r.name}>
-                  <td><button className="link" onClick={() => navigate({ page: "role", name: r.name })}>{r.name}</button></td>
+                <tr key={`${r.name} @ ${r.scope ?? ""}`}>
+                  <td>
+                    <button className="link" onClick={() => navigate({ page: "role", name: r.name })}>{r.name}</button>
+                    {r.scope !== null && <span className="muted"> @ {r.scope}</span>}
+                  </td>
                   <td className="num">{r.granted_at ?? ""}</td>
                   <td className="mono">{r.granted_by ?? ""}</td>
                 </tr>
