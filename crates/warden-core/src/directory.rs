@@ -438,6 +438,7 @@ mod tests {
         );
         assert!(eff.is_empty());
         let lax = Semantics {
+            wider_roles_cover_narrower: false,
             inactive_users_hold_nothing: false,
             superuser_has_all_permissions: true,
         };

@@ -31,9 +31,18 @@ impl Glob {
         if text.is_empty() {
             return Err("an empty pattern matches nothing".into());
         }
-        if let Some(c) = text.chars().find(|c| {
-            !(c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '_' | '-' | '*' | '/'))
-        }) {
+        // A scoped permission's key (`moderator @ Forum 1`, issue 21) is the key, ` @ `, and
+        // where it holds: the scope may hold spaces and commas (`tenant 3, team 7`).
+        let (key, scope) = match text.split_once(" @ ") {
+            Some((key, scope)) => (key, Some(scope)),
+            None => (text, None),
+        };
+        let in_key =
+            |c: &char| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '_' | '-' | '*' | '/');
+        let in_scope = |c: &char| in_key(c) || matches!(c, ' ' | ',' | '\\');
+        if let Some(c) = (key.chars().find(|c| !in_key(c)))
+            .or_else(|| scope.and_then(|s| s.chars().find(|c| !in_scope(c))))
+        {
             return Err(format!("{c:?} cannot appear in a permission pattern"));
         }
         if text.contains("***") {
@@ -206,5 +215,21 @@ mod tests {
                 .contains("cannot appear")
         );
         assert!(Glob::parse("a:***").unwrap_err().contains("***"));
+        assert!(Glob::parse("a @ b'c").unwrap_err().contains("'\\''"));
+    }
+
+    #[test]
+    fn a_scoped_key_is_matched_with_its_scope() {
+        let g = Glob::parse("moderator @ Forum *").unwrap();
+        assert!(g.matches("moderator @ Forum 1"));
+        assert!(!g.matches("moderator"));
+        assert!(!g.matches("moderator @ Topic 1"));
+        let g = Glob::parse("customer.* @ tenant 3, team *").unwrap();
+        assert!(g.matches("customer.read @ tenant 3, team 7"));
+        assert!(
+            Glob::parse("customer.read @ team 7")
+                .unwrap()
+                .matches("customer.read @ team 7")
+        );
     }
 }

@@ -48,6 +48,12 @@ pub struct Semantics {
     /// An active superuser holds every permission (Django's `is_superuser`).
     #[serde(default = "yes")]
     pub superuser_has_all_permissions: bool,
+    /// A role of wider scope gives what the same-named roles of narrower scope give
+    /// (`roles.scope`; rolify's `has_role?`): a global `moderator` moderates every forum,
+    /// a `moderator @ Forum` each forum. Wider: every scope column it sets is the narrower
+    /// role's, and it leaves NULL one the narrower sets.
+    #[serde(default)]
+    pub wider_roles_cover_narrower: bool,
 }
 
 fn yes() -> bool {
@@ -59,6 +65,7 @@ impl Default for Semantics {
         Self {
             inactive_users_hold_nothing: true,
             superuser_has_all_permissions: true,
+            wider_roles_cover_narrower: false,
         }
     }
 }
@@ -142,6 +149,11 @@ pub struct RolesMap {
     /// guard, another tenant) and are never read, judged or touched.
     #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
     pub filter: RowFilter,
+    /// Where a role holds, for roles that carry their own resource (Rails' rolify:
+    /// `["resource_type", "resource_id"]`): the role reads as `moderator @ Forum 1`, a role
+    /// of the same name elsewhere (or everywhere, its scope NULL) is another role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
 }
 
 /// `role` inherits every permission of `parent`.
@@ -173,6 +185,9 @@ pub struct PermissionsMap {
     /// guard, another tenant) and are never read, judged or touched.
     #[serde(default, rename = "where", skip_serializing_if = "RowFilter::is_empty")]
     pub filter: RowFilter,
+    /// Where a permission holds, as `roles.scope`: its key reads as `key @ scope`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -321,11 +336,12 @@ pub struct RelationMap {
 pub const MAX_SCOPE_COLUMNS: usize = 4;
 
 /// The mapping presets that ship with Warden.
-pub const PRESETS: [&str; 4] = [
+pub const PRESETS: [&str; 5] = [
     "reference",
     "django",
     "laravel-permission",
     "laravel-permission-teams",
+    "rolify",
 ];
 
 impl Mapping {
@@ -361,6 +377,7 @@ impl Mapping {
                 }
                 return Some(m);
             }
+            "rolify" => include_str!("presets/rolify.toml"),
             _ => return None,
         };
         Self::from_toml(text).ok()
@@ -510,12 +527,26 @@ impl Mapping {
                 }
             }
         }
-        let scopes = [(
-            "user_roles",
-            &self.user_roles.table,
-            &self.user_roles.scope,
-            [&self.user_roles.user, &self.user_roles.role],
-        )]
+        let scopes = [
+            (
+                "roles",
+                &self.roles.table,
+                &self.roles.scope,
+                [&self.roles.id, &self.roles.name],
+            ),
+            (
+                "permissions",
+                &self.permissions.table,
+                &self.permissions.scope,
+                [&self.permissions.id, &self.permissions.key],
+            ),
+            (
+                "user_roles",
+                &self.user_roles.table,
+                &self.user_roles.scope,
+                [&self.user_roles.user, &self.user_roles.role],
+            ),
+        ]
         .into_iter()
         .chain(self.user_permissions.as_ref().map(|up| {
             (

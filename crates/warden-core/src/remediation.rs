@@ -115,10 +115,18 @@ pub fn filter_json(filter: &RowFilter) -> Option<String> {
 }
 
 /// The columns of a grant table that identify one grant, from its indexes: the primary
-/// key; without one, every mapped and filter column (`mapped`), when a unique key of
-/// NOT NULL columns lies among them. Each key column must be of a type the routines
-/// compare exactly (integer, decimal, text with a collation, date or time of day).
-pub fn grant_key(table: &str, indexes: &[Index], columns: &[Column], mapped: &[&str]) -> GrantKey {
+/// key; without one, every mapped and filter column (`mapped`), when a unique key lies
+/// among them whose columns are NOT NULL or are the grant's user and role (`grant`: the
+/// routines compare those with `=` to the item's ids, which NULL never equals). Each key
+/// column must be of a type the routines compare exactly (integer, decimal, text with a
+/// collation, date or time of day).
+pub fn grant_key(
+    table: &str,
+    indexes: &[Index],
+    columns: &[Column],
+    mapped: &[&str],
+    grant: [&str; 2],
+) -> GrantKey {
     let comparable = |name: &str| {
         columns
             .iter()
@@ -128,13 +136,16 @@ pub fn grant_key(table: &str, indexes: &[Index], columns: &[Column], mapped: &[&
     let key: Vec<String> = match indexes.iter().find(|i| i.name == "PRIMARY") {
         Some(pk) => pk.columns.clone(),
         None => {
-            let not_null = |name: &str| columns.iter().any(|c| c.name == name && !c.nullable);
+            let not_null = |name: &str| {
+                grant.contains(&name) || columns.iter().any(|c| c.name == name && !c.nullable)
+            };
             let inside = indexes.iter().any(|i| {
                 i.unique && (i.columns.iter()).all(|c| mapped.contains(&c.as_str()) && not_null(c))
             });
             if !inside {
                 return GrantKey::None(format!(
-                    "`{table}` has no primary key, nor a unique key of NOT NULL columns among                      the mapped ones ({}): no key names exactly one grant",
+                    "`{table}` has no primary key, nor a unique key among the mapped columns ({}) \
+                     that NULL cannot repeat: no key names exactly one grant",
                     mapped.join(", ")
                 ));
             }
@@ -149,7 +160,8 @@ pub fn grant_key(table: &str, indexes: &[Index], columns: &[Column], mapped: &[&
     };
     match key.iter().find(|k| !comparable(k)) {
         Some(odd) => GrantKey::None(format!(
-            "`{table}`.`{odd}` is part of the key that names one grant, and its type is not              one Warden compares exactly (integer, decimal, text, date or time)"
+            "`{table}`.`{odd}` is part of the key that names one grant, and its type is not \
+             one Warden compares exactly (integer, decimal, text, date or time)"
         )),
         None => GrantKey::Columns(key),
     }
@@ -471,6 +483,8 @@ mod tests {
         }
     }
 
+    const UR: [&str; 2] = ["user_id", "role_id"];
+
     fn index(name: &str, unique: bool, columns: &[&str]) -> Index {
         Index {
             name: name.into(),
@@ -488,7 +502,13 @@ mod tests {
             col("model_id", "bigint", false),
         ];
         let pk = index("PRIMARY", true, &["role_id", "model_id", "model_type"]);
-        let key = grant_key("model_has_roles", &[pk], &columns, &["model_id", "role_id"]);
+        let key = grant_key(
+            "model_has_roles",
+            &[pk],
+            &columns,
+            &["model_id", "role_id"],
+            ["model_id", "role_id"],
+        );
         assert_eq!(
             key.columns().unwrap(),
             ["role_id", "model_id", "model_type"]
@@ -500,27 +520,29 @@ mod tests {
     #[test]
     fn without_a_primary_key_a_unique_key_among_the_mapped_columns_does() {
         let columns = [
-            col("user_id", "int", false),
-            col("role_id", "int", false),
+            // Rails' `t.references` leaves both nullable: as the grant's user and role they
+            // are compared with `=`, so NULL repeats nothing.
+            col("user_id", "int", true),
+            col("role_id", "int", true),
             col("tenant", "varchar", false),
             col("note", "varchar", true),
         ];
         let mapped = ["user_id", "role_id", "tenant"];
         let unique = index("u", true, &["user_id", "role_id"]);
-        let key = grant_key("ur", &[unique], &columns, &mapped);
+        let key = grant_key("ur", &[unique], &columns, &mapped, UR);
         assert_eq!(key.columns().unwrap(), mapped);
         for odd in [
             index("u", true, &["user_id", "note"]),
             index("u", false, &["user_id", "role_id"]),
         ] {
-            let why = match grant_key("ur", &[odd], &columns, &["user_id", "role_id", "note"]) {
+            let why = match grant_key("ur", &[odd], &columns, &["user_id", "role_id", "note"], UR) {
                 GrantKey::None(why) => why,
                 k => panic!("{k:?}"),
             };
             assert!(why.contains("no primary key"), "{why}");
         }
         assert!(matches!(
-            grant_key("ur", &[], &columns, &mapped),
+            grant_key("ur", &[], &columns, &mapped, UR),
             GrantKey::None(_)
         ));
     }
@@ -530,7 +552,7 @@ mod tests {
         let columns = [col("id", "binary", false), col("f", "double", false)];
         for name in ["id", "f"] {
             let pk = index("PRIMARY", true, &[name]);
-            match grant_key("ur", &[pk], &columns, &["id"]) {
+            match grant_key("ur", &[pk], &columns, &["id"], UR) {
                 GrantKey::None(why) => assert!(why.contains(&format!("`{name}`")), "{why}"),
                 k => panic!("{k:?}"),
             }

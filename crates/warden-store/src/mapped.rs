@@ -4,7 +4,8 @@
 //! the mapping has.
 
 use chrono::NaiveDateTime;
-use sqlx::{MySql, QueryBuilder};
+use sqlx::{MySql, QueryBuilder, Row};
+use warden_core::directory::GrantScope;
 use warden_core::ident::quote;
 use warden_core::mapping::{Mapping, RowFilter, Scalar};
 
@@ -229,3 +230,22 @@ pub(crate) fn like_literal(text: &str) -> String {
 
 /// What follows every LIKE whose pattern came through [`like_literal`].
 pub(crate) const LIKE_ESCAPE: &str = " ESCAPE '!'";
+
+/// `, CAST(alias.c AS CHAR) AS scope_0, …` for each scope column.
+pub(crate) fn push_scope(qb: &mut QueryBuilder<'_, MySql>, alias: &str, scope: &[String]) {
+    for (i, c) in scope.iter().enumerate() {
+        qb.push(", CAST(")
+            .push(col(alias, c))
+            .push(format!(" AS CHAR) AS scope_{i}"));
+    }
+}
+
+/// A row's scope, as [`push_scope`] read it.
+pub(crate) fn scope_of(row: &sqlx::mysql::MySqlRow, scope: &[String]) -> sqlx::Result<GrantScope> {
+    let mut out = Vec::with_capacity(scope.len());
+    for (i, c) in scope.iter().enumerate() {
+        let value: Option<String> = row.try_get(format!("scope_{i}").as_str())?;
+        out.push((c.clone(), value));
+    }
+    Ok(GrantScope(out))
+}

@@ -574,9 +574,17 @@ impl GrantTable {
                     .map_or("NULL".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
             );
         }
-        let key: serde_json::Map<String, serde_json::Value> = (r.grant_key.as_deref())
-            .and_then(|k| serde_json::from_str(k).ok())
-            .unwrap_or_default();
+        // An item launched before its table's key was recorded keeps none: its key is its
+        // user and role, as the server's routine reads it.
+        let key: serde_json::Map<String, serde_json::Value> = match r.grant_key.as_deref() {
+            Some(k) => serde_json::from_str(k).unwrap_or_default(),
+            None => [
+                (self.user.clone(), r.user_id.into()),
+                (self.role.clone(), r.role_id.into()),
+            ]
+            .into_iter()
+            .collect(),
+        };
         for column in self.key_columns().unwrap_or(&[]) {
             let value = key.get(column).cloned().unwrap_or(serde_json::Value::Null);
             qb.push(" AND ")

@@ -162,6 +162,7 @@ pub async fn grant_key(db: &Database, target: &GrantTarget) -> Result<GrantKey> 
         &indexes,
         &columns,
         &mapped,
+        [&target.user, &target.role],
     ))
 }
 

@@ -114,6 +114,9 @@ impl RolesMap {
         out.add("roles.id", &self.table, Some(&self.id), Id);
         out.add("roles.name", &self.table, Some(&self.name), Text);
         out.add("roles.owner", &self.table, self.owner.as_deref(), Id);
+        for (i, c) in self.scope.iter().enumerate() {
+            out.add(&format!("roles.scope[{i}]"), &self.table, Some(c), Text);
+        }
     }
 }
 
@@ -139,6 +142,14 @@ impl PermissionsMap {
         use ColumnKind::*;
         out.add("permissions.id", &self.table, Some(&self.id), Id);
         out.add("permissions.key", &self.table, Some(&self.key), Text);
+        for (i, c) in self.scope.iter().enumerate() {
+            out.add(
+                &format!("permissions.scope[{i}]"),
+                &self.table,
+                Some(c),
+                Text,
+            );
+        }
         if let Some(k) = &self.key_prefix {
             let fk = Some(k.foreign_key.as_str());
             out.add("permissions.key_prefix.foreign_key", &self.table, fk, Id);

@@ -18,6 +18,7 @@ mod matrix;
 mod pack;
 mod policy;
 mod reviews;
+mod rolify;
 mod server_roles;
 mod sqli;
 mod support;

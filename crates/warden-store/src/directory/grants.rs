@@ -5,14 +5,15 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use sqlx::{MySql, QueryBuilder, Row};
-use warden_core::directory::{DirectGrant, GrantScope, PermissionId, RoleGrant, RoleId, UserId};
+use warden_core::directory::{DirectGrant, PermissionId, RoleGrant, RoleId, UserId};
 
 use super::fetch::pairs;
 use crate::connect::Database;
 use crate::error::Result;
 use crate::mapped::PushSource;
 use crate::mapped::{
-    col, permissions_of, push_id, push_not_expired, push_refers_to, push_time, roles_of, users_of,
+    col, permissions_of, push_id, push_not_expired, push_refers_to, push_scope, push_time,
+    roles_of, scope_of, users_of,
 };
 use crate::schema::Resolved;
 
@@ -22,25 +23,6 @@ pub enum GrantsOf {
     All,
     User(UserId),
     Roles(Vec<RoleId>),
-}
-
-/// `, CAST(alias.c AS CHAR) AS scope_0, …` for each scope column.
-fn push_scope(qb: &mut QueryBuilder<'_, MySql>, alias: &str, scope: &[String]) {
-    for (i, c) in scope.iter().enumerate() {
-        qb.push(", CAST(")
-            .push(col(alias, c))
-            .push(format!(" AS CHAR) AS scope_{i}"));
-    }
-}
-
-/// A row's scope, as [`push_scope`] read it.
-fn scope_of(row: &sqlx::mysql::MySqlRow, scope: &[String]) -> sqlx::Result<GrantScope> {
-    let mut out = Vec::with_capacity(scope.len());
-    for (i, c) in scope.iter().enumerate() {
-        let value: Option<String> = row.try_get(format!("scope_{i}").as_str())?;
-        out.push((c.clone(), value));
-    }
-    Ok(GrantScope(out))
 }
 
 fn push_role_list(qb: &mut QueryBuilder<'_, MySql>, roles: &[RoleId]) {

@@ -9,7 +9,9 @@ use super::fetch::{fetch_mapped, pairs};
 use crate::connect::Database;
 use crate::error::Result;
 use crate::mapped::PushSource;
-use crate::mapped::{col, permissions_of, push_id, push_refers_to, push_text, roles_of};
+use crate::mapped::{
+    col, permissions_of, push_id, push_refers_to, push_scope, push_text, roles_of, scope_of,
+};
 use crate::schema::Resolved;
 
 /// Every role, with its owner's login where the mapping has owners.
@@ -28,7 +30,9 @@ pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
         "o",
         ro.owner.as_ref().map(|_| m.users.login.as_str()),
     );
-    qb.push(" AS owner FROM ")
+    qb.push(" AS owner");
+    push_scope(&mut qb, "r", &ro.scope);
+    qb.push(" FROM ")
         .push_source(&ro.table, &ro.filter)
         .push(" r");
     if let Some(owner) = &ro.owner {
@@ -41,11 +45,13 @@ pub async fn roles(db: &Database, r: &Resolved) -> Result<Vec<Role>> {
     }
     qb.push(" ORDER BY ").push(col("r", &ro.name));
     fetch_mapped(db, qb, |row| {
+        let name: String = row
+            .try_get::<Option<String>, _>("name")?
+            .unwrap_or_default();
         Ok(Role {
             id: RoleId(row.try_get("id")?),
-            name: row
-                .try_get::<Option<String>, _>("name")?
-                .unwrap_or_default(),
+            // A role of a resource (rolify) is another role than its name elsewhere.
+            name: scope_of(row, &ro.scope)?.qualify(&name),
             owner_id: row.try_get::<Option<i64>, _>("owner_id")?.map(UserId),
             owner: row.try_get("owner")?,
         })
@@ -67,7 +73,9 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
                 .push_bind(k.separator.clone())
                 .push(", CAST(")
                 .push(col("p", &p.key))
-                .push(" AS CHAR)) AS perm_key FROM ")
+                .push(" AS CHAR)) AS perm_key");
+            push_scope(&mut qb, "p", &p.scope);
+            qb.push(" FROM ")
                 .push_source(&p.table, &p.filter)
                 .push(" p JOIN ")
                 .push(quote(&k.table))
@@ -78,17 +86,20 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
         }
         None => {
             push_text(&mut qb, "p", Some(&p.key));
-            qb.push(" AS perm_key FROM ")
+            qb.push(" AS perm_key");
+            push_scope(&mut qb, "p", &p.scope);
+            qb.push(" FROM ")
                 .push_source(&p.table, &p.filter)
                 .push(" p");
         }
     }
     let mut out = fetch_mapped(db, qb, |row| {
+        let key: String = row
+            .try_get::<Option<String>, _>("perm_key")?
+            .unwrap_or_default();
         Ok(Permission {
             id: PermissionId(row.try_get("id")?),
-            key: row
-                .try_get::<Option<String>, _>("perm_key")?
-                .unwrap_or_default(),
+            key: scope_of(row, &p.scope)?.qualify(&key),
         })
     })
     .await?;
@@ -96,8 +107,71 @@ pub async fn permissions(db: &Database, r: &Resolved) -> Result<Vec<Permission>>
     Ok(out)
 }
 
-/// (role, parent) pairs: the role inherits the parent's permissions.
+/// (role, parent) pairs: the role inherits the parent's permissions. With
+/// `wider_roles_cover_narrower`, also each role of wider scope over the same-named roles
+/// of narrower scope ([`wider_roles`]).
 pub async fn role_hierarchy(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, RoleId)>> {
+    let mut out = wider_roles(db, r).await?;
+    out.extend(mapped_hierarchy(db, r).await?);
+    Ok(out)
+}
+
+/// (wider, narrower) pairs of same-named roles (`roles.scope`, rolify's `has_role?`): the
+/// wider sets no scope column the narrower does not set alike, and leaves NULL one it
+/// sets. Only with `semantics.wider_roles_cover_narrower`.
+async fn wider_roles(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, RoleId)>> {
+    let m = r.mapping();
+    let ro = &m.roles;
+    if !m.semantics.wider_roles_cover_narrower || ro.scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::<MySql>::new("SELECT ");
+    push_id(&mut qb, "w", Some(&ro.id));
+    qb.push(", ");
+    push_id(&mut qb, "n", Some(&ro.id));
+    qb.push(" FROM ")
+        .push_source(&ro.table, &ro.filter)
+        .push(" w JOIN ")
+        .push_source(&ro.table, &ro.filter)
+        .push(" n ON ")
+        .push(col("w", &ro.name))
+        .push(" = ")
+        .push(col("n", &ro.name))
+        .push(" AND ")
+        .push(col("w", &ro.id))
+        .push(" <> ")
+        .push(col("n", &ro.id))
+        .push(" WHERE (");
+    for (i, c) in ro.scope.iter().enumerate() {
+        if i > 0 {
+            qb.push(" AND ");
+        }
+        qb.push("(")
+            .push(col("w", c))
+            .push(" IS NULL OR ")
+            .push(col("w", c))
+            .push(" = ")
+            .push(col("n", c))
+            .push(")");
+    }
+    qb.push(") AND (");
+    for (i, c) in ro.scope.iter().enumerate() {
+        if i > 0 {
+            qb.push(" OR ");
+        }
+        qb.push("(")
+            .push(col("w", c))
+            .push(" IS NULL AND ")
+            .push(col("n", c))
+            .push(" IS NOT NULL)");
+    }
+    qb.push(")");
+    pairs(db, qb)
+        .await
+        .map(|v| v.into_iter().map(|(a, b)| (RoleId(a), RoleId(b))).collect())
+}
+
+async fn mapped_hierarchy(db: &Database, r: &Resolved) -> Result<Vec<(RoleId, RoleId)>> {
     let Some(h) = &r.mapping().role_hierarchy else {
         return Ok(Vec::new());
     };
