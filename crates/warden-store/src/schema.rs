@@ -64,7 +64,8 @@ pub struct Ignored {
 /// For a mapping that fits ([`resolve`]), the rows each filtered section leaves out.
 pub async fn ignored_rows(db: &Database, r: &Resolved) -> Result<Vec<Ignored>> {
     let mut out = Vec::new();
-    for (section, table, filter) in r.mapping().filters() {
+    let sections = r.mapping().filters().into_iter();
+    for (section, table, filter) in sections.filter(|(s, _, _)| Mapping::is_directory_section(s)) {
         let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new("SELECT COUNT(*) FROM ");
         qb.push(warden_core::ident::quote(table))
             .push(" WHERE NOT COALESCE((");

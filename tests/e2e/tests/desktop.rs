@@ -895,11 +895,11 @@ async fn policies_and_findings_from_draft_to_triage() {
     app.wait_text("[data-testid=row-count]", Some(&open.len().to_string()))
         .await
         .unwrap();
+    // The chart is drawn once its data has come (a frame or more after the table's count).
     let drawn = app
-        .js("return document.querySelector('canvas') !== null", vec![])
-        .await
-        .unwrap();
-    assert_eq!(drawn, json!(true), "the findings chart is drawn");
+        .wait_for("document.querySelector('canvas') !== null", vec![])
+        .await;
+    assert!(drawn.is_ok(), "the findings chart is drawn: {drawn:?}");
     app.screenshot("19-findings").await.unwrap();
     app.select("[data-testid=findings-kind]", "sod_conflict")
         .await

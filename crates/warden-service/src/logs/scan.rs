@@ -147,6 +147,11 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
         found = findings.len(),
         "access log scanned"
     );
+    // An id a filtered log leaves out is another service's row, not a transaction still
+    // in flight: no gap.
+    let mut gaps = gaps.into_newest();
+    let outside = store::ids_outside_filter(db, m, &gaps).await?;
+    gaps.retain(|id| !outside.contains(id));
     let mut change = o.change().await?;
     let recorded = store::record_scan(
         &mut change,
@@ -159,7 +164,7 @@ pub async fn scan(ctx: &Ctx, full: bool) -> Result<ScanResponse> {
             skipped: streamed.skipped,
             policy_version: stored.version,
             resumed_after: judged.as_ref().map(|j| j.through),
-            gaps: gaps.into_newest(),
+            gaps,
         },
         &findings,
     )

@@ -751,3 +751,144 @@ async fn search_pages_by_keyset_and_its_filters_are_only_values() {
     .await;
     assert_eq!(after, total);
 }
+
+/// A log shared with another service (`[access_log] where`): every reader — the scan's
+/// stream by the socket reader and through sqlx, the export, the search, the scan's gaps —
+/// sees only the rows the filter keeps; `[relations.tickets] where` keeps open tickets.
+#[tokio::test]
+async fn a_filtered_log_and_relations_are_read_only_where_their_where_says() {
+    let s = seeded().await;
+    let text = include_str!("../../../warden-core/src/presets/reference.toml")
+        .replace(
+            "[access_log]\n",
+            "[access_log]\nwhere = { resource_type = [\"ticket\", \"lead\"] }\n",
+        )
+        .replace(
+            "[relations.tickets]\n",
+            "[relations.tickets]\nwhere = { status = \"open\" }\n",
+        );
+    let mapping = warden_core::mapping::Mapping::from_toml(&text).unwrap();
+    let kept = scalar(
+        &s.test_db,
+        "SELECT COUNT(*) FROM access_log WHERE resource_type IN ('ticket', ?)",
+        "lead",
+    )
+    .await;
+    let total = scalar(
+        &s.test_db,
+        "SELECT COUNT(*) + 0 * LENGTH(?) FROM access_log",
+        "",
+    )
+    .await;
+    assert!(kept > 100 && kept < total, "{kept} of {total}");
+
+    let read = |spec: warden_store::ConnectSpec| {
+        let mapping = mapping.clone();
+        async move {
+            let db = warden_store::Database::connect(&spec).await.unwrap();
+            let resolved = warden_store::schema::resolve(&db, mapping).await.unwrap();
+            let mut types = std::collections::BTreeSet::new();
+            let mut ids = Vec::new();
+            let streamed = warden_store::logs::stream(&db, &resolved, 0, |batch| {
+                for e in batch.events() {
+                    types.insert(e.resource_type.map(str::to_string));
+                    ids.push(e.id);
+                }
+                async { true }
+            })
+            .await
+            .unwrap();
+            let search = warden_store::logs::Search::default();
+            let mut exported = 0;
+            warden_store::logs::export(&db, &resolved, &search, |batch| {
+                exported += batch.len();
+                async { true }
+            })
+            .await
+            .unwrap();
+            let relations = warden_store::logs::relations(&db, &resolved)
+                .await
+                .unwrap()
+                .unwrap();
+            db.close().await;
+            (streamed.by_wire, types, ids, exported, relations)
+        }
+    };
+    let socket = s.test_db.spec().unwrap();
+    let (by_wire, types, ids, exported, relations) = read(socket.clone()).await;
+    assert!(by_wire);
+    assert_eq!(
+        types,
+        [Some("lead".to_string()), Some("ticket".to_string())].into(),
+        "only the rows the filter keeps"
+    );
+    assert_eq!(ids.len() as i64, kept);
+    assert_eq!(exported as i64, kept, "the export reads the same rows");
+    let schema = warden_core::ident::quote(&s.test_db.name);
+    app_sql(
+        &s.test_db,
+        "CREATE USER 'log_reader'@'127.0.0.1' IDENTIFIED BY 'pw'",
+        &[],
+    )
+    .await;
+    let grant = [
+        "GRANT SELECT ON ",
+        &schema,
+        ".* TO 'log_reader'@'127.0.0.1'",
+    ]
+    .concat();
+    app_sql(&s.test_db, &grant, &[]).await;
+    let mut tcp = socket.clone();
+    tcp.socket = None;
+    tcp.hosts = vec![format!("127.0.0.1:{}", s.test_db.port)];
+    tcp.user = "log_reader".into();
+    tcp.password = Some(warden_store::Secret::new("pw"));
+    let (by_sqlx, _, sqlx_ids, sqlx_exported, _) = read(tcp).await;
+    assert!(!by_sqlx);
+    assert_eq!((sqlx_ids, sqlx_exported), (ids, exported));
+    let open_pairs: i64 = {
+        let db = warden_store::Database::connect(&socket).await.unwrap();
+        let n = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT assignee_id, customer_id FROM support_tickets \
+             WHERE status = 'open' AND assignee_id IS NOT NULL \
+             UNION SELECT DISTINCT owner_id, customer_id FROM customer_accounts \
+             WHERE owner_id IS NOT NULL) p",
+        )
+        .fetch_one(db.app())
+        .await
+        .unwrap();
+        db.close().await;
+        n
+    };
+    let pairs: usize = relations.values().map(|c| c.len()).sum();
+    assert_eq!(pairs as i64, open_pairs, "closed tickets entitle nobody");
+
+    // The scan records no gap for another service's rows.
+    let session = warden_store::Database::connect(&account_spec(&s.test_db, OFFICER))
+        .await
+        .unwrap();
+    let ctx = warden_service::Ctx::establish(session, Some(mapping))
+        .await
+        .unwrap()
+        .with_clock(clock());
+    policy::apply(&ctx, COMPANY_POLICY, "p.toml", "baseline")
+        .await
+        .unwrap();
+    logs::scan(&ctx, false).await.unwrap();
+    let gaps: Option<String> = {
+        let db = warden_store::Database::connect(&socket).await.unwrap();
+        let g = sqlx::query_scalar("SELECT gaps FROM warden_log_checkpoints")
+            .fetch_one(db.gov())
+            .await
+            .unwrap();
+        db.close().await;
+        g
+    };
+    let gaps: Vec<i64> = serde_json::from_str(gaps.as_deref().unwrap_or("[]")).unwrap();
+    assert!(
+        gaps.is_empty(),
+        "{} gaps, e.g. {:?}",
+        gaps.len(),
+        &gaps[..gaps.len().min(5)]
+    );
+}

@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use sqlx::{MySql, QueryBuilder};
-use warden_core::ident::quote;
 use warden_core::mapping::AccessLogMap;
 
 use super::search::{Search, push_filters};
@@ -10,6 +9,7 @@ use super::stream::{BATCH, Cell, Span, read_rows};
 use super::{allowed, log_map, select_plain};
 use crate::connect::Database;
 use crate::error::{Error, Result};
+use crate::mapped::PushSource;
 use crate::mapped::col;
 use crate::schema::Resolved;
 use crate::wire::Param;
@@ -155,8 +155,10 @@ fn export_query<'a>(
         log.client_address.as_ref(),
         log.user_agent.as_ref(),
     ]);
-    qb.push(" FROM ").push(quote(&log.table)).push(" l");
-    let mut params = Vec::new();
+    qb.push(" FROM ")
+        .push_source(&log.table, &log.filter)
+        .push(" l");
+    let mut params = super::filter_params(log);
     if !push_filters(&mut qb, log, s, &mut params)? {
         return Ok(None);
     }

@@ -4,10 +4,10 @@
 //! scans and their checkpoints (`warden_log_scans`, `warden_log_checkpoints`).
 
 use sqlx::{MySql, QueryBuilder};
-use warden_core::ident::quote;
 use warden_core::mapping::AccessLogMap;
 
 use crate::error::{Error, Result};
+use crate::mapped::PushSource;
 use crate::mapped::{col, push_id, push_text, push_time};
 use crate::schema::Resolved;
 
@@ -29,6 +29,20 @@ pub use timeline::*;
 
 /// The checkpoint of the application's own access-log table.
 pub const APP_SOURCE: &str = "app";
+
+/// The values a filtered log's derived table binds (`where`), in order, for
+/// [`crate::wire`]: they come first, as the table comes before every other value.
+fn filter_params(log: &AccessLogMap) -> Vec<crate::wire::Param> {
+    use crate::wire::Param;
+    use warden_core::mapping::Scalar;
+    (log.filter.0.values().flat_map(|v| v.values()))
+        .map(|v| match v {
+            Scalar::Int(i) => Param::Int(*i),
+            Scalar::Bool(b) => Param::Int(i64::from(*b)),
+            Scalar::Text(t) => Param::Text(t.clone()),
+        })
+        .collect()
+}
 
 fn log_map(r: &Resolved) -> Result<&AccessLogMap> {
     r.mapping().access_log.as_ref().ok_or_else(|| {
@@ -58,7 +72,7 @@ fn select_rows(log: &AccessLogMap) -> QueryBuilder<'_, MySql> {
     qb.push(" AS client_address, ");
     push_text(&mut qb, "l", log.user_agent.as_deref());
     qb.push(" AS user_agent FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l");
     qb
 }

@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 use futures_util::TryStreamExt;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::directory::UserId;
-use warden_core::ident::quote;
 
 use crate::connect::Database;
 use crate::error::Result;
+use crate::mapped::PushSource;
 use crate::mapped::{push_id, push_text};
 use crate::schema::Resolved;
 
@@ -33,7 +33,7 @@ pub async fn relations(
         qb.push(" AS user, ");
         push_text(&mut qb, "t", Some(&m.customer));
         qb.push(" AS customer FROM ")
-            .push(quote(&m.table))
+            .push_source(&m.table, &m.filter)
             .push(" t");
         let mut rows = qb.build().fetch(db.app());
         while let Some(row) = rows.try_next().await? {

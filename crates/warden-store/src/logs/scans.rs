@@ -11,6 +11,7 @@ use super::log_map;
 use crate::connect::Database;
 use crate::error::Result;
 use crate::governance::Change;
+use crate::mapped::PushSource;
 use crate::mapped::col;
 use crate::schema::Resolved;
 
@@ -23,7 +24,7 @@ pub async fn id_range(db: &Database, r: &Resolved) -> Result<Option<(i64, i64)>>
         .push(") AS SIGNED), CAST(MAX(")
         .push(col("l", &log.id))
         .push(") AS SIGNED) FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l");
     let (low, high): (Option<i64>, Option<i64>) = qb.build_query_as().fetch_one(db.app()).await?;
     Ok(low.zip(high))
@@ -74,7 +75,7 @@ pub async fn overlap_start(
     let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(");
     qb.push(col("l", &log.time))
         .push(" AS DATETIME) FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l WHERE ")
         .push(col("l", &log.id))
         .push(" <= ")
@@ -92,7 +93,7 @@ pub async fn overlap_start(
     let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MIN(");
     qb.push(col("l", &log.id))
         .push(") AS SIGNED) FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l WHERE ")
         .push(col("l", &log.time))
         .push(" >= ")
@@ -287,7 +288,7 @@ pub async fn rows_after(db: &Database, r: &Resolved, after: i64) -> Result<(Opti
     let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MAX(");
     qb.push(col("l", &log.id))
         .push(") AS SIGNED), COUNT(*) FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l WHERE ")
         .push(col("l", &log.id))
         .push(" > ")
@@ -297,12 +298,42 @@ pub async fn rows_after(db: &Database, r: &Resolved, after: i64) -> Result<(Opti
 }
 
 /// The newest row id of the application's log (None when it is empty).
+/// Of `ids` (a scan's gaps), those of rows the log's `where` leaves out (another service's
+/// accesses): no gap a later scan must come back for. None of them when the log is not
+/// filtered.
+pub async fn ids_outside_filter(db: &Database, r: &Resolved, ids: &[i64]) -> Result<HashSet<i64>> {
+    let log = log_map(r)?;
+    let mut out = HashSet::new();
+    if log.filter.is_empty() {
+        return Ok(out);
+    }
+    for chunk in ids.chunks(1_000) {
+        let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(");
+        qb.push(col("l", &log.id))
+            .push(" AS SIGNED) FROM ")
+            .push(quote(&log.table))
+            .push(" l WHERE ")
+            .push(col("l", &log.id))
+            .push(" IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        qb.push(") AND NOT COALESCE((");
+        crate::mapped::push_filter(&mut qb, &log.filter, Some("l"));
+        qb.push("), 0)");
+        let found: Vec<i64> = qb.build_query_scalar().fetch_all(db.app()).await?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 pub async fn newest_id(db: &Database, r: &Resolved) -> Result<Option<i64>> {
     let log = log_map(r)?;
     let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MAX(");
     qb.push(col("l", &log.id))
         .push(") AS SIGNED) FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l");
     let (newest,): (Option<i64>,) = qb.build_query_as().fetch_one(db.app()).await?;
     Ok(newest)

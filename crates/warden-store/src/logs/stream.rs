@@ -7,12 +7,12 @@ use sqlx::mysql::MySqlRow;
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::detectors::Event;
 use warden_core::directory::UserId;
-use warden_core::ident::quote;
 use warden_core::mapping::AccessLogMap;
 
 use super::{allowed, log_map, select_plain};
 use crate::connect::Database;
 use crate::error::{Error, Result};
+use crate::mapped::PushSource;
 use crate::mapped::col;
 use crate::schema::Resolved;
 use crate::wire::Param;
@@ -51,7 +51,7 @@ where
         log.outcome.as_ref(),
     ]);
     qb.push(" FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l WHERE ")
         .push(col("l", &log.id))
         .push(" > ")
@@ -68,7 +68,7 @@ where
     out.by_wire = read_rows(
         db,
         qb,
-        &[Param::Int(after)],
+        &[super::filter_params(log), vec![Param::Int(after)]].concat(),
         true,
         "reading the access log",
         |batch: &mut LogBatch, cells: &[Option<&[u8]>; 7], kinds: &[Cell; 7]| {

@@ -2,12 +2,12 @@
 
 use chrono::NaiveDateTime;
 use sqlx::{MySql, QueryBuilder};
-use warden_core::ident::quote;
 
 use super::log_map;
 use super::search::{Search, push_filters};
 use crate::connect::Database;
 use crate::error::Result;
+use crate::mapped::PushSource;
 use crate::mapped::col;
 use crate::schema::Resolved;
 
@@ -48,7 +48,9 @@ pub async fn timeline(
             qb.push("CAST(COUNT(*) AS SIGNED), CAST(0 AS SIGNED)");
         }
     }
-    qb.push(" FROM ").push(quote(&log.table)).push(" l");
+    qb.push(" FROM ")
+        .push_source(&log.table, &log.filter)
+        .push(" l");
     if !push_filters(&mut qb, log, s, &mut Vec::new())? {
         return Ok(Vec::new());
     }
@@ -68,7 +70,7 @@ pub async fn time_range(
         .push(") AS DATETIME), CAST(MAX(")
         .push(col("l", &log.time))
         .push(") AS DATETIME) FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l");
     if !push_filters(&mut qb, log, s, &mut Vec::new())? {
         return Ok(None);
