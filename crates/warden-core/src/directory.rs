@@ -92,11 +92,11 @@ impl GrantScope {
         self.0.iter().all(|(_, v)| v.is_none())
     }
 
-    /// `team 7`, `Project 12`, `tenant 3, team 7`: each scope column with its value. A
-    /// `*_id` column goes by its stem (`team_id` 7: `team 7`); a `*_type` column followed by
-    /// its `*_id` by the type's last name segment and the id (`App\Models\Project` and 12:
-    /// `Project 12`; with no id, the type alone: `Project`); another column as `column
-    /// value`. None when the grant holds everywhere.
+    /// `team 7`, `Forum 12`, `tenant 3, team 7`: each scope column with its value. A `*_id`
+    /// column goes by its stem (`team_id` 7: `team 7`); a `*_type` column followed by its
+    /// `*_id` by the type and the id (`Forum` and 12: `Forum 12`; `App\Models\Project 12`;
+    /// with no id, the type alone: `Forum`), the type whole so that two types never read
+    /// alike; another column as `column value`. None when the grant holds everywhere.
     pub fn label(&self) -> Option<String> {
         let cols = &self.0;
         let mut parts = Vec::new();
@@ -110,13 +110,9 @@ impl GrantScope {
                 && next.strip_suffix("_id") == Some(stem)
             {
                 i += 1;
-                let short = value
-                    .rsplit(['\\', ':', '/'])
-                    .find(|s| !s.is_empty())
-                    .unwrap_or(value);
                 parts.push(match id {
-                    Some(id) => format!("{short} {id}"),
-                    None => short.to_string(),
+                    Some(id) => format!("{value} {id}"),
+                    None => value.to_string(),
                 });
                 continue;
             }
@@ -317,7 +313,7 @@ mod tests {
                     ("resource_type", Some("App\\Models\\Project")),
                     ("resource_id", Some("12")),
                 ]),
-                Some("Project 12"),
+                Some("App\\Models\\Project 12"),
             ),
             (
                 scope(&[("resource_type", Some("Forum")), ("resource_id", None)]),

@@ -115,17 +115,19 @@ pub fn filter_json(filter: &RowFilter) -> Option<String> {
 }
 
 /// The columns of a grant table that identify one grant, from its indexes: the primary
-/// key; without one, every mapped and filter column (`mapped`), when a unique key lies
-/// among them whose columns are NOT NULL or are the grant's user and role (`grant`: the
-/// routines compare those with `=` to the item's ids, which NULL never equals). Each key
-/// column must be of a type the routines compare exactly (integer, decimal, text with a
-/// collation, date or time of day).
+/// key; without one, a unique key among the mapped and filter columns (`mapped`) whose
+/// columns are NOT NULL or are the grant's user and role (`grant`: the routines compare
+/// those with `=` to the item's ids, which NULL never equals). Only the unique key's own
+/// columns: a grant's expiry or granter changed since launch is still the grant reviewed.
+/// Each key column, and each filter column (`filtered`), must be of a type the routines
+/// compare exactly (integer, decimal, text with a collation, date or time of day).
 pub fn grant_key(
     table: &str,
     indexes: &[Index],
     columns: &[Column],
     mapped: &[&str],
     grant: [&str; 2],
+    filtered: &[&str],
 ) -> GrantKey {
     let comparable = |name: &str| {
         columns
@@ -139,32 +141,32 @@ pub fn grant_key(
             let not_null = |name: &str| {
                 grant.contains(&name) || columns.iter().any(|c| c.name == name && !c.nullable)
             };
-            let inside = indexes.iter().any(|i| {
+            let inside = indexes.iter().find(|i| {
                 i.unique && (i.columns.iter()).all(|c| mapped.contains(&c.as_str()) && not_null(c))
             });
-            if !inside {
+            let Some(unique) = inside else {
                 return GrantKey::None(format!(
                     "`{table}` has no primary key, nor a unique key among the mapped columns ({}) \
                      that NULL cannot repeat: no key names exactly one grant",
                     mapped.join(", ")
                 ));
-            }
-            let mut key: Vec<String> = Vec::new();
-            for m in mapped {
-                if !key.iter().any(|k| k == m) {
-                    key.push((*m).to_string());
-                }
-            }
-            key
+            };
+            unique.columns.clone()
         }
     };
-    match key.iter().find(|k| !comparable(k)) {
-        Some(odd) => GrantKey::None(format!(
+    if let Some(odd) = key.iter().find(|c| !comparable(c)) {
+        return GrantKey::None(format!(
             "`{table}`.`{odd}` is part of the key that names one grant, and its type is not \
              one Warden compares exactly (integer, decimal, text, date or time)"
-        )),
-        None => GrantKey::Columns(key),
+        ));
     }
+    if let Some(odd) = filtered.iter().find(|c| !comparable(c)) {
+        return GrantKey::None(format!(
+            "`{table}`.`{odd}` is filtered (`where`), and its type is not one Warden \
+             compares exactly (integer, decimal, text, date or time)"
+        ));
+    }
+    GrantKey::Columns(key)
 }
 
 /// An index of a table, as information_schema.STATISTICS lists it.
@@ -232,7 +234,17 @@ fn target(gov: &str) -> String {
     )
 }
 
-/// Checks the column named by `v_col` and turns the SQL text in `v_val` (a JSON_VALUE)
+/// SQL that builds, at run time, the text of an expression reading the JSON value at `path`
+/// (SQL giving the path) of the user variable `var` as text: NULL for JSON null, strings
+/// unquoted, whatever their length (MySQL's JSON_VALUE stops at 512 characters).
+fn json_text(var: &str, path: &str) -> String {
+    format!(
+        "CONCAT('(CASE WHEN JSON_TYPE(JSON_EXTRACT({var}, ', QUOTE({path}), ')) = ''NULL'' \
+         THEN NULL ELSE JSON_UNQUOTE(JSON_EXTRACT({var}, ', QUOTE({path}), ')) END)')"
+    )
+}
+
+/// Checks the column named by `v_col` and turns the SQL text in `v_val` (a [`json_text`])
 /// into that value as the column's own type and collation: compared with the column, it
 /// is equal exactly where the table's keys say two values are the same.
 fn typed(app_literal: &str) -> String {
@@ -273,7 +285,7 @@ fn key_and_filter(app_literal: &str) -> String {
          SET v_i = 0;\n\
          WHILE v_i < JSON_LENGTH(v_keys) DO\n\
          SET v_col = JSON_UNQUOTE(JSON_EXTRACT(v_keys, CONCAT('$[', v_i, ']')));\n\
-         SET v_val = CONCAT('JSON_VALUE(@warden_key, ', QUOTE(CONCAT('$.\"', v_col, '\"')), ')');\n\
+         SET v_val = {key_value};\n\
          {typed}\
          IF NOT JSON_CONTAINS_PATH(@warden_key, 'one', CONCAT('$.\"', v_col, '\"')) THEN\n{no_value};\nEND IF;\n\
          SET v_which = CONCAT(v_which, ' AND ', {col}, ' <=> ', v_val);\n\
@@ -285,7 +297,7 @@ fn key_and_filter(app_literal: &str) -> String {
          SET v_col = JSON_UNQUOTE(JSON_EXTRACT(JSON_KEYS(v_filter), CONCAT('$[', v_i, ']')));\n\
          SET v_in = NULL, v_j = 0;\n\
          WHILE v_j < COALESCE(JSON_LENGTH(v_filter, CONCAT('$.\"', v_col, '\"')), 0) DO\n\
-         SET v_val = CONCAT('JSON_VALUE(@warden_filter, ', QUOTE(CONCAT('$.\"', v_col, '\"[', v_j, ']')), ')');\n\
+         SET v_val = {filter_value};\n\
          {typed}\
          SET v_in = CONCAT_WS(', ', v_in, v_val);\n\
          SET v_j = v_j + 1;\n\
@@ -295,6 +307,8 @@ fn key_and_filter(app_literal: &str) -> String {
          SET v_i = v_i + 1;\n\
          END WHILE;\n",
         col = qi("v_col"),
+        key_value = json_text("@warden_key", "CONCAT('$.\"', v_col, '\"')"),
+        filter_value = json_text("@warden_filter", "CONCAT('$.\"', v_col, '\"[', v_j, ']')"),
         no_key = signal(
             "the grant table has no key naming one grant (see `warden migrate`): revoke in the application"
         ),
@@ -341,6 +355,7 @@ pub fn routines_sql(
     ) + &format!(
         "BEGIN\n{declare}\
          DECLARE v_campaign BIGINT UNSIGNED;\n\
+         DECLARE v_deleted INT;\n\
          {officer}\
          SET SESSION group_concat_max_len = 1048576;\n\
          SELECT i.campaign_id, i.user_id, i.role_id, i.granted_at, i.grant_key \
@@ -354,6 +369,10 @@ pub fn routines_sql(
          SET v_which = CONCAT(' WHERE ', {user_col}, ' = ? AND ', {role_col}, ' = ? AND ', \
          IF(v_granted_col IS NULL, '? IS NULL', CONCAT({granted_col}, ' <=> ?')));\n\
          {key_and_filter}\
+         SET @warden_sql = CONCAT('SELECT COUNT(*) INTO @warden_n FROM ', {table}, v_which, ' FOR UPDATE');\n\
+         {exec}EXECUTE warden_stmt USING @warden_user, @warden_role, @warden_granted;\n\
+         DEALLOCATE PREPARE warden_stmt;\n\
+         IF @warden_n > 1 THEN\n{several};\nEND IF;\n\
          SET @warden_sql = CONCAT('INSERT INTO {gov}.`warden_remediations` \
          (campaign_id, item_id, user_id, role_id, removed_row, removed_at) \
          SELECT ?, ?, ?, ?, CAST(JSON_OBJECT(', v_columns, ') AS CHAR), ? FROM ', {table}, \
@@ -361,9 +380,10 @@ pub fn routines_sql(
          {exec}EXECUTE warden_stmt USING @warden_campaign, @warden_item, @warden_user, @warden_role, \
          @warden_at, @warden_user, @warden_role, @warden_granted;\n\
          SET p_kept = ROW_COUNT();\nDEALLOCATE PREPARE warden_stmt;\n\
-         IF p_kept > 1 THEN\n{several};\nEND IF;\n\
          SET @warden_sql = CONCAT('DELETE FROM ', {table}, v_which);\n\
-         {exec}EXECUTE warden_stmt USING @warden_user, @warden_role, @warden_granted;\nDEALLOCATE PREPARE warden_stmt;\n\
+         {exec}EXECUTE warden_stmt USING @warden_user, @warden_role, @warden_granted;\n\
+         SET v_deleted = ROW_COUNT();\nDEALLOCATE PREPARE warden_stmt;\n\
+         IF v_deleted <> p_kept THEN\n{changed};\nEND IF;\n\
          UPDATE {gov}.`warden_review_items` SET remediation = IF(p_kept > 0, 'revoked', 'absent') WHERE id = p_item;\n\
          {record}\
          END",
@@ -376,6 +396,7 @@ pub fn routines_sql(
         granted_col = qi("v_granted_col"),
         key_and_filter = key_and_filter(&app_literal),
         several = signal("the grant's key names more than one row: nothing is removed"),
+        changed = signal("the grant row changed while it was being removed: nothing is removed"),
         exec = exec(),
     );
     let restore = head(
@@ -392,7 +413,7 @@ pub fn routines_sql(
          IF v_item IS NULL THEN\n{not_kept};\nEND IF;\n\
          {target}\
          SELECT GROUP_CONCAT({qcol} ORDER BY ORDINAL_POSITION SEPARATOR ', '), \
-         GROUP_CONCAT(CONCAT('JSON_VALUE(@warden_row, ', QUOTE(CONCAT('$.\"', COLUMN_NAME, '\"')), ')') \
+         GROUP_CONCAT({row_value} \
          ORDER BY ORDINAL_POSITION SEPARATOR ', ') INTO v_columns, v_values \
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {app_literal} AND TABLE_NAME = v_table \
          AND JSON_CONTAINS_PATH(@warden_row, 'one', CONCAT('$.\"', COLUMN_NAME, '\"'));\n\
@@ -409,6 +430,7 @@ pub fn routines_sql(
         target = target(&gov),
         qcol = qi("COLUMN_NAME"),
         no_columns = signal("the kept row has no column of the grant table"),
+        row_value = json_text("@warden_row", "CONCAT('$.\"', COLUMN_NAME, '\"')"),
         exec = exec(),
     );
     let _ = app;
@@ -508,6 +530,7 @@ mod tests {
             &columns,
             &["model_id", "role_id"],
             ["model_id", "role_id"],
+            &["model_type"],
         );
         assert_eq!(
             key.columns().unwrap(),
@@ -529,20 +552,31 @@ mod tests {
         ];
         let mapped = ["user_id", "role_id", "tenant"];
         let unique = index("u", true, &["user_id", "role_id"]);
-        let key = grant_key("ur", &[unique], &columns, &mapped, UR);
-        assert_eq!(key.columns().unwrap(), mapped);
+        let key = grant_key("ur", &[unique], &columns, &mapped, UR, &[]);
+        assert_eq!(
+            key.columns().unwrap(),
+            ["user_id", "role_id"],
+            "the unique key's own"
+        );
         for odd in [
             index("u", true, &["user_id", "note"]),
             index("u", false, &["user_id", "role_id"]),
         ] {
-            let why = match grant_key("ur", &[odd], &columns, &["user_id", "role_id", "note"], UR) {
+            let why = match grant_key(
+                "ur",
+                &[odd],
+                &columns,
+                &["user_id", "role_id", "note"],
+                UR,
+                &[],
+            ) {
                 GrantKey::None(why) => why,
                 k => panic!("{k:?}"),
             };
             assert!(why.contains("no primary key"), "{why}");
         }
         assert!(matches!(
-            grant_key("ur", &[], &columns, &mapped, UR),
+            grant_key("ur", &[], &columns, &mapped, UR, &[]),
             GrantKey::None(_)
         ));
     }
@@ -552,10 +586,16 @@ mod tests {
         let columns = [col("id", "binary", false), col("f", "double", false)];
         for name in ["id", "f"] {
             let pk = index("PRIMARY", true, &[name]);
-            match grant_key("ur", &[pk], &columns, &["id"], UR) {
+            match grant_key("ur", &[pk], &columns, &["id"], UR, &[]) {
                 GrantKey::None(why) => assert!(why.contains(&format!("`{name}`")), "{why}"),
                 k => panic!("{k:?}"),
             }
+        }
+        let columns = [col("id", "int", false), col("flags", "bit", false)];
+        let pk = index("PRIMARY", true, &["id"]);
+        match grant_key("ur", &[pk], &columns, &["id"], UR, &["flags"]) {
+            GrantKey::None(why) => assert!(why.contains("`flags` is filtered"), "{why}"),
+            k => panic!("{k:?}"),
         }
     }
 

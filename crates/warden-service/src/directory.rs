@@ -252,13 +252,26 @@ pub async fn access(ctx: &Ctx, req: AccessRequest) -> Result<AccessResponse> {
         })
         .collect();
     roles.sort_by(|a, b| (&a.name, &a.scope).cmp(&(&b.name, &b.scope)));
+    // A scoped direct grant is shown where it holds: `direct @ team 2`.
+    let mut direct_as: HashMap<PermissionId, BTreeSet<String>> = HashMap::new();
+    for d in &direct {
+        (direct_as.entry(d.permission).or_default()).insert(d.scope.qualify("direct"));
+    }
     let mut permissions: Vec<EffectivePermission> = effective
         .iter()
-        .map(|(perm, via)| EffectivePermission {
-            key: keys
-                .get(perm)
-                .map_or_else(|| format!("permission #{perm}"), |k| k.to_string()),
-            via: via_names(via, &role_names),
+        .map(|(perm, via)| {
+            let mut via = via_names(via, &role_names);
+            if let (Some(i), Some(scoped)) =
+                (via.iter().position(|v| v == "direct"), direct_as.get(perm))
+            {
+                via.splice(i..=i, scoped.iter().cloned());
+            }
+            EffectivePermission {
+                key: keys
+                    .get(perm)
+                    .map_or_else(|| format!("permission #{perm}"), |k| k.to_string()),
+                via,
+            }
         })
         .collect();
     permissions.sort_by(|a, b| a.key.cmp(&b.key));

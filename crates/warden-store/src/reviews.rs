@@ -495,6 +495,8 @@ pub struct GrantTable {
     pub columns: Vec<String>,
     /// The mapping's `user_roles.where`: no row outside it is touched.
     pub filter: RowFilter,
+    /// The mapping's `user_roles.scope`: where a grant holds.
+    pub scope: Vec<String>,
     /// The columns that name one grant, as `warden migrate` recorded them ([`keyed`]):
     /// None until then.
     ///
@@ -527,6 +529,7 @@ impl GrantTable {
             granted_at: ur.granted_at.clone(),
             columns,
             filter: ur.filter.clone(),
+            scope: ur.scope.clone(),
             key: None,
         })
     }
@@ -746,32 +749,33 @@ pub async fn removed_rows(db: &Database, campaign: u64) -> Result<Vec<Removed>> 
         .collect())
 }
 
-/// Whether the application holds the removed row's grant again: a row with its user and
-/// role, and its key, inside the table's filter.
+/// Whether the application holds the removed row's grant again: a row of its user and role
+/// in its scope (whenever granted, whatever its own key: a grant made again has a new id),
+/// inside the table's filter.
 pub async fn grant_held(db: &Database, grants: &GrantTable, removed: &Removed) -> Result<bool> {
     let row: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&removed.row).unwrap_or_default();
-    let key: serde_json::Map<String, serde_json::Value> = (grants.key_columns().unwrap_or(&[]))
-        .iter()
-        .filter_map(|c| row.get(c).map(|v| (c.clone(), v.clone())))
-        .collect();
-    let as_revoked = Revocation {
-        item: removed.item,
-        user_id: removed.user_id,
-        login: String::new(),
-        role_id: removed.role_id,
-        role: String::new(),
-        granted_at: None,
-        grant_key: Some(serde_json::Value::Object(key).to_string()),
-    };
-    // Held again whenever it was granted, so the time of the grant is not compared.
-    let without_time = GrantTable {
-        granted_at: None,
-        ..grants.clone()
-    };
     let mut qb = QueryBuilder::<MySql>::new("SELECT COUNT(*) FROM ");
-    qb.push(grants.qualified());
-    without_time.push_where(&mut qb, &as_revoked);
+    qb.push(grants.qualified())
+        .push(" WHERE ")
+        .push(warden_core::ident::quote(&grants.user))
+        .push(" = ")
+        .push_bind(removed.user_id)
+        .push(" AND ")
+        .push(warden_core::ident::quote(&grants.role))
+        .push(" = ")
+        .push_bind(removed.role_id);
+    for column in &grants.scope {
+        let value = row.get(column).cloned().unwrap_or(serde_json::Value::Null);
+        qb.push(" AND ")
+            .push(warden_core::ident::quote(column))
+            .push(" <=> ");
+        push_json_value(&mut qb, &value);
+    }
+    if !grants.filter.is_empty() {
+        qb.push(" AND ");
+        crate::mapped::push_filter(&mut qb, &grants.filter, None);
+    }
     let n: i64 = qb.build_query_scalar().fetch_one(db.app()).await?;
     Ok(n > 0)
 }

@@ -121,7 +121,8 @@ pub async fn grant_target(db: &Database) -> Result<Option<GrantTarget>> {
 /// The columns of `target`'s table that name one grant ([`remediation::grant_key`]), from
 /// its indexes and columns as the server lists them.
 pub async fn grant_key(db: &Database, target: &GrantTarget) -> Result<GrantKey> {
-    let stats: Vec<(String, i64, String)> = sqlx::query_as(
+    // A functional key part (MySQL 8) has no column: such an index names no grant here.
+    let stats: Vec<(String, i64, Option<String>)> = sqlx::query_as(
         "SELECT CAST(INDEX_NAME AS CHAR), CAST(NON_UNIQUE AS SIGNED), CAST(COLUMN_NAME AS CHAR) \
          FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
          ORDER BY INDEX_NAME, SEQ_IN_INDEX",
@@ -130,7 +131,12 @@ pub async fn grant_key(db: &Database, target: &GrantTarget) -> Result<GrantKey> 
     .fetch_all(db.app())
     .await?;
     let mut indexes: Vec<Index> = Vec::new();
+    let mut functional = std::collections::BTreeSet::new();
     for (name, non_unique, column) in stats {
+        let Some(column) = column else {
+            functional.insert(name);
+            continue;
+        };
         match indexes.last_mut() {
             Some(i) if i.name == name => i.columns.push(column),
             _ => indexes.push(Index {
@@ -140,6 +146,7 @@ pub async fn grant_key(db: &Database, target: &GrantTarget) -> Result<GrantKey> 
             }),
         }
     }
+    indexes.retain(|i| !functional.contains(&i.name));
     let columns: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT CAST(COLUMN_NAME AS CHAR), CAST(LOWER(DATA_TYPE) AS CHAR), \
          CAST(COLLATION_NAME AS CHAR), CAST(IS_NULLABLE AS CHAR) \
@@ -163,6 +170,12 @@ pub async fn grant_key(db: &Database, target: &GrantTarget) -> Result<GrantKey> 
         &columns,
         &mapped,
         [&target.user, &target.role],
+        &target
+            .filter
+            .0
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
     ))
 }
 

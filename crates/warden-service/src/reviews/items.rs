@@ -153,7 +153,7 @@ impl<'a> ItemBuilder<'a> {
             department: user.department.clone(),
             role_id: g.role.0,
             // A scoped grant is reviewed as `support @ team 7`: one item per scope.
-            role: held_as,
+            role: fit(held_as, 190),
             reviewer: reviewer.to_string(),
             granted_at: g.granted_at,
             granted_by: (g.granted_by.and_then(|b| users.get(&b))).map(|b| b.login.clone()),

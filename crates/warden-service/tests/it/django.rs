@@ -461,3 +461,86 @@ async fn a_review_revokes_a_django_group_membership() {
     assert!(django_says(&test_db)["bob"].contains(&"crm.add_refund".to_string()));
     db.close().await;
 }
+
+/// Undo gives a membership back only when it is not held again: revoked, then granted
+/// anew by the application (a new `auth_user_groups` row, a new id), the old row is not
+/// put back beside it — the grant is held again whatever its row's key.
+#[tokio::test]
+async fn undo_leaves_a_membership_granted_again_with_a_new_id() {
+    use warden_service::reviews::{self, DecideRequest, ItemsRequest, Scope, StartRequest};
+
+    let test_db = django_db().await;
+    app_sql(
+        &test_db,
+        "UPDATE auth_user SET last_login = ?",
+        &[&sql_now()],
+    )
+    .await;
+    let ctx = ctx_as(&test_db, OFFICER, Some("django")).await;
+    let text = "[[job_function]]\nname = \"support\"\nmatch = { role = \"support\" }\nallow = [\"crm.view_customer\"]\n";
+    warden_service::policy::apply(&ctx, text, "django.toml", "by group")
+        .await
+        .unwrap();
+    let started = reviews::start(
+        &ctx,
+        StartRequest {
+            name: "Django groups".into(),
+            due: day(7),
+            scope: Scope::default(),
+            reviewer: ReviewerRule::Manager,
+            fallback: OFFICER.into(),
+            undecided: Verdict::Keep,
+        },
+    )
+    .await
+    .unwrap();
+    let items = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign: started.campaign,
+            reviewer: None,
+            pending: true,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    let billing = items
+        .iter()
+        .find(|i| i.login == "bob" && i.role == "billing")
+        .expect("bob in billing");
+    reviews::decide(
+        &ctx,
+        DecideRequest {
+            items: vec![billing.id],
+            decision: Verdict::Revoke,
+            comment: "billing moved to finance".into(),
+            key: "django-again".into(),
+        },
+    )
+    .await
+    .unwrap();
+    reviews::close(&ctx, started.campaign, false).await.unwrap();
+    app_sql(
+        &test_db,
+        "INSERT INTO auth_user_groups (user_id, group_id) VALUES (2, 2)",
+        &[],
+    )
+    .await;
+    let undone = reviews::undo_remediation(&ctx, started.campaign, "back to billing")
+        .await
+        .unwrap();
+    assert_eq!(undone.restored_rows, 0, "{undone:?}");
+    assert_eq!(undone.skipped.len(), 1, "{undone:?}");
+    assert!(
+        undone.skipped[0].reason.contains("again"),
+        "{:?}",
+        undone.skipped
+    );
+    let held = app_count(
+        &test_db,
+        "SELECT COUNT(*) FROM auth_user_groups WHERE user_id = 2 AND group_id = 2",
+    )
+    .await;
+    assert_eq!(held, 1, "one membership, the one granted again");
+}

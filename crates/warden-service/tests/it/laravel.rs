@@ -505,10 +505,26 @@ async fn teams_mode_grants_are_scoped_shown_judged_reviewed_and_remediated_per_t
     assert_eq!(
         via,
         [
-            ("customer.export", &["direct".to_string()][..]),
+            ("customer.export", &["direct @ team 2".to_string()][..]),
             ("customer.read", &["support".to_string()][..])
         ]
     );
+    // Who can read customers: Ann and Bob (support in their teams); export: Bob (team 2).
+    for (permission, holders) in [
+        ("customer.read", vec!["ann@example.com", "bob@example.com"]),
+        ("customer.export", vec!["bob@example.com"]),
+    ] {
+        let who = directory::who_can(
+            &ctx,
+            WhoCanRequest {
+                permission: permission.into(),
+            },
+        )
+        .await
+        .unwrap();
+        let logins: Vec<&str> = who.users.iter().map(|h| h.login.as_str()).collect();
+        assert_eq!(logins, holders, "{permission}");
+    }
 
     // Judged: a job function that matches `support @ team 1` applies to Ann and Bob (both
     // support there); one that matches `support @ team 2` (first by priority, allowing

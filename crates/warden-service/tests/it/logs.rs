@@ -810,12 +810,66 @@ async fn a_filtered_log_and_relations_are_read_only_where_their_where_says() {
                 .await
                 .unwrap()
                 .unwrap();
+            // Dormancy and last use read the same rows: a user active only in another
+            // service's rows is not active here.
+            let since = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap();
+            let active = warden_store::directory::active_since(&db, &resolved, since)
+                .await
+                .unwrap()
+                .unwrap();
+            let used = warden_store::directory::usage_since(&db, &resolved, since)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut used_users: Vec<i64> = used.iter().map(|u| u.user.0).collect();
+            used_users.sort_unstable();
+            used_users.dedup();
+            let mut active: Vec<i64> = active.into_iter().map(|u| u.0).collect();
+            active.sort_unstable();
             db.close().await;
-            (streamed.by_wire, types, ids, exported, relations)
+            (
+                streamed.by_wire,
+                types,
+                ids,
+                exported,
+                relations,
+                active,
+                used_users,
+            )
         }
     };
     let socket = s.test_db.spec().unwrap();
-    let (by_wire, types, ids, exported, relations) = read(socket.clone()).await;
+    let (by_wire, types, ids, exported, relations, active, used) = read(socket.clone()).await;
+    let kept_users: Vec<i64> = {
+        let db = warden_store::Database::connect(&socket).await.unwrap();
+        let u = sqlx::query_scalar(
+            "SELECT DISTINCT CAST(user_id AS SIGNED) FROM access_log \
+             WHERE resource_type IN ('ticket', 'lead') ORDER BY 1",
+        )
+        .fetch_all(db.app())
+        .await
+        .unwrap();
+        db.close().await;
+        u
+    };
+    let all_users = scalar(
+        &s.test_db,
+        "SELECT COUNT(DISTINCT user_id) + 0 * LENGTH(?) FROM access_log",
+        "",
+    )
+    .await;
+    assert!(
+        (kept_users.len() as i64) < all_users,
+        "some users act only elsewhere"
+    );
+    assert_eq!(active, kept_users, "active: only this application's rows");
+    assert!(
+        used.iter().all(|u| kept_users.contains(u)),
+        "last use likewise"
+    );
     assert!(by_wire);
     assert_eq!(
         types,
@@ -843,7 +897,7 @@ async fn a_filtered_log_and_relations_are_read_only_where_their_where_says() {
     tcp.hosts = vec![format!("127.0.0.1:{}", s.test_db.port)];
     tcp.user = "log_reader".into();
     tcp.password = Some(warden_store::Secret::new("pw"));
-    let (by_sqlx, _, sqlx_ids, sqlx_exported, _) = read(tcp).await;
+    let (by_sqlx, _, sqlx_ids, sqlx_exported, _, _, _) = read(tcp).await;
     assert!(!by_sqlx);
     assert_eq!((sqlx_ids, sqlx_exported), (ids, exported));
     let open_pairs: i64 = {

@@ -4,12 +4,11 @@ use std::collections::HashMap;
 
 use sqlx::{MySql, QueryBuilder, Row};
 use warden_core::directory::UserId;
-use warden_core::ident::quote;
 
 use super::fetch::fetch_mapped;
 use crate::connect::Database;
 use crate::error::Result;
-use crate::mapped::{col, push_id, push_text, push_time};
+use crate::mapped::{PushSource, col, push_id, push_text, push_time};
 use crate::schema::Resolved;
 
 /// Users with any access-log entry at or after `since`; None when the mapping has no log.
@@ -25,7 +24,7 @@ pub async fn active_since(
     let mut qb = QueryBuilder::<MySql>::new("SELECT ");
     push_id(&mut qb, "l", Some(&log.user));
     qb.push(" AS user FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l GROUP BY ")
         .push(col("l", &log.user))
         .push(" HAVING MAX(")
@@ -71,7 +70,7 @@ pub async fn usage_since(
     qb.push(", ");
     push_time(&mut qb, "l", Some(&log.time));
     qb.push(" FROM ")
-        .push(quote(&log.table))
+        .push_source(&log.table, &log.filter)
         .push(" l WHERE ")
         .push(col("l", &log.time))
         .push(" >= ")

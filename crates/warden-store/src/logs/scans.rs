@@ -297,7 +297,6 @@ pub async fn rows_after(db: &Database, r: &Resolved, after: i64) -> Result<(Opti
     Ok((newest, count))
 }
 
-/// The newest row id of the application's log (None when it is empty).
 /// Of `ids` (a scan's gaps), those of rows the log's `where` leaves out (another service's
 /// accesses): no gap a later scan must come back for. None of them when the log is not
 /// filtered.
@@ -328,6 +327,7 @@ pub async fn ids_outside_filter(db: &Database, r: &Resolved, ids: &[i64]) -> Res
     Ok(out)
 }
 
+/// The newest row id of the application's log (None when it is empty).
 pub async fn newest_id(db: &Database, r: &Resolved) -> Result<Option<i64>> {
     let log = log_map(r)?;
     let mut qb = QueryBuilder::<MySql>::new("SELECT CAST(MAX(");
