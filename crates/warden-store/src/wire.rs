@@ -400,19 +400,7 @@ impl Wire {
         let mut types = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let def = self.packet().await?;
-            let mut r = Reader(def);
-            for _ in 0..6 {
-                let n = r.lenenc()? as usize;
-                r.take(n)?; // catalog, schema, table, original table, name, original name
-            }
-            r.lenenc()?;
-            r.take(6)?; // character set, length
-            let code = r.u8()?;
-            let flags = r.u16()?;
-            types.push(ColumnType {
-                code,
-                unsigned: flags & 0x20 != 0,
-            });
+            types.push(column_type(def)?);
         }
         self.eof().await?;
         Ok(types)
@@ -524,7 +512,8 @@ pub(crate) fn cells<'r>(
                 *cell = Some(r.take(n + 1)?);
                 continue;
             }
-            _ => r.lenenc()? as usize, // text, decimals, blobs, enums, JSON, bits
+            // text, decimals, blobs, enums, JSON, bits
+            _ => usize::try_from(r.lenenc()?).map_err(|_| protocol("a length"))?,
         };
         *cell = Some(r.take(len)?);
     }
@@ -559,6 +548,23 @@ pub(crate) fn type_name(t: ColumnType) -> &'static str {
         (true, "TINYINT") => "TINYINT UNSIGNED",
         (_, name) => name,
     }
+}
+
+/// A column definition packet's type and signedness.
+pub(crate) fn column_type(def: &[u8]) -> Result<ColumnType> {
+    let mut r = Reader(def);
+    for _ in 0..6 {
+        let n = r.lenenc()?;
+        r.take(usize::try_from(n).map_err(|_| protocol("a length"))?)?; // catalog, schema, table, original table, name, original name
+    }
+    r.lenenc()?;
+    r.take(6)?; // character set, length
+    let code = r.u8()?;
+    let flags = r.u16()?;
+    Ok(ColumnType {
+        code,
+        unsigned: flags & 0x20 != 0,
+    })
 }
 
 fn server_error(p: &[u8]) -> Refusal {
