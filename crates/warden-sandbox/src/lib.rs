@@ -6,6 +6,7 @@
 //! the reference application and a deterministic synthetic company into a database.
 
 pub mod error;
+pub mod galera;
 pub mod process;
 pub mod rng;
 pub mod seed;

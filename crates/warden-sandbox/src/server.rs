@@ -42,7 +42,7 @@ fn xdg_dir(var: &str, fallback: &str) -> Result<PathBuf> {
 
 /// Finds a MariaDB program: in `WARDEN_MARIADB_BINDIR` when set (and only there), else on
 /// PATH or in the sbin folders Debian installs it to.
-fn find_binary(name: &'static str) -> Result<PathBuf> {
+pub(crate) fn find_binary(name: &'static str) -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("WARDEN_MARIADB_BINDIR").filter(|d| !d.is_empty()) {
         let p = PathBuf::from(dir).join(name);
         return if p.is_file() {
@@ -59,7 +59,7 @@ fn find_binary(name: &'static str) -> Result<PathBuf> {
         .ok_or(Error::MissingBinary(name))
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // The effective uid, without unsafe code: /proc/self is owned by it.
     std::fs::metadata("/proc/self")
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
@@ -67,7 +67,7 @@ fn is_root() -> bool {
 }
 
 /// A data directory made once by `mariadb-install-db`, copied for every new server.
-fn ensure_template() -> Result<PathBuf> {
+pub(crate) fn ensure_template() -> Result<PathBuf> {
     let mariadbd = find_binary("mariadbd")?;
     let version = Command::new(&mariadbd)
         .arg("--version")
@@ -117,7 +117,7 @@ fn ensure_template() -> Result<PathBuf> {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(io(to))?;
     for entry in std::fs::read_dir(from).map_err(io(from))? {
         let entry = entry.map_err(io(from))?;
@@ -131,7 +131,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| Error::Server(format!("cannot find a free port: {e}")))?;
     listener
@@ -231,7 +231,7 @@ fn set_private(dir: &Path) -> Result<()> {
 }
 
 #[allow(unsafe_code)]
-fn die_with_parent_thread(cmd: &mut Command) {
+pub(crate) fn die_with_parent_thread(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no memory of the
     // parent; it only asks the kernel to kill the child when the spawning thread exits.
@@ -274,7 +274,7 @@ fn wait_ready(layout: &Layout, child: &mut Child) -> Result<()> {
     }
 }
 
-fn log_tail(path: &Path) -> String {
+pub(crate) fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().rev().take(5).collect();
     lines.into_iter().rev().collect::<Vec<_>>().join(" | ")

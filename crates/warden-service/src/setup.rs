@@ -73,6 +73,19 @@ pub async fn migrate(
             None => return Err(Error::NotConsoleUser(session.account)),
         }
     }
+    // One run at a time, on one server or across a cluster's nodes: the others wait, then
+    // find everything done.
+    let claim = governance::MigrationClaim::take(db).await?;
+    let done = migrate_claimed(db, at, opts).await;
+    claim.release(db).await?;
+    done
+}
+
+async fn migrate_claimed(
+    db: &Database,
+    at: chrono::DateTime<chrono::Utc>,
+    opts: &MigrateOptions,
+) -> Result<MigrateResponse> {
     let report = governance::migrate(db, at.naive_utc()).await?;
     let recorded = match &opts.grant_target {
         Some(target) => server_roles::record_grant_target(db, target, at.naive_utc())

@@ -20,28 +20,98 @@ pub struct MigrationReport {
     pub already: Vec<i64>,
 }
 
+/// Who is migrating this database: a row in `warden_migration_claim`, taken by inserting
+/// it. Unlike `GET_LOCK`, which is local to one node of a Galera cluster, a row replicates:
+/// two runs started on two nodes at once cannot both insert it (one gets a duplicate key,
+/// or fails certification), so one migrates and the other waits for it, then finds
+/// everything applied. A claim left by a run that died is taken over after ten minutes
+/// (the server's clock).
+pub struct MigrationClaim {
+    holder: String,
+}
+
+/// How long a run waits for another's claim before it gives up.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl MigrationClaim {
+    pub async fn take(db: &Database) -> Result<Self> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS warden_migration_claim (
+                id          TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+                holder      VARCHAR(200)     NOT NULL,
+                claimed_at  DATETIME(6)      NOT NULL
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+        )
+        .execute(db.gov())
+        .await?;
+        let holder: String = sqlx::query_scalar(
+            "SELECT CAST(CONCAT(@@hostname, ':', @@port, ':', CONNECTION_ID(), ':', UUID()) AS CHAR)",
+        )
+        .fetch_one(db.gov())
+        .await?;
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(20);
+        loop {
+            sqlx::query(
+                "DELETE FROM warden_migration_claim \
+                 WHERE id = 1 AND claimed_at < NOW(6) - INTERVAL 10 MINUTE",
+            )
+            .execute(db.gov())
+            .await?;
+            let taken = sqlx::query(
+                "INSERT INTO warden_migration_claim (id, holder, claimed_at) VALUES (1, ?, NOW(6))",
+            )
+            .bind(&holder)
+            .execute(db.gov())
+            .await;
+            match taken {
+                Ok(_) => return Ok(Self { holder }),
+                Err(e) if is_contention(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if started.elapsed() > CLAIM_WAIT {
+                return Err(Error::Conflict(
+                    "another `warden migrate` has been running on this database for two \
+                     minutes; retry when it is done"
+                        .into(),
+                ));
+            }
+            // Another run holds the claim: wait for it to finish, a little longer each time.
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(500));
+        }
+    }
+
+    /// Gives the claim back.
+    pub async fn release(self, db: &Database) -> Result<()> {
+        sqlx::query("DELETE FROM warden_migration_claim WHERE id = 1 AND holder = ?")
+            .bind(&self.holder)
+            .execute(db.gov())
+            .await?;
+        Ok(())
+    }
+}
+
+/// A duplicate key (the claim is held) or a conflict with a concurrent transaction (Galera's
+/// certification, InnoDB's deadlock or lock wait).
+fn is_contention(e: &sqlx::Error) -> bool {
+    let code = e
+        .as_database_error()
+        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .map(|m| m.number());
+    matches!(code, Some(1062 | 1213 | 1205))
+}
+
 /// Applies Warden's migrations that are not applied yet.
 ///
 /// Bookkeeping lives in `warden_schema_migrations` (not sqlx's `_sqlx_migrations`, so
-/// nothing of Warden's can clash with an application that also uses sqlx). A named lock
-/// keeps two concurrent runs from interleaving; a checksum mismatch of an applied migration
-/// is refused, since migrations must never be edited once landed. Each applied migration is
-/// recorded as applied `at`.
+/// nothing of Warden's can clash with an application that also uses sqlx). The caller holds
+/// the [`MigrationClaim`], so two runs never interleave, on one server or on a cluster; a
+/// checksum mismatch of an applied migration is refused, since migrations must never be
+/// edited once landed. Each applied migration is recorded as applied `at`.
 pub async fn migrate(db: &Database, at: NaiveDateTime) -> Result<MigrationReport> {
     let mut conn = db.gov().acquire().await?;
-    let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK('warden_migrate', 30)")
-        .fetch_one(&mut *conn)
-        .await?;
-    if locked != Some(1) {
-        return Err(Error::Conflict(
-            "another `warden migrate` is running on this database; retry when it is done".into(),
-        ));
-    }
-    let result = migrate_locked(&mut conn, at).await;
-    let _ = sqlx::query("DO RELEASE_LOCK('warden_migrate')")
-        .execute(&mut *conn)
-        .await;
-    result
+    migrate_locked(&mut conn, at).await
 }
 
 async fn migrate_locked(conn: &mut MySqlConnection, at: NaiveDateTime) -> Result<MigrationReport> {

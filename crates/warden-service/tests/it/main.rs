@@ -10,6 +10,7 @@ mod directory;
 mod django;
 mod export;
 mod findings;
+mod ha;
 mod ingest;
 mod laravel;
 mod logs;

@@ -1,0 +1,302 @@
+//! A Galera cluster of MariaDB nodes on loopback, for the tests of high availability
+//! (issue 18): ../shared/MACHINE-NOTES.md's recipe as plain processes, each killed with
+//! the test process, each of which a test may kill (`kill -9`) and start again.
+//!
+//! Node 1 bootstraps the cluster from the template datadir; the others join with an empty
+//! datadir owned by `nobody` (the rsync SST daemon runs as nobody when started by root)
+//! and receive everything by state transfer. Root signs in over each node's socket only,
+//! in a folder only the OS user can enter.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result, io};
+use crate::server::{
+    copy_dir, die_with_parent_thread, ensure_template, find_binary, free_port, is_root, log_tail,
+    socket_url,
+};
+
+/// One node: its ports, its folders, and its process while it runs.
+#[derive(Debug)]
+pub struct Node {
+    pub name: String,
+    /// The client port on 127.0.0.1.
+    pub port: u16,
+    group: u16,
+    ist: u16,
+    sst: u16,
+    /// Data (readable by nobody for state transfers).
+    dir: PathBuf,
+    /// Socket, pid, logs: the OS user's alone.
+    private: PathBuf,
+    pid: Mutex<Option<u32>>,
+}
+
+impl Node {
+    pub fn socket(&self) -> PathBuf {
+        self.private.join("mysqld.sock")
+    }
+
+    /// Root over this node's socket, on `database`.
+    pub fn root_url(&self, database: &str) -> String {
+        socket_url(&self.socket(), database)
+    }
+
+    fn error_log(&self) -> PathBuf {
+        self.private.join("error.log")
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+}
+
+/// A running cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    pub nodes: Vec<Node>,
+}
+
+impl Cluster {
+    /// Starts `n` nodes (node 1 bootstraps, the others join) and waits until every one is
+    /// synced in a primary component of `n`.
+    pub fn start(n: usize) -> Result<Self> {
+        let base = crate::server::test_server_dir("-galera")?;
+        let mut nodes = Vec::new();
+        for i in 1..=n {
+            let dir = base.join(format!("n{i}"));
+            let private = dir.join("private");
+            std::fs::create_dir_all(&private).map_err(io(&private))?;
+            set_mode(&private, 0o700)?;
+            set_mode(&dir, 0o755)?;
+            nodes.push(Node {
+                name: format!("n{i}"),
+                port: free_port()?,
+                group: free_port()?,
+                ist: free_port()?,
+                sst: free_port()?,
+                dir,
+                private,
+                pid: Mutex::new(None),
+            });
+        }
+        set_mode(&base, 0o755)?;
+        let cluster = Self { nodes };
+        for i in 0..n {
+            cluster.launch(i, i == 0)?;
+            cluster.wait_synced(i)?;
+        }
+        Ok(cluster)
+    }
+
+    /// `gcomm://` with every node's group port.
+    fn address(&self) -> String {
+        let peers: Vec<String> = (self.nodes.iter())
+            .map(|n| format!("127.0.0.1:{}", n.group))
+            .collect();
+        format!("gcomm://{}", peers.join(","))
+    }
+
+    /// Starts node `i`: bootstrapping a new cluster, or joining the others.
+    fn launch(&self, i: usize, bootstrap: bool) -> Result<()> {
+        let node = &self.nodes[i];
+        let data = node.data();
+        if bootstrap && !data.join("mysql").is_dir() {
+            copy_dir(&ensure_template()?.join("data"), &data)?;
+        } else if !data.is_dir() {
+            std::fs::create_dir_all(&data).map_err(io(&data))?;
+            chown_nobody(&data)?;
+        }
+        let mariadbd = find_binary("mariadbd")?;
+        let log =
+            std::fs::File::create(node.private.join("mariadbd.out")).map_err(io(&node.private))?;
+        let log2 = log.try_clone().map_err(io(&node.private))?;
+        let mut cmd = Command::new(&mariadbd);
+        cmd.arg("--no-defaults");
+        if is_root() {
+            cmd.arg("--user=root");
+        }
+        cmd.arg(format!("--datadir={}", data.display()))
+            .arg(format!("--port={}", node.port))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--socket={}", node.socket().display()))
+            .arg(format!("--pid-file={}", node.private.join("mysqld.pid").display()))
+            .arg(format!("--log-error={}", node.error_log().display()))
+            .arg("--skip-name-resolve")
+            .arg("--character-set-server=utf8mb4")
+            .arg("--collation-server=utf8mb4_unicode_ci")
+            .arg("--innodb-flush-log-at-trx-commit=2")
+            .arg("--innodb-buffer-pool-size=128M")
+            .arg("--max-connections=300")
+            .arg("--binlog-format=ROW")
+            .arg("--default-storage-engine=InnoDB")
+            .arg("--innodb-autoinc-lock-mode=2")
+            .arg("--wsrep-on=ON")
+            .arg("--wsrep-provider=/usr/lib/galera/libgalera_smm.so")
+            .arg("--wsrep-cluster-name=warden-test")
+            .arg(format!("--wsrep-cluster-address={}", self.address()))
+            .arg(format!("--wsrep-node-address=127.0.0.1:{}", node.group))
+            .arg(format!("--wsrep-node-name={}", node.name))
+            .arg(format!(
+                "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{};ist.recv_addr=127.0.0.1:{}",
+                node.group, node.ist
+            ))
+            .arg(format!("--wsrep-sst-receive-address=127.0.0.1:{}", node.sst))
+            .arg("--wsrep-sst-method=rsync")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2);
+        if bootstrap {
+            cmd.arg("--wsrep-new-cluster");
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The spawning thread must outlive the server (PDEATHSIG follows the thread).
+        std::thread::Builder::new()
+            .name(format!("warden-galera-{}", node.name))
+            .spawn(move || {
+                die_with_parent_thread(&mut cmd);
+                match cmd.spawn() {
+                    Ok(mut child) => {
+                        let _ = tx.send(Ok(child.id()));
+                        let _ = child.wait();
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            })
+            .map_err(|e| Error::Server(format!("cannot start a thread: {e}")))?;
+        let pid = rx
+            .recv()
+            .map_err(|_| Error::Server("start thread vanished".into()))?
+            .map_err(io(&mariadbd))?;
+        *node
+            .pid
+            .lock()
+            .map_err(|_| Error::Server("a node's lock".into()))? = Some(pid);
+        Ok(())
+    }
+
+    /// Waits until node `i` answers on its socket, synced (`wsrep_ready`).
+    fn wait_synced(&self, i: usize) -> Result<()> {
+        let node = &self.nodes[i];
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let client = find_binary("mariadb")?;
+        loop {
+            let out = Command::new(&client)
+                .args(["--no-defaults", "-uroot", "-N", "-B"])
+                .arg(format!("--socket={}", node.socket().display()))
+                .args(["-e", "SHOW STATUS LIKE 'wsrep_local_state_comment'"])
+                .output();
+            if let Ok(out) = out
+                && String::from_utf8_lossy(&out.stdout).contains("Synced")
+            {
+                return Ok(());
+            }
+            if !self.running(i) {
+                return Err(Error::Server(format!(
+                    "{} exited while starting; its log says: {}",
+                    node.name,
+                    log_tail(&node.error_log())
+                )));
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Server(format!(
+                    "{} was not synced within 120 s; its log says: {}",
+                    node.name,
+                    log_tail(&node.error_log())
+                )));
+            }
+            // Polling a server that is still joining; nothing to wait on but time.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Whether node `i`'s process is alive.
+    pub fn running(&self, i: usize) -> bool {
+        let pid = self.nodes[i].pid.lock().ok().and_then(|p| *p);
+        pid.is_some_and(|p| Path::new(&format!("/proc/{p}/status")).exists() && !zombie(p))
+    }
+
+    /// `kill -9` of node `i`: it is lost as a machine would be.
+    pub fn kill(&self, i: usize) -> Result<()> {
+        let pid = self.nodes[i]
+            .pid
+            .lock()
+            .map_err(|_| Error::Server("a node's lock".into()))?
+            .take();
+        if let Some(pid) = pid {
+            // SAFETY: kill(2) on a process this cluster started; no memory is touched.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGKILL);
+            }
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Path::new(&format!("/proc/{pid}/status")).exists() && !zombie(pid) {
+                if Instant::now() > deadline {
+                    return Err(Error::Server(format!("{} did not die", self.nodes[i].name)));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts node `i` again after [`Cluster::kill`]: it rejoins and catches up.
+    pub fn restart(&self, i: usize) -> Result<()> {
+        self.launch(i, false)?;
+        self.wait_synced(i)
+    }
+
+    /// A new database, created on node 1 (Galera replicates it to every node).
+    pub async fn create_database(&self, name: &str) -> Result<()> {
+        warden_core::ident::check(name)
+            .map_err(|e| Error::Input(format!("database name {name:?} {e}")))?;
+        let admin = warden_store::ConnectSpec::from_url(&self.nodes[0].root_url("mysql"))?;
+        let db = warden_store::Database::connect(&admin).await?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new("CREATE DATABASE ");
+        qb.push(warden_core::ident::quote(name))
+            .push(" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+        let done = qb.build().execute(db.app()).await;
+        db.close().await;
+        done.map_err(|e| Error::Server(format!("creating {name}: {e}")))?;
+        Ok(())
+    }
+}
+
+/// Whether `pid` is a zombie (killed, not yet reaped by its waiting thread).
+fn zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("State:") && l.contains('Z'))
+        })
+        .unwrap_or(true)
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))
+}
+
+/// A joiner's datadir belongs to `nobody`: the rsync SST daemon writes it as nobody.
+fn chown_nobody(path: &Path) -> Result<()> {
+    if !is_root() {
+        return Ok(());
+    }
+    let out = Command::new("chown")
+        .arg("nobody:nogroup")
+        .arg(path)
+        .output()
+        .map_err(io(path))?;
+    if !out.status.success() {
+        return Err(Error::Server(format!(
+            "chown nobody {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
