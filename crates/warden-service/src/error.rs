@@ -80,7 +80,7 @@ impl Error {
                 S::NotMigrated | S::Mapping(_) | S::Config(_) => ErrorCode::Config,
                 S::PasswordExpired { .. } => ErrorCode::PasswordExpired,
                 S::NotFound(_) => ErrorCode::NotFound,
-                S::Conflict(_) => ErrorCode::Conflict,
+                S::Conflict(_) | S::Contended(_) => ErrorCode::Conflict,
                 S::Input(_) => ErrorCode::Input,
                 S::Refused(_) => ErrorCode::Forbidden,
                 S::Database(_) => ErrorCode::Database,

@@ -267,6 +267,10 @@ async fn judge(r: &Reader<'_>, policy: &Policy, now: NaiveDateTime) -> Result<Ju
 /// records its findings (new ones opened, returning ones reopened, vanished ones resolved)
 /// in one change with its audit event; any other check only reports.
 pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
+    crate::retry::retried(|| check_once(ctx, source.clone())).await
+}
+
+async fn check_once(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
     let r = ctx.as_reader("checking the directory against a policy")?;
     let started = std::time::Instant::now();
     let (policy, sha256, version) = policy_of(&r, &source).await?;
@@ -452,8 +456,12 @@ pub struct TriageResponse {
 }
 
 /// Acknowledges, resolves or reopens a finding with a comment, in one change with its
-/// audit event.
+/// audit event (made again, whole, when a concurrent change wins: `retry`).
 pub async fn triage(ctx: &Ctx, req: TriageRequest) -> Result<TriageResponse> {
+    crate::retry::retried(|| triage_once(ctx, &req)).await
+}
+
+async fn triage_once(ctx: &Ctx, req: &TriageRequest) -> Result<TriageResponse> {
     let o = ctx.as_officer("triaging findings")?;
     let action = req.action;
     let comment = crate::input::comment(req.comment.trim())?;

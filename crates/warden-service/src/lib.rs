@@ -15,6 +15,7 @@ mod input;
 pub mod logs;
 pub mod mapping;
 pub mod policy;
+mod retry;
 pub mod reviews;
 pub mod session;
 pub mod setup;

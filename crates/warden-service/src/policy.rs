@@ -155,6 +155,15 @@ pub async fn apply(
     origin: &str,
     comment: &str,
 ) -> Result<AppliedPolicy> {
+    crate::retry::retried(|| apply_once(ctx, text, origin, comment)).await
+}
+
+async fn apply_once(
+    ctx: &crate::Ctx,
+    text: &str,
+    origin: &str,
+    comment: &str,
+) -> Result<AppliedPolicy> {
     let o = ctx.as_officer("applying a policy")?;
     let checked = validate_against_directory(ctx, text, origin).await?;
     let comment = crate::input::comment(comment)?;

@@ -346,6 +346,7 @@ async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sq
             ))
         })??;
     probe.execute("SELECT 1").await?;
+    let galera = galera_node(&mut probe).await?;
     // The probe has answered; how it says goodbye does not matter. Over TLS the server
     // closes on COM_QUIT before the client's close_notify is written, which sqlx reports
     // as a broken pipe: that must not fail a connection that works.
@@ -354,12 +355,61 @@ async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sq
     }
     // Connections are kept, not recycled on a timer: each new one is a sign-in that the
     // peer check at `Database::connect` did not see (a server's restart still reconnects).
-    Ok(MySqlPoolOptions::new()
+    let pool = MySqlPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(CONNECT_TIMEOUT)
         .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_lazy_with(options))
+        .max_lifetime(None);
+    let pool = match galera {
+        // On a Galera node every read waits until the node has applied what the cluster
+        // committed before it (causality: a change made through another node is seen).
+        true => pool.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET SESSION wsrep_sync_wait = 1").await?;
+                Ok(())
+            })
+        }),
+        false => pool,
+    };
+    Ok(pool.connect_lazy_with(options))
+}
+
+/// Whether the server is a node of a Galera cluster (`wsrep_on`); one that is not synced
+/// in a primary component is not ready for Warden, and the next host is tried.
+async fn galera_node(conn: &mut sqlx::MySqlConnection) -> std::result::Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    // MySQL has no such variable: an empty answer, not an error.
+    let on = sqlx::query("SHOW VARIABLES LIKE 'wsrep_on'")
+        .fetch_optional(&mut *conn)
+        .await?
+        .and_then(|row| row.try_get::<String, _>(1).ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("ON"));
+    if !on {
+        return Ok(false);
+    }
+    let status: Vec<(String, String)> = sqlx::query_as(
+        "SHOW STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state_comment', \
+         'wsrep_cluster_status')",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let of = |name: &str| {
+        (status.iter())
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let ready = of("wsrep_ready") == Some("ON")
+        && of("wsrep_local_state_comment") == Some("Synced")
+        && of("wsrep_cluster_status") == Some("Primary");
+    if !ready {
+        return Err(sqlx::Error::Io(std::io::Error::other(format!(
+            "a Galera node that is not ready (wsrep_ready {}, state {}, cluster {})",
+            of("wsrep_ready").unwrap_or("?"),
+            of("wsrep_local_state_comment").unwrap_or("?"),
+            of("wsrep_cluster_status").unwrap_or("?"),
+        ))));
+    }
+    Ok(true)
 }
 
 async fn ensure_schema(app: &MySqlPool, target: &str, schema: &str) -> Result<()> {

@@ -26,6 +26,11 @@ pub enum Error {
     /// Someone else changed it first, or it already exists.
     #[error("{0}")]
     Conflict(String),
+    /// A concurrent transaction won (a Galera node certified another's write set first, an
+    /// InnoDB deadlock, a lock wait timed out): the change was not made, and made again it
+    /// may well succeed.
+    #[error("{0}")]
+    Contended(String),
     /// The mapping does not fit this database.
     #[error("mapping: {}", warden_core::mapping::summarize(.0))]
     Mapping(Vec<MappingProblem>),
@@ -130,7 +135,7 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
                     target: target.into(),
                 },
                 1062 => Error::Conflict("it already exists".into()),
-                1213 | 1205 => Error::Conflict(
+                1213 | 1205 => Error::Contended(
                     "someone else changed the same rows at the same time; retry".into(),
                 ),
                 // A command, column or routine denied; a privilege only an administrator has.

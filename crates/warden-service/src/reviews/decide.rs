@@ -112,6 +112,10 @@ pub struct DecideResponse {
 /// Only an item's reviewer decides it, never on their own access, and only once: an item
 /// already decided by another request is a conflict naming who decided it.
 pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
+    crate::retry::retried(|| decide_once(ctx, req.clone())).await
+}
+
+async fn decide_once(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
     let reviewer = ctx.as_reviewer("deciding review items")?;
     let verdict = req.decision;
     let comment = crate::input::comment(req.comment.trim())?;
@@ -253,6 +257,10 @@ pub struct ReassignResponse {
 /// an officer anyone's. The new reviewer must be a console reviewer or officer and not the
 /// person reviewed.
 pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignResponse> {
+    crate::retry::retried(|| reassign_once(ctx, req.clone())).await
+}
+
+async fn reassign_once(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignResponse> {
     let reviewer = ctx.as_reviewer("reassigning review items")?;
     let comment = crate::input::comment(req.comment.trim())?;
     if comment.is_empty() {

@@ -114,6 +114,10 @@ impl Checked {
 /// reviewer the rule picks (never the person themself), the context a reviewer needs, and
 /// Warden's suggestion, pinned to the policy in force. One change with its audit event.
 pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
+    crate::retry::retried(|| start_once(ctx, req.clone())).await
+}
+
+async fn start_once(ctx: &Ctx, req: StartRequest) -> Result<Started> {
     let o = ctx.as_officer("launching an access review")?;
     let c = Checked::of(&o, &req).await?;
     let r = crate::Reader::from(o);

@@ -11,6 +11,10 @@ use crate::support::*;
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 
+/// This file's tests take turns on the cluster: each measures one thing (a DDL of one
+/// test replicating in total order would otherwise stall another's writes).
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| Cluster::start(3).expect("a Galera cluster of three nodes"))
 }
@@ -25,6 +29,7 @@ fn root_on(i: usize, database: &str) -> warden_store::ConnectSpec {
 /// node's own and would have let both in).
 #[tokio::test]
 async fn two_nodes_migrating_at_once_apply_each_migration_once() {
+    let _turn = TURN.lock().await;
     let name = "ha_migrate";
     cluster().create_database(name).await.unwrap();
     let opts = setup::MigrateOptions {
@@ -74,4 +79,164 @@ async fn two_nodes_migrating_at_once_apply_each_migration_once() {
     one.close().await;
     two.close().await;
     ctx.close().await;
+}
+
+/// 60 finding triages sent at once through the three nodes (20 each), as officers working
+/// on different nodes would: every one lands once (a change refused at certification for
+/// another node's is made again, whole), and the trail stays one chain that verifies.
+#[tokio::test]
+async fn triages_through_three_nodes_at_once_all_land_once() {
+    let _turn = TURN.lock().await;
+    use warden_service::findings::{self, FindingsRequest, TriageRequest};
+
+    let name = "ha_triage";
+    cluster().create_database(name).await.unwrap();
+    let first = warden_store::Database::connect(&root_on(0, name))
+        .await
+        .unwrap();
+    warden_sandbox::seed::seed(
+        &first,
+        &warden_sandbox::SeedOptions {
+            users: 400,
+            log_rows: 500,
+            seed: 7,
+            ..warden_sandbox::SeedOptions::at(now())
+        },
+    )
+    .await
+    .unwrap();
+    let opts = setup::MigrateOptions {
+        account_prefix: Some(format!("{name}_")),
+        grant_target: None,
+    };
+    setup::migrate(&first, clock(), &opts).await.unwrap();
+    first.close().await;
+    let mut ctxs = Vec::new();
+    for i in 0..3 {
+        let db = warden_store::Database::connect(&root_on(i, name))
+            .await
+            .unwrap();
+        let mapping = warden_core::mapping::Mapping::preset("reference");
+        ctxs.push(
+            warden_service::Ctx::establish(db, mapping)
+                .await
+                .unwrap()
+                .with_clock(clock()),
+        );
+    }
+    warden_service::policy::apply(
+        &ctxs[0],
+        warden_sandbox::seed::COMPANY_POLICY,
+        "p.toml",
+        "baseline",
+    )
+    .await
+    .unwrap();
+    findings::check(&ctxs[0], warden_service::findings::PolicySource::Current)
+        .await
+        .unwrap();
+    let open = findings::findings(&ctxs[1], FindingsRequest::default())
+        .await
+        .unwrap()
+        .findings;
+    assert!(open.len() >= 60, "{} findings", open.len());
+    let triages = open.iter().take(60).enumerate().map(|(n, f)| {
+        let ctx = &ctxs[n % 3];
+        let id = f.id.expect("a recorded finding");
+        async move {
+            findings::triage(
+                ctx,
+                TriageRequest {
+                    id,
+                    action: warden_core::findings::Triage::Ack,
+                    comment: format!("seen on node {}", n % 3 + 1),
+                },
+            )
+            .await
+        }
+    });
+    let done = futures_util::future::join_all(triages).await;
+    let failed: Vec<String> = (done.iter())
+        .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+        .collect();
+    assert!(failed.is_empty(), "{} failed: {failed:?}", failed.len());
+    let check = warden_store::Database::connect(&root_on(2, name))
+        .await
+        .unwrap();
+    let (events, findings_triaged): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT target) FROM warden_audit_events \
+         WHERE action = 'finding.triage'",
+    )
+    .fetch_one(check.gov())
+    .await
+    .unwrap();
+    assert_eq!((events, findings_triaged), (60, 60), "each once");
+    let (seqs, max_seq): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), CAST(MAX(seq) AS SIGNED) FROM warden_audit_events")
+            .fetch_one(check.gov())
+            .await
+            .unwrap();
+    assert_eq!(seqs, max_seq, "the chain has no gap");
+    check.close().await;
+    assert!(warden_service::audit::verify(&ctxs[2]).await.unwrap().ok);
+    for ctx in ctxs {
+        ctx.close().await;
+    }
+}
+
+/// A URL may list hosts: Warden connects to the first that answers as a ready node (one
+/// that does not answer is passed over), and there every read waits for what the cluster
+/// committed before it (`wsrep_sync_wait`), so a change made through another node is seen.
+#[tokio::test]
+async fn a_host_list_connects_to_the_first_ready_node_and_reads_what_others_wrote() {
+    let _turn = TURN.lock().await;
+    let c = cluster();
+    let root = warden_store::Database::connect(&root_on(0, "mysql"))
+        .await
+        .unwrap();
+    for sql in [
+        "CREATE USER IF NOT EXISTS 'ha_reader'@'127.0.0.1' IDENTIFIED BY 'pw'",
+        "GRANT SELECT ON *.* TO 'ha_reader'@'127.0.0.1'",
+    ] {
+        sqlx::query(sql).execute(root.app()).await.unwrap();
+    }
+    let gone = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut spec = warden_store::ConnectSpec::from_url(&format!(
+        "mysql://ha_reader@127.0.0.1:{gone},127.0.0.1:{},127.0.0.1:{}/mysql",
+        c.nodes[1].port, c.nodes[2].port
+    ))
+    .unwrap();
+    spec.password = Some(warden_store::Secret::new("pw"));
+    let db = warden_store::Database::connect(&spec).await.unwrap();
+    let (port, sync_wait): (i64, i64) =
+        sqlx::query_as("SELECT CAST(@@port AS SIGNED), CAST(@@SESSION.wsrep_sync_wait AS SIGNED)")
+            .fetch_one(db.app())
+            .await
+            .unwrap();
+    assert_eq!(
+        port,
+        i64::from(c.nodes[1].port),
+        "the first node that answers"
+    );
+    assert_eq!(sync_wait, 1, "reads wait for what the cluster committed");
+    // Written through node 1, read at once through node 2.
+    for n in 0..20 {
+        let name = format!("ha_seen_{n}");
+        let create = ["CREATE DATABASE ", &name].concat();
+        sqlx::query(&create).execute(root.app()).await.unwrap();
+        let seen: Option<String> = sqlx::query_scalar(
+            "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+        )
+        .bind(&name)
+        .fetch_optional(db.app())
+        .await
+        .unwrap();
+        assert_eq!(seen.as_deref(), Some(name.as_str()));
+    }
+    db.close().await;
+    root.close().await;
 }
