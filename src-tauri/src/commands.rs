@@ -510,6 +510,9 @@ pub async fn audit_events(
 #[tauri::command]
 pub async fn audit_verify(state: State<'_, AppState>) -> Result<warden_service::audit::ChainState> {
     state
-        .with(async |ctx| warden_service::audit::chain(ctx).await)
+        .with(async |ctx| {
+            let witness = warden_store::witness::path()?;
+            warden_service::audit::chain(ctx, &witness).await
+        })
         .await
 }

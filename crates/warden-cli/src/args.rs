@@ -190,8 +190,15 @@ pub enum ExportCommand {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the audit trail's hash chain and compare its end with the head Warden
-    /// recorded; exit 1 naming the first bad sequence number when it does not verify.
-    Verify,
+    /// recorded, and the trail with the heads it once had — the one this client saw last
+    /// (kept in $XDG_STATE_HOME/warden/witness.json) and each manifest's given with
+    /// --witness; exit 1 naming the first bad sequence number when it does not verify.
+    Verify {
+        /// An export manifest whose audit head the trail must still hold (a restore from an
+        /// older backup ends before it; a rewritten trail holds another event there).
+        #[arg(long = "witness", value_name = "MANIFEST")]
+        witness: Vec<std::path::PathBuf>,
+    },
     /// The audit trail, newest first, a page at a time (officers and auditors).
     List {
         /// Actions starting with this (`review.` lists every review action).

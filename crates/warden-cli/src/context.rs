@@ -111,6 +111,17 @@ pub async fn with_ctx(
 ) -> Result<u8> {
     let ctx = context(cli, with_mapping).await?;
     let result = f(&ctx).await;
+    // The trail's head this command saw (its own writes included) becomes this client's
+    // witness: a database later restored from an older backup is then told apart.
+    let remembered = match warden_store::witness::path() {
+        Ok(file) => warden_service::audit::remember_head(&ctx, &file)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = remembered {
+        tracing::warn!(error = %e, "the audit trail's head was not kept as this client's witness");
+    }
     ctx.close().await;
     result
 }

@@ -26,5 +26,6 @@ pub mod server_roles;
 pub mod snapshot;
 pub mod suggest;
 pub mod vocabulary;
+pub mod witness;
 
 pub use error::{Error, Result};

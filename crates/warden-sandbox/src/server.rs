@@ -455,6 +455,20 @@ pub(crate) fn test_server_dir(suffix: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// A server of its own for one test (`suffix` names its folder), killed when this process
+/// exits: for a test that backs a whole server up, or stops it.
+pub fn own_test_server(suffix: &str) -> Result<TestServer> {
+    start_test_server_in(test_server_dir(suffix)?, Vec::new())
+}
+
+/// A server started on the data directory `data` (a restored backup, say), moved into a
+/// folder of its own (`suffix`), killed when this process exits.
+pub fn test_server_on(data: &Path, suffix: &str) -> Result<TestServer> {
+    let dir = test_server_dir(suffix)?;
+    std::fs::rename(data, dir.join("data")).map_err(io(data))?;
+    start_test_server_in(dir, Vec::new())
+}
+
 /// Starts a test server in `dir` with `extra` options, killed when this process exits.
 pub(crate) fn start_test_server_in(dir: PathBuf, extra: Vec<String>) -> Result<TestServer> {
     let port = free_port()?;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use warden_core::audit::Verification;
+use warden_core::witness::{Witness, WitnessCheck};
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -13,20 +14,37 @@ use crate::error::{Error, Result};
 /// with the event that records it (a call around Warden is reported). Officers and
 /// auditors.
 pub async fn verify(ctx: &Ctx) -> Result<Verification> {
+    verify_against(ctx, Vec::new()).await
+}
+
+/// [`verify`], and the trail compared with `witnesses` — heads it once had, kept outside
+/// the database (this client's state folder, export manifests): a trail that ends before
+/// one, or has another event where one saw its own, does not verify ("restored from an
+/// older backup, or rewritten"); the chain alone cannot tell, both being whole chains.
+pub async fn verify_against(ctx: &Ctx, witnesses: Vec<Witness>) -> Result<Verification> {
     let r = ctx.as_reader("verifying the audit trail")?;
     let mut trail = warden_store::governance::TrailSnapshot::begin(r.db()).await?;
     let (head_seq, head_hash) = trail.head().await?;
     let calls = trail.routine_calls().await?;
     let mut chain = warden_core::audit::ChainCheck::default();
     let mut matcher = warden_core::routine_calls::Matcher::new(&calls);
+    let mut witnessed = WitnessCheck::new(witnesses);
     trail
         .events(|event, previous, hash| {
             chain.push(event, previous, hash);
             matcher.observe(event);
+            witnessed.observe(event.seq, hash);
         })
         .await?;
     trail.end().await?;
     let mut checked = chain.finish((head_seq, &head_hash));
+    if let Some((seq, why)) = witnessed.finish()
+        && checked.ok
+    {
+        checked.ok = false;
+        checked.first_bad_seq = Some(seq);
+        checked.reason = Some(why);
+    }
     checked.unrecorded_calls = matcher.unrecorded();
     if let Some(first) = checked.unrecorded_calls.first()
         && checked.ok
@@ -44,6 +62,39 @@ pub async fn verify(ctx: &Ctx) -> Result<Verification> {
     Ok(checked)
 }
 
+/// The head this client saw of this database's trail, as a witness ([`verify_against`]):
+/// none before it saw one, or when the trail has no event yet.
+pub async fn client_witness(ctx: &Ctx, file: &std::path::Path) -> Result<Vec<Witness>> {
+    let r = ctx.as_reader("reading the audit trail")?;
+    let Some((genesis, _)) = warden_store::witness::trail_head(r.db()).await? else {
+        return Ok(Vec::new());
+    };
+    Ok((warden_store::witness::seen(file, &genesis)?.into_iter())
+        .map(|s| Witness {
+            seq: s.seq,
+            hash: s.hash,
+            source: format!("this client (witness kept in {})", file.display()),
+        })
+        .collect())
+}
+
+/// Keeps the trail's head as this client's witness, when the trail still holds the head
+/// seen before (a trail behind it, or beside it, leaves the witness as it was: that is
+/// what `audit verify` reports). Any console role.
+pub async fn remember_head(ctx: &Ctx, file: &std::path::Path) -> Result<()> {
+    let db = ctx.trail_db();
+    let Some((genesis, head)) = warden_store::witness::trail_head(db).await? else {
+        return Ok(());
+    };
+    if let Some(seen) = warden_store::witness::seen(file, &genesis)? {
+        let held = warden_store::governance::event_hash(db, seen.seq).await?;
+        if seen.seq > head.seq || held.as_deref() != Some(seen.hash.as_str()) {
+            return Ok(());
+        }
+    }
+    Ok(warden_store::witness::record(file, &genesis, &head)?)
+}
+
 /// The chain's state as the Audit trail screen shows it.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ChainState {
@@ -57,9 +108,11 @@ pub struct ChainState {
     pub unrecorded_calls: Vec<String>,
 }
 
-/// [`verify`], for the screen.
-pub async fn chain(ctx: &Ctx) -> Result<ChainState> {
-    let v = verify(ctx).await?;
+/// [`verify_against`] this client's witness (kept in `witness`), for the screen; the
+/// head seen then becomes the witness ([`remember_head`]).
+pub async fn chain(ctx: &Ctx, witness: &std::path::Path) -> Result<ChainState> {
+    let v = verify_against(ctx, client_witness(ctx, witness).await?).await?;
+    remember_head(ctx, witness).await?;
     Ok(ChainState {
         ok: v.ok,
         events: v.events,

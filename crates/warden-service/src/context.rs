@@ -87,6 +87,12 @@ impl Ctx {
     }
 
     /// Proof that the actor is an officer.
+    /// The connection, for the audit trail's head only: every console role reads the
+    /// trail and appends to it (`audit::remember_head`).
+    pub(crate) fn trail_db(&self) -> &Database {
+        &self.db
+    }
+
     pub fn as_officer(&self, what: &'static str) -> Result<Officer<'_>> {
         match self.role {
             ConsoleRole::Officer => Ok(Officer(self)),
@@ -183,10 +189,10 @@ macro_rules! proof_access {
             /// The checked mapping; a use case that reads the application needs one.
             pub fn mapping(&self) -> Result<&'a Resolved> {
                 self.0.mapping.as_ref().ok_or_else(|| {
-                    Error::Invalid(
-                        "this needs a mapping (--mapping reference|django|laravel-permission|FILE)"
-                            .into(),
-                    )
+                    Error::Invalid(format!(
+                        "this needs a mapping (--mapping {}|FILE)",
+                        warden_core::mapping::PRESETS.join("|")
+                    ))
                 })
             }
         }

@@ -572,6 +572,16 @@ pub async fn audit_head(db: &Database) -> Result<(u64, String)> {
     )
 }
 
+/// The stored hash of event `seq`, if there is one.
+pub async fn event_hash(db: &Database, seq: u64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT hash FROM warden_audit_events WHERE seq = ?")
+            .bind(seq)
+            .fetch_optional(db.gov())
+            .await?,
+    )
+}
+
 /// The audit trail in order (for verification and display).
 pub async fn audit_events(db: &Database) -> Result<Vec<warden_core::audit::StoredEvent>> {
     let rows: Vec<AuditRow> = sqlx::query_as(AUDIT_EVENTS).fetch_all(db.gov()).await?;

@@ -19,6 +19,7 @@ pub mod schema;
 pub mod secret;
 pub mod server_roles;
 mod wire;
+pub mod witness;
 
 pub use connect::{ConnectSpec, Database};
 pub use error::{Error, Result};

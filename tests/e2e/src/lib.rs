@@ -131,6 +131,7 @@ impl Desktop {
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_STATE_HOME", home.join("state"))
             .env("WARDEN_DATABASE_URL", database_url)
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env_remove("WARDEN_PROFILE")

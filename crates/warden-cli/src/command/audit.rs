@@ -9,9 +9,14 @@ use crate::output::print;
 impl AuditCommand {
     pub async fn run(&self, cli: &Cli) -> Result<u8> {
         match self {
-            AuditCommand::Verify => {
+            AuditCommand::Verify { witness } => {
+                let mut witnesses = Vec::new();
+                for file in witness {
+                    witnesses.push(manifest_witness(file)?);
+                }
                 with_ctx(cli, false, async |ctx| {
-                    let checked = audit::verify(ctx).await?;
+                    witnesses.extend(audit::client_witness(ctx, &client_witness()?).await?);
+                    let checked = audit::verify_against(ctx, witnesses).await?;
                     if let (Some(seq), Some(reason)) = (checked.first_bad_seq, &checked.reason) {
                         note(
                             cli,
@@ -45,4 +50,27 @@ impl AuditCommand {
             }
         }
     }
+}
+
+/// Where this client keeps the heads it saw.
+pub fn client_witness() -> Result<std::path::PathBuf> {
+    Ok(warden_store::witness::path()?)
+}
+
+/// A manifest's audit head, as a witness named by the manifest's file.
+fn manifest_witness(file: &std::path::Path) -> Result<warden_core::witness::Witness> {
+    let bad = |why: String| {
+        crate::failure::Failure::new(
+            warden_service::ErrorCode::Input,
+            format!("--witness {}: {why}", file.display()),
+        )
+    };
+    let text = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
+    let manifest: warden_core::export::Manifest =
+        serde_json::from_slice(&text).map_err(|e| bad(format!("not an export manifest: {e}")))?;
+    Ok(warden_core::witness::Witness {
+        seq: manifest.audit_head.seq,
+        hash: manifest.audit_head.hash,
+        source: format!("the manifest {}", file.display()),
+    })
 }

@@ -1,6 +1,6 @@
 //! One module per command group, each with its own `run`; this is only the dispatch.
 
-mod audit;
+pub(crate) mod audit;
 mod demo;
 mod directory;
 mod export;

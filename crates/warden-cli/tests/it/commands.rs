@@ -761,6 +761,82 @@ fn audit_verify_prints_the_documented_shape_and_exits_1_at_the_first_bad_seq() {
     assert!(stderr.contains("altered"), "{stderr}");
 }
 
+/// A trail rolled back to an older head — as a restore from an older backup leaves it: a
+/// whole chain, and its head row consistent — verifies as a chain, but not against the
+/// head this client saw (kept by every command) nor against a manifest made before.
+#[test]
+fn audit_verify_tells_a_trail_restored_from_an_older_backup_by_its_witnesses() {
+    let db = fresh();
+    migrate(&db);
+    add_user(&db, OFFICER, "ann.auditor", "auditor");
+    let kept = block_on(async {
+        let store = warden_store::Database::connect(&db.spec().unwrap())
+            .await
+            .unwrap();
+        let head = warden_store::governance::audit_head(&store).await.unwrap();
+        store.close().await;
+        head
+    });
+    let dir = scratch("witness");
+    // Two exports, two events: the second's manifest names the first's event as its head.
+    for name in ["first.csv", "trail.csv"] {
+        let csv = dir.join(name);
+        let (code, _, err) = run(
+            &db,
+            &["export", "audit-trail", "--out", csv.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+    let manifest = dir.join("trail.csv.manifest.json");
+    let manifest = manifest.to_str().unwrap();
+    let (code, intact) = json(&db, &["audit", "verify", "--witness", manifest]);
+    assert_eq!((code, intact["ok"].as_bool()), (0, Some(true)), "{intact}");
+
+    // Back to the head of before the export, as a restore would leave it.
+    block_on(async {
+        let store = warden_store::Database::connect(&db.spec().unwrap())
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM warden_audit_events WHERE seq > ?")
+            .bind(kept.0)
+            .execute(store.gov())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE warden_audit_head SET seq = ?, hash = ? WHERE id = 1")
+            .bind(kept.0)
+            .bind(&kept.1)
+            .execute(store.gov())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let (code, behind, stderr) = run(&db, &["audit", "verify"]);
+    assert_eq!(code, 1, "{behind}");
+    assert!(stderr.contains("older backup"), "{stderr}");
+    assert!(stderr.contains("this client"), "{stderr}");
+    let (code, by_manifest, stderr) =
+        run_with_state(&db, &["audit", "verify", "--witness", manifest]);
+    assert_eq!(code, 1, "{by_manifest}");
+    assert!(stderr.contains("the manifest"), "{stderr}");
+    let (code, _, stderr) = run(&db, &["audit", "verify", "--witness", "/nonexistent.json"]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("--witness /nonexistent.json"), "{stderr}");
+}
+
+/// `run` with a state folder of its own: no witness of this client's, only the manifests.
+fn run_with_state(db: &warden_sandbox::TestDatabase, args: &[&str]) -> (i32, String, String) {
+    let out = warden_as(db, OFFICER)
+        .env("XDG_STATE_HOME", scratch("state-empty"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn the_audit_trail_exports_guarded_with_a_manifest_and_any_alteration_exits_1() {
     let db = seeded();

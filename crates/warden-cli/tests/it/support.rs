@@ -42,8 +42,15 @@ pub fn warden() -> Command {
     cmd.env_remove("WARDEN_DATABASE_URL")
         .env_remove("WARDEN_DATABASE_PASSWORD")
         .env_remove("WARDEN_LOG")
-        .env("XDG_CONFIG_HOME", config_home());
+        .env("XDG_CONFIG_HOME", config_home())
+        .env("XDG_STATE_HOME", state_home());
     cmd
+}
+
+/// This test process's witnesses of the trails it saw (never the person's own).
+pub fn state_home() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| scratch("state"))
 }
 
 fn config_home() -> &'static PathBuf {

@@ -240,3 +240,124 @@ async fn a_host_list_connects_to_the_first_ready_node_and_reads_what_others_wrot
     db.close().await;
     root.close().await;
 }
+
+/// A backup taken with mariadb-backup and restored into a fresh server: the trail verifies
+/// as a chain, and a client that saw later events — its own witness, or an export manifest
+/// made after the backup — is told the trail is behind ("restored from an older backup").
+#[tokio::test]
+async fn a_trail_restored_from_an_older_backup_verifies_but_is_behind_its_witnesses() {
+    let server = warden_sandbox::server::own_test_server("-backup").unwrap();
+    let test_db = server.create_database("bk").await.unwrap();
+    let db = warden_store::Database::connect(&test_db.spec().unwrap())
+        .await
+        .unwrap();
+    let opts = setup::MigrateOptions {
+        account_prefix: Some("bk_".into()),
+        grant_target: None,
+    };
+    setup::migrate(&db, clock(), &opts).await.unwrap();
+    let ctx = warden_service::Ctx::establish(db, None).await.unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let witness = state.path().join("witness.json");
+    // Each export of the trail is an event of its own: the trail grows.
+    let export = async |name: &str| {
+        warden_service::export::audit_trail(
+            &ctx,
+            &state.path().join(name),
+            false,
+            &warden_service::export::Progress::default(),
+        )
+        .await
+        .unwrap()
+    };
+    export("first.csv").await;
+    warden_service::audit::remember_head(&ctx, &witness)
+        .await
+        .unwrap();
+
+    // The backup, prepared.
+    let backup = state.path().join("backup");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("mariadb-backup")
+            .args(args)
+            .output()
+            .expect("mariadb-backup (./dev setup installs it)");
+        assert!(
+            out.status.success(),
+            "mariadb-backup {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let socket = format!("--socket={}", server.socket.display());
+    let target = format!("--target-dir={}", backup.display());
+    run(&["--backup", "--user=root", &socket, &target]);
+    run(&["--prepare", &target]);
+
+    // After the backup: more events, seen by this client and by an export's manifest.
+    export("second.csv").await;
+    let exported = export("third.csv").await;
+    warden_service::audit::remember_head(&ctx, &witness)
+        .await
+        .unwrap();
+    let manifest: warden_core::export::Manifest =
+        serde_json::from_slice(&std::fs::read(&exported.manifest).unwrap()).unwrap();
+    let seen = warden_service::audit::client_witness(&ctx, &witness)
+        .await
+        .unwrap();
+    assert!(
+        warden_service::audit::verify_against(&ctx, seen.clone())
+            .await
+            .unwrap()
+            .ok
+    );
+    ctx.close().await;
+
+    // Restored into a fresh server.
+    let restored_data = state.path().join("restored");
+    std::fs::create_dir_all(&restored_data).unwrap();
+    run(&[
+        "--copy-back",
+        &target,
+        &format!("--datadir={}", restored_data.display()),
+    ]);
+    let restored = warden_sandbox::server::test_server_on(&restored_data, "-restored").unwrap();
+    let spec = warden_store::ConnectSpec::from_url(&format!(
+        "mysql://root@localhost/bk?socket={}",
+        restored.socket.display()
+    ))
+    .unwrap();
+    let db = warden_store::Database::connect(&spec).await.unwrap();
+    let ctx = warden_service::Ctx::establish(db, None).await.unwrap();
+    let plain = warden_service::audit::verify(&ctx).await.unwrap();
+    assert!(plain.ok, "a whole chain: {plain:?}");
+    let mine = warden_service::audit::client_witness(&ctx, &witness)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1, "the same trail, known by its first event");
+    let behind = warden_service::audit::verify_against(&ctx, mine)
+        .await
+        .unwrap();
+    assert!(!behind.ok);
+    let why = behind.reason.unwrap();
+    assert!(why.contains("older backup"), "{why}");
+    let by_manifest = warden_service::audit::verify_against(
+        &ctx,
+        vec![warden_core::witness::Witness {
+            seq: manifest.audit_head.seq,
+            hash: manifest.audit_head.hash.clone(),
+            source: "the manifest".into(),
+        }],
+    )
+    .await
+    .unwrap();
+    assert!(!by_manifest.ok && by_manifest.reason.unwrap().contains("the manifest"));
+    // A restored trail behind the witness does not lower it.
+    warden_service::audit::remember_head(&ctx, &witness)
+        .await
+        .unwrap();
+    let still = warden_service::audit::client_witness(&ctx, &witness)
+        .await
+        .unwrap();
+    assert_eq!(still, seen);
+    ctx.close().await;
+}
