@@ -93,7 +93,11 @@ pub struct ConnectionInfo {
     pub actor: Option<String>,
     /// The actor's console role, as the page branches on it (a string union in TypeScript).
     pub role: Option<ConsoleRole>,
+    /// No host took writes (a replica, a Galera node without quorum): reads go on, every
+    /// change is refused until a session opens on a primary.
     pub read_only: bool,
+    /// Why, and the hosts tried.
+    pub read_only_reason: Option<String>,
     pub profiles: Vec<ProfileSummary>,
     /// Why the last connection attempt failed.
     pub error: Option<IpcError>,

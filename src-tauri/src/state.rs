@@ -179,7 +179,10 @@ impl AppState {
             target: session.as_ref().map(|c| c.target().to_string()),
             actor: session.as_ref().map(|c| c.actor().login.clone()),
             role: session.as_ref().map(|c| c.role()),
-            read_only: false,
+            read_only: session.as_ref().is_some_and(|c| c.read_only().is_some()),
+            read_only_reason: session
+                .as_ref()
+                .and_then(|c| c.read_only().map(str::to_string)),
             profiles,
             error,
         }

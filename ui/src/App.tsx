@@ -184,7 +184,11 @@ export function App() {
         <button className="connection-chip" onClick={() => navigate({ page: "connection" })} data-testid="connection-chip" title="Connection">
           <span className="dot ok" aria-hidden="true" />
           <span className="mono">{conn?.target}</span>
-          {conn?.read_only && <span className="badge warn">read-only</span>}
+          {conn?.read_only && (
+            <span className="badge warn" data-testid="read-only" title={conn.read_only_reason ?? undefined}>
+              read-only
+            </span>
+          )}
         </button>
         <form
           className="global-search"

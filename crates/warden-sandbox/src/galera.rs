@@ -139,8 +139,11 @@ impl Cluster {
             .arg(format!("--wsrep-cluster-address={}", self.address()))
             .arg(format!("--wsrep-node-address=127.0.0.1:{}", node.group))
             .arg(format!("--wsrep-node-name={}", node.name))
+            // A lost node is noticed in about two seconds, not the default fifteen.
             .arg(format!(
-                "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{};ist.recv_addr=127.0.0.1:{}",
+                "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{};ist.recv_addr=127.0.0.1:{};\
+                 evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT1.5S;evs.inactive_timeout=PT3S;\
+                 evs.inactive_check_period=PT0.5S",
                 node.group, node.ist
             ))
             .arg(format!("--wsrep-sst-receive-address=127.0.0.1:{}", node.sst))
@@ -212,6 +215,59 @@ impl Cluster {
             // Polling a server that is still joining; nothing to wait on but time.
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Waits until node `i` reports `status` as its cluster's (`wsrep_cluster_status`:
+    /// `Primary`, `non-Primary`): a lost peer is noticed after Galera's own timeouts.
+    pub fn wait_cluster_status(&self, i: usize, status: &str) -> Result<()> {
+        let node = &self.nodes[i];
+        let client = find_binary("mariadb")?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = Command::new(&client)
+                .args(["--no-defaults", "-uroot", "-N", "-B"])
+                .arg(format!("--socket={}", node.socket().display()))
+                .args(["-e", "SHOW STATUS LIKE 'wsrep_cluster_status'"])
+                .output()
+                .map_err(io(&client))?;
+            let said = String::from_utf8_lossy(&out.stdout);
+            if said.split_whitespace().nth(1) == Some(status) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Server(format!(
+                    "{} did not become {status} within 60 s (it says {})",
+                    node.name,
+                    said.trim()
+                )));
+            }
+            // Galera decides on its own timers; nothing to wait on but time.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What an operator does when a cluster lost quorum for good: node `i` (the most
+    /// advanced) becomes a primary component of its own (`pc.bootstrap`).
+    pub fn bootstrap(&self, i: usize) -> Result<()> {
+        let node = &self.nodes[i];
+        let client = find_binary("mariadb")?;
+        let out = Command::new(&client)
+            .args(["--no-defaults", "-uroot"])
+            .arg(format!("--socket={}", node.socket().display()))
+            .args([
+                "-e",
+                "SET GLOBAL wsrep_provider_options = 'pc.bootstrap=YES'",
+            ])
+            .output()
+            .map_err(io(&client))?;
+        if !out.status.success() {
+            return Err(Error::Server(format!(
+                "bootstrapping {}: {}",
+                node.name,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
     }
 
     /// Whether node `i`'s process is alive.

@@ -87,6 +87,12 @@ impl Ctx {
     }
 
     /// Proof that the actor is an officer.
+    /// Why this session only reads (no host took writes: a replica, a Galera node without
+    /// quorum), if it does: every change is refused, reads go on.
+    pub fn read_only(&self) -> Option<&str> {
+        self.db.read_only()
+    }
+
     /// The connection, for the audit trail's head only: every console role reads the
     /// trail and appends to it (`audit::remember_head`).
     pub(crate) fn trail_db(&self) -> &Database {

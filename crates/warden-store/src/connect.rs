@@ -243,6 +243,16 @@ pub struct Database {
     /// How to open one more connection to the application's schema outside the pool
     /// (`crate::wire`, for the access log's bulk read).
     spec: ConnectSpec,
+    /// Why this connection only reads, when no host was writable (a replica, a Galera node
+    /// without quorum): every change is refused before it begins.
+    read_only: Option<String>,
+}
+
+/// What a host can be used for.
+enum Serves {
+    Writes,
+    /// Reads only, and why.
+    Reads(String),
 }
 
 impl Database {
@@ -265,37 +275,78 @@ impl Database {
                     reason,
                 })?;
         }
+        // The first host that takes writes; failing that, the first that answers reads
+        // (a replica, a Galera node without quorum), read-only, with why.
         let mut last = None;
+        let mut reads_only: Option<(&str, bool)> = None;
+        let mut tried = Vec::new();
         for host in hosts {
-            match pool(spec.options(host, &spec.database)?).await {
-                Ok(app) => {
-                    let gov = match &spec.governance_schema {
-                        Some(schema) if schema != &spec.database => {
-                            warden_core::ident::check(schema).map_err(|e| {
-                                Error::Config(format!("governance schema {schema:?} {e}"))
-                            })?;
-                            ensure_schema(&app, &target, schema).await?;
-                            pool(spec.options(host, schema)?)
-                                .await
-                                .map_err(|e| classify(&target, e))?
-                        }
-                        _ => app.clone(),
-                    };
-                    return Ok(Self {
-                        app,
-                        gov,
-                        target,
-                        governance_schema: spec.governance_schema.clone(),
-                        spec: spec.clone(),
-                    });
+            match probe(spec.options(host, &spec.database)?).await {
+                Ok((Serves::Writes, galera)) => {
+                    return Self::open(spec, host, &target, None, galera).await;
+                }
+                Ok((Serves::Reads(why), galera)) => {
+                    tried.push(format!("{host} {why}"));
+                    reads_only.get_or_insert((host, galera));
                 }
                 Err(e) => {
                     tracing::debug!(host, error = %e, "connection failed");
+                    tried.push(format!("{host}: {e}"));
                     last = Some(classify(&target, e));
                 }
             }
         }
+        if let Some((host, galera)) = reads_only {
+            let why = format!("no host takes writes ({})", tried.join("; "));
+            return Self::open(spec, host, &target, Some(why), galera).await;
+        }
         Err(last.unwrap_or_else(|| Error::Config("no database host given".into())))
+    }
+
+    /// The pools on `host`, read-only (and why) when it takes no writes. On a Galera node
+    /// every read waits until the node has applied what the cluster committed before it
+    /// (`wsrep_sync_wait`: a change made through another node is seen); on one without
+    /// quorum, reads are dirty — all it can answer, possibly stale.
+    async fn open(
+        spec: &ConnectSpec,
+        host: &str,
+        target: &str,
+        read_only: Option<String>,
+        galera: bool,
+    ) -> Result<Self> {
+        let session = match (galera, read_only.is_some()) {
+            (false, _) => None,
+            (true, false) => Some("SET SESSION wsrep_sync_wait = 1"),
+            (true, true) => Some("SET SESSION wsrep_dirty_reads = ON"),
+        };
+        let app = pool(spec.options(host, &spec.database)?, session);
+        let gov = match &spec.governance_schema {
+            Some(schema) if schema != &spec.database => {
+                warden_core::ident::check(schema)
+                    .map_err(|e| Error::Config(format!("governance schema {schema:?} {e}")))?;
+                if read_only.is_none() {
+                    ensure_schema(&app, target, schema).await?;
+                }
+                pool(spec.options(host, schema)?, session)
+            }
+            _ => app.clone(),
+        };
+        if let Some(why) = &read_only {
+            tracing::warn!(host, reason = %why, "connected read-only");
+        }
+        Ok(Self {
+            app,
+            gov,
+            target: target.to_string(),
+            governance_schema: spec.governance_schema.clone(),
+            spec: spec.clone(),
+            read_only,
+        })
+    }
+
+    /// Why this connection only reads (no host took writes), if it does.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
     }
 
     /// The application's schema (read through the mapping).
@@ -335,7 +386,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// its timeout and report only that), then hands the options to a pool. The probe runs one
 /// query: an account whose password has expired signs in, and may even run `SET`, but
 /// nothing else (error 1820) until the password is changed.
-async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sqlx::Error> {
+/// Signs in to `options`' host once: what it serves (writes; reads only, and why) and
+/// whether it is a Galera node, or why not (it does not answer, or is a node still joining).
+async fn probe(options: MySqlConnectOptions) -> std::result::Result<(Serves, bool), sqlx::Error> {
     use sqlx::{ConnectOptions, Connection, Executor};
     let mut probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
         .await
@@ -346,13 +399,31 @@ async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sq
             ))
         })??;
     probe.execute("SELECT 1").await?;
-    let galera = galera_node(&mut probe).await?;
+    let galera = galera_on(&mut probe).await?;
+    let serves = match galera_node(&mut probe, galera).await? {
+        Some(serves) => serves,
+        None => {
+            let read_only: i64 = sqlx::query_scalar("SELECT CAST(@@global.read_only AS SIGNED)")
+                .fetch_one(&mut probe)
+                .await?;
+            match read_only {
+                0 => Serves::Writes,
+                _ => Serves::Reads("is read-only (a replica?)".into()),
+            }
+        }
+    };
     // The probe has answered; how it says goodbye does not matter. Over TLS the server
     // closes on COM_QUIT before the client's close_notify is written, which sqlx reports
     // as a broken pipe: that must not fail a connection that works.
     if let Err(e) = probe.close().await {
         tracing::debug!(error = %e, "closing the probe connection");
     }
+    Ok((serves, galera))
+}
+
+/// The pool on `options`' host, each connection starting with `session` (if any).
+fn pool(options: MySqlConnectOptions, session: Option<&'static str>) -> MySqlPool {
+    use sqlx::Executor;
     // Connections are kept, not recycled on a timer: each new one is a sign-in that the
     // peer check at `Database::connect` did not see (a server's restart still reconnects).
     let pool = MySqlPoolOptions::new()
@@ -360,32 +431,38 @@ async fn pool(options: MySqlConnectOptions) -> std::result::Result<MySqlPool, sq
         .acquire_timeout(CONNECT_TIMEOUT)
         .idle_timeout(None)
         .max_lifetime(None);
-    let pool = match galera {
-        // On a Galera node every read waits until the node has applied what the cluster
-        // committed before it (causality: a change made through another node is seen).
-        true => pool.after_connect(|conn, _| {
+    let pool = match session {
+        Some(sql) => pool.after_connect(move |conn, _| {
             Box::pin(async move {
-                conn.execute("SET SESSION wsrep_sync_wait = 1").await?;
+                conn.execute(sql).await?;
                 Ok(())
             })
         }),
-        false => pool,
+        None => pool,
     };
-    Ok(pool.connect_lazy_with(options))
+    pool.connect_lazy_with(options)
 }
 
-/// Whether the server is a node of a Galera cluster (`wsrep_on`); one that is not synced
-/// in a primary component is not ready for Warden, and the next host is tried.
-async fn galera_node(conn: &mut sqlx::MySqlConnection) -> std::result::Result<bool, sqlx::Error> {
+/// Whether the server is a node of a Galera cluster (`wsrep_on`; MySQL has no such
+/// variable: an empty answer, not an error).
+async fn galera_on(conn: &mut sqlx::MySqlConnection) -> std::result::Result<bool, sqlx::Error> {
     use sqlx::Row;
-    // MySQL has no such variable: an empty answer, not an error.
-    let on = sqlx::query("SHOW VARIABLES LIKE 'wsrep_on'")
+    Ok(sqlx::query("SHOW VARIABLES LIKE 'wsrep_on'")
         .fetch_optional(&mut *conn)
         .await?
         .and_then(|row| row.try_get::<String, _>(1).ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("ON"));
-    if !on {
-        return Ok(false);
+        .is_some_and(|v| v.eq_ignore_ascii_case("ON")))
+}
+
+/// What a Galera node serves: writes when synced in a primary component, reads only when
+/// outside one (no quorum); None for a server that is not a node. A node still joining
+/// (or giving its state to one) is not used.
+async fn galera_node(
+    conn: &mut sqlx::MySqlConnection,
+    galera: bool,
+) -> std::result::Result<Option<Serves>, sqlx::Error> {
+    if !galera {
+        return Ok(None);
     }
     let status: Vec<(String, String)> = sqlx::query_as(
         "SHOW STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state_comment', \
@@ -398,18 +475,22 @@ async fn galera_node(conn: &mut sqlx::MySqlConnection) -> std::result::Result<bo
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     };
-    let ready = of("wsrep_ready") == Some("ON")
-        && of("wsrep_local_state_comment") == Some("Synced")
-        && of("wsrep_cluster_status") == Some("Primary");
-    if !ready {
-        return Err(sqlx::Error::Io(std::io::Error::other(format!(
-            "a Galera node that is not ready (wsrep_ready {}, state {}, cluster {})",
-            of("wsrep_ready").unwrap_or("?"),
-            of("wsrep_local_state_comment").unwrap_or("?"),
-            of("wsrep_cluster_status").unwrap_or("?"),
+    if of("wsrep_cluster_status") != Some("Primary") {
+        return Ok(Some(Serves::Reads(format!(
+            "is a Galera node outside the primary component (no quorum: cluster {})",
+            of("wsrep_cluster_status").unwrap_or("?")
         ))));
     }
-    Ok(true)
+    let ready =
+        of("wsrep_ready") == Some("ON") && of("wsrep_local_state_comment") == Some("Synced");
+    if !ready {
+        return Err(sqlx::Error::Io(std::io::Error::other(format!(
+            "a Galera node that is not ready (wsrep_ready {}, state {})",
+            of("wsrep_ready").unwrap_or("?"),
+            of("wsrep_local_state_comment").unwrap_or("?"),
+        ))));
+    }
+    Ok(Some(Serves::Writes))
 }
 
 async fn ensure_schema(app: &MySqlPool, target: &str, schema: &str) -> Result<()> {

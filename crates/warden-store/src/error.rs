@@ -7,9 +7,10 @@ pub enum Error {
     /// connection that failed), empty when the error arose on a query.
     #[error("{} is unreachable: {reason}", server(.target))]
     Unavailable { target: String, reason: String },
-    /// A write was needed but the server is read-only (a replica).
-    #[error("{} is read-only (a replica?); this change needs the primary", server(.target))]
-    ReadOnly { target: String },
+    /// A write was needed but the server is read-only: a replica, or a Galera node outside
+    /// the primary component (no quorum). `reason` says which, and the hosts tried.
+    #[error("read-only: {} {reason}; this change needs a writable primary", server(.target))]
+    ReadOnly { target: String, reason: String },
     /// The account's password has expired: the server runs nothing until it is changed.
     #[error(
         "the password of the account signing in to {} has expired: choose a new one \
@@ -133,6 +134,7 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
                 // --read-only / super_read_only.
                 1290 | 1836 => Error::ReadOnly {
                     target: target.into(),
+                    reason: "is read-only (a replica?)".into(),
                 },
                 1062 => Error::Conflict("it already exists".into()),
                 1213 | 1205 => Error::Contended(

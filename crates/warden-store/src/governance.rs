@@ -204,6 +204,13 @@ pub struct Change<'a> {
 impl<'a> Change<'a> {
     /// Starts a change on Warden's tables, made by `actor` at `at`.
     pub async fn begin(db: &'a Database, actor: &str, at: DateTime<Utc>) -> Result<Self> {
+        // No host took writes: say so, and which hosts were tried, before anything starts.
+        if let Some(why) = db.read_only() {
+            return Err(Error::ReadOnly {
+                target: db.target().to_string(),
+                reason: why.to_string(),
+            });
+        }
         let tx = db.gov().begin().await?;
         let mut change = Self {
             db,

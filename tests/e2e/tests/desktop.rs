@@ -703,7 +703,9 @@ async fn a_profile_pins_the_ca_chosen_in_the_form_and_never_borrows_the_environm
         app.choose_file("[data-testid=profile-ca]", ca)
             .await
             .unwrap();
-        app.wait_text("[data-testid=profile-ca-chosen]", Some(".pem"))
+        // This CA's name, not the one chosen before (`in ca.pem` is not in `in other-ca.pem`).
+        let chosen = format!("in {}", ca.file_name().unwrap().to_string_lossy());
+        app.wait_text("[data-testid=profile-ca-chosen]", Some(&chosen))
             .await
             .unwrap();
         app.click("[data-testid=profile-save]").await.unwrap();

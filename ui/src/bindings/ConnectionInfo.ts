@@ -18,7 +18,16 @@ idle_lock_seconds: number, target: string | null, actor: string | null,
 /**
  * The actor's console role, as the page branches on it (a string union in TypeScript).
  */
-role: ConsoleRole | null, read_only: boolean, profiles: Array<ProfileSummary>, 
+role: ConsoleRole | null, 
+/**
+ * No host took writes (a replica, a Galera node without quorum): reads go on, every
+ * change is refused until a session opens on a primary.
+ */
+read_only: boolean, 
+/**
+ * Why, and the hosts tried.
+ */
+read_only_reason: string | null, profiles: Array<ProfileSummary>, 
 /**
  * Why the last connection attempt failed.
  */

@@ -31,7 +31,7 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
 
 const NEXT_STEP: Partial<Record<IpcCode, string>> = {
   unavailable: "Check that the database is running and reachable, then retry.",
-  read_only: "This connection is to a replica; the change needs the primary.",
+  read_only: "No writable primary is reachable (a replica, or a cluster without quorum): reads go on, changes wait for the primary.",
   forbidden: "Ask an officer for the console role this needs.",
   config: "Check the connection settings and the mapping.",
   not_found: "It may have been renamed or removed.",

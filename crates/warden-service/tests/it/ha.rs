@@ -361,3 +361,129 @@ async fn a_trail_restored_from_an_older_backup_verifies_but_is_behind_its_witnes
     assert_eq!(still, seen);
     ctx.close().await;
 }
+
+/// With two of three nodes lost the last one has no quorum: Warden still reads through it
+/// (dirty reads: all it can answer), refuses every change as read-only — saying why and
+/// which hosts it tried — and, once the cluster has a primary component again (the
+/// operator bootstraps it), a new session writes as before (nothing to restart).
+#[tokio::test]
+async fn without_quorum_warden_reads_and_refuses_writes_until_a_primary_returns() {
+    use warden_service::findings::{self, FindingsRequest, TriageRequest};
+
+    let _turn = TURN.lock().await;
+    // A cluster of its own: this test kills nodes.
+    let c = Cluster::start(3).expect("a Galera cluster of three nodes");
+    let name = "ha_quorum";
+    c.create_database(name).await.unwrap();
+    let on = |i: usize| warden_store::ConnectSpec::from_url(&c.nodes[i].root_url(name)).unwrap();
+    let first = warden_store::Database::connect(&on(0)).await.unwrap();
+    warden_sandbox::seed::seed(
+        &first,
+        &warden_sandbox::SeedOptions {
+            users: 400,
+            log_rows: 500,
+            seed: 7,
+            ..warden_sandbox::SeedOptions::at(now())
+        },
+    )
+    .await
+    .unwrap();
+    let opts = setup::MigrateOptions {
+        account_prefix: Some(format!("{name}_")),
+        grant_target: None,
+    };
+    setup::migrate(&first, clock(), &opts).await.unwrap();
+    let ctx =
+        warden_service::Ctx::establish(first, warden_core::mapping::Mapping::preset("reference"))
+            .await
+            .unwrap()
+            .with_clock(clock());
+    warden_service::policy::apply(&ctx, warden_sandbox::seed::COMPANY_POLICY, "p.toml", "b")
+        .await
+        .unwrap();
+    findings::check(&ctx, findings::PolicySource::Current)
+        .await
+        .unwrap();
+    let open = findings::findings(&ctx, FindingsRequest::default())
+        .await
+        .unwrap()
+        .findings;
+    ctx.close().await;
+
+    c.kill(1).unwrap();
+    c.kill(2).unwrap();
+    c.wait_cluster_status(0, "non-Primary").unwrap();
+    let db = warden_store::Database::connect(&on(0)).await.unwrap();
+    let why = db.read_only().expect("no quorum: read-only").to_string();
+    assert!(why.contains("no quorum"), "{why}");
+    let ctx =
+        warden_service::Ctx::establish(db, warden_core::mapping::Mapping::preset("reference"))
+            .await
+            .unwrap()
+            .with_clock(clock());
+    let read = findings::findings(&ctx, FindingsRequest::default())
+        .await
+        .unwrap()
+        .findings;
+    assert_eq!(read.len(), open.len(), "reads go on");
+    let triage = TriageRequest {
+        id: open[0].id.unwrap(),
+        action: warden_core::findings::Triage::Ack,
+        comment: "seen".into(),
+    };
+    let refused = findings::triage(&ctx, triage.clone()).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        warden_service::ErrorCode::ReadOnly,
+        "{refused}"
+    );
+    let said = refused.to_string();
+    assert!(
+        said.starts_with("read-only:") && said.contains("no quorum"),
+        "{said}"
+    );
+    ctx.close().await;
+
+    // The operator gives the cluster a primary component again (the last node bootstraps
+    // it, as after a quorum lost for good): writes resume, in a new session.
+    c.bootstrap(0).unwrap();
+    c.wait_cluster_status(0, "Primary").unwrap();
+    let db = warden_store::Database::connect(&on(0)).await.unwrap();
+    assert_eq!(db.read_only(), None);
+    let ctx =
+        warden_service::Ctx::establish(db, warden_core::mapping::Mapping::preset("reference"))
+            .await
+            .unwrap()
+            .with_clock(clock());
+    findings::triage(&ctx, triage).await.unwrap();
+    assert!(warden_service::audit::verify(&ctx).await.unwrap().ok);
+    ctx.close().await;
+}
+
+/// Galera replicates rows by their primary key: every table Warden creates has one.
+#[tokio::test]
+async fn every_table_warden_creates_has_a_primary_key() {
+    let (test_db, db) = fresh().await;
+    migrate(&db, &test_db, clock()).await;
+    let tables: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT CAST(t.TABLE_NAME AS CHAR), \
+         CAST(SUM(c.CONSTRAINT_TYPE = 'PRIMARY KEY') AS SIGNED) \
+         FROM information_schema.TABLES t LEFT JOIN information_schema.TABLE_CONSTRAINTS c \
+         ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME \
+         WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
+         AND t.TABLE_NAME LIKE 'warden\\_%' GROUP BY t.TABLE_NAME",
+    )
+    .fetch_all(db.gov())
+    .await
+    .unwrap();
+    assert!(tables.len() >= 15, "{tables:?}");
+    let without: Vec<&str> = (tables.iter())
+        .filter(|(_, pk)| *pk == 0)
+        .map(|(t, _)| t.as_str())
+        .collect();
+    assert!(
+        without.is_empty(),
+        "tables without a primary key: {without:?}"
+    );
+    db.close().await;
+}
