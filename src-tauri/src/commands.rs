@@ -512,7 +512,8 @@ pub async fn audit_verify(state: State<'_, AppState>) -> Result<warden_service::
     state
         .with(async |ctx| {
             let witness = warden_store::witness::path()?;
-            warden_service::audit::chain(ctx, &witness).await
+            let place = warden_service::audit::place(ctx, None);
+            warden_service::audit::chain(ctx, &witness, &place).await
         })
         .await
 }

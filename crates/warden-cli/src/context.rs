@@ -114,9 +114,12 @@ pub async fn with_ctx(
     // The trail's head this command saw (its own writes included) becomes this client's
     // witness: a database later restored from an older backup is then told apart.
     let remembered = match warden_store::witness::path() {
-        Ok(file) => warden_service::audit::remember_head(&ctx, &file)
-            .await
-            .map_err(|e| e.to_string()),
+        Ok(file) => {
+            let place = witness_place(cli, &ctx);
+            warden_service::audit::remember_head(&ctx, &file, &place)
+                .await
+                .map_err(|e| e.to_string())
+        }
         Err(e) => Err(e.to_string()),
     };
     if let Err(e) = remembered {
@@ -142,4 +145,9 @@ pub async fn show<R: Render>(
 /// A file's text, or a usage error naming it.
 pub fn read_file(path: &std::path::Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
+}
+
+/// Where this command reaches Warden's tables, as its witness of the trail is kept.
+pub fn witness_place(cli: &Cli, ctx: &Ctx) -> String {
+    warden_service::audit::place(ctx, cli.profile.as_deref())
 }

@@ -13,6 +13,9 @@ pub struct Witness {
     pub seq: u64,
     pub hash: String,
     pub source: String,
+    /// The hash of the trail's first event, when the witness kept it (this client's does;
+    /// a manifest's head alone names its own event).
+    pub first: Option<String>,
 }
 
 /// What a trail read in order says to its witnesses.
@@ -38,6 +41,18 @@ impl WitnessCheck {
     pub fn observe(&mut self, seq: u64, hash: &str) {
         self.last = self.last.max(seq);
         if self.fault.is_some() {
+            return;
+        }
+        let other_first = |w: &&Witness| seq == 1 && w.first.as_deref().is_some_and(|f| f != hash);
+        if let Some(w) = self.witnesses.iter().find(other_first) {
+            self.fault = Some((
+                1,
+                format!(
+                    "event 1 is not the one {} saw: this is another trail (rewritten from its \
+                     start, or another database's)",
+                    w.source
+                ),
+            ));
             return;
         }
         if let Some(w) = self
@@ -83,6 +98,7 @@ mod tests {
             seq,
             hash: hash.into(),
             source: "this client".into(),
+            first: None,
         }
     }
 
@@ -105,5 +121,16 @@ mod tests {
         let (seq, why) = run(&trail, vec![w(2, "x")]).unwrap();
         assert_eq!(seq, 2);
         assert!(why.contains("another backup"), "{why}");
+        // Rewritten from its first event: event 1 tells, whatever the head says.
+        let first = |f: &str| Witness {
+            first: Some(f.into()),
+            ..w(3, "c")
+        };
+        assert_eq!(run(&trail, vec![first("a")]), None);
+        let (seq, why) = run(&trail, vec![first("z")]).unwrap();
+        assert_eq!(seq, 1);
+        assert!(why.contains("another trail"), "{why}");
+        // Emptied: it ends before the head seen.
+        assert_eq!(run(&[], vec![first("a")]).unwrap().0, 1);
     }
 }

@@ -63,7 +63,11 @@ impl Cluster {
     /// Starts `n` nodes (node 1 bootstraps, the others join) and waits until every one is
     /// synced in a primary component of `n`.
     pub fn start(n: usize) -> Result<Self> {
-        let base = crate::server::test_server_dir("-galera")?;
+        // A folder of its own per cluster: a test that starts a second one must not take
+        // the first one's data and sockets.
+        static CLUSTERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let nth = CLUSTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base = crate::server::test_server_dir(&format!("-galera{nth}"))?;
         let mut nodes = Vec::new();
         for i in 1..=n {
             let dir = base.join(format!("n{i}"));
@@ -139,11 +143,12 @@ impl Cluster {
             .arg(format!("--wsrep-cluster-address={}", self.address()))
             .arg(format!("--wsrep-node-address=127.0.0.1:{}", node.group))
             .arg(format!("--wsrep-node-name={}", node.name))
-            // A lost node is noticed in about two seconds, not the default fifteen.
+            // A lost node is noticed in a few seconds, not the default fifteen (yet not so
+            // soon that a node stalled on a busy machine is evicted).
             .arg(format!(
                 "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{};ist.recv_addr=127.0.0.1:{};\
-                 evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT1.5S;evs.inactive_timeout=PT3S;\
-                 evs.inactive_check_period=PT0.5S",
+                 evs.keepalive_period=PT1S;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;\
+                 evs.inactive_check_period=PT1S",
                 node.group, node.ist
             ))
             .arg(format!("--wsrep-sst-receive-address=127.0.0.1:{}", node.sst))
@@ -267,7 +272,8 @@ impl Cluster {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        Ok(())
+        self.wait_cluster_status(i, "Primary")?;
+        self.wait_synced(i)
     }
 
     /// Whether node `i`'s process is alive.

@@ -62,37 +62,53 @@ pub async fn verify_against(ctx: &Ctx, witnesses: Vec<Witness>) -> Result<Verifi
     Ok(checked)
 }
 
-/// The head this client saw of this database's trail, as a witness ([`verify_against`]):
-/// none before it saw one, or when the trail has no event yet.
-pub async fn client_witness(ctx: &Ctx, file: &std::path::Path) -> Result<Vec<Witness>> {
-    let r = ctx.as_reader("reading the audit trail")?;
-    let Some((genesis, _)) = warden_store::witness::trail_head(r.db()).await? else {
-        return Ok(Vec::new());
-    };
-    Ok((warden_store::witness::seen(file, &genesis)?.into_iter())
+/// Where a client reaches Warden's tables, as its witness is kept: a profile by its name
+/// (after a restore, the profile names the restored server: the same place), a URL by its
+/// hosts and schema.
+pub fn place(ctx: &Ctx, profile: Option<&str>) -> String {
+    match profile {
+        Some(name) => format!("profile {name}"),
+        None => ctx.trail_db().place(),
+    }
+}
+
+/// The head this client saw at `place` ([`place`]), as a witness ([`verify_against`]),
+/// with the trail's first event then: none before it saw one.
+pub async fn client_witness(
+    ctx: &Ctx,
+    file: &std::path::Path,
+    place: &str,
+) -> Result<Vec<Witness>> {
+    ctx.as_reader("reading the audit trail")?;
+    Ok((warden_store::witness::seen(file, place)?.into_iter())
         .map(|s| Witness {
             seq: s.seq,
             hash: s.hash,
             source: format!("this client (witness kept in {})", file.display()),
+            first: Some(s.first),
         })
         .collect())
 }
 
 /// Keeps the trail's head as this client's witness, when the trail still holds the head
-/// seen before (a trail behind it, or beside it, leaves the witness as it was: that is
-/// what `audit verify` reports). Any console role.
-pub async fn remember_head(ctx: &Ctx, file: &std::path::Path) -> Result<()> {
+/// seen before, from the same first event (a trail behind it, beside it, or another from
+/// its start leaves the witness as it was: that is what `audit verify` reports). Any
+/// console role.
+pub async fn remember_head(ctx: &Ctx, file: &std::path::Path, place: &str) -> Result<()> {
     let db = ctx.trail_db();
-    let Some((genesis, head)) = warden_store::witness::trail_head(db).await? else {
+    let Some(head) = warden_store::witness::trail_head(db).await? else {
         return Ok(());
     };
-    if let Some(seen) = warden_store::witness::seen(file, &genesis)? {
+    if let Some(seen) = warden_store::witness::seen(file, place)? {
         let held = warden_store::governance::event_hash(db, seen.seq).await?;
-        if seen.seq > head.seq || held.as_deref() != Some(seen.hash.as_str()) {
+        if seen.first != head.first
+            || seen.seq > head.seq
+            || held.as_deref() != Some(seen.hash.as_str())
+        {
             return Ok(());
         }
     }
-    Ok(warden_store::witness::record(file, &genesis, &head)?)
+    Ok(warden_store::witness::record(file, place, &head)?)
 }
 
 /// The chain's state as the Audit trail screen shows it.
@@ -110,9 +126,9 @@ pub struct ChainState {
 
 /// [`verify_against`] this client's witness (kept in `witness`), for the screen; the
 /// head seen then becomes the witness ([`remember_head`]).
-pub async fn chain(ctx: &Ctx, witness: &std::path::Path) -> Result<ChainState> {
-    let v = verify_against(ctx, client_witness(ctx, witness).await?).await?;
-    remember_head(ctx, witness).await?;
+pub async fn chain(ctx: &Ctx, witness: &std::path::Path, place: &str) -> Result<ChainState> {
+    let v = verify_against(ctx, client_witness(ctx, witness, place).await?).await?;
+    remember_head(ctx, witness, place).await?;
     Ok(ChainState {
         ok: v.ok,
         events: v.events,

@@ -86,7 +86,6 @@ impl Ctx {
         self.db.target()
     }
 
-    /// Proof that the actor is an officer.
     /// Why this session only reads (no host took writes: a replica, a Galera node without
     /// quorum), if it does: every change is refused, reads go on.
     pub fn read_only(&self) -> Option<&str> {
@@ -99,6 +98,7 @@ impl Ctx {
         &self.db
     }
 
+    /// Proof that the actor is an officer.
     pub fn as_officer(&self, what: &'static str) -> Result<Officer<'_>> {
         match self.role {
             ConsoleRole::Officer => Ok(Officer(self)),

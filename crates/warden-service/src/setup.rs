@@ -58,6 +58,13 @@ pub async fn migrate(
     opts: &MigrateOptions,
 ) -> Result<MigrateResponse> {
     let at = clock.now();
+    // Migrating writes: never on a host that takes no writes (a replica would diverge).
+    if let Some(why) = db.read_only() {
+        return Err(Error::Store(warden_store::Error::ReadOnly {
+            target: db.target().to_string(),
+            reason: why.to_string(),
+        }));
+    }
     if governance::is_migrated(db).await? && has_officer_account(db).await? {
         let session = accounts::session_user(db).await?;
         match session.console {
@@ -76,17 +83,21 @@ pub async fn migrate(
     // One run at a time, on one server or across a cluster's nodes: the others wait, then
     // find everything done.
     let claim = governance::MigrationClaim::take(db).await?;
-    let done = migrate_claimed(db, at, opts).await;
-    claim.release(db).await?;
-    done
+    let done = migrate_claimed(db, &claim, at, opts).await;
+    let released = claim.release(db).await;
+    // The migration's own failure, if any, is what to report.
+    let done = done?;
+    released?;
+    Ok(done)
 }
 
 async fn migrate_claimed(
     db: &Database,
+    claim: &governance::MigrationClaim,
     at: chrono::DateTime<chrono::Utc>,
     opts: &MigrateOptions,
 ) -> Result<MigrateResponse> {
-    let report = governance::migrate(db, at.naive_utc()).await?;
+    let report = governance::migrate(db, claim, at.naive_utc()).await?;
     let recorded = match &opts.grant_target {
         Some(target) => server_roles::record_grant_target(db, target, at.naive_utc())
             .await?

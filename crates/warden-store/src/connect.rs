@@ -349,6 +349,21 @@ impl Database {
         self.read_only.as_deref()
     }
 
+    /// Where Warden's tables are, as this client reaches them: the hosts given (or the
+    /// socket) and the governance schema. What this client's witness of the trail is kept
+    /// under (`crate::witness`).
+    pub fn place(&self) -> String {
+        let at = match &self.spec.socket {
+            Some(path) => path.display().to_string(),
+            None => self.spec.hosts.join(","),
+        };
+        let schema = self
+            .governance_schema
+            .as_deref()
+            .unwrap_or(&self.spec.database);
+        format!("{at}/{schema}")
+    }
+
     /// The application's schema (read through the mapping).
     pub fn app(&self) -> &MySqlPool {
         &self.app
@@ -401,14 +416,19 @@ async fn probe(options: MySqlConnectOptions) -> std::result::Result<(Serves, boo
     probe.execute("SELECT 1").await?;
     let galera = galera_on(&mut probe).await?;
     let serves = match galera_node(&mut probe, galera).await? {
-        Some(serves) => serves,
-        None => {
-            let read_only: i64 = sqlx::query_scalar("SELECT CAST(@@global.read_only AS SIGNED)")
-                .fetch_one(&mut probe)
-                .await?;
-            match read_only {
-                0 => Serves::Writes,
-                _ => Serves::Reads("is read-only (a replica?)".into()),
+        Some(Serves::Reads(why)) => Serves::Reads(why),
+        // A writable Galera node, or a server of its own: unless set read-only (a replica;
+        // a node kept from writes to have one writer). Anything but OFF/0 counts as on.
+        Some(Serves::Writes) | None => {
+            use sqlx::Row;
+            let value: Option<String> = sqlx::query("SHOW GLOBAL VARIABLES LIKE 'read_only'")
+                .fetch_optional(&mut probe)
+                .await?
+                .map(|row| row.try_get::<String, _>(1))
+                .transpose()?;
+            match value.as_deref().map(str::to_ascii_uppercase).as_deref() {
+                None | Some("OFF" | "0") => Serves::Writes,
+                Some(_) => Serves::Reads("is read-only (a replica?)".into()),
             }
         }
     };
@@ -447,11 +467,12 @@ fn pool(options: MySqlConnectOptions, session: Option<&'static str>) -> MySqlPoo
 /// variable: an empty answer, not an error).
 async fn galera_on(conn: &mut sqlx::MySqlConnection) -> std::result::Result<bool, sqlx::Error> {
     use sqlx::Row;
-    Ok(sqlx::query("SHOW VARIABLES LIKE 'wsrep_on'")
+    let value: Option<String> = sqlx::query("SHOW VARIABLES LIKE 'wsrep_on'")
         .fetch_optional(&mut *conn)
         .await?
-        .and_then(|row| row.try_get::<String, _>(1).ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("ON")))
+        .map(|row| row.try_get::<String, _>(1))
+        .transpose()?;
+    Ok(value.is_some_and(|v| v.eq_ignore_ascii_case("ON")))
 }
 
 /// What a Galera node serves: writes when synced in a primary component, reads only when

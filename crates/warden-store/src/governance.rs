@@ -25,7 +25,8 @@ pub struct MigrationReport {
 /// two runs started on two nodes at once cannot both insert it (one gets a duplicate key,
 /// or fails certification), so one migrates and the other waits for it, then finds
 /// everything applied. A claim left by a run that died is taken over after ten minutes
-/// (the server's clock).
+/// without a sign of life (the server's clock, UTC); a live run renews it before each
+/// migration ([`MigrationClaim::hold`]) and stops if it was taken over.
 pub struct MigrationClaim {
     holder: String,
 }
@@ -54,12 +55,13 @@ impl MigrationClaim {
         loop {
             sqlx::query(
                 "DELETE FROM warden_migration_claim \
-                 WHERE id = 1 AND claimed_at < NOW(6) - INTERVAL 10 MINUTE",
+                 WHERE id = 1 AND claimed_at < UTC_TIMESTAMP(6) - INTERVAL 10 MINUTE",
             )
             .execute(db.gov())
             .await?;
             let taken = sqlx::query(
-                "INSERT INTO warden_migration_claim (id, holder, claimed_at) VALUES (1, ?, NOW(6))",
+                "INSERT INTO warden_migration_claim (id, holder, claimed_at) \
+                 VALUES (1, ?, UTC_TIMESTAMP(6))",
             )
             .bind(&holder)
             .execute(db.gov())
@@ -80,6 +82,28 @@ impl MigrationClaim {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(std::time::Duration::from_millis(500));
         }
+    }
+
+    /// Renews the claim, or says it was lost (taken over after ten minutes without a sign
+    /// of life): the run stops before its next migration.
+    pub async fn hold(&self, db: &Database) -> Result<()> {
+        let renewed = sqlx::query(
+            "UPDATE warden_migration_claim SET claimed_at = UTC_TIMESTAMP(6) \
+             WHERE id = 1 AND holder = ?",
+        )
+        .bind(&self.holder)
+        .execute(db.gov())
+        .await?
+        .rows_affected();
+        if renewed == 0 {
+            return Err(Error::Conflict(
+                "this run's claim on Warden's migrations was taken over by another run (it \
+                 went ten minutes without a sign of life): stopped before the next migration; \
+                 run `warden migrate` again"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Gives the claim back.
@@ -109,12 +133,21 @@ fn is_contention(e: &sqlx::Error) -> bool {
 /// the [`MigrationClaim`], so two runs never interleave, on one server or on a cluster; a
 /// checksum mismatch of an applied migration is refused, since migrations must never be
 /// edited once landed. Each applied migration is recorded as applied `at`.
-pub async fn migrate(db: &Database, at: NaiveDateTime) -> Result<MigrationReport> {
+pub async fn migrate(
+    db: &Database,
+    claim: &MigrationClaim,
+    at: NaiveDateTime,
+) -> Result<MigrationReport> {
     let mut conn = db.gov().acquire().await?;
-    migrate_locked(&mut conn, at).await
+    migrate_locked(db, claim, &mut conn, at).await
 }
 
-async fn migrate_locked(conn: &mut MySqlConnection, at: NaiveDateTime) -> Result<MigrationReport> {
+async fn migrate_locked(
+    db: &Database,
+    claim: &MigrationClaim,
+    conn: &mut MySqlConnection,
+    at: NaiveDateTime,
+) -> Result<MigrationReport> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS warden_schema_migrations (
             version      BIGINT       NOT NULL PRIMARY KEY,
@@ -146,6 +179,8 @@ async fn migrate_locked(conn: &mut MySqlConnection, at: NaiveDateTime) -> Result
             report.already.push(migration.version);
             continue;
         }
+        // Still this run's to make (a run past ten minutes may have lost its claim).
+        claim.hold(db).await?;
         // DDL commits implicitly in MySQL, so each statement runs on its own; the migration
         // is recorded once all of them succeeded.
         sqlx::raw_sql(&migration.sql).execute(&mut *conn).await?;

@@ -15,7 +15,8 @@ impl AuditCommand {
                     witnesses.push(manifest_witness(file)?);
                 }
                 with_ctx(cli, false, async |ctx| {
-                    witnesses.extend(audit::client_witness(ctx, &client_witness()?).await?);
+                    let place = crate::context::witness_place(cli, ctx);
+                    witnesses.extend(audit::client_witness(ctx, &client_witness()?, &place).await?);
                     let checked = audit::verify_against(ctx, witnesses).await?;
                     if let (Some(seq), Some(reason)) = (checked.first_bad_seq, &checked.reason) {
                         note(
@@ -72,5 +73,6 @@ fn manifest_witness(file: &std::path::Path) -> Result<warden_core::witness::Witn
         seq: manifest.audit_head.seq,
         hash: manifest.audit_head.hash,
         source: format!("the manifest {}", file.display()),
+        first: None,
     })
 }

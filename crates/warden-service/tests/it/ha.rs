@@ -246,6 +246,9 @@ async fn a_host_list_connects_to_the_first_ready_node_and_reads_what_others_wrot
 /// made after the backup — is told the trail is behind ("restored from an older backup").
 #[tokio::test]
 async fn a_trail_restored_from_an_older_backup_verifies_but_is_behind_its_witnesses() {
+    // The profile the client reaches the database by: after the restore, it names the
+    // restored server.
+    const PLACE: &str = "profile prod";
     let server = warden_sandbox::server::own_test_server("-backup").unwrap();
     let test_db = server.create_database("bk").await.unwrap();
     let db = warden_store::Database::connect(&test_db.spec().unwrap())
@@ -271,7 +274,7 @@ async fn a_trail_restored_from_an_older_backup_verifies_but_is_behind_its_witnes
         .unwrap()
     };
     export("first.csv").await;
-    warden_service::audit::remember_head(&ctx, &witness)
+    warden_service::audit::remember_head(&ctx, &witness, PLACE)
         .await
         .unwrap();
 
@@ -296,12 +299,12 @@ async fn a_trail_restored_from_an_older_backup_verifies_but_is_behind_its_witnes
     // After the backup: more events, seen by this client and by an export's manifest.
     export("second.csv").await;
     let exported = export("third.csv").await;
-    warden_service::audit::remember_head(&ctx, &witness)
+    warden_service::audit::remember_head(&ctx, &witness, PLACE)
         .await
         .unwrap();
     let manifest: warden_core::export::Manifest =
         serde_json::from_slice(&std::fs::read(&exported.manifest).unwrap()).unwrap();
-    let seen = warden_service::audit::client_witness(&ctx, &witness)
+    let seen = warden_service::audit::client_witness(&ctx, &witness, PLACE)
         .await
         .unwrap();
     assert!(
@@ -330,10 +333,10 @@ async fn a_trail_restored_from_an_older_backup_verifies_but_is_behind_its_witnes
     let ctx = warden_service::Ctx::establish(db, None).await.unwrap();
     let plain = warden_service::audit::verify(&ctx).await.unwrap();
     assert!(plain.ok, "a whole chain: {plain:?}");
-    let mine = warden_service::audit::client_witness(&ctx, &witness)
+    let mine = warden_service::audit::client_witness(&ctx, &witness, PLACE)
         .await
         .unwrap();
-    assert_eq!(mine.len(), 1, "the same trail, known by its first event");
+    assert_eq!(mine.len(), 1, "the witness of this place");
     let behind = warden_service::audit::verify_against(&ctx, mine)
         .await
         .unwrap();
@@ -346,16 +349,17 @@ async fn a_trail_restored_from_an_older_backup_verifies_but_is_behind_its_witnes
             seq: manifest.audit_head.seq,
             hash: manifest.audit_head.hash.clone(),
             source: "the manifest".into(),
+            first: None,
         }],
     )
     .await
     .unwrap();
     assert!(!by_manifest.ok && by_manifest.reason.unwrap().contains("the manifest"));
     // A restored trail behind the witness does not lower it.
-    warden_service::audit::remember_head(&ctx, &witness)
+    warden_service::audit::remember_head(&ctx, &witness, PLACE)
         .await
         .unwrap();
-    let still = warden_service::audit::client_witness(&ctx, &witness)
+    let still = warden_service::audit::client_witness(&ctx, &witness, PLACE)
         .await
         .unwrap();
     assert_eq!(still, seen);
@@ -447,7 +451,6 @@ async fn without_quorum_warden_reads_and_refuses_writes_until_a_primary_returns(
     // The operator gives the cluster a primary component again (the last node bootstraps
     // it, as after a quorum lost for good): writes resume, in a new session.
     c.bootstrap(0).unwrap();
-    c.wait_cluster_status(0, "Primary").unwrap();
     let db = warden_store::Database::connect(&on(0)).await.unwrap();
     assert_eq!(db.read_only(), None);
     let ctx =

@@ -220,7 +220,7 @@ async fn attempt(ctx: &Ctx, login: &str, case: Case, w: &World) -> Option<ErrorC
         AuditEvents => audit::events(ctx, EventsRequest::default()).await.map(drop),
         AuditVerify => {
             let state = tempfile::tempdir().unwrap();
-            audit::chain(ctx, &state.path().join("witness.json"))
+            audit::chain(ctx, &state.path().join("witness.json"), "profile matrix")
                 .await
                 .map(drop)
         }
