@@ -8,6 +8,7 @@
 pub mod error;
 pub mod galera;
 pub mod process;
+pub mod replica;
 pub mod rng;
 pub mod seed;
 pub mod server;

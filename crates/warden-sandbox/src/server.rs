@@ -471,7 +471,16 @@ pub fn test_server_on(data: &Path, suffix: &str) -> Result<TestServer> {
 
 /// Starts a test server in `dir` with `extra` options, killed when this process exits.
 pub(crate) fn start_test_server_in(dir: PathBuf, extra: Vec<String>) -> Result<TestServer> {
-    let port = free_port()?;
+    start_test_server_at(dir, free_port()?, extra)
+}
+
+/// [`start_test_server_in`] on `port` (a server started again where its clients, a
+/// replica say, expect it).
+pub(crate) fn start_test_server_at(
+    dir: PathBuf,
+    port: u16,
+    extra: Vec<String>,
+) -> Result<TestServer> {
     let (tx, rx) = std::sync::mpsc::channel();
     let thread_dir = dir.clone();
     // The spawning thread must outlive the server (PDEATHSIG follows the thread), so it

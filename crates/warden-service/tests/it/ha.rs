@@ -490,3 +490,129 @@ async fn every_table_warden_creates_has_a_primary_key() {
     );
     db.close().await;
 }
+
+/// A primary with one GTID replica: when the primary is lost, the replica serves reads —
+/// everything decided before the loss is there — and refuses changes as read-only; when
+/// the primary returns, writes resume and nothing decided is missing.
+#[tokio::test]
+async fn a_replica_serves_reads_when_the_primary_is_lost_and_nothing_decided_is_missing() {
+    use warden_service::findings::{self, FindingsRequest, TriageRequest};
+
+    let mut pair = warden_sandbox::replica::Pair::start().expect("a primary and a replica");
+    let name = "ha_replica";
+    let on = |server: &warden_sandbox::TestServer| {
+        warden_store::ConnectSpec::from_url(&format!(
+            "mysql://root@localhost/{name}?socket={}",
+            server.socket.display()
+        ))
+        .unwrap()
+    };
+    pair.primary.create_database(name).await.unwrap();
+    let first = warden_store::Database::connect(&on(&pair.primary))
+        .await
+        .unwrap();
+    warden_sandbox::seed::seed(
+        &first,
+        &warden_sandbox::SeedOptions {
+            users: 400,
+            log_rows: 500,
+            seed: 7,
+            ..warden_sandbox::SeedOptions::at(now())
+        },
+    )
+    .await
+    .unwrap();
+    let opts = setup::MigrateOptions {
+        account_prefix: Some(format!("{name}_")),
+        grant_target: None,
+    };
+    setup::migrate(&first, clock(), &opts).await.unwrap();
+    let mapping = || warden_core::mapping::Mapping::preset("reference");
+    let ctx = warden_service::Ctx::establish(first, mapping())
+        .await
+        .unwrap()
+        .with_clock(clock());
+    warden_service::policy::apply(&ctx, warden_sandbox::seed::COMPANY_POLICY, "p.toml", "b")
+        .await
+        .unwrap();
+    findings::check(&ctx, findings::PolicySource::Current)
+        .await
+        .unwrap();
+    let open = findings::findings(&ctx, FindingsRequest::default())
+        .await
+        .unwrap()
+        .findings;
+    let triage = |id: u64| TriageRequest {
+        id,
+        action: warden_core::findings::Triage::Ack,
+        comment: "seen before the loss".into(),
+    };
+    for f in open.iter().take(10) {
+        findings::triage(&ctx, triage(f.id.unwrap())).await.unwrap();
+    }
+    let acknowledged = |list: &[warden_service::findings::FindingView]| {
+        list.iter()
+            .filter(|f| f.status == warden_core::findings::FindingStatus::Acknowledged)
+            .count()
+    };
+    let before = findings::findings(&ctx, FindingsRequest::default())
+        .await
+        .unwrap()
+        .findings;
+    assert_eq!(acknowledged(&before), 10);
+    ctx.close().await;
+    pair.caught_up().unwrap();
+
+    pair.kill_primary().unwrap();
+    let db = warden_store::Database::connect(&on(&pair.replica))
+        .await
+        .unwrap();
+    let why = db.read_only().expect("a replica is read-only").to_string();
+    assert!(why.contains("read-only"), "{why}");
+    let ctx = warden_service::Ctx::establish(db, mapping())
+        .await
+        .unwrap()
+        .with_clock(clock());
+    let read = findings::findings(&ctx, FindingsRequest::default())
+        .await
+        .unwrap()
+        .findings;
+    assert_eq!(
+        acknowledged(&read),
+        10,
+        "every decision made before the loss"
+    );
+    let refused = findings::triage(&ctx, triage(open[10].id.unwrap()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        warden_service::ErrorCode::ReadOnly,
+        "{refused}"
+    );
+    ctx.close().await;
+
+    pair.restart_primary().unwrap();
+    let db = warden_store::Database::connect(&on(&pair.primary))
+        .await
+        .unwrap();
+    assert_eq!(db.read_only(), None);
+    let ctx = warden_service::Ctx::establish(db, mapping())
+        .await
+        .unwrap()
+        .with_clock(clock());
+    findings::triage(&ctx, triage(open[10].id.unwrap()))
+        .await
+        .unwrap();
+    let after = findings::findings(&ctx, FindingsRequest::default())
+        .await
+        .unwrap()
+        .findings;
+    assert_eq!(
+        acknowledged(&after),
+        11,
+        "nothing missing, the new one added"
+    );
+    assert!(warden_service::audit::verify(&ctx).await.unwrap().ok);
+    ctx.close().await;
+}
