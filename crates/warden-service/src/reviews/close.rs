@@ -8,8 +8,9 @@ use ts_rs::TS;
 use warden_core::review::{CampaignStatus, Verdict};
 use warden_store::reviews::{self as store};
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Officer};
 use crate::error::{Error, Result};
+use crate::retry::retried;
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RevocationView {
@@ -125,15 +126,7 @@ async fn close_inner(
         return Err(changed_since_preview(id));
     }
     if !dry_run && undecided > 0 {
-        let mut change = o.change().await?;
-        let n = store::apply_default(&mut change, id, default).await?;
-        change
-            .commit(
-                "review.default",
-                &format!("campaign {id}"),
-                serde_json::json!({ "campaign": id, "items": n, "decision": default.as_str() }),
-            )
-            .await?;
+        retried(|| give_default(o, id, default)).await?;
     }
     // In a dry run, undecided items the default would revoke are shown too; in a close,
     // the default has just been given and they are among the decided.
@@ -170,36 +163,12 @@ async fn close_inner(
         if dry_run {
             continue;
         }
-        let mut change = o.change().await?;
-        let mut removed = 0;
-        for rv in revs {
-            removed += u32::from(store::remediate(&mut change, rv).await?);
-        }
-        change
-            .commit(
-                "review.remediate",
-                &format!("user {login}"),
-                serde_json::json!({
-                    "campaign": id,
-                    "items": revs.iter().map(|r| r.item).collect::<Vec<_>>(),
-                    "roles": revs.iter().map(|r| r.role.clone()).collect::<Vec<_>>(),
-                    "rows_removed": removed,
-                }),
-            )
-            .await?;
+        retried(|| remediate_user(o, id, login, revs)).await?;
         remediated_users += 1;
     }
     let closed = !dry_run;
     if closed && campaign.status != CampaignStatus::Closed {
-        let mut change = o.change().await?;
-        store::mark_closed(&mut change, id).await?;
-        change
-            .commit(
-                "review.close",
-                &format!("campaign {id}"),
-                serde_json::json!({ "campaign": id, "revoked": pending.len(), "users": by_user.len() }),
-            )
-            .await?;
+        retried(|| mark_campaign_closed(o, id, pending.len(), by_user.len())).await?;
     }
     Ok(CloseResponse {
         campaign: id,
@@ -307,21 +276,7 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
         if rows.is_empty() {
             continue;
         }
-        let mut change = o.change().await?;
-        for rm in &rows {
-            store::restore(&mut change, rm).await?;
-        }
-        change
-            .commit(
-                "review.undo",
-                &format!("user {user}"),
-                serde_json::json!({
-                    "campaign": id,
-                    "items": rows.iter().map(|r| r.item).collect::<Vec<_>>(),
-                    "comment": comment,
-                }),
-            )
-            .await?;
+        retried(|| restore_user(o, id, *user, &rows, comment)).await?;
         restored += rows.len() as u64;
     }
     Ok(UndoResponse {
@@ -379,4 +334,85 @@ async fn recorded_target_is(
             filter(&grants.filter).map_or(String::new(), |f| format!(" where {f}")),
         ),
     }))
+}
+
+// Each step of a close or an undo is one change with its event, made again whole when a
+// concurrent change wins (`retry`): nothing of it was kept, and the routines act only on
+// what is still to do.
+
+async fn give_default(o: Officer<'_>, id: u64, default: Verdict) -> Result<()> {
+    let mut change = o.change().await?;
+    let n = store::apply_default(&mut change, id, default).await?;
+    change
+        .commit(
+            "review.default",
+            &format!("campaign {id}"),
+            serde_json::json!({ "campaign": id, "items": n, "decision": default.as_str() }),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn remediate_user(
+    o: Officer<'_>,
+    id: u64,
+    login: &str,
+    revs: &[store::Revocation],
+) -> Result<()> {
+    let mut change = o.change().await?;
+    let mut removed = 0;
+    for rv in revs {
+        removed += u32::from(store::remediate(&mut change, rv).await?);
+    }
+    change
+        .commit(
+            "review.remediate",
+            &format!("user {login}"),
+            serde_json::json!({
+                "campaign": id,
+                "items": revs.iter().map(|r| r.item).collect::<Vec<_>>(),
+                "roles": revs.iter().map(|r| r.role.clone()).collect::<Vec<_>>(),
+                "rows_removed": removed,
+            }),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn mark_campaign_closed(o: Officer<'_>, id: u64, revoked: usize, users: usize) -> Result<()> {
+    let mut change = o.change().await?;
+    store::mark_closed(&mut change, id).await?;
+    change
+        .commit(
+            "review.close",
+            &format!("campaign {id}"),
+            serde_json::json!({ "campaign": id, "revoked": revoked, "users": users }),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn restore_user(
+    o: Officer<'_>,
+    id: u64,
+    user: i64,
+    rows: &[&store::Removed],
+    comment: &str,
+) -> Result<()> {
+    let mut change = o.change().await?;
+    for rm in rows {
+        store::restore(&mut change, rm).await?;
+    }
+    change
+        .commit(
+            "review.undo",
+            &format!("user {user}"),
+            serde_json::json!({
+                "campaign": id,
+                "items": rows.iter().map(|r| r.item).collect::<Vec<_>>(),
+                "comment": comment,
+            }),
+        )
+        .await?;
+    Ok(())
 }
