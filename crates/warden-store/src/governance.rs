@@ -375,6 +375,20 @@ impl<'a> Change<'a> {
             ));
         }
         if hash != expected {
+            // On a Galera cluster another node's write set may reach the head while this
+            // change holds it (the lock is the node's own): the server then chained this
+            // event after another previous hash. A concurrent change won; nothing is kept,
+            // and the change is made again whole.
+            let chained_after: Option<String> =
+                sqlx::query_scalar("SELECT prev_hash FROM warden_audit_events WHERE seq = ?")
+                    .bind(event.seq)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            if chained_after.as_deref() != Some(prev.as_str()) {
+                return Err(Error::Contended(
+                    "another change reached the audit trail's head at the same time; retry".into(),
+                ));
+            }
             return Err(Error::Database(format!(
                 "the server hashed audit event {} differently from Warden; nothing was kept",
                 event.seq
