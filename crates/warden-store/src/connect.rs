@@ -397,12 +397,11 @@ impl Database {
 /// How long a server may take to answer a connection attempt.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connects once to surface the real reason of a failure at once (a pool would retry until
-/// its timeout and report only that), then hands the options to a pool. The probe runs one
-/// query: an account whose password has expired signs in, and may even run `SET`, but
-/// nothing else (error 1820) until the password is changed.
-/// Signs in to `options`' host once: what it serves (writes; reads only, and why) and
-/// whether it is a Galera node, or why not (it does not answer, or is a node still joining).
+/// Signs in to `options`' host once, to surface the real reason of a failure at once (a
+/// pool would retry until its timeout and report only that): what it serves (writes; reads
+/// only, and why) and whether it is a Galera node, or why not (it does not answer, or is a
+/// node still joining). An account whose password has expired signs in, and may even run
+/// `SET`, but nothing else (error 1820) until the password is changed.
 async fn probe(options: MySqlConnectOptions) -> std::result::Result<(Serves, bool), sqlx::Error> {
     use sqlx::{ConnectOptions, Connection, Executor};
     let mut probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
@@ -428,7 +427,7 @@ async fn probe(options: MySqlConnectOptions) -> std::result::Result<(Serves, boo
                 .transpose()?;
             match value.as_deref().map(str::to_ascii_uppercase).as_deref() {
                 None | Some("OFF" | "0") => Serves::Writes,
-                Some(_) => Serves::Reads("is read-only (a replica?)".into()),
+                Some(_) => Serves::Reads(replica_state(&mut probe).await),
             }
         }
     };
@@ -461,6 +460,33 @@ fn pool(options: MySqlConnectOptions, session: Option<&'static str>) -> MySqlPoo
         None => pool,
     };
     pool.connect_lazy_with(options)
+}
+
+/// What a read-only server says of its replication, for the reason reads only are served:
+/// how far behind its primary it is, or that its primary does not answer. An account
+/// without the privilege to ask gets the plain fact.
+async fn replica_state(conn: &mut sqlx::MySqlConnection) -> String {
+    use sqlx::Row;
+    let Ok(Some(row)) = sqlx::query("SHOW REPLICA STATUS")
+        .fetch_optional(&mut *conn)
+        .await
+    else {
+        return "is read-only (a replica?)".into();
+    };
+    // MariaDB keeps the old column names; MySQL 8.0.22 on has new ones.
+    let text = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|n| row.try_get::<Option<String>, _>(*n).ok().flatten())
+    };
+    let behind = ["Seconds_Behind_Master", "Seconds_Behind_Source"]
+        .iter()
+        .find_map(|n| row.try_get::<Option<u64>, _>(*n).ok().flatten());
+    let io = text(["Slave_IO_Running", "Replica_IO_Running"]).unwrap_or_default();
+    match (behind, io.as_str()) {
+        (Some(s), "Yes") => format!("is a replica, {s} s behind its primary"),
+        _ => format!("is a replica whose primary does not answer (replication: {io})"),
+    }
 }
 
 /// Whether the server is a node of a Galera cluster (`wsrep_on`; MySQL has no such

@@ -499,6 +499,20 @@ async fn a_replica_serves_reads_when_the_primary_is_lost_and_nothing_decided_is_
     use warden_service::findings::{self, FindingsRequest, TriageRequest};
 
     let mut pair = warden_sandbox::replica::Pair::start().expect("a primary and a replica");
+    // While the primary is up, the replica alone is a read-only host that says how far
+    // behind it is.
+    let replica_alone = warden_store::Database::connect(
+        &warden_store::ConnectSpec::from_url(&format!(
+            "mysql://root@localhost/mysql?socket={}",
+            pair.replica.socket.display()
+        ))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let lag = replica_alone.read_only().expect("read-only").to_string();
+    assert!(lag.contains("s behind its primary"), "{lag}");
+    replica_alone.close().await;
     let name = "ha_replica";
     let on = |server: &warden_sandbox::TestServer| {
         warden_store::ConnectSpec::from_url(&format!(
@@ -568,7 +582,10 @@ async fn a_replica_serves_reads_when_the_primary_is_lost_and_nothing_decided_is_
         .await
         .unwrap();
     let why = db.read_only().expect("a replica is read-only").to_string();
-    assert!(why.contains("read-only"), "{why}");
+    assert!(
+        why.contains("a replica whose primary does not answer"),
+        "{why}"
+    );
     let ctx = warden_service::Ctx::establish(db, mapping())
         .await
         .unwrap()
