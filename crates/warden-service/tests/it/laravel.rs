@@ -214,10 +214,15 @@ async fn grant_rows(test_db: &warden_sandbox::TestDatabase) -> Vec<String> {
         .fetch_all(db.app())
         .await
         .unwrap();
-        let hexed: Vec<String> = columns.iter().map(|c| format!("HEX(`{c}`)")).collect();
+        let quote = warden_core::ident::quote;
+        let hexed: Vec<String> = columns
+            .iter()
+            .map(|c| format!("HEX({})", quote(c)))
+            .collect();
         let sql = format!(
-            "SELECT CONCAT_WS(':', '{table}', {}) FROM `{table}`",
-            hexed.join(", ")
+            "SELECT CONCAT_WS(':', '{table}', {}) FROM {}",
+            hexed.join(", "),
+            quote(table)
         );
         rows.extend(
             sqlx::query_scalar::<_, String>(&sql)
