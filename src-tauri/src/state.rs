@@ -180,9 +180,7 @@ impl AppState {
             actor: session.as_ref().map(|c| c.actor().login.clone()),
             role: session.as_ref().map(|c| c.role()),
             read_only: session.as_ref().is_some_and(|c| c.read_only().is_some()),
-            read_only_reason: session
-                .as_ref()
-                .and_then(|c| c.read_only().map(str::to_string)),
+            read_only_reason: session.as_ref().and_then(|c| c.read_only()),
             profiles,
             error,
         }

@@ -105,10 +105,64 @@ impl Cluster {
 
     /// Starts node `i`: bootstrapping a new cluster, or joining the others.
     fn launch(&self, i: usize, bootstrap: bool) -> Result<()> {
+        self.launch_at(i, bootstrap, None)
+    }
+
+    /// The position (`uuid:seqno`) node `i`'s data holds, as `mariadbd --wsrep-recover`
+    /// reads it from InnoDB: after a `kill -9` the node's grastate.dat says -1, and without
+    /// its position a rejoining node asks for a whole state transfer where the write sets it
+    /// missed (an IST from a peer's cache) would do.
+    fn recover(&self, i: usize) -> Result<Option<String>> {
+        let node = &self.nodes[i];
+        let log = node.private.join("recover.log");
+        let _ = std::fs::remove_file(&log);
+        let mut cmd = Command::new(find_binary("mariadbd")?);
+        cmd.arg("--no-defaults");
+        if is_root() {
+            cmd.arg("--user=root");
+        }
+        let status = cmd
+            .arg(format!("--datadir={}", node.data().display()))
+            .arg(format!("--log-error={}", log.display()))
+            .arg(format!(
+                "--socket={}",
+                node.private.join("recover.sock").display()
+            ))
+            .arg("--skip-networking")
+            .arg("--innodb-buffer-pool-size=128M")
+            .arg("--binlog-format=ROW")
+            .arg("--wsrep-on=ON")
+            .arg("--wsrep-provider=/usr/lib/galera/libgalera_smm.so")
+            .arg(format!("--wsrep-cluster-address={}", self.address()))
+            .arg("--wsrep-recover")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(io(&log))?;
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        if !status.success() {
+            return Err(Error::Server(format!(
+                "{}: --wsrep-recover failed; its log says: {}",
+                node.name,
+                log_tail(&log)
+            )));
+        }
+        Ok(said
+            .split("WSREP: Recovered position: ")
+            .skip(1)
+            .filter_map(recovered_position)
+            .last())
+    }
+
+    fn launch_at(&self, i: usize, bootstrap: bool, position: Option<&str>) -> Result<()> {
         let node = &self.nodes[i];
         let data = node.data();
         if bootstrap && !data.join("mysql").is_dir() {
             copy_dir(&ensure_template()?.join("data"), &data)?;
+            // Rejoining later, this node receives its state through rsync's daemon, which
+            // runs as nobody: the data it writes into must be nobody's too.
+            chown_nobody(&data)?;
         } else if !data.is_dir() {
             std::fs::create_dir_all(&data).map_err(io(&data))?;
             chown_nobody(&data)?;
@@ -158,6 +212,9 @@ impl Cluster {
             .stderr(log2);
         if bootstrap {
             cmd.arg("--wsrep-new-cluster");
+        }
+        if let Some(position) = position {
+            cmd.arg(format!("--wsrep-start-position={position}"));
         }
         let (tx, rx) = std::sync::mpsc::channel();
         // The spawning thread must outlive the server (PDEATHSIG follows the thread).
@@ -308,7 +365,8 @@ impl Cluster {
 
     /// Starts node `i` again after [`Cluster::kill`]: it rejoins and catches up.
     pub fn restart(&self, i: usize) -> Result<()> {
-        self.launch(i, false)?;
+        let position = self.recover(i)?;
+        self.launch_at(i, false, position.as_deref())?;
         self.wait_synced(i)
     }
 
@@ -328,6 +386,20 @@ impl Cluster {
     }
 }
 
+/// `uuid:seqno` from the text after "Recovered position: ", None for an unknown one (-1).
+/// The server writes the line without its newline: the next line's date may follow the
+/// seqno at once (`…:1872026-12-03 …`).
+fn recovered_position(after: &str) -> Option<String> {
+    let (uuid, rest) = after.split_once(':')?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let seqno = match rest[digits.len()..].starts_with('-') && digits.len() > 4 {
+        // The year of the next line's date ran into the seqno.
+        true => &digits[..digits.len() - 4],
+        false => &digits[..],
+    };
+    (uuid.len() == 36 && !seqno.is_empty()).then(|| format!("{uuid}:{seqno}"))
+}
+
 /// Whether `pid` is a zombie (killed, not yet reaped by its waiting thread).
 fn zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -343,13 +415,13 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))
 }
 
-/// A joiner's datadir belongs to `nobody`: the rsync SST daemon writes it as nobody.
+/// A datadir belongs to `nobody`, all of it: the rsync SST daemon writes it as nobody.
 fn chown_nobody(path: &Path) -> Result<()> {
     if !is_root() {
         return Ok(());
     }
     let out = Command::new("chown")
-        .arg("nobody:nogroup")
+        .args(["-R", "nobody:nogroup"])
         .arg(path)
         .output()
         .map_err(io(path))?;
@@ -361,4 +433,24 @@ fn chown_nobody(path: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recovered_position;
+
+    #[test]
+    fn a_recovered_position_is_read_with_or_without_its_newline() {
+        let uuid = "33ed6358-ef61-11f1-914d-4a7b7a904fa0";
+        assert_eq!(
+            recovered_position(&format!("{uuid}:187\n2026-12-03 21:34:00 0 [Note]")),
+            Some(format!("{uuid}:187"))
+        );
+        assert_eq!(
+            recovered_position(&format!("{uuid}:1872026-12-03 21:34:00 0 [Warning]")),
+            Some(format!("{uuid}:187"))
+        );
+        assert_eq!(recovered_position(&format!("{uuid}:-1\n")), None);
+        assert_eq!(recovered_position("junk"), None);
+    }
 }

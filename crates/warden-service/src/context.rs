@@ -86,9 +86,15 @@ impl Ctx {
         self.db.target()
     }
 
+    /// The host in use (`host:port`): the first of those given that served, or the one
+    /// the session moved to when that was lost.
+    pub fn host(&self) -> String {
+        self.db.host()
+    }
+
     /// Why this session only reads (no host took writes: a replica, a Galera node without
     /// quorum), if it does: every change is refused, reads go on.
-    pub fn read_only(&self) -> Option<&str> {
+    pub fn read_only(&self) -> Option<String> {
         self.db.read_only()
     }
 

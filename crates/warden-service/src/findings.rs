@@ -267,7 +267,7 @@ async fn judge(r: &Reader<'_>, policy: &Policy, now: NaiveDateTime) -> Result<Ju
 /// records its findings (new ones opened, returning ones reopened, vanished ones resolved)
 /// in one change with its audit event; any other check only reports.
 pub async fn check(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
-    crate::retry::retried(|| check_once(ctx, source.clone())).await
+    crate::retry::retried(ctx.trail_db(), || check_once(ctx, source.clone())).await
 }
 
 async fn check_once(ctx: &Ctx, source: PolicySource) -> Result<CheckResponse> {
@@ -458,7 +458,7 @@ pub struct TriageResponse {
 /// Acknowledges, resolves or reopens a finding with a comment, in one change with its
 /// audit event (made again, whole, when a concurrent change wins: `retry`).
 pub async fn triage(ctx: &Ctx, req: TriageRequest) -> Result<TriageResponse> {
-    crate::retry::retried(|| triage_once(ctx, &req)).await
+    crate::retry::retried(ctx.trail_db(), || triage_once(ctx, &req)).await
 }
 
 async fn triage_once(ctx: &Ctx, req: &TriageRequest) -> Result<TriageResponse> {

@@ -155,7 +155,7 @@ pub async fn apply(
     origin: &str,
     comment: &str,
 ) -> Result<AppliedPolicy> {
-    crate::retry::retried(|| apply_once(ctx, text, origin, comment)).await
+    crate::retry::retried(ctx.trail_db(), || apply_once(ctx, text, origin, comment)).await
 }
 
 async fn apply_once(

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sqlx::ConnectOptions as _;
@@ -233,7 +234,10 @@ fn percent_decode(s: &str) -> std::result::Result<String, String> {
     String::from_utf8(out).map_err(|_| "percent-escapes are not UTF-8".to_string())
 }
 
-/// A connection to the application's database and to Warden's governance schema.
+/// A connection to the application's database and to Warden's governance schema: a pool
+/// on each, both on one host of those given. When that host is lost, or stops taking
+/// writes, [`Database::reconnect`] moves both pools to the first host that serves (its
+/// connections opened from then on; those on the old host are dropped as they come back).
 #[derive(Debug, Clone)]
 pub struct Database {
     app: MySqlPool,
@@ -243,9 +247,39 @@ pub struct Database {
     /// How to open one more connection to the application's schema outside the pool
     /// (`crate::wire`, for the access log's bulk read).
     spec: ConnectSpec,
-    /// Why this connection only reads, when no host was writable (a replica, a Galera node
-    /// without quorum): every change is refused before it begins.
+    /// The host in use and what it serves, shared by every clone (and read by the pools
+    /// as they open connections).
+    placement: Arc<Mutex<Placement>>,
+    /// One move at a time: callers that lost the host together probe once each, in turn.
+    moving: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Which host the pools open their connections on, and what it serves.
+#[derive(Debug)]
+struct Placement {
+    host: String,
+    /// Why this connection only reads, when no host was writable (a replica, a Galera
+    /// node without quorum): every change is refused before it begins.
     read_only: Option<String>,
+    galera: bool,
+    /// When the pools last moved: a connection opened before then is on the previous host.
+    moved: Option<Instant>,
+    /// How many times the pools moved since the connection was made.
+    moves: u32,
+}
+
+impl Placement {
+    /// What each new connection runs first. On a Galera node every read waits until the
+    /// node has applied what the cluster committed before it (`wsrep_sync_wait`: a change
+    /// made through another node is seen); on one without quorum, reads are dirty — all
+    /// it can answer, possibly stale.
+    fn session(&self) -> Option<&'static str> {
+        match (self.galera, self.read_only.is_some()) {
+            (false, _) => None,
+            (true, false) => Some("SET SESSION wsrep_sync_wait = 1"),
+            (true, true) => Some("SET SESSION wsrep_dirty_reads = ON"),
+        }
+    }
 }
 
 /// What a host can be used for.
@@ -255,15 +289,18 @@ enum Serves {
     Reads(String),
 }
 
+/// The host chosen among those given: the first that takes writes, failing that the first
+/// that answers reads (read-only, with why and the hosts tried).
+struct Chosen {
+    host: String,
+    read_only: Option<String>,
+    galera: bool,
+}
+
 impl Database {
     /// Connects to the first host that answers.
     pub async fn connect(spec: &ConnectSpec) -> Result<Self> {
         let target = spec.target();
-        let hosts: Vec<&str> = if spec.socket.is_some() {
-            vec!["localhost"]
-        } else {
-            spec.hosts.iter().map(String::as_str).collect()
-        };
         if let Some(path) = &spec.socket {
             // sqlx opens its own sockets; this one proves who serves the path before any
             // of them authenticates (a server swapped in between would have to win a race
@@ -275,59 +312,27 @@ impl Database {
                     reason,
                 })?;
         }
-        // The first host that takes writes; failing that, the first that answers reads
-        // (a replica, a Galera node without quorum), read-only, with why.
-        let mut last = None;
-        let mut reads_only: Option<(&str, bool)> = None;
-        let mut tried = Vec::new();
-        for host in hosts {
-            match probe(spec.options(host, &spec.database)?).await {
-                Ok((Serves::Writes, galera)) => {
-                    return Self::open(spec, host, &target, None, galera).await;
-                }
-                Ok((Serves::Reads(why), galera)) => {
-                    tried.push(format!("{host} {why}"));
-                    reads_only.get_or_insert((host, galera));
-                }
-                Err(e) => {
-                    tracing::debug!(host, error = %e, "connection failed");
-                    tried.push(format!("{host}: {e}"));
-                    last = Some(classify(&target, e));
-                }
-            }
-        }
-        if let Some((host, galera)) = reads_only {
-            let why = format!("no host takes writes ({})", tried.join("; "));
-            return Self::open(spec, host, &target, Some(why), galera).await;
-        }
-        Err(last.unwrap_or_else(|| Error::Config("no database host given".into())))
-    }
-
-    /// The pools on `host`, read-only (and why) when it takes no writes. On a Galera node
-    /// every read waits until the node has applied what the cluster committed before it
-    /// (`wsrep_sync_wait`: a change made through another node is seen); on one without
-    /// quorum, reads are dirty — all it can answer, possibly stale.
-    async fn open(
-        spec: &ConnectSpec,
-        host: &str,
-        target: &str,
-        read_only: Option<String>,
-        galera: bool,
-    ) -> Result<Self> {
-        let session = match (galera, read_only.is_some()) {
-            (false, _) => None,
-            (true, false) => Some("SET SESSION wsrep_sync_wait = 1"),
-            (true, true) => Some("SET SESSION wsrep_dirty_reads = ON"),
+        let chosen = choose(spec, &target).await?;
+        let placement = Arc::new(Mutex::new(Placement {
+            host: chosen.host,
+            read_only: chosen.read_only,
+            galera: chosen.galera,
+            moved: None,
+            moves: 0,
+        }));
+        let (host, read_only) = {
+            let p = lock(&placement);
+            (p.host.clone(), p.read_only.clone())
         };
-        let app = pool(spec.options(host, &spec.database)?, session);
+        let app = pool(spec.options(&host, &spec.database)?, &placement);
         let gov = match &spec.governance_schema {
             Some(schema) if schema != &spec.database => {
                 warden_core::ident::check(schema)
                     .map_err(|e| Error::Config(format!("governance schema {schema:?} {e}")))?;
                 if read_only.is_none() {
-                    ensure_schema(&app, target, schema).await?;
+                    ensure_schema(&app, &target, schema).await?;
                 }
-                pool(spec.options(host, schema)?, session)
+                pool(spec.options(&host, schema)?, &placement)
             }
             _ => app.clone(),
         };
@@ -337,16 +342,60 @@ impl Database {
         Ok(Self {
             app,
             gov,
-            target: target.to_string(),
+            target,
             governance_schema: spec.governance_schema.clone(),
             spec: spec.clone(),
-            read_only,
+            placement,
+            moving: Arc::default(),
         })
     }
 
+    /// Chooses a host again, as [`Database::connect`] did, and moves both pools there: the
+    /// host in use was lost (a node killed, a primary gone), or only reads were served and
+    /// a writer may have returned. A transaction open on the old host is not carried over:
+    /// the caller makes its change again, whole. Fails, keeping the old host, when none
+    /// answers.
+    pub async fn reconnect(&self) -> Result<()> {
+        let _one_at_a_time = self.moving.lock().await;
+        let chosen = choose(&self.spec, &self.target).await?;
+        let app = self.spec.options(&chosen.host, &self.spec.database)?;
+        let gov = match &self.governance_schema {
+            Some(schema) => self.spec.options(&chosen.host, schema)?,
+            None => app.clone(),
+        };
+        let from = {
+            let mut p = lock(&self.placement);
+            let from = std::mem::replace(&mut p.host, chosen.host.clone());
+            p.read_only = chosen.read_only.clone();
+            p.galera = chosen.galera;
+            p.moved = Some(Instant::now());
+            p.moves += 1;
+            from
+        };
+        self.app.set_connect_options(app);
+        if self.governance_schema.is_some() {
+            self.gov.set_connect_options(gov);
+        }
+        match &chosen.read_only {
+            None => tracing::info!(from, to = %chosen.host, "moved to a host that takes writes"),
+            Some(why) => tracing::warn!(from, to = %chosen.host, reason = %why, "moved, read-only"),
+        }
+        Ok(())
+    }
+
     /// Why this connection only reads (no host took writes), if it does.
-    pub fn read_only(&self) -> Option<&str> {
-        self.read_only.as_deref()
+    pub fn read_only(&self) -> Option<String> {
+        lock(&self.placement).read_only.clone()
+    }
+
+    /// The host in use (`host:port`, or `localhost` over a socket).
+    pub fn host(&self) -> String {
+        lock(&self.placement).host.clone()
+    }
+
+    /// How many times [`Database::reconnect`] moved this connection.
+    pub fn moves(&self) -> u32 {
+        lock(&self.placement).moves
     }
 
     /// Where Warden's tables are, as this client reaches them: the hosts given (or the
@@ -392,6 +441,55 @@ impl Database {
         self.app.close().await;
         self.gov.close().await;
     }
+}
+
+/// The placement, whatever a panicking holder left (it holds plain values, always whole).
+fn lock(placement: &Mutex<Placement>) -> std::sync::MutexGuard<'_, Placement> {
+    placement
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The first host of `spec`'s that takes writes; failing that, the first that answers
+/// reads (a replica, a Galera node without quorum), read-only, with why and the hosts
+/// tried; failing that, why the last one did not answer.
+async fn choose(spec: &ConnectSpec, target: &str) -> Result<Chosen> {
+    let hosts: Vec<&str> = if spec.socket.is_some() {
+        vec!["localhost"]
+    } else {
+        spec.hosts.iter().map(String::as_str).collect()
+    };
+    let mut last = None;
+    let mut reads_only: Option<(&str, bool)> = None;
+    let mut tried = Vec::new();
+    for host in hosts {
+        match probe(spec.options(host, &spec.database)?).await {
+            Ok((Serves::Writes, galera)) => {
+                return Ok(Chosen {
+                    host: host.to_string(),
+                    read_only: None,
+                    galera,
+                });
+            }
+            Ok((Serves::Reads(why), galera)) => {
+                tried.push(format!("{host} {why}"));
+                reads_only.get_or_insert((host, galera));
+            }
+            Err(e) => {
+                tracing::debug!(host, error = %e, "connection failed");
+                tried.push(format!("{host}: {e}"));
+                last = Some(classify(target, e));
+            }
+        }
+    }
+    if let Some((host, galera)) = reads_only {
+        return Ok(Chosen {
+            host: host.to_string(),
+            read_only: Some(format!("no host takes writes ({})", tried.join("; "))),
+            galera,
+        });
+    }
+    Err(last.unwrap_or_else(|| Error::Config("no database host given".into())))
 }
 
 /// How long a server may take to answer a connection attempt.
@@ -440,26 +538,34 @@ async fn probe(options: MySqlConnectOptions) -> std::result::Result<(Serves, boo
     Ok((serves, galera))
 }
 
-/// The pool on `options`' host, each connection starting with `session` (if any).
-fn pool(options: MySqlConnectOptions, session: Option<&'static str>) -> MySqlPool {
+/// The pool on `options`' host. Each connection starts with what the placement's host
+/// needs (`Placement::session`); one opened before the pools last moved is dropped when it
+/// would be handed out (it is on the old host).
+fn pool(options: MySqlConnectOptions, placement: &Arc<Mutex<Placement>>) -> MySqlPool {
     use sqlx::Executor;
+    let (at_connect, at_acquire) = (placement.clone(), placement.clone());
     // Connections are kept, not recycled on a timer: each new one is a sign-in that the
     // peer check at `Database::connect` did not see (a server's restart still reconnects).
-    let pool = MySqlPoolOptions::new()
+    MySqlPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(CONNECT_TIMEOUT)
         .idle_timeout(None)
-        .max_lifetime(None);
-    let pool = match session {
-        Some(sql) => pool.after_connect(move |conn, _| {
+        .max_lifetime(None)
+        .after_connect(move |conn, _| {
+            let session = lock(&at_connect).session();
             Box::pin(async move {
-                conn.execute(sql).await?;
+                if let Some(sql) = session {
+                    conn.execute(sql).await?;
+                }
                 Ok(())
             })
-        }),
-        None => pool,
-    };
-    pool.connect_lazy_with(options)
+        })
+        .before_acquire(move |_, meta| {
+            let moved = lock(&at_acquire).moved;
+            let current = moved.is_none_or(|at| meta.age <= at.elapsed());
+            Box::pin(async move { Ok(current) })
+        })
+        .connect_lazy_with(options)
 }
 
 /// What a read-only server says of its replication, for the reason reads only are served:

@@ -121,6 +121,12 @@ pub(crate) fn classify(target: &str, e: sqlx::Error) -> Error {
                     target: target.into(),
                     reason: db.message().to_string(),
                 },
+                // A Galera node outside the primary component refuses every statement that
+                // is not a dirty read; a connection killed on the server.
+                1047 | 1927 => Error::Unavailable {
+                    target: target.into(),
+                    reason: db.message().to_string(),
+                },
                 // The account is locked (MariaDB 4151, MySQL 3118): removed from the console.
                 4151 | 3118 => Error::Refused(format!(
                     "the database account is locked (a console user who was removed): {}",

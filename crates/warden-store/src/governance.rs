@@ -239,12 +239,19 @@ pub struct Change<'a> {
 impl<'a> Change<'a> {
     /// Starts a change on Warden's tables, made by `actor` at `at`.
     pub async fn begin(db: &'a Database, actor: &str, at: DateTime<Utc>) -> Result<Self> {
-        // No host took writes: say so, and which hosts were tried, before anything starts.
-        if let Some(why) = db.read_only() {
-            return Err(Error::ReadOnly {
-                target: db.target().to_string(),
-                reason: why.to_string(),
-            });
+        // No host took writes when last chosen: one may now (a primary back, quorum
+        // regained), so the hosts are asked again; if none does, say so, and which hosts
+        // were tried, before anything starts.
+        if db.read_only().is_some() {
+            if let Err(e) = db.reconnect().await {
+                tracing::debug!(error = %e, "no host answered again");
+            }
+            if let Some(why) = db.read_only() {
+                return Err(Error::ReadOnly {
+                    target: db.target().to_string(),
+                    reason: why,
+                });
+            }
         }
         let tx = db.gov().begin().await?;
         let mut change = Self {

@@ -17,6 +17,15 @@ pub async fn access(
     bom: bool,
     progress: &Progress,
 ) -> Result<ExportResponse> {
+    crate::retry::retried(ctx.trail_db(), || access_once(ctx, out, bom, progress)).await
+}
+
+async fn access_once(
+    ctx: &Ctx,
+    out: &Path,
+    bom: bool,
+    progress: &Progress,
+) -> Result<ExportResponse> {
     let r = ctx.as_reader("exporting the access listing")?;
     let db = r.db();
     let loaded = crate::directory::load(&r).await?;

@@ -15,6 +15,15 @@ pub async fn audit_trail(
     bom: bool,
     progress: &Progress,
 ) -> Result<ExportResponse> {
+    crate::retry::retried(ctx.trail_db(), || audit_trail_once(ctx, out, bom, progress)).await
+}
+
+async fn audit_trail_once(
+    ctx: &Ctx,
+    out: &Path,
+    bom: bool,
+    progress: &Progress,
+) -> Result<ExportResponse> {
     let r = ctx.as_reader("exporting the audit trail")?;
     let db = r.db();
     let (head, _) = warden_store::governance::audit_head(db).await?;

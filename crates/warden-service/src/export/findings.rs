@@ -17,6 +17,19 @@ pub async fn findings(
     bom: bool,
     progress: &Progress,
 ) -> Result<ExportResponse> {
+    crate::retry::retried(ctx.trail_db(), || {
+        findings_once(ctx, req.clone(), out, bom, progress)
+    })
+    .await
+}
+
+async fn findings_once(
+    ctx: &Ctx,
+    req: crate::findings::FindingsRequest,
+    out: &Path,
+    bom: bool,
+    progress: &Progress,
+) -> Result<ExportResponse> {
     let r = ctx.as_reader("exporting findings")?;
     let db = r.db();
     let mut parameters =

@@ -28,6 +28,19 @@ pub async fn logs(
     bom: bool,
     progress: &Progress,
 ) -> Result<ExportResponse> {
+    crate::retry::retried(ctx.trail_db(), || {
+        logs_once(ctx, req.clone(), out, bom, progress)
+    })
+    .await
+}
+
+async fn logs_once(
+    ctx: &Ctx,
+    req: crate::logs::SearchRequest,
+    out: &Path,
+    bom: bool,
+    progress: &Progress,
+) -> Result<ExportResponse> {
     let r = ctx.as_reader("exporting access-log search results")?;
     let db = r.db();
     let mut parameters =

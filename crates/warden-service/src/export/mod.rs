@@ -1,7 +1,9 @@
 //! Exports an auditor can verify (DESIGN.md, Exports and evidence): the CSV is written to
 //! a temporary name beside its destination, hashed and counted as it goes, synced and
 //! renamed into place, then its manifest the same way; the export is an event on the
-//! audit trail. `verify` re-checks a file against its manifest offline.
+//! audit trail, committed once both are in place. An export cut off with the host it read
+//! from is made again, whole, on another (`crate::retry`): nothing of the first attempt is
+//! left. `verify` re-checks a file against its manifest offline.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -120,7 +122,7 @@ async fn write_report(
     let (buffered, written) = sheet.csv.finish().map_err(io)?;
     report.progress.rows.store(written.rows, Ordering::Relaxed);
     let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
-    staged.commit(file)?;
+    let csv = (staged, file);
 
     let file_name = out
         .file_name()
@@ -149,11 +151,15 @@ async fn write_report(
     serde_json::to_writer_pretty(&mut file, &manifest)
         .map_err(|e| file_error(&manifest_path, e))?;
     file.write_all(b"\n").map_err(io)?;
-    staged.commit(file)?;
+    let manifest_file = (staged, file);
 
-    let change = Change::begin(db, &ctx.actor().login, at).await?;
-    let event = change
-        .commit(
+    // The event is written but committed only once both files are in place: an export
+    // whose files could not be placed leaves no event, and one whose event could not be
+    // committed (the host lost at that moment) leaves no files — made again, it takes the
+    // same names.
+    let mut change = Change::begin(db, &ctx.actor().login, at).await?;
+    let (event, _, _) = change
+        .append(
             &format!("export.{}", report.kind),
             &file_name,
             serde_json::json!({
@@ -162,6 +168,16 @@ async fn write_report(
             }),
         )
         .await?;
+    csv.0.commit(csv.1)?;
+    if let Err(e) = manifest_file.0.commit(manifest_file.1) {
+        let _ = std::fs::remove_file(out);
+        return Err(e);
+    }
+    if let Err(e) = change.finish().await {
+        let _ = std::fs::remove_file(out);
+        let _ = std::fs::remove_file(&manifest_path);
+        return Err(e.into());
+    }
     Ok(ExportResponse {
         file: out.display().to_string(),
         manifest: manifest_path.display().to_string(),

@@ -160,14 +160,40 @@ fn open_regular(path: &std::path::Path) -> Result<(std::fs::File, u64)> {
     )))
 }
 
-/// [`ingest`], reporting its progress as it goes.
+/// [`ingest`], reporting its progress as it goes. When the host in use is lost the import
+/// goes on from its last committed chunk on another host (`crate::retry`), its progress
+/// counted again from the start of the file.
 pub async fn ingest_with(
     ctx: &Ctx,
     format: &str,
     path: &std::path::Path,
     progress: std::sync::Arc<Progress>,
 ) -> Result<IngestResponse> {
+    let claim = store::ImportClaim::new()?;
+    crate::retry::retried(ctx.trail_db(), || {
+        ingest_once(ctx, format, path, progress.clone(), &claim)
+    })
+    .await
+}
+
+async fn ingest_once(
+    ctx: &Ctx,
+    format: &str,
+    path: &std::path::Path,
+    progress: std::sync::Arc<Progress>,
+    claim: &store::ImportClaim,
+) -> Result<IngestResponse> {
     use std::sync::atomic::Ordering;
+    // Counted afresh by each attempt; a cancelled import is not attempted again.
+    if progress.is_cancelled() {
+        return Err(Error::Cancelled(format!(
+            "the import of {} was cancelled",
+            path.display()
+        )));
+    }
+    progress.bytes.store(0, Ordering::Relaxed);
+    progress.events.store(0, Ordering::Relaxed);
+    progress.stop_reading.store(false, Ordering::Relaxed);
     use warden_core::auditlog::{self, AuditEvent, Refused};
     let o = ctx.as_officer("importing an audit-log file")?;
     let fmt = Format::parse(format).ok_or_else(|| {
@@ -252,7 +278,8 @@ pub async fn ingest_with(
                 let first = &batch[0];
                 let at = o.clock().now().naive_utc();
                 let begun =
-                    store::Import::begin(o.db(), fmt.stored_as(), &first.hash, &shown, at).await?;
+                    store::Import::begin(o.db(), fmt.stored_as(), &first.hash, &shown, at, claim)
+                        .await?;
                 imported_before = begun.file.through_line;
                 import = Some(begun);
             }
@@ -319,12 +346,16 @@ pub async fn ingest_with(
         Err(e) => {
             if let Some(import) = import.take() {
                 import.end().await;
-                record(o, &shown, format, read, imported, None, true).await?;
+                // With the host lost nothing more is written there: the import goes on
+                // from its checkpoint on another host, and records itself there.
+                if !e.is_host_lost() {
+                    record(o, &shown, format, read, imported, None, true).await?;
+                }
             }
             return Err(e);
         }
     };
-    // The import's lock and connection go back before its event is written (that change
+    // The import's claim and connection go back before its event is written (that change
     // needs a connection of the pool too).
     let file = import.as_ref().map(|i| i.file.id);
     if let Some(import) = import.take() {

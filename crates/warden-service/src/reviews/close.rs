@@ -126,7 +126,7 @@ async fn close_inner(
         return Err(changed_since_preview(id));
     }
     if !dry_run && undecided > 0 {
-        retried(|| give_default(o, id, default)).await?;
+        retried(o.db(), || give_default(o, id, default)).await?;
     }
     // In a dry run, undecided items the default would revoke are shown too; in a close,
     // the default has just been given and they are among the decided.
@@ -163,12 +163,15 @@ async fn close_inner(
         if dry_run {
             continue;
         }
-        retried(|| remediate_user(o, id, login, revs)).await?;
+        retried(o.db(), || remediate_user(o, id, login, revs)).await?;
         remediated_users += 1;
     }
     let closed = !dry_run;
     if closed && campaign.status != CampaignStatus::Closed {
-        retried(|| mark_campaign_closed(o, id, pending.len(), by_user.len())).await?;
+        retried(o.db(), || {
+            mark_campaign_closed(o, id, pending.len(), by_user.len())
+        })
+        .await?;
     }
     Ok(CloseResponse {
         campaign: id,
@@ -276,7 +279,7 @@ pub async fn undo_remediation(ctx: &Ctx, id: u64, comment: &str) -> Result<UndoR
         if rows.is_empty() {
             continue;
         }
-        retried(|| restore_user(o, id, *user, &rows, comment)).await?;
+        retried(o.db(), || restore_user(o, id, *user, &rows, comment)).await?;
         restored += rows.len() as u64;
     }
     Ok(UndoResponse {

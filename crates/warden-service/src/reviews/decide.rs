@@ -112,7 +112,7 @@ pub struct DecideResponse {
 /// Only an item's reviewer decides it, never on their own access, and only once: an item
 /// already decided by another request is a conflict naming who decided it.
 pub async fn decide(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
-    crate::retry::retried(|| decide_once(ctx, req.clone())).await
+    crate::retry::retried(ctx.trail_db(), || decide_once(ctx, req.clone())).await
 }
 
 async fn decide_once(ctx: &Ctx, req: DecideRequest) -> Result<DecideResponse> {
@@ -257,7 +257,7 @@ pub struct ReassignResponse {
 /// an officer anyone's. The new reviewer must be a console reviewer or officer and not the
 /// person reviewed.
 pub async fn reassign(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignResponse> {
-    crate::retry::retried(|| reassign_once(ctx, req.clone())).await
+    crate::retry::retried(ctx.trail_db(), || reassign_once(ctx, req.clone())).await
 }
 
 async fn reassign_once(ctx: &Ctx, req: ReassignRequest) -> Result<ReassignResponse> {

@@ -114,7 +114,7 @@ impl Checked {
 /// reviewer the rule picks (never the person themself), the context a reviewer needs, and
 /// Warden's suggestion, pinned to the policy in force. One change with its audit event.
 pub async fn start(ctx: &Ctx, req: StartRequest) -> Result<Started> {
-    crate::retry::retried(|| start_once(ctx, req.clone())).await
+    crate::retry::retried(ctx.trail_db(), || start_once(ctx, req.clone())).await
 }
 
 async fn start_once(ctx: &Ctx, req: StartRequest) -> Result<Started> {

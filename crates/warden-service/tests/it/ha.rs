@@ -446,19 +446,13 @@ async fn without_quorum_warden_reads_and_refuses_writes_until_a_primary_returns(
         said.starts_with("read-only:") && said.contains("no quorum"),
         "{said}"
     );
-    ctx.close().await;
 
     // The operator gives the cluster a primary component again (the last node bootstraps
-    // it, as after a quorum lost for good): writes resume, in a new session.
+    // it, as after a quorum lost for good): writes resume in the same session, without a
+    // restart — the next change asks the hosts again.
     c.bootstrap(0).unwrap();
-    let db = warden_store::Database::connect(&on(0)).await.unwrap();
-    assert_eq!(db.read_only(), None);
-    let ctx =
-        warden_service::Ctx::establish(db, warden_core::mapping::Mapping::preset("reference"))
-            .await
-            .unwrap()
-            .with_clock(clock());
     findings::triage(&ctx, triage).await.unwrap();
+    assert_eq!(ctx.read_only(), None);
     assert!(warden_service::audit::verify(&ctx).await.unwrap().ok);
     ctx.close().await;
 }
@@ -632,4 +626,451 @@ async fn a_replica_serves_reads_when_the_primary_is_lost_and_nothing_decided_is_
     );
     assert!(warden_service::audit::verify(&ctx).await.unwrap().ok);
     ctx.close().await;
+}
+
+/// An administrator's transaction on one node, holding a lock an operation of Warden's will
+/// wait for: the operation is then in the middle of what it does, at a known point, when the
+/// node is killed.
+struct Hold {
+    _tx: sqlx::pool::PoolConnection<sqlx::MySql>,
+    watch: warden_store::Database,
+}
+
+impl Hold {
+    /// Root on `c`'s node `i` runs `locks` (each with `bind`) in a transaction left open.
+    async fn take(c: &Cluster, i: usize, database: &str, locks: &[&str], bind: u64) -> Self {
+        let spec = warden_store::ConnectSpec::from_url(&c.nodes[i].root_url(database)).unwrap();
+        let db = warden_store::Database::connect(&spec).await.unwrap();
+        let mut tx = db.app().acquire().await.unwrap();
+        sqlx::query("START TRANSACTION")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for lock in locks {
+            sqlx::query(lock)
+                .bind(bind)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        Self { _tx: tx, watch: db }
+    }
+
+    /// Returns once a statement has been running on the node for a second: waiting for
+    /// this hold's lock (Warden's take milliseconds, and nothing else runs here).
+    async fn until_waited_for(&self) {
+        for _ in 0..12_000 {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE ID <> CONNECTION_ID() AND INFO IS NOT NULL AND TIME >= 1",
+            )
+            .fetch_one(self.watch.app())
+            .await
+            .unwrap();
+            if waiting > 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let running: Vec<(Option<String>, i64)> = sqlx::query_as(
+            "SELECT CAST(LEFT(INFO, 80) AS CHAR), CAST(TIME AS SIGNED) \
+             FROM information_schema.PROCESSLIST WHERE INFO IS NOT NULL",
+        )
+        .fetch_all(self.watch.app())
+        .await
+        .unwrap();
+        panic!("nothing came to wait for the lock within a minute: {running:?}");
+    }
+}
+
+/// Runs `op` until it waits for `hold`, kills node `lost` (`kill -9`) and lets `op` go on:
+/// what it answers then.
+async fn killed_during<T: std::fmt::Debug>(
+    c: &Cluster,
+    lost: usize,
+    hold: Hold,
+    op: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(op);
+    tokio::select! {
+        done = &mut op => panic!("it ended before it waited for the hold: {done:?}"),
+        () = hold.until_waited_for() => {}
+    }
+    c.kill(lost).unwrap();
+    drop(hold);
+    op.await
+}
+
+/// Which of `c`'s nodes `host` (`127.0.0.1:PORT`) is.
+fn node_at(c: &Cluster, host: &str) -> usize {
+    c.nodes
+        .iter()
+        .position(|n| host == format!("127.0.0.1:{}", n.port))
+        .unwrap_or_else(|| panic!("{host} is none of the cluster's nodes"))
+}
+
+/// The trail's last sequence number, read on `db`.
+async fn last_seq(db: &warden_store::Database) -> u64 {
+    sqlx::query_scalar("SELECT CAST(COALESCE(MAX(seq), 0) AS UNSIGNED) FROM warden_audit_events")
+        .fetch_one(db.gov())
+        .await
+        .unwrap()
+}
+
+/// How many audit events of `action` the trail holds, read on `db`.
+async fn events_of(db: &warden_store::Database, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM warden_audit_events WHERE action = ?")
+        .bind(action)
+        .fetch_one(db.gov())
+        .await
+        .unwrap()
+}
+
+/// A gap lock above the trail's last event: the next event's INSERT waits for it, after
+/// everything else its change wrote.
+const HOLD_THE_NEXT_EVENT: &str = "SELECT seq FROM warden_audit_events WHERE seq > ? FOR UPDATE";
+
+/// Issue 18, item 3: `kill -9` of the node Warden is using, in the middle of a bulk decide of
+/// 1,000 items, a campaign close, an export and an import — each held at a known point (a
+/// lock an administrator holds on that node) so that the kill lands inside it. Warden moves
+/// to another node of its host list and makes the interrupted change again, whole: each
+/// operation completes; afterwards every decision and audit event exists once, and the
+/// trail verifies.
+#[tokio::test]
+async fn a_node_killed_mid_operation_each_completes_once_on_another_node() {
+    use warden_core::review::{ReviewerRule, Verdict};
+    use warden_service::reviews::{self, DecideRequest, ItemsRequest, ReassignRequest};
+
+    let _turn = TURN.lock().await;
+    // A cluster of its own: this test kills nodes.
+    let c = Cluster::start(3).expect("a Galera cluster of three nodes");
+    let name = "ha_loss";
+    c.create_database(name).await.unwrap();
+    let first = warden_store::Database::connect(
+        &warden_store::ConnectSpec::from_url(&c.nodes[0].root_url(name)).unwrap(),
+    )
+    .await
+    .unwrap();
+    warden_sandbox::seed::seed(
+        &first,
+        &warden_sandbox::SeedOptions {
+            users: 1_150,
+            log_rows: 100,
+            seed: 7,
+            ..warden_sandbox::SeedOptions::at(now())
+        },
+    )
+    .await
+    .unwrap();
+    let opts = setup::MigrateOptions {
+        account_prefix: Some(format!("{name}_")),
+        grant_target: Some(
+            warden_core::mapping::Mapping::preset("reference")
+                .unwrap()
+                .grant_target(),
+        ),
+    };
+    setup::migrate(&first, clock(), &opts).await.unwrap();
+    // The officer signs in over TCP with the cluster's three nodes as their host list.
+    let root = warden_service::Ctx::establish(first, None).await.unwrap();
+    let added = setup::add_console_user(
+        &root,
+        setup::AddConsoleUser {
+            login: OFFICER.into(),
+            role: warden_core::console::ConsoleRole::Officer,
+            host: Some("127.0.0.1".into()),
+        },
+    )
+    .await
+    .unwrap();
+    root.close().await;
+    let hosts: Vec<String> = (c.nodes.iter())
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let mut spec = warden_store::ConnectSpec::from_url(&format!(
+        "mysql://{name}_{}@{}/{name}",
+        warden_core::console::identity(OFFICER),
+        hosts.join(",")
+    ))
+    .unwrap();
+    first_sign_in(&spec, OFFICER, &added.initial_password.unwrap()).await;
+    spec.password = Some(password_of(OFFICER));
+    let ctx = warden_service::Ctx::establish(
+        warden_store::Database::connect(&spec).await.unwrap(),
+        warden_core::mapping::Mapping::preset("reference"),
+    )
+    .await
+    .unwrap()
+    .with_clock(clock());
+    let watch = warden_store::Database::connect(&spec).await.unwrap();
+    warden_service::policy::apply(&ctx, warden_sandbox::seed::COMPANY_POLICY, "p.toml", "b")
+        .await
+        .unwrap();
+
+    // A campaign over every grant, all of it the officer's to review: 1,000 items for the
+    // bulk decide, 20 left undecided for the close to revoke, the rest kept beforehand.
+    let campaign = reviews::start(
+        &ctx,
+        reviews::StartRequest {
+            name: "through node loss".into(),
+            due: day(30),
+            scope: reviews::Scope::default(),
+            reviewer: ReviewerRule::Manager,
+            fallback: OFFICER.into(),
+            undecided: Verdict::Revoke,
+        },
+    )
+    .await
+    .unwrap()
+    .campaign;
+    let items = reviews::items(
+        &ctx,
+        ItemsRequest {
+            campaign,
+            reviewer: None,
+            pending: true,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    assert!(items.len() > 1_050, "{} items", items.len());
+    let ids: Vec<u64> = items.iter().map(|i| i.id).collect();
+    reviews::reassign(
+        &ctx,
+        ReassignRequest {
+            items: ids.clone(),
+            to: OFFICER.into(),
+            comment: "all mine".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let (bulk, rest) = ids.split_at(1_000);
+    let (kept, left) = rest.split_at(rest.len() - 20);
+    let decide = |items: &[u64], key: &str| DecideRequest {
+        items: items.to_vec(),
+        decision: Verdict::Keep,
+        comment: "still needed".into(),
+        key: key.into(),
+    };
+    reviews::decide(&ctx, decide(kept, "kept")).await.unwrap();
+
+    // 1. The bulk decide: all 1,000 decisions written, its event waiting, when the node dies.
+    let lost = node_at(&c, &ctx.host());
+    let hold = Hold::take(
+        &c,
+        lost,
+        name,
+        &[HOLD_THE_NEXT_EVENT],
+        last_seq(&watch).await,
+    )
+    .await;
+    let decided = killed_during(&c, lost, hold, async {
+        reviews::decide(&ctx, decide(bulk, "bulk")).await
+    })
+    .await;
+    let decided = decided.expect("the bulk decide completes on another node");
+    assert_eq!(decided.decided.len(), 1_000);
+    assert_ne!(node_at(&c, &ctx.host()), lost, "moved to another node");
+    c.restart(lost).unwrap();
+    watch.reconnect().await.unwrap();
+
+    // 2. The close: the default given, two users' revocations made, the third's waiting for
+    // its grant rows when the node dies (revocations go user by user, by user id).
+    let logins: Vec<&str> = (items.iter())
+        .filter(|i| left.contains(&i.id))
+        .map(|i| i.login.as_str())
+        .collect();
+    let mut users: Vec<u64> = Vec::new();
+    for login in &logins {
+        let id: u64 = sqlx::query_scalar("SELECT id FROM staff_users WHERE login = ?")
+            .bind(login)
+            .fetch_one(watch.app())
+            .await
+            .unwrap();
+        users.push(id);
+    }
+    users.sort_unstable();
+    users.dedup();
+    assert!(users.len() >= 3, "{} users to remediate", users.len());
+    let lost = node_at(&c, &ctx.host());
+    let hold = Hold::take(
+        &c,
+        lost,
+        name,
+        &[
+            "SELECT role_id FROM user_roles WHERE user_id = ? FOR UPDATE",
+            "SELECT permission_id FROM user_permissions WHERE user_id = ? FOR UPDATE",
+        ],
+        users[2],
+    )
+    .await;
+    let closed = killed_during(&c, lost, hold, async {
+        reviews::close(&ctx, campaign, false).await
+    })
+    .await;
+    let closed = closed.expect("the close completes on another node");
+    assert_eq!(closed.revocations.len(), 20);
+    assert_ne!(node_at(&c, &ctx.host()), lost);
+    c.restart(lost).unwrap();
+    watch.reconnect().await.unwrap();
+
+    // 3. An export: its files staged, its event waiting, when the node dies.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("access.csv");
+    let lost = node_at(&c, &ctx.host());
+    let hold = Hold::take(
+        &c,
+        lost,
+        name,
+        &[HOLD_THE_NEXT_EVENT],
+        last_seq(&watch).await,
+    )
+    .await;
+    let progress = warden_service::export::Progress::default();
+    let exported = killed_during(&c, lost, hold, async {
+        warden_service::export::access(&ctx, &out, false, &progress).await
+    })
+    .await;
+    let exported = exported.expect("the export completes on another node");
+    assert_ne!(node_at(&c, &ctx.host()), lost);
+    assert!(warden_service::export::verify(&out).unwrap().ok);
+    let left_behind: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "access.csv" && n != "access.csv.manifest.json")
+        .collect();
+    assert!(left_behind.is_empty(), "{left_behind:?}");
+    c.restart(lost).unwrap();
+    watch.reconnect().await.unwrap();
+
+    // 4. An import of 100,000 audit-log lines: some chunks committed, the next one's
+    // checkpoint waiting, when the node dies.
+    const LINES: u64 = 100_000;
+    let log = dir.path().join("server_audit.log");
+    write_server_audit(&log, LINES);
+    let lost = node_at(&c, &ctx.host());
+    let progress = std::sync::Arc::new(warden_service::logs::Progress::default());
+    let ingested = {
+        let ingest = warden_service::logs::ingest_with(&ctx, "server-audit", &log, progress);
+        tokio::pin!(ingest);
+        // Held once its first chunk is in: the file's row locked, the next chunk's checkpoint
+        // waits for it.
+        let hold = tokio::select! {
+            done = &mut ingest => panic!("the import ended before it was held: {done:?}"),
+            hold = async {
+                loop {
+                    let through: Option<u64> =
+                        sqlx::query_scalar("SELECT through_line FROM warden_db_audit_files")
+                            .fetch_optional(watch.gov())
+                            .await
+                            .unwrap();
+                    match through {
+                        Some(line) if line > 0 => break,
+                        _ => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
+                    }
+                }
+                Hold::take(
+                    &c,
+                    lost,
+                    name,
+                    &["SELECT through_line FROM warden_db_audit_files WHERE id > ? FOR UPDATE"],
+                    0,
+                )
+                .await
+            } => hold,
+        };
+        let held: u64 = sqlx::query_scalar("SELECT through_line FROM warden_db_audit_files")
+            .fetch_one(hold.watch.gov())
+            .await
+            .unwrap();
+        assert!(held < LINES, "the import ended before it was held");
+        killed_during(&c, lost, hold, ingest).await
+    };
+    let ingested = ingested.expect("the import completes on another node");
+    assert_eq!(ingested.through_line, LINES);
+    assert_ne!(node_at(&c, &ctx.host()), lost);
+    c.restart(lost).unwrap();
+    watch.reconnect().await.unwrap();
+
+    // Every decision and audit event once; the trail one chain.
+    let (decisions, distinct): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT id) FROM warden_review_items \
+         WHERE campaign_id = ? AND decision IS NOT NULL",
+    )
+    .bind(campaign)
+    .fetch_one(watch.gov())
+    .await
+    .unwrap();
+    assert_eq!((decisions, distinct), (ids.len() as i64, ids.len() as i64));
+    let in_events: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(JSON_EXTRACT(details, '$.items') AS CHAR) FROM warden_audit_events \
+         WHERE action = 'review.decide'",
+    )
+    .fetch_all(watch.gov())
+    .await
+    .unwrap();
+    let mut recorded: Vec<u64> = in_events
+        .iter()
+        .flat_map(|items| serde_json::from_str::<Vec<u64>>(items).unwrap())
+        .collect();
+    let all = recorded.len();
+    recorded.sort_unstable();
+    recorded.dedup();
+    assert_eq!(all, recorded.len(), "no item decided in two events");
+    assert_eq!(all, kept.len() + bulk.len());
+    assert_eq!(events_of(&watch, "review.default").await, 1);
+    assert_eq!(
+        events_of(&watch, "review.remediate").await,
+        users.len() as i64
+    );
+    assert_eq!(events_of(&watch, "review.close").await, 1);
+    assert_eq!(events_of(&watch, "export.access").await, 1);
+    assert_eq!(events_of(&watch, "logs.ingest").await, 1);
+    let names_it: i64 = sqlx::query_scalar(
+        "SELECT CAST(JSON_EXTRACT(details, '$.sha256') AS CHAR) = ? FROM warden_audit_events \
+         WHERE action = 'export.access'",
+    )
+    .bind(format!("\"{}\"", exported.sha256))
+    .fetch_one(watch.gov())
+    .await
+    .unwrap();
+    assert_eq!(names_it, 1, "the export's event names the file placed");
+    let (blocks_events, lines): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(SUM(events) AS SIGNED), CAST(SUM(last_line - first_line + 1) AS SIGNED) \
+         FROM warden_db_audit_blocks",
+    )
+    .fetch_one(watch.gov())
+    .await
+    .unwrap();
+    assert_eq!(blocks_events, LINES as i64, "every line imported once");
+    assert_eq!(lines, LINES as i64, "no line in two blocks");
+    let verified = warden_service::audit::verify(&ctx).await.unwrap();
+    assert!(verified.ok, "{verified:?}");
+    watch.close().await;
+    ctx.close().await;
+}
+
+/// A server_audit log of `lines` query events, one a second.
+fn write_server_audit(file: &std::path::Path, lines: u64) {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(file).unwrap());
+    for i in 0..lines {
+        writeln!(
+            w,
+            "20261128 {:02}:{:02}:{:02},db1,app{},10.0.{}.{},{},{},QUERY,crm,'SELECT name FROM customers WHERE id = {}',0",
+            (i / 3600) % 24,
+            (i / 60) % 60,
+            i % 60,
+            i % 50,
+            i % 250,
+            i % 200,
+            1000 + i % 5000,
+            i,
+            i
+        )
+        .unwrap();
+    }
+    w.flush().unwrap();
 }

@@ -21,67 +21,68 @@ pub struct AuditFile {
 /// with the line it reached (the checkpoint a rerun resumes from), outside the audit
 /// trail's head lock, so reviewers and other changes go on while a large file imports.
 /// The import's own audit event is a separate, final change. One import of a file runs at
-/// a time: a server-side lock on the file's identity is held on the import's connection
-/// from [`Import::begin`] to [`Import::end`] (or the connection's end).
+/// a time: the file's row names the import that claims it ([`ImportClaim`]) from
+/// [`Import::begin`] to [`Import::end`], renewed with every chunk (a server lock would be
+/// one node's own, and a Galera node refuses `GET_LOCK`).
 pub struct Import {
     conn: sqlx::pool::PoolConnection<MySql>,
-    lock: String,
+    claim: ImportClaim,
     pub file: AuditFile,
-    /// The lock was released: the connection may go back to the pool.
-    ended: bool,
 }
 
-/// Dropped without [`Import::end`] (an error, a dropped future), the connection is closed,
-/// not returned to the pool: the server lock it holds goes with it.
-impl Drop for Import {
-    fn drop(&mut self) {
-        if !self.ended {
-            self.conn.close_on_drop();
-        }
+/// Who imports a file: chosen once per import from the OS's random source, and kept when
+/// the import moves to another host, so its own claim does not stop it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportClaim(String);
+
+impl ImportClaim {
+    pub fn new() -> Result<Self> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| Error::Config(format!("the OS random source failed: {e}")))?;
+        Ok(Self(hex::encode(bytes)))
     }
 }
 
 impl Import {
-    /// Registers the file whose first event has `first_event` (hex SHA-256), or finds it:
-    /// what earlier imports took is `file.through_line`.
+    /// Registers the file whose first event has `first_event` (hex SHA-256), or finds it,
+    /// and claims it for this import: what earlier imports took is `file.through_line`.
+    /// Another import's live claim is a conflict.
     pub async fn begin(
         db: &crate::connect::Database,
         format: &str,
         first_event: &str,
         path: &str,
         at: chrono::NaiveDateTime,
+        claim: &ImportClaim,
     ) -> Result<Self> {
         let mut conn = db.gov().acquire().await?;
-        let lock = format!(
-            "warden-import-{format}-{}",
-            &first_event[..first_event.len().min(32)]
-        );
-        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-            .bind(&lock)
-            .fetch_one(&mut *conn)
-            .await?;
-        if got != Some(1) {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let (file, held_by) = audit_file(&mut tx, format, first_event, path, at).await?;
+        if held_by.as_ref().is_some_and(|other| other != &claim.0) {
             return Err(crate::Error::Conflict(format!(
                 "{path} is being imported by someone else right now: wait for that import to end"
             )));
         }
-        let mut import = Self {
-            conn,
-            lock,
-            file: AuditFile {
-                id: 0,
-                through_line: 0,
-            },
-            ended: false,
-        };
-        let mut tx = sqlx::Connection::begin(&mut *import.conn).await?;
-        import.file = audit_file(&mut tx, format, first_event, path, at).await?;
+        sqlx::query(
+            "UPDATE warden_db_audit_files SET claimed_by = ?, claimed_at = UTC_TIMESTAMP(6) \
+             WHERE id = ?",
+        )
+        .bind(&claim.0)
+        .bind(file.id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(import)
+        Ok(Self {
+            conn,
+            claim: claim.clone(),
+            file,
+        })
     }
 
     /// Commits `events` (those of lines after what was imported before) and moves the
-    /// checkpoint to `through` (every line up to it is now imported), in one transaction.
+    /// checkpoint to `through` (every line up to it is now imported), in one transaction
+    /// that renews the claim — or stops, when another import took the claim over.
     pub async fn chunk(
         &mut self,
         events: &[warden_core::auditlog::AuditEvent],
@@ -89,31 +90,55 @@ impl Import {
     ) -> Result<()> {
         let mut tx = sqlx::Connection::begin(&mut *self.conn).await?;
         insert_db_audit_events(&mut tx, self.file.id, events).await?;
-        self::through(&mut tx, self.file.id, through).await?;
+        let renewed = sqlx::query(
+            "UPDATE warden_db_audit_files \
+             SET through_line = GREATEST(through_line, ?), claimed_at = UTC_TIMESTAMP(6) \
+             WHERE id = ? AND claimed_by = ?",
+        )
+        .bind(through)
+        .bind(self.file.id)
+        .bind(&self.claim.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if renewed == 0 {
+            return Err(crate::Error::Conflict(
+                "another import took this file over (this one went ten minutes without a \
+                 sign of life): stopped; run the import again"
+                    .into(),
+            ));
+        }
         tx.commit().await?;
         Ok(())
     }
 
-    /// Lets the next import of this file begin. The connection goes back to the pool only
-    /// once the server confirms the lock released; otherwise it is closed.
+    /// Lets the next import of this file begin. When the host no longer answers, the claim
+    /// stays until this import runs again (on another host) or ten minutes pass.
     pub async fn end(mut self) {
-        let released = sqlx::query("SELECT RELEASE_LOCK(?)")
-            .bind(&self.lock)
-            .execute(&mut *self.conn)
-            .await;
-        self.ended = released.is_ok();
+        let released = sqlx::query(
+            "UPDATE warden_db_audit_files SET claimed_by = NULL, claimed_at = NULL \
+             WHERE id = ? AND claimed_by = ?",
+        )
+        .bind(self.file.id)
+        .bind(&self.claim.0)
+        .execute(&mut *self.conn)
+        .await;
+        if let Err(e) = released {
+            tracing::debug!(error = %e, "the import's claim stays until it runs again");
+        }
     }
 }
 
-/// The file whose first event has `first_event` (hex SHA-256), locked for this import;
-/// registered with nothing imported when it is new.
+/// The file whose first event has `first_event` (hex SHA-256), locked for this
+/// transaction; registered with nothing imported when it is new. Answered with the import
+/// whose claim on it is live, if any.
 async fn audit_file(
     conn: &mut sqlx::MySqlConnection,
     format: &str,
     first_event: &str,
     path: &str,
     at: chrono::NaiveDateTime,
-) -> Result<AuditFile> {
+) -> Result<(AuditFile, Option<String>)> {
     let key = hex::decode(first_event).unwrap_or_default();
     sqlx::query(
         "INSERT INTO warden_db_audit_files (format, first_event, path, through_line, \
@@ -127,15 +152,16 @@ async fn audit_file(
     .bind(at)
     .execute(&mut *conn)
     .await?;
-    let (id, through_line): (u64, u64) = sqlx::query_as(
-        "SELECT id, through_line FROM warden_db_audit_files \
-         WHERE format = ? AND first_event = ? FOR UPDATE",
+    let (id, through_line, held_by): (u64, u64, Option<String>) = sqlx::query_as(
+        "SELECT id, through_line, \
+         IF(claimed_at > UTC_TIMESTAMP(6) - INTERVAL 10 MINUTE, claimed_by, NULL) \
+         FROM warden_db_audit_files WHERE format = ? AND first_event = ? FOR UPDATE",
     )
     .bind(format)
     .bind(&key)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(AuditFile { id, through_line })
+    Ok((AuditFile { id, through_line }, held_by))
 }
 
 /// Within a change: records that `file` is now imported through `line`.

@@ -45,6 +45,15 @@ pub async fn campaign(
     dest: &Path,
     progress: &super::Progress,
 ) -> Result<PackResponse> {
+    crate::retry::retried(ctx.trail_db(), || campaign_once(ctx, id, dest, progress)).await
+}
+
+async fn campaign_once(
+    ctx: &Ctx,
+    id: u64,
+    dest: &Path,
+    progress: &super::Progress,
+) -> Result<PackResponse> {
     let o = ctx.as_officer("signing off a campaign's evidence pack")?;
     let g = gather::gather(o, id).await?;
     let staged = Staged::create_dir(dest)?;
